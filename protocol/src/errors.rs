@@ -1,0 +1,85 @@
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Why one field of a visitor's input was refused.
+///
+/// The code is stable and machine-readable (the widget translates it); the message is the
+/// English text the API sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldError {
+    Required,
+    TooShort { min: usize },
+    TooLong { max: usize },
+    ControlCharacters,
+    InvalidEmail,
+    RatingOutOfRange,
+    ConsentNotBoolean,
+    InvalidReference,
+}
+
+impl FieldError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            FieldError::Required => "required",
+            FieldError::TooShort { .. } => "too_short",
+            FieldError::TooLong { .. } => "too_long",
+            FieldError::ControlCharacters => "control_characters",
+            FieldError::InvalidEmail => "invalid_email",
+            FieldError::RatingOutOfRange => "rating_out_of_range",
+            FieldError::ConsentNotBoolean => "consent_not_boolean",
+            FieldError::InvalidReference => "invalid_reference",
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldError::Required => f.write_str("is required"),
+            FieldError::TooShort { min } => write!(f, "must be at least {min} characters"),
+            FieldError::TooLong { max } => write!(f, "must be at most {max} characters"),
+            FieldError::ControlCharacters => f.write_str("must not contain control characters"),
+            FieldError::InvalidEmail => f.write_str("must be an email address like name@example.com"),
+            FieldError::RatingOutOfRange => f.write_str("must be a whole number from 1 to 5"),
+            FieldError::ConsentNotBoolean => f.write_str("must be true or false"),
+            FieldError::InvalidReference => f.write_str("is not a valid reference"),
+        }
+    }
+}
+
+/// Every refused field of one request, keyed by the field's wire name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(BTreeMap<&'static str, FieldError>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: &'static str, error: FieldError) {
+        self.0.entry(field).or_insert(error);
+    }
+
+    /// Records the error of `result` under `field` and hands back its value, if any.
+    pub fn take<T>(&mut self, field: &'static str, result: Result<T, FieldError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.add(field, error);
+                None
+            }
+        }
+    }
+
+    pub fn get(&self, field: &str) -> Option<&FieldError> {
+        self.0.get(field)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &FieldError)> {
+        self.0.iter().map(|(field, error)| (*field, error))
+    }
+}

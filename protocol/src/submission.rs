@@ -1,0 +1,182 @@
+//! A visitor's testimonial, as sent and as accepted.
+
+use serde::{Deserialize, Serialize};
+
+use crate::errors::{FieldError, FieldErrors};
+use crate::fields::{self, Email, PersonName, Rating, Reference, ShortLine, TestimonialText};
+
+/// The body of `POST /api/v1/sites/{site}/testimonials` exactly as it arrives.
+///
+/// Every field is optional at this stage so that a missing field is reported by name alongside
+/// all other problems, instead of failing the whole body at the first gap.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitTestimonial {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    /// Signed and wide so that 0, -3 and 600 reach the range rule and get its message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<bool>,
+    /// The id of an earlier upload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<String>,
+    /// The referral code that brought this visitor, if any.
+    #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
+    pub referral: Option<String>,
+    /// The page the form was on, for the moderator's context.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_url: Option<String>,
+}
+
+/// The wire names of [`SubmitTestimonial`]'s fields, for naming unknown ones.
+pub const SUBMIT_TESTIMONIAL_FIELDS: &[&str] =
+    &["name", "email", "role", "company", "rating", "text", "consent", "photo", "ref", "page_url"];
+
+/// A testimonial that passed every rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTestimonial {
+    pub name: PersonName,
+    pub email: Email,
+    pub role: Option<ShortLine>,
+    pub company: Option<ShortLine>,
+    pub rating: Rating,
+    pub text: TestimonialText,
+    /// Whether the visitor agreed to publication. `false` is a valid answer: the feedback
+    /// still reaches the moderators, it just can never be published.
+    pub consent: bool,
+    pub photo: Option<Reference>,
+    pub referral: Option<Reference>,
+    pub page_url: Option<String>,
+}
+
+impl SubmitTestimonial {
+    /// Applies every rule and reports all refused fields at once.
+    pub fn validate(&self) -> Result<NewTestimonial, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let required = |value: &Option<String>| value.as_deref().unwrap_or("").to_owned();
+
+        let name = errors.take("name", PersonName::parse(&required(&self.name)));
+        let email = errors.take("email", Email::parse(&required(&self.email)));
+        let role = errors.take("role", ShortLine::parse_optional(self.role.as_deref()));
+        let company = errors.take("company", ShortLine::parse_optional(self.company.as_deref()));
+        let rating = errors.take("rating", self.rating.ok_or(FieldError::Required).and_then(Rating::parse));
+        let text = errors.take("text", TestimonialText::parse(&required(&self.text)));
+        let consent = errors.take("consent", self.consent.ok_or(FieldError::Required));
+        let photo = errors.take("photo", Reference::parse_optional(self.photo.as_deref()));
+        let referral = errors.take("ref", Reference::parse_optional(self.referral.as_deref()));
+
+        match (name, email, role, company, rating, text, consent, photo, referral) {
+            (
+                Some(name),
+                Some(email),
+                Some(role),
+                Some(company),
+                Some(rating),
+                Some(text),
+                Some(consent),
+                Some(photo),
+                Some(referral),
+            ) if errors.is_empty() => Ok(NewTestimonial {
+                name,
+                email,
+                role,
+                company,
+                rating,
+                text,
+                consent,
+                photo,
+                referral,
+                page_url: fields::page_url(self.page_url.as_deref()),
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn complete() -> SubmitTestimonial {
+        SubmitTestimonial {
+            name: Some("Ada".into()),
+            email: Some("ada@example.com".into()),
+            role: Some("Engineer".into()),
+            company: None,
+            rating: Some(5),
+            text: Some("Lovely coffee".into()),
+            consent: Some(true),
+            ..SubmitTestimonial::default()
+        }
+    }
+
+    #[test]
+    fn a_complete_submission_is_accepted() {
+        let accepted = complete().validate().unwrap();
+        assert_eq!(accepted.rating.stars(), 5);
+        assert!(accepted.consent);
+        assert_eq!(accepted.company, None);
+    }
+
+    #[test]
+    fn every_missing_required_field_is_named() {
+        let errors = SubmitTestimonial::default().validate().unwrap_err();
+        let named: Vec<_> = errors.iter().map(|(field, _)| field).collect();
+        assert_eq!(named, ["consent", "email", "name", "rating", "text"]);
+        assert_eq!(errors.get("rating"), Some(&FieldError::Required));
+    }
+
+    #[test]
+    fn declined_consent_is_a_valid_answer() {
+        let submission = SubmitTestimonial { consent: Some(false), ..complete() };
+        assert!(!submission.validate().unwrap().consent);
+    }
+
+    #[test]
+    fn several_errors_are_reported_together() {
+        let submission = SubmitTestimonial { rating: Some(9), email: Some("nope".into()), ..complete() };
+        let errors = submission.validate().unwrap_err();
+        assert_eq!(errors.get("rating"), Some(&FieldError::RatingOutOfRange));
+        assert_eq!(errors.get("email"), Some(&FieldError::InvalidEmail));
+        assert_eq!(errors.get("name"), None);
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_by_the_decoder() {
+        let body = r#"{"name":"Ada","is_admin":true}"#;
+        let error = serde_json::from_str::<SubmitTestimonial>(body).unwrap_err();
+        assert!(error.to_string().contains("unknown field `is_admin`"), "{error}");
+    }
+
+    #[test]
+    fn the_field_list_matches_the_wire_names() {
+        let everything = SubmitTestimonial {
+            name: Some(String::new()),
+            email: Some(String::new()),
+            role: Some(String::new()),
+            company: Some(String::new()),
+            rating: Some(1),
+            text: Some(String::new()),
+            consent: Some(true),
+            photo: Some(String::new()),
+            referral: Some(String::new()),
+            page_url: Some(String::new()),
+        };
+        let value = serde_json::to_value(everything).unwrap();
+        let mut keys: Vec<_> = value.as_object().unwrap().keys().cloned().collect();
+        let mut expected: Vec<_> = SUBMIT_TESTIMONIAL_FIELDS.iter().map(|s| s.to_string()).collect();
+        keys.sort();
+        expected.sort();
+        assert_eq!(keys, expected);
+    }
+}
