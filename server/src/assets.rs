@@ -1,0 +1,60 @@
+//! The widget files that `cargo xtask build` writes, served as the embed snippet loads them.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use axum::body::Bytes;
+
+pub struct Asset {
+    pub bytes: Bytes,
+    pub content_type: &'static str,
+}
+
+/// The build output held in memory: a handful of small files served on every page view.
+#[derive(Default)]
+pub struct WidgetAssets {
+    files: HashMap<String, Asset>,
+}
+
+impl WidgetAssets {
+    /// Loads every file of `dir`. A missing directory yields no assets (the API still works;
+    /// `embed.js` answers 503 saying how to build it).
+    pub fn load(dir: &Path) -> std::io::Result<Self> {
+        let mut files = HashMap::new();
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(error) => return Err(error),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            let Some(content_type) = content_type(&name) else {
+                continue;
+            };
+            let bytes = Bytes::from(std::fs::read(entry.path())?);
+            files.insert(name, Asset { bytes, content_type });
+        }
+        Ok(Self { files })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Asset> {
+        self.files.get(name)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+fn content_type(name: &str) -> Option<&'static str> {
+    match name.rsplit_once('.')?.1 {
+        "js" => Some("text/javascript; charset=utf-8"),
+        "wasm" => Some("application/wasm"),
+        "css" => Some("text/css; charset=utf-8"),
+        "json" => Some("application/json"),
+        _ => None,
+    }
+}

@@ -1,0 +1,123 @@
+//! The `fanfare` command line. Every command opens (and migrates) the database first, so each
+//! works on a fresh database and beside a running server.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "fanfare", version, about = "Collect, moderate and publish testimonials")]
+pub struct Cli {
+    /// Database URL: sqlite://PATH or postgres://… [default: sqlite://fanfare.db; for `demo`,
+    /// sqlite://fanfare-demo.db]
+    #[arg(long, global = true, env = "FANFARE_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database: Option<String>,
+
+    /// Settings file [default: fanfare.toml in the working directory, if present]
+    #[arg(long, global = true, env = "FANFARE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server
+    Serve(ServeArgs),
+    /// Run a seeded demo: the server plus a demo business website on a second origin
+    Demo(DemoArgs),
+    /// Manage sites
+    #[command(subcommand)]
+    Site(SiteCommand),
+    /// Manage moderators and owners
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "FANFARE_ADDR")]
+    pub addr: Option<String>,
+    /// The URL visitors reach this server at, for links it hands out [default: http://ADDR]
+    #[arg(long, env = "FANFARE_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Directory holding the built widget (`cargo xtask build` writes target/widget)
+    #[arg(long, env = "FANFARE_WIDGET_DIR", value_name = "DIR")]
+    pub widget_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Address of the demo business website [default: 127.0.0.1:8081]
+    #[arg(long, env = "FANFARE_DEMO_SITE_ADDR")]
+    pub site_addr: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Add a site that may embed the widget
+    Add {
+        /// Public slug, used as data-site="…"
+        slug: String,
+        /// Display name
+        #[arg(long)]
+        name: String,
+        /// An origin allowed to embed and post (repeat for several), e.g. https://shop.example.com
+        #[arg(long = "origin", required = true, value_name = "URL")]
+        origins: Vec<String>,
+        /// Consent statement shown next to the unticked consent box
+        #[arg(long)]
+        consent_text: Option<String>,
+    },
+    /// List sites
+    List,
+    /// Change a site's settings; only the options given change
+    Set {
+        slug: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Replaces all allowed origins (repeat for several)
+        #[arg(long = "origin", value_name = "URL")]
+        origins: Vec<String>,
+        /// Accent colour, e.g. #7a3e12
+        #[arg(long)]
+        accent: Option<String>,
+        /// New consent statement (bumps the consent version)
+        #[arg(long)]
+        consent_text: Option<String>,
+        /// Ratings at or below this are followed up privately (1–5)
+        #[arg(long)]
+        low_rating_threshold: Option<u8>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a person to a site (or change their role there)
+    Add {
+        email: String,
+        #[arg(long)]
+        site: String,
+        #[arg(long, default_value = "moderator", value_parser = ["owner", "moderator"])]
+        role: String,
+        /// Read a password from the first line of standard input
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token; printed once, alone on the last line
+    Create {
+        #[arg(long)]
+        user: String,
+    },
+}

@@ -1,0 +1,89 @@
+//! Settings, resolved in this order: command-line flags, then `FANFARE_*` environment
+//! variables (clap reads both), then `fanfare.toml`, then the defaults below.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://fanfare.db";
+pub const DEFAULT_DEMO_DATABASE_URL: &str = "sqlite://fanfare-demo.db";
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+pub const DEFAULT_DEMO_SITE_ADDR: &str = "127.0.0.1:8081";
+
+/// The keys `fanfare.toml` may hold; an unknown key is an error so typos do not pass silently.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    pub database: Option<String>,
+    pub addr: Option<String>,
+    pub public_url: Option<String>,
+    pub widget_dir: Option<PathBuf>,
+}
+
+impl FileSettings {
+    /// Reads `path` if given, else `fanfare.toml` in the working directory if it exists.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let (path, required) = match path {
+            Some(path) => (path.to_owned(), true),
+            None => (PathBuf::from("fanfare.toml"), false),
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                toml::from_str(&text).with_context(|| format!("reading settings from {}", path.display()))
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound && !required => Ok(Self::default()),
+            Err(error) => Err(error).with_context(|| format!("reading settings from {}", path.display())),
+        }
+    }
+}
+
+/// What a running server needs to know.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub addr: SocketAddr,
+    /// Where visitors reach this server, for links it hands out (manage links). `None` means
+    /// `http://` plus the bound address.
+    pub public_url: Option<String>,
+    /// The output of `cargo xtask build` (`embed.js` and the hashed widget files).
+    pub widget_dir: PathBuf,
+}
+
+pub fn parse_addr(raw: &str) -> anyhow::Result<SocketAddr> {
+    raw.parse().with_context(|| format!("--addr {raw:?} must be an address like 127.0.0.1:8080"))
+}
+
+/// The widget build output: `FANFARE_WIDGET_DIR`, else `target/widget` in the source tree the
+/// binary was built from (so `cargo xtask build` then `cargo run` just works).
+pub fn default_widget_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/widget")
+}
+
+/// Checks a public URL and drops a trailing slash.
+pub fn parse_public_url(raw: &str) -> anyhow::Result<String> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let ok = (trimmed.starts_with("https://") || trimmed.starts_with("http://"))
+        && !trimmed.chars().any(|c| c.is_whitespace() || c.is_control());
+    anyhow::ensure!(ok, "--public-url {raw:?} must be an http(s) URL like https://reviews.example.com");
+    Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_files_refuse_unknown_keys() {
+        let error = toml::from_str::<FileSettings>("databse = 'x'").unwrap_err();
+        assert!(error.to_string().contains("databse"), "{error}");
+        let settings: FileSettings = toml::from_str("database = 'sqlite://x.db'").unwrap();
+        assert_eq!(settings.database.as_deref(), Some("sqlite://x.db"));
+    }
+
+    #[test]
+    fn public_urls_are_http_without_trailing_slash() {
+        assert_eq!(parse_public_url("https://reviews.example.com/").unwrap(), "https://reviews.example.com");
+        assert!(parse_public_url("reviews.example.com").is_err());
+    }
+}

@@ -1,0 +1,255 @@
+//! `fanfare demo`: a seeded database, the Fanfare server, and a small business website on a
+//! second origin that embeds the widget exactly as a customer would.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use fanfare_protocol::api::Status;
+use tokio::net::TcpListener;
+
+use crate::clock::now_ms;
+use crate::commands::{add_user, create_token, DEFAULT_CONSENT_TEXT};
+use crate::config::ServerSettings;
+use crate::domain::{Origin, Role, SiteSlug};
+use crate::storage::{DynStorage, NewSite, NewTestimonialRecord, SiteChanges};
+use crate::{secrets, startup};
+
+pub const DEMO_SITE: &str = "kettle-crow";
+pub const DEMO_MODERATOR: &str = "demo@fanfare.test";
+
+/// The demo website's files, compiled in so the binary alone can run the demo.
+const PAGES: &[(&str, &str, &str)] = &[
+    ("index.html", "text/html; charset=utf-8", include_str!("../../demo/index.html")),
+    ("about.html", "text/html; charset=utf-8", include_str!("../../demo/about.html")),
+    ("product.html", "text/html; charset=utf-8", include_str!("../../demo/product.html")),
+    ("kind-words.html", "text/html; charset=utf-8", include_str!("../../demo/kind-words.html")),
+    ("style.css", "text/css; charset=utf-8", include_str!("../../demo/style.css")),
+];
+
+struct Seed {
+    name: &'static str,
+    role: Option<&'static str>,
+    company: Option<&'static str>,
+    rating: u8,
+    text: &'static str,
+    status: Status,
+}
+
+/// Kind words a roaster might really get, with one honest grumble among them (rejected, yet
+/// counted in the summary, as every moderated rating is).
+const SEED: &[Seed] = &[
+    Seed {
+        name: "Maren Okafor",
+        role: Some("Owner"),
+        company: Some("Little Fern Bakery"),
+        rating: 5,
+        text: "We switched our shop to the Crow's Nest blend in spring. Customers ask about it every single morning, and the roast dates are always fresh.",
+        status: Status::Approved,
+    },
+    Seed {
+        name: "Tomás Reyes",
+        role: None,
+        company: None,
+        rating: 5,
+        text: "The subscription arrives on Friday like clockwork. Best part of my weekend is the first cup.",
+        status: Status::Approved,
+    },
+    Seed {
+        name: "Priya Natarajan",
+        role: Some("Home barista"),
+        company: None,
+        rating: 4,
+        text: "Lovely, bright Ethiopian. I'd love a slightly bigger bag size, but the flavour notes on the label are spot on.",
+        status: Status::Approved,
+    },
+    Seed {
+        name: "Jonas Weber",
+        role: Some("Head chef"),
+        company: Some("Linde & Salz"),
+        rating: 5,
+        text: "Their decaf is the first one our guests don't notice is decaf. That says everything.",
+        status: Status::Approved,
+    },
+    Seed {
+        name: "Aiko Tanaka",
+        role: None,
+        company: None,
+        rating: 4,
+        text: "Friendly people at the roastery, and they took time to dial in my grinder setting with me.",
+        status: Status::Approved,
+    },
+    Seed {
+        name: "Sam O'Neill",
+        role: None,
+        company: None,
+        rating: 2,
+        text: "Parcel was a week late in December. The coffee itself was good once it came.",
+        status: Status::Rejected,
+    },
+];
+
+/// A started demo: both servers bound, the database seeded, credentials issued.
+pub struct Demo {
+    pub api_url: String,
+    pub site_url: String,
+    pub moderator_password: String,
+    pub token: String,
+    app: startup::Application,
+    site_listener: TcpListener,
+}
+
+impl Demo {
+    pub async fn start(
+        storage: DynStorage,
+        settings: ServerSettings,
+        site_addr: SocketAddr,
+    ) -> anyhow::Result<Self> {
+        let site_listener = TcpListener::bind(site_addr).await.with_context(|| {
+            format!("binding the demo website to {site_addr} (use --site-addr to pick another)")
+        })?;
+        let site_addr = site_listener.local_addr()?;
+        let app = startup::Application::build(storage.clone(), &settings).await?;
+        let api_url = app.public_url().to_owned();
+        let site_url = format!("http://{site_addr}");
+
+        seed(&storage, &site_url, site_addr.port()).await?;
+        // A fresh password every start: the demo never has a default password.
+        let moderator_password: String = secrets::bearer_token("demo").chars().skip(5).take(16).collect();
+        add_user(&storage, DEMO_MODERATOR, DEMO_SITE, Role::Owner, Some(moderator_password.clone())).await?;
+        let token = create_token(&storage, DEMO_MODERATOR).await?;
+        Ok(Self { api_url, site_url, moderator_password, token, app, site_listener })
+    }
+
+    pub fn print_welcome(&self) {
+        let Self { api_url, site_url, moderator_password, token, .. } = self;
+        println!("Fanfare demo is running.");
+        println!();
+        println!("  Demo business website:  {site_url}/   (embeds the widget like a customer would)");
+        println!("  Fanfare server:         {api_url}/");
+        println!("  Demo moderator login:   {DEMO_MODERATOR} / {moderator_password}");
+        println!("  Moderator API token:    {token}");
+        println!();
+        println!("Leave a testimonial on {site_url}/kind-words.html, then approve it:");
+        println!("  curl -H 'Authorization: Bearer {token}' {api_url}/api/v1/sites/{DEMO_SITE}/moderation/testimonials");
+        println!(
+            "  curl -X POST -H 'Authorization: Bearer {token}' {api_url}/api/v1/sites/{DEMO_SITE}/moderation/testimonials/ID/approve"
+        );
+        println!("and reload the page. Press Ctrl-C to stop.");
+    }
+
+    /// Serves both origins until `shutdown` completes.
+    pub async fn serve(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        // One shutdown future, two servers: a watch channel fans the signal out.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut site_stopped = stopped.clone();
+        let mut api_stopped = stopped;
+        let website = axum::serve(self.site_listener, website_router(self.api_url.clone()))
+            .with_graceful_shutdown(async move {
+                let _ = site_stopped.wait_for(|stop| *stop).await;
+            });
+        let api = self.app.run_until(async move {
+            let _ = api_stopped.wait_for(|stop| *stop).await;
+        });
+        let trigger = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        let ((), api, site) = tokio::join!(trigger, api, website);
+        api.context("serving the Fanfare API")?;
+        site.context("serving the demo website")
+    }
+}
+
+pub async fn run(storage: DynStorage, settings: ServerSettings, site_addr: SocketAddr) -> anyhow::Result<()> {
+    let demo = Demo::start(storage, settings, site_addr).await?;
+    demo.print_welcome();
+    demo.serve(startup::shutdown_signal()).await
+}
+
+/// Creates the demo site on first start and points it at this run's website origin.
+async fn seed(storage: &DynStorage, site_url: &str, site_port: u16) -> anyhow::Result<()> {
+    let origins = vec![
+        Origin::parse(site_url).map_err(anyhow::Error::msg)?,
+        Origin::parse(&format!("http://localhost:{site_port}")).map_err(anyhow::Error::msg)?,
+    ];
+    if storage.site_by_slug(DEMO_SITE).await?.is_some() {
+        let changes = SiteChanges { origins: Some(origins), ..SiteChanges::default() };
+        storage.update_site(DEMO_SITE, changes).await?;
+        return Ok(());
+    }
+    let site = storage
+        .create_site(
+            NewSite {
+                slug: SiteSlug::parse(DEMO_SITE).map_err(anyhow::Error::msg)?,
+                name: "Kettle & Crow Coffee Roasters".into(),
+                origins,
+                consent_text: DEFAULT_CONSENT_TEXT.into(),
+            },
+            now_ms(),
+        )
+        .await?;
+    let day_ms = 24 * 60 * 60 * 1000;
+    for (age_days, seed) in (1i64..).zip(SEED) {
+        let id = secrets::testimonial_id();
+        let created_at = now_ms() - age_days * 3 * day_ms;
+        storage
+            .insert_testimonial(NewTestimonialRecord {
+                id: id.clone(),
+                site_id: site.id,
+                name: seed.name.into(),
+                email: format!("customer{age_days}@example.com"),
+                role: seed.role.map(Into::into),
+                company: seed.company.map(Into::into),
+                rating: seed.rating,
+                text: seed.text.into(),
+                consent: true,
+                consent_text: Some(site.consent_text.clone()),
+                consent_version: Some(site.consent_version),
+                photo_id: None,
+                referral_code: None,
+                page_url: None,
+                ip_prefix: None,
+                follow_up: seed.rating <= site.low_rating_threshold,
+                manage_token_hash: secrets::hash_token(&secrets::bearer_token("ffm")),
+                created_at,
+            })
+            .await?;
+        storage.moderate(site.id, &id, seed.status, created_at).await?;
+    }
+    Ok(())
+}
+
+/// Serves the demo pages with the snippet pointing at this run's Fanfare server, under the
+/// strict Content-Security-Policy that PRODUCT.md promises the widget works with.
+fn website_router(api_url: String) -> Router {
+    Router::new()
+        .route("/", get(|state: State<String>| page(state, Path("index.html".to_owned()))))
+        .route("/{file}", get(page))
+        .with_state(api_url)
+}
+
+async fn page(State(api_url): State<String>, Path(file): Path<String>) -> Response {
+    let Some((_, content_type, body)) = PAGES.iter().find(|(name, _, _)| *name == file) else {
+        return (StatusCode::NOT_FOUND, "Not found").into_response();
+    };
+    let body = body.replace("{{FANFARE_URL}}", &api_url).replace("{{FANFARE_SITE}}", DEMO_SITE);
+    let csp = format!(
+        "default-src 'self'; script-src {api_url} 'wasm-unsafe-eval'; connect-src {api_url}; \
+         img-src 'self' {api_url}; style-src 'self' {api_url}; require-trusted-types-for 'script'"
+    );
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(csp) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    response
+}

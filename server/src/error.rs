@@ -1,0 +1,123 @@
+//! The one error type of the HTTP layer. The client gets a stable code and a plain sentence;
+//! the cause of anything internal goes to the log only.
+
+use std::collections::BTreeMap;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use fanfare_protocol::api::ApiError;
+use fanfare_protocol::FieldErrors;
+
+use crate::storage::StorageError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the body is not JSON at all.
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    /// 401: no or invalid credentials.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// 403: the request's origin is not one the site allows.
+    #[error("origin not allowed")]
+    OriginNotAllowed,
+    /// 404: unknown site, or something the caller may not know exists.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// 405.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 409: the request contradicts the item's state.
+    #[error("conflict: {message}")]
+    Conflict { code: &'static str, message: String },
+    /// 413.
+    #[error("request body too large")]
+    TooLarge,
+    /// 415.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// 422: named fields were refused.
+    #[error("validation failed")]
+    Validation(BTreeMap<String, String>),
+    /// 500: logged with its cause, shown as a generic sentence.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        AppError::Validation(BTreeMap::from([(field.to_owned(), message.into())]))
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            AppError::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed_request"),
+            AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            AppError::OriginNotAllowed => (StatusCode::FORBIDDEN, "origin_not_allowed"),
+            AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            AppError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+            AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            AppError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            AppError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            AppError::Malformed(detail) => format!("The request body is not valid JSON: {detail}."),
+            AppError::Unauthenticated => "Sign in or send a valid API token.".into(),
+            AppError::OriginNotAllowed => "This website is not allowed to send to this site.".into(),
+            AppError::NotFound(what) => format!("No such {what}."),
+            AppError::MethodNotAllowed => "This method is not allowed here.".into(),
+            AppError::Conflict { message, .. } => message.clone(),
+            AppError::TooLarge => "The request body is too large.".into(),
+            AppError::UnsupportedMediaType => "Send JSON with Content-Type: application/json.".into(),
+            AppError::Validation(fields) => {
+                let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+                format!("Please check: {}.", names.join(", "))
+            }
+            AppError::Internal(_) => {
+                "Something went wrong on our side; nothing was changed. Please try again.".into()
+            }
+        }
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(errors: FieldErrors) -> Self {
+        AppError::Validation(
+            errors.iter().map(|(field, error)| (field.to_owned(), error.to_string())).collect(),
+        )
+    }
+}
+
+impl From<StorageError> for AppError {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::Conflict { field } => AppError::field(field, "is already taken"),
+            other => AppError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if let AppError::Internal(cause) = &self {
+            tracing::error!(error = ?cause, "request failed");
+        }
+        let fields = match &self {
+            AppError::Validation(fields) => fields.clone(),
+            _ => BTreeMap::new(),
+        };
+        let body = ApiError { error: code.to_owned(), message: self.public_message(), fields };
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

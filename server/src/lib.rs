@@ -1,0 +1,17 @@
+//! The Fanfare server: HTTP API, storage and command line, as one library so that `main` stays
+//! thin and tests reach everything.
+
+pub mod assets;
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod secrets;
+pub mod startup;
+pub mod state;
+pub mod storage;

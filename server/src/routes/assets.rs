@@ -1,0 +1,52 @@
+//! `embed.js` and the content-hashed widget files it loads.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/embed.js", get(embed_js)).route("/widget/{file}", get(widget_file))
+}
+
+/// The loader keeps a stable URL, so it is cached briefly: a new release reaches pages within
+/// minutes.
+async fn embed_js(State(state): State<AppState>) -> Response {
+    match state.assets.get("embed.js") {
+        Some(asset) => serve(asset, "public, max-age=300"),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "The widget is not built. Run `cargo xtask build` and restart, or set FANFARE_WIDGET_DIR.\n",
+        )
+            .into_response(),
+    }
+}
+
+/// Hashed names change with their content, so they may be cached forever.
+async fn widget_file(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    match state.assets.get(&file).filter(|_| file != "embed.js") {
+        Some(asset) => serve(asset, "public, max-age=31536000, immutable"),
+        None => AppError::NotFound("file").into_response(),
+    }
+}
+
+fn serve(asset: &crate::assets::Asset, cache: &'static str) -> Response {
+    let mut response = asset.bytes.clone().into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    // The glue is an ES module and the wasm is fetched: both are CORS requests from the host
+    // page's origin. These files are public and carry no credentials.
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(
+        header::HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderValue::from_static("cross-origin"),
+    );
+    response
+}

@@ -1,0 +1,67 @@
+//! CORS for the public API, per site: only the site's exact allowed origins may read or
+//! write from a browser. Writes from any other origin are refused outright (403), not merely
+//! hidden from the page, so a foreign page cannot fill the queue.
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::request::site_slug;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub async fn site_cors(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some(origin) = request.headers().get(header::ORIGIN).cloned() else {
+        // No Origin: a server-side or non-browser client, treated like any anonymous submission.
+        return with_vary(next.run(request).await);
+    };
+    let site = match site_slug(request.uri().path()) {
+        Some(slug) => match state.storage.site_by_slug(slug).await {
+            Ok(site) => site,
+            Err(error) => return AppError::from(error).into_response(),
+        },
+        None => None,
+    };
+    let Some(site) = site else {
+        // Unknown site: let the route answer 404 as it would for anyone.
+        return with_vary(next.run(request).await);
+    };
+    let allowed = origin.to_str().is_ok_and(|origin| site.origins.iter().any(|allowed| allowed == origin));
+    let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
+
+    if request.method() == Method::OPTIONS {
+        return if allowed {
+            let mut response = StatusCode::NO_CONTENT.into_response();
+            allow(response.headers_mut(), origin);
+            let headers = response.headers_mut();
+            headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST"));
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static("content-type, idempotency-key"),
+            );
+            headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+            with_vary(response)
+        } else {
+            with_vary(AppError::OriginNotAllowed.into_response())
+        };
+    }
+    if !allowed && !is_read {
+        return with_vary(AppError::OriginNotAllowed.into_response());
+    }
+    let mut response = next.run(request).await;
+    if allowed {
+        allow(response.headers_mut(), origin);
+    }
+    with_vary(response)
+}
+
+fn allow(headers: &mut HeaderMap, origin: HeaderValue) {
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+}
+
+/// Answers differ by Origin, so every shared cache must key on it.
+fn with_vary(mut response: Response) -> Response {
+    response.headers_mut().append(header::VARY, HeaderValue::from_static("origin"));
+    response
+}

@@ -1,0 +1,156 @@
+//! The anonymous API every embedding page talks to.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{middleware, Json, Router};
+use fanfare_protocol::api::{
+    PublicTestimonial, Status, Summary, TestimonialCreated, TestimonialPage, WidgetConfig, WidgetTheme,
+};
+use fanfare_protocol::SubmitTestimonial;
+
+use super::cors::site_cors;
+use super::request::{truncate_ip, ClientIp, ListParams, SiteFromPath};
+use crate::clock::{now_ms, rfc3339};
+use crate::error::AppError;
+use crate::extract::AppJson;
+use crate::secrets;
+use crate::state::AppState;
+use crate::storage::{Cursor, NewTestimonialRecord, RatingSummary, Testimonial};
+
+/// Public bodies are small; anything bigger is not a testimonial.
+const MAX_BODY_BYTES: usize = 16 * 1024;
+
+pub const MODES: [&str; 5] = ["wall", "carousel", "badge", "collect", "refer"];
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/sites/{site}/widget", get(widget_config).options(preflight))
+        .route(
+            "/api/v1/sites/{site}/testimonials",
+            get(list_testimonials).post(submit_testimonial).options(preflight),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(state, site_cors))
+}
+
+/// Preflights are answered by [`site_cors`]; this only gives OPTIONS a route to run on.
+async fn preflight() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+async fn widget_config(SiteFromPath(site): SiteFromPath) -> Response {
+    let config = WidgetConfig {
+        site: site.slug,
+        name: site.name,
+        theme: WidgetTheme { accent: site.accent },
+        texts: site.texts,
+        consent_text: site.consent_text,
+        consent_version: site.consent_version,
+        modes: MODES.iter().map(|mode| (*mode).to_owned()).collect(),
+        low_rating_threshold: site.low_rating_threshold,
+    };
+    with_cache(Json(config).into_response(), "public, max-age=60")
+}
+
+pub fn query_params(query: Result<Query<ListParams>, QueryRejection>) -> Result<ListParams, AppError> {
+    query.map(|Query(params)| params).map_err(|rejection| AppError::field("query", rejection.body_text()))
+}
+
+async fn list_testimonials(
+    State(state): State<AppState>,
+    SiteFromPath(site): SiteFromPath,
+    query: Result<Query<ListParams>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let query = query_params(query)?.parse()?;
+    let items = state.storage.list_published(site.id, &query).await?;
+    let summary = state.storage.rating_summary(site.id).await?;
+    let page = TestimonialPage {
+        next_cursor: next_cursor(&items, query.limit),
+        items: items.iter().map(public_view).collect(),
+        summary: public_summary(summary),
+    };
+    // Revalidated every time: a moderation decision must show on the next page view.
+    Ok(with_cache(Json(page).into_response(), "public, no-cache"))
+}
+
+async fn submit_testimonial(
+    State(state): State<AppState>,
+    SiteFromPath(site): SiteFromPath,
+    ClientIp(ip): ClientIp,
+    AppJson(submission): AppJson<SubmitTestimonial>,
+) -> Result<(StatusCode, Json<TestimonialCreated>), AppError> {
+    let accepted = submission.validate()?;
+    if accepted.photo.is_some() {
+        // Uploads are not accepted yet, so no id can refer to one.
+        return Err(AppError::field("photo", "refers to no upload"));
+    }
+    let manage_token = secrets::bearer_token("ffm");
+    let rating = accepted.rating.stars();
+    let record = NewTestimonialRecord {
+        id: secrets::testimonial_id(),
+        site_id: site.id,
+        name: accepted.name.into_inner(),
+        email: accepted.email.into_inner(),
+        role: accepted.role.map(|role| role.into_inner()),
+        company: accepted.company.map(|company| company.into_inner()),
+        rating,
+        text: accepted.text.into_inner(),
+        consent: accepted.consent,
+        // The exact words agreed to are kept with the testimonial, so a later change of the
+        // site's consent text never rewrites what this author consented to.
+        consent_text: accepted.consent.then(|| site.consent_text.clone()),
+        consent_version: accepted.consent.then_some(site.consent_version),
+        photo_id: None,
+        referral_code: accepted.referral.map(|code| code.into_inner()),
+        page_url: accepted.page_url,
+        ip_prefix: ip.map(truncate_ip),
+        follow_up: rating <= site.low_rating_threshold,
+        manage_token_hash: secrets::hash_token(&manage_token),
+        created_at: now_ms(),
+    };
+    let id = record.id.clone();
+    state.storage.insert_testimonial(record).await?;
+    tracing::info!(site = %site.slug, testimonial = %id, "testimonial submitted");
+    let created = TestimonialCreated {
+        id,
+        status: Status::Pending,
+        manage_url: format!("{}/manage/{manage_token}", state.public_url),
+    };
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+pub fn public_view(testimonial: &Testimonial) -> PublicTestimonial {
+    PublicTestimonial {
+        id: testimonial.id.clone(),
+        name: testimonial.name.clone(),
+        role: testimonial.role.clone(),
+        company: testimonial.company.clone(),
+        rating: testimonial.rating,
+        text: testimonial.text.clone(),
+        photo_url: None,
+        reply: testimonial.reply.clone(),
+        featured: testimonial.featured,
+        created_at: rfc3339(testimonial.created_at),
+    }
+}
+
+/// A cursor only when the page is full; a short page is the last one.
+pub fn next_cursor(items: &[Testimonial], limit: u32) -> Option<String> {
+    let full = items.len() == usize::try_from(limit).unwrap_or(usize::MAX);
+    items.last().filter(|_| full).map(|last| Cursor::after(last).encode())
+}
+
+fn public_summary(summary: RatingSummary) -> Summary {
+    Summary {
+        count: summary.count,
+        average: summary.average.map(|average| (average * 100.0).round() / 100.0),
+    }
+}
+
+fn with_cache(mut response: Response, cache: &'static str) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
+}

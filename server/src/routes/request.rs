@@ -1,0 +1,157 @@
+//! Pieces of a request several routes need: the site in the path, the client's address,
+//! list parameters.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use serde::Deserialize;
+
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::storage::{Cursor, ListQuery, Site};
+
+/// The site named by `{site}` in the path; unknown sites are 404 before anything else runs.
+pub struct SiteFromPath(pub Site);
+
+impl FromRequestParts<AppState> for SiteFromPath {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        site_in_path(parts, state).await.map(Self)
+    }
+}
+
+/// Looks up the site named in the request's path; 404 when there is none.
+pub async fn site_in_path(parts: &Parts, state: &AppState) -> Result<Site, AppError> {
+    let slug = site_slug(parts.uri.path()).ok_or(AppError::NotFound("site"))?;
+    state.storage.site_by_slug(slug).await?.ok_or(AppError::NotFound("site"))
+}
+
+/// `acme` from `/api/v1/sites/acme/…`.
+pub fn site_slug(path: &str) -> Option<&str> {
+    path.strip_prefix("/api/v1/sites/")?.split('/').next().filter(|slug| !slug.is_empty())
+}
+
+/// The peer address of the connection (absent in router tests that do not set one).
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())))
+    }
+}
+
+/// An address cut down so it points at a network, not a person: IPv4 /24, IPv6 /48.
+pub fn truncate_ip(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0/24")
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => truncate_ip(IpAddr::V4(v4)),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+            }
+        },
+    }
+}
+
+/// `?limit=&cursor=&tag=` as typed; parsed by [`ListParams::parse`] so errors name the field.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListParams {
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+    pub tag: Option<String>,
+    pub status: Option<String>,
+    /// Moderation only: words in the name or text.
+    pub q: Option<String>,
+    /// Moderation only: exact star rating.
+    pub rating: Option<String>,
+}
+
+pub const DEFAULT_LIMIT: u32 = 20;
+pub const MAX_LIMIT: u32 = 50;
+
+impl ListParams {
+    pub fn parse(&self) -> Result<ListQuery, AppError> {
+        let limit = match self.limit.as_deref() {
+            None | Some("") => DEFAULT_LIMIT,
+            // Out-of-range limits are clamped rather than refused: a widget asking for 500
+            // still gets a sensible page.
+            Some(raw) => raw
+                .parse::<i64>()
+                .map_err(|_| AppError::field("limit", "must be a whole number"))?
+                .clamp(1, i64::from(MAX_LIMIT)) as u32,
+        };
+        let cursor = match self.cursor.as_deref() {
+            None | Some("") => None,
+            Some(raw) => Some(
+                Cursor::decode(raw)
+                    .ok_or_else(|| AppError::field("cursor", "is not a cursor this API issued"))?,
+            ),
+        };
+        let tag = match self.tag.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(tag) if tag.len() <= 40 && !tag.chars().any(char::is_control) => Some(tag.to_lowercase()),
+            Some(_) => return Err(AppError::field("tag", "must be a tag of at most 40 characters")),
+        };
+        // The public list never filters by rating: what is shown must not be cherry-picked.
+        Ok(ListQuery { limit, cursor, tag, search: None, rating: None })
+    }
+
+    /// [`Self::parse`] plus the moderators' search and rating filters.
+    pub fn parse_moderation(&self) -> Result<ListQuery, AppError> {
+        let mut query = self.parse()?;
+        query.search = match self.q.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(words) if words.chars().count() <= 100 => Some(words.to_owned()),
+            Some(_) => return Err(AppError::field("q", "must be at most 100 characters")),
+        };
+        query.rating = match self.rating.as_deref() {
+            None | Some("") => None,
+            Some(raw) => Some(
+                raw.parse::<u8>()
+                    .ok()
+                    .filter(|stars| (1..=5).contains(stars))
+                    .ok_or_else(|| AppError::field("rating", "must be a whole number from 1 to 5"))?,
+            ),
+        };
+        Ok(query)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_come_from_the_api_path() {
+        assert_eq!(site_slug("/api/v1/sites/acme/testimonials"), Some("acme"));
+        assert_eq!(site_slug("/api/v1/sites/acme"), Some("acme"));
+        assert_eq!(site_slug("/api/v1/sites//x"), None);
+        assert_eq!(site_slug("/healthz"), None);
+    }
+
+    #[test]
+    fn addresses_are_truncated() {
+        assert_eq!(truncate_ip("203.0.113.77".parse().unwrap()), "203.0.113.0/24");
+        assert_eq!(truncate_ip("2001:db8:abcd:12::1".parse().unwrap()), "2001:db8:abcd::/48");
+        assert_eq!(truncate_ip("::ffff:198.51.100.9".parse().unwrap()), "198.51.100.0/24");
+    }
+
+    #[test]
+    fn limits_are_clamped_and_junk_is_named() {
+        let parse = |limit: &str| ListParams { limit: Some(limit.into()), ..ListParams::default() }.parse();
+        assert_eq!(parse("5").unwrap().limit, 5);
+        assert_eq!(parse("0").unwrap().limit, 1);
+        assert_eq!(parse("9999").unwrap().limit, MAX_LIMIT);
+        assert!(matches!(parse("ten"), Err(AppError::Validation(fields)) if fields.contains_key("limit")));
+        let junk_cursor = ListParams { cursor: Some("nope".into()), ..ListParams::default() }.parse();
+        assert!(matches!(junk_cursor, Err(AppError::Validation(fields)) if fields.contains_key("cursor")));
+    }
+}

@@ -1,0 +1,55 @@
+//! Random identifiers, bearer secrets and their stored hashes.
+
+use sha2::{Digest, Sha256};
+
+/// Lower-case letters and digits without look-alikes (no 0/o, 1/l/i), so ids survive being
+/// read aloud or copied by hand.
+const ALPHABET: &[u8; 32] = b"abcdefghjkmnpqrstuvwxyz23456789_";
+
+fn random_string(length: usize) -> String {
+    let mut bytes = vec![0u8; length];
+    // The OS random source failing means the machine cannot keep secrets at all.
+    getrandom::fill(&mut bytes).expect("the operating system's random source is unavailable");
+    // 31 symbols used (the underscore is never drawn) keeps ids purely alphanumeric; the tiny
+    // modulo bias is irrelevant at these lengths.
+    bytes.iter().map(|byte| ALPHABET[usize::from(*byte) % 31] as char).collect()
+}
+
+/// A public, unguessable testimonial id.
+pub fn testimonial_id() -> String {
+    random_string(16)
+}
+
+/// A bearer secret: an API token or a manage-link token. Only its hash is stored.
+pub fn bearer_token(prefix: &str) -> String {
+    format!("{prefix}_{}", random_string(32))
+}
+
+/// The hash under which a bearer secret is stored and looked up.
+pub fn hash_token(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_alphanumeric_and_distinct() {
+        let a = testimonial_id();
+        let b = testimonial_id();
+        assert_eq!(a.len(), 16);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn tokens_carry_their_prefix_and_hash_stably() {
+        let token = bearer_token("fft");
+        assert!(token.starts_with("fft_"));
+        assert_eq!(hash_token(&token), hash_token(&token));
+        assert_eq!(hash_token(&token).len(), 64);
+        assert_ne!(hash_token(&token), hash_token(&bearer_token("fft")));
+    }
+}

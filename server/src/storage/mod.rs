@@ -1,0 +1,352 @@
+//! Everything Fanfare keeps, behind one trait so each database backend is one implementation.
+
+mod sqlite;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use fanfare_protocol::api::Status;
+
+pub use sqlite::SqliteStorage;
+
+use crate::domain::{Origin, Role, SiteSlug};
+
+pub type DynStorage = Arc<dyn Storage>;
+
+/// Opens the database a URL names, creating and migrating it as needed.
+pub async fn connect(database_url: &str) -> Result<DynStorage, StorageError> {
+    if database_url.starts_with("sqlite:") {
+        let storage = SqliteStorage::connect(database_url).await?;
+        storage.migrate().await?;
+        Ok(Arc::new(storage))
+    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        Err(StorageError::Unsupported(
+            "PostgreSQL support is not built yet; use a sqlite:// database URL".into(),
+        ))
+    } else {
+        Err(StorageError::Unsupported(format!(
+            "unrecognised database URL {:?}: expected sqlite://PATH or postgres://…",
+            redact_url(database_url)
+        )))
+    }
+}
+
+/// A database URL without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _password)) => {
+                    format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+                }
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// A unique value is already taken; carries the field it belongs to.
+    #[error("{field} is already taken")]
+    Conflict { field: &'static str },
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Site {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub accent: String,
+    pub texts: BTreeMap<String, String>,
+    pub consent_text: String,
+    pub consent_version: i64,
+    pub low_rating_threshold: u8,
+    pub origins: Vec<String>,
+    pub created_at: i64,
+}
+
+pub struct NewSite {
+    pub slug: SiteSlug,
+    pub name: String,
+    pub origins: Vec<Origin>,
+    pub consent_text: String,
+}
+
+/// A change to a site's settings; `None` leaves a setting as it is.
+#[derive(Debug, Default)]
+pub struct SiteChanges {
+    pub name: Option<String>,
+    pub origins: Option<Vec<Origin>>,
+    pub accent: Option<String>,
+    /// A new consent text also bumps the consent version, so older consents stay attributable.
+    pub consent_text: Option<String>,
+    pub low_rating_threshold: Option<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+}
+
+/// A testimonial as stored, with everything moderators may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Testimonial {
+    pub id: String,
+    pub site_id: i64,
+    pub status: Status,
+    pub name: String,
+    pub email: String,
+    pub role: Option<String>,
+    pub company: Option<String>,
+    pub rating: u8,
+    pub text: String,
+    pub consent: bool,
+    pub consent_text: Option<String>,
+    pub consent_version: Option<i64>,
+    pub photo_id: Option<String>,
+    pub referral_code: Option<String>,
+    pub page_url: Option<String>,
+    pub ip_prefix: Option<String>,
+    pub reply: Option<String>,
+    pub featured: bool,
+    pub follow_up: bool,
+    /// Changed by a moderator or by its author after it was first submitted.
+    pub edited: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What the storage needs to keep a new submission.
+#[derive(Debug, Clone)]
+pub struct NewTestimonialRecord {
+    pub id: String,
+    pub site_id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: Option<String>,
+    pub company: Option<String>,
+    pub rating: u8,
+    pub text: String,
+    pub consent: bool,
+    pub consent_text: Option<String>,
+    pub consent_version: Option<i64>,
+    pub photo_id: Option<String>,
+    pub referral_code: Option<String>,
+    pub page_url: Option<String>,
+    pub ip_prefix: Option<String>,
+    pub follow_up: bool,
+    pub manage_token_hash: String,
+    pub created_at: i64,
+}
+
+/// A position in a newest-first list: the last item of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: i64,
+    pub id: String,
+}
+
+impl Cursor {
+    pub fn after(testimonial: &Testimonial) -> Self {
+        Self { created_at: testimonial.created_at, id: testimonial.id.clone() }
+    }
+
+    /// The opaque form handed to clients.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.created_at, self.id)
+    }
+
+    pub fn decode(raw: &str) -> Option<Self> {
+        let (created_at, id) = raw.split_once('.')?;
+        let id_ok = !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric());
+        id_ok.then_some(())?;
+        Some(Self { created_at: created_at.parse().ok()?, id: id.to_owned() })
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub limit: u32,
+    pub cursor: Option<Cursor>,
+    pub tag: Option<String>,
+    /// Words to find in the name or the text (moderation only).
+    pub search: Option<String>,
+    /// Only this many stars (moderation only).
+    pub rating: Option<u8>,
+}
+
+/// Count and average of the ratings that make up a site's honest summary.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RatingSummary {
+    pub count: u64,
+    pub average: Option<f64>,
+}
+
+/// The outcome of a moderator's decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Moderated {
+    Done(Box<Testimonial>),
+    NotFound,
+    /// Publishing was refused: the author did not consent.
+    NoConsent,
+    /// The author withdrew it; nobody may bring it back.
+    Withdrawn,
+}
+
+/// A signed-in dashboard session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user: User,
+    /// Echoed in every dashboard form; a forged cross-site form cannot know it.
+    pub csrf_token: String,
+}
+
+/// Who did what, for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub site_id: i64,
+    pub user_id: Option<i64>,
+    /// An email address, or "author" for the testimonial's own author.
+    pub actor: String,
+    pub action: String,
+    pub testimonial_id: Option<String>,
+    pub detail: Option<String>,
+    pub created_at: i64,
+}
+
+/// An author's correction through their manage link.
+#[derive(Debug, Clone)]
+pub struct AuthorEdit {
+    pub name: String,
+    pub role: Option<String>,
+    pub company: Option<String>,
+    pub rating: u8,
+    pub text: String,
+}
+
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    async fn create_site(&self, site: NewSite, now: i64) -> Result<Site, StorageError>;
+    async fn update_site(&self, slug: &str, changes: SiteChanges) -> Result<Option<Site>, StorageError>;
+    async fn site_by_slug(&self, slug: &str) -> Result<Option<Site>, StorageError>;
+    async fn list_sites(&self) -> Result<Vec<Site>, StorageError>;
+
+    /// Creates the user if the email is new, sets the password hash when one is given, and
+    /// grants the role on the site.
+    async fn upsert_user(
+        &self,
+        email: &str,
+        password_hash: Option<&str>,
+        site_id: i64,
+        role: Role,
+        now: i64,
+    ) -> Result<User, StorageError>;
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError>;
+    async fn create_token(&self, user_id: i64, token_hash: &str, now: i64) -> Result<(), StorageError>;
+    async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>, StorageError>;
+    async fn role_on_site(&self, user_id: i64, site_id: i64) -> Result<Option<Role>, StorageError>;
+
+    async fn insert_testimonial(&self, record: NewTestimonialRecord) -> Result<(), StorageError>;
+    /// Approved testimonials, newest first.
+    async fn list_published(&self, site_id: i64, query: &ListQuery)
+        -> Result<Vec<Testimonial>, StorageError>;
+    async fn rating_summary(&self, site_id: i64) -> Result<RatingSummary, StorageError>;
+    async fn list_by_status(
+        &self,
+        site_id: i64,
+        status: Status,
+        query: &ListQuery,
+    ) -> Result<Vec<Testimonial>, StorageError>;
+    async fn testimonial(&self, site_id: i64, id: &str) -> Result<Option<Testimonial>, StorageError>;
+    /// Moves a testimonial to `status`, enforcing the consent and withdrawal rules atomically.
+    async fn moderate(
+        &self,
+        site_id: i64,
+        id: &str,
+        status: Status,
+        now: i64,
+    ) -> Result<Moderated, StorageError>;
+    /// How many testimonials each status holds.
+    async fn status_counts(&self, site_id: i64) -> Result<Vec<(Status, u64)>, StorageError>;
+    /// Sets or clears the public reply; `None` when there is no such testimonial.
+    async fn set_reply(
+        &self,
+        site_id: i64,
+        id: &str,
+        reply: Option<&str>,
+        now: i64,
+    ) -> Result<Option<Testimonial>, StorageError>;
+    async fn set_featured(
+        &self,
+        site_id: i64,
+        id: &str,
+        featured: bool,
+        now: i64,
+    ) -> Result<Option<Testimonial>, StorageError>;
+
+    /// The user and their password hash, for signing in.
+    async fn password_hash(&self, email: &str) -> Result<Option<(User, Option<String>)>, StorageError>;
+    async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StorageError>;
+    /// A session that exists and has not expired.
+    async fn session(&self, id_hash: &str, now: i64) -> Result<Option<Session>, StorageError>;
+    async fn delete_session(&self, id_hash: &str) -> Result<(), StorageError>;
+    /// Every site the user has a role on, by slug.
+    async fn sites_of_user(&self, user_id: i64) -> Result<Vec<(Site, Role)>, StorageError>;
+
+    async fn record_audit(&self, entry: AuditEntry) -> Result<(), StorageError>;
+    /// The newest entries first.
+    async fn audit_log(&self, site_id: i64, limit: u32) -> Result<Vec<AuditEntry>, StorageError>;
+
+    async fn testimonial_by_manage_token(&self, token_hash: &str) -> Result<Option<Testimonial>, StorageError>;
+    /// Unpublishes at once and for good; `None` for an unknown token.
+    async fn withdraw(&self, token_hash: &str, now: i64) -> Result<Option<Testimonial>, StorageError>;
+    /// Applies the author's changes and sends the testimonial back to moderation, unless they
+    /// withdrew it.
+    async fn author_edit(
+        &self,
+        token_hash: &str,
+        edit: AuthorEdit,
+        now: i64,
+    ) -> Result<Option<Testimonial>, StorageError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_junk() {
+        let cursor = Cursor { created_at: 1_700_000_000_000, id: "abc123".into() };
+        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+        for junk in ["", "12", "x.abc", "12.", "12.a-b", "12.a.b"] {
+            assert_eq!(Cursor::decode(junk), None, "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_hidden_in_urls() {
+        assert_eq!(redact_url("postgres://me:secret@db/x"), "postgres://me:***@db/x");
+        assert_eq!(redact_url("postgres://me@db/x"), "postgres://me@db/x");
+        assert_eq!(redact_url("sqlite://fanfare.db"), "sqlite://fanfare.db");
+    }
+}

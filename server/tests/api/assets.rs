@@ -1,0 +1,60 @@
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn embed_js_is_served_with_a_short_cache() {
+    let app = spawn_app().await;
+    let response = app.client.get(app.url("/embed.js")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/javascript; charset=utf-8");
+    assert_eq!(response.headers()["cache-control"], "public, max-age=300");
+    assert_eq!(response.text().await.unwrap(), "/* loader */");
+}
+
+#[tokio::test]
+async fn hashed_widget_files_are_immutable_and_typed() {
+    let app = spawn_app().await;
+    let wasm = app.client.get(app.url("/widget/fanfare-0123abcd_bg.wasm")).send().await.unwrap();
+    assert_eq!(wasm.status(), 200);
+    assert_eq!(wasm.headers()["content-type"], "application/wasm");
+    assert_eq!(wasm.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(wasm.headers()["access-control-allow-origin"], "*");
+    assert_eq!(wasm.headers()["x-content-type-options"], "nosniff");
+
+    let glue = app.client.get(app.url("/widget/fanfare-0123abcd.js")).send().await.unwrap();
+    assert_eq!(glue.headers()["content-type"], "text/javascript; charset=utf-8");
+}
+
+#[tokio::test]
+async fn unknown_files_and_paths_are_404() {
+    let app = spawn_app().await;
+    for path in ["/widget/nope.js", "/widget/..%2Fembed.js", "/nothing-here"] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_missing_widget_build_is_explained() {
+    let app = spawn_app().await;
+    std::fs::remove_dir_all(app.dir.path().join("widget")).unwrap();
+    // Assets are read at start: a second server over the same database sees the missing build.
+    let settings = fanfare_server::config::ServerSettings {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        public_url: None,
+        widget_dir: app.dir.path().join("widget"),
+    };
+    let server = fanfare_server::startup::Application::build(app.storage.clone(), &settings).await.unwrap();
+    let url = format!("http://127.0.0.1:{}/embed.js", server.port());
+    tokio::spawn(server.run_until(std::future::pending()));
+
+    let response = app.client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 503);
+    assert!(response.text().await.unwrap().contains("cargo xtask build"));
+}
+
+#[tokio::test]
+async fn health_is_reported() {
+    let app = spawn_app().await;
+    let response = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+}

@@ -1,0 +1,11 @@
+//! API tests: the real server on a loopback port, a fresh SQLite file per test.
+//! One binary for all of them, so they link once.
+
+// A panic is how a test reports; helpers unwrap like test bodies do.
+#![allow(clippy::unwrap_used)]
+
+mod assets;
+mod cors;
+mod helpers;
+mod moderation;
+mod testimonials;
