@@ -1,0 +1,120 @@
+/*! Fanfare embed loader. Reads its settings from its own script tag, gives each
+    [data-fanfare] element a shadow root, and loads the widget only when one nears the
+    viewport (or the floating button is pressed). Defines no global but window.Fanfare. */
+(function () {
+  'use strict';
+  var script = document.currentScript;
+  var existing = window.Fanfare;
+  if (!script || (existing && existing.loaded)) return;
+
+  var data = script.dataset;
+  var base = new URL(script.src).origin;
+  var site = data.site;
+  var MODES = ['wall', 'carousel', 'badge', 'collect', 'refer'];
+  var widget;
+
+  if (!site) {
+    console.error('Fanfare: add data-site="your-site-slug" to the embed.js script tag.');
+    return;
+  }
+
+  function config() {
+    var limit = parseInt(data.limit, 10);
+    return JSON.stringify({
+      api: base,
+      site: site,
+      lang: data.lang || document.documentElement.lang || undefined,
+      theme: data.theme || 'auto',
+      limit: limit > 0 ? limit : undefined,
+      tags: data.tags || undefined,
+      page_url: location.href
+    });
+  }
+
+  // One download for every mount on the page.
+  function load() {
+    return widget || (widget = import(base + '/widget/__FANFARE_GLUE__').then(function (glue) {
+      return glue.default({ module_or_path: base + '/widget/__FANFARE_WASM__' }).then(function () { return glue; });
+    }));
+  }
+
+  function stylesheet(root) {
+    return new Promise(function (resolve) {
+      var link = document.createElement('link');
+      link.rel = 'stylesheet';
+      link.href = base + '/widget/__FANFARE_CSS__';
+      link.onload = link.onerror = resolve;
+      root.appendChild(link);
+    });
+  }
+
+  function mount(root, mode) {
+    return Promise.all([load(), stylesheet(root)]).then(function (done) {
+      var container = document.createElement('div');
+      container.setAttribute('part', 'root');
+      root.appendChild(container);
+      done[0].mount(container, mode, config());
+    }).catch(function (error) {
+      console.error('Fanfare: the widget could not load.', error);
+    });
+  }
+
+  var hosts = [].slice.call(document.querySelectorAll('[data-fanfare]'));
+  var observer = 'IntersectionObserver' in window && new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) {
+      if (!entry.isIntersecting) return;
+      observer.unobserve(entry.target);
+      mount(entry.target.shadowRoot, entry.target.getAttribute('data-fanfare'));
+    });
+  }, { rootMargin: '200px' });
+
+  hosts.forEach(function (host) {
+    var mode = host.getAttribute('data-fanfare');
+    if (MODES.indexOf(mode) < 0) {
+      console.warn('Fanfare: unknown data-fanfare="' + mode + '"; use one of ' + MODES.join(', ') + '.');
+      return;
+    }
+    if (host.shadowRoot) return;
+    host.attachShadow({ mode: 'open' });
+    if (observer) observer.observe(host);
+    else mount(host.shadowRoot, mode);
+  });
+
+  if (!hosts.length && data.floating !== 'off') floatingButton();
+
+  // Until the widget loads, the button is plain DOM styled through the CSSOM (a strict CSP
+  // forbids style attributes); the widget then replaces it with its own button and dialog.
+  function floatingButton() {
+    var host = document.createElement('div');
+    host.setAttribute('data-fanfare-floating', '');
+    var root = host.attachShadow({ mode: 'open' });
+    var button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = 'Leave a testimonial';
+    button.setAttribute('part', 'floating-button');
+    var look = {
+      position: 'fixed', right: '1.25rem', bottom: '1.25rem', 'z-index': '2147483000',
+      font: 'inherit', 'font-weight': '600', color: '#fff', background: '#7a3e12', border: '0',
+      'border-radius': '.375rem', padding: '.75rem 1.25rem', 'min-height': '2.75rem', cursor: 'pointer'
+    };
+    Object.keys(look).forEach(function (key) { button.style.setProperty(key, look[key]); });
+    button.addEventListener('click', function () {
+      button.disabled = true;
+      mount(root, 'floating').then(function () { button.remove(); });
+    }, { once: true });
+    root.appendChild(button);
+    document.body.appendChild(host);
+  }
+
+  // Calls a host page queued before this script ran (window.Fanfare = {q: [[name, ...args]]})
+  // are replayed once the methods exist; referral conversions add the first method.
+  var api = { loaded: true };
+  var queued = (existing && existing.q) || [];
+  window.Fanfare = api;
+  queued.forEach(function (call) {
+    var name = call[0];
+    if (typeof api[name] === 'function') api[name].apply(api, [].slice.call(call, 1));
+    else console.warn('Fanfare: unknown queued call ' + name + '.');
+  });
+  document.dispatchEvent(new CustomEvent('fanfare:ready'));
+})();

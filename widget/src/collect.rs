@@ -1,0 +1,188 @@
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use fanfare_protocol::api::WidgetConfig;
+use web_sys::{HtmlInputElement, HtmlTextAreaElement};
+use yew::prelude::*;
+
+use crate::api::{self, SubmitError};
+use crate::config::MountConfig;
+use crate::form_state::{Field, FormAction, FormState, Phase};
+use crate::rating::Rating;
+use crate::texts::Texts;
+
+#[derive(Properties, PartialEq)]
+pub struct CollectProps {
+    pub config: Rc<MountConfig>,
+    pub site: Rc<WidgetConfig>,
+    pub texts: Texts,
+}
+
+/// The testimonial form, then the thank-you screen with the private manage link.
+#[function_component(Collect)]
+pub fn collect(props: &CollectProps) -> Html {
+    let state = use_reducer(FormState::default);
+    let texts = &props.texts;
+
+    if let Phase::Sent { manage_url } = &state.phase {
+        return html! {
+            <section class="fanfare-card fanfare-thanks" part="card thanks" role="status">
+                <h2 class="fanfare-title">{ texts.get("collect.thanks_title") }</h2>
+                <p>{ texts.get("collect.thanks") }</p>
+                <p>{ texts.get("collect.manage") }</p>
+                <p><a class="fanfare-link" href={manage_url.clone()} target="_blank" rel="noopener">{ manage_url }</a></p>
+            </section>
+        };
+    }
+
+    let on_submit = {
+        let state = state.clone();
+        let config = props.config.clone();
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            if state.phase == Phase::Sending {
+                return;
+            }
+            let body = state.submission(config.page_url.clone());
+            // The same rules the server applies, so most mistakes are caught before sending.
+            if let Err(errors) = body.validate() {
+                let errors =
+                    errors.iter().map(|(field, error)| (field.to_owned(), error.to_string())).collect();
+                state.dispatch(FormAction::Refused(errors));
+                return;
+            }
+            state.dispatch(FormAction::Sending);
+            let (state, config) = (state.clone(), config.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match api::submit(&config, &body).await {
+                    Ok(created) => state.dispatch(FormAction::Sent { manage_url: created.manage_url }),
+                    Err(SubmitError::Fields(fields)) => {
+                        state.dispatch(FormAction::Refused(fields.into_iter().collect()))
+                    }
+                    Err(SubmitError::Other(problem)) => state.dispatch(FormAction::Failed(problem)),
+                }
+            });
+        })
+    };
+
+    let edit = |field: Field| {
+        let state = state.clone();
+        Callback::from(move |event: InputEvent| {
+            let value = event
+                .target_dyn_into::<HtmlInputElement>()
+                .map(|input| input.value())
+                .or_else(|| event.target_dyn_into::<HtmlTextAreaElement>().map(|area| area.value()))
+                .unwrap_or_default();
+            state.dispatch(FormAction::Edit(field, value));
+        })
+    };
+    let on_rate = {
+        let state = state.clone();
+        Callback::from(move |stars: u8| state.dispatch(FormAction::Rate(stars)))
+    };
+    let on_consent = {
+        let state = state.clone();
+        Callback::from(move |event: Event| {
+            let checked = event.target_dyn_into::<HtmlInputElement>().is_some_and(|input| input.checked());
+            state.dispatch(FormAction::Consent(checked))
+        })
+    };
+
+    let sending = state.phase == Phase::Sending;
+    let errors = &state.errors;
+    let error_id =
+        |field: &str| errors.contains_key(field).then(|| AttrValue::from(format!("fanfare-{field}-error")));
+
+    html! {
+        <form class="fanfare-card fanfare-form" part="card form" novalidate=true onsubmit={on_submit}
+            aria-busy={sending.then_some("true")}>
+            <h2 class="fanfare-title">{ texts.get("collect.title") }</h2>
+            <div class="fanfare-alert" role="alert" part="alert">
+                if !errors.is_empty() { <p>{ texts.get("collect.errors") }</p> }
+                if let Some(problem) = &state.problem { <p>{ problem }</p> }
+            </div>
+            { text_field("name", &texts.get("collect.name"), "text", "name", &state.name, edit(Field::Name), errors, None) }
+            { text_field("email", &texts.get("collect.email"), "email", "email", &state.email, edit(Field::Email), errors,
+                Some(texts.get("collect.email_hint"))) }
+            <div class="fanfare-row">
+                { text_field("role", &texts.get("collect.role"), "text", "organization-title", &state.role, edit(Field::Role), errors, None) }
+                { text_field("company", &texts.get("collect.company"), "text", "organization", &state.company, edit(Field::Company), errors, None) }
+            </div>
+            <Rating legend={texts.get("collect.rating")} value={state.rating} on_rate={on_rate} error_id={error_id("rating")} />
+            { error_text("rating", errors) }
+            <div class="fanfare-field" part="field">
+                <label class="fanfare-label" for="fanfare-text">{ texts.get("collect.text") }</label>
+                <textarea id="fanfare-text" name="text" rows="5" class="fanfare-input" part="input"
+                    value={state.text.clone()} oninput={edit(Field::Text)} required=true
+                    aria-invalid={errors.contains_key("text").then_some("true")} aria-describedby={error_id("text")} />
+                { error_text("text", errors) }
+            </div>
+            <div class="fanfare-consent" part="consent">
+                <input type="checkbox" id="fanfare-consent" name="consent" checked={state.consent} onchange={on_consent}
+                    aria-invalid={errors.contains_key("consent").then_some("true")} aria-describedby={error_id("consent")} />
+                <label for="fanfare-consent">{ &props.site.consent_text }</label>
+                { error_text("consent", errors) }
+            </div>
+            <p class="fanfare-next" part="next">{ texts.get("collect.next") }</p>
+            <button type="submit" class="fanfare-button" part="button" disabled={sending}>
+                { if sending { texts.get("collect.sending") } else { texts.get("collect.submit") } }
+            </button>
+        </form>
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn text_field(
+    name: &'static str,
+    label: &str,
+    kind: &'static str,
+    autocomplete: &'static str,
+    value: &str,
+    on_input: Callback<InputEvent>,
+    errors: &BTreeMap<String, String>,
+    hint: Option<String>,
+) -> Html {
+    let id = format!("fanfare-{name}");
+    let hint_id = format!("fanfare-{name}-hint");
+    let error_id = format!("fanfare-{name}-error");
+    let invalid = errors.contains_key(name);
+    let described_by: Vec<&str> =
+        [hint.is_some().then_some(hint_id.as_str()), invalid.then_some(error_id.as_str())]
+            .into_iter()
+            .flatten()
+            .collect();
+    html! {
+        <div class="fanfare-field" part="field">
+            <label class="fanfare-label" for={id.clone()}>{ label }</label>
+            <input id={id} name={name} type={kind} autocomplete={autocomplete} class="fanfare-input" part="input"
+                value={value.to_owned()} oninput={on_input}
+                aria-invalid={invalid.then_some("true")}
+                aria-describedby={(!described_by.is_empty()).then(|| described_by.join(" "))} />
+            if let Some(hint) = hint { <p class="fanfare-hint" id={hint_id}>{ hint }</p> }
+            { error_text(name, errors) }
+        </div>
+    }
+}
+
+fn error_text(field: &str, errors: &BTreeMap<String, String>) -> Html {
+    match errors.get(field) {
+        Some(message) => html! {
+            <p class="fanfare-error" id={format!("fanfare-{field}-error")} part="error">{ field_label(field) }{ " " }{ message }</p>
+        },
+        None => Html::default(),
+    }
+}
+
+/// Error messages from the rules read "is required"; they need their subject.
+fn field_label(field: &str) -> &'static str {
+    match field {
+        "name" => "Name",
+        "email" => "Email",
+        "role" => "Role",
+        "company" => "Company",
+        "rating" => "Rating",
+        "text" => "Testimonial",
+        "consent" => "Consent",
+        _ => "This field",
+    }
+}

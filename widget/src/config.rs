@@ -1,0 +1,45 @@
+use serde::Deserialize;
+
+/// What `embed.js` read from its script tag, plus where the API is.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct MountConfig {
+    /// The origin `embed.js` was loaded from.
+    pub api: String,
+    pub site: String,
+    #[serde(default)]
+    pub lang: Option<String>,
+    #[serde(default)]
+    pub theme: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub tags: Option<String>,
+    /// The host page's address, sent with a submission for the moderators' context.
+    #[serde(default)]
+    pub page_url: Option<String>,
+}
+
+impl MountConfig {
+    pub fn site_url(&self, path: &str) -> String {
+        format!("{}/api/v1/sites/{}{path}", self.api, self.site)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Collect,
+    Wall,
+    /// The floating "Leave a testimonial" button and the dialog it opens.
+    Floating,
+}
+
+impl Mode {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "collect" => Some(Mode::Collect),
+            "wall" => Some(Mode::Wall),
+            "floating" => Some(Mode::Floating),
+            _ => None,
+        }
+    }
+}

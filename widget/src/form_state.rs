@@ -1,0 +1,180 @@
+//! The testimonial form as a reducer: every change is an action, so the form's behaviour is
+//! in one place and testable without a browser.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use fanfare_protocol::SubmitTestimonial;
+use yew::Reducible;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Name,
+    Email,
+    Role,
+    Company,
+    Text,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    Editing,
+    Sending,
+    Sent { manage_url: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormState {
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub company: String,
+    pub rating: Option<u8>,
+    pub text: String,
+    /// Unticked until the visitor ticks it.
+    pub consent: bool,
+    /// Field wire name → message.
+    pub errors: BTreeMap<String, String>,
+    /// A problem that belongs to no field (network, server).
+    pub problem: Option<String>,
+    pub phase: Phase,
+}
+
+impl Default for FormState {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            email: String::new(),
+            role: String::new(),
+            company: String::new(),
+            rating: None,
+            text: String::new(),
+            consent: false,
+            errors: BTreeMap::new(),
+            problem: None,
+            phase: Phase::Editing,
+        }
+    }
+}
+
+pub enum FormAction {
+    Edit(Field, String),
+    Rate(u8),
+    Consent(bool),
+    /// Client-side or server-side refusals, by field.
+    Refused(BTreeMap<String, String>),
+    Sending,
+    Failed(String),
+    Sent {
+        manage_url: String,
+    },
+}
+
+impl FormState {
+    /// The request body as the visitor filled it in.
+    pub fn submission(&self, page_url: Option<String>) -> SubmitTestimonial {
+        let optional = |value: &str| (!value.trim().is_empty()).then(|| value.to_owned());
+        SubmitTestimonial {
+            name: Some(self.name.clone()),
+            email: Some(self.email.clone()),
+            role: optional(&self.role),
+            company: optional(&self.company),
+            rating: self.rating.map(i64::from),
+            text: Some(self.text.clone()),
+            consent: Some(self.consent),
+            page_url,
+            ..SubmitTestimonial::default()
+        }
+    }
+}
+
+impl Reducible for FormState {
+    type Action = FormAction;
+
+    fn reduce(self: Rc<Self>, action: Self::Action) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            FormAction::Edit(field, value) => {
+                let (slot, key) = match field {
+                    Field::Name => (&mut next.name, "name"),
+                    Field::Email => (&mut next.email, "email"),
+                    Field::Role => (&mut next.role, "role"),
+                    Field::Company => (&mut next.company, "company"),
+                    Field::Text => (&mut next.text, "text"),
+                };
+                *slot = value;
+                // An edited field's old complaint no longer applies.
+                next.errors.remove(key);
+            }
+            FormAction::Rate(stars) => {
+                next.rating = Some(stars);
+                next.errors.remove("rating");
+            }
+            FormAction::Consent(given) => {
+                next.consent = given;
+                next.errors.remove("consent");
+            }
+            FormAction::Refused(errors) => {
+                next.errors = errors;
+                next.problem = None;
+                next.phase = Phase::Editing;
+            }
+            FormAction::Sending => {
+                next.errors.clear();
+                next.problem = None;
+                next.phase = Phase::Sending;
+            }
+            FormAction::Failed(problem) => {
+                next.problem = Some(problem);
+                next.phase = Phase::Editing;
+            }
+            FormAction::Sent { manage_url } => next.phase = Phase::Sent { manage_url },
+        }
+        Rc::new(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apply(state: FormState, action: FormAction) -> FormState {
+        (*Rc::new(state).reduce(action)).clone()
+    }
+
+    #[test]
+    fn consent_starts_unticked() {
+        assert!(!FormState::default().consent);
+        assert_eq!(FormState::default().submission(None).consent, Some(false));
+    }
+
+    #[test]
+    fn editing_a_field_clears_its_error_only() {
+        let mut errors = BTreeMap::new();
+        errors.insert("name".to_owned(), "is required".to_owned());
+        errors.insert("email".to_owned(), "is required".to_owned());
+        let state = apply(FormState::default(), FormAction::Refused(errors));
+        let state = apply(state, FormAction::Edit(Field::Name, "Ada".into()));
+        assert!(!state.errors.contains_key("name"));
+        assert!(state.errors.contains_key("email"));
+    }
+
+    #[test]
+    fn empty_optional_fields_are_left_out() {
+        let state = apply(FormState::default(), FormAction::Edit(Field::Role, "  ".into()));
+        let state = apply(state, FormAction::Rate(4));
+        let body = state.submission(Some("https://shop.test/".into()));
+        assert_eq!(body.role, None);
+        assert_eq!(body.rating, Some(4));
+        assert_eq!(body.page_url.as_deref(), Some("https://shop.test/"));
+    }
+
+    #[test]
+    fn a_failure_returns_to_editing_with_the_problem() {
+        let state = apply(FormState::default(), FormAction::Sending);
+        assert_eq!(state.phase, Phase::Sending);
+        let state = apply(state, FormAction::Failed("offline".into()));
+        assert_eq!(state.phase, Phase::Editing);
+        assert_eq!(state.problem.as_deref(), Some("offline"));
+    }
+}

@@ -1,0 +1,66 @@
+//! Every text the widget shows, by id, in English. A site owner's overrides (from the widget
+//! config) replace any of them; more languages plug in here.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Texts {
+    overrides: Rc<BTreeMap<String, String>>,
+}
+
+impl Texts {
+    pub fn new(overrides: BTreeMap<String, String>) -> Self {
+        Self { overrides: Rc::new(overrides) }
+    }
+
+    pub fn get(&self, id: &str) -> String {
+        match self.overrides.get(id) {
+            Some(text) => text.clone(),
+            None => english(id).to_owned(),
+        }
+    }
+}
+
+fn english(id: &str) -> &'static str {
+    match id {
+        "collect.title" => "Share your experience",
+        "collect.name" => "Your name",
+        "collect.email" => "Email",
+        "collect.email_hint" => {
+            "Never shown publicly. We use it only if we need to reach you about your testimonial."
+        }
+        "collect.role" => "Role (optional)",
+        "collect.company" => "Company (optional)",
+        "collect.rating" => "Your rating",
+        "collect.text" => "Your testimonial",
+        "collect.next" => {
+            "Reviewed before it appears. You can edit or withdraw it any time with your private link."
+        }
+        "collect.submit" => "Send testimonial",
+        "collect.sending" => "Sending…",
+        "collect.errors" => "Please check the highlighted fields.",
+        "collect.thanks_title" => "Thank you!",
+        "collect.thanks" => "Your testimonial was received and will appear once it has been reviewed.",
+        "collect.manage" => "Keep this private link to edit or withdraw your testimonial:",
+        "collect.loading" => "Loading the form…",
+        "wall.title" => "Selected testimonials",
+        "wall.empty" => "No testimonials yet.",
+        "wall.loading" => "Loading testimonials…",
+        "wall.reply" => "Reply",
+        "floating.open" => "Leave a testimonial",
+        "floating.close" => "Close",
+        _ => "",
+    }
+}
+
+/// "4 out of 5 stars".
+pub fn stars_label(rating: u8) -> String {
+    format!("{rating} out of 5 stars")
+}
+
+/// "4.7 out of 5 from 12 ratings": the honest summary.
+pub fn summary_label(average: f64, count: u64) -> String {
+    let noun = if count == 1 { "rating" } else { "ratings" };
+    format!("{average:.1} out of 5 from {count} {noun}")
+}
