@@ -1,0 +1,105 @@
+//! `cargo xtask …`: the project's own build, demo and test commands.
+
+mod sizes;
+mod tools;
+mod widget;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{bail, Context};
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  build   build the widget into target/widget and print its sizes
+  demo    build, then run `fanfare demo` (extra arguments are passed on)
+  test    every check and test: fmt, clippy, unit, API, CLI and browser tests";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("build") => widget::build(&workspace_root()).map(drop),
+        Some("demo") => demo(&args[1..]),
+        Some("test") => test(),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Runs a command to completion, failing with the command line when it fails.
+pub fn run(command: &mut Command) -> anyhow::Result<()> {
+    let shown = format!("{command:?}");
+    let status = command.status().with_context(|| format!("starting {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
+    Ok(())
+}
+
+fn cargo(root: &Path) -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(root);
+    command
+}
+
+fn demo(extra: &[String]) -> anyhow::Result<()> {
+    let root = workspace_root();
+    let output = widget::build(&root)?;
+    run(cargo(&root)
+        .args(["run", "--release", "--package", "fanfare-server", "--bin", "fanfare", "--", "demo"])
+        .args(extra)
+        .env("FANFARE_WIDGET_DIR", &output.dir))
+}
+
+fn test() -> anyhow::Result<()> {
+    let root = workspace_root();
+    tools::ensure_chromium()?;
+    let output = widget::build(&root)?;
+
+    println!("\n== formatting");
+    run(cargo(&root).args(["fmt", "--all", "--", "--check"]))?;
+    println!("\n== lints (host crates, then the widget for wasm32)");
+    run(cargo(&root).args(["clippy", "--all-targets", "--", "-D", "warnings"]))?;
+    run(cargo(&root).args([
+        "clippy",
+        "--package",
+        "fanfare-widget",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    println!(
+        "\n== PostgreSQL on 127.0.0.1:5432: {}",
+        if tools::postgres_reachable() { "reachable" } else { "not reachable" }
+    );
+    println!("\n== tests");
+    // The default members are the host crates; the widget's logic (reducer, texts) runs as host
+    // unit tests, its rendering through the browser tests.
+    run(cargo(&root).args(["test", "--no-fail-fast"]).env("FANFARE_WIDGET_DIR", &output.dir))?;
+    run(cargo(&root).args(["test", "--package", "fanfare-widget", "--lib"]))?;
+    println!("\nxtask test: all checks passed");
+    Ok(())
+}

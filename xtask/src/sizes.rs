@@ -1,0 +1,110 @@
+//! Raw, gzip and brotli sizes of the built files, against PRODUCT.md's budgets.
+
+use std::io::Write;
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+
+/// `embed.js`, brotli.
+pub const LOADER_BUDGET: usize = 2 * 1024;
+/// wasm + JS glue + CSS, brotli.
+pub const WIDGET_BUDGET: usize = 90 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sizes {
+    pub raw: usize,
+    pub gzip: usize,
+    pub brotli: usize,
+}
+
+impl Sizes {
+    pub fn of(bytes: &[u8]) -> Self {
+        Self { raw: bytes.len(), gzip: gzip_len(bytes), brotli: brotli_len(bytes) }
+    }
+
+    pub fn plus(self, other: Sizes) -> Sizes {
+        Sizes { raw: self.raw + other.raw, gzip: self.gzip + other.gzip, brotli: self.brotli + other.brotli }
+    }
+}
+
+fn gzip_len(bytes: &[u8]) -> usize {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(bytes);
+    encoder.finish().map(|out| out.len()).unwrap_or(0)
+}
+
+fn brotli_len(bytes: &[u8]) -> usize {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    let mut input = bytes;
+    match brotli::BrotliCompress(&mut input, &mut out, &params) {
+        Ok(_) => out.len(),
+        Err(_) => 0,
+    }
+}
+
+/// Bytes as people read them: `12.3 KB` (1 KB = 1024 bytes, as the budgets are written).
+pub fn human(bytes: usize) -> String {
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else {
+        format!("{:.1} KB", bytes as f64 / 1024.0)
+    }
+}
+
+pub fn verdict(brotli: usize, budget: usize) -> &'static str {
+    if brotli <= budget {
+        "OK"
+    } else {
+        "OVER"
+    }
+}
+
+/// The table `cargo xtask build` prints.
+pub fn table(rows: &[(String, Sizes)], loader: Sizes, widget: Sizes) -> String {
+    let mut out = format!("{:<34} {:>10} {:>10} {:>10}\n", "file", "raw", "gzip", "brotli");
+    for (name, sizes) in rows {
+        out += &format!(
+            "{name:<34} {:>10} {:>10} {:>10}\n",
+            human(sizes.raw),
+            human(sizes.gzip),
+            human(sizes.brotli)
+        );
+    }
+    out += &format!(
+        "\nembed.js brotli {} of {} budget: {}\nwidget (wasm + glue + css) brotli {} of {} budget: {}\n",
+        human(loader.brotli),
+        human(LOADER_BUDGET),
+        verdict(loader.brotli, LOADER_BUDGET),
+        human(widget.brotli),
+        human(WIDGET_BUDGET),
+        verdict(widget.brotli, WIDGET_BUDGET),
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compression_shrinks_repetitive_input() {
+        let sizes = Sizes::of(&b"fanfare ".repeat(1000));
+        assert_eq!(sizes.raw, 8000);
+        assert!(sizes.gzip < 200 && sizes.brotli < 200, "{sizes:?}");
+    }
+
+    #[test]
+    fn human_sizes_use_binary_kilobytes() {
+        assert_eq!(human(512), "512 B");
+        assert_eq!(human(2048), "2.0 KB");
+        assert_eq!(human(92_160), "90.0 KB");
+    }
+
+    #[test]
+    fn budgets_are_inclusive() {
+        assert_eq!(verdict(WIDGET_BUDGET, WIDGET_BUDGET), "OK");
+        assert_eq!(verdict(WIDGET_BUDGET + 1, WIDGET_BUDGET), "OVER");
+    }
+}

@@ -1,0 +1,67 @@
+//! Tools the build and tests need, installed from the registries this machine reaches, or a
+//! clear message saying which command installs them.
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+
+use crate::run;
+
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Adds the wasm32 target through rustup when it is missing.
+pub fn ensure_wasm_target() -> anyhow::Result<()> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("running rustup (install Rust with rustup to build the widget)")?;
+    if String::from_utf8_lossy(&installed.stdout).lines().any(|line| line.trim() == WASM_TARGET) {
+        return Ok(());
+    }
+    println!("adding the {WASM_TARGET} target with rustup");
+    run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+/// Installs the pinned npm build tools (binaryen, terser) into `tools/node_modules`.
+pub fn ensure_node_tools(root: &Path) -> anyhow::Result<PathBuf> {
+    let tools = root.join("tools");
+    let bin = tools.join("node_modules/.bin");
+    if bin.join("wasm-opt").exists() && bin.join("terser").exists() {
+        return Ok(bin);
+    }
+    if Command::new("npm").arg("--version").output().is_err() {
+        bail!("npm is missing: run `apt-get install -y nodejs npm` and try again");
+    }
+    println!("installing the pinned build tools from npm into tools/node_modules");
+    run(Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&tools))?;
+    Ok(bin)
+}
+
+/// Debian's Chromium and its WebDriver, installed with apt-get when running as root.
+pub fn ensure_chromium() -> anyhow::Result<()> {
+    let present = |path: &str| Path::new(path).exists();
+    if present("/usr/bin/chromium") && present("/usr/bin/chromedriver") {
+        return Ok(());
+    }
+    let install = "apt-get update && apt-get install -y chromium chromium-driver";
+    if !is_root() {
+        bail!("the browser tests need Debian's Chromium and ChromeDriver; run as root: {install}");
+    }
+    println!("installing chromium and chromium-driver with apt-get");
+    run(Command::new("sh").args(["-c", install]).env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).trim() == "0")
+}
+
+pub fn postgres_reachable() -> bool {
+    let addr = SocketAddr::from(([127, 0, 0, 1], 5432));
+    TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok()
+}

@@ -1,0 +1,164 @@
+//! `cargo xtask build`: the widget for the browser.
+//!
+//! wasm32 in the size profile → wasm-bindgen (as a library, pinned to the widget's
+//! `wasm-bindgen`) → binaryen's wasm-opt → content-hashed names in `target/widget`, with the
+//! loader minified and pointed at those names.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context};
+use sha2::{Digest, Sha256};
+
+use crate::sizes::{self, Sizes};
+use crate::tools;
+use crate::{cargo, run};
+
+/// The placeholders in `widget/loader/embed.js` that name the hashed files.
+const GLUE_PLACEHOLDER: &str = "__FANFARE_GLUE__";
+const WASM_PLACEHOLDER: &str = "__FANFARE_WASM__";
+const CSS_PLACEHOLDER: &str = "__FANFARE_CSS__";
+
+pub struct BuildOutput {
+    pub dir: PathBuf,
+}
+
+pub fn build(root: &Path) -> anyhow::Result<BuildOutput> {
+    tools::ensure_wasm_target()?;
+    let bin = tools::ensure_node_tools(root)?;
+    let target_dir = root.join("target");
+    let work = target_dir.join("widget-work");
+    let out = target_dir.join("widget");
+    std::fs::create_dir_all(&work)?;
+
+    println!("== compiling the widget for {}", tools::WASM_TARGET);
+    run(cargo(root).args([
+        "build",
+        "--package",
+        "fanfare-widget",
+        "--target",
+        tools::WASM_TARGET,
+        "--profile",
+        "wasm-release",
+    ]))?;
+    let compiled = target_dir.join(tools::WASM_TARGET).join("wasm-release/fanfare_widget.wasm");
+
+    println!("== generating the JavaScript glue");
+    let bindgen_dir = work.join("bindgen");
+    let _ = std::fs::remove_dir_all(&bindgen_dir);
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&compiled)
+        .out_name("fanfare")
+        .web(true)?
+        .typescript(false)
+        // The loader passes the hashed wasm URL explicitly; the glue must not guess one.
+        .omit_default_module_path(true)
+        .generate(&bindgen_dir)
+        .context("running wasm-bindgen")?;
+
+    println!("== optimising with wasm-opt");
+    let optimised = work.join("fanfare_opt.wasm");
+    run(Command::new(bin.join("wasm-opt"))
+        .arg(bindgen_dir.join("fanfare_bg.wasm"))
+        .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext"])
+        .args([
+            "--enable-mutable-globals",
+            "--enable-reference-types",
+            "--enable-multivalue",
+            "--strip-debug",
+        ])
+        .args(["--strip-producers", "-o"])
+        .arg(&optimised))?;
+
+    println!("== minifying the loader");
+    let loader_source = root.join("widget/loader/embed.js");
+    let minified = work.join("embed.min.js");
+    run(Command::new(bin.join("terser"))
+        .arg(&loader_source)
+        .args(["--compress", "--mangle", "--ecma", "2017", "--output"])
+        .arg(&minified))?;
+
+    let css_source = root.join("widget/style/widget.css");
+    let glue = std::fs::read(bindgen_dir.join("fanfare.js"))?;
+    let wasm = std::fs::read(&optimised)?;
+    let css = std::fs::read(&css_source).with_context(|| format!("reading {}", css_source.display()))?;
+    let glue_name = hashed_name("fanfare", &glue, ".js");
+    let wasm_name = hashed_name("fanfare", &wasm, "_bg.wasm");
+    let css_name = hashed_name("fanfare", &css, ".css");
+    let loader = point_loader(&std::fs::read_to_string(&minified)?, &glue_name, &wasm_name, &css_name)?;
+
+    // Replace the previous build whole, so stale hashed files never linger.
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out)?;
+    let files: [(&str, &[u8]); 4] =
+        [("embed.js", loader.as_bytes()), (&glue_name, &glue), (&wasm_name, &wasm), (&css_name, &css)];
+    for (name, bytes) in files {
+        std::fs::write(out.join(name), bytes)?;
+    }
+    let manifest = format!("{{\"glue\":\"{glue_name}\",\"wasm\":\"{wasm_name}\",\"css\":\"{css_name}\"}}\n");
+    std::fs::write(out.join("manifest.json"), manifest)?;
+
+    let rows: Vec<(String, Sizes)> =
+        files.iter().map(|(name, bytes)| ((*name).to_owned(), Sizes::of(bytes))).collect();
+    let loader_sizes = rows[0].1;
+    let widget_sizes =
+        rows[1..].iter().fold(Sizes { raw: 0, gzip: 0, brotli: 0 }, |sum, (_, sizes)| sum.plus(*sizes));
+    println!("\n== widget build in {}\n", out.display());
+    print!("{}", sizes::table(&rows, loader_sizes, widget_sizes));
+    Ok(BuildOutput { dir: out })
+}
+
+/// `fanfare-1a2b3c4d.js`: the first 8 hex digits of the content's SHA-256.
+pub fn hashed_name(stem: &str, content: &[u8], suffix: &str) -> String {
+    let digest = Sha256::digest(content);
+    let mut hex = String::new();
+    for byte in &digest[..4] {
+        let _ = write!(hex, "{byte:02x}");
+    }
+    format!("{stem}-{hex}{suffix}")
+}
+
+/// Writes the hashed names into the loader, insisting each placeholder is there exactly once
+/// so a renamed placeholder cannot silently ship a loader pointing nowhere.
+pub fn point_loader(loader: &str, glue: &str, wasm: &str, css: &str) -> anyhow::Result<String> {
+    let mut pointed = loader.to_owned();
+    for (placeholder, name) in [(GLUE_PLACEHOLDER, glue), (WASM_PLACEHOLDER, wasm), (CSS_PLACEHOLDER, css)] {
+        let count = pointed.matches(placeholder).count();
+        if count != 1 {
+            bail!("widget/loader/embed.js must contain {placeholder} exactly once (found {count})");
+        }
+        pointed = pointed.replace(placeholder, name);
+    }
+    Ok(pointed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_names_follow_content() {
+        let a = hashed_name("fanfare", b"one", ".js");
+        assert!(
+            a.starts_with("fanfare-") && a.ends_with(".js") && a.len() == "fanfare-".len() + 8 + 3,
+            "{a}"
+        );
+        assert_eq!(a, hashed_name("fanfare", b"one", ".js"));
+        assert_ne!(a, hashed_name("fanfare", b"two", ".js"));
+    }
+
+    #[test]
+    fn the_loader_is_pointed_at_each_file() {
+        let loader = "g='__FANFARE_GLUE__';w='__FANFARE_WASM__';c='__FANFARE_CSS__'";
+        let pointed = point_loader(loader, "a.js", "b.wasm", "c.css").unwrap();
+        assert_eq!(pointed, "g='a.js';w='b.wasm';c='c.css'");
+    }
+
+    #[test]
+    fn a_missing_or_doubled_placeholder_fails_the_build() {
+        assert!(point_loader("no placeholders", "a", "b", "c").is_err());
+        let doubled = "__FANFARE_GLUE__ __FANFARE_GLUE__ __FANFARE_WASM__ __FANFARE_CSS__";
+        assert!(point_loader(doubled, "a", "b", "c").is_err());
+    }
+}
