@@ -1,0 +1,149 @@
+//! Headless Debian Chromium under chromedriver, one fresh profile per browser.
+
+use std::future::Future;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use serde_json::json;
+
+use crate::webdriver::{Element, Session, ShadowRoot};
+
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// How long a page may take to show what a test waits for. Generous: this is a readiness
+/// limit on a loaded 2-core machine, not a performance assertion.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+pub struct Browser {
+    pub session: Session,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    pub async fn launch() -> anyhow::Result<Self> {
+        for tool in [CHROMIUM, CHROMEDRIVER] {
+            if !std::path::Path::new(tool).exists() {
+                bail!("{tool} is missing: run `apt-get install -y chromium chromium-driver` (or `cargo xtask test`, which does)");
+            }
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting chromedriver")?;
+        let driver_url = format!("http://127.0.0.1:{port}");
+        let status_url = format!("{driver_url}/status");
+        wait_until("chromedriver to listen", || async {
+            Ok(reqwest::get(&status_url).await.is_ok_and(|response| response.status().is_success()))
+        })
+        .await?;
+
+        let profile = tempfile::tempdir()?;
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                // The machine has no network but loopback: background networking only makes noise.
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-quic", "--no-first-run", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            },
+        });
+        let session = Session::start(&driver_url, capabilities).await?;
+        Ok(Self { session, driver, _profile: profile })
+    }
+
+    /// The open shadow root of the first element matching `host_selector`, scrolled into view
+    /// so the loader mounts the widget there.
+    pub async fn widget_root(&self, host_selector: &str) -> anyhow::Result<ShadowRoot> {
+        wait_for(&format!("the shadow root of {host_selector}"), || async {
+            let Some(host) = self.session.find(host_selector).await? else {
+                return Ok(None);
+            };
+            self.session
+                .execute("arguments[0].scrollIntoView({block: 'center'})", vec![host.to_json()])
+                .await?;
+            self.session.shadow_root(&host).await
+        })
+        .await
+    }
+
+    /// The shadow root of the `data-fanfare="{mode}"` mount.
+    pub async fn mount_root(&self, mode: &str) -> anyhow::Result<ShadowRoot> {
+        self.widget_root(&format!("[data-fanfare=\"{mode}\"]")).await
+    }
+
+    /// Waits for `css` to match inside `root`.
+    pub async fn wait_in(&self, root: &ShadowRoot, css: &str) -> anyhow::Result<Element> {
+        wait_for(&format!("{css} inside the widget"), || async { self.session.find_in(root, css).await })
+            .await
+    }
+
+    /// Saves a screenshot as `{name}.png` into `FANFARE_SCREENSHOTS`, when that is set: a way
+    /// to look at what the tests saw.
+    pub async fn screenshot_if_asked(&self, name: &str) -> anyhow::Result<()> {
+        let Some(dir) = std::env::var_os("FANFARE_SCREENSHOTS") else {
+            return Ok(());
+        };
+        let png = self.session.screenshot().await?;
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png)?;
+        Ok(())
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.session.quit().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
+
+/// Polls `probe` until it yields a value, or fails after [`PATIENCE`] naming what it awaited.
+pub async fn wait_for<T, F, Fut>(what: &str, mut probe: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<Option<T>>>,
+{
+    let deadline = Instant::now() + PATIENCE;
+    let mut last_error = None;
+    loop {
+        match probe().await {
+            Ok(Some(value)) => return Ok(value),
+            Ok(None) => {}
+            Err(error) => last_error = Some(error),
+        }
+        if Instant::now() > deadline {
+            match last_error {
+                Some(error) => bail!("gave up waiting for {what}: {error:#}"),
+                None => bail!("gave up waiting for {what}"),
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub async fn wait_until<F, Fut>(what: &str, mut probe: F) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<bool>>,
+{
+    wait_for(what, || {
+        let check = probe();
+        async move { Ok(check.await?.then_some(())) }
+    })
+    .await
+}

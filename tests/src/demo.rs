@@ -1,0 +1,68 @@
+//! `fanfare demo` in-process: both origins on free loopback ports, over a fresh SQLite file.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use fanfare_protocol::api::{ModerationPage, Status};
+use fanfare_server::config::{default_widget_dir, ServerSettings};
+use fanfare_server::demo::{Demo, DEMO_SITE};
+use fanfare_server::storage::{self, DynStorage};
+
+pub struct RunningDemo {
+    pub api_url: String,
+    pub site_url: String,
+    pub token: String,
+    pub storage: DynStorage,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// The widget build the servers serve: `FANFARE_WIDGET_DIR` or the source tree's target/widget.
+pub fn widget_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::var_os("FANFARE_WIDGET_DIR").map(PathBuf::from).unwrap_or_else(default_widget_dir);
+    if !dir.join("embed.js").exists() {
+        bail!(
+            "no widget build in {}: run `cargo xtask build` first (`cargo xtask test` does)",
+            dir.display()
+        );
+    }
+    Ok(dir)
+}
+
+impl RunningDemo {
+    pub async fn start() -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let database_url = format!("sqlite://{}", dir.path().join("demo.db").display());
+        let storage = storage::connect(&database_url).await?;
+        let settings =
+            ServerSettings { addr: "127.0.0.1:0".parse()?, public_url: None, widget_dir: widget_dir()? };
+        let demo = Demo::start(storage.clone(), settings, "127.0.0.1:0".parse()?).await?;
+        let (api_url, site_url, token) = (demo.api_url.clone(), demo.site_url.clone(), demo.token.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(demo.serve(async move {
+            let _ = stopped.await;
+        }));
+        Ok(Self { api_url, site_url, token, storage, http: reqwest::Client::new(), _dir: dir, _stop: stop })
+    }
+
+    /// The moderation queue of the demo site for `status`, through the bearer API.
+    pub async fn queue(&self, status: Status) -> anyhow::Result<ModerationPage> {
+        let url =
+            format!("{}/api/v1/sites/{DEMO_SITE}/moderation/testimonials?status={status}", self.api_url);
+        let response = self.http.get(url).bearer_auth(&self.token).send().await?;
+        if !response.status().is_success() {
+            bail!("listing the {status} queue failed: {}", response.status());
+        }
+        response.json().await.context("reading the moderation queue")
+    }
+
+    pub async fn approve(&self, id: &str) -> anyhow::Result<()> {
+        let url = format!("{}/api/v1/sites/{DEMO_SITE}/moderation/testimonials/{id}/approve", self.api_url);
+        let response = self.http.post(url).bearer_auth(&self.token).send().await?;
+        if !response.status().is_success() {
+            bail!("approving {id} failed: {}", response.status());
+        }
+        Ok(())
+    }
+}

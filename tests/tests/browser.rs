@@ -1,0 +1,127 @@
+//! The whole path in a real browser: the demo website embeds the widget exactly as a customer
+//! would; a visitor fills in the form inside its shadow root; a moderator approves through the
+//! API; the wall shows the testimonial.
+
+use fanfare_protocol::api::Status;
+use fanfare_tests::browser::{wait_for, wait_until, Browser};
+use fanfare_tests::demo::RunningDemo;
+
+/// A name that would run script if anything rendered it as markup.
+const HOSTILE_NAME: &str = "<img src=x onerror=\"document.title='pwned'\"> Mallory";
+
+#[tokio::test]
+async fn a_testimonial_goes_from_the_form_to_the_wall_once_approved() -> anyhow::Result<()> {
+    let demo = RunningDemo::start().await?;
+    let browser = Browser::launch().await?;
+    let page = &browser.session;
+    page.goto(&format!("{}/kind-words.html", demo.site_url)).await?;
+
+    // The visitor fills in the form with the keyboard, inside the collect mount's shadow root.
+    let form = browser.mount_root("collect").await?;
+    let name = browser.wait_in(&form, "input[name=name]").await?;
+    page.send_keys(&name, HOSTILE_NAME).await?;
+    page.send_keys(&browser.wait_in(&form, "input[name=email]").await?, "mallory@example.com").await?;
+    page.send_keys(&browser.wait_in(&form, "input[name=company]").await?, "Night Owl Bakery").await?;
+    page.click(&browser.wait_in(&form, "label[for=fanfare-rating-5]").await?).await?;
+    page.send_keys(&browser.wait_in(&form, "textarea[name=text]").await?, "Best espresso in town.").await?;
+    let consent = browser.wait_in(&form, "input[name=consent]").await?;
+    assert_eq!(page.property(&consent, "checked").await?, false, "consent starts unticked");
+    page.click(&consent).await?;
+    browser.screenshot_if_asked("collect-filled").await?;
+    page.click(&browser.wait_in(&form, "button[type=submit]").await?).await?;
+
+    let thanks = browser.wait_in(&form, ".fanfare-thanks").await?;
+    browser.screenshot_if_asked("collect-thanks").await?;
+    let thanks_text = page.text(&thanks).await?;
+    assert!(thanks_text.contains("once it has been reviewed"), "{thanks_text}");
+    assert!(thanks_text.contains("/manage/"), "the private manage link is shown: {thanks_text}");
+
+    // Stored as pending, with the page it came from; not on the wall yet.
+    let pending = demo.queue(Status::Pending).await?;
+    let submitted =
+        pending.items.iter().find(|item| item.public.name == HOSTILE_NAME).expect("the submission is queued");
+    assert_eq!(submitted.email, "mallory@example.com");
+    assert_eq!(submitted.public.rating, 5);
+    assert!(submitted.consent);
+    assert_eq!(submitted.page_url.as_deref(), Some(format!("{}/kind-words.html", demo.site_url).as_str()));
+
+    demo.approve(&submitted.public.id).await?;
+    page.refresh().await?;
+
+    let wall = browser.mount_root("wall").await?;
+    let names = wait_for("the approved testimonial on the wall", || async {
+        let Some(list) = page.find_in(&wall, ".fanfare-grid").await? else {
+            return Ok(None);
+        };
+        let text = page.text(&list).await?;
+        Ok(text.contains("Mallory").then_some(text))
+    })
+    .await?;
+    browser.screenshot_if_asked("wall").await?;
+    assert!(names.contains(HOSTILE_NAME), "the name shows as literal text: {names}");
+    assert!(names.contains("Best espresso in town."));
+    assert!(page.find_in(&wall, "img").await?.is_none(), "no element was made from the visitor's markup");
+    assert_ne!(page.execute("return document.title", vec![]).await?, "pwned");
+    let label = page.text(&browser.wait_in(&wall, "h2").await?).await?;
+    assert_eq!(label, "Selected testimonials", "the wall says it is a selection");
+
+    browser.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_form_names_each_mistake_before_sending_and_stores_nothing() -> anyhow::Result<()> {
+    let demo = RunningDemo::start().await?;
+    let browser = Browser::launch().await?;
+    let page = &browser.session;
+    page.goto(&format!("{}/product.html", demo.site_url)).await?;
+
+    let form = browser.mount_root("collect").await?;
+    page.send_keys(&browser.wait_in(&form, "input[name=email]").await?, "not-an-email").await?;
+    page.click(&browser.wait_in(&form, "button[type=submit]").await?).await?;
+
+    let alert = browser.wait_in(&form, "[role=alert] p").await?;
+    browser.screenshot_if_asked("collect-errors").await?;
+    assert_eq!(page.text(&alert).await?, "Please check the highlighted fields.");
+    for field in ["name", "email", "rating", "text"] {
+        let error = browser.wait_in(&form, &format!("#fanfare-{field}-error")).await?;
+        assert!(!page.text(&error).await?.is_empty(), "{field} has its own error text");
+    }
+    let email = browser.wait_in(&form, "input[name=email]").await?;
+    assert_eq!(page.property(&email, "ariaInvalid").await?, "true");
+    let described =
+        page.execute("return arguments[0].getAttribute('aria-describedby')", vec![email.to_json()]).await?;
+    assert!(described.as_str().is_some_and(|ids| ids.contains("fanfare-email-error")), "{described}");
+
+    assert!(demo.queue(Status::Pending).await?.items.is_empty(), "nothing was sent");
+    browser.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_page_without_mounts_offers_the_floating_button_and_its_dialog() -> anyhow::Result<()> {
+    let demo = RunningDemo::start().await?;
+    let browser = Browser::launch().await?;
+    let page = &browser.session;
+    page.goto(&format!("{}/index.html", demo.site_url)).await?;
+
+    let floating = browser.widget_root("[data-fanfare-floating]").await?;
+    let button = browser.wait_in(&floating, "button").await?;
+    assert_eq!(page.text(&button).await?, "Leave a testimonial");
+    page.click(&button).await?;
+
+    browser.wait_in(&floating, "dialog[open] input[name=name]").await?;
+    browser.screenshot_if_asked("floating-dialog").await?;
+    let focused_in_dialog = page
+        .execute("const f = document.querySelector('[data-fanfare-floating]').shadowRoot.activeElement; return !!(f && f.closest('dialog'))", vec![])
+        .await?;
+    assert_eq!(focused_in_dialog, true, "focus moves into the dialog");
+
+    page.click(&browser.wait_in(&floating, "dialog[open] .fanfare-close").await?).await?;
+    wait_until("the dialog to close", || async {
+        Ok(page.find_in(&floating, "dialog[open]").await?.is_none())
+    })
+    .await?;
+    browser.close().await;
+    Ok(())
+}
