@@ -36,11 +36,25 @@ pub struct SubmitTestimonial {
     /// The page the form was on, for the moderator's context.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_url: Option<String>,
+    /// The visitor asks the business to get in touch (private feedback).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_me: Option<bool>,
 }
 
 /// The wire names of [`SubmitTestimonial`]'s fields, for naming unknown ones.
-pub const SUBMIT_TESTIMONIAL_FIELDS: &[&str] =
-    &["name", "email", "role", "company", "rating", "text", "consent", "photo", "ref", "page_url"];
+pub const SUBMIT_TESTIMONIAL_FIELDS: &[&str] = &[
+    "name",
+    "email",
+    "role",
+    "company",
+    "rating",
+    "text",
+    "consent",
+    "photo",
+    "ref",
+    "page_url",
+    "contact_me",
+];
 
 /// A testimonial that passed every rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +71,7 @@ pub struct NewTestimonial {
     pub photo: Option<Reference>,
     pub referral: Option<Reference>,
     pub page_url: Option<String>,
+    pub contact_me: bool,
 }
 
 impl SubmitTestimonial {
@@ -97,6 +112,7 @@ impl SubmitTestimonial {
                 photo,
                 referral,
                 page_url: fields::page_url(self.page_url.as_deref()),
+                contact_me: self.contact_me.unwrap_or(false),
             }),
             _ => Err(errors),
         }

@@ -36,6 +36,31 @@ pub enum Command {
     /// Manage API tokens
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Write every testimonial of a site as JSON or CSV
+    Export {
+        #[arg(long)]
+        site: String,
+        #[arg(long, default_value = "json", value_parser = ["json", "csv"])]
+        format: String,
+        /// Write here instead of standard output
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Read testimonials from a JSON export or a CSV with a header row; known ids are skipped
+    Import {
+        #[arg(long)]
+        site: String,
+        file: PathBuf,
+    },
+    /// Remove every testimonial an email address wrote on a site
+    Erase {
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// Write a consistent copy of the SQLite database, safe while the server runs
+    Backup { path: PathBuf },
 }
 
 #[derive(Debug, Args)]
@@ -49,6 +74,13 @@ pub struct ServeArgs {
     /// Directory holding the built widget (`cargo xtask build` writes target/widget)
     #[arg(long, env = "FANFARE_WIDGET_DIR", value_name = "DIR")]
     pub widget_dir: Option<PathBuf>,
+    /// SMTP server for moderator emails: smtp://host:25, smtp://user:pass@host:587?tls=required
+    /// or smtps://user:pass@host [default: none; emails are logged]
+    #[arg(long, env = "FANFARE_SMTP_URL", value_name = "URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of moderator emails, e.g. "Fanfare <fanfare@example.com>"
+    #[arg(long, env = "FANFARE_MAIL_FROM", value_name = "ADDRESS")]
+    pub mail_from: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -18,6 +18,12 @@ pub fn rfc3339(ms: i64) -> String {
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
 }
 
+/// The inverse of [`rfc3339`], for imports; `None` for anything else.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let moment = OffsetDateTime::parse(text.trim(), &Rfc3339).ok()?;
+    i64::try_from(moment.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -26,5 +32,7 @@ mod tests {
     fn formats_utc_seconds() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(1_700_000_000_999), "2023-11-14T22:13:20Z");
+        assert_eq!(parse_rfc3339("2023-11-14T22:13:20Z"), Some(1_700_000_000_000));
+        assert_eq!(parse_rfc3339("yesterday"), None);
     }
 }

@@ -1,6 +1,6 @@
 //! What each CLI command does. Output meant for people goes to stdout; logs go to stderr.
 
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 
 use anyhow::{bail, Context};
 use argon2::password_hash::{PasswordHasher, SaltString};
@@ -10,7 +10,10 @@ use fanfare_protocol::fields::Email;
 use crate::cli::{Cli, Command, SiteCommand, TokenCommand, UserCommand};
 use crate::clock::now_ms;
 use crate::config::{self, FileSettings, ServerSettings};
+use crate::data_rights::{self, ExportFormat};
 use crate::domain::{parse_accent, Origin, Role, SiteSlug};
+use crate::notify::email::MailSettings;
+use crate::storage::Site;
 use crate::storage::{self, DynStorage, NewSite, SiteChanges};
 use crate::{demo, secrets, startup};
 
@@ -49,6 +52,45 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{} is now {role} of {site}", user.email);
             Ok(())
         }
+        Command::Export { site, format, output } => {
+            let site = find_site(&storage, &site).await?;
+            let bytes = data_rights::export(&storage, &site, ExportFormat::parse(&format)?).await?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?
+                }
+                None => std::io::stdout().write_all(&bytes).context("writing to standard output")?,
+            }
+            Ok(())
+        }
+        Command::Import { site, file } => {
+            let site = find_site(&storage, &site).await?;
+            let content =
+                std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let report = data_rights::import(&storage, &site, &content).await?;
+            println!(
+                "imported {} testimonials into {} ({} already present, left unchanged)",
+                report.imported, site.slug, report.skipped
+            );
+            Ok(())
+        }
+        Command::Erase { site, email } => {
+            let site = find_site(&storage, &site).await?;
+            let removed = data_rights::erase(&storage, &site, &email, "command line", None).await?;
+            println!("erased {removed} testimonials from {email} on {}", site.slug);
+            Ok(())
+        }
+        Command::Backup { path } => {
+            if path.exists() {
+                bail!("{} already exists; choose a new file name", path.display());
+            }
+            storage
+                .backup(&path)
+                .await
+                .with_context(|| format!("writing the backup to {}", path.display()))?;
+            println!("backup written to {}", path.display());
+            Ok(())
+        }
         Command::Token(TokenCommand::Create { user }) => {
             let token = create_token(&storage, &user).await?;
             println!("API token for {user} (shown once; store it now):");
@@ -66,14 +108,25 @@ pub fn server_settings(args: &crate::cli::ServeArgs, file: &FileSettings) -> any
         .or(file.public_url.clone())
         .map(|url| config::parse_public_url(&url))
         .transpose()?;
+    let smtp_url = args.smtp_url.clone().or(file.smtp_url.clone());
+    let mail_from = args.mail_from.clone().or(file.mail_from.clone());
+    let mail = match (smtp_url, mail_from) {
+        (Some(smtp_url), Some(from)) => Some(MailSettings { smtp_url, from }),
+        (None, None) => None,
+        (Some(_), None) => bail!("--smtp-url needs --mail-from (FANFARE_MAIL_FROM), the sender address"),
+        (None, Some(_)) => {
+            bail!("--mail-from needs --smtp-url (FANFARE_SMTP_URL), the server to send through")
+        }
+    };
     Ok(ServerSettings {
-        addr: config::parse_addr(&addr)?,
         public_url,
         widget_dir: args
             .widget_dir
             .clone()
             .or(file.widget_dir.clone())
             .unwrap_or_else(config::default_widget_dir),
+        mail,
+        ..ServerSettings::new(config::parse_addr(&addr)?)
     })
 }
 
@@ -113,6 +166,7 @@ async fn site(storage: DynStorage, command: SiteCommand) -> anyhow::Result<()> {
                 accent: accent.as_deref().map(parse_accent).transpose().map_err(anyhow::Error::msg)?,
                 consent_text,
                 low_rating_threshold,
+                ..SiteChanges::default()
             };
             let site =
                 storage.update_site(&slug, changes).await?.with_context(|| format!("no site {slug:?}"))?;
@@ -120,6 +174,10 @@ async fn site(storage: DynStorage, command: SiteCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn find_site(storage: &DynStorage, slug: &str) -> anyhow::Result<Site> {
+    storage.site_by_slug(slug).await?.with_context(|| format!("no site {slug:?}; see `fanfare site list`"))
 }
 
 fn site_name(raw: &str) -> anyhow::Result<String> {

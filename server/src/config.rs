@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use serde::Deserialize;
@@ -20,6 +21,8 @@ pub struct FileSettings {
     pub addr: Option<String>,
     pub public_url: Option<String>,
     pub widget_dir: Option<PathBuf>,
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
 }
 
 impl FileSettings {
@@ -48,6 +51,25 @@ pub struct ServerSettings {
     pub public_url: Option<String>,
     /// The output of `cargo xtask build` (`embed.js` and the hashed widget files).
     pub widget_dir: PathBuf,
+    /// SMTP for moderator notifications; `None` logs them instead.
+    pub mail: Option<crate::notify::email::MailSettings>,
+    /// The first pause before a failed webhook delivery is retried; later pauses grow.
+    pub webhook_retry_base: Duration,
+}
+
+pub const DEFAULT_WEBHOOK_RETRY_BASE: Duration = Duration::from_secs(30);
+
+impl ServerSettings {
+    /// Settings for a server on `addr` with everything else at its default.
+    pub fn new(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            public_url: None,
+            widget_dir: default_widget_dir(),
+            mail: None,
+            webhook_retry_base: DEFAULT_WEBHOOK_RETRY_BASE,
+        }
+    }
 }
 
 pub fn parse_addr(raw: &str) -> anyhow::Result<SocketAddr> {

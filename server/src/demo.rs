@@ -218,11 +218,12 @@ async fn seed(storage: &DynStorage, site_url: &str, site_port: u16) -> anyhow::R
                 page_url: None,
                 ip_prefix: None,
                 follow_up: seed.rating <= site.low_rating_threshold,
+                contact_me: false,
+                status: seed.status,
                 manage_token_hash: secrets::hash_token(&secrets::bearer_token("ffm")),
                 created_at,
             })
             .await?;
-        storage.moderate(site.id, &id, seed.status, created_at).await?;
     }
     Ok(())
 }

@@ -102,9 +102,84 @@ pub fn parse_accent(raw: &str) -> Result<String, String> {
     }
 }
 
+/// A moderator's label for grouping testimonials (`data-tags` on a wall picks them).
+pub const MAX_TAGS: usize = 10;
+
+/// Parses a comma- or space-separated tag list: 1–32 characters of a–z, 0–9 and `-` each,
+/// lower-cased, duplicates dropped, at most [`MAX_TAGS`].
+pub fn parse_tags(raw: &str) -> Result<Vec<String>, String> {
+    let mut tags: Vec<String> = Vec::new();
+    for tag in raw.split([',', ' ']).map(str::trim).filter(|tag| !tag.is_empty()) {
+        let tag = tag.to_lowercase();
+        let ok = tag.chars().count() <= 32 && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !ok {
+            return Err(format!("tag {tag:?} must be up to 32 characters of a–z, 0–9 and -"));
+        }
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        return Err(format!("at most {MAX_TAGS} tags"));
+    }
+    tags.sort();
+    Ok(tags)
+}
+
+/// A public reply under a testimonial: trimmed, up to 2,000 characters; empty clears it.
+pub fn parse_reply(raw: &str) -> Result<Option<String>, String> {
+    let reply = raw.trim();
+    if reply.chars().count() > 2000 {
+        return Err("must be at most 2,000 characters".into());
+    }
+    if reply.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        return Err("must not contain control characters".into());
+    }
+    Ok((!reply.is_empty()).then(|| reply.to_owned()))
+}
+
+/// Where a site's webhook events go: an absolute http(s) URL the owner typed.
+pub fn parse_webhook_url(raw: &str) -> Result<String, String> {
+    let url = raw.trim();
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() <= 500
+        && url.split("://").nth(1).is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(url.to_owned())
+    } else {
+        Err("must be an http(s) URL like https://example.com/hooks/fanfare".into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags_are_normalised_and_bounded() {
+        assert_eq!(parse_tags("Coffee, beans coffee").unwrap(), vec!["beans", "coffee"]);
+        assert_eq!(parse_tags("  ").unwrap(), Vec::<String>::new());
+        assert!(parse_tags("no_underscores").is_err());
+        assert!(parse_tags(&"x,".repeat(3).replace('x', "a")).is_ok());
+        let eleven: Vec<String> = (0..11).map(|n| format!("t{n}")).collect();
+        assert!(parse_tags(&eleven.join(",")).is_err());
+    }
+
+    #[test]
+    fn replies_are_trimmed_and_empty_clears() {
+        assert_eq!(parse_reply("  Thank you!  ").unwrap().as_deref(), Some("Thank you!"));
+        assert_eq!(parse_reply("   ").unwrap(), None);
+        assert!(parse_reply(&"x".repeat(2001)).is_err());
+    }
+
+    #[test]
+    fn webhook_urls_must_be_absolute_http() {
+        assert!(parse_webhook_url("https://example.com/hook").is_ok());
+        assert!(parse_webhook_url("ftp://example.com").is_err());
+        assert!(parse_webhook_url("https:///path").is_err());
+        assert!(parse_webhook_url("https://exa mple.com").is_err());
+    }
 
     #[test]
     fn slugs_are_lowercase_words() {

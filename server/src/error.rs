@@ -22,6 +22,12 @@ pub enum AppError {
     /// 403: the request's origin is not one the site allows.
     #[error("origin not allowed")]
     OriginNotAllowed,
+    /// 403: a dashboard form sent from another site, or without its CSRF token.
+    #[error("cross-site request refused")]
+    CrossSite,
+    /// 429: too many attempts; try again after this many seconds.
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
     /// 404: unknown site, or something the caller may not know exists.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -50,11 +56,13 @@ impl AppError {
         AppError::Validation(BTreeMap::from([(field.to_owned(), message.into())]))
     }
 
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             AppError::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed_request"),
             AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             AppError::OriginNotAllowed => (StatusCode::FORBIDDEN, "origin_not_allowed"),
+            AppError::CrossSite => (StatusCode::FORBIDDEN, "cross_site_request"),
+            AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             AppError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
@@ -65,11 +73,17 @@ impl AppError {
         }
     }
 
-    fn public_message(&self) -> String {
+    pub fn public_message(&self) -> String {
         match self {
             AppError::Malformed(detail) => format!("The request body is not valid JSON: {detail}."),
             AppError::Unauthenticated => "Sign in or send a valid API token.".into(),
             AppError::OriginNotAllowed => "This website is not allowed to send to this site.".into(),
+            AppError::CrossSite => {
+                "This form was sent from another page or has expired. Reload the page and try again.".into()
+            }
+            AppError::RateLimited { retry_after_secs } => {
+                format!("Too many attempts. Try again in {} minutes.", retry_after_secs.div_ceil(60).max(1))
+            }
             AppError::NotFound(what) => format!("No such {what}."),
             AppError::MethodNotAllowed => "This method is not allowed here.".into(),
             AppError::Conflict { message, .. } => message.clone(),
@@ -82,6 +96,16 @@ impl AppError {
             AppError::Internal(_) => {
                 "Something went wrong on our side; nothing was changed. Please try again.".into()
             }
+        }
+    }
+}
+
+impl AppError {
+    /// The `Retry-After` value of a 429.
+    pub fn retry_after(&self) -> Option<HeaderValue> {
+        match self {
+            AppError::RateLimited { retry_after_secs } => Some(HeaderValue::from(*retry_after_secs)),
+            _ => None,
         }
     }
 }
@@ -117,6 +141,9 @@ impl IntoResponse for AppError {
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = self.retry_after() {
+            response.headers_mut().insert(header::RETRY_AFTER, seconds);
         }
         response
     }

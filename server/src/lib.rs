@@ -1,15 +1,19 @@
 //! The Fanfare server: HTTP API, storage and command line, as one library so that `main` stays
 //! thin and tests reach everything.
 
+pub mod actions;
+pub mod admin;
 pub mod assets;
 pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod data_rights;
 pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod extract;
+pub mod notify;
 pub mod routes;
 pub mod secrets;
 pub mod startup;

@@ -25,6 +25,23 @@ pub fn bearer_token(prefix: &str) -> String {
     format!("{prefix}_{}", random_string(32))
 }
 
+/// 32 random bytes as hex, for keys the server keeps for itself.
+pub fn random_key() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system's random source is unavailable");
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// A short random string for nonces and CSRF tokens.
+pub fn nonce() -> String {
+    random_string(24)
+}
+
+/// Compares secrets in time independent of where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// The hash under which a bearer secret is stored and looked up.
 pub fn hash_token(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());

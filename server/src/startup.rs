@@ -8,9 +8,19 @@ use anyhow::Context;
 use axum::Router;
 use tokio::net::TcpListener;
 
+use std::time::Duration;
+
+use tokio::sync::{Notify, OnceCell, Semaphore};
+
+use crate::admin::LoginLimiter;
 use crate::assets::WidgetAssets;
 use crate::config::ServerSettings;
+use crate::notify::email::Mailer;
+use crate::notify::links::LinkSigner;
+use crate::notify::webhooks::WebhookWorker;
+use crate::notify::Notifier;
 use crate::routes;
+use crate::secrets;
 use crate::state::AppState;
 use crate::storage::DynStorage;
 
@@ -36,7 +46,42 @@ impl Application {
                 "no widget build found: embed.js will answer 503 until `cargo xtask build` has run"
             );
         }
-        let state = AppState { storage, public_url: public_url.as_str().into(), assets: Arc::new(assets) };
+        let public_url_shared: Arc<str> = public_url.as_str().into();
+        let mailer = settings.mail.as_ref().map(Mailer::new).transpose()?;
+        let link_key = storage
+            .server_key("email-links", &secrets::random_key())
+            .await
+            .context("reading the key that signs email links")?;
+        let webhook_wake = Arc::new(Notify::new());
+        let notify = Notifier::new(
+            storage.clone(),
+            mailer,
+            LinkSigner::new(link_key.as_bytes()),
+            public_url_shared.clone(),
+            webhook_wake.clone(),
+        );
+        let worker = WebhookWorker {
+            storage: storage.clone(),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("Fanfare-Webhooks/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .context("building the webhook HTTP client")?,
+            wake: webhook_wake,
+            retry_base: settings.webhook_retry_base,
+        };
+        tokio::spawn(worker.run());
+        let state = AppState {
+            storage,
+            public_url: public_url_shared,
+            assets: Arc::new(assets),
+            notify,
+            secure_cookies: public_url.starts_with("https://"),
+            password_work: Arc::new(Semaphore::new(2)),
+            dummy_password_hash: Arc::new(OnceCell::new()),
+            login_limiter: Arc::new(LoginLimiter::default()),
+        };
         Ok(Self { listener, addr, router: routes::app(state), public_url })
     }
 

@@ -1,6 +1,10 @@
 use std::sync::Arc;
 
+use tokio::sync::{OnceCell, Semaphore};
+
+use crate::admin::LoginLimiter;
 use crate::assets::WidgetAssets;
+use crate::notify::Notifier;
 use crate::storage::DynStorage;
 
 /// What every handler may reach.
@@ -10,4 +14,13 @@ pub struct AppState {
     /// Base URL for links handed to visitors, without a trailing slash.
     pub public_url: Arc<str>,
     pub assets: Arc<WidgetAssets>,
+    pub notify: Notifier,
+    /// Session cookies are `Secure` when the public URL is https.
+    pub secure_cookies: bool,
+    /// Caps concurrent password hashing: argon2id is built to be expensive, and a burst of
+    /// logins must not starve the rest of the server.
+    pub password_work: Arc<Semaphore>,
+    /// A hash to verify against when the email is unknown, so both failures take as long.
+    pub dummy_password_hash: Arc<OnceCell<String>>,
+    pub login_limiter: Arc<LoginLimiter>,
 }

@@ -36,7 +36,7 @@ impl RunningDemo {
         let database_url = format!("sqlite://{}", dir.path().join("demo.db").display());
         let storage = storage::connect(&database_url).await?;
         let settings =
-            ServerSettings { addr: "127.0.0.1:0".parse()?, public_url: None, widget_dir: widget_dir()? };
+            ServerSettings { widget_dir: widget_dir()?, ..ServerSettings::new("127.0.0.1:0".parse()?) };
         let demo = Demo::start(storage.clone(), settings, "127.0.0.1:0".parse()?).await?;
         let (api_url, site_url, token) = (demo.api_url.clone(), demo.site_url.clone(), demo.token.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -3,12 +3,15 @@
 mod assets;
 mod cors;
 mod health;
+mod manage;
 mod moderation;
 mod public;
-mod request;
+pub mod request;
 
 use axum::Router;
 
+pub use self::moderation::{moderation_view, Moderator};
+use crate::admin;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -16,6 +19,9 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(public::router(state.clone()))
         .merge(moderation::router())
+        .merge(
+            admin::router().merge(manage::router()).layer(axum::middleware::from_fn(admin::security_headers)),
+        )
         .merge(assets::router())
         .merge(health::router())
         .fallback(|| async { AppError::NotFound("page") })

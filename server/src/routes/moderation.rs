@@ -2,20 +2,20 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{header, Method};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use fanfare_protocol::api::{ModerationPage, ModerationTestimonial, Status};
 
 use super::public::{next_cursor, public_view, query_params};
 use super::request::{site_in_path, ListParams};
-use crate::clock::now_ms;
-use crate::domain::Role;
+use crate::actions::{self, Action, Actor};
+use crate::admin::{check_same_origin, current_session};
 use crate::error::AppError;
 use crate::secrets;
 use crate::state::AppState;
-use crate::storage::{Moderated, Site, Testimonial, User};
+use crate::storage::{Site, Testimonial, User};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,15 +25,13 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/sites/{site}/moderation/testimonials/{id}/spam", post(spam))
 }
 
-/// A person allowed to moderate the site in the path.
+/// A person allowed to moderate the site in the path, by bearer token or dashboard session.
 ///
-/// Bad or missing credentials are 401. A valid token for someone with no role on the site
-/// gets the same 404 as a site that does not exist, so nobody learns what others host.
+/// Bad or missing credentials are 401. Valid credentials of someone with no role on the site
+/// get the same 404 as a site that does not exist, so nobody learns what others host. A
+/// session used for a write must also pass the dashboard's CSRF checks (`X-CSRF-Token`).
 pub struct Moderator {
     pub user: User,
-    /// Owners and moderators may both moderate; owner-only actions come with site settings.
-    #[allow(dead_code)]
-    pub role: Role,
     pub site: Site,
 }
 
@@ -41,22 +39,35 @@ impl FromRequestParts<AppState> for Moderator {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = parts
+        let bearer = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "))
             .map(str::trim)
-            .filter(|token| !token.is_empty())
-            .ok_or(AppError::Unauthenticated)?;
-        let user = state
-            .storage
-            .user_by_token(&secrets::hash_token(token))
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
+            .filter(|token| !token.is_empty());
+        let user = match bearer {
+            Some(token) => state
+                .storage
+                .user_by_token(&secrets::hash_token(token))
+                .await?
+                .ok_or(AppError::Unauthenticated)?,
+            None => {
+                let session =
+                    current_session(&parts.headers, state).await?.ok_or(AppError::Unauthenticated)?;
+                if parts.method != Method::GET && parts.method != Method::HEAD {
+                    check_same_origin(&parts.headers)?;
+                    let token = parts.headers.get("x-csrf-token").and_then(|value| value.to_str().ok());
+                    if !token.is_some_and(|token| secrets::same_secret(token, &session.csrf_token)) {
+                        return Err(AppError::CrossSite);
+                    }
+                }
+                session.user
+            }
+        };
         let site = site_in_path(parts, state).await?;
-        let role = state.storage.role_on_site(user.id, site.id).await?.ok_or(AppError::NotFound("site"))?;
-        Ok(Self { user, role, site })
+        state.storage.role_on_site(user.id, site.id).await?.ok_or(AppError::NotFound("site"))?;
+        Ok(Self { user, site })
     }
 }
 
@@ -110,22 +121,9 @@ async fn decide(
     Path((_site, id)): Path<(String, String)>,
     status: Status,
 ) -> Result<Json<ModerationTestimonial>, AppError> {
-    match state.storage.moderate(moderator.site.id, &id, status, now_ms()).await? {
-        Moderated::Done(testimonial) => {
-            tracing::info!(site = %moderator.site.slug, testimonial = %id, %status, user = %moderator.user.email, "moderated");
-            Ok(Json(moderation_view(&testimonial)))
-        }
-        Moderated::NotFound => Err(AppError::NotFound("testimonial")),
-        Moderated::NoConsent => Err(AppError::Conflict {
-            code: "consent_missing",
-            message: "The author did not consent to publication, so this testimonial cannot be approved."
-                .into(),
-        }),
-        Moderated::Withdrawn => Err(AppError::Conflict {
-            code: "withdrawn",
-            message: "The author withdrew this testimonial.".into(),
-        }),
-    }
+    let actor = Actor { user: &moderator.user, via: None };
+    let testimonial = actions::apply(&state, &moderator.site, actor, &id, Action::Decide(status)).await?;
+    Ok(Json(moderation_view(&testimonial)))
 }
 
 pub fn moderation_view(testimonial: &Testimonial) -> ModerationTestimonial {

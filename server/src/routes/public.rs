@@ -18,7 +18,7 @@ use crate::error::AppError;
 use crate::extract::AppJson;
 use crate::secrets;
 use crate::state::AppState;
-use crate::storage::{Cursor, NewTestimonialRecord, RatingSummary, Testimonial};
+use crate::storage::{Cursor, NewTestimonialRecord, RatingSummary, Site, Testimonial};
 
 /// Public bodies are small; anything bigger is not a testimonial.
 const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -108,18 +108,29 @@ async fn submit_testimonial(
         page_url: accepted.page_url,
         ip_prefix: ip.map(truncate_ip),
         follow_up: rating <= site.low_rating_threshold,
+        contact_me: accepted.contact_me,
+        status: initial_status(&site, accepted.consent, rating),
         manage_token_hash: secrets::hash_token(&manage_token),
         created_at: now_ms(),
     };
     let id = record.id.clone();
+    let status = record.status;
     state.storage.insert_testimonial(record).await?;
-    tracing::info!(site = %site.slug, testimonial = %id, "testimonial submitted");
-    let created = TestimonialCreated {
-        id,
-        status: Status::Pending,
-        manage_url: format!("{}/manage/{manage_token}", state.public_url),
-    };
+    tracing::info!(site = %site.slug, testimonial = %id, %status, "testimonial submitted");
+    if let Some(testimonial) = state.storage.testimonial(site.id, &id).await? {
+        state.notify.submitted(&site, &testimonial).await;
+    }
+    let created =
+        TestimonialCreated { id, status, manage_url: format!("{}/manage/{manage_token}", state.public_url) };
     Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Manual moderation by default; a site may publish consenting ratings of N stars or more at once.
+fn initial_status(site: &Site, consent: bool, rating: u8) -> Status {
+    match site.auto_approve_min_rating {
+        Some(minimum) if consent && rating >= minimum => Status::Approved,
+        _ => Status::Pending,
+    }
 }
 
 pub fn public_view(testimonial: &Testimonial) -> PublicTestimonial {

@@ -73,6 +73,9 @@ pub struct Site {
     pub consent_text: String,
     pub consent_version: i64,
     pub low_rating_threshold: u8,
+    /// `None`: every submission waits for a moderator. `Some(n)`: consenting ratings of n stars
+    /// or more are published at once.
+    pub auto_approve_min_rating: Option<u8>,
     pub origins: Vec<String>,
     pub created_at: i64,
 }
@@ -93,6 +96,10 @@ pub struct SiteChanges {
     /// A new consent text also bumps the consent version, so older consents stay attributable.
     pub consent_text: Option<String>,
     pub low_rating_threshold: Option<u8>,
+    /// Replaces all text overrides.
+    pub texts: Option<BTreeMap<String, String>>,
+    /// `Some(None)` switches back to manual moderation.
+    pub auto_approve_min_rating: Option<Option<u8>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +130,12 @@ pub struct Testimonial {
     pub reply: Option<String>,
     pub featured: bool,
     pub follow_up: bool,
+    /// The author asked to be contacted.
+    pub contact_me: bool,
+    pub follow_up_resolved_at: Option<i64>,
+    /// The moderators' private note on the follow-up.
+    pub follow_up_note: Option<String>,
+    pub tags: Vec<String>,
     /// Changed by a moderator or by its author after it was first submitted.
     pub edited: bool,
     pub created_at: i64,
@@ -148,6 +161,9 @@ pub struct NewTestimonialRecord {
     pub page_url: Option<String>,
     pub ip_prefix: Option<String>,
     pub follow_up: bool,
+    pub contact_me: bool,
+    /// Pending, or approved when the site auto-approves this rating.
+    pub status: Status,
     pub manage_token_hash: String,
     pub created_at: i64,
 }
@@ -227,14 +243,93 @@ pub struct AuditEntry {
     pub created_at: i64,
 }
 
-/// An author's correction through their manage link.
+/// A correction of what the author wrote: by the author through their manage link (back to
+/// moderation) or by a moderator (marked as edited).
 #[derive(Debug, Clone)]
-pub struct AuthorEdit {
+pub struct TestimonialEdit {
     pub name: String,
     pub role: Option<String>,
     pub company: Option<String>,
     pub rating: u8,
     pub text: String,
+}
+
+/// An API token as listed in the dashboard; the token itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: i64,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub id: i64,
+    pub site_id: i64,
+    pub url: String,
+    pub secret: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+        }
+    }
+
+    fn parse(raw: &str) -> Option<Self> {
+        [DeliveryState::Pending, DeliveryState::Delivered, DeliveryState::Failed]
+            .into_iter()
+            .find(|state| state.as_str() == raw)
+    }
+}
+
+/// One event on its way to one webhook, with what happened so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub url: String,
+    pub secret: String,
+    pub event: String,
+    pub payload: String,
+    pub state: DeliveryState,
+    pub attempts: u32,
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub next_attempt_at: i64,
+    pub created_at: i64,
+}
+
+/// The result of one delivery attempt.
+#[derive(Debug, Clone)]
+pub struct DeliveryAttempt {
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    /// `Some(at)`: try again then; `None` with success: delivered; `None` otherwise: gave up.
+    pub retry_at: Option<i64>,
+    pub delivered: bool,
+    pub now: i64,
+}
+
+/// A testimonial as read back from an export: everything but the secrets.
+#[derive(Debug, Clone)]
+pub struct ImportedTestimonial {
+    pub record: NewTestimonialRecord,
+    pub reply: Option<String>,
+    pub featured: bool,
+    pub tags: Vec<String>,
+    pub updated_at: i64,
 }
 
 #[async_trait]
@@ -317,7 +412,10 @@ pub trait Storage: Send + Sync + 'static {
     /// The newest entries first.
     async fn audit_log(&self, site_id: i64, limit: u32) -> Result<Vec<AuditEntry>, StorageError>;
 
-    async fn testimonial_by_manage_token(&self, token_hash: &str) -> Result<Option<Testimonial>, StorageError>;
+    async fn testimonial_by_manage_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<Testimonial>, StorageError>;
     /// Unpublishes at once and for good; `None` for an unknown token.
     async fn withdraw(&self, token_hash: &str, now: i64) -> Result<Option<Testimonial>, StorageError>;
     /// Applies the author's changes and sends the testimonial back to moderation, unless they
@@ -325,9 +423,87 @@ pub trait Storage: Send + Sync + 'static {
     async fn author_edit(
         &self,
         token_hash: &str,
-        edit: AuthorEdit,
+        edit: TestimonialEdit,
         now: i64,
     ) -> Result<Option<Testimonial>, StorageError>;
+
+    /// A moderator's correction: the status stays, the item is marked as edited.
+    async fn moderator_edit(
+        &self,
+        site_id: i64,
+        id: &str,
+        edit: TestimonialEdit,
+        now: i64,
+    ) -> Result<Option<Testimonial>, StorageError>;
+    /// Replaces the testimonial's tags.
+    async fn set_tags(
+        &self,
+        site_id: i64,
+        id: &str,
+        tags: &[String],
+        now: i64,
+    ) -> Result<Option<Testimonial>, StorageError>;
+    /// Low ratings and contact requests, newest first, open or resolved.
+    async fn follow_ups(
+        &self,
+        site_id: i64,
+        resolved: bool,
+        limit: u32,
+    ) -> Result<Vec<Testimonial>, StorageError>;
+    async fn resolve_follow_up(
+        &self,
+        site_id: i64,
+        id: &str,
+        note: Option<&str>,
+        now: i64,
+    ) -> Result<Option<Testimonial>, StorageError>;
+
+    async fn tokens_of_user(&self, user_id: i64) -> Result<Vec<ApiToken>, StorageError>;
+    /// `false` when the user has no such token.
+    async fn revoke_token(&self, user_id: i64, token_id: i64, now: i64) -> Result<bool, StorageError>;
+    /// The addresses to tell about new submissions: everyone with a role on the site.
+    async fn member_emails(&self, site_id: i64) -> Result<Vec<String>, StorageError>;
+
+    /// The named server key; `fresh` is stored and returned when there is none yet.
+    async fn server_key(&self, name: &str, fresh: &str) -> Result<String, StorageError>;
+    /// Records a one-click link's nonce; `false` if it was used before.
+    async fn use_email_link(&self, nonce: &str, now: i64) -> Result<bool, StorageError>;
+
+    async fn add_webhook(
+        &self,
+        site_id: i64,
+        url: &str,
+        secret: &str,
+        now: i64,
+    ) -> Result<Webhook, StorageError>;
+    async fn webhooks(&self, site_id: i64) -> Result<Vec<Webhook>, StorageError>;
+    async fn delete_webhook(&self, site_id: i64, webhook_id: i64) -> Result<bool, StorageError>;
+    /// Queues the event for every webhook of the site; returns how many were queued.
+    async fn enqueue_deliveries(
+        &self,
+        site_id: i64,
+        event: &str,
+        payload: &str,
+        now: i64,
+    ) -> Result<u64, StorageError>;
+    /// Pending deliveries whose time has come, oldest first.
+    async fn due_deliveries(&self, now: i64, limit: u32) -> Result<Vec<Delivery>, StorageError>;
+    async fn record_delivery_attempt(
+        &self,
+        delivery_id: i64,
+        attempt: DeliveryAttempt,
+    ) -> Result<(), StorageError>;
+    /// The delivery log, newest first.
+    async fn deliveries(&self, site_id: i64, limit: u32) -> Result<Vec<Delivery>, StorageError>;
+
+    /// Every testimonial of the site in any status, oldest first (for export).
+    async fn all_testimonials(&self, site_id: i64) -> Result<Vec<Testimonial>, StorageError>;
+    /// Adds an exported testimonial; `false` when its id is already stored (left unchanged).
+    async fn import_testimonial(&self, item: ImportedTestimonial) -> Result<bool, StorageError>;
+    /// Removes every testimonial (with its tags) the address wrote on the site; returns how many.
+    async fn erase_email(&self, site_id: i64, email: &str) -> Result<u64, StorageError>;
+    /// Writes a consistent copy of the whole database to `path`.
+    async fn backup(&self, path: &std::path::Path) -> Result<(), StorageError>;
 }
 
 #[cfg(test)]

@@ -10,8 +10,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use super::{
-    AuditEntry, AuthorEdit, ListQuery, Session, Moderated, NewSite, NewTestimonialRecord, RatingSummary, Site, SiteChanges, Storage,
-    StorageError, Testimonial, User,
+    ApiToken, AuditEntry, Delivery, DeliveryAttempt, DeliveryState, ImportedTestimonial, ListQuery,
+    Moderated, NewSite, NewTestimonialRecord, RatingSummary, Session, Site, SiteChanges, Storage,
+    StorageError, Testimonial, TestimonialEdit, User, Webhook,
 };
 use crate::domain::Role;
 
@@ -70,6 +71,7 @@ struct SiteRow {
     consent_text: String,
     consent_version: i64,
     low_rating_threshold: i64,
+    auto_approve_min_rating: Option<i64>,
     created_at: i64,
 }
 
@@ -88,6 +90,7 @@ impl SiteRow {
             consent_text: self.consent_text,
             consent_version: self.consent_version,
             low_rating_threshold,
+            auto_approve_min_rating: self.auto_approve_min_rating.and_then(|n| u8::try_from(n).ok()),
             origins,
             created_at: self.created_at,
         })
@@ -95,7 +98,8 @@ impl SiteRow {
 }
 
 const SITE_COLUMNS: &str =
-    "id, slug, name, accent, texts, consent_text, consent_version, low_rating_threshold, created_at";
+    "id, slug, name, accent, texts, consent_text, consent_version, low_rating_threshold, auto_approve_min_rating, \
+     created_at";
 
 #[derive(sqlx::FromRow)]
 struct TestimonialRow {
@@ -118,14 +122,19 @@ struct TestimonialRow {
     reply: Option<String>,
     featured: bool,
     follow_up: bool,
+    contact_me: bool,
+    follow_up_resolved_at: Option<i64>,
+    follow_up_note: Option<String>,
+    tags: Option<String>,
     edited: bool,
     created_at: i64,
     updated_at: i64,
 }
 
 const TESTIMONIAL_COLUMNS: &str = "id, site_id, status, name, email, role, company, rating, body, consent, \
-    consent_text, consent_version, photo_id, referral_code, page_url, ip_prefix, reply, featured, follow_up, edited, \
-    created_at, updated_at";
+    consent_text, consent_version, photo_id, referral_code, page_url, ip_prefix, reply, featured, follow_up, contact_me, \
+    follow_up_resolved_at, follow_up_note, edited, created_at, updated_at, \
+    (SELECT group_concat(tag, char(10)) FROM testimonial_tags WHERE testimonial_id = testimonials.id) AS tags";
 
 impl TryFrom<TestimonialRow> for Testimonial {
     type Error = StorageError;
@@ -156,11 +165,67 @@ impl TryFrom<TestimonialRow> for Testimonial {
             reply: row.reply,
             featured: row.featured,
             follow_up: row.follow_up,
+            contact_me: row.contact_me,
+            follow_up_resolved_at: row.follow_up_resolved_at,
+            follow_up_note: row.follow_up_note,
+            tags: split_tags(row.tags.as_deref()),
             edited: row.edited,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
     }
+}
+
+const DELIVERY_COLUMNS: &str =
+    "d.id, d.webhook_id, w.url, w.secret, d.event, d.payload, d.state, d.attempts, \
+    d.last_status, d.last_error, d.next_attempt_at, d.created_at \
+    FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id";
+
+#[derive(sqlx::FromRow)]
+struct DeliveryRow {
+    id: i64,
+    webhook_id: i64,
+    url: String,
+    secret: String,
+    event: String,
+    payload: String,
+    state: String,
+    attempts: i64,
+    last_status: Option<i64>,
+    last_error: Option<String>,
+    next_attempt_at: i64,
+    created_at: i64,
+}
+
+impl TryFrom<DeliveryRow> for Delivery {
+    type Error = StorageError;
+
+    fn try_from(row: DeliveryRow) -> Result<Self, Self::Error> {
+        let state = DeliveryState::parse(&row.state)
+            .ok_or_else(|| StorageError::Corrupt(format!("state {:?} of delivery {}", row.state, row.id)))?;
+        Ok(Delivery {
+            id: row.id,
+            webhook_id: row.webhook_id,
+            url: row.url,
+            secret: row.secret,
+            event: row.event,
+            payload: row.payload,
+            state,
+            attempts: u32::try_from(row.attempts).unwrap_or(u32::MAX),
+            last_status: row.last_status.and_then(|status| u16::try_from(status).ok()),
+            last_error: row.last_error,
+            next_attempt_at: row.next_attempt_at,
+            created_at: row.created_at,
+        })
+    }
+}
+
+/// Tags come back newline-joined from one subquery; sorted so every reader sees one order.
+fn split_tags(joined: Option<&str>) -> Vec<String> {
+    let mut tags: Vec<String> =
+        joined.unwrap_or_default().split('\n').filter(|tag| !tag.is_empty()).map(str::to_owned).collect();
+    tags.sort();
+    tags
 }
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {
@@ -274,6 +339,22 @@ impl Storage for SqliteStorage {
             .bind(consent_text)
             .execute(&mut *tx)
             .await?;
+        }
+        if let Some(texts) = &changes.texts {
+            let json = serde_json::to_string(texts)
+                .map_err(|error| StorageError::Corrupt(format!("texts cannot be stored: {error}")))?;
+            sqlx::query("UPDATE sites SET texts = ? WHERE id = ?")
+                .bind(json)
+                .bind(site_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(auto_approve) = changes.auto_approve_min_rating {
+            sqlx::query("UPDATE sites SET auto_approve_min_rating = ? WHERE id = ?")
+                .bind(auto_approve.map(i64::from))
+                .bind(site_id)
+                .execute(&mut *tx)
+                .await?;
         }
         if let Some(threshold) = changes.low_rating_threshold {
             sqlx::query("UPDATE sites SET low_rating_threshold = ? WHERE id = ?")
@@ -398,12 +479,13 @@ impl Storage for SqliteStorage {
     async fn insert_testimonial(&self, record: NewTestimonialRecord) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO testimonials (id, site_id, status, name, email, role, company, rating, body, consent, \
-             consent_text, consent_version, photo_id, referral_code, page_url, ip_prefix, follow_up, \
+             consent_text, consent_version, photo_id, referral_code, page_url, ip_prefix, follow_up, contact_me, \
              manage_token_hash, created_at, updated_at) \
-             VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&record.id)
         .bind(record.site_id)
+        .bind(record.status.as_str())
         .bind(&record.name)
         .bind(&record.email)
         .bind(&record.role)
@@ -418,6 +500,7 @@ impl Storage for SqliteStorage {
         .bind(&record.page_url)
         .bind(&record.ip_prefix)
         .bind(record.follow_up)
+        .bind(record.contact_me)
         .bind(&record.manage_token_hash)
         .bind(record.created_at)
         .bind(record.created_at)
@@ -519,14 +602,16 @@ impl Storage for SqliteStorage {
         reply: Option<&str>,
         now: i64,
     ) -> Result<Option<Testimonial>, StorageError> {
-        sqlx::query("UPDATE testimonials SET reply = ?, replied_at = ?, updated_at = ? WHERE site_id = ? AND id = ?")
-            .bind(reply)
-            .bind(reply.map(|_| now))
-            .bind(now)
-            .bind(site_id)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE testimonials SET reply = ?, replied_at = ?, updated_at = ? WHERE site_id = ? AND id = ?",
+        )
+        .bind(reply)
+        .bind(reply.map(|_| now))
+        .bind(now)
+        .bind(site_id)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         self.testimonial(site_id, id).await
     }
 
@@ -652,7 +737,10 @@ impl Storage for SqliteStorage {
             .collect())
     }
 
-    async fn testimonial_by_manage_token(&self, token_hash: &str) -> Result<Option<Testimonial>, StorageError> {
+    async fn testimonial_by_manage_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<Testimonial>, StorageError> {
         let row = sqlx::query_as::<_, TestimonialRow>(&format!(
             "SELECT {TESTIMONIAL_COLUMNS} FROM testimonials WHERE manage_token_hash = ?"
         ))
@@ -676,7 +764,7 @@ impl Storage for SqliteStorage {
     async fn author_edit(
         &self,
         token_hash: &str,
-        edit: AuthorEdit,
+        edit: TestimonialEdit,
         now: i64,
     ) -> Result<Option<Testimonial>, StorageError> {
         sqlx::query(
@@ -693,5 +781,347 @@ impl Storage for SqliteStorage {
         .execute(&self.pool)
         .await?;
         self.testimonial_by_manage_token(token_hash).await
+    }
+
+    async fn moderator_edit(
+        &self,
+        site_id: i64,
+        id: &str,
+        edit: TestimonialEdit,
+        now: i64,
+    ) -> Result<Option<Testimonial>, StorageError> {
+        sqlx::query(
+            "UPDATE testimonials SET name = ?, role = ?, company = ?, rating = ?, body = ?, edited = 1, \
+             updated_at = ? WHERE site_id = ? AND id = ?",
+        )
+        .bind(&edit.name)
+        .bind(&edit.role)
+        .bind(&edit.company)
+        .bind(i64::from(edit.rating))
+        .bind(&edit.text)
+        .bind(now)
+        .bind(site_id)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        self.testimonial(site_id, id).await
+    }
+
+    async fn set_tags(
+        &self,
+        site_id: i64,
+        id: &str,
+        tags: &[String],
+        now: i64,
+    ) -> Result<Option<Testimonial>, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query("UPDATE testimonials SET updated_at = ? WHERE site_id = ? AND id = ?")
+            .bind(now)
+            .bind(site_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(None);
+        }
+        sqlx::query("DELETE FROM testimonial_tags WHERE testimonial_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        for tag in tags {
+            sqlx::query("INSERT OR IGNORE INTO testimonial_tags (testimonial_id, tag) VALUES (?, ?)")
+                .bind(id)
+                .bind(tag)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        self.testimonial(site_id, id).await
+    }
+
+    async fn follow_ups(
+        &self,
+        site_id: i64,
+        resolved: bool,
+        limit: u32,
+    ) -> Result<Vec<Testimonial>, StorageError> {
+        let rows: Vec<TestimonialRow> = sqlx::query_as(&format!(
+            "SELECT {TESTIMONIAL_COLUMNS} FROM testimonials WHERE site_id = ? \
+             AND (follow_up OR contact_me) AND status NOT IN ('spam', 'withdrawn') \
+             AND (follow_up_resolved_at IS NOT NULL) = ? ORDER BY created_at DESC, id DESC LIMIT ?"
+        ))
+        .bind(site_id)
+        .bind(resolved)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(Testimonial::try_from).collect()
+    }
+
+    async fn resolve_follow_up(
+        &self,
+        site_id: i64,
+        id: &str,
+        note: Option<&str>,
+        now: i64,
+    ) -> Result<Option<Testimonial>, StorageError> {
+        sqlx::query(
+            "UPDATE testimonials SET follow_up_resolved_at = ?, follow_up_note = ?, updated_at = ? \
+             WHERE site_id = ? AND id = ?",
+        )
+        .bind(now)
+        .bind(note)
+        .bind(now)
+        .bind(site_id)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        self.testimonial(site_id, id).await
+    }
+
+    async fn tokens_of_user(&self, user_id: i64) -> Result<Vec<ApiToken>, StorageError> {
+        let rows: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT id, created_at, revoked_at FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC, id DESC",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, created_at, revoked_at)| ApiToken { id, created_at, revoked_at })
+            .collect())
+    }
+
+    async fn revoke_token(&self, user_id: i64, token_id: i64, now: i64) -> Result<bool, StorageError> {
+        let updated = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? AND user_id = ?",
+        )
+        .bind(now)
+        .bind(token_id)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    async fn member_emails(&self, site_id: i64) -> Result<Vec<String>, StorageError> {
+        let emails = sqlx::query_scalar(
+            "SELECT users.email FROM memberships JOIN users ON users.id = memberships.user_id \
+             WHERE memberships.site_id = ? ORDER BY users.email",
+        )
+        .bind(site_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(emails)
+    }
+
+    async fn server_key(&self, name: &str, fresh: &str) -> Result<String, StorageError> {
+        // Insert-if-absent then read: two processes starting together still agree on one key.
+        sqlx::query("INSERT OR IGNORE INTO server_keys (name, value) VALUES (?, ?)")
+            .bind(name)
+            .bind(fresh)
+            .execute(&self.pool)
+            .await?;
+        let key = sqlx::query_scalar("SELECT value FROM server_keys WHERE name = ?")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(key)
+    }
+
+    async fn use_email_link(&self, nonce: &str, now: i64) -> Result<bool, StorageError> {
+        let inserted = sqlx::query("INSERT OR IGNORE INTO used_email_links (nonce, used_at) VALUES (?, ?)")
+            .bind(nonce)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn add_webhook(
+        &self,
+        site_id: i64,
+        url: &str,
+        secret: &str,
+        now: i64,
+    ) -> Result<Webhook, StorageError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO webhooks (site_id, url, secret, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(site_id)
+        .bind(url)
+        .bind(secret)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Webhook { id, site_id, url: url.to_owned(), secret: secret.to_owned(), created_at: now })
+    }
+
+    async fn webhooks(&self, site_id: i64) -> Result<Vec<Webhook>, StorageError> {
+        let rows: Vec<(i64, i64, String, String, i64)> = sqlx::query_as(
+            "SELECT id, site_id, url, secret, created_at FROM webhooks WHERE site_id = ? ORDER BY id",
+        )
+        .bind(site_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, site_id, url, secret, created_at)| Webhook { id, site_id, url, secret, created_at })
+            .collect())
+    }
+
+    async fn delete_webhook(&self, site_id: i64, webhook_id: i64) -> Result<bool, StorageError> {
+        let deleted = sqlx::query("DELETE FROM webhooks WHERE id = ? AND site_id = ?")
+            .bind(webhook_id)
+            .bind(site_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(deleted.rows_affected() == 1)
+    }
+
+    async fn enqueue_deliveries(
+        &self,
+        site_id: i64,
+        event: &str,
+        payload: &str,
+        now: i64,
+    ) -> Result<u64, StorageError> {
+        let inserted = sqlx::query(
+            "INSERT INTO webhook_deliveries (webhook_id, site_id, event, payload, state, next_attempt_at, created_at) \
+             SELECT id, site_id, ?, ?, 'pending', ?, ? FROM webhooks WHERE site_id = ?",
+        )
+        .bind(event)
+        .bind(payload)
+        .bind(now)
+        .bind(now)
+        .bind(site_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(inserted.rows_affected())
+    }
+
+    async fn due_deliveries(&self, now: i64, limit: u32) -> Result<Vec<Delivery>, StorageError> {
+        let rows: Vec<DeliveryRow> = sqlx::query_as(&format!(
+            "SELECT {DELIVERY_COLUMNS} WHERE d.state = 'pending' AND d.next_attempt_at <= ? \
+             ORDER BY d.next_attempt_at, d.id LIMIT ?"
+        ))
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(Delivery::try_from).collect()
+    }
+
+    async fn record_delivery_attempt(
+        &self,
+        delivery_id: i64,
+        attempt: DeliveryAttempt,
+    ) -> Result<(), StorageError> {
+        let state = match (attempt.delivered, attempt.retry_at) {
+            (true, _) => DeliveryState::Delivered,
+            (false, Some(_)) => DeliveryState::Pending,
+            (false, None) => DeliveryState::Failed,
+        };
+        sqlx::query(
+            "UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?, \
+             next_attempt_at = coalesce(?, next_attempt_at), delivered_at = ? WHERE id = ?",
+        )
+        .bind(state.as_str())
+        .bind(attempt.status.map(i64::from))
+        .bind(&attempt.error)
+        .bind(attempt.retry_at)
+        .bind(attempt.delivered.then_some(attempt.now))
+        .bind(delivery_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn deliveries(&self, site_id: i64, limit: u32) -> Result<Vec<Delivery>, StorageError> {
+        let rows: Vec<DeliveryRow> = sqlx::query_as(&format!(
+            "SELECT {DELIVERY_COLUMNS} WHERE d.site_id = ? ORDER BY d.created_at DESC, d.id DESC LIMIT ?"
+        ))
+        .bind(site_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(Delivery::try_from).collect()
+    }
+
+    async fn all_testimonials(&self, site_id: i64) -> Result<Vec<Testimonial>, StorageError> {
+        let rows: Vec<TestimonialRow> = sqlx::query_as(&format!(
+            "SELECT {TESTIMONIAL_COLUMNS} FROM testimonials WHERE site_id = ? ORDER BY created_at, id"
+        ))
+        .bind(site_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(Testimonial::try_from).collect()
+    }
+
+    async fn import_testimonial(&self, item: ImportedTestimonial) -> Result<bool, StorageError> {
+        let record = &item.record;
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT OR IGNORE INTO testimonials (id, site_id, status, name, email, role, company, rating, body, \
+             consent, consent_text, consent_version, photo_id, referral_code, page_url, ip_prefix, follow_up, \
+             contact_me, manage_token_hash, reply, featured, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&record.id)
+        .bind(record.site_id)
+        .bind(record.status.as_str())
+        .bind(&record.name)
+        .bind(&record.email)
+        .bind(&record.role)
+        .bind(&record.company)
+        .bind(i64::from(record.rating))
+        .bind(&record.text)
+        .bind(record.consent)
+        .bind(&record.consent_text)
+        .bind(record.consent_version)
+        .bind(&record.photo_id)
+        .bind(&record.referral_code)
+        .bind(&record.page_url)
+        .bind(&record.ip_prefix)
+        .bind(record.follow_up)
+        .bind(record.contact_me)
+        .bind(&record.manage_token_hash)
+        .bind(&item.reply)
+        .bind(item.featured)
+        .bind(record.created_at)
+        .bind(item.updated_at)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Ok(false);
+        }
+        for tag in &item.tags {
+            sqlx::query("INSERT OR IGNORE INTO testimonial_tags (testimonial_id, tag) VALUES (?, ?)")
+                .bind(&record.id)
+                .bind(tag)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn erase_email(&self, site_id: i64, email: &str) -> Result<u64, StorageError> {
+        // Tags go with their testimonial (ON DELETE CASCADE).
+        let deleted = sqlx::query("DELETE FROM testimonials WHERE site_id = ? AND lower(email) = lower(?)")
+            .bind(site_id)
+            .bind(email)
+            .execute(&self.pool)
+            .await?;
+        Ok(deleted.rows_affected())
+    }
+
+    async fn backup(&self, path: &std::path::Path) -> Result<(), StorageError> {
+        let target = path.to_str().ok_or_else(|| {
+            StorageError::Unsupported(format!("backup path {} is not UTF-8", path.display()))
+        })?;
+        // VACUUM INTO writes a transactionally consistent copy while writers carry on.
+        sqlx::query("VACUUM INTO ?").bind(target).execute(&self.pool).await?;
+        Ok(())
     }
 }

@@ -39,9 +39,8 @@ async fn a_missing_widget_build_is_explained() {
     std::fs::remove_dir_all(app.dir.path().join("widget")).unwrap();
     // Assets are read at start: a second server over the same database sees the missing build.
     let settings = fanfare_server::config::ServerSettings {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        public_url: None,
         widget_dir: app.dir.path().join("widget"),
+        ..fanfare_server::config::ServerSettings::new("127.0.0.1:0".parse().unwrap())
     };
     let server = fanfare_server::startup::Application::build(app.storage.clone(), &settings).await.unwrap();
     let url = format!("http://127.0.0.1:{}/embed.js", server.port());

@@ -23,6 +23,11 @@ pub struct TestApp {
 
 /// A server on a free port over a fresh database holding two sites, `acme` and `globex`.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// [`spawn_app`] with changed settings (SMTP, webhook retry pauses).
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServerSettings)) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let widget_dir = dir.path().join("widget");
     write_fake_build(&widget_dir);
@@ -37,11 +42,14 @@ pub async fn spawn_app() -> TestApp {
         };
         storage.create_site(site, 0).await.expect("a site");
     }
-    let settings = ServerSettings { addr: "127.0.0.1:0".parse().unwrap(), public_url: None, widget_dir };
+    let mut settings = ServerSettings { widget_dir, ..ServerSettings::new("127.0.0.1:0".parse().unwrap()) };
+    adjust(&mut settings);
     let app = Application::build(storage.clone(), &settings).await.expect("the server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until(std::future::pending()));
-    TestApp { address, storage, client: reqwest::Client::new(), dir }
+    // Redirects are part of what the dashboard answers, so tests see them instead of following.
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { address, storage, client, dir }
 }
 
 /// Stands in for `cargo xtask build`'s output: the server serves whatever files are there.
@@ -143,4 +151,85 @@ pub async fn error_of(response: reqwest::Response) -> (String, Value) {
     let body: Value = response.json().await.expect("an error body");
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "errors carry a message: {body}");
     (body["error"].as_str().unwrap_or_default().to_owned(), body["fields"].clone())
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A signed-in dashboard session: the cookie to send and the CSRF token its forms carry.
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl TestApp {
+    /// A person with a password and `role` on `site`.
+    pub async fn dashboard_user(&self, email: &str, site: &str, role: Role) {
+        add_user(&self.storage, email, site, role, Some(PASSWORD.into())).await.expect("a user");
+    }
+
+    /// POSTs the sign-in form as a browser on our own origin does.
+    pub async fn login_response(&self, email: &str, password: &str, next: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/admin/login"))
+            .header("Origin", &self.address)
+            .form(&[("email", email), ("password", password), ("next", next)])
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn login(&self, email: &str) -> Session {
+        let response = self.login_response(email, PASSWORD, "/admin").await;
+        assert_eq!(response.status(), 303, "{:?}", response.text().await);
+        let cookie = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .find_map(|value| value.strip_prefix("fanfare_session="))
+            .and_then(|value| value.split(';').next())
+            .expect("a session cookie")
+            .to_owned();
+        let cookie = format!("fanfare_session={cookie}");
+        let page = self.get_page(&cookie, "/admin/tokens").await;
+        let csrf = page
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a CSRF token in the page")
+            .to_owned();
+        Session { cookie, csrf }
+    }
+
+    /// GETs a dashboard page that must answer 200, returning its HTML.
+    pub async fn get_page(&self, cookie: &str, path: &str) -> String {
+        let response =
+            self.client.get(self.url(path)).header("Cookie", cookie).send().await.expect("request sent");
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.text().await.expect("a page")
+    }
+
+    /// POSTs a dashboard form from our own origin with the session's CSRF token.
+    pub async fn post_form(
+        &self,
+        session: &Session,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut form: Vec<(&str, &str)> = vec![("csrf", session.csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.client
+            .post(self.url(path))
+            .header("Cookie", &session.cookie)
+            .header("Origin", &self.address)
+            .form(&form)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn stored(&self, site: &str, id: &str) -> fanfare_server::storage::Testimonial {
+        let site = self.storage.site_by_slug(site).await.unwrap().unwrap();
+        self.storage.testimonial(site.id, id).await.unwrap().expect("the testimonial is stored")
+    }
 }

@@ -6,6 +6,9 @@
 
 mod assets;
 mod cors;
+mod dashboard;
 mod helpers;
+mod manage;
 mod moderation;
+mod notifications;
 mod testimonials;

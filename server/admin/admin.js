@@ -1,0 +1,49 @@
+// Keyboard shortcuts for the queue. Everything also works without this script: each key only
+// moves focus or presses a button that is already on the page.
+(() => {
+  "use strict";
+  const items = () => Array.from(document.querySelectorAll("article.item"));
+  const focused = () => document.activeElement && document.activeElement.closest("article.item");
+  const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+
+  function move(step) {
+    const list = items();
+    if (list.length === 0) return;
+    const index = list.indexOf(focused());
+    const next = list[Math.min(list.length - 1, Math.max(0, index + step))] || list[0];
+    next.focus();
+    next.scrollIntoView({ block: "nearest" });
+  }
+
+  function press(key) {
+    const item = focused();
+    const button = item && item.querySelector(`button[data-key="${key}"]`);
+    if (button) button.click();
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    const key = event.key;
+    if (key === "j") move(1);
+    else if (key === "k") move(-1);
+    else if (key === "a" || key === "r" || key === "s" || key === "f") press(key);
+    else if (key === "x") {
+      const box = focused() && focused().querySelector('input[type="checkbox"]');
+      if (box) box.checked = !box.checked;
+    } else if (key === "/") {
+      const search = document.getElementById("q");
+      if (search) search.focus();
+    } else if (/^[1-5]$/.test(key)) {
+      const tab = document.querySelector(`.status-tabs a[data-key="${key}"]`);
+      if (tab) tab.click();
+    } else return;
+    event.preventDefault();
+  });
+
+  // After an action the page comes back with #item-ID: keep the moderator's place.
+  const target = location.hash.startsWith("#item-") && document.getElementById(location.hash.slice(1));
+  const start = target ? target.closest("li") : null;
+  const next = start && start.nextElementSibling ? start.nextElementSibling.querySelector("article.item") : null;
+  if (next) next.focus();
+  else if (items().length > 0 && !document.querySelector("[autofocus]")) items()[0].focus();
+})();

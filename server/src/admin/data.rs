@@ -1,0 +1,106 @@
+//! The owner's data page: exports to download, and erasure by email address.
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use maud::html;
+
+use super::page::{render, Frame, PageError, SiteNav};
+use super::session::{owned_site, AdminForm, AdminSession};
+use crate::data_rights::{self, ExportFormat};
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/sites/{site}/data", get(data_page))
+        .route("/admin/sites/{site}/export.json", get(export_json))
+        .route("/admin/sites/{site}/export.csv", get(export_csv))
+        .route("/admin/sites/{site}/erase", post(erase))
+}
+
+async fn data_page(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Path(slug): Path<String>,
+) -> Result<Response, PageError> {
+    let site = owned_site(&state, &session.user, &slug).await?;
+    Ok(page(&site.slug, &site.name, &session, None))
+}
+
+fn page(slug: &str, name: &str, session: &AdminSession, erased: Option<u64>) -> Response {
+    let body = html! {
+        h1 { "Data" }
+        h2 { "Export" }
+        p { "Every testimonial in any status, with consent records, replies and tags." }
+        ul {
+            li { a href=(format!("/admin/sites/{slug}/export.json")) download { "Download JSON" } " (what " code { "fanfare import" } " reads)" }
+            li { a href=(format!("/admin/sites/{slug}/export.csv")) download { "Download CSV" } " (cells that could run as spreadsheet formulas start with ')" }
+        }
+        h2 { "Erase a person's data" }
+        @if let Some(count) = erased {
+            p.notice role="status" { "Erased " (count) " testimonials." }
+        }
+        form.stack method="post" action=(format!("/admin/sites/{slug}/erase")) {
+            input type="hidden" name="csrf" value=(session.csrf_token);
+            label for="erase-email" { "Email address" }
+            input id="erase-email" name="email" type="email" required;
+            button type="submit" { "Erase everything from this address" }
+        }
+    };
+    let frame = Frame {
+        title: "Data",
+        account: Some((&session.user.email, &session.csrf_token)),
+        site: Some(SiteNav { slug, name, tab: "data", owner: true }),
+    };
+    render(frame, body).into_response()
+}
+
+async fn export_json(
+    state: State<AppState>,
+    session: AdminSession,
+    slug: Path<String>,
+) -> Result<Response, PageError> {
+    download(state, session, slug, ExportFormat::Json).await
+}
+
+async fn export_csv(
+    state: State<AppState>,
+    session: AdminSession,
+    slug: Path<String>,
+) -> Result<Response, PageError> {
+    download(state, session, slug, ExportFormat::Csv).await
+}
+
+async fn download(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Path(slug): Path<String>,
+    format: ExportFormat,
+) -> Result<Response, PageError> {
+    let site = owned_site(&state, &session.user, &slug).await?;
+    let bytes = data_rights::export(&state.storage, &site, format).await.map_err(AppError::Internal)?;
+    let (content_type, extension) = match format {
+        ExportFormat::Json => ("application/json", "json"),
+        ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
+    };
+    let disposition = format!("attachment; filename=\"{}-testimonials.{extension}\"", site.slug);
+    Ok(([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response())
+}
+
+async fn erase(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    form: AdminForm,
+) -> Result<Response, PageError> {
+    let site = owned_site(&state, &form.session.user, &slug).await?;
+    let email = form.fields.get("email").unwrap_or_default();
+    let user = &form.session.user;
+    let erased = data_rights::erase(&state.storage, &site, email, &user.email, Some(user.id))
+        .await
+        .map_err(|error| AppError::field("email", error.to_string()))?;
+    Ok(page(&site.slug, &site.name, &form.session, Some(erased)))
+}

@@ -1,0 +1,31 @@
+//! The dashboard at `/admin`: server-rendered pages, plain forms that POST with a CSRF token,
+//! and a small script of keyboard shortcuts served from our own origin.
+
+mod data;
+mod email_links;
+mod follow_ups;
+mod login;
+pub mod page;
+mod queue;
+mod session;
+mod settings;
+mod static_files;
+mod tokens;
+
+use axum::Router;
+
+pub use self::page::security_headers;
+pub use self::session::{check_same_origin, current_session, LoginLimiter, PublicForm};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(login::router())
+        .merge(queue::router())
+        .merge(follow_ups::router())
+        .merge(settings::router())
+        .merge(tokens::router())
+        .merge(data::router())
+        .merge(email_links::router())
+        .merge(static_files::router())
+}

@@ -1,0 +1,365 @@
+//! The moderation queue: tabs per status with counts, search and filters, every action on an
+//! item, bulk decisions, and the audit log.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use fanfare_protocol::api::Status;
+use maud::{html, Markup};
+
+use super::page::{render, when, Frame, PageError, SiteNav};
+use super::session::{local_path, member_site, AdminForm, AdminSession, FormFields};
+use crate::actions::{self, parse_edit, Action, Actor};
+use crate::domain::{parse_reply, parse_tags, Role};
+use crate::error::AppError;
+use crate::routes::request::ListParams;
+use crate::state::AppState;
+use crate::storage::{Cursor, Site, Testimonial};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(home))
+        .route("/admin/sites/{site}", get(queue))
+        .route("/admin/sites/{site}/testimonials/{id}/{action}", post(act))
+        .route("/admin/sites/{site}/bulk", post(bulk))
+        .route("/admin/sites/{site}/audit", get(audit))
+}
+
+async fn home(State(state): State<AppState>, session: AdminSession) -> Result<Response, PageError> {
+    let sites = state.storage.sites_of_user(session.user.id).await?;
+    let mut rows = Vec::with_capacity(sites.len());
+    for (site, role) in &sites {
+        let pending = state
+            .storage
+            .status_counts(site.id)
+            .await?
+            .into_iter()
+            .find(|(status, _)| *status == Status::Pending)
+            .map_or(0, |(_, count)| count);
+        rows.push((site, *role, pending));
+    }
+    let body = html! {
+        h1 { "Your sites" }
+        @if rows.is_empty() {
+            p { "You have no role on any site yet. An owner can add you with "
+                code { "fanfare user add " (session.user.email) " --site SLUG" } "." }
+        }
+        ul.sites {
+            @for (site, role, pending) in &rows {
+                li {
+                    a href=(format!("/admin/sites/{}", site.slug)) { (site.name) }
+                    " — " (pending) " pending · you are " (role.as_str())
+                }
+            }
+        }
+    };
+    let frame =
+        Frame { title: "Sites", account: Some((&session.user.email, &session.csrf_token)), site: None };
+    Ok(render(frame, body).into_response())
+}
+
+const TABS: [Status; 5] =
+    [Status::Pending, Status::Approved, Status::Rejected, Status::Spam, Status::Withdrawn];
+
+async fn queue(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Path(slug): Path<String>,
+    Query(params): Query<ListParams>,
+) -> Result<Response, PageError> {
+    let (site, role) = member_site(&state, &session.user, &slug).await?;
+    let status = match params.status.as_deref() {
+        None | Some("") => Status::Pending,
+        Some(raw) => Status::parse(raw).ok_or_else(|| {
+            AppError::field("status", "must be pending, approved, rejected, spam or withdrawn")
+        })?,
+    };
+    let query = params.parse_moderation()?;
+    let items = state.storage.list_by_status(site.id, status, &query).await?;
+    let counts = state.storage.status_counts(site.id).await?;
+    let here = current_url(&site, status, &params, query.cursor.as_ref());
+    let next = (items.len() == query.limit as usize)
+        .then(|| items.last().map(|last| Cursor::after(last).encode()))
+        .flatten();
+    let csrf = session.csrf_token.as_str();
+    let body = html! {
+        h1 { "Queue" }
+        nav.status-tabs aria-label="Status" {
+            @for tab in TABS {
+                @let count = counts.iter().find(|(s, _)| *s == tab).map_or(0, |(_, n)| *n);
+                a href=(format!("/admin/sites/{}?status={}", site.slug, tab.as_str()))
+                  aria-current=[(tab == status).then_some("page")] data-key=(tab_key(tab)) {
+                    (label(tab)) " " span.count { (count) }
+                }
+            }
+        }
+        form.filters method="get" action=(format!("/admin/sites/{}", site.slug)) role="search" {
+            input type="hidden" name="status" value=(status.as_str());
+            label for="q" { "Search" }
+            input id="q" name="q" type="search" value=[params.q.as_deref()] placeholder="Name or words (press /)";
+            label for="rating" { "Rating" }
+            select id="rating" name="rating" {
+                option value="" { "Any" }
+                @for stars in 1..=5u8 {
+                    option value=(stars) selected[query.rating == Some(stars)] { (stars) " ★" }
+                }
+            }
+            label for="tag" { "Tag" }
+            input id="tag" name="tag" value=[params.tag.as_deref()] size="12";
+            button type="submit" { "Filter" }
+        }
+        @if items.is_empty() {
+            p.empty { "Nothing " (label(status).to_lowercase()) " here." }
+        } @else {
+            @if matches!(status, Status::Pending | Status::Approved | Status::Rejected | Status::Spam) {
+                form #bulk.bulk method="post" action=(format!("/admin/sites/{}/bulk", site.slug)) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="return_to" value=(here);
+                    span { "With the ticked items (x ticks the focused one): " }
+                    button type="submit" name="action" value="approve" { "Approve" }
+                    button type="submit" name="action" value="reject" { "Reject" }
+                    button type="submit" name="action" value="spam" { "Spam" }
+                }
+            }
+            ol.items {
+                @for item in &items {
+                    li { (item_card(&site, item, csrf, &here)) }
+                }
+            }
+            @if let Some(next) = next {
+                p { a rel="next" href=(format!("{here}&cursor={next}")) { "Older items →" } }
+            }
+        }
+        p.shortcuts { "Keys: j/k move, a approve, r reject, s spam, f feature, x tick, / search, 1–5 tabs." }
+    };
+    let frame = Frame {
+        title: &format!("{} queue", site.name),
+        account: Some((&session.user.email, csrf)),
+        site: Some(SiteNav { slug: &site.slug, name: &site.name, tab: "queue", owner: role == Role::Owner }),
+    };
+    Ok(render(frame, body).into_response())
+}
+
+fn label(status: Status) -> &'static str {
+    match status {
+        Status::Pending => "Pending",
+        Status::Approved => "Approved",
+        Status::Rejected => "Rejected",
+        Status::Spam => "Spam",
+        Status::Withdrawn => "Withdrawn",
+    }
+}
+
+fn tab_key(status: Status) -> &'static str {
+    match status {
+        Status::Pending => "1",
+        Status::Approved => "2",
+        Status::Rejected => "3",
+        Status::Spam => "4",
+        Status::Withdrawn => "5",
+    }
+}
+
+/// This page's URL without the cursor, for forms to come back to.
+fn current_url(site: &Site, status: Status, params: &ListParams, cursor: Option<&Cursor>) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("status", status.as_str());
+    for (name, value) in [("q", &params.q), ("rating", &params.rating), ("tag", &params.tag)] {
+        if let Some(value) = value.as_deref().filter(|value| !value.is_empty()) {
+            query.append_pair(name, value);
+        }
+    }
+    if let Some(cursor) = cursor {
+        query.append_pair("cursor", &cursor.encode());
+    }
+    format!("/admin/sites/{}?{}", site.slug, query.finish())
+}
+
+fn item_card(site: &Site, item: &Testimonial, csrf: &str, here: &str) -> Markup {
+    let action = |name: &str| format!("/admin/sites/{}/testimonials/{}/{name}", site.slug, item.id);
+    let hidden = html! {
+        input type="hidden" name="csrf" value=(csrf);
+        input type="hidden" name="return_to" value=(here);
+    };
+    let stars = "★".repeat(usize::from(item.rating)) + &"☆".repeat(5 - usize::from(item.rating).min(5));
+    html! {
+        article.item id=(format!("item-{}", item.id)) tabindex="0" data-id=(item.id) aria-labelledby=(format!("name-{}", item.id)) {
+            header {
+                input type="checkbox" form="bulk" name="id" value=(item.id) aria-label=(format!("Select {}", item.name));
+                strong id=(format!("name-{}", item.id)) { (item.name) }
+                @if let Some(role) = &item.role { span.meta { (role) } }
+                @if let Some(company) = &item.company { span.meta { (company) } }
+                span.stars aria-label=(format!("{} of 5 stars", item.rating)) { (stars) }
+                @if item.featured { span.badge { "Featured" } }
+                @if item.edited { span.badge { "Edited" } }
+                @if item.follow_up || item.contact_me { span.badge.warn { "Follow-up" } }
+            }
+            blockquote { (item.text) }
+            @if let Some(reply) = &item.reply {
+                p.reply { strong { "Reply: " } (reply) }
+            }
+            dl.facts {
+                dt { "Email" } dd { (item.email) }
+                dt { "Consent" }
+                dd {
+                    @if item.consent {
+                        "Yes, to version " (item.consent_version.unwrap_or_default()) ": “" (item.consent_text.as_deref().unwrap_or("")) "”"
+                    } @else {
+                        strong { "No consent" } " — can be read, never published."
+                    }
+                }
+                @if let Some(page) = &item.page_url { dt { "Page" } dd { (page) } }
+                dt { "Received" } dd { time datetime=(crate::clock::rfc3339(item.created_at)) { (when(item.created_at)) } }
+                @if !item.tags.is_empty() { dt { "Tags" } dd { (item.tags.join(", ")) } }
+                dt { "Status" } dd { (label(item.status)) }
+            }
+            @if item.status != Status::Withdrawn {
+                div.actions {
+                    @for (name, text, key, shown) in [
+                        ("approve", "Approve", "a", item.status != Status::Approved && item.consent),
+                        ("reject", "Reject", "r", item.status != Status::Rejected),
+                        ("spam", "Spam", "s", item.status != Status::Spam),
+                    ] {
+                        @if shown {
+                            form method="post" action=(action(name)) {
+                                (hidden)
+                                button type="submit" data-key=(key) { (text) }
+                            }
+                        }
+                    }
+                    form method="post" action=(action(if item.featured { "unfeature" } else { "feature" })) {
+                        (hidden)
+                        button type="submit" data-key="f" { @if item.featured { "Unpin" } @else { "Feature" } }
+                    }
+                }
+                details {
+                    summary { "Reply, tags, edit" }
+                    form.stack method="post" action=(action("reply")) {
+                        (hidden)
+                        label for=(format!("reply-{}", item.id)) { "Public reply (shown under the testimonial; empty removes it)" }
+                        textarea id=(format!("reply-{}", item.id)) name="reply" rows="3" maxlength="2000" { (item.reply.as_deref().unwrap_or("")) }
+                        button type="submit" { "Save reply" }
+                    }
+                    form.stack method="post" action=(action("tags")) {
+                        (hidden)
+                        label for=(format!("tags-{}", item.id)) { "Tags (comma separated)" }
+                        input id=(format!("tags-{}", item.id)) name="tags" value=(item.tags.join(", "));
+                        button type="submit" { "Save tags" }
+                    }
+                    form.stack method="post" action=(action("edit")) {
+                        (hidden)
+                        p.hint { "Edits are marked as edited wherever the testimonial appears." }
+                        label for=(format!("edit-name-{}", item.id)) { "Name" }
+                        input id=(format!("edit-name-{}", item.id)) name="name" value=(item.name) required;
+                        label for=(format!("edit-role-{}", item.id)) { "Role" }
+                        input id=(format!("edit-role-{}", item.id)) name="role" value=(item.role.as_deref().unwrap_or(""));
+                        label for=(format!("edit-company-{}", item.id)) { "Company" }
+                        input id=(format!("edit-company-{}", item.id)) name="company" value=(item.company.as_deref().unwrap_or(""));
+                        label for=(format!("edit-rating-{}", item.id)) { "Rating" }
+                        input id=(format!("edit-rating-{}", item.id)) name="rating" type="number" min="1" max="5" value=(item.rating);
+                        label for=(format!("edit-text-{}", item.id)) { "Text" }
+                        textarea id=(format!("edit-text-{}", item.id)) name="text" rows="4" { (item.text) }
+                        button type="submit" { "Save edit" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Turns a form's action name and fields into an [`Action`], naming any refused field.
+pub fn form_action(name: &str, fields: &FormFields) -> Result<Action, AppError> {
+    let get = |field: &str| fields.get(field).unwrap_or_default();
+    Ok(match name {
+        "approve" => Action::Decide(Status::Approved),
+        "reject" => Action::Decide(Status::Rejected),
+        "spam" => Action::Decide(Status::Spam),
+        "feature" => Action::Feature(true),
+        "unfeature" => Action::Feature(false),
+        "reply" => Action::Reply(parse_reply(get("reply")).map_err(|error| AppError::field("reply", error))?),
+        "tags" => Action::Tags(parse_tags(get("tags")).map_err(|error| AppError::field("tags", error))?),
+        "edit" => {
+            Action::Edit(parse_edit(get("name"), get("role"), get("company"), get("rating"), get("text"))?)
+        }
+        "resolve" => Action::ResolveFollowUp(
+            Some(get("note").trim())
+                .filter(|note| !note.is_empty())
+                .map(|note| note.chars().take(2000).collect()),
+        ),
+        _ => return Err(AppError::NotFound("action")),
+    })
+}
+
+async fn act(
+    State(state): State<AppState>,
+    Path((slug, id, name)): Path<(String, String, String)>,
+    form: AdminForm,
+) -> Result<Response, PageError> {
+    let (site, _role) = member_site(&state, &form.session.user, &slug).await?;
+    let action = form_action(&name, &form.fields)?;
+    actions::apply(&state, &site, Actor { user: &form.session.user, via: None }, &id, action).await?;
+    let back = local_path(form.fields.get("return_to"));
+    Ok(Redirect::to(&format!("{back}#item-{id}")).into_response())
+}
+
+async fn bulk(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    form: AdminForm,
+) -> Result<Response, PageError> {
+    let (site, _role) = member_site(&state, &form.session.user, &slug).await?;
+    let status = match form.fields.get("action") {
+        Some("approve") => Status::Approved,
+        Some("reject") => Status::Rejected,
+        Some("spam") => Status::Spam,
+        _ => return Err(AppError::field("action", "must be approve, reject or spam").into()),
+    };
+    let mut refused = 0;
+    for id in form.fields.all("id") {
+        let actor = Actor { user: &form.session.user, via: None };
+        match actions::apply(&state, &site, actor, id, Action::Decide(status)).await {
+            Ok(_) => {}
+            // One item without consent must not stop the rest; the count is logged.
+            Err(AppError::Conflict { .. } | AppError::NotFound(_)) => refused += 1,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    if refused > 0 {
+        tracing::info!(site = %site.slug, refused, "bulk action skipped items that cannot take it");
+    }
+    Ok(Redirect::to(&local_path(form.fields.get("return_to"))).into_response())
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Path(slug): Path<String>,
+) -> Result<Response, PageError> {
+    let (site, role) = member_site(&state, &session.user, &slug).await?;
+    let entries = state.storage.audit_log(site.id, 200).await?;
+    let body = html! {
+        h1 { "Audit log" }
+        p.hint { "The latest 200 actions on this site." }
+        table {
+            thead { tr { th { "When" } th { "Who" } th { "What" } th { "Testimonial" } th { "Detail" } } }
+            tbody {
+                @for entry in &entries {
+                    tr {
+                        td { (when(entry.created_at)) }
+                        td { (entry.actor) }
+                        td { (entry.action) }
+                        td { code { (entry.testimonial_id.as_deref().unwrap_or("")) } }
+                        td { (entry.detail.as_deref().unwrap_or("")) }
+                    }
+                }
+            }
+        }
+    };
+    let frame = Frame {
+        title: "Audit log",
+        account: Some((&session.user.email, &session.csrf_token)),
+        site: Some(SiteNav { slug: &site.slug, name: &site.name, tab: "audit", owner: role == Role::Owner }),
+    };
+    Ok(render(frame, body).into_response())
+}

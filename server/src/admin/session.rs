@@ -1,0 +1,286 @@
+//! Who is signed in to the dashboard, and whether a form really comes from our own pages.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, Method};
+
+use super::page::PageError;
+use crate::clock::now_ms;
+use crate::domain::Role;
+use crate::error::AppError;
+use crate::secrets;
+use crate::state::AppState;
+use crate::storage::{Site, User};
+
+pub const SESSION_COOKIE: &str = "fanfare_session";
+/// Sessions end after this long, signed in or not; a lost laptop stays signed in for a day at most.
+pub const SESSION_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
+/// Dashboard forms are small; imports come through the CLI.
+const MAX_FORM_BYTES: usize = 256 * 1024;
+
+/// A signed-in person, from the session cookie.
+#[derive(Debug, Clone)]
+pub struct AdminSession {
+    pub user: User,
+    pub csrf_token: String,
+}
+
+/// The session cookie's value, if the request carries one.
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value)
+        .filter(|value| !value.is_empty())
+}
+
+/// `Set-Cookie` for a new session, or (with `None`) one that removes it.
+pub fn set_cookie(value: Option<&str>, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    match value {
+        Some(value) => format!(
+            "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+            SESSION_LIFETIME_MS / 1000
+        ),
+        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+    }
+}
+
+/// Resolves the session cookie; `None` when there is none or it is unknown or expired.
+pub async fn current_session(
+    headers: &HeaderMap,
+    state: &AppState,
+) -> Result<Option<AdminSession>, AppError> {
+    let Some(cookie) = session_cookie(headers) else { return Ok(None) };
+    let session = state.storage.session(&secrets::hash_token(cookie), now_ms()).await?;
+    Ok(session.map(|session| AdminSession { user: session.user, csrf_token: session.csrf_token }))
+}
+
+impl FromRequestParts<AppState> for AdminSession {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match current_session(&parts.headers, state).await? {
+            Some(session) => Ok(session),
+            // Pages send people to sign in and come back; a form without a session is refused.
+            None if parts.method == Method::GET || parts.method == Method::HEAD => {
+                let next = parts.uri.path_and_query().map_or("/admin", |pq| pq.as_str());
+                Err(PageError::SignIn { next: next.to_owned() })
+            }
+            None => Err(PageError::App(AppError::Unauthenticated)),
+        }
+    }
+}
+
+/// Refuses a state-changing request that a browser says came from another site.
+///
+/// `Sec-Fetch-Site` is what current browsers send; `Origin` covers older ones. Clients that
+/// send neither (curl, scripts) are not browsers a third-party page can drive, and still
+/// need the CSRF token.
+pub fn check_same_origin(headers: &HeaderMap) -> Result<(), AppError> {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|value| value.to_str().ok()) {
+        return if site == "same-origin" { Ok(()) } else { Err(AppError::CrossSite) };
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else { return Ok(()) };
+    let host = headers.get(header::HOST).and_then(|value| value.to_str().ok());
+    let origin_host = origin.to_str().ok().and_then(|origin| origin.split_once("://")).map(|(_, host)| host);
+    match (origin_host, host) {
+        (Some(origin_host), Some(host)) if origin_host.eq_ignore_ascii_case(host) => Ok(()),
+        _ => Err(AppError::CrossSite),
+    }
+}
+
+/// A submitted dashboard form: from a signed-in person, from our own page, carrying the
+/// session's CSRF token. Every state-changing dashboard route takes one.
+pub struct AdminForm {
+    pub session: AdminSession,
+    pub fields: FormFields,
+}
+
+impl FromRequest<AppState> for AdminForm {
+    type Rejection = PageError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        let session = AdminSession::from_request_parts(&mut parts, state).await?;
+        check_same_origin(&parts.headers)?;
+        let fields = read_form(&parts, body).await?;
+        let token = fields.get("csrf").unwrap_or_default();
+        if !secrets::same_secret(token, &session.csrf_token) {
+            return Err(AppError::CrossSite.into());
+        }
+        Ok(Self { session, fields })
+    }
+}
+
+/// A form that needs no session (sign-in, email links, an author's manage page): still only
+/// from our own pages.
+pub struct PublicForm(pub FormFields);
+
+impl FromRequest<AppState> for PublicForm {
+    type Rejection = PageError;
+
+    async fn from_request(request: Request, _state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        check_same_origin(&parts.headers)?;
+        Ok(Self(read_form(&parts, body).await?))
+    }
+}
+
+async fn read_form(parts: &Parts, body: Body) -> Result<FormFields, AppError> {
+    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
+    if !content_type.is_some_and(|value| value.starts_with("application/x-www-form-urlencoded")) {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| AppError::TooLarge)?;
+    Ok(FormFields(form_urlencoded::parse(&bytes).into_owned().collect()))
+}
+
+/// Form fields in order; a name may repeat (the ticked boxes of a bulk action).
+#[derive(Debug, Default)]
+pub struct FormFields(Vec<(String, String)>);
+
+impl FormFields {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+    }
+
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.0.iter().filter(move |(key, _)| key == name).map(|(_, value)| value.as_str())
+    }
+}
+
+/// A redirect target from a form or query: only paths inside the dashboard, never another host.
+pub fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with("/admin")
+                && !path.contains("//")
+                && !path.contains('\\')
+                && !path.chars().any(char::is_control) =>
+        {
+            path.to_owned()
+        }
+        _ => "/admin".to_owned(),
+    }
+}
+
+/// The site in a dashboard path, if the person has a role there; otherwise 404, exactly like
+/// a site that does not exist.
+pub async fn member_site(state: &AppState, user: &User, slug: &str) -> Result<(Site, Role), PageError> {
+    let site = state.storage.site_by_slug(slug).await?.ok_or(AppError::NotFound("site"))?;
+    let role = state.storage.role_on_site(user.id, site.id).await?.ok_or(AppError::NotFound("site"))?;
+    Ok((site, role))
+}
+
+/// Owner-only pages answer 404 to moderators: they cannot act there, and need not know more.
+pub async fn owned_site(state: &AppState, user: &User, slug: &str) -> Result<Site, PageError> {
+    match member_site(state, user, slug).await? {
+        (site, Role::Owner) => Ok(site),
+        _ => Err(AppError::NotFound("page").into()),
+    }
+}
+
+/// Failed sign-ins per client network and per email address, in fixed windows.
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<String, (Instant, u32)>>,
+    max_failures: u32,
+    window: Duration,
+}
+
+impl Default for LoginLimiter {
+    fn default() -> Self {
+        Self { failures: Mutex::new(HashMap::new()), max_failures: 10, window: Duration::from_secs(15 * 60) }
+    }
+}
+
+impl LoginLimiter {
+    /// `Err(seconds)` when any key has used up its attempts.
+    pub fn check(&self, keys: &[String]) -> Result<(), u64> {
+        let now = Instant::now();
+        let failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for key in keys {
+            if let Some((start, count)) = failures.get(key) {
+                let elapsed = now.duration_since(*start);
+                if elapsed < self.window && *count >= self.max_failures {
+                    return Err((self.window - elapsed).as_secs().max(1));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn failed(&self, keys: &[String]) {
+        let now = Instant::now();
+        let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Forget finished windows so the map cannot grow without bound.
+        failures.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+        for key in keys {
+            let entry = failures.entry(key.clone()).or_insert((now, 0));
+            entry.1 += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn redirects_stay_inside_the_dashboard() {
+        assert_eq!(local_path(Some("/admin/sites/a?status=spam")), "/admin/sites/a?status=spam");
+        for outside in ["https://evil.example", "//evil.example", "/admin//evil", "/\\evil", "/manage/x", ""]
+        {
+            assert_eq!(local_path(Some(outside)), "/admin", "{outside}");
+        }
+        assert_eq!(local_path(None), "/admin");
+    }
+
+    #[test]
+    fn cross_site_requests_are_told_apart() {
+        let mut headers = HeaderMap::new();
+        assert!(check_same_origin(&headers).is_ok(), "no browser headers: token decides");
+        headers.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
+        headers.insert(header::ORIGIN, HeaderValue::from_static("http://127.0.0.1:8080"));
+        assert!(check_same_origin(&headers).is_ok());
+        headers.insert(header::ORIGIN, HeaderValue::from_static("http://127.0.0.1:8081"));
+        assert!(check_same_origin(&headers).is_err());
+        headers.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        assert!(check_same_origin(&headers).is_ok(), "Sec-Fetch-Site wins when present");
+        headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(check_same_origin(&headers).is_err());
+    }
+
+    #[test]
+    fn the_limiter_counts_failures_per_key() {
+        let limiter = LoginLimiter::default();
+        let keys = vec!["email:a@example.com".to_owned()];
+        for _ in 0..10 {
+            assert!(limiter.check(&keys).is_ok());
+            limiter.failed(&keys);
+        }
+        assert!(limiter.check(&keys).is_err());
+        assert!(limiter.check(&["email:b@example.com".to_owned()]).is_ok());
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, HeaderValue::from_static("a=1; fanfare_session=abc; b=2"));
+        assert_eq!(session_cookie(&headers), Some("abc"));
+        assert!(set_cookie(Some("x"), true).contains("HttpOnly; SameSite=Lax"));
+        assert!(set_cookie(Some("x"), true).ends_with("; Secure"));
+        assert!(!set_cookie(Some("x"), false).contains("Secure"));
+    }
+}

@@ -1,0 +1,404 @@
+//! A site's data in and out: export as JSON or CSV, import what export wrote, erase by email.
+//! The CLI and the dashboard both come through here.
+
+use anyhow::{bail, Context};
+use fanfare_protocol::api::Status;
+use fanfare_protocol::fields::{Email, PersonName, Rating, ShortLine, TestimonialText};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{now_ms, parse_rfc3339, rfc3339};
+use crate::domain::parse_tags;
+use crate::secrets;
+use crate::storage::{AuditEntry, DynStorage, ImportedTestimonial, NewTestimonialRecord, Site, Testimonial};
+
+pub const FORMAT_NAME: &str = "fanfare-export";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Json,
+    Csv,
+}
+
+impl ExportFormat {
+    pub fn parse(raw: &str) -> anyhow::Result<Self> {
+        match raw {
+            "json" => Ok(Self::Json),
+            "csv" => Ok(Self::Csv),
+            other => bail!("--format {other:?} must be json or csv"),
+        }
+    }
+}
+
+/// The whole export document.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Export {
+    pub format: String,
+    pub version: u32,
+    pub site: String,
+    pub exported_at: String,
+    pub testimonials: Vec<ExportedTestimonial>,
+}
+
+/// One testimonial as exported: everything but the author's manage-link secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportedTestimonial {
+    pub id: String,
+    pub status: String,
+    pub name: String,
+    pub email: String,
+    pub role: Option<String>,
+    pub company: Option<String>,
+    pub rating: i64,
+    pub text: String,
+    pub consent: bool,
+    pub consent_text: Option<String>,
+    pub consent_version: Option<i64>,
+    pub page_url: Option<String>,
+    #[serde(rename = "ref")]
+    pub referral_code: Option<String>,
+    pub reply: Option<String>,
+    pub featured: bool,
+    pub follow_up: bool,
+    pub contact_me: bool,
+    pub tags: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The CSV header, in column order.
+pub const CSV_COLUMNS: [&str; 20] = [
+    "id",
+    "status",
+    "name",
+    "email",
+    "role",
+    "company",
+    "rating",
+    "text",
+    "consent",
+    "consent_text",
+    "consent_version",
+    "page_url",
+    "ref",
+    "reply",
+    "featured",
+    "follow_up",
+    "contact_me",
+    "tags",
+    "created_at",
+    "updated_at",
+];
+
+impl From<&Testimonial> for ExportedTestimonial {
+    fn from(t: &Testimonial) -> Self {
+        Self {
+            id: t.id.clone(),
+            status: t.status.as_str().to_owned(),
+            name: t.name.clone(),
+            email: t.email.clone(),
+            role: t.role.clone(),
+            company: t.company.clone(),
+            rating: i64::from(t.rating),
+            text: t.text.clone(),
+            consent: t.consent,
+            consent_text: t.consent_text.clone(),
+            consent_version: t.consent_version,
+            page_url: t.page_url.clone(),
+            referral_code: t.referral_code.clone(),
+            reply: t.reply.clone(),
+            featured: t.featured,
+            follow_up: t.follow_up,
+            contact_me: t.contact_me,
+            tags: t.tags.clone(),
+            created_at: rfc3339(t.created_at),
+            updated_at: rfc3339(t.updated_at),
+        }
+    }
+}
+
+pub async fn export(storage: &DynStorage, site: &Site, format: ExportFormat) -> anyhow::Result<Vec<u8>> {
+    let testimonials: Vec<ExportedTestimonial> =
+        storage.all_testimonials(site.id).await?.iter().map(ExportedTestimonial::from).collect();
+    match format {
+        ExportFormat::Json => {
+            let export = Export {
+                format: FORMAT_NAME.to_owned(),
+                version: 1,
+                site: site.slug.clone(),
+                exported_at: rfc3339(now_ms()),
+                testimonials,
+            };
+            let mut bytes = serde_json::to_vec_pretty(&export).context("writing JSON")?;
+            bytes.push(b'\n');
+            Ok(bytes)
+        }
+        ExportFormat::Csv => to_csv(&testimonials),
+    }
+}
+
+/// A cell a spreadsheet would run as a formula gets a leading apostrophe, so it shows as text.
+pub fn spreadsheet_safe(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r', '|', '%']) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
+}
+
+/// Undoes [`spreadsheet_safe`], so an import reads back exactly what was exported.
+fn unescape_cell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r', '|', '%']) => rest,
+        _ => cell,
+    }
+}
+
+fn to_csv(testimonials: &[ExportedTestimonial]) -> anyhow::Result<Vec<u8>> {
+    let mut writer = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(Vec::new());
+    writer.write_record(CSV_COLUMNS)?;
+    for t in testimonials {
+        let optional = |value: &Option<String>| value.clone().unwrap_or_default();
+        let row = [
+            t.id.clone(),
+            t.status.clone(),
+            t.name.clone(),
+            t.email.clone(),
+            optional(&t.role),
+            optional(&t.company),
+            t.rating.to_string(),
+            t.text.clone(),
+            t.consent.to_string(),
+            optional(&t.consent_text),
+            t.consent_version.map(|v| v.to_string()).unwrap_or_default(),
+            optional(&t.page_url),
+            optional(&t.referral_code),
+            optional(&t.reply),
+            t.featured.to_string(),
+            t.follow_up.to_string(),
+            t.contact_me.to_string(),
+            t.tags.join(", "),
+            t.created_at.clone(),
+            t.updated_at.clone(),
+        ];
+        writer.write_record(row.iter().map(|cell| spreadsheet_safe(cell)))?;
+    }
+    writer.into_inner().context("finishing the CSV")
+}
+
+fn from_csv(text: &str) -> anyhow::Result<Vec<ExportedTestimonial>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+    let headers = reader.headers().context("reading the CSV header row")?.clone();
+    let column = |name: &str| headers.iter().position(|header| header.trim() == name);
+    for required in ["name", "email", "rating", "text", "consent"] {
+        if column(required).is_none() {
+            bail!("the CSV header row has no {required:?} column");
+        }
+    }
+    let mut items = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let row = index + 2;
+        let record = record.with_context(|| format!("CSV row {row}"))?;
+        let cell =
+            |name: &str| column(name).and_then(|i| record.get(i)).map(unescape_cell).unwrap_or("").to_owned();
+        let optional = |name: &str| Some(cell(name)).filter(|value| !value.is_empty());
+        let flag = |name: &str| -> anyhow::Result<bool> {
+            match cell(name).trim().to_lowercase().as_str() {
+                "true" | "yes" | "1" => Ok(true),
+                "false" | "no" | "0" | "" => Ok(false),
+                other => bail!("CSV row {row}: {name} {other:?} must be true or false"),
+            }
+        };
+        let now = rfc3339(now_ms());
+        items.push(ExportedTestimonial {
+            id: optional("id").unwrap_or_else(secrets::testimonial_id),
+            status: optional("status").unwrap_or_else(|| "pending".into()),
+            name: cell("name"),
+            email: cell("email"),
+            role: optional("role"),
+            company: optional("company"),
+            rating: cell("rating")
+                .trim()
+                .parse()
+                .with_context(|| format!("CSV row {row}: rating must be 1 to 5"))?,
+            text: cell("text"),
+            consent: flag("consent")?,
+            consent_text: optional("consent_text"),
+            consent_version: optional("consent_version")
+                .map(|v| v.trim().parse())
+                .transpose()
+                .with_context(|| format!("CSV row {row}: consent_version must be a whole number"))?,
+            page_url: optional("page_url"),
+            referral_code: optional("ref"),
+            reply: optional("reply"),
+            featured: flag("featured")?,
+            follow_up: flag("follow_up")?,
+            contact_me: flag("contact_me")?,
+            tags: parse_tags(&cell("tags"))
+                .map_err(|error| anyhow::anyhow!("CSV row {row}: tags: {error}"))?,
+            created_at: optional("created_at").unwrap_or_else(|| now.clone()),
+            updated_at: optional("updated_at").unwrap_or(now),
+        });
+    }
+    Ok(items)
+}
+
+/// Checks one exported testimonial by the rules of a new submission; errors name the field.
+fn validate(site: &Site, item: &ExportedTestimonial) -> Result<ImportedTestimonial, String> {
+    let field = |name: &str, error: &dyn std::fmt::Display| format!("{name} {error}");
+    let id_ok =
+        !item.id.is_empty() && item.id.len() <= 64 && item.id.chars().all(|c| c.is_ascii_alphanumeric());
+    if !id_ok {
+        return Err("id must be 1–64 letters and digits".into());
+    }
+    let status = Status::parse(&item.status)
+        .ok_or_else(|| "status must be pending, approved, rejected, spam or withdrawn".to_owned())?;
+    let name = PersonName::parse(&item.name).map_err(|e| field("name", &e))?;
+    let email = Email::parse(&item.email).map_err(|e| field("email", &e))?;
+    let role = ShortLine::parse_optional(item.role.as_deref()).map_err(|e| field("role", &e))?;
+    let company = ShortLine::parse_optional(item.company.as_deref()).map_err(|e| field("company", &e))?;
+    let rating = Rating::parse(item.rating).map_err(|e| field("rating", &e))?;
+    let text = TestimonialText::parse(&item.text).map_err(|e| field("text", &e))?;
+    if status == Status::Approved && !item.consent {
+        return Err("status approved needs consent: true".into());
+    }
+    let created_at = parse_rfc3339(&item.created_at).ok_or("created_at must be an RFC 3339 time")?;
+    let updated_at = parse_rfc3339(&item.updated_at).ok_or("updated_at must be an RFC 3339 time")?;
+    let tags = parse_tags(&item.tags.join(",")).map_err(|e| field("tags", &e))?;
+    Ok(ImportedTestimonial {
+        record: NewTestimonialRecord {
+            id: item.id.clone(),
+            site_id: site.id,
+            name: name.into_inner(),
+            email: email.into_inner(),
+            role: role.map(ShortLine::into_inner),
+            company: company.map(ShortLine::into_inner),
+            rating: rating.stars(),
+            text: text.into_inner(),
+            consent: item.consent,
+            consent_text: item.consent_text.clone(),
+            consent_version: item.consent_version,
+            photo_id: None,
+            referral_code: item.referral_code.clone(),
+            page_url: item.page_url.clone(),
+            ip_prefix: None,
+            follow_up: item.follow_up,
+            contact_me: item.contact_me,
+            status,
+            // Manage links are not exported; imported authors get none that works.
+            manage_token_hash: secrets::hash_token(&secrets::bearer_token("ffm")),
+            created_at,
+        },
+        reply: item.reply.clone(),
+        featured: item.featured,
+        tags,
+        updated_at,
+    })
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub imported: usize,
+    /// Already stored under the same id; left as they are.
+    pub skipped: usize,
+}
+
+/// Reads an export (JSON) or a CSV with a header row. Every item is checked before anything is
+/// stored, so a bad file changes nothing.
+pub async fn import(storage: &DynStorage, site: &Site, content: &str) -> anyhow::Result<ImportReport> {
+    let items = if content.trim_start().starts_with('{') {
+        let export: Export = serde_json::from_str(content).context("reading the JSON export")?;
+        if export.format != FORMAT_NAME {
+            bail!("format {:?} is not a Fanfare export", export.format);
+        }
+        export.testimonials
+    } else {
+        from_csv(content)?
+    };
+    let mut valid = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let checked = validate(site, item)
+            .map_err(|error| anyhow::anyhow!("testimonial {} ({}): {error}", index + 1, item.id))?;
+        valid.push(checked);
+    }
+    let mut report = ImportReport::default();
+    for item in valid {
+        if storage.import_testimonial(item).await? {
+            report.imported += 1;
+        } else {
+            report.skipped += 1;
+        }
+    }
+    Ok(report)
+}
+
+/// Removes everything the address wrote on the site, and notes in the audit log that an
+/// erasure happened (without the address: that would defeat it).
+pub async fn erase(
+    storage: &DynStorage,
+    site: &Site,
+    email: &str,
+    actor: &str,
+    user_id: Option<i64>,
+) -> anyhow::Result<u64> {
+    let email = Email::parse(email).map_err(|error| anyhow::anyhow!("email {error}"))?;
+    let removed = storage.erase_email(site.id, email.as_str()).await?;
+    storage
+        .record_audit(AuditEntry {
+            site_id: site.id,
+            user_id,
+            actor: actor.to_owned(),
+            action: "erase".into(),
+            testimonial_id: None,
+            detail: Some(format!("{removed} testimonials of one email address")),
+            created_at: now_ms(),
+        })
+        .await?;
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_defused_and_restored() {
+        for formula in ["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "\tx"] {
+            let safe = spreadsheet_safe(formula);
+            assert!(safe.starts_with('\''), "{formula}");
+            assert_eq!(unescape_cell(&safe), formula);
+        }
+        assert_eq!(spreadsheet_safe("Lovely beans"), "Lovely beans");
+        assert_eq!(unescape_cell("'quoted"), "'quoted");
+    }
+
+    #[test]
+    fn csv_round_trips_what_export_wrote() {
+        let item = ExportedTestimonial {
+            id: "abc123".into(),
+            status: "approved".into(),
+            name: "=Ada".into(),
+            email: "ada@example.com".into(),
+            role: None,
+            company: Some("Acme, Inc.".into()),
+            rating: 5,
+            text: "Line one\n\"quoted\" line two".into(),
+            consent: true,
+            consent_text: Some("I agree".into()),
+            consent_version: Some(2),
+            page_url: None,
+            referral_code: None,
+            reply: Some("Thanks!".into()),
+            featured: true,
+            follow_up: false,
+            contact_me: false,
+            tags: vec!["beans".into(), "coffee".into()],
+            created_at: "2026-11-24T10:00:00Z".into(),
+            updated_at: "2026-11-24T11:00:00Z".into(),
+        };
+        let csv = String::from_utf8(to_csv(std::slice::from_ref(&item)).unwrap()).unwrap();
+        assert!(csv.contains("\"'=Ada\""), "{csv}");
+        assert_eq!(from_csv(&csv).unwrap(), vec![item]);
+    }
+}

@@ -1,0 +1,144 @@
+//! Telling people what happened: moderators by email, the site's systems by webhook. Failures
+//! here are logged and never undo or fail the request that caused them: the testimonial is
+//! already stored.
+
+pub mod email;
+pub mod links;
+pub mod webhooks;
+
+use std::sync::Arc;
+
+use fanfare_protocol::api::Status;
+use serde_json::json;
+use tokio::sync::Notify;
+
+use self::email::Mailer;
+use self::links::{EmailDecision, LinkSigner, LINK_LIFETIME_MS};
+use crate::clock::{now_ms, rfc3339};
+use crate::routes::moderation_view;
+use crate::secrets;
+use crate::storage::{DynStorage, Site, Testimonial};
+
+pub const EVENT_SUBMITTED: &str = "testimonial.submitted";
+pub const EVENT_APPROVED: &str = "testimonial.approved";
+
+#[derive(Clone)]
+pub struct Notifier {
+    storage: DynStorage,
+    mailer: Option<Mailer>,
+    pub links: LinkSigner,
+    public_url: Arc<str>,
+    /// Wakes the webhook worker when a delivery is queued.
+    webhook_wake: Arc<Notify>,
+}
+
+impl Notifier {
+    pub fn new(
+        storage: DynStorage,
+        mailer: Option<Mailer>,
+        links: LinkSigner,
+        public_url: Arc<str>,
+        webhook_wake: Arc<Notify>,
+    ) -> Self {
+        Self { storage, mailer, links, public_url, webhook_wake }
+    }
+
+    pub async fn submitted(&self, site: &Site, testimonial: &Testimonial) {
+        self.webhook(site, EVENT_SUBMITTED, testimonial).await;
+        if testimonial.status == Status::Pending {
+            let notifier = self.clone();
+            let (site, testimonial) = (site.clone(), testimonial.clone());
+            // Off the request: an SMTP server taking seconds must not hold up the visitor.
+            tokio::spawn(async move { notifier.email_moderators(&site, &testimonial).await });
+        }
+    }
+
+    pub async fn approved(&self, site: &Site, testimonial: &Testimonial) {
+        self.webhook(site, EVENT_APPROVED, testimonial).await;
+    }
+
+    async fn webhook(&self, site: &Site, event: &str, testimonial: &Testimonial) {
+        let payload = json!({
+            "event": event,
+            "site": site.slug,
+            "sent_for": rfc3339(now_ms()),
+            "testimonial": moderation_view(testimonial),
+        })
+        .to_string();
+        match self.storage.enqueue_deliveries(site.id, event, &payload, now_ms()).await {
+            Ok(0) => {}
+            Ok(_) => self.webhook_wake.notify_one(),
+            Err(error) => {
+                tracing::error!(%error, site = %site.slug, event, "cannot queue webhook deliveries")
+            }
+        }
+    }
+
+    async fn email_moderators(&self, site: &Site, testimonial: &Testimonial) {
+        let recipients = match self.storage.member_emails(site.id).await {
+            Ok(recipients) => recipients,
+            Err(error) => {
+                tracing::error!(%error, site = %site.slug, "cannot list moderators to notify");
+                return;
+            }
+        };
+        for recipient in recipients {
+            let Ok(Some(user)) = self.storage.user_by_email(&recipient).await else { continue };
+            let subject = format!(
+                "New testimonial for {}: {} stars from {}",
+                site.name, testimonial.rating, testimonial.name
+            );
+            let body = self.submission_email(site, testimonial, user.id);
+            match &self.mailer {
+                Some(mailer) => {
+                    if let Err(error) = mailer.send(&recipient, &subject, body).await {
+                        tracing::error!(error = format!("{error:#}"), to = %recipient, "notification email not sent");
+                    }
+                }
+                None => {
+                    tracing::info!(to = %recipient, %subject, %body, "no SMTP configured; notification email not sent")
+                }
+            }
+        }
+    }
+
+    /// Plain text only: what a visitor wrote can never become markup or a link target.
+    fn submission_email(&self, site: &Site, testimonial: &Testimonial, user_id: i64) -> String {
+        let mut body = format!("{} left a testimonial on {}.\n\n", testimonial.name, site.name);
+        let about: Vec<&str> =
+            [testimonial.role.as_deref(), testimonial.company.as_deref()].into_iter().flatten().collect();
+        if !about.is_empty() {
+            body.push_str(&format!("{}\n", about.join(", ")));
+        }
+        body.push_str(&format!("Rating: {} of 5\n\n{}\n\n", testimonial.rating, testimonial.text));
+        body.push_str(if testimonial.consent {
+            "They agreed to publication.\n"
+        } else {
+            "They did NOT agree to publication; it can be read but not approved.\n"
+        });
+        if let Some(page) = &testimonial.page_url {
+            body.push_str(&format!("Sent from: {page}\n"));
+        }
+        body.push_str(
+            "\nDecide with one click (each link asks you to confirm, works once and expires in 7 days):\n",
+        );
+        let decisions: &[(Status, &str)] = if testimonial.consent {
+            &[(Status::Approved, "Approve"), (Status::Rejected, "Reject"), (Status::Spam, "Mark as spam")]
+        } else {
+            &[(Status::Rejected, "Reject"), (Status::Spam, "Mark as spam")]
+        };
+        for (status, label) in decisions {
+            let token = self.links.sign(&EmailDecision {
+                site_slug: site.slug.clone(),
+                testimonial_id: testimonial.id.clone(),
+                status: *status,
+                user_id,
+                expires_at: now_ms() + LINK_LIFETIME_MS,
+                nonce: secrets::testimonial_id(),
+            });
+            body.push_str(&format!("{label}: {}/admin/email/{token}\n", self.public_url));
+        }
+        body.push_str(&format!("\nThe whole queue: {}/admin/sites/{}\n", self.public_url, site.slug));
+        body
+    }
+}

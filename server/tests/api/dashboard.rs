@@ -1,0 +1,397 @@
+//! The dashboard over real HTTP: sessions, CSRF, every queue action, owner pages.
+
+use fanfare_protocol::api::Status;
+use fanfare_server::domain::Role;
+use serde_json::json;
+
+use crate::helpers::{spawn_app, valid_submission, OTHER_SITE, PASSWORD, SITE};
+
+const OWNER: &str = "owner@acme.test";
+
+#[tokio::test]
+async fn sign_in_sets_a_hardened_cookie_and_sign_out_really_ends_the_session() {
+    let app = spawn_app().await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    let response = app.login_response(OWNER, PASSWORD, "/admin/sites/acme").await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/admin/sites/acme");
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain http on loopback: {cookie}");
+
+    let session = app.login(OWNER).await;
+    assert!(app.get_page(&session.cookie, "/admin").await.contains("acme Inc."));
+    let created = app.submit_ok(&valid_submission()).await;
+
+    let response = app.post_form(&session, "/admin/logout", &[]).await;
+    assert_eq!(response.status(), 303);
+    // The same cookie, replayed after sign-out, opens nothing and changes nothing.
+    let page = app.client.get(app.url("/admin")).header("Cookie", &session.cookie).send().await.unwrap();
+    assert_eq!(page.status(), 303);
+    assert!(page.headers()["location"].to_str().unwrap().starts_with("/admin/login"));
+    let path = format!("/admin/sites/{SITE}/testimonials/{}/approve", created.id);
+    assert_eq!(app.post_form(&session, &path, &[]).await.status(), 401);
+    assert_eq!(app.stored(SITE, &created.id).await.status, Status::Pending);
+}
+
+#[tokio::test]
+async fn unknown_people_and_wrong_passwords_get_the_same_answer_until_rate_limited() {
+    let app = spawn_app().await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    let wrong = app.login_response(OWNER, "not the password", "/admin").await;
+    let unknown = app.login_response("nobody@acme.test", "not the password", "/admin").await;
+    assert_eq!(wrong.status(), 401);
+    assert_eq!(unknown.status(), 401);
+    assert!(wrong.headers().get("set-cookie").is_none());
+    assert_eq!(wrong.text().await.unwrap(), unknown.text().await.unwrap());
+
+    for _ in 0..9 {
+        app.login_response(OWNER, "still wrong", "/admin").await;
+    }
+    let limited = app.login_response(OWNER, PASSWORD, "/admin").await;
+    assert_eq!(limited.status(), 429);
+    assert!(limited.headers().contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn sign_in_only_redirects_inside_the_dashboard() {
+    let app = spawn_app().await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    for next in ["https://evil.test/", "//evil.test", "/manage/x"] {
+        let response = app.login_response(OWNER, PASSWORD, next).await;
+        assert_eq!(response.headers()["location"], "/admin", "{next}");
+    }
+}
+
+#[tokio::test]
+async fn cross_site_and_tokenless_forms_are_refused() {
+    let app = spawn_app().await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    let session = app.login(OWNER).await;
+    let created = app.submit_ok(&valid_submission()).await;
+    let url = app.url(&format!("/admin/sites/{SITE}/testimonials/{}/approve", created.id));
+
+    let from_elsewhere = app
+        .client
+        .post(&url)
+        .header("Cookie", &session.cookie)
+        .header("Origin", "https://evil.test")
+        .form(&[("csrf", session.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(from_elsewhere.status(), 403);
+    let fetch_metadata = app
+        .client
+        .post(&url)
+        .header("Cookie", &session.cookie)
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&[("csrf", session.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetch_metadata.status(), 403);
+    let no_token =
+        app.client.post(&url).header("Cookie", &session.cookie).form(&[("x", "y")]).send().await.unwrap();
+    assert_eq!(no_token.status(), 403);
+    let as_get = app.client.get(&url).header("Cookie", &session.cookie).send().await.unwrap();
+    assert_eq!(as_get.status(), 405);
+    assert_eq!(app.stored(SITE, &created.id).await.status, Status::Pending);
+}
+
+#[tokio::test]
+async fn dashboard_pages_cannot_be_framed_and_run_only_our_script() {
+    let app = spawn_app().await;
+    for path in ["/admin/login", "/admin", "/manage/nothing"] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        let csp = response.headers()["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+    }
+    let script = app.client.get(app.url("/admin/static/admin.js")).send().await.unwrap();
+    assert_eq!(script.status(), 200);
+}
+
+#[tokio::test]
+async fn every_queue_action_works_and_is_audited() {
+    let app = spawn_app().await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    let session = app.login(OWNER).await;
+    let first = app.submit_ok(&valid_submission()).await;
+    let act = |id: &str, action: &str| format!("/admin/sites/{SITE}/testimonials/{id}/{action}");
+
+    let queue = app.get_page(&session.cookie, &format!("/admin/sites/{SITE}")).await;
+    assert!(
+        queue.contains("Ada Lovelace") && queue.contains("You may publish this."),
+        "consent record shown"
+    );
+
+    let approved =
+        app.post_form(&session, &act(&first.id, "approve"), &[("return_to", "/admin/sites/acme")]).await;
+    assert_eq!(approved.status(), 303);
+    assert_eq!(approved.headers()["location"], format!("/admin/sites/acme#item-{}", first.id));
+    app.post_form(&session, &act(&first.id, "reply"), &[("reply", "Thank you, Ada!")]).await;
+    app.post_form(&session, &act(&first.id, "feature"), &[]).await;
+    app.post_form(&session, &act(&first.id, "tags"), &[("tags", "Beans, delivery")]).await;
+    let edit = [
+        ("name", "Ada L."),
+        ("role", "Analyst"),
+        ("company", ""),
+        ("rating", "5"),
+        ("text", "Wonderful beans."),
+    ];
+    assert_eq!(app.post_form(&session, &act(&first.id, "edit"), &edit).await.status(), 303);
+
+    let public = app.public_page("?tag=beans").await;
+    assert_eq!(public.items.len(), 1);
+    let item = &public.items[0];
+    assert_eq!(item.reply.as_deref(), Some("Thank you, Ada!"));
+    assert!(item.featured);
+    assert_eq!(
+        (item.name.as_str(), item.text.as_str(), item.company.as_deref()),
+        ("Ada L.", "Wonderful beans.", None)
+    );
+    assert!(app.stored(SITE, &first.id).await.edited);
+
+    let bad_edit = app
+        .post_form(&session, &act(&first.id, "edit"), &[("name", ""), ("rating", "9"), ("text", "x")])
+        .await;
+    assert_eq!(bad_edit.status(), 422);
+    let page = bad_edit.text().await.unwrap();
+    assert!(page.contains("name") && page.contains("rating"), "{page}");
+    assert_eq!(app.stored(SITE, &first.id).await.name, "Ada L.", "a refused edit changes nothing");
+
+    let second = app.submit_ok(&valid_submission()).await;
+    let third = app.submit_ok(&valid_submission()).await;
+    app.post_form(&session, &act(&second.id, "reject"), &[]).await;
+    assert_eq!(app.stored(SITE, &second.id).await.status, Status::Rejected);
+    app.post_form(&session, &act(&second.id, "spam"), &[]).await;
+    assert_eq!(app.stored(SITE, &second.id).await.status, Status::Spam);
+    let bulk = app
+        .post_form(
+            &session,
+            &format!("/admin/sites/{SITE}/bulk"),
+            &[("action", "approve"), ("id", &second.id), ("id", &third.id)],
+        )
+        .await;
+    assert_eq!(bulk.status(), 303);
+    assert_eq!(app.stored(SITE, &second.id).await.status, Status::Approved);
+    assert_eq!(app.stored(SITE, &third.id).await.status, Status::Approved);
+    app.post_form(&session, &act(&first.id, "unfeature"), &[]).await;
+    assert!(!app.stored(SITE, &first.id).await.featured);
+
+    let audit = app.get_page(&session.cookie, &format!("/admin/sites/{SITE}/audit")).await;
+    for action in ["approve", "reply", "feature", "tag", "edit", "reject", "spam", "unfeature"] {
+        assert!(audit.contains(&format!("<td>{action}</td>")), "audit lacks {action}");
+    }
+    assert!(audit.contains(OWNER));
+}
+
+#[tokio::test]
+async fn approving_without_consent_is_refused_everywhere() {
+    let app = spawn_app().await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    let session = app.login(OWNER).await;
+    let mut body = valid_submission();
+    body["consent"] = json!(false);
+    let created = app.submit_ok(&body).await;
+    let response = app
+        .post_form(&session, &format!("/admin/sites/{SITE}/testimonials/{}/approve", created.id), &[])
+        .await;
+    assert_eq!(response.status(), 409);
+    let token = app.moderator_token(SITE).await;
+    assert_eq!(app.moderate(&token, SITE, &created.id, "approve").await.status(), 409);
+    assert_eq!(app.stored(SITE, &created.id).await.status, Status::Pending);
+}
+
+#[tokio::test]
+async fn another_sites_moderator_gets_404_for_everything_here() {
+    let app = spawn_app().await;
+    app.dashboard_user("mod@globex.test", OTHER_SITE, Role::Moderator).await;
+    let session = app.login("mod@globex.test").await;
+    let created = app.submit_ok(&valid_submission()).await;
+    for path in [
+        format!("/admin/sites/{SITE}"),
+        format!("/admin/sites/{SITE}/audit"),
+        format!("/admin/sites/{SITE}/follow-ups"),
+    ] {
+        let response = app.client.get(app.url(&path)).header("Cookie", &session.cookie).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
+    let approve = app
+        .post_form(&session, &format!("/admin/sites/{SITE}/testimonials/{}/approve", created.id), &[])
+        .await;
+    assert_eq!(approve.status(), 404);
+    // Their own site's path with this item's id: still nothing.
+    let crossed = app
+        .post_form(&session, &format!("/admin/sites/{OTHER_SITE}/testimonials/{}/approve", created.id), &[])
+        .await;
+    assert_eq!(crossed.status(), 404);
+    assert_eq!(app.stored(SITE, &created.id).await.status, Status::Pending);
+}
+
+#[tokio::test]
+async fn moderators_cannot_reach_owner_pages() {
+    let app = spawn_app().await;
+    app.dashboard_user("mod@acme.test", SITE, Role::Moderator).await;
+    let session = app.login("mod@acme.test").await;
+    for page in ["settings", "webhooks", "data", "export.csv"] {
+        let response = app
+            .client
+            .get(app.url(&format!("/admin/sites/{SITE}/{page}")))
+            .header("Cookie", &session.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{page}");
+    }
+}
+
+#[tokio::test]
+async fn the_session_works_on_the_api_but_writes_need_the_csrf_header() {
+    let app = spawn_app().await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    let session = app.login(OWNER).await;
+    let created = app.submit_ok(&valid_submission()).await;
+    let list = app
+        .client
+        .get(app.url(&format!("/api/v1/sites/{SITE}/moderation/testimonials")))
+        .header("Cookie", &session.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), 200);
+    let url = app.url(&format!("/api/v1/sites/{SITE}/moderation/testimonials/{}/approve", created.id));
+    let without = app.client.post(&url).header("Cookie", &session.cookie).send().await.unwrap();
+    assert_eq!(without.status(), 403);
+    let with = app
+        .client
+        .post(&url)
+        .header("Cookie", &session.cookie)
+        .header("X-CSRF-Token", &session.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with.status(), 200);
+}
+
+#[tokio::test]
+async fn tokens_are_created_listed_and_revoked_in_the_dashboard() {
+    let app = spawn_app().await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    let session = app.login(OWNER).await;
+    let page = app.post_form(&session, "/admin/tokens", &[]).await.text().await.unwrap();
+    let token =
+        page.split("id=\"new-token\">").nth(1).and_then(|rest| rest.split('<').next()).unwrap().to_owned();
+    assert!(token.starts_with("fft_"));
+    let queue = |token: String| {
+        let app = &app;
+        async move {
+            app.client
+                .get(app.url(&format!("/api/v1/sites/{SITE}/moderation/testimonials")))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(queue(token.clone()).await, 200);
+    let listing = app.get_page(&session.cookie, "/admin/tokens").await;
+    assert!(listing.contains("Active") && !listing.contains(&token), "listed, never shown again");
+    let user = app.storage.user_by_email(OWNER).await.unwrap().unwrap();
+    let id = app.storage.tokens_of_user(user.id).await.unwrap()[0].id;
+    assert_eq!(app.post_form(&session, &format!("/admin/tokens/{id}/revoke"), &[]).await.status(), 303);
+    assert_eq!(queue(token).await, 401);
+}
+
+#[tokio::test]
+async fn owners_change_settings_and_bad_values_are_named_without_changing_anything() {
+    let app = spawn_app().await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    let session = app.login(OWNER).await;
+    let path = format!("/admin/sites/{SITE}/settings");
+    let good = [
+        ("name", "Acme Roasters"),
+        ("origins", "https://acme.test\nhttps://www.acme.test"),
+        ("accent", "#224466"),
+        ("consent_text", "Publish my words, please."),
+        ("low_rating_threshold", "2"),
+        ("moderation", "auto"),
+        ("auto_approve_min_rating", "5"),
+        ("texts", "collect_title = Tell us!"),
+    ];
+    assert_eq!(app.post_form(&session, &path, &good).await.status(), 200);
+    let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
+    assert_eq!(
+        (site.name.as_str(), site.accent.as_str(), site.low_rating_threshold),
+        ("Acme Roasters", "#224466", 2)
+    );
+    assert_eq!(site.consent_version, 2);
+    assert_eq!(site.auto_approve_min_rating, Some(5));
+    assert_eq!(site.texts.get("collect_title").map(String::as_str), Some("Tell us!"));
+
+    let published = app.submit_ok(&valid_submission()).await;
+    assert_eq!(published.status, Status::Approved, "consenting 5 stars are published at once");
+    let mut four = valid_submission();
+    four["rating"] = json!(4);
+    assert_eq!(app.submit_ok(&four).await.status, Status::Pending);
+
+    let mut bad: Vec<(&str, &str)> = good.to_vec();
+    bad[2] = ("accent", "brown");
+    bad[1] = ("origins", "not an origin");
+    let response = app.post_form(&session, &path, &bad).await;
+    assert_eq!(response.status(), 422);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("accent") && page.contains("origins"), "{page}");
+    assert_eq!(app.storage.site_by_slug(SITE).await.unwrap().unwrap(), site, "nothing saved");
+}
+
+#[tokio::test]
+async fn low_ratings_and_contact_requests_reach_the_follow_up_inbox() {
+    let app = spawn_app().await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    let session = app.login(OWNER).await;
+    let mut low = valid_submission();
+    low["rating"] = json!(2);
+    low["text"] = json!("Arrived stale this time.");
+    let low = app.submit_ok(&low).await;
+    let mut contact = valid_submission();
+    contact["contact_me"] = json!(true);
+    contact["text"] = json!("Please call me about a wholesale order.");
+    app.submit_ok(&contact).await;
+    app.submit_ok(&valid_submission()).await;
+
+    let inbox_path = format!("/admin/sites/{SITE}/follow-ups");
+    let inbox = app.get_page(&session.cookie, &inbox_path).await;
+    assert!(inbox.contains("Arrived stale") && inbox.contains("wholesale order"));
+    assert!(!inbox.contains("The beans are wonderful"), "happy 5-star reviews need no follow-up");
+
+    let resolve = format!("/admin/sites/{SITE}/testimonials/{}/resolve", low.id);
+    app.post_form(&session, &resolve, &[("note", "Called, sent a fresh bag"), ("return_to", &inbox_path)])
+        .await;
+    assert!(!app.get_page(&session.cookie, &inbox_path).await.contains("Arrived stale"));
+    let resolved = app.get_page(&session.cookie, &format!("{inbox_path}?resolved=1")).await;
+    assert!(resolved.contains("Arrived stale") && resolved.contains("Called, sent a fresh bag"));
+}
+
+#[tokio::test]
+async fn owners_export_and_erase_from_the_dashboard() {
+    let app = spawn_app().await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    let session = app.login(OWNER).await;
+    let mut body = valid_submission();
+    body["name"] = json!("=HYPERLINK(\"http://evil.test\")");
+    app.submit_ok(&body).await;
+    let csv = app.get_page(&session.cookie, &format!("/admin/sites/{SITE}/export.csv")).await;
+    assert!(csv.contains("\"'=HYPERLINK"), "{csv}");
+    let exported = app.get_page(&session.cookie, &format!("/admin/sites/{SITE}/export.json")).await;
+    assert!(exported.contains("ada@example.com"));
+
+    let page =
+        app.post_form(&session, &format!("/admin/sites/{SITE}/erase"), &[("email", "ADA@example.com")]).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Erased 1 testimonials"));
+    assert!(app.everything_stored().await.is_empty());
+}

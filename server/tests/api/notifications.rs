@@ -1,0 +1,218 @@
+//! Email to moderators through a real SMTP conversation, one-click links that act only on POST,
+//! and signed webhooks delivered to a real HTTP receiver with retries.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode};
+use fanfare_protocol::api::Status;
+use fanfare_server::domain::Role;
+use fanfare_server::notify::email::MailSettings;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+use crate::helpers::{spawn_app_with, valid_submission, SITE};
+
+/// A minimal SMTP server on loopback: accepts every message and hands over its DATA.
+async fn smtp_sink() -> (u16, mpsc::UnboundedReceiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (sender, receiver) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let sender = sender.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let command = line.to_ascii_uppercase();
+                    let reply: &[u8] = if command.starts_with("EHLO") || command.starts_with("HELO") {
+                        b"250 sink\r\n"
+                    } else if command.starts_with("DATA") {
+                        write.write_all(b"354 go on\r\n").await.unwrap();
+                        let mut data = String::new();
+                        while let Ok(Some(line)) = lines.next_line().await {
+                            if line == "." {
+                                break;
+                            }
+                            // SMTP doubles a line's leading dot so "." can end the data; undo it.
+                            data.push_str(
+                                line.strip_prefix('.').filter(|_| line.starts_with("..")).unwrap_or(&line),
+                            );
+                            data.push('\n');
+                        }
+                        sender.send(data).unwrap();
+                        b"250 queued\r\n"
+                    } else if command.starts_with("QUIT") {
+                        write.write_all(b"221 bye\r\n").await.unwrap();
+                        break;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, receiver)
+}
+
+/// Quoted-printable bodies wrap long lines with `=` and encode `=` itself; undo both.
+fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\n", "");
+    let mut out = String::new();
+    let mut chars = joined.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '=' {
+            let hex: String = chars.by_ref().take(2).collect();
+            out.push(u8::from_str_radix(&hex, 16).map(char::from).unwrap_or('?'));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn moderators_are_emailed_and_one_click_links_act_only_on_post_and_once() {
+    let (port, mut inbox) = smtp_sink().await;
+    let app = spawn_app_with(|settings| {
+        settings.mail = Some(MailSettings {
+            smtp_url: format!("smtp://127.0.0.1:{port}"),
+            from: "Fanfare <fanfare@acme.test>".into(),
+        });
+    })
+    .await;
+    app.dashboard_user("owner@acme.test", SITE, Role::Owner).await;
+    let created = app.submit_ok(&valid_submission()).await;
+
+    let message = tokio::time::timeout(Duration::from_secs(10), inbox.recv()).await.unwrap().unwrap();
+    let message = decode_quoted_printable(&message);
+    assert!(message.contains("To: owner@acme.test"), "{message}");
+    assert!(message.contains("The beans are wonderful") && message.contains("text/plain"), "{message}");
+    let approve = message
+        .lines()
+        .find_map(|line| line.strip_prefix("Approve: "))
+        .expect("an approve link")
+        .trim()
+        .strip_prefix(&app.address)
+        .expect("links point at this server")
+        .to_owned();
+
+    // Opening the link (or a mail scanner prefetching it) only shows a confirm page.
+    let page = app.client.get(app.url(&approve)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("<form method=\"post\">"));
+    assert_eq!(app.stored(SITE, &created.id).await.status, Status::Pending);
+
+    let confirmed = app
+        .client
+        .post(app.url(&approve))
+        .header("Origin", &app.address)
+        .form(&[("go", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 200);
+    assert_eq!(app.stored(SITE, &created.id).await.status, Status::Approved);
+    let again = app
+        .client
+        .post(app.url(&approve))
+        .header("Origin", &app.address)
+        .form(&[("go", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409, "single use");
+    let forged = approve.replacen("approved", "spam", 1);
+    assert_eq!(app.client.get(app.url(&forged)).send().await.unwrap().status(), 404);
+}
+
+#[derive(Clone, Default)]
+struct Receiver {
+    received: Arc<Mutex<Vec<(HeaderMap, String)>>>,
+}
+
+/// An HTTP endpoint that fails the first delivery, then accepts.
+async fn webhook_receiver() -> (String, Receiver) {
+    let receiver = Receiver::default();
+    let state = receiver.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let state = state.clone();
+            async move {
+                let mut received = state.received.lock().unwrap();
+                received.push((headers, body));
+                if received.len() == 1 {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::NO_CONTENT
+                }
+            }
+        }),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, receiver)
+}
+
+fn verify_signature(secret: &str, header: &str, body: &str) -> bool {
+    let Some((timestamp, signature)) = header.split_once(",v1=") else { return false };
+    let timestamp = timestamp.trim_start_matches("t=");
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{timestamp}.{body}").as_bytes());
+    let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    expected == signature
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_retried_and_logged() {
+    let app = spawn_app_with(|settings| settings.webhook_retry_base = Duration::from_millis(100)).await;
+    let (url, receiver) = webhook_receiver().await;
+    app.dashboard_user("owner@acme.test", SITE, Role::Owner).await;
+    let session = app.login("owner@acme.test").await;
+    let added = app.post_form(&session, &format!("/admin/sites/{SITE}/webhooks"), &[("url", &url)]).await;
+    assert_eq!(added.status(), 303);
+    let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
+    let secret = app.storage.webhooks(site.id).await.unwrap()[0].secret.clone();
+
+    let created = app.submit_ok(&valid_submission()).await;
+    let token = app.moderator_token(SITE).await;
+    app.moderate(&token, SITE, &created.id, "approve").await;
+
+    // submitted fails once and is retried; approved goes through: three requests in all.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while receiver.received.lock().unwrap().len() < 3 {
+        assert!(tokio::time::Instant::now() < deadline, "deliveries did not arrive");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let received = receiver.received.lock().unwrap().clone();
+    let mut events = Vec::new();
+    for (headers, body) in &received {
+        let signature = headers["fanfare-signature"].to_str().unwrap();
+        assert!(verify_signature(&secret, signature, body), "signature verifies");
+        assert!(!verify_signature("whsec_wrong", signature, body));
+        let json: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(json["testimonial"]["id"], created.id.as_str());
+        events.push(json["event"].as_str().unwrap().to_owned());
+    }
+    events.sort();
+    assert_eq!(events, ["testimonial.approved", "testimonial.submitted", "testimonial.submitted"]);
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let log = app.get_page(&session.cookie, &format!("/admin/sites/{SITE}/webhooks")).await;
+        if log.matches("<td>delivered</td>").count() == 2 {
+            assert!(log.contains("<td>2</td>"), "the retried delivery took two attempts: {log}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the delivery log shows both delivered: {log}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
