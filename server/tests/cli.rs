@@ -256,3 +256,64 @@ fn short_passwords_and_unknown_users_are_refused() {
     assert!(cli.fails(&["token", "create", "--user", "ghost@acme.test"]).contains("no user"));
     assert!(cli.fails(&["user", "add", "a@acme.test", "--site", "nope"]).contains("no site"));
 }
+
+#[test]
+fn data_goes_out_and_back_in_and_can_be_erased() {
+    let cli = Cli::new();
+    cli.add_site("acme", "https://acme.test");
+    let csv = "name,email,rating,text,consent,status,tags\n\
+               Ada,ada@example.com,5,\"Lovely, fresh beans\",true,approved,beans\n\
+               \"=cmd|' /C calc'!A0\",eve@example.com,4,Good service,false,pending,\n";
+    let input = cli.dir.path().join("in.csv");
+    std::fs::write(&input, csv).unwrap();
+    let imported = cli.ok(&["import", "--site", "acme", input.to_str().unwrap()]);
+    assert!(imported.contains("imported 2"), "{imported}");
+
+    let exported_csv = cli.ok(&["export", "--site", "acme", "--format", "csv"]);
+    assert!(exported_csv.contains("\"'=cmd|"), "formula cells are defused: {exported_csv}");
+    let json_path = cli.dir.path().join("acme.json");
+    cli.ok(&["export", "--site", "acme", "--output", json_path.to_str().unwrap()]);
+    let export: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    assert_eq!(export["testimonials"].as_array().unwrap().len(), 2);
+
+    // What export wrote, import reads: into a second database, byte-identical on the way out.
+    let other = Cli::new();
+    other.add_site("acme", "https://acme.test");
+    other.ok(&["import", "--site", "acme", json_path.to_str().unwrap()]);
+    assert_eq!(other.ok(&["export", "--site", "acme", "--format", "csv"]), exported_csv);
+    let again = other.ok(&["import", "--site", "acme", json_path.to_str().unwrap()]);
+    assert!(again.contains("imported 0") && again.contains("2 already present"), "{again}");
+
+    let erased = cli.ok(&["erase", "--site", "acme", "--email", "ADA@example.com"]);
+    assert!(erased.contains("erased 1"), "{erased}");
+    assert!(!cli.ok(&["export", "--site", "acme"]).contains("ada@example.com"));
+}
+
+#[test]
+fn a_bad_import_names_the_problem_and_stores_nothing() {
+    let cli = Cli::new();
+    cli.add_site("acme", "https://acme.test");
+    let input = cli.dir.path().join("bad.csv");
+    std::fs::write(&input, "name,email,rating,text,consent\nAda,ada@example.com,5,Fine,true\nBob,not-an-email,5,Fine,true\n")
+        .unwrap();
+    let error = cli.fails(&["import", "--site", "acme", input.to_str().unwrap()]);
+    assert!(error.contains("testimonial 2") && error.contains("email"), "{error}");
+    let export: serde_json::Value = serde_json::from_str(&cli.ok(&["export", "--site", "acme"])).unwrap();
+    assert!(export["testimonials"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn backups_are_complete_databases() {
+    let cli = Cli::new();
+    cli.add_site("acme", "https://acme.test");
+    let backup = cli.dir.path().join("backup.db");
+    cli.ok(&["backup", backup.to_str().unwrap()]);
+    let listed = cli
+        .command()
+        .args(["--database", &format!("sqlite://{}", backup.display()), "site", "list"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("acme"));
+    let refused = cli.fails(&["backup", backup.to_str().unwrap()]);
+    assert!(refused.contains("already exists"), "{refused}");
+}
