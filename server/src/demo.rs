@@ -131,10 +131,11 @@ impl Demo {
         println!();
         println!("  Demo business website:  {site_url}/   (embeds the widget like a customer would)");
         println!("  Fanfare server:         {api_url}/");
+        println!("  Dashboard:              {api_url}/admin");
         println!("  Demo moderator login:   {DEMO_MODERATOR} / {moderator_password}");
         println!("  Moderator API token:    {token}");
         println!();
-        println!("Leave a testimonial on {site_url}/kind-words.html, then approve it:");
+        println!("Leave a testimonial on {site_url}/kind-words.html, then approve it in the dashboard, or:");
         println!("  curl -H 'Authorization: Bearer {token}' {api_url}/api/v1/sites/{DEMO_SITE}/moderation/testimonials");
         println!(
             "  curl -X POST -H 'Authorization: Bearer {token}' {api_url}/api/v1/sites/{DEMO_SITE}/moderation/testimonials/ID/approve"

@@ -273,7 +273,8 @@ fn data_goes_out_and_back_in_and_can_be_erased() {
     assert!(exported_csv.contains("\"'=cmd|"), "formula cells are defused: {exported_csv}");
     let json_path = cli.dir.path().join("acme.json");
     cli.ok(&["export", "--site", "acme", "--output", json_path.to_str().unwrap()]);
-    let export: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let export: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
     assert_eq!(export["testimonials"].as_array().unwrap().len(), 2);
 
     // What export wrote, import reads: into a second database, byte-identical on the way out.
@@ -294,8 +295,11 @@ fn a_bad_import_names_the_problem_and_stores_nothing() {
     let cli = Cli::new();
     cli.add_site("acme", "https://acme.test");
     let input = cli.dir.path().join("bad.csv");
-    std::fs::write(&input, "name,email,rating,text,consent\nAda,ada@example.com,5,Fine,true\nBob,not-an-email,5,Fine,true\n")
-        .unwrap();
+    std::fs::write(
+        &input,
+        "name,email,rating,text,consent\nAda,ada@example.com,5,Fine,true\nBob,not-an-email,5,Fine,true\n",
+    )
+    .unwrap();
     let error = cli.fails(&["import", "--site", "acme", input.to_str().unwrap()]);
     assert!(error.contains("testimonial 2") && error.contains("email"), "{error}");
     let export: serde_json::Value = serde_json::from_str(&cli.ok(&["export", "--site", "acme"])).unwrap();

@@ -12,6 +12,8 @@ pub struct RunningDemo {
     pub api_url: String,
     pub site_url: String,
     pub token: String,
+    /// The demo owner's dashboard password (the email is `fanfare_server::demo::DEMO_MODERATOR`).
+    pub password: String,
     pub storage: DynStorage,
     http: reqwest::Client,
     _dir: tempfile::TempDir,
@@ -39,11 +41,21 @@ impl RunningDemo {
             ServerSettings { widget_dir: widget_dir()?, ..ServerSettings::new("127.0.0.1:0".parse()?) };
         let demo = Demo::start(storage.clone(), settings, "127.0.0.1:0".parse()?).await?;
         let (api_url, site_url, token) = (demo.api_url.clone(), demo.site_url.clone(), demo.token.clone());
+        let password = demo.moderator_password.clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(demo.serve(async move {
             let _ = stopped.await;
         }));
-        Ok(Self { api_url, site_url, token, storage, http: reqwest::Client::new(), _dir: dir, _stop: stop })
+        Ok(Self {
+            api_url,
+            site_url,
+            token,
+            password,
+            storage,
+            http: reqwest::Client::new(),
+            _dir: dir,
+            _stop: stop,
+        })
     }
 
     /// The moderation queue of the demo site for `status`, through the bearer API.
@@ -64,5 +76,25 @@ impl RunningDemo {
             bail!("approving {id} failed: {}", response.status());
         }
         Ok(())
+    }
+
+    /// Submits a testimonial from the demo website's origin, as its widget would; returns the id.
+    pub async fn submit(&self, name: &str, text: &str) -> anyhow::Result<String> {
+        let url = format!("{}/api/v1/sites/{DEMO_SITE}/testimonials", self.api_url);
+        let body = serde_json::json!({
+            "name": name, "email": "visitor@example.com", "rating": 5, "text": text, "consent": true,
+        });
+        let response = self.http.post(url).header("Origin", &self.site_url).json(&body).send().await?;
+        if response.status() != 201 {
+            bail!("submitting failed: {} {}", response.status(), response.text().await?);
+        }
+        let created: serde_json::Value = response.json().await?;
+        created["id"].as_str().map(str::to_owned).context("the created testimonial has an id")
+    }
+
+    /// A testimonial's current status, read from the database.
+    pub async fn status_of(&self, id: &str) -> anyhow::Result<Status> {
+        let site = self.storage.site_by_slug(DEMO_SITE).await?.context("the demo site exists")?;
+        Ok(self.storage.testimonial(site.id, id).await?.context("the testimonial exists")?.status)
     }
 }

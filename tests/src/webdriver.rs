@@ -130,6 +130,14 @@ impl Session {
         self.call(reqwest::Method::GET, &format!("/element/{}/property/{name}", element.0), None).await
     }
 
+    /// The value of the named cookie for the current page, HttpOnly ones included.
+    pub async fn cookie(&self, name: &str) -> anyhow::Result<Option<String>> {
+        match self.call(reqwest::Method::GET, &format!("/cookie/{name}"), None).await {
+            Ok(cookie) => Ok(cookie["value"].as_str().map(str::to_owned)),
+            Err(_) => Ok(None),
+        }
+    }
+
     /// A PNG of the viewport.
     pub async fn screenshot(&self) -> anyhow::Result<Vec<u8>> {
         use base64::Engine as _;
