@@ -187,6 +187,7 @@ mod tests {
             photo: Some(String::new()),
             referral: Some(String::new()),
             page_url: Some(String::new()),
+            contact_me: Some(true),
         };
         let value = serde_json::to_value(everything).unwrap();
         let mut keys: Vec<_> = value.as_object().unwrap().keys().cloned().collect();
