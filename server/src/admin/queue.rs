@@ -69,12 +69,7 @@ async fn queue(
     Query(params): Query<ListParams>,
 ) -> Result<Response, PageError> {
     let (site, role) = member_site(&state, &session.user, &slug).await?;
-    let status = match params.status.as_deref() {
-        None | Some("") => Status::Pending,
-        Some(raw) => Status::parse(raw).ok_or_else(|| {
-            AppError::field("status", "must be pending, approved, rejected, spam or withdrawn")
-        })?,
-    };
+    let status = params.status()?;
     let query = params.parse_moderation()?;
     let items = state.storage.list_by_status(site.id, status, &query).await?;
     let counts = state.storage.status_counts(site.id).await?;

@@ -77,12 +77,7 @@ async fn list(
     query: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<ModerationPage>, AppError> {
     let params = query_params(query)?;
-    let status = match params.status.as_deref() {
-        None | Some("") => Status::Pending,
-        Some(raw) => Status::parse(raw).ok_or_else(|| {
-            AppError::field("status", "must be pending, approved, rejected, spam or withdrawn")
-        })?,
-    };
+    let status = params.status()?;
     let query = params.parse_moderation()?;
     let items = state.storage.list_by_status(moderator.site.id, status, &query).await?;
     Ok(Json(ModerationPage {

@@ -5,6 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
+use fanfare_protocol::api::Status;
 use serde::Deserialize;
 
 use crate::error::AppError;
@@ -102,6 +103,16 @@ impl ListParams {
         };
         // The public list never filters by rating: what is shown must not be cherry-picked.
         Ok(ListQuery { limit, cursor, tag, search: None, rating: None })
+    }
+
+    /// The moderation tab asked for; pending when none is.
+    pub fn status(&self) -> Result<Status, AppError> {
+        match self.status.as_deref() {
+            None | Some("") => Ok(Status::Pending),
+            Some(raw) => Status::parse(raw).ok_or_else(|| {
+                AppError::field("status", "must be pending, approved, rejected, spam or withdrawn")
+            }),
+        }
     }
 
     /// [`Self::parse`] plus the moderators' search and rating filters.

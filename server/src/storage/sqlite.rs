@@ -220,6 +220,49 @@ impl TryFrom<DeliveryRow> for Delivery {
     }
 }
 
+/// The one INSERT of a testimonial row, for new submissions and imports alike; with `or_ignore`
+/// an id already stored is left untouched. Returns how many rows were added.
+async fn insert_row(
+    conn: &mut sqlx::SqliteConnection,
+    item: &ImportedTestimonial,
+    or_ignore: bool,
+) -> Result<u64, sqlx::Error> {
+    let record = &item.record;
+    let verb = if or_ignore { "INSERT OR IGNORE" } else { "INSERT" };
+    let inserted = sqlx::query(&format!(
+        "{verb} INTO testimonials (id, site_id, status, name, email, role, company, rating, body, \
+         consent, consent_text, consent_version, photo_id, referral_code, page_url, ip_prefix, follow_up, \
+         contact_me, manage_token_hash, reply, featured, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(&record.id)
+    .bind(record.site_id)
+    .bind(record.status.as_str())
+    .bind(&record.name)
+    .bind(&record.email)
+    .bind(&record.role)
+    .bind(&record.company)
+    .bind(i64::from(record.rating))
+    .bind(&record.text)
+    .bind(record.consent)
+    .bind(&record.consent_text)
+    .bind(record.consent_version)
+    .bind(&record.photo_id)
+    .bind(&record.referral_code)
+    .bind(&record.page_url)
+    .bind(&record.ip_prefix)
+    .bind(record.follow_up)
+    .bind(record.contact_me)
+    .bind(&record.manage_token_hash)
+    .bind(&item.reply)
+    .bind(item.featured)
+    .bind(record.created_at)
+    .bind(item.updated_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(inserted.rows_affected())
+}
+
 /// Tags come back newline-joined from one subquery; sorted so every reader sees one order.
 fn split_tags(joined: Option<&str>) -> Vec<String> {
     let mut tags: Vec<String> =
@@ -477,35 +520,16 @@ impl Storage for SqliteStorage {
     }
 
     async fn insert_testimonial(&self, record: NewTestimonialRecord) -> Result<(), StorageError> {
-        sqlx::query(
-            "INSERT INTO testimonials (id, site_id, status, name, email, role, company, rating, body, consent, \
-             consent_text, consent_version, photo_id, referral_code, page_url, ip_prefix, follow_up, contact_me, \
-             manage_token_hash, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&record.id)
-        .bind(record.site_id)
-        .bind(record.status.as_str())
-        .bind(&record.name)
-        .bind(&record.email)
-        .bind(&record.role)
-        .bind(&record.company)
-        .bind(i64::from(record.rating))
-        .bind(&record.text)
-        .bind(record.consent)
-        .bind(&record.consent_text)
-        .bind(record.consent_version)
-        .bind(&record.photo_id)
-        .bind(&record.referral_code)
-        .bind(&record.page_url)
-        .bind(&record.ip_prefix)
-        .bind(record.follow_up)
-        .bind(record.contact_me)
-        .bind(&record.manage_token_hash)
-        .bind(record.created_at)
-        .bind(record.created_at)
-        .execute(&self.pool)
-        .await?;
+        let created_at = record.created_at;
+        let row = ImportedTestimonial {
+            record,
+            reply: None,
+            featured: false,
+            tags: Vec::new(),
+            updated_at: created_at,
+        };
+        let mut conn = self.pool.acquire().await?;
+        insert_row(&mut conn, &row, false).await?;
         Ok(())
     }
 
@@ -1061,38 +1085,8 @@ impl Storage for SqliteStorage {
     async fn import_testimonial(&self, item: ImportedTestimonial) -> Result<bool, StorageError> {
         let record = &item.record;
         let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT OR IGNORE INTO testimonials (id, site_id, status, name, email, role, company, rating, body, \
-             consent, consent_text, consent_version, photo_id, referral_code, page_url, ip_prefix, follow_up, \
-             contact_me, manage_token_hash, reply, featured, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&record.id)
-        .bind(record.site_id)
-        .bind(record.status.as_str())
-        .bind(&record.name)
-        .bind(&record.email)
-        .bind(&record.role)
-        .bind(&record.company)
-        .bind(i64::from(record.rating))
-        .bind(&record.text)
-        .bind(record.consent)
-        .bind(&record.consent_text)
-        .bind(record.consent_version)
-        .bind(&record.photo_id)
-        .bind(&record.referral_code)
-        .bind(&record.page_url)
-        .bind(&record.ip_prefix)
-        .bind(record.follow_up)
-        .bind(record.contact_me)
-        .bind(&record.manage_token_hash)
-        .bind(&item.reply)
-        .bind(item.featured)
-        .bind(record.created_at)
-        .bind(item.updated_at)
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
+        let inserted = insert_row(&mut tx, &item, true).await?;
+        if inserted == 0 {
             return Ok(false);
         }
         for tag in &item.tags {
