@@ -7,6 +7,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use fanfare_protocol::fields::Email;
 use maud::html;
 use serde::Deserialize;
 
@@ -70,7 +71,9 @@ async fn login(
     PublicForm(form): PublicForm,
 ) -> Result<Response, PageError> {
     let next = local_path(form.get("next"));
-    let email = form.get("email").unwrap_or_default().trim().to_lowercase();
+    // Normalised exactly as `fanfare user add` stored it; anything that is no address matches nobody.
+    let typed = form.get("email").unwrap_or_default();
+    let email = Email::parse(typed).map(Email::into_inner).unwrap_or_else(|_| typed.trim().to_owned());
     let password = form.get("password").unwrap_or_default().to_owned();
     let keys = vec![format!("ip:{}", ip.map(truncate_ip).unwrap_or_default()), format!("email:{email}")];
     if let Err(retry_after_secs) = state.login_limiter.check(&keys) {

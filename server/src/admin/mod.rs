@@ -5,6 +5,7 @@ mod data;
 mod email_links;
 mod follow_ups;
 mod login;
+mod members;
 pub mod page;
 mod queue;
 mod session;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .merge(queue::router())
         .merge(follow_ups::router())
         .merge(settings::router())
+        .merge(members::router())
         .merge(tokens::router())
         .merge(data::router())
         .merge(email_links::router())

@@ -77,6 +77,7 @@ const SITE_TABS: &[(&str, &str, bool)] = &[
     ("follow-ups", "Follow-ups", false),
     ("audit", "Audit log", false),
     ("settings", "Settings", true),
+    ("members", "People", true),
     ("webhooks", "Webhooks", true),
     ("data", "Data", true),
 ];

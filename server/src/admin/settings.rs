@@ -196,7 +196,8 @@ async fn save_settings(
     }
 }
 
-async fn audit(
+/// Records an owner's change to the site itself (not to a testimonial) in the audit log.
+pub(super) async fn audit(
     state: &AppState,
     site: &Site,
     user: &User,

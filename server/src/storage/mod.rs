@@ -461,6 +461,10 @@ pub trait Storage: Send + Sync + 'static {
     async fn tokens_of_user(&self, user_id: i64) -> Result<Vec<ApiToken>, StorageError>;
     /// `false` when the user has no such token.
     async fn revoke_token(&self, user_id: i64, token_id: i64, now: i64) -> Result<bool, StorageError>;
+    /// Everyone with a role on the site, by email.
+    async fn members(&self, site_id: i64) -> Result<Vec<(User, Role)>, StorageError>;
+    /// Takes the person's role on the site away; `false` if they had none.
+    async fn remove_member(&self, site_id: i64, user_id: i64) -> Result<bool, StorageError>;
     /// The addresses to tell about new submissions: everyone with a role on the site.
     async fn member_emails(&self, site_id: i64) -> Result<Vec<String>, StorageError>;
 

@@ -928,6 +928,28 @@ impl Storage for SqliteStorage {
         Ok(updated.rows_affected() == 1)
     }
 
+    async fn members(&self, site_id: i64) -> Result<Vec<(User, Role)>, StorageError> {
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT users.id, users.email, memberships.role FROM memberships \
+             JOIN users ON users.id = memberships.user_id WHERE memberships.site_id = ? ORDER BY users.email",
+        )
+        .bind(site_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, email, role)| Ok((User { id, email }, role.parse().map_err(StorageError::Corrupt)?)))
+            .collect()
+    }
+
+    async fn remove_member(&self, site_id: i64, user_id: i64) -> Result<bool, StorageError> {
+        let deleted = sqlx::query("DELETE FROM memberships WHERE site_id = ? AND user_id = ?")
+            .bind(site_id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(deleted.rows_affected() == 1)
+    }
+
     async fn member_emails(&self, site_id: i64) -> Result<Vec<String>, StorageError> {
         let emails = sqlx::query_scalar(
             "SELECT users.email FROM memberships JOIN users ON users.id = memberships.user_id \

@@ -236,7 +236,7 @@ async fn moderators_cannot_reach_owner_pages() {
     let app = spawn_app().await;
     app.dashboard_user("mod@acme.test", SITE, Role::Moderator).await;
     let session = app.login("mod@acme.test").await;
-    for page in ["settings", "webhooks", "data", "export.csv"] {
+    for page in ["settings", "members", "webhooks", "data", "export.csv"] {
         let response = app
             .client
             .get(app.url(&format!("/admin/sites/{SITE}/{page}")))
@@ -394,4 +394,35 @@ async fn owners_export_and_erase_from_the_dashboard() {
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("Erased 1 testimonials"));
     assert!(app.everything_stored().await.is_empty());
+}
+
+#[tokio::test]
+async fn owners_manage_people_but_never_remove_the_last_owner() {
+    let app = spawn_app().await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    let session = app.login(OWNER).await;
+    let path = format!("/admin/sites/{SITE}/members");
+    let added =
+        app.post_form(&session, &path, &[("email", "New.Mod@Acme.test"), ("role", "moderator")]).await;
+    assert_eq!(added.status(), 303);
+    let page = app.get_page(&session.cookie, &path).await;
+    assert!(page.contains("New.Mod@acme.test"), "{page}");
+    let bad = app.post_form(&session, &path, &[("email", "nobody"), ("role", "moderator")]).await;
+    assert_eq!(bad.status(), 422);
+
+    let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
+    let owner = app.storage.user_by_email(OWNER).await.unwrap().unwrap();
+    let demote = app.post_form(&session, &path, &[("email", OWNER), ("role", "moderator")]).await;
+    assert_eq!(demote.status(), 409);
+    let remove = app.post_form(&session, &format!("{path}/{}/remove", owner.id), &[]).await;
+    assert_eq!(remove.status(), 409);
+    assert_eq!(app.storage.role_on_site(owner.id, site.id).await.unwrap(), Some(Role::Owner));
+
+    let moderator = app.storage.user_by_email("New.Mod@acme.test").await.unwrap().unwrap();
+    assert_eq!(app.post_form(&session, &format!("{path}/{}/remove", moderator.id), &[]).await.status(), 303);
+    assert_eq!(app.storage.role_on_site(moderator.id, site.id).await.unwrap(), None);
+    assert!(app
+        .get_page(&session.cookie, &format!("/admin/sites/{SITE}/audit"))
+        .await
+        .contains("remove person"));
 }
