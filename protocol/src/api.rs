@@ -77,6 +77,9 @@ pub struct PublicTestimonial {
     /// The business's public reply.
     pub reply: Option<String>,
     pub featured: bool,
+    /// Changed after it was first submitted (by a moderator or its author); shown as such.
+    #[serde(default)]
+    pub edited: bool,
     /// RFC 3339, UTC.
     pub created_at: String,
 }
@@ -165,6 +168,7 @@ mod tests {
                 photo_url: None,
                 reply: None,
                 featured: false,
+                edited: false,
                 created_at: "2026-01-01T00:00:00Z".into(),
             },
             status: Status::Pending,

@@ -61,6 +61,19 @@ async fn a_moderator_approves_and_replies_and_the_wall_shows_the_reply() -> anyh
         Ok(page.find(&format!("#item-{id} .reply")).await?.is_some())
     })
     .await?;
+    // A moderator's correction is published with an "Edited" mark.
+    let summary = page.find(&format!("#item-{id} details summary")).await?.expect("the details");
+    page.click(&summary).await?;
+    let text_box = page.find(&format!("#edit-text-{id}")).await?.expect("the text box");
+    page.send_keys(&text_box, " Truly.").await?;
+    page.click(
+        &page.find(&format!("#item-{id} form[action$='/edit'] button")).await?.expect("a save button"),
+    )
+    .await?;
+    wait_until("the edit is saved", || async {
+        Ok(page.find(&format!("#item-{id} .badge")).await?.is_some())
+    })
+    .await?;
 
     page.goto(&format!("{}/kind-words.html", demo.site_url)).await?;
     let wall = browser.mount_root("wall").await?;
@@ -71,7 +84,8 @@ async fn a_moderator_approves_and_replies_and_the_wall_shows_the_reply() -> anyh
     })
     .await?;
     browser.screenshot_if_asked("wall-with-reply").await?;
-    assert!(text.contains("The pour-over changed my mornings."));
+    assert!(text.contains("The pour-over changed my mornings. Truly."), "{text}");
+    assert!(page.find_in(&wall, ".fanfare-edited").await?.is_some(), "the wall marks the edit");
 
     browser.close().await;
     Ok(())

@@ -48,6 +48,7 @@ fn english(id: &str) -> &'static str {
         "wall.empty" => "No testimonials yet.",
         "wall.loading" => "Loading testimonials…",
         "wall.reply" => "Reply",
+        "wall.edited" => "Edited",
         "floating.open" => "Leave a testimonial",
         "floating.close" => "Close",
         _ => "",

@@ -87,6 +87,7 @@ fn card(item: &PublicTestimonial, site_name: &str, texts: &Texts) -> Html {
                     <span class="fanfare-name" part="name">{ &item.name }</span>
                     if !byline.is_empty() { <span class="fanfare-muted">{ byline.join(", ") }</span> }
                     <time class="fanfare-muted" datetime={item.created_at.clone()}>{ date_label(&item.created_at) }</time>
+                    if item.edited { <span class="fanfare-muted fanfare-edited">{ texts.get("wall.edited") }</span> }
                 </footer>
                 if let Some(reply) = &item.reply {
                     <div class="fanfare-reply" part="reply">

@@ -144,6 +144,7 @@ pub fn public_view(testimonial: &Testimonial) -> PublicTestimonial {
         photo_url: None,
         reply: testimonial.reply.clone(),
         featured: testimonial.featured,
+        edited: testimonial.edited,
         created_at: rfc3339(testimonial.created_at),
     }
 }

@@ -152,6 +152,7 @@ async fn every_queue_action_works_and_is_audited() {
         (item.name.as_str(), item.text.as_str(), item.company.as_deref()),
         ("Ada L.", "Wonderful beans.", None)
     );
+    assert!(item.edited, "the public item says it was edited");
     assert!(app.stored(SITE, &first.id).await.edited);
 
     let bad_edit = app
