@@ -44,7 +44,19 @@ async fn public_items_never_carry_private_fields() {
     keys.sort_unstable();
     assert_eq!(
         keys,
-        ["company", "created_at", "featured", "id", "name", "photo_url", "rating", "reply", "role", "text"]
+        [
+            "company",
+            "created_at",
+            "edited",
+            "featured",
+            "id",
+            "name",
+            "photo_url",
+            "rating",
+            "reply",
+            "role",
+            "text"
+        ]
     );
     assert!(!raw.to_string().contains("ada@example.com"));
 }
