@@ -39,6 +39,9 @@ pub struct SubmitTestimonial {
     /// The visitor asks the business to get in touch (private feedback).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_me: Option<bool>,
+    /// The loader's random first-party id for this browser, for referral fraud checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 /// The wire names of [`SubmitTestimonial`]'s fields, for naming unknown ones.
@@ -72,6 +75,7 @@ pub struct NewTestimonial {
     pub referral: Option<Reference>,
     pub page_url: Option<String>,
     pub contact_me: bool,
+    pub device: Option<Reference>,
 }
 
 impl SubmitTestimonial {
@@ -89,8 +93,9 @@ impl SubmitTestimonial {
         let consent = errors.take("consent", self.consent.ok_or(FieldError::Required));
         let photo = errors.take("photo", Reference::parse_optional(self.photo.as_deref()));
         let referral = errors.take("ref", Reference::parse_optional(self.referral.as_deref()));
+        let device = errors.take("device", Reference::parse_optional(self.device.as_deref()));
 
-        match (name, email, role, company, rating, text, consent, photo, referral) {
+        match (name, email, role, company, rating, text, consent, photo, referral, device) {
             (
                 Some(name),
                 Some(email),
@@ -101,6 +106,7 @@ impl SubmitTestimonial {
                 Some(consent),
                 Some(photo),
                 Some(referral),
+                Some(device),
             ) if errors.is_empty() => Ok(NewTestimonial {
                 name,
                 email,
@@ -113,6 +119,7 @@ impl SubmitTestimonial {
                 referral,
                 page_url: fields::page_url(self.page_url.as_deref()),
                 contact_me: self.contact_me.unwrap_or(false),
+                device,
             }),
             _ => Err(errors),
         }
@@ -188,6 +195,7 @@ mod tests {
             referral: Some(String::new()),
             page_url: Some(String::new()),
             contact_me: Some(true),
+            device: Some(String::new()),
         };
         let value = serde_json::to_value(everything).unwrap();
         let mut keys: Vec<_> = value.as_object().unwrap().keys().cloned().collect();

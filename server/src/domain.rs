@@ -152,9 +152,67 @@ pub fn parse_webhook_url(raw: &str) -> Result<String, String> {
     }
 }
 
+/// An email address as a person rather than a spelling, for "is this the same person":
+/// lower-cased, without a `+tag`, and for Gmail without dots and with one domain.
+pub fn email_key(email: &str) -> String {
+    let email = email.trim().to_lowercase();
+    let Some((local, domain)) = email.rsplit_once('@') else { return email };
+    let local = local.split('+').next().unwrap_or(local);
+    match domain {
+        "gmail.com" | "googlemail.com" => format!("{}@gmail.com", local.replace('.', "")),
+        _ => format!("{local}@{domain}"),
+    }
+}
+
+/// Throwaway-address services; a conversion from one is flagged for review, never refused.
+const DISPOSABLE_DOMAINS: &[&str] = &[
+    "10minutemail.com",
+    "burnermail.io",
+    "discard.email",
+    "dispostable.com",
+    "emailondeck.com",
+    "fakeinbox.com",
+    "getnada.com",
+    "guerrillamail.com",
+    "guerrillamail.net",
+    "maildrop.cc",
+    "mailinator.com",
+    "mailnesia.com",
+    "mintemail.com",
+    "mohmal.com",
+    "sharklasers.com",
+    "spamgourmet.com",
+    "temp-mail.org",
+    "tempail.com",
+    "tempmail.com",
+    "throwawaymail.com",
+    "trashmail.com",
+    "yopmail.com",
+];
+
+pub fn is_disposable_email(email: &str) -> bool {
+    email
+        .rsplit_once('@')
+        .is_some_and(|(_, domain)| DISPOSABLE_DOMAINS.contains(&domain.trim().to_lowercase().as_str()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn email_keys_see_through_tags_case_and_gmail_dots() {
+        assert_eq!(email_key("Ada.Lovelace+shop@GMail.com"), "adalovelace@gmail.com");
+        assert_eq!(email_key("a.da@googlemail.com"), "ada@gmail.com");
+        assert_eq!(email_key("Ada.L+x@example.com"), "ada.l@example.com");
+        assert_ne!(email_key("ada@example.com"), email_key("ada@example.org"));
+    }
+
+    #[test]
+    fn disposable_domains_are_recognised() {
+        assert!(is_disposable_email("x@Mailinator.com"));
+        assert!(!is_disposable_email("x@example.com"));
+    }
 
     #[test]
     fn tags_are_normalised_and_bounded() {

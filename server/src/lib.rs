@@ -14,6 +14,7 @@ pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod notify;
+pub mod referrals;
 pub mod routes;
 pub mod secrets;
 pub mod startup;

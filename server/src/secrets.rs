@@ -20,6 +20,15 @@ pub fn testimonial_id() -> String {
     random_string(16)
 }
 
+/// A referral code: random, so codes say nothing about how many exist or who came before.
+pub fn referral_code() -> String {
+    use fanfare_protocol::referrals::{CODE_ALPHABET, CODE_LENGTH};
+    let mut bytes = [0u8; CODE_LENGTH];
+    getrandom::fill(&mut bytes).expect("the operating system's random source is unavailable");
+    // 30 symbols: 256 % 30 leaves a bias of under 0.5 %, irrelevant for codes this long.
+    bytes.iter().map(|byte| CODE_ALPHABET[usize::from(*byte) % CODE_ALPHABET.len()] as char).collect()
+}
+
 /// A bearer secret: an API token or a manage-link token. Only its hash is stored.
 pub fn bearer_token(prefix: &str) -> String {
     format!("{prefix}_{}", random_string(32))

@@ -8,6 +8,7 @@ mod login;
 mod members;
 pub mod page;
 mod queue;
+mod referrals;
 mod session;
 mod settings;
 mod static_files;
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .merge(follow_ups::router())
         .merge(settings::router())
         .merge(members::router())
+        .merge(referrals::router())
         .merge(tokens::router())
         .merge(data::router())
         .merge(email_links::router())

@@ -75,6 +75,7 @@ pub fn render(frame: Frame<'_>, main: Markup) -> Html<String> {
 const SITE_TABS: &[(&str, &str, bool)] = &[
     ("queue", "Queue", false),
     ("follow-ups", "Follow-ups", false),
+    ("referrals", "Referrals", false),
     ("audit", "Audit log", false),
     ("settings", "Settings", true),
     ("members", "People", true),

@@ -80,6 +80,18 @@ fn settings_form(
                 }
                 (error("auto_approve_min_rating"))
             }
+            fieldset {
+                legend { "Referrals" }
+                label for="referral_landing_url" { "Shared links open (empty: the page the advocate was on)" }
+                input id="referral_landing_url" name="referral_landing_url" type="url" value=(site.referral_landing_url.as_deref().unwrap_or("")) placeholder="https://shop.example.com/welcome";
+                (error("referral_landing_url"))
+                label for="referral_window_days" { "Days a visitor's browser remembers the code" }
+                input id="referral_window_days" name="referral_window_days" type="number" min="1" max="365" value=(site.referral_window_days);
+                (error("referral_window_days"))
+                label for="conversion_burst_limit" { "Flag conversions beyond this many per hour" }
+                input id="conversion_burst_limit" name="conversion_burst_limit" type="number" min="1" max="100000" value=(site.conversion_burst_limit);
+                (error("conversion_burst_limit"))
+            }
             label for="texts" { "Widget texts (one per line: text id = your wording)" }
             textarea id="texts" name="texts" rows="5" { (texts) }
             (error("texts"))
@@ -150,10 +162,32 @@ fn parse_settings(fields: &FormFields) -> Result<SiteChanges, BTreeMap<String, S
         }
         texts.insert(key.to_owned(), value.to_owned());
     }
+    let number =
+        |field: &str, max: u32| get(field).trim().parse::<u32>().ok().filter(|n| (1..=max).contains(n));
+    let window = number("referral_window_days", 365);
+    if window.is_none() {
+        refuse("referral_window_days", "must be a whole number of days from 1 to 365".into());
+    }
+    let burst = number("conversion_burst_limit", 100_000);
+    if burst.is_none() {
+        refuse("conversion_burst_limit", "must be a whole number from 1 to 100,000".into());
+    }
+    let landing = get("referral_landing_url").trim();
+    let landing = if landing.is_empty() {
+        Some(None)
+    } else if origins.iter().any(|origin| landing.starts_with(&format!("{}/", origin.as_str()))) {
+        Some(Some(landing.to_owned()))
+    } else {
+        refuse("referral_landing_url", "must be a page on one of the allowed origins".into());
+        None
+    };
     if !errors.is_empty() {
         return Err(errors);
     }
     Ok(SiteChanges {
+        referral_window_days: window,
+        referral_landing_url: landing,
+        conversion_burst_limit: burst,
         name: Some(name),
         origins: Some(origins),
         accent,

@@ -17,10 +17,11 @@ use self::links::{EmailDecision, LinkSigner, LINK_LIFETIME_MS};
 use crate::clock::{now_ms, rfc3339};
 use crate::routes::moderation_view;
 use crate::secrets;
-use crate::storage::{DynStorage, Site, Testimonial};
+use crate::storage::{Advocate, Conversion, DynStorage, Site, Testimonial};
 
 pub const EVENT_SUBMITTED: &str = "testimonial.submitted";
 pub const EVENT_APPROVED: &str = "testimonial.approved";
+pub const EVENT_CONVERTED: &str = "referral.converted";
 
 #[derive(Clone)]
 pub struct Notifier {
@@ -44,7 +45,7 @@ impl Notifier {
     }
 
     pub async fn submitted(&self, site: &Site, testimonial: &Testimonial) {
-        self.webhook(site, EVENT_SUBMITTED, testimonial).await;
+        self.webhook(site, EVENT_SUBMITTED, "testimonial", json!(moderation_view(testimonial))).await;
         if testimonial.status == Status::Pending {
             let notifier = self.clone();
             let (site, testimonial) = (site.clone(), testimonial.clone());
@@ -54,17 +55,26 @@ impl Notifier {
     }
 
     pub async fn approved(&self, site: &Site, testimonial: &Testimonial) {
-        self.webhook(site, EVENT_APPROVED, testimonial).await;
+        self.webhook(site, EVENT_APPROVED, "testimonial", json!(moderation_view(testimonial))).await;
     }
 
-    async fn webhook(&self, site: &Site, event: &str, testimonial: &Testimonial) {
-        let payload = json!({
-            "event": event,
-            "site": site.slug,
-            "sent_for": rfc3339(now_ms()),
-            "testimonial": moderation_view(testimonial),
-        })
-        .to_string();
+    pub async fn referral_converted(&self, site: &Site, advocate: &Advocate, conversion: &Conversion) {
+        let data = json!({
+            "id": conversion.external_id,
+            "code": advocate.code,
+            "advocate": { "name": advocate.name, "email": advocate.email },
+            "email": conversion.email,
+            "flags": conversion.flags,
+            "created_at": rfc3339(conversion.created_at),
+        });
+        self.webhook(site, EVENT_CONVERTED, "conversion", data).await;
+    }
+
+    /// Queues `{"event", "site", "sent_for", <key>: data}` for every webhook of the site.
+    async fn webhook(&self, site: &Site, event: &str, key: &str, data: serde_json::Value) {
+        let mut payload = json!({ "event": event, "site": site.slug, "sent_for": rfc3339(now_ms()) });
+        payload[key] = data;
+        let payload = payload.to_string();
         match self.storage.enqueue_deliveries(site.id, event, &payload, now_ms()).await {
             Ok(0) => {}
             Ok(_) => self.webhook_wake.notify_one(),

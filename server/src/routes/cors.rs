@@ -58,6 +58,10 @@ pub async fn site_cors(State(state): State<AppState>, request: Request, next: Ne
 
 fn allow(headers: &mut HeaderMap, origin: HeaderValue) {
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(super::referrals::WINDOW_HEADER),
+    );
 }
 
 /// Answers differ by Origin, so every shared cache must key on it.

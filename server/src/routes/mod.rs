@@ -6,6 +6,7 @@ mod health;
 mod manage;
 mod moderation;
 mod public;
+mod referrals;
 pub mod request;
 
 use axum::Router;
@@ -19,6 +20,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(public::router(state.clone()))
         .merge(moderation::router())
+        .merge(referrals::moderation_routes())
         .merge(
             admin::router().merge(manage::router()).layer(axum::middleware::from_fn(admin::security_headers)),
         )

@@ -16,6 +16,7 @@ use super::request::{truncate_ip, ClientIp, ListParams, SiteFromPath};
 use crate::clock::{now_ms, rfc3339};
 use crate::error::AppError;
 use crate::extract::AppJson;
+use crate::referrals::{self, Friend};
 use crate::secrets;
 use crate::state::AppState;
 use crate::storage::{Cursor, NewTestimonialRecord, RatingSummary, Site, Testimonial};
@@ -32,12 +33,13 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/api/v1/sites/{site}/testimonials",
             get(list_testimonials).post(submit_testimonial).options(preflight),
         )
+        .merge(super::referrals::public_routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state, site_cors))
 }
 
 /// Preflights are answered by [`site_cors`]; this only gives OPTIONS a route to run on.
-async fn preflight() -> StatusCode {
+pub async fn preflight() -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
@@ -89,6 +91,8 @@ async fn submit_testimonial(
     }
     let manage_token = secrets::bearer_token("ffm");
     let rating = accepted.rating.stars();
+    let referral = accepted.referral.map(|code| code.into_inner());
+    let device = accepted.device.map(|device| device.into_inner());
     let record = NewTestimonialRecord {
         id: secrets::testimonial_id(),
         site_id: site.id,
@@ -104,7 +108,7 @@ async fn submit_testimonial(
         consent_text: accepted.consent.then(|| site.consent_text.clone()),
         consent_version: accepted.consent.then_some(site.consent_version),
         photo_id: None,
-        referral_code: accepted.referral.map(|code| code.into_inner()),
+        referral_code: referral.clone(),
         page_url: accepted.page_url,
         ip_prefix: ip.map(truncate_ip),
         follow_up: rating <= site.low_rating_threshold,
@@ -119,10 +123,30 @@ async fn submit_testimonial(
     tracing::info!(site = %site.slug, testimonial = %id, %status, "testimonial submitted");
     if let Some(testimonial) = state.storage.testimonial(site.id, &id).await? {
         state.notify.submitted(&site, &testimonial).await;
+        credit_referral(&state, &site, &testimonial, referral.as_deref(), device.as_deref()).await;
     }
     let created =
         TestimonialCreated { id, status, manage_url: format!("{}/manage/{manage_token}", state.public_url) };
     Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// A testimonial from a referred visitor is a conversion for their advocate. A code that
+/// matches nobody is simply not credited: the testimonial itself is what the visitor came for.
+async fn credit_referral(
+    state: &AppState,
+    site: &Site,
+    testimonial: &Testimonial,
+    code: Option<&str>,
+    device: Option<&str>,
+) {
+    let Some(code) = code else { return };
+    let friend =
+        Friend { email: Some(&testimonial.email), ip_prefix: testimonial.ip_prefix.as_deref(), device };
+    let external_id = format!("testimonial-{}", testimonial.id);
+    match referrals::convert(state, site, code, &external_id, friend).await {
+        Ok(_) | Err(AppError::NotFound(_)) => {}
+        Err(error) => tracing::error!(%error, site = %site.slug, "cannot credit a referral"),
+    }
 }
 
 /// Manual moderation by default; a site may publish consenting ratings of N stars or more at once.

@@ -76,6 +76,12 @@ pub struct Site {
     /// `None`: every submission waits for a moderator. `Some(n)`: consenting ratings of n stars
     /// or more are published at once.
     pub auto_approve_min_rating: Option<u8>,
+    /// How long a visitor's browser remembers the referral code that brought it.
+    pub referral_window_days: u32,
+    /// Where shared referral links point; `None`: the page the advocate was on.
+    pub referral_landing_url: Option<String>,
+    /// More conversions than this within an hour are flagged as a burst.
+    pub conversion_burst_limit: u32,
     pub origins: Vec<String>,
     pub created_at: i64,
 }
@@ -100,6 +106,10 @@ pub struct SiteChanges {
     pub texts: Option<BTreeMap<String, String>>,
     /// `Some(None)` switches back to manual moderation.
     pub auto_approve_min_rating: Option<Option<u8>>,
+    pub referral_window_days: Option<u32>,
+    /// `Some(None)` goes back to linking the advocate's own page.
+    pub referral_landing_url: Option<Option<String>>,
+    pub conversion_burst_limit: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -332,6 +342,71 @@ pub struct ImportedTestimonial {
     pub updated_at: i64,
 }
 
+/// Someone sharing their link; one per person and site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advocate {
+    pub id: i64,
+    pub site_id: i64,
+    pub code: String,
+    pub name: String,
+    pub email: String,
+    pub ip_prefix: Option<String>,
+    pub device: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAdvocate {
+    pub site_id: i64,
+    pub code: String,
+    pub name: String,
+    pub email: String,
+    /// See [`crate::domain::email_key`]: one person, one advocate, whatever the spelling.
+    pub email_key: String,
+    pub ip_prefix: Option<String>,
+    pub device: Option<String>,
+    pub created_at: i64,
+}
+
+/// A referred friend's conversion, with whatever made it look suspicious.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversion {
+    pub id: i64,
+    pub site_id: i64,
+    pub advocate_id: i64,
+    pub external_id: String,
+    pub email: Option<String>,
+    pub flags: Vec<String>,
+    /// `Some(true)` accepted, `Some(false)` rejected by a moderator; `None` not reviewed.
+    pub review: Option<bool>,
+    pub reward_given_at: Option<i64>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewConversion {
+    pub site_id: i64,
+    pub advocate_id: i64,
+    pub external_id: String,
+    pub email: Option<String>,
+    pub email_key: Option<String>,
+    pub ip_prefix: Option<String>,
+    pub device: Option<String>,
+    pub flags: Vec<String>,
+    pub created_at: i64,
+}
+
+/// One leaderboard row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdvocateStats {
+    pub advocate: Advocate,
+    pub visits: u64,
+    /// Conversions not rejected by a moderator.
+    pub conversions: u64,
+    /// Conversions flagged and not yet reviewed.
+    pub flagged: u64,
+}
+
 #[async_trait]
 pub trait Storage: Send + Sync + 'static {
     async fn create_site(&self, site: NewSite, now: i64) -> Result<Site, StorageError>;
@@ -504,8 +579,53 @@ pub trait Storage: Send + Sync + 'static {
     async fn all_testimonials(&self, site_id: i64) -> Result<Vec<Testimonial>, StorageError>;
     /// Adds an exported testimonial; `false` when its id is already stored (left unchanged).
     async fn import_testimonial(&self, item: ImportedTestimonial) -> Result<bool, StorageError>;
-    /// Removes every testimonial (with its tags) the address wrote on the site; returns how many.
+    /// Removes every testimonial (with its tags) the address wrote on the site, and its referral
+    /// rows (as advocate, with their visits and conversions, and as a converted friend); returns
+    /// how many testimonials went.
     async fn erase_email(&self, site_id: i64, email: &str) -> Result<u64, StorageError>;
+    /// The site's advocate for this person, created with `advocate.code` if they have none yet.
+    /// A code already taken by someone else is `Conflict { field: "code" }`: draw another.
+    async fn upsert_advocate(&self, advocate: NewAdvocate) -> Result<Advocate, StorageError>;
+    async fn advocate_by_code(&self, site_id: i64, code: &str) -> Result<Option<Advocate>, StorageError>;
+    async fn advocate(&self, site_id: i64, advocate_id: i64) -> Result<Option<Advocate>, StorageError>;
+    /// Counts a visit unless the same device visited through this advocate since `since`;
+    /// returns whether it was counted.
+    async fn record_visit(
+        &self,
+        advocate_id: i64,
+        device: Option<&str>,
+        ip_prefix: Option<&str>,
+        now: i64,
+        since: i64,
+    ) -> Result<bool, StorageError>;
+    /// Conversions on the site since `since`, for burst detection.
+    async fn conversions_since(&self, site_id: i64, since: i64) -> Result<u64, StorageError>;
+    /// Stores the conversion unless its id is already known; returns the stored one and
+    /// whether it is new.
+    async fn record_conversion(&self, conversion: NewConversion) -> Result<(Conversion, bool), StorageError>;
+    /// Advocates by conversions, then visits; `offset` pages through them.
+    async fn advocate_stats(
+        &self,
+        site_id: i64,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<AdvocateStats>, StorageError>;
+    async fn conversions_of(&self, site_id: i64, advocate_id: i64) -> Result<Vec<Conversion>, StorageError>;
+    /// Flagged conversions nobody has reviewed, oldest first.
+    async fn flagged_conversions(&self, site_id: i64) -> Result<Vec<Conversion>, StorageError>;
+    async fn review_conversion(
+        &self,
+        site_id: i64,
+        conversion_id: i64,
+        accepted: bool,
+    ) -> Result<bool, StorageError>;
+    async fn mark_reward_given(
+        &self,
+        site_id: i64,
+        conversion_id: i64,
+        now: i64,
+    ) -> Result<bool, StorageError>;
+
     /// Writes a consistent copy of the whole database to `path`.
     async fn backup(&self, path: &std::path::Path) -> Result<(), StorageError>;
 }

@@ -10,9 +10,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use super::{
-    ApiToken, AuditEntry, Delivery, DeliveryAttempt, DeliveryState, ImportedTestimonial, ListQuery,
-    Moderated, NewSite, NewTestimonialRecord, RatingSummary, Session, Site, SiteChanges, Storage,
-    StorageError, Testimonial, TestimonialEdit, User, Webhook,
+    Advocate, AdvocateStats, ApiToken, AuditEntry, Conversion, Delivery, DeliveryAttempt, DeliveryState,
+    ImportedTestimonial, ListQuery, Moderated, NewAdvocate, NewConversion, NewSite, NewTestimonialRecord,
+    RatingSummary, Session, Site, SiteChanges, Storage, StorageError, Testimonial, TestimonialEdit, User,
+    Webhook,
 };
 use crate::domain::Role;
 
@@ -72,6 +73,9 @@ struct SiteRow {
     consent_version: i64,
     low_rating_threshold: i64,
     auto_approve_min_rating: Option<i64>,
+    referral_window_days: i64,
+    referral_landing_url: Option<String>,
+    conversion_burst_limit: i64,
     created_at: i64,
 }
 
@@ -91,6 +95,9 @@ impl SiteRow {
             consent_version: self.consent_version,
             low_rating_threshold,
             auto_approve_min_rating: self.auto_approve_min_rating.and_then(|n| u8::try_from(n).ok()),
+            referral_window_days: u32::try_from(self.referral_window_days).unwrap_or(30),
+            referral_landing_url: self.referral_landing_url,
+            conversion_burst_limit: u32::try_from(self.conversion_burst_limit).unwrap_or(u32::MAX),
             origins,
             created_at: self.created_at,
         })
@@ -99,7 +106,7 @@ impl SiteRow {
 
 const SITE_COLUMNS: &str =
     "id, slug, name, accent, texts, consent_text, consent_version, low_rating_threshold, auto_approve_min_rating, \
-     created_at";
+     referral_window_days, referral_landing_url, conversion_burst_limit, created_at";
 
 #[derive(sqlx::FromRow)]
 struct TestimonialRow {
@@ -263,6 +270,71 @@ async fn insert_row(
     Ok(inserted.rows_affected())
 }
 
+const ADVOCATE_COLUMNS: &str = "id, site_id, code, name, email, ip_prefix, device, created_at";
+
+#[derive(sqlx::FromRow)]
+struct AdvocateRow {
+    id: i64,
+    site_id: i64,
+    code: String,
+    name: String,
+    email: String,
+    ip_prefix: Option<String>,
+    device: Option<String>,
+    created_at: i64,
+}
+
+impl From<AdvocateRow> for Advocate {
+    fn from(row: AdvocateRow) -> Self {
+        Advocate {
+            id: row.id,
+            site_id: row.site_id,
+            code: row.code,
+            name: row.name,
+            email: row.email,
+            ip_prefix: row.ip_prefix,
+            device: row.device,
+            created_at: row.created_at,
+        }
+    }
+}
+
+const CONVERSION_COLUMNS: &str =
+    "id, site_id, advocate_id, external_id, email, flags, review, reward_given_at, created_at";
+
+#[derive(sqlx::FromRow)]
+struct ConversionRow {
+    id: i64,
+    site_id: i64,
+    advocate_id: i64,
+    external_id: String,
+    email: Option<String>,
+    flags: String,
+    review: Option<String>,
+    reward_given_at: Option<i64>,
+    created_at: i64,
+}
+
+impl From<ConversionRow> for Conversion {
+    fn from(row: ConversionRow) -> Self {
+        Conversion {
+            id: row.id,
+            site_id: row.site_id,
+            advocate_id: row.advocate_id,
+            external_id: row.external_id,
+            email: row.email,
+            flags: row.flags.split(',').filter(|flag| !flag.is_empty()).map(str::to_owned).collect(),
+            review: row.review.map(|review| review == "accepted"),
+            reward_given_at: row.reward_given_at,
+            created_at: row.created_at,
+        }
+    }
+}
+
+fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
 /// Tags come back newline-joined from one subquery; sorted so every reader sees one order.
 fn split_tags(joined: Option<&str>) -> Vec<String> {
     let mut tags: Vec<String> =
@@ -395,6 +467,27 @@ impl Storage for SqliteStorage {
         if let Some(auto_approve) = changes.auto_approve_min_rating {
             sqlx::query("UPDATE sites SET auto_approve_min_rating = ? WHERE id = ?")
                 .bind(auto_approve.map(i64::from))
+                .bind(site_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(days) = changes.referral_window_days {
+            sqlx::query("UPDATE sites SET referral_window_days = ? WHERE id = ?")
+                .bind(i64::from(days))
+                .bind(site_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(landing) = &changes.referral_landing_url {
+            sqlx::query("UPDATE sites SET referral_landing_url = ? WHERE id = ?")
+                .bind(landing)
+                .bind(site_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(limit) = changes.conversion_burst_limit {
+            sqlx::query("UPDATE sites SET conversion_burst_limit = ? WHERE id = ?")
+                .bind(i64::from(limit))
                 .bind(site_id)
                 .execute(&mut *tx)
                 .await?;
@@ -1123,12 +1216,25 @@ impl Storage for SqliteStorage {
     }
 
     async fn erase_email(&self, site_id: i64, email: &str) -> Result<u64, StorageError> {
-        // Tags go with their testimonial (ON DELETE CASCADE).
+        let key = crate::domain::email_key(email);
+        let mut tx = self.pool.begin().await?;
+        // Tags go with their testimonial; visits and conversions with their advocate (CASCADE).
         let deleted = sqlx::query("DELETE FROM testimonials WHERE site_id = ? AND lower(email) = lower(?)")
             .bind(site_id)
             .bind(email)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM advocates WHERE site_id = ? AND email_key = ?")
+            .bind(site_id)
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM conversions WHERE site_id = ? AND email_key = ?")
+            .bind(site_id)
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(deleted.rows_affected())
     }
 
@@ -1139,5 +1245,216 @@ impl Storage for SqliteStorage {
         // VACUUM INTO writes a transactionally consistent copy while writers carry on.
         sqlx::query("VACUUM INTO ?").bind(target).execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn upsert_advocate(&self, advocate: NewAdvocate) -> Result<Advocate, StorageError> {
+        let inserted = sqlx::query(
+            "INSERT INTO advocates (site_id, code, name, email, email_key, ip_prefix, device, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site_id, email_key) DO NOTHING",
+        )
+        .bind(advocate.site_id)
+        .bind(&advocate.code)
+        .bind(&advocate.name)
+        .bind(&advocate.email)
+        .bind(&advocate.email_key)
+        .bind(&advocate.ip_prefix)
+        .bind(&advocate.device)
+        .bind(advocate.created_at)
+        .execute(&self.pool)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(error) if is_unique_violation(&error) => {
+                return Err(StorageError::Conflict { field: "code" })
+            }
+            Err(error) => return Err(error.into()),
+        }
+        let row: AdvocateRow = sqlx::query_as(&format!(
+            "SELECT {ADVOCATE_COLUMNS} FROM advocates WHERE site_id = ? AND email_key = ?"
+        ))
+        .bind(advocate.site_id)
+        .bind(&advocate.email_key)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.into())
+    }
+
+    async fn advocate_by_code(&self, site_id: i64, code: &str) -> Result<Option<Advocate>, StorageError> {
+        let row: Option<AdvocateRow> = sqlx::query_as(&format!(
+            "SELECT {ADVOCATE_COLUMNS} FROM advocates WHERE site_id = ? AND code = ?"
+        ))
+        .bind(site_id)
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(Advocate::from))
+    }
+
+    async fn advocate(&self, site_id: i64, advocate_id: i64) -> Result<Option<Advocate>, StorageError> {
+        let row: Option<AdvocateRow> =
+            sqlx::query_as(&format!("SELECT {ADVOCATE_COLUMNS} FROM advocates WHERE site_id = ? AND id = ?"))
+                .bind(site_id)
+                .bind(advocate_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(Advocate::from))
+    }
+
+    async fn record_visit(
+        &self,
+        advocate_id: i64,
+        device: Option<&str>,
+        ip_prefix: Option<&str>,
+        now: i64,
+        since: i64,
+    ) -> Result<bool, StorageError> {
+        // One statement: two tabs opening the same link at once still count once.
+        let inserted = sqlx::query(
+            "INSERT INTO referral_visits (advocate_id, device, ip_prefix, created_at) \
+             SELECT ?, ?, ?, ? WHERE ? IS NULL OR NOT EXISTS (SELECT 1 FROM referral_visits \
+             WHERE advocate_id = ? AND device = ? AND created_at >= ?)",
+        )
+        .bind(advocate_id)
+        .bind(device)
+        .bind(ip_prefix)
+        .bind(now)
+        .bind(device)
+        .bind(advocate_id)
+        .bind(device)
+        .bind(since)
+        .execute(&self.pool)
+        .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn conversions_since(&self, site_id: i64, since: i64) -> Result<u64, StorageError> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM conversions WHERE site_id = ? AND created_at >= ?")
+                .bind(site_id)
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(count(n))
+    }
+
+    async fn record_conversion(&self, conversion: NewConversion) -> Result<(Conversion, bool), StorageError> {
+        let inserted = sqlx::query(
+            "INSERT OR IGNORE INTO conversions (site_id, advocate_id, external_id, email, email_key, ip_prefix, \
+             device, flags, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(conversion.site_id)
+        .bind(conversion.advocate_id)
+        .bind(&conversion.external_id)
+        .bind(&conversion.email)
+        .bind(&conversion.email_key)
+        .bind(&conversion.ip_prefix)
+        .bind(&conversion.device)
+        .bind(conversion.flags.join(","))
+        .bind(conversion.created_at)
+        .execute(&self.pool)
+        .await?;
+        let row: ConversionRow = sqlx::query_as(&format!(
+            "SELECT {CONVERSION_COLUMNS} FROM conversions WHERE site_id = ? AND external_id = ?"
+        ))
+        .bind(conversion.site_id)
+        .bind(&conversion.external_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.into(), inserted.rows_affected() == 1))
+    }
+
+    async fn advocate_stats(
+        &self,
+        site_id: i64,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<AdvocateStats>, StorageError> {
+        #[derive(sqlx::FromRow)]
+        struct StatsRow {
+            #[sqlx(flatten)]
+            advocate: AdvocateRow,
+            visits: i64,
+            conversions: i64,
+            flagged: i64,
+        }
+        let rows: Vec<StatsRow> = sqlx::query_as(
+            "SELECT a.id, a.site_id, a.code, a.name, a.email, a.ip_prefix, a.device, a.created_at, \
+             (SELECT COUNT(*) FROM referral_visits v WHERE v.advocate_id = a.id) AS visits, \
+             (SELECT COUNT(*) FROM conversions c WHERE c.advocate_id = a.id \
+                AND (c.review IS NULL OR c.review = 'accepted')) AS conversions, \
+             (SELECT COUNT(*) FROM conversions c WHERE c.advocate_id = a.id AND c.flags <> '' \
+                AND c.review IS NULL) AS flagged \
+             FROM advocates a WHERE a.site_id = ? \
+             ORDER BY conversions DESC, visits DESC, a.created_at, a.id LIMIT ? OFFSET ?",
+        )
+        .bind(site_id)
+        .bind(i64::from(limit))
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| AdvocateStats {
+                advocate: row.advocate.into(),
+                visits: count(row.visits),
+                conversions: count(row.conversions),
+                flagged: count(row.flagged),
+            })
+            .collect())
+    }
+
+    async fn conversions_of(&self, site_id: i64, advocate_id: i64) -> Result<Vec<Conversion>, StorageError> {
+        let rows: Vec<ConversionRow> = sqlx::query_as(&format!(
+            "SELECT {CONVERSION_COLUMNS} FROM conversions WHERE site_id = ? AND advocate_id = ? \
+             ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(site_id)
+        .bind(advocate_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Conversion::from).collect())
+    }
+
+    async fn flagged_conversions(&self, site_id: i64) -> Result<Vec<Conversion>, StorageError> {
+        let rows: Vec<ConversionRow> = sqlx::query_as(&format!(
+            "SELECT {CONVERSION_COLUMNS} FROM conversions WHERE site_id = ? AND flags <> '' AND review IS NULL \
+             ORDER BY created_at, id"
+        ))
+        .bind(site_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Conversion::from).collect())
+    }
+
+    async fn review_conversion(
+        &self,
+        site_id: i64,
+        conversion_id: i64,
+        accepted: bool,
+    ) -> Result<bool, StorageError> {
+        let updated = sqlx::query("UPDATE conversions SET review = ? WHERE site_id = ? AND id = ?")
+            .bind(if accepted { "accepted" } else { "rejected" })
+            .bind(site_id)
+            .bind(conversion_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    async fn mark_reward_given(
+        &self,
+        site_id: i64,
+        conversion_id: i64,
+        now: i64,
+    ) -> Result<bool, StorageError> {
+        let updated = sqlx::query(
+            "UPDATE conversions SET reward_given_at = coalesce(reward_given_at, ?) WHERE site_id = ? AND id = ?",
+        )
+        .bind(now)
+        .bind(site_id)
+        .bind(conversion_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected() == 1)
     }
 }

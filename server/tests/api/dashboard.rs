@@ -322,6 +322,9 @@ async fn owners_change_settings_and_bad_values_are_named_without_changing_anythi
         ("moderation", "auto"),
         ("auto_approve_min_rating", "5"),
         ("texts", "collect_title = Tell us!"),
+        ("referral_landing_url", "https://www.acme.test/welcome"),
+        ("referral_window_days", "14"),
+        ("conversion_burst_limit", "5"),
     ];
     assert_eq!(app.post_form(&session, &path, &good).await.status(), 200);
     let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
@@ -332,6 +335,8 @@ async fn owners_change_settings_and_bad_values_are_named_without_changing_anythi
     assert_eq!(site.consent_version, 2);
     assert_eq!(site.auto_approve_min_rating, Some(5));
     assert_eq!(site.texts.get("collect_title").map(String::as_str), Some("Tell us!"));
+    assert_eq!(site.referral_landing_url.as_deref(), Some("https://www.acme.test/welcome"));
+    assert_eq!((site.referral_window_days, site.conversion_burst_limit), (14, 5));
 
     let published = app.submit_ok(&valid_submission()).await;
     assert_eq!(published.status, Status::Approved, "consenting 5 stars are published at once");

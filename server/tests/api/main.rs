@@ -11,4 +11,5 @@ mod helpers;
 mod manage;
 mod moderation;
 mod notifications;
+mod referrals;
 mod testimonials;

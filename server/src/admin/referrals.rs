@@ -1,0 +1,239 @@
+//! Referrals in the dashboard: the advocates' leaderboard, each advocate's history, flagged
+//! conversions to review, rewards to mark, and a CSV of it all.
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use maud::{html, Markup};
+
+use super::page::{render, when, Frame, PageError, SiteNav};
+use super::session::{member_site, AdminForm, AdminSession};
+use super::settings::audit;
+use crate::clock::{now_ms, rfc3339};
+use crate::data_rights::spreadsheet_safe;
+use crate::domain::Role;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::storage::Conversion;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/sites/{site}/referrals", get(leaderboard))
+        .route("/admin/sites/{site}/referrals.csv", get(export_csv))
+        .route("/admin/sites/{site}/referrals/{advocate}", get(advocate_page))
+        .route("/admin/sites/{site}/conversions/{id}/{action}", post(act))
+}
+
+const LEADERBOARD_SIZE: u32 = 200;
+
+fn flag_label(flag: &str) -> &str {
+    match flag {
+        "self_referral" => "Same person as the advocate",
+        "same_network" => "Same network as the advocate",
+        "same_device" => "Same browser as the advocate",
+        "disposable_email" => "Throwaway email address",
+        "burst" => "Part of a burst of conversions",
+        other => other,
+    }
+}
+
+fn conversion_row(slug: &str, conversion: &Conversion, csrf: &str, back: &str) -> Markup {
+    let action = |name: &str| format!("/admin/sites/{slug}/conversions/{}/{name}", conversion.id);
+    html! {
+        tr {
+            td { (when(conversion.created_at)) }
+            td { code { (conversion.external_id) } }
+            td { (conversion.email.as_deref().unwrap_or("—")) }
+            td {
+                @for flag in &conversion.flags { span.badge.warn { (flag_label(flag)) } " " }
+                @match conversion.review {
+                    Some(true) => { "Accepted" }
+                    Some(false) => { "Rejected" }
+                    None => {}
+                }
+            }
+            td {
+                @if !conversion.flags.is_empty() && conversion.review.is_none() {
+                    @for (name, label) in [("accept", "Accept"), ("reject", "Reject")] {
+                        form.inline method="post" action=(action(name)) {
+                            input type="hidden" name="csrf" value=(csrf);
+                            input type="hidden" name="return_to" value=(back);
+                            button type="submit" { (label) }
+                        }
+                    }
+                }
+                @if let Some(at) = conversion.reward_given_at {
+                    "Reward given " (when(at))
+                } @else if conversion.review != Some(false) {
+                    form.inline method="post" action=(action("reward")) {
+                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="return_to" value=(back);
+                        button type="submit" { "Mark reward given" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn leaderboard(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Path(slug): Path<String>,
+) -> Result<Response, PageError> {
+    let (site, role) = member_site(&state, &session.user, &slug).await?;
+    let rows = state.storage.advocate_stats(site.id, LEADERBOARD_SIZE, 0).await?;
+    let flagged = state.storage.flagged_conversions(site.id).await?;
+    let csrf = session.csrf_token.as_str();
+    let back = format!("/admin/sites/{}/referrals", site.slug);
+    let body = html! {
+        h1 { "Referrals" }
+        p { a href=(format!("/admin/sites/{}/referrals.csv", site.slug)) download { "Download CSV" } }
+        h2 { "Flagged for review (" (flagged.len()) ")" }
+        @if flagged.is_empty() {
+            p.empty { "Nothing to review." }
+        } @else {
+            table {
+                thead { tr { th { "When" } th { "Id" } th { "Friend" } th { "Why" } th {} } }
+                tbody { @for conversion in &flagged { (conversion_row(&site.slug, conversion, csrf, &back)) } }
+            }
+        }
+        h2 { "Advocates" }
+        @if rows.is_empty() {
+            p.empty { "No advocates yet. Add " code { "data-fanfare=\"refer\"" } " to a page, or let happy reviewers share their link." }
+        } @else {
+            table {
+                thead { tr { th { "Advocate" } th { "Code" } th { "Visits" } th { "Conversions" } th { "Flagged" } } }
+                tbody {
+                    @for row in &rows {
+                        tr {
+                            td { a href=(format!("/admin/sites/{}/referrals/{}", site.slug, row.advocate.id)) { (row.advocate.name) } br; span.meta { (row.advocate.email) } }
+                            td { code { (row.advocate.code) } }
+                            td { (row.visits) }
+                            td { (row.conversions) }
+                            td { (row.flagged) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let frame = Frame {
+        title: "Referrals",
+        account: Some((&session.user.email, csrf)),
+        site: Some(SiteNav {
+            slug: &site.slug,
+            name: &site.name,
+            tab: "referrals",
+            owner: role == Role::Owner,
+        }),
+    };
+    Ok(render(frame, body).into_response())
+}
+
+async fn advocate_page(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Path((slug, advocate_id)): Path<(String, i64)>,
+) -> Result<Response, PageError> {
+    let (site, role) = member_site(&state, &session.user, &slug).await?;
+    let advocate =
+        state.storage.advocate(site.id, advocate_id).await?.ok_or(AppError::NotFound("advocate"))?;
+    let conversions = state.storage.conversions_of(site.id, advocate.id).await?;
+    let csrf = session.csrf_token.as_str();
+    let back = format!("/admin/sites/{}/referrals/{}", site.slug, advocate.id);
+    let body = html! {
+        h1 { (advocate.name) }
+        dl.facts {
+            dt { "Email" } dd { (advocate.email) }
+            dt { "Code" } dd { code { (advocate.code) } }
+            dt { "Since" } dd { (when(advocate.created_at)) }
+        }
+        h2 { "Conversions" }
+        @if conversions.is_empty() { p.empty { "None yet." } }
+        @else {
+            table {
+                thead { tr { th { "When" } th { "Id" } th { "Friend" } th { "Flags and review" } th {} } }
+                tbody { @for conversion in &conversions { (conversion_row(&site.slug, conversion, csrf, &back)) } }
+            }
+        }
+        p { a href=(format!("/admin/sites/{}/referrals", site.slug)) { "← All advocates" } }
+    };
+    let frame = Frame {
+        title: &advocate.name,
+        account: Some((&session.user.email, csrf)),
+        site: Some(SiteNav {
+            slug: &site.slug,
+            name: &site.name,
+            tab: "referrals",
+            owner: role == Role::Owner,
+        }),
+    };
+    Ok(render(frame, body).into_response())
+}
+
+async fn act(
+    State(state): State<AppState>,
+    Path((slug, id, action)): Path<(String, i64, String)>,
+    form: AdminForm,
+) -> Result<Response, PageError> {
+    let (site, _role) = member_site(&state, &form.session.user, &slug).await?;
+    let done = match action.as_str() {
+        "accept" => state.storage.review_conversion(site.id, id, true).await?,
+        "reject" => state.storage.review_conversion(site.id, id, false).await?,
+        "reward" => state.storage.mark_reward_given(site.id, id, now_ms()).await?,
+        _ => return Err(AppError::NotFound("action").into()),
+    };
+    if !done {
+        return Err(AppError::NotFound("conversion").into());
+    }
+    audit(&state, &site, &form.session.user, &format!("{action} conversion"), Some(id.to_string())).await?;
+    Ok(Redirect::to(&super::session::local_path(form.fields.get("return_to"))).into_response())
+}
+
+async fn export_csv(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Path(slug): Path<String>,
+) -> Result<Response, PageError> {
+    let (site, _role) = member_site(&state, &session.user, &slug).await?;
+    let mut writer = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(Vec::new());
+    let failed = |error: csv::Error| AppError::Internal(anyhow::Error::new(error));
+    writer
+        .write_record(["code", "name", "email", "visits", "conversions", "flagged", "since"])
+        .map_err(failed)?;
+    let mut offset = 0;
+    loop {
+        let rows = state.storage.advocate_stats(site.id, LEADERBOARD_SIZE, offset).await?;
+        for row in &rows {
+            let cells = [
+                row.advocate.code.clone(),
+                row.advocate.name.clone(),
+                row.advocate.email.clone(),
+                row.visits.to_string(),
+                row.conversions.to_string(),
+                row.flagged.to_string(),
+                rfc3339(row.advocate.created_at),
+            ];
+            writer.write_record(cells.iter().map(|cell| spreadsheet_safe(cell))).map_err(failed)?;
+        }
+        if rows.len() < LEADERBOARD_SIZE as usize {
+            break;
+        }
+        offset += u64::from(LEADERBOARD_SIZE);
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("finishing the CSV: {error}")))?;
+    let disposition = format!("attachment; filename=\"{}-referrals.csv\"", site.slug);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,251 @@
+//! Referrals: an advocate's code and link, a friend's visit, the conversion that credits the
+//! advocate, and the checks that flag a conversion for review. Flags never block: a business
+//! decides, with the reasons in front of it.
+
+use fanfare_protocol::fields::Email;
+use fanfare_protocol::referrals::{normalise_code, NewReferral, ReferralCreated};
+
+use crate::clock::now_ms;
+use crate::domain::{email_key, is_disposable_email};
+use crate::error::AppError;
+use crate::secrets;
+use crate::state::AppState;
+use crate::storage::{Advocate, Conversion, NewAdvocate, NewConversion, Site, StorageError};
+
+const HOUR_MS: i64 = 60 * 60 * 1000;
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// The advocate's code and link; the same person on the same site always gets the same code.
+pub async fn create(
+    state: &AppState,
+    site: &Site,
+    referral: NewReferral,
+    ip_prefix: Option<String>,
+) -> Result<ReferralCreated, AppError> {
+    let email = referral.email.into_inner();
+    let mut attempts = 0;
+    let advocate = loop {
+        let candidate = NewAdvocate {
+            site_id: site.id,
+            code: secrets::referral_code(),
+            name: referral.name.as_str().to_owned(),
+            email_key: email_key(&email),
+            email: email.clone(),
+            ip_prefix: ip_prefix.clone(),
+            device: referral.device.clone(),
+            created_at: now_ms(),
+        };
+        match state.storage.upsert_advocate(candidate).await {
+            Ok(advocate) => break advocate,
+            // 30^8 codes: a collision is rare, two in a row rarer still.
+            Err(StorageError::Conflict { .. }) if attempts < 5 => attempts += 1,
+            Err(error) => return Err(error.into()),
+        }
+    };
+    let link = share_link(site, &advocate.code, referral.page_url.as_deref());
+    Ok(ReferralCreated { code: advocate.code, link })
+}
+
+/// The site's landing page, else the advocate's own page if it belongs to the site, else the
+/// site's first origin; with `ref=CODE` in place of any earlier one.
+pub fn share_link(site: &Site, code: &str, page_url: Option<&str>) -> String {
+    let on_site = |url: &&str| {
+        site.origins.iter().any(|origin| url.starts_with(&format!("{origin}/")) || url == origin)
+    };
+    let fallback = site.origins.first().map(|origin| format!("{origin}/")).unwrap_or_default();
+    let base =
+        site.referral_landing_url.as_deref().or(page_url.filter(on_site)).map_or(fallback, str::to_owned);
+    let without_fragment = base.split('#').next().unwrap_or_default();
+    let (path, query) = without_fragment.split_once('?').unwrap_or((without_fragment, ""));
+    let mut pairs: Vec<&str> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("ref=") && *pair != "ref")
+        .collect();
+    let ours = format!("ref={code}");
+    pairs.push(&ours);
+    format!("{path}?{}", pairs.join("&"))
+}
+
+/// The advocate behind a code; anything that is not a live code is the same 404.
+pub async fn advocate_for_code(state: &AppState, site: &Site, raw: &str) -> Result<Advocate, AppError> {
+    let code = normalise_code(raw).ok_or(AppError::NotFound("referral code"))?;
+    state.storage.advocate_by_code(site.id, &code).await?.ok_or(AppError::NotFound("referral code"))
+}
+
+/// Counts a friend's visit once per device and referral window.
+pub async fn visit(
+    state: &AppState,
+    site: &Site,
+    code: &str,
+    device: Option<&str>,
+    ip_prefix: Option<&str>,
+) -> Result<(), AppError> {
+    let advocate = advocate_for_code(state, site, code).await?;
+    let now = now_ms();
+    let since = now - i64::from(site.referral_window_days) * DAY_MS;
+    state.storage.record_visit(advocate.id, device, ip_prefix, now, since).await?;
+    Ok(())
+}
+
+/// What the friend's side of a conversion brings for the checks.
+pub struct Friend<'a> {
+    pub email: Option<&'a str>,
+    pub ip_prefix: Option<&'a str>,
+    pub device: Option<&'a str>,
+}
+
+/// Why a conversion needs a human look; empty when nothing stands out.
+pub fn fraud_flags(
+    advocate: &Advocate,
+    friend: &Friend<'_>,
+    conversions_last_hour: u64,
+    burst_limit: u32,
+) -> Vec<String> {
+    let mut flags = Vec::new();
+    if friend.email.is_some_and(|email| email_key(email) == email_key(&advocate.email)) {
+        flags.push("self_referral");
+    }
+    if friend.ip_prefix.is_some() && friend.ip_prefix == advocate.ip_prefix.as_deref() {
+        flags.push("same_network");
+    }
+    if friend.device.is_some() && friend.device == advocate.device.as_deref() {
+        flags.push("same_device");
+    }
+    if friend.email.is_some_and(is_disposable_email) {
+        flags.push("disposable_email");
+    }
+    if conversions_last_hour >= u64::from(burst_limit) {
+        flags.push("burst");
+    }
+    flags.into_iter().map(str::to_owned).collect()
+}
+
+/// Records the conversion `external_id` for the advocate behind `code`; the same id twice is
+/// one conversion. A new one is announced to the site's webhooks.
+pub async fn convert(
+    state: &AppState,
+    site: &Site,
+    code: &str,
+    external_id: &str,
+    friend: Friend<'_>,
+) -> Result<Conversion, AppError> {
+    let advocate = advocate_for_code(state, site, code).await?;
+    let now = now_ms();
+    let recent = state.storage.conversions_since(site.id, now - HOUR_MS).await?;
+    let flags = fraud_flags(&advocate, &friend, recent, site.conversion_burst_limit);
+    let (conversion, new) = state
+        .storage
+        .record_conversion(NewConversion {
+            site_id: site.id,
+            advocate_id: advocate.id,
+            external_id: external_id.to_owned(),
+            email: friend.email.map(str::to_owned),
+            email_key: friend.email.map(email_key),
+            ip_prefix: friend.ip_prefix.map(str::to_owned),
+            device: friend.device.map(str::to_owned),
+            flags,
+            created_at: now,
+        })
+        .await?;
+    if new {
+        tracing::info!(site = %site.slug, code = %advocate.code, flags = ?conversion.flags, "referral converted");
+        state.notify.referral_converted(site, &advocate, &conversion).await;
+    }
+    Ok(conversion)
+}
+
+/// A conversion id the site chose: 1–100 printable characters.
+pub fn parse_conversion_id(raw: Option<&str>) -> Result<String, AppError> {
+    let id = raw.unwrap_or_default().trim();
+    if id.is_empty() || id.chars().count() > 100 || id.chars().any(char::is_control) {
+        return Err(AppError::field("id", "must be 1–100 characters, e.g. your order number"));
+    }
+    Ok(id.to_owned())
+}
+
+pub fn parse_optional_email(raw: Option<&str>) -> Result<Option<String>, AppError> {
+    match raw.map(str::trim).filter(|email| !email.is_empty()) {
+        None => Ok(None),
+        Some(email) => Email::parse(email)
+            .map(|email| Some(email.into_inner()))
+            .map_err(|error| AppError::field("email", error.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site() -> Site {
+        Site {
+            id: 1,
+            slug: "acme".into(),
+            name: "Acme".into(),
+            accent: "#000000".into(),
+            texts: Default::default(),
+            consent_text: "ok".into(),
+            consent_version: 1,
+            low_rating_threshold: 3,
+            auto_approve_min_rating: None,
+            referral_window_days: 30,
+            referral_landing_url: None,
+            conversion_burst_limit: 20,
+            origins: vec!["https://acme.test".into()],
+            created_at: 0,
+        }
+    }
+
+    fn advocate() -> Advocate {
+        Advocate {
+            id: 1,
+            site_id: 1,
+            code: "ABCD2345".into(),
+            name: "Ada".into(),
+            email: "ada.l+news@gmail.com".into(),
+            ip_prefix: Some("203.0.113.0/24".into()),
+            device: Some("dev-ada".into()),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn links_point_at_the_site_with_one_ref() {
+        let mut site = site();
+        assert_eq!(share_link(&site, "C", None), "https://acme.test/?ref=C");
+        assert_eq!(
+            share_link(&site, "C", Some("https://acme.test/shop?x=1&ref=OLD#top")),
+            "https://acme.test/shop?x=1&ref=C"
+        );
+        assert_eq!(
+            share_link(&site, "C", Some("https://evil.test/")),
+            "https://acme.test/?ref=C",
+            "never off-site"
+        );
+        site.referral_landing_url = Some("https://acme.test/welcome".into());
+        assert_eq!(share_link(&site, "C", Some("https://acme.test/shop")), "https://acme.test/welcome?ref=C");
+    }
+
+    #[test]
+    fn each_fraud_signal_has_its_flag() {
+        let ada = advocate();
+        let clean = Friend {
+            email: Some("grace@example.com"),
+            ip_prefix: Some("198.51.100.0/24"),
+            device: Some("dev-grace"),
+        };
+        assert!(fraud_flags(&ada, &clean, 0, 20).is_empty());
+        let cases: [(Friend<'_>, u64, &str); 5] = [
+            (Friend { email: Some("AdaL@gmail.com"), ..clean }, 0, "self_referral"),
+            (Friend { ip_prefix: Some("203.0.113.0/24"), ..clean }, 0, "same_network"),
+            (Friend { device: Some("dev-ada"), ..clean }, 0, "same_device"),
+            (Friend { email: Some("x@yopmail.com"), ..clean }, 0, "disposable_email"),
+            (Friend { ..clean }, 20, "burst"),
+        ];
+        for (friend, recent, flag) in cases {
+            assert_eq!(fraud_flags(&ada, &friend, recent, 20), vec![flag.to_owned()]);
+        }
+        let unknown = Friend { email: None, ip_prefix: None, device: None };
+        let anonymous_advocate = Advocate { ip_prefix: None, device: None, ..ada };
+        assert!(fraud_flags(&anonymous_advocate, &unknown, 0, 20).is_empty(), "missing data is not a match");
+    }
+}

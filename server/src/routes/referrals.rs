@@ -1,0 +1,124 @@
+//! The referral API: advocates get their link, pages record visits and conversions, moderators
+//! read the leaderboard.
+
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use fanfare_protocol::fields::Reference;
+use fanfare_protocol::referrals::{
+    ConversionRecorded, CreateReferral, ModerationReferral, RecordConversion, RecordVisit, ReferralCreated,
+    ReferralPage,
+};
+use serde::Deserialize;
+
+use super::moderation::Moderator;
+use super::request::{truncate_ip, ClientIp, SiteFromPath};
+use crate::error::AppError;
+use crate::extract::{decode, AppJson};
+use crate::referrals::{self, parse_conversion_id, parse_optional_email, Friend};
+use crate::state::AppState;
+
+/// Tells the loader how many days to remember a code (exposed to the page by CORS).
+pub const WINDOW_HEADER: &str = "fanfare-referral-days";
+const PAGE_SIZE: u32 = 50;
+
+/// Public routes; `public::router` puts them behind the site's CORS and body limit.
+pub fn public_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/sites/{site}/referrals", post(create).options(super::public::preflight))
+        .route("/api/v1/sites/{site}/referrals/{code}/visits", post(visit).options(super::public::preflight))
+        .route("/api/v1/sites/{site}/conversions", post(convert).options(super::public::preflight))
+}
+
+pub fn moderation_routes() -> Router<AppState> {
+    Router::new().route("/api/v1/sites/{site}/moderation/referrals", get(leaderboard))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    SiteFromPath(site): SiteFromPath,
+    ClientIp(ip): ClientIp,
+    AppJson(body): AppJson<CreateReferral>,
+) -> Result<(StatusCode, Json<ReferralCreated>), AppError> {
+    let referral = body.validate()?;
+    let created = referrals::create(&state, &site, referral, ip.map(truncate_ip)).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+fn device(raw: Option<&str>) -> Result<Option<String>, AppError> {
+    Reference::parse_optional(raw)
+        .map(|device| device.map(Reference::into_inner))
+        .map_err(|error| AppError::field("device", error.to_string()))
+}
+
+async fn visit(
+    State(state): State<AppState>,
+    SiteFromPath(site): SiteFromPath,
+    Path((_site, code)): Path<(String, String)>,
+    ClientIp(ip): ClientIp,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    // The body is optional: `curl -X POST …/visits` counts as a visit without a device.
+    let body: RecordVisit =
+        if body.iter().all(u8::is_ascii_whitespace) { RecordVisit::default() } else { decode(&body)? };
+    let device = device(body.device.as_deref())?;
+    referrals::visit(&state, &site, &code, device.as_deref(), ip.map(truncate_ip).as_deref()).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(WINDOW_HEADER, HeaderValue::from(site.referral_window_days));
+    Ok(response)
+}
+
+async fn convert(
+    State(state): State<AppState>,
+    SiteFromPath(site): SiteFromPath,
+    ClientIp(ip): ClientIp,
+    AppJson(body): AppJson<RecordConversion>,
+) -> Result<(StatusCode, Json<ConversionRecorded>), AppError> {
+    let id = parse_conversion_id(body.id.as_deref())?;
+    let email = parse_optional_email(body.email.as_deref())?;
+    let device = device(body.device.as_deref())?;
+    let code = body.code.as_deref().unwrap_or_default();
+    let ip_prefix = ip.map(truncate_ip);
+    let friend =
+        Friend { email: email.as_deref(), ip_prefix: ip_prefix.as_deref(), device: device.as_deref() };
+    let conversion = referrals::convert(&state, &site, code, &id, friend).await?;
+    Ok((StatusCode::CREATED, Json(ConversionRecorded { id: conversion.external_id })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct LeaderboardParams {
+    cursor: Option<String>,
+}
+
+async fn leaderboard(
+    State(state): State<AppState>,
+    moderator: Moderator,
+    query: Result<Query<LeaderboardParams>, QueryRejection>,
+) -> Result<Json<ReferralPage>, AppError> {
+    let Query(params) = query.map_err(|rejection| AppError::field("query", rejection.body_text()))?;
+    // The leaderboard is ordered by counts that move, so its cursor is a plain position.
+    let offset = match params.cursor.as_deref().filter(|cursor| !cursor.is_empty()) {
+        None => 0,
+        Some(raw) => {
+            raw.parse::<u64>().map_err(|_| AppError::field("cursor", "is not a cursor this API issued"))?
+        }
+    };
+    let rows = state.storage.advocate_stats(moderator.site.id, PAGE_SIZE, offset).await?;
+    let next_cursor = (rows.len() == PAGE_SIZE as usize).then(|| (offset + u64::from(PAGE_SIZE)).to_string());
+    let items = rows
+        .into_iter()
+        .map(|row| ModerationReferral {
+            code: row.advocate.code,
+            name: row.advocate.name,
+            email: row.advocate.email,
+            visits: row.visits,
+            conversions: row.conversions,
+            flagged: row.flagged,
+        })
+        .collect();
+    Ok(Json(ReferralPage { items, next_cursor }))
+}

@@ -1,0 +1,238 @@
+//! Referral codes, visits, conversions and their fraud flags over real HTTP.
+
+use fanfare_protocol::referrals::normalise_code;
+use fanfare_server::domain::Role;
+use fanfare_server::storage::SiteChanges;
+use serde_json::{json, Value};
+
+use crate::helpers::{error_of, spawn_app, valid_submission, TestApp, ORIGIN, OTHER_SITE, SITE};
+
+impl TestApp {
+    async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("Origin", ORIGIN)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// The code and link for `email` on `acme`.
+    async fn refer(&self, name: &str, email: &str) -> (String, String) {
+        let response = self
+            .post_json(&format!("/api/v1/sites/{SITE}/referrals"), &json!({"name": name, "email": email}))
+            .await;
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        (body["code"].as_str().unwrap().to_owned(), body["link"].as_str().unwrap().to_owned())
+    }
+
+    async fn convert(&self, body: Value) -> reqwest::Response {
+        self.post_json(&format!("/api/v1/sites/{SITE}/conversions"), &body).await
+    }
+
+    async fn flags_of(&self, external_id: &str) -> Vec<String> {
+        let site = self.storage.site_by_slug(SITE).await.unwrap().unwrap();
+        let mut all = Vec::new();
+        for row in self.storage.advocate_stats(site.id, 100, 0).await.unwrap() {
+            all.extend(self.storage.conversions_of(site.id, row.advocate.id).await.unwrap());
+        }
+        all.into_iter().find(|c| c.external_id == external_id).expect("the conversion is stored").flags
+    }
+}
+
+#[tokio::test]
+async fn one_person_one_code_whatever_the_spelling() {
+    let app = spawn_app().await;
+    let (code, link) = app.refer("Ada", "ada.lovelace@gmail.com").await;
+    assert_eq!(normalise_code(&code).as_deref(), Some(code.as_str()), "codes use the unambiguous alphabet");
+    assert_eq!(link, format!("{ORIGIN}/?ref={code}"));
+    for spelling in ["Ada.Lovelace@gmail.com", "adalovelace+shop@googlemail.com"] {
+        assert_eq!(app.refer("Ada L.", spelling).await.0, code, "{spelling}");
+    }
+    let (other, _) = app.refer("Grace", "grace@example.com").await;
+    assert_ne!(other, code);
+
+    let bad = app
+        .post_json(&format!("/api/v1/sites/{SITE}/referrals"), &json!({"name": "", "email": "nope", "x": 1}))
+        .await;
+    assert_eq!(bad.status(), 422);
+    let bad = app
+        .post_json(&format!("/api/v1/sites/{SITE}/referrals"), &json!({"name": "", "email": "nope"}))
+        .await;
+    let (_, fields) = error_of(bad).await;
+    assert!(fields.get("name").is_some() && fields.get("email").is_some(), "{fields}");
+}
+
+#[tokio::test]
+async fn visits_count_once_per_browser_and_bad_codes_reveal_nothing() {
+    let app = spawn_app().await;
+    let (code, _) = app.refer("Ada", "ada@example.com").await;
+    let visit = |code: String, device: &'static str| {
+        let app = &app;
+        async move {
+            app.post_json(
+                &format!("/api/v1/sites/{SITE}/referrals/{code}/visits"),
+                &json!({"device": device}),
+            )
+            .await
+        }
+    };
+    let first = visit(code.to_lowercase(), "browser-1").await;
+    assert_eq!(first.status(), 204);
+    assert_eq!(first.headers()["fanfare-referral-days"], "30");
+    assert_eq!(visit(code.clone(), "browser-1").await.status(), 204);
+    assert_eq!(visit(code.clone(), "browser-2").await.status(), 204);
+    let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
+    assert_eq!(app.storage.advocate_stats(site.id, 10, 0).await.unwrap()[0].visits, 2);
+
+    let unknown = error_of(visit("ZZZZ2222".into(), "b").await).await;
+    let malformed = error_of(visit("not-a-code".into(), "b").await).await;
+    assert_eq!(unknown, malformed, "an unknown code and a malformed one look the same");
+    assert_eq!(unknown.0, "not_found");
+    let elsewhere = app
+        .client
+        .post(app.url(&format!("/api/v1/sites/{OTHER_SITE}/referrals/{code}/visits")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), 404, "codes belong to their site");
+}
+
+#[tokio::test]
+async fn conversions_are_idempotent_on_their_id() {
+    let app = spawn_app().await;
+    let (code, _) = app.refer("Ada", "ada@example.com").await;
+    for _ in 0..2 {
+        let response =
+            app.convert(json!({"code": code, "id": "order-1", "email": "grace@example.com"})).await;
+        assert_eq!(response.status(), 201);
+        assert_eq!(response.json::<Value>().await.unwrap(), json!({"id": "order-1"}), "flags stay private");
+    }
+    let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
+    assert_eq!(app.storage.advocate_stats(site.id, 10, 0).await.unwrap()[0].conversions, 1);
+    let missing_id = app.convert(json!({"code": code})).await;
+    assert!(error_of(missing_id).await.1["id"].is_string(), "the missing id is named");
+    assert_eq!(app.convert(json!({"code": "ZZZZ2222", "id": "x"})).await.status(), 404);
+}
+
+#[tokio::test]
+async fn every_fraud_signal_flags_for_review() {
+    let app = spawn_app().await;
+    let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
+    let create = json!({"name": "Ada", "email": "ada.l+x@gmail.com", "device": "ada-browser"});
+    let created: Value =
+        app.post_json(&format!("/api/v1/sites/{SITE}/referrals"), &create).await.json().await.unwrap();
+    let code = created["code"].as_str().unwrap();
+    // Every test request comes from 127.0.0.1, the advocate's own network.
+    let cases = [
+        (
+            json!({"code": code, "id": "c1", "email": "grace@example.com", "device": "grace-browser"}),
+            vec!["same_network"],
+        ),
+        (json!({"code": code, "id": "c2", "email": "AdaL@gmail.com"}), vec!["self_referral", "same_network"]),
+        (json!({"code": code, "id": "c3", "device": "ada-browser"}), vec!["same_network", "same_device"]),
+        (
+            json!({"code": code, "id": "c4", "email": "x@mailinator.com"}),
+            vec!["same_network", "disposable_email"],
+        ),
+    ];
+    for (body, flags) in cases {
+        let id = body["id"].as_str().unwrap().to_owned();
+        assert_eq!(app.convert(body).await.status(), 201);
+        assert_eq!(app.flags_of(&id).await, flags, "{id}");
+    }
+    app.storage
+        .update_site(SITE, SiteChanges { conversion_burst_limit: Some(4), ..SiteChanges::default() })
+        .await
+        .unwrap();
+    app.convert(json!({"code": code, "id": "c5"})).await;
+    assert_eq!(app.flags_of("c5").await, ["same_network", "burst"], "the fifth within the hour, over 4");
+    let board = app.storage.advocate_stats(site.id, 10, 0).await.unwrap();
+    assert_eq!((board[0].conversions, board[0].flagged), (5, 5), "flagged still counts until reviewed");
+}
+
+#[tokio::test]
+async fn a_referred_testimonial_credits_the_advocate_and_tells_webhooks() {
+    let app = spawn_app().await;
+    let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
+    app.storage.add_webhook(site.id, "http://127.0.0.1:9/nowhere", "whsec_x", 0).await.unwrap();
+    let (code, _) = app.refer("Ada", "ada@example.com").await;
+    let mut body = valid_submission();
+    body["email"] = json!("grace@example.com");
+    body["ref"] = json!(code);
+    let created = app.submit_ok(&body).await;
+    let conversions = app
+        .storage
+        .conversions_of(site.id, app.storage.advocate_by_code(site.id, &code).await.unwrap().unwrap().id)
+        .await
+        .unwrap();
+    assert_eq!(conversions.len(), 1);
+    assert_eq!(conversions[0].external_id, format!("testimonial-{}", created.id));
+    let events: Vec<String> =
+        app.storage.deliveries(site.id, 10).await.unwrap().into_iter().map(|d| d.event).collect();
+    assert!(events.contains(&"referral.converted".to_owned()), "{events:?}");
+
+    let mut unknown = valid_submission();
+    unknown["ref"] = json!("ZZZZ2222");
+    assert_eq!(app.submit(&unknown).await.status(), 201, "an unknown code never costs the testimonial");
+}
+
+#[tokio::test]
+async fn moderators_read_the_leaderboard_of_their_own_site_only() {
+    let app = spawn_app().await;
+    let (code, _) = app.refer("Ada", "ada@example.com").await;
+    app.convert(json!({"code": code, "id": "o1"})).await;
+    let token = app.moderator_token(SITE).await;
+    let response = app
+        .client
+        .get(app.url(&format!("/api/v1/sites/{SITE}/moderation/referrals")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let page: Value = response.json().await.unwrap();
+    assert_eq!(page["items"][0]["code"], code.as_str());
+    assert_eq!(page["items"][0]["conversions"], 1);
+    assert_eq!(page["items"][0]["email"], "ada@example.com");
+    let other = app.moderator_token(OTHER_SITE).await;
+    let response = app
+        .client
+        .get(app.url(&format!("/api/v1/sites/{SITE}/moderation/referrals")))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn the_dashboard_reviews_flags_marks_rewards_and_exports() {
+    let app = spawn_app().await;
+    app.dashboard_user("mod@acme.test", SITE, Role::Moderator).await;
+    let session = app.login("mod@acme.test").await;
+    let (code, _) = app.refer("Ada", "ada@example.com").await;
+    app.convert(json!({"code": code, "id": "order-9", "email": "=cmd@yopmail.com"})).await;
+
+    let page = app.get_page(&session.cookie, &format!("/admin/sites/{SITE}/referrals")).await;
+    assert!(page.contains("Throwaway email address") && page.contains("order-9"), "{page}");
+    let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
+    let id = app.storage.flagged_conversions(site.id).await.unwrap()[0].id;
+    let accepted =
+        app.post_form(&session, &format!("/admin/sites/{SITE}/conversions/{id}/accept"), &[]).await;
+    assert_eq!(accepted.status(), 303);
+    assert!(app.storage.flagged_conversions(site.id).await.unwrap().is_empty());
+    app.post_form(&session, &format!("/admin/sites/{SITE}/conversions/{id}/reward"), &[]).await;
+    let advocate = app.storage.advocate_by_code(site.id, &code).await.unwrap().unwrap();
+    let history =
+        app.get_page(&session.cookie, &format!("/admin/sites/{SITE}/referrals/{}", advocate.id)).await;
+    assert!(history.contains("Reward given") && history.contains("Accepted"));
+    let csv = app.get_page(&session.cookie, &format!("/admin/sites/{SITE}/referrals.csv")).await;
+    assert!(csv.starts_with("\"code\",\"name\",\"email\"") && csv.contains(&code), "{csv}");
+
+    // Erasing the advocate's address takes their referral rows with it.
+    fanfare_server::data_rights::erase(&app.storage, &site, "ada@example.com", "test", None).await.unwrap();
+    assert!(app.storage.advocate_by_code(site.id, &code).await.unwrap().is_none());
+}
