@@ -28,6 +28,8 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("about.html", "text/html; charset=utf-8", include_str!("../../demo/about.html")),
     ("product.html", "text/html; charset=utf-8", include_str!("../../demo/product.html")),
     ("kind-words.html", "text/html; charset=utf-8", include_str!("../../demo/kind-words.html")),
+    ("order-confirmed.html", "text/html; charset=utf-8", include_str!("../../demo/order-confirmed.html")),
+    ("order.js", "text/javascript; charset=utf-8", include_str!("../../demo/order.js")),
     ("style.css", "text/css; charset=utf-8", include_str!("../../demo/style.css")),
 ];
 
@@ -244,7 +246,7 @@ async fn page(State(api_url): State<String>, Path(file): Path<String>) -> Respon
     };
     let body = body.replace("{{FANFARE_URL}}", &api_url).replace("{{FANFARE_SITE}}", DEMO_SITE);
     let csp = format!(
-        "default-src 'self'; script-src {api_url} 'wasm-unsafe-eval'; connect-src {api_url}; \
+        "default-src 'self'; script-src 'self' {api_url} 'wasm-unsafe-eval'; connect-src {api_url}; \
          img-src 'self' {api_url}; style-src 'self' {api_url}; require-trusted-types-for 'script'"
     );
     let mut response = body.into_response();

@@ -35,6 +35,11 @@ async fn a_testimonial_goes_from_the_form_to_the_wall_once_approved() -> anyhow:
     let thanks_text = page.text(&thanks).await?;
     assert!(thanks_text.contains("once it has been reviewed"), "{thanks_text}");
     assert!(thanks_text.contains("/manage/"), "the private manage link is shown: {thanks_text}");
+    // Five stars: the thank-you screen offers the author their own referral link.
+    page.click(&browser.wait_in(&form, ".fanfare-offer button").await?).await?;
+    let link = browser.wait_in(&form, "#fanfare-ref-link").await?;
+    let link = page.property(&link, "value").await?;
+    assert!(link.as_str().unwrap_or_default().contains("?ref="), "{link}");
 
     // Stored as pending, with the page it came from; not on the wall yet.
     let pending = demo.queue(Status::Pending).await?;

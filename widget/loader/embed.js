@@ -18,6 +18,48 @@
     return;
   }
 
+  // First-party storage only; a browser that refuses it simply gets no referral memory.
+  function store(key, value) {
+    try {
+      if (value === undefined) return JSON.parse(localStorage.getItem(key));
+      localStorage.setItem(key, JSON.stringify(value));
+    } catch (e) { return null; }
+  }
+
+  // A random id for this browser, kept by this site only: referral fraud checks compare it.
+  var device = store('fanfare:device');
+  if (!device && window.crypto && crypto.getRandomValues) {
+    device = [].map.call(crypto.getRandomValues(new Uint8Array(16)), function (b) {
+      return (b + 256).toString(16).slice(1);
+    }).join('');
+    store('fanfare:device', device);
+  }
+
+  // Attribution only ever comes from an explicit ?ref=CODE in the address.
+  var REF_KEY = 'fanfare:ref:' + site;
+  var remembered = store(REF_KEY);
+  function referral() {
+    return remembered && remembered.until > Date.now() ? remembered.code : undefined;
+  }
+  function post(path, body) {
+    return fetch(base + '/api/v1/sites/' + encodeURIComponent(site) + path, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body)
+    });
+  }
+  var arrived = (new URLSearchParams(location.search).get('ref') || '').toUpperCase();
+  if (/^[2-9A-HJKMNP-TV-Z]{8}$/.test(arrived) && referral() !== arrived) {
+    // One visit per code: reloads and later pages of the visit do not count again. The code
+    // applies at once (a page may convert right away) and is kept once the server knows it.
+    var previous = remembered;
+    remembered = { code: arrived, until: Date.now() + 30 * 864e5 };
+    post('/referrals/' + arrived + '/visits', { device: device }).then(function (response) {
+      if (!response.ok) { remembered = previous; return; }
+      var days = parseInt(response.headers.get('fanfare-referral-days'), 10) || 30;
+      remembered = { code: arrived, until: Date.now() + days * 864e5 };
+      store(REF_KEY, remembered);
+    }).catch(function () { remembered = previous; });
+  }
+
   function config() {
     var limit = parseInt(data.limit, 10);
     return JSON.stringify({
@@ -27,7 +69,9 @@
       theme: data.theme || 'auto',
       limit: limit > 0 ? limit : undefined,
       tags: data.tags || undefined,
-      page_url: location.href
+      page_url: location.href,
+      ref: referral(),
+      device: device || undefined
     });
   }
 
@@ -107,8 +151,19 @@
   }
 
   // Calls a host page queued before this script ran (window.Fanfare = {q: [[name, ...args]]})
-  // are replayed once the methods exist; referral conversions add the first method.
-  var api = { loaded: true };
+  // are replayed once the methods exist.
+  var api = {
+    loaded: true,
+    // Fanfare.convert({ id: 'order-1', email: 'friend@example.com' }) on a thank-you page
+    // credits the advocate whose link brought this browser; the same id counts once.
+    convert: function (conversion) {
+      var code = referral();
+      if (!code || !conversion || conversion.id == null) return Promise.resolve(null);
+      return post('/conversions', {
+        code: code, id: String(conversion.id), email: conversion.email || undefined, device: device || undefined
+      }).then(function (response) { return response.ok ? response.json() : null; }, function () { return null; });
+    }
+  };
   var queued = (existing && existing.q) || [];
   window.Fanfare = api;
   queued.forEach(function (call) {

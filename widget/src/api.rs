@@ -1,6 +1,7 @@
 //! Calls to the Fanfare server. Every failure becomes a sentence the widget can show.
 
 use fanfare_protocol::api::{ApiError, TestimonialCreated, TestimonialPage, WidgetConfig};
+use fanfare_protocol::referrals::{CreateReferral, ReferralCreated};
 use fanfare_protocol::SubmitTestimonial;
 use gloo_net::http::Request;
 
@@ -40,9 +41,23 @@ pub async fn submit(
     config: &MountConfig,
     body: &SubmitTestimonial,
 ) -> Result<TestimonialCreated, SubmitError> {
-    let request = Request::post(&config.site_url("/testimonials"))
-        .json(body)
-        .map_err(|_| SubmitError::Other(NETWORK_TROUBLE.to_owned()))?;
+    post_json(&config.site_url("/testimonials"), body).await
+}
+
+pub async fn create_referral(
+    config: &MountConfig,
+    body: &CreateReferral,
+) -> Result<ReferralCreated, SubmitError> {
+    post_json(&config.site_url("/referrals"), body).await
+}
+
+/// POST a JSON body expecting `201`; refusals come back by field where the server named them.
+async fn post_json<B: serde::Serialize, T: serde::de::DeserializeOwned>(
+    url: &str,
+    body: &B,
+) -> Result<T, SubmitError> {
+    let request =
+        Request::post(url).json(body).map_err(|_| SubmitError::Other(NETWORK_TROUBLE.to_owned()))?;
     let response = request.send().await.map_err(|_| SubmitError::Other(NETWORK_TROUBLE.to_owned()))?;
     if response.status() == 201 {
         return response.json().await.map_err(|_| SubmitError::Other(NETWORK_TROUBLE.to_owned()));

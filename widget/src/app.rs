@@ -7,6 +7,7 @@ use crate::api;
 use crate::collect::Collect;
 use crate::config::{Mode, MountConfig};
 use crate::dialog::Floating;
+use crate::refer::Refer;
 use crate::texts::Texts;
 use crate::wall::Wall;
 
@@ -64,6 +65,7 @@ pub fn app(props: &AppProps) -> Html {
             match props.mode {
                 Mode::Collect => html! { <Collect {config} {site} {texts} /> },
                 Mode::Wall => html! { <Wall {config} {site} {texts} /> },
+                Mode::Refer => html! { <Refer {config} {texts} /> },
                 Mode::Floating => html! { <Floating {config} {site} {texts} /> },
             }
         }

@@ -1,4 +1,3 @@
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use fanfare_protocol::api::WidgetConfig;
@@ -7,8 +6,10 @@ use yew::prelude::*;
 
 use crate::api::{self, SubmitError};
 use crate::config::MountConfig;
+use crate::field::{error_text, text_field};
 use crate::form_state::{Field, FormAction, FormState, Phase};
 use crate::rating::Rating;
+use crate::refer::Refer;
 use crate::texts::Texts;
 
 #[derive(Properties, PartialEq)]
@@ -16,6 +17,32 @@ pub struct CollectProps {
     pub config: Rc<MountConfig>,
     pub site: Rc<WidgetConfig>,
     pub texts: Texts,
+}
+
+/// Happy authors are offered their referral link on the thank-you screen.
+const REFERRAL_OFFER_MIN_RATING: u8 = 4;
+
+#[derive(Properties, PartialEq)]
+struct ReferOfferProps {
+    config: Rc<MountConfig>,
+    texts: Texts,
+    prefill: (String, String),
+}
+
+/// The loop from advocate to new customer: one button, then the link with its share options.
+#[function_component(ReferOffer)]
+fn refer_offer(props: &ReferOfferProps) -> Html {
+    let open = use_state(|| false);
+    if *open {
+        return html! { <Refer config={props.config.clone()} texts={props.texts.clone()} prefill={props.prefill.clone()} /> };
+    }
+    let on_click = Callback::from(move |_| open.set(true));
+    html! {
+        <div class="fanfare-offer" part="offer">
+            <p>{ props.texts.get("refer.offer") }</p>
+            <button type="button" class="fanfare-button" part="button" onclick={on_click}>{ props.texts.get("refer.offer_button") }</button>
+        </div>
+    }
 }
 
 /// The testimonial form, then the thank-you screen with the private manage link.
@@ -31,6 +58,10 @@ pub fn collect(props: &CollectProps) -> Html {
                 <p>{ texts.get("collect.thanks") }</p>
                 <p>{ texts.get("collect.manage") }</p>
                 <p><a class="fanfare-link" href={manage_url.clone()} target="_blank" rel="noopener">{ manage_url }</a></p>
+                if state.rating.is_some_and(|stars| stars >= REFERRAL_OFFER_MIN_RATING) {
+                    <ReferOffer config={props.config.clone()} texts={texts.clone()}
+                        prefill={(state.name.clone(), state.email.clone())} />
+                }
             </section>
         };
     }
@@ -43,7 +74,9 @@ pub fn collect(props: &CollectProps) -> Html {
             if state.phase == Phase::Sending {
                 return;
             }
-            let body = state.submission(config.page_url.clone());
+            let mut body = state.submission(config.page_url.clone());
+            body.referral = config.referral.clone();
+            body.device = config.device.clone();
             // The same rules the server applies, so most mistakes are caught before sending.
             if let Err(errors) = body.validate() {
                 let errors =
@@ -128,61 +161,5 @@ pub fn collect(props: &CollectProps) -> Html {
                 { if sending { texts.get("collect.sending") } else { texts.get("collect.submit") } }
             </button>
         </form>
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn text_field(
-    name: &'static str,
-    label: &str,
-    kind: &'static str,
-    autocomplete: &'static str,
-    value: &str,
-    on_input: Callback<InputEvent>,
-    errors: &BTreeMap<String, String>,
-    hint: Option<String>,
-) -> Html {
-    let id = format!("fanfare-{name}");
-    let hint_id = format!("fanfare-{name}-hint");
-    let error_id = format!("fanfare-{name}-error");
-    let invalid = errors.contains_key(name);
-    let described_by: Vec<&str> =
-        [hint.is_some().then_some(hint_id.as_str()), invalid.then_some(error_id.as_str())]
-            .into_iter()
-            .flatten()
-            .collect();
-    html! {
-        <div class="fanfare-field" part="field">
-            <label class="fanfare-label" for={id.clone()}>{ label }</label>
-            <input id={id} name={name} type={kind} autocomplete={autocomplete} class="fanfare-input" part="input"
-                value={value.to_owned()} oninput={on_input}
-                aria-invalid={invalid.then_some("true")}
-                aria-describedby={(!described_by.is_empty()).then(|| described_by.join(" "))} />
-            if let Some(hint) = hint { <p class="fanfare-hint" id={hint_id}>{ hint }</p> }
-            { error_text(name, errors) }
-        </div>
-    }
-}
-
-fn error_text(field: &str, errors: &BTreeMap<String, String>) -> Html {
-    match errors.get(field) {
-        Some(message) => html! {
-            <p class="fanfare-error" id={format!("fanfare-{field}-error")} part="error">{ field_label(field) }{ " " }{ message }</p>
-        },
-        None => Html::default(),
-    }
-}
-
-/// Error messages from the rules read "is required"; they need their subject.
-fn field_label(field: &str) -> &'static str {
-    match field {
-        "name" => "Name",
-        "email" => "Email",
-        "role" => "Role",
-        "company" => "Company",
-        "rating" => "Rating",
-        "text" => "Testimonial",
-        "consent" => "Consent",
-        _ => "This field",
     }
 }

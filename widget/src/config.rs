@@ -17,6 +17,12 @@ pub struct MountConfig {
     /// The host page's address, sent with a submission for the moderators' context.
     #[serde(default)]
     pub page_url: Option<String>,
+    /// The referral code this browser arrived with (kept by `embed.js` for the site's window).
+    #[serde(default, rename = "ref")]
+    pub referral: Option<String>,
+    /// The loader's random first-party id for this browser, for referral fraud checks.
+    #[serde(default)]
+    pub device: Option<String>,
 }
 
 impl MountConfig {
@@ -29,6 +35,7 @@ impl MountConfig {
 pub enum Mode {
     Collect,
     Wall,
+    Refer,
     /// The floating "Leave a testimonial" button and the dialog it opens.
     Floating,
 }
@@ -38,6 +45,7 @@ impl Mode {
         match raw {
             "collect" => Some(Mode::Collect),
             "wall" => Some(Mode::Wall),
+            "refer" => Some(Mode::Refer),
             "floating" => Some(Mode::Floating),
             _ => None,
         }

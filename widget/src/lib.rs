@@ -6,8 +6,10 @@ mod app;
 mod collect;
 mod config;
 mod dialog;
+mod field;
 mod form_state;
 mod rating;
+mod refer;
 mod texts;
 mod wall;
 

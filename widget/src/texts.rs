@@ -44,6 +44,22 @@ fn english(id: &str) -> &'static str {
         "collect.thanks" => "Your testimonial was received and will appear once it has been reviewed.",
         "collect.manage" => "Keep this private link to edit or withdraw your testimonial:",
         "collect.loading" => "Loading the form…",
+        "refer.title" => "Recommend us to a friend",
+        "refer.intro" => "Get your personal link to share. Friends who use it are credited to you.",
+        "refer.email_hint" => {
+            "Never shown publicly, never given to your friends. We do not email anyone you share with."
+        }
+        "refer.submit" => "Get my link",
+        "refer.ready_title" => "Your link is ready",
+        "refer.ready" => "Share it however you like; it is yours alone.",
+        "refer.link" => "Your personal link",
+        "refer.copy" => "Copy",
+        "refer.copied" => "Copied",
+        "refer.share" => "Share…",
+        "refer.share_on" => "Share on",
+        "refer.message" => "I recommend this place:",
+        "refer.offer" => "Glad you liked it! Want to recommend us to a friend?",
+        "refer.offer_button" => "Get my referral link",
         "wall.title" => "Selected testimonials",
         "wall.empty" => "No testimonials yet.",
         "wall.loading" => "Loading testimonials…",

@@ -265,7 +265,7 @@ async fn webhooks_page(
     let body = html! {
         h1 { "Webhooks" }
         p.hint {
-            "Each event (testimonial.submitted, testimonial.approved) is POSTed as JSON to every URL below, signed in the "
+            "Each event (testimonial.submitted, testimonial.approved, referral.converted) is POSTed as JSON to every URL below, signed in the "
             code { "Fanfare-Signature: t=TIMESTAMP,v1=HEX" } " header: HMAC-SHA256 with the webhook's secret over "
             code { "TIMESTAMP.BODY" } ". Failed deliveries are retried with growing pauses, up to 6 attempts."
         }

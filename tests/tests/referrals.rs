@@ -1,0 +1,92 @@
+//! Referrals in real browsers: an advocate gets a link in one browser, a friend opens it in
+//! another (a separate profile: nothing shared), the visit counts once and repeated conversions
+//! of one order credit the advocate once.
+
+use fanfare_server::demo::DEMO_SITE;
+use fanfare_tests::browser::{wait_for, wait_until, Browser};
+use fanfare_tests::demo::RunningDemo;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_friend_through_an_advocates_link_converts_once() -> anyhow::Result<()> {
+    let demo = RunningDemo::start().await?;
+    let site = demo.storage.site_by_slug(DEMO_SITE).await?.expect("the demo site");
+
+    // The advocate asks for their link on the About page.
+    let advocate = Browser::launch().await?;
+    let page = &advocate.session;
+    page.goto(&format!("{}/about.html", demo.site_url)).await?;
+    let refer = advocate.mount_root("refer").await?;
+    page.send_keys(&advocate.wait_in(&refer, "input[name=name]").await?, "Olu Advocate").await?;
+    page.send_keys(&advocate.wait_in(&refer, "input[name=email]").await?, "olu@example.com").await?;
+    page.click(&advocate.wait_in(&refer, "button[type=submit]").await?).await?;
+    let link_field = advocate.wait_in(&refer, "#fanfare-ref-link").await?;
+    advocate.screenshot_if_asked("refer-ready").await?;
+    let link = page.property(&link_field, "value").await?.as_str().unwrap_or_default().to_owned();
+    assert!(link.starts_with(&format!("{}/about.html?ref=", demo.site_url)), "{link}");
+    let code = link.rsplit("ref=").next().unwrap_or_default().to_owned();
+    let share = page.find_in(&refer, "a[href^='https://wa.me/']").await?.expect("a WhatsApp share link");
+    let share_href = page.property(&share, "href").await?;
+    assert!(share_href.as_str().unwrap_or_default().contains(&code), "plain share links carry the link");
+    advocate.close().await;
+
+    // The friend, in a browser that shares nothing with the advocate's.
+    let friend = Browser::launch().await?;
+    let page = &friend.session;
+    page.goto(&link).await?;
+    let stats = || async {
+        let rows = demo.storage.advocate_stats(site.id, 10, 0).await?;
+        let row = rows.into_iter().find(|row| row.advocate.code == code).expect("the advocate is listed");
+        anyhow::Ok((row.visits, row.conversions))
+    };
+    wait_until("the visit is recorded", || async { Ok(stats().await?.0 == 1) }).await?;
+    page.refresh().await?;
+    page.goto(&format!("{}/product.html", demo.site_url)).await?;
+
+    // Two calls with one order id, as a thank-you page reloaded would make.
+    for _ in 0..2 {
+        let answer = page
+            .execute("return window.Fanfare.convert({ id: 'order-1', email: 'friend@example.com' })", vec![])
+            .await?;
+        assert_eq!(answer, json!({ "id": "order-1" }));
+    }
+    // The shop's own thank-you page converts through the queue before embed.js has loaded.
+    page.goto(&format!("{}/order-confirmed.html?order=order-2", demo.site_url)).await?;
+    let credited = wait_for("both orders credited once each", || async {
+        let (visits, conversions) = stats().await?;
+        Ok((conversions == 2).then_some(visits))
+    })
+    .await?;
+    assert_eq!(credited, 1, "reloads and later pages did not count as visits");
+    let advocate_row = demo.storage.advocate_by_code(site.id, &code).await?.expect("the advocate");
+    let ids: Vec<String> = demo
+        .storage
+        .conversions_of(site.id, advocate_row.id)
+        .await?
+        .into_iter()
+        .map(|c| c.external_id)
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids.contains(&"order-1".to_owned()) && ids.contains(&"order-2".to_owned()));
+
+    friend.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn without_a_ref_code_nothing_is_attributed() -> anyhow::Result<()> {
+    let demo = RunningDemo::start().await?;
+    let browser = Browser::launch().await?;
+    let page = &browser.session;
+    page.goto(&format!("{}/product.html?ref=not-a-code", demo.site_url)).await?;
+    wait_until("the loader ran", || async {
+        Ok(page.execute("return !!(window.Fanfare && window.Fanfare.loaded)", vec![]).await? == json!(true))
+    })
+    .await?;
+    let answer = page.execute("return window.Fanfare.convert({ id: 'order-1' })", vec![]).await?;
+    assert_eq!(answer, json!(null), "no explicit, valid ?ref code: no conversion");
+    let site = demo.storage.site_by_slug(DEMO_SITE).await?.expect("the demo site");
+    assert!(demo.storage.advocate_stats(site.id, 10, 0).await?.is_empty());
+    browser.close().await;
+    Ok(())
+}
