@@ -134,6 +134,6 @@ mod tests {
                 .validate()
                 .unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|(field, _)| field).collect();
-        assert_eq!(fields, ["name", "email", "device"]);
+        assert_eq!(fields, ["device", "email", "name"]);
     }
 }

@@ -57,6 +57,7 @@ pub const SUBMIT_TESTIMONIAL_FIELDS: &[&str] = &[
     "ref",
     "page_url",
     "contact_me",
+    "device",
 ];
 
 /// A testimonial that passed every rule.
