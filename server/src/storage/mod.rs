@@ -1,6 +1,6 @@
 //! Everything Fanfare keeps, behind one trait so each database backend is one implementation.
 
-mod sqlite;
+mod sql;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use fanfare_protocol::api::Status;
 
-pub use sqlite::SqliteStorage;
+pub use sql::{Backend, SqlStorage};
 
 use crate::domain::{Origin, Role, SiteSlug};
 
@@ -16,20 +16,19 @@ pub type DynStorage = Arc<dyn Storage>;
 
 /// Opens the database a URL names, creating and migrating it as needed.
 pub async fn connect(database_url: &str) -> Result<DynStorage, StorageError> {
-    if database_url.starts_with("sqlite:") {
-        let storage = SqliteStorage::connect(database_url).await?;
-        storage.migrate().await?;
-        Ok(Arc::new(storage))
+    let backend = if database_url.starts_with("sqlite:") {
+        Backend::Sqlite
     } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        Err(StorageError::Unsupported(
-            "PostgreSQL support is not built yet; use a sqlite:// database URL".into(),
-        ))
+        Backend::Postgres
     } else {
-        Err(StorageError::Unsupported(format!(
+        return Err(StorageError::Unsupported(format!(
             "unrecognised database URL {:?}: expected sqlite://PATH or postgres://…",
             redact_url(database_url)
-        )))
-    }
+        )));
+    };
+    let storage = SqlStorage::connect(database_url, backend).await?;
+    storage.migrate().await?;
+    Ok(Arc::new(storage))
 }
 
 /// A database URL without its password, for messages and logs.

@@ -1,13 +1,17 @@
-//! The embedded default backend: one SQLite file in WAL mode, fsynced on every commit.
+//! The storage in SQL, once for both backends: SQLite (the embedded default: one file in WAL
+//! mode, fsynced on every commit) and PostgreSQL (for several servers on one database).
+//!
+//! Queries go through sqlx's `Any` driver and are written in the SQL both understand:
+//! `$1`-style parameters, `ON CONFLICT … DO NOTHING`, flags as 0/1 integers. The few places the
+//! dialects differ switch on [`Backend`].
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use fanfare_protocol::api::Status;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
 
 use super::{
     Advocate, AdvocateStats, ApiToken, AuditEntry, Conversion, Delivery, DeliveryAttempt, DeliveryState,
@@ -17,39 +21,86 @@ use super::{
 };
 use crate::domain::Role;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-pub struct SqliteStorage {
-    pool: SqlitePool,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
 }
 
-impl SqliteStorage {
-    pub async fn connect(database_url: &str) -> Result<Self, StorageError> {
-        let options = SqliteConnectOptions::from_str(database_url)?
-            .create_if_missing(true)
-            // A 2xx means stored: WAL plus a full fsync on every commit survives a killed process
-            // and a lost machine alike.
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            // Writers queue for the lock instead of failing; the CLI may write while a server runs.
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        Ok(Self { pool })
+pub struct SqlStorage {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl SqlStorage {
+    pub async fn connect(database_url: &str, backend: Backend) -> Result<Self, StorageError> {
+        sqlx::any::install_default_drivers();
+        let pool = match backend {
+            Backend::Sqlite => {
+                // `mode=rwc`: create the file on first use, as every command may be the first.
+                let url = if database_url.contains('?') {
+                    database_url.to_owned()
+                } else {
+                    format!("{database_url}?mode=rwc")
+                };
+                let options: AnyConnectOptions = url.parse()?;
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|connection, _| {
+                        Box::pin(async move {
+                            // A 2xx means stored: WAL plus a full fsync on every commit survives
+                            // a killed process and a lost machine alike. Writers queue for the
+                            // lock instead of failing; the CLI may write while a server runs.
+                            connection
+                                .execute(
+                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                                )
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                let options: AnyConnectOptions = database_url.parse()?;
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        Ok(Self { pool, backend })
     }
 
     pub async fn migrate(&self) -> Result<(), StorageError> {
-        MIGRATOR.run(&self.pool).await?;
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
         Ok(())
     }
 
-    /// The pool, for maintenance commands that need raw SQL (backups, integrity checks).
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// `SELECT <every testimonial column and its tags>`, in this backend's dialect.
+    fn select_testimonials(&self) -> String {
+        let tags = match self.backend {
+            Backend::Sqlite => TAGS_SQLITE,
+            Backend::Postgres => TAGS_POSTGRES,
+        };
+        format!("SELECT {TESTIMONIAL_COLUMNS}, {tags}")
     }
 
     async fn load_origins(&self, site_id: i64) -> Result<Vec<String>, StorageError> {
-        let origins = sqlx::query_scalar("SELECT origin FROM site_origins WHERE site_id = ? ORDER BY origin")
+        let origins = sqlx::query_scalar("SELECT origin FROM site_origins WHERE site_id = $1 ORDER BY origin")
             .bind(site_id)
             .fetch_all(&self.pool)
             .await?;
@@ -119,7 +170,7 @@ struct TestimonialRow {
     company: Option<String>,
     rating: i64,
     body: String,
-    consent: bool,
+    consent: i64,
     consent_text: Option<String>,
     consent_version: Option<i64>,
     photo_id: Option<String>,
@@ -127,21 +178,26 @@ struct TestimonialRow {
     page_url: Option<String>,
     ip_prefix: Option<String>,
     reply: Option<String>,
-    featured: bool,
-    follow_up: bool,
-    contact_me: bool,
+    featured: i64,
+    follow_up: i64,
+    contact_me: i64,
     follow_up_resolved_at: Option<i64>,
     follow_up_note: Option<String>,
     tags: Option<String>,
-    edited: bool,
+    edited: i64,
     created_at: i64,
     updated_at: i64,
 }
 
 const TESTIMONIAL_COLUMNS: &str = "id, site_id, status, name, email, role, company, rating, body, consent, \
     consent_text, consent_version, photo_id, referral_code, page_url, ip_prefix, reply, featured, follow_up, contact_me, \
-    follow_up_resolved_at, follow_up_note, edited, created_at, updated_at, \
-    (SELECT group_concat(tag, char(10)) FROM testimonial_tags WHERE testimonial_id = testimonials.id) AS tags";
+    follow_up_resolved_at, follow_up_note, edited, created_at, updated_at";
+
+/// The testimonial's tags, newline-joined, as one more column.
+const TAGS_SQLITE: &str =
+    "(SELECT group_concat(tag, char(10)) FROM testimonial_tags WHERE testimonial_id = testimonials.id) AS tags";
+const TAGS_POSTGRES: &str =
+    "(SELECT string_agg(tag, chr(10)) FROM testimonial_tags WHERE testimonial_id = testimonials.id) AS tags";
 
 impl TryFrom<TestimonialRow> for Testimonial {
     type Error = StorageError;
@@ -162,7 +218,7 @@ impl TryFrom<TestimonialRow> for Testimonial {
             company: row.company,
             rating,
             text: row.body,
-            consent: row.consent,
+            consent: row.consent != 0,
             consent_text: row.consent_text,
             consent_version: row.consent_version,
             photo_id: row.photo_id,
@@ -170,13 +226,13 @@ impl TryFrom<TestimonialRow> for Testimonial {
             page_url: row.page_url,
             ip_prefix: row.ip_prefix,
             reply: row.reply,
-            featured: row.featured,
-            follow_up: row.follow_up,
-            contact_me: row.contact_me,
+            featured: row.featured != 0,
+            follow_up: row.follow_up != 0,
+            contact_me: row.contact_me != 0,
             follow_up_resolved_at: row.follow_up_resolved_at,
             follow_up_note: row.follow_up_note,
             tags: split_tags(row.tags.as_deref()),
-            edited: row.edited,
+            edited: row.edited != 0,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -230,17 +286,17 @@ impl TryFrom<DeliveryRow> for Delivery {
 /// The one INSERT of a testimonial row, for new submissions and imports alike; with `or_ignore`
 /// an id already stored is left untouched. Returns how many rows were added.
 async fn insert_row(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     item: &ImportedTestimonial,
     or_ignore: bool,
 ) -> Result<u64, sqlx::Error> {
     let record = &item.record;
-    let verb = if or_ignore { "INSERT OR IGNORE" } else { "INSERT" };
+    let on_conflict = if or_ignore { " ON CONFLICT (id) DO NOTHING" } else { "" };
     let inserted = sqlx::query(&format!(
-        "{verb} INTO testimonials (id, site_id, status, name, email, role, company, rating, body, \
+        "INSERT INTO testimonials (id, site_id, status, name, email, role, company, rating, body, \
          consent, consent_text, consent_version, photo_id, referral_code, page_url, ip_prefix, follow_up, \
          contact_me, manage_token_hash, reply, featured, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23){on_conflict}"
     ))
     .bind(&record.id)
     .bind(record.site_id)
@@ -251,18 +307,18 @@ async fn insert_row(
     .bind(&record.company)
     .bind(i64::from(record.rating))
     .bind(&record.text)
-    .bind(record.consent)
+    .bind(flag(record.consent))
     .bind(&record.consent_text)
     .bind(record.consent_version)
     .bind(&record.photo_id)
     .bind(&record.referral_code)
     .bind(&record.page_url)
     .bind(&record.ip_prefix)
-    .bind(record.follow_up)
-    .bind(record.contact_me)
+    .bind(flag(record.follow_up))
+    .bind(flag(record.contact_me))
     .bind(&record.manage_token_hash)
     .bind(&item.reply)
-    .bind(item.featured)
+    .bind(flag(item.featured))
     .bind(record.created_at)
     .bind(item.updated_at)
     .execute(&mut *conn)
@@ -347,53 +403,38 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
-/// Appends the status filter, tag filter, cursor and limit shared by every newest-first list.
-fn push_list_filters(
-    builder: &mut QueryBuilder<'_, Sqlite>,
-    site_id: i64,
-    status: Status,
-    query: &ListQuery,
-) {
-    builder.push(" WHERE site_id = ").push_bind(site_id);
-    builder.push(" AND status = ").push_bind(status.as_str());
-    if let Some(tag) = &query.tag {
-        builder
-            .push(" AND id IN (SELECT testimonial_id FROM testimonial_tags WHERE tag = ")
-            .push_bind(tag.clone())
-            .push(")");
+/// The filters of every newest-first list in one statement: a filter whose parameter is NULL
+/// lets every row through, so the SQL stays the same and is prepared once.
+const LIST_FILTERS: &str = " WHERE site_id = $1 AND status = $2 \
+     AND ($3 IS NULL OR id IN (SELECT testimonial_id FROM testimonial_tags WHERE tag = $3)) \
+     AND ($4 IS NULL OR lower(name) LIKE $4 ESCAPE '\\' OR lower(body) LIKE $4 ESCAPE '\\') \
+     AND ($5 IS NULL OR rating = $5) \
+     AND ($6 IS NULL OR created_at < $6 OR (created_at = $6 AND id < $7)) \
+     ORDER BY created_at DESC, id DESC LIMIT $8";
+
+/// `%words%` for LIKE, with the visitor's own `%`, `_` and `\` matched literally.
+fn contains_pattern(words: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in words.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
     }
-    if let Some(words) = &query.search {
-        // instr() rather than LIKE: the visitor's % and _ are matched literally.
-        let needle = words.to_lowercase();
-        builder
-            .push(" AND (instr(lower(name), ")
-            .push_bind(needle.clone())
-            .push(") > 0 OR instr(lower(body), ")
-            .push_bind(needle)
-            .push(") > 0)");
-    }
-    if let Some(stars) = query.rating {
-        builder.push(" AND rating = ").push_bind(i64::from(stars));
-    }
-    if let Some(cursor) = &query.cursor {
-        builder
-            .push(" AND (created_at < ")
-            .push_bind(cursor.created_at)
-            .push(" OR (created_at = ")
-            .push_bind(cursor.created_at)
-            .push(" AND id < ")
-            .push_bind(cursor.id.clone())
-            .push("))");
-    }
-    builder.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(i64::from(query.limit));
+    pattern.push('%');
+    pattern
+}
+
+fn flag(value: bool) -> i64 {
+    i64::from(value)
 }
 
 #[async_trait]
-impl Storage for SqliteStorage {
+impl Storage for SqlStorage {
     async fn create_site(&self, site: NewSite, now: i64) -> Result<Site, StorageError> {
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO sites (slug, name, consent_text, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+            "INSERT INTO sites (slug, name, consent_text, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(site.slug.as_str())
         .bind(&site.name)
@@ -409,7 +450,7 @@ impl Storage for SqliteStorage {
             Err(error) => return Err(error.into()),
         };
         for origin in &site.origins {
-            sqlx::query("INSERT OR IGNORE INTO site_origins (site_id, origin) VALUES (?, ?)")
+            sqlx::query("INSERT INTO site_origins (site_id, origin) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(site_id)
                 .bind(origin.as_str())
                 .execute(&mut *tx)
@@ -423,7 +464,7 @@ impl Storage for SqliteStorage {
 
     async fn update_site(&self, slug: &str, changes: SiteChanges) -> Result<Option<Site>, StorageError> {
         let mut tx = self.pool.begin().await?;
-        let Some(site_id) = sqlx::query_scalar::<_, i64>("SELECT id FROM sites WHERE slug = ?")
+        let Some(site_id) = sqlx::query_scalar::<_, i64>("SELECT id FROM sites WHERE slug = $1")
             .bind(slug)
             .fetch_optional(&mut *tx)
             .await?
@@ -431,14 +472,14 @@ impl Storage for SqliteStorage {
             return Ok(None);
         };
         if let Some(name) = &changes.name {
-            sqlx::query("UPDATE sites SET name = ? WHERE id = ?")
+            sqlx::query("UPDATE sites SET name = $1 WHERE id = $2")
                 .bind(name)
                 .bind(site_id)
                 .execute(&mut *tx)
                 .await?;
         }
         if let Some(accent) = &changes.accent {
-            sqlx::query("UPDATE sites SET accent = ? WHERE id = ?")
+            sqlx::query("UPDATE sites SET accent = $1 WHERE id = $2")
                 .bind(accent)
                 .bind(site_id)
                 .execute(&mut *tx)
@@ -446,8 +487,8 @@ impl Storage for SqliteStorage {
         }
         if let Some(consent_text) = &changes.consent_text {
             sqlx::query(
-                "UPDATE sites SET consent_text = ?, consent_version = consent_version + 1 \
-                 WHERE id = ? AND consent_text <> ?",
+                "UPDATE sites SET consent_text = $1, consent_version = consent_version + 1 \
+                 WHERE id = $2 AND consent_text <> $3",
             )
             .bind(consent_text)
             .bind(site_id)
@@ -458,51 +499,51 @@ impl Storage for SqliteStorage {
         if let Some(texts) = &changes.texts {
             let json = serde_json::to_string(texts)
                 .map_err(|error| StorageError::Corrupt(format!("texts cannot be stored: {error}")))?;
-            sqlx::query("UPDATE sites SET texts = ? WHERE id = ?")
+            sqlx::query("UPDATE sites SET texts = $1 WHERE id = $2")
                 .bind(json)
                 .bind(site_id)
                 .execute(&mut *tx)
                 .await?;
         }
         if let Some(auto_approve) = changes.auto_approve_min_rating {
-            sqlx::query("UPDATE sites SET auto_approve_min_rating = ? WHERE id = ?")
+            sqlx::query("UPDATE sites SET auto_approve_min_rating = $1 WHERE id = $2")
                 .bind(auto_approve.map(i64::from))
                 .bind(site_id)
                 .execute(&mut *tx)
                 .await?;
         }
         if let Some(days) = changes.referral_window_days {
-            sqlx::query("UPDATE sites SET referral_window_days = ? WHERE id = ?")
+            sqlx::query("UPDATE sites SET referral_window_days = $1 WHERE id = $2")
                 .bind(i64::from(days))
                 .bind(site_id)
                 .execute(&mut *tx)
                 .await?;
         }
         if let Some(landing) = &changes.referral_landing_url {
-            sqlx::query("UPDATE sites SET referral_landing_url = ? WHERE id = ?")
+            sqlx::query("UPDATE sites SET referral_landing_url = $1 WHERE id = $2")
                 .bind(landing)
                 .bind(site_id)
                 .execute(&mut *tx)
                 .await?;
         }
         if let Some(limit) = changes.conversion_burst_limit {
-            sqlx::query("UPDATE sites SET conversion_burst_limit = ? WHERE id = ?")
+            sqlx::query("UPDATE sites SET conversion_burst_limit = $1 WHERE id = $2")
                 .bind(i64::from(limit))
                 .bind(site_id)
                 .execute(&mut *tx)
                 .await?;
         }
         if let Some(threshold) = changes.low_rating_threshold {
-            sqlx::query("UPDATE sites SET low_rating_threshold = ? WHERE id = ?")
+            sqlx::query("UPDATE sites SET low_rating_threshold = $1 WHERE id = $2")
                 .bind(i64::from(threshold))
                 .bind(site_id)
                 .execute(&mut *tx)
                 .await?;
         }
         if let Some(origins) = &changes.origins {
-            sqlx::query("DELETE FROM site_origins WHERE site_id = ?").bind(site_id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM site_origins WHERE site_id = $1").bind(site_id).execute(&mut *tx).await?;
             for origin in origins {
-                sqlx::query("INSERT OR IGNORE INTO site_origins (site_id, origin) VALUES (?, ?)")
+                sqlx::query("INSERT INTO site_origins (site_id, origin) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                     .bind(site_id)
                     .bind(origin.as_str())
                     .execute(&mut *tx)
@@ -514,7 +555,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn site_by_slug(&self, slug: &str) -> Result<Option<Site>, StorageError> {
-        let row = sqlx::query_as::<_, SiteRow>(&format!("SELECT {SITE_COLUMNS} FROM sites WHERE slug = ?"))
+        let row = sqlx::query_as::<_, SiteRow>(&format!("SELECT {SITE_COLUMNS} FROM sites WHERE slug = $1"))
             .bind(slug)
             .fetch_optional(&self.pool)
             .await?;
@@ -544,24 +585,24 @@ impl Storage for SqliteStorage {
         now: i64,
     ) -> Result<User, StorageError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO users (email, created_at) VALUES (?, ?) ON CONFLICT (email) DO NOTHING")
+        sqlx::query("INSERT INTO users (email, created_at) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING")
             .bind(email)
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        let user_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
+        let user_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
             .bind(email)
             .fetch_one(&mut *tx)
             .await?;
         if let Some(hash) = password_hash {
-            sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
                 .bind(hash)
                 .bind(user_id)
                 .execute(&mut *tx)
                 .await?;
         }
         sqlx::query(
-            "INSERT INTO memberships (user_id, site_id, role) VALUES (?, ?, ?) \
+            "INSERT INTO memberships (user_id, site_id, role) VALUES ($1, $2, $3) \
              ON CONFLICT (user_id, site_id) DO UPDATE SET role = excluded.role",
         )
         .bind(user_id)
@@ -574,7 +615,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError> {
-        let row: Option<(i64, String)> = sqlx::query_as("SELECT id, email FROM users WHERE email = ?")
+        let row: Option<(i64, String)> = sqlx::query_as("SELECT id, email FROM users WHERE email = $1")
             .bind(email)
             .fetch_optional(&self.pool)
             .await?;
@@ -582,7 +623,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn create_token(&self, user_id: i64, token_hash: &str, now: i64) -> Result<(), StorageError> {
-        sqlx::query("INSERT INTO api_tokens (user_id, token_hash, created_at) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO api_tokens (user_id, token_hash, created_at) VALUES ($1, $2, $3)")
             .bind(user_id)
             .bind(token_hash)
             .bind(now)
@@ -594,7 +635,7 @@ impl Storage for SqliteStorage {
     async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>, StorageError> {
         let row: Option<(i64, String)> = sqlx::query_as(
             "SELECT users.id, users.email FROM api_tokens JOIN users ON users.id = api_tokens.user_id \
-             WHERE api_tokens.token_hash = ? AND api_tokens.revoked_at IS NULL",
+             WHERE api_tokens.token_hash = $1 AND api_tokens.revoked_at IS NULL",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
@@ -604,7 +645,7 @@ impl Storage for SqliteStorage {
 
     async fn role_on_site(&self, user_id: i64, site_id: i64) -> Result<Option<Role>, StorageError> {
         let role: Option<String> =
-            sqlx::query_scalar("SELECT role FROM memberships WHERE user_id = ? AND site_id = ?")
+            sqlx::query_scalar("SELECT role FROM memberships WHERE user_id = $1 AND site_id = $2")
                 .bind(user_id)
                 .bind(site_id)
                 .fetch_optional(&self.pool)
@@ -636,8 +677,8 @@ impl Storage for SqliteStorage {
 
     async fn rating_summary(&self, site_id: i64) -> Result<RatingSummary, StorageError> {
         let (count, average): (i64, Option<f64>) = sqlx::query_as(
-            "SELECT COUNT(*), AVG(rating) FROM testimonials \
-             WHERE site_id = ? AND status IN ('approved', 'rejected')",
+            "SELECT COUNT(*), CAST(AVG(rating) AS DOUBLE PRECISION) FROM testimonials \
+             WHERE site_id = $1 AND status IN ('approved', 'rejected')",
         )
         .bind(site_id)
         .fetch_one(&self.pool)
@@ -651,16 +692,24 @@ impl Storage for SqliteStorage {
         status: Status,
         query: &ListQuery,
     ) -> Result<Vec<Testimonial>, StorageError> {
-        let mut builder =
-            QueryBuilder::<Sqlite>::new(format!("SELECT {TESTIMONIAL_COLUMNS} FROM testimonials"));
-        push_list_filters(&mut builder, site_id, status, query);
-        let rows: Vec<TestimonialRow> = builder.build_query_as().fetch_all(&self.pool).await?;
+        let sql = format!("{} FROM testimonials{LIST_FILTERS}", self.select_testimonials());
+        let rows: Vec<TestimonialRow> = sqlx::query_as(&sql)
+            .bind(site_id)
+            .bind(status.as_str())
+            .bind(query.tag.clone())
+            .bind(query.search.as_deref().map(contains_pattern))
+            .bind(query.rating.map(i64::from))
+            .bind(query.cursor.as_ref().map(|cursor| cursor.created_at))
+            .bind(query.cursor.as_ref().map(|cursor| cursor.id.clone()))
+            .bind(i64::from(query.limit))
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(Testimonial::try_from).collect()
     }
 
     async fn testimonial(&self, site_id: i64, id: &str) -> Result<Option<Testimonial>, StorageError> {
         let row = sqlx::query_as::<_, TestimonialRow>(&format!(
-            "SELECT {TESTIMONIAL_COLUMNS} FROM testimonials WHERE site_id = ? AND id = ?"
+            "{} FROM testimonials WHERE site_id = $1 AND id = $2", self.select_testimonials()
         ))
         .bind(site_id)
         .bind(id)
@@ -678,8 +727,8 @@ impl Storage for SqliteStorage {
     ) -> Result<Moderated, StorageError> {
         // One conditional UPDATE, so a withdrawal racing an approval can never be overridden.
         let updated = sqlx::query(
-            "UPDATE testimonials SET status = ?, updated_at = ? \
-             WHERE site_id = ? AND id = ? AND status <> 'withdrawn' AND (? <> 'approved' OR consent)",
+            "UPDATE testimonials SET status = $1, updated_at = $2 \
+             WHERE site_id = $3 AND id = $4 AND status <> 'withdrawn' AND ($5 <> 'approved' OR consent = 1)",
         )
         .bind(status.as_str())
         .bind(now)
@@ -699,7 +748,7 @@ impl Storage for SqliteStorage {
 
     async fn status_counts(&self, site_id: i64) -> Result<Vec<(Status, u64)>, StorageError> {
         let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT status, COUNT(*) FROM testimonials WHERE site_id = ? GROUP BY status")
+            sqlx::query_as("SELECT status, COUNT(*) FROM testimonials WHERE site_id = $1 GROUP BY status")
                 .bind(site_id)
                 .fetch_all(&self.pool)
                 .await?;
@@ -720,7 +769,7 @@ impl Storage for SqliteStorage {
         now: i64,
     ) -> Result<Option<Testimonial>, StorageError> {
         sqlx::query(
-            "UPDATE testimonials SET reply = ?, replied_at = ?, updated_at = ? WHERE site_id = ? AND id = ?",
+            "UPDATE testimonials SET reply = $1, replied_at = $2, updated_at = $3 WHERE site_id = $4 AND id = $5",
         )
         .bind(reply)
         .bind(reply.map(|_| now))
@@ -739,8 +788,8 @@ impl Storage for SqliteStorage {
         featured: bool,
         now: i64,
     ) -> Result<Option<Testimonial>, StorageError> {
-        sqlx::query("UPDATE testimonials SET featured = ?, updated_at = ? WHERE site_id = ? AND id = ?")
-            .bind(featured)
+        sqlx::query("UPDATE testimonials SET featured = $1, updated_at = $2 WHERE site_id = $3 AND id = $4")
+            .bind(flag(featured))
             .bind(now)
             .bind(site_id)
             .bind(id)
@@ -751,7 +800,7 @@ impl Storage for SqliteStorage {
 
     async fn password_hash(&self, email: &str) -> Result<Option<(User, Option<String>)>, StorageError> {
         let row: Option<(i64, String, Option<String>)> =
-            sqlx::query_as("SELECT id, email, password_hash FROM users WHERE email = ?")
+            sqlx::query_as("SELECT id, email, password_hash FROM users WHERE email = $1")
                 .bind(email)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -767,7 +816,7 @@ impl Storage for SqliteStorage {
         expires_at: i64,
     ) -> Result<(), StorageError> {
         sqlx::query(
-            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(id_hash)
         .bind(user_id)
@@ -782,7 +831,7 @@ impl Storage for SqliteStorage {
     async fn session(&self, id_hash: &str, now: i64) -> Result<Option<Session>, StorageError> {
         let row: Option<(i64, String, String)> = sqlx::query_as(
             "SELECT users.id, users.email, sessions.csrf_token FROM sessions \
-             JOIN users ON users.id = sessions.user_id WHERE sessions.id_hash = ? AND sessions.expires_at > ?",
+             JOIN users ON users.id = sessions.user_id WHERE sessions.id_hash = $1 AND sessions.expires_at > $2",
         )
         .bind(id_hash)
         .bind(now)
@@ -792,14 +841,14 @@ impl Storage for SqliteStorage {
     }
 
     async fn delete_session(&self, id_hash: &str) -> Result<(), StorageError> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = ?").bind(id_hash).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.pool).await?;
         Ok(())
     }
 
     async fn sites_of_user(&self, user_id: i64) -> Result<Vec<(Site, Role)>, StorageError> {
         let slugs: Vec<(String, String)> = sqlx::query_as(
             "SELECT sites.slug, memberships.role FROM memberships JOIN sites ON sites.id = memberships.site_id \
-             WHERE memberships.user_id = ? ORDER BY sites.slug",
+             WHERE memberships.user_id = $1 ORDER BY sites.slug",
         )
         .bind(user_id)
         .fetch_all(&self.pool)
@@ -816,7 +865,7 @@ impl Storage for SqliteStorage {
     async fn record_audit(&self, entry: AuditEntry) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO audit_log (site_id, user_id, actor, action, testimonial_id, detail, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(entry.site_id)
         .bind(entry.user_id)
@@ -834,7 +883,7 @@ impl Storage for SqliteStorage {
         type Row = (i64, Option<i64>, String, String, Option<String>, Option<String>, i64);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT site_id, user_id, actor, action, testimonial_id, detail, created_at FROM audit_log \
-             WHERE site_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+             WHERE site_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
         )
         .bind(site_id)
         .bind(i64::from(limit))
@@ -859,7 +908,7 @@ impl Storage for SqliteStorage {
         token_hash: &str,
     ) -> Result<Option<Testimonial>, StorageError> {
         let row = sqlx::query_as::<_, TestimonialRow>(&format!(
-            "SELECT {TESTIMONIAL_COLUMNS} FROM testimonials WHERE manage_token_hash = ?"
+            "{} FROM testimonials WHERE manage_token_hash = $1", self.select_testimonials()
         ))
         .bind(token_hash)
         .fetch_optional(&self.pool)
@@ -869,7 +918,7 @@ impl Storage for SqliteStorage {
 
     async fn withdraw(&self, token_hash: &str, now: i64) -> Result<Option<Testimonial>, StorageError> {
         sqlx::query(
-            "UPDATE testimonials SET status = 'withdrawn', featured = 0, updated_at = ? WHERE manage_token_hash = ?",
+            "UPDATE testimonials SET status = 'withdrawn', featured = 0, updated_at = $1 WHERE manage_token_hash = $2",
         )
         .bind(now)
         .bind(token_hash)
@@ -885,8 +934,8 @@ impl Storage for SqliteStorage {
         now: i64,
     ) -> Result<Option<Testimonial>, StorageError> {
         sqlx::query(
-            "UPDATE testimonials SET name = ?, role = ?, company = ?, rating = ?, body = ?, edited = 1, \
-             status = 'pending', updated_at = ? WHERE manage_token_hash = ? AND status <> 'withdrawn'",
+            "UPDATE testimonials SET name = $1, role = $2, company = $3, rating = $4, body = $5, edited = 1, \
+             status = 'pending', updated_at = $6 WHERE manage_token_hash = $7 AND status <> 'withdrawn'",
         )
         .bind(&edit.name)
         .bind(&edit.role)
@@ -908,8 +957,8 @@ impl Storage for SqliteStorage {
         now: i64,
     ) -> Result<Option<Testimonial>, StorageError> {
         sqlx::query(
-            "UPDATE testimonials SET name = ?, role = ?, company = ?, rating = ?, body = ?, edited = 1, \
-             updated_at = ? WHERE site_id = ? AND id = ?",
+            "UPDATE testimonials SET name = $1, role = $2, company = $3, rating = $4, body = $5, edited = 1, \
+             updated_at = $6 WHERE site_id = $7 AND id = $8",
         )
         .bind(&edit.name)
         .bind(&edit.role)
@@ -932,7 +981,7 @@ impl Storage for SqliteStorage {
         now: i64,
     ) -> Result<Option<Testimonial>, StorageError> {
         let mut tx = self.pool.begin().await?;
-        let updated = sqlx::query("UPDATE testimonials SET updated_at = ? WHERE site_id = ? AND id = ?")
+        let updated = sqlx::query("UPDATE testimonials SET updated_at = $1 WHERE site_id = $2 AND id = $3")
             .bind(now)
             .bind(site_id)
             .bind(id)
@@ -941,12 +990,12 @@ impl Storage for SqliteStorage {
         if updated.rows_affected() == 0 {
             return Ok(None);
         }
-        sqlx::query("DELETE FROM testimonial_tags WHERE testimonial_id = ?")
+        sqlx::query("DELETE FROM testimonial_tags WHERE testimonial_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
         for tag in tags {
-            sqlx::query("INSERT OR IGNORE INTO testimonial_tags (testimonial_id, tag) VALUES (?, ?)")
+            sqlx::query("INSERT INTO testimonial_tags (testimonial_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(id)
                 .bind(tag)
                 .execute(&mut *tx)
@@ -963,12 +1012,13 @@ impl Storage for SqliteStorage {
         limit: u32,
     ) -> Result<Vec<Testimonial>, StorageError> {
         let rows: Vec<TestimonialRow> = sqlx::query_as(&format!(
-            "SELECT {TESTIMONIAL_COLUMNS} FROM testimonials WHERE site_id = ? \
-             AND (follow_up OR contact_me) AND status NOT IN ('spam', 'withdrawn') \
-             AND (follow_up_resolved_at IS NOT NULL) = ? ORDER BY created_at DESC, id DESC LIMIT ?"
+            "{} FROM testimonials WHERE site_id = $1 \
+             AND (follow_up = 1 OR contact_me = 1) AND status NOT IN ('spam', 'withdrawn') \
+             AND (CASE WHEN follow_up_resolved_at IS NULL THEN 0 ELSE 1 END) = $2 \
+             ORDER BY created_at DESC, id DESC LIMIT $3", self.select_testimonials()
         ))
         .bind(site_id)
-        .bind(resolved)
+        .bind(flag(resolved))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
@@ -983,8 +1033,8 @@ impl Storage for SqliteStorage {
         now: i64,
     ) -> Result<Option<Testimonial>, StorageError> {
         sqlx::query(
-            "UPDATE testimonials SET follow_up_resolved_at = ?, follow_up_note = ?, updated_at = ? \
-             WHERE site_id = ? AND id = ?",
+            "UPDATE testimonials SET follow_up_resolved_at = $1, follow_up_note = $2, updated_at = $3 \
+             WHERE site_id = $4 AND id = $5",
         )
         .bind(now)
         .bind(note)
@@ -998,7 +1048,7 @@ impl Storage for SqliteStorage {
 
     async fn tokens_of_user(&self, user_id: i64) -> Result<Vec<ApiToken>, StorageError> {
         let rows: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(
-            "SELECT id, created_at, revoked_at FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC, id DESC",
+            "SELECT id, created_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
         )
         .bind(user_id)
         .fetch_all(&self.pool)
@@ -1011,7 +1061,7 @@ impl Storage for SqliteStorage {
 
     async fn revoke_token(&self, user_id: i64, token_id: i64, now: i64) -> Result<bool, StorageError> {
         let updated = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? AND user_id = ?",
+            "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2 AND user_id = $3",
         )
         .bind(now)
         .bind(token_id)
@@ -1024,7 +1074,7 @@ impl Storage for SqliteStorage {
     async fn members(&self, site_id: i64) -> Result<Vec<(User, Role)>, StorageError> {
         let rows: Vec<(i64, String, String)> = sqlx::query_as(
             "SELECT users.id, users.email, memberships.role FROM memberships \
-             JOIN users ON users.id = memberships.user_id WHERE memberships.site_id = ? ORDER BY users.email",
+             JOIN users ON users.id = memberships.user_id WHERE memberships.site_id = $1 ORDER BY users.email",
         )
         .bind(site_id)
         .fetch_all(&self.pool)
@@ -1035,7 +1085,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn remove_member(&self, site_id: i64, user_id: i64) -> Result<bool, StorageError> {
-        let deleted = sqlx::query("DELETE FROM memberships WHERE site_id = ? AND user_id = ?")
+        let deleted = sqlx::query("DELETE FROM memberships WHERE site_id = $1 AND user_id = $2")
             .bind(site_id)
             .bind(user_id)
             .execute(&self.pool)
@@ -1046,7 +1096,7 @@ impl Storage for SqliteStorage {
     async fn member_emails(&self, site_id: i64) -> Result<Vec<String>, StorageError> {
         let emails = sqlx::query_scalar(
             "SELECT users.email FROM memberships JOIN users ON users.id = memberships.user_id \
-             WHERE memberships.site_id = ? ORDER BY users.email",
+             WHERE memberships.site_id = $1 ORDER BY users.email",
         )
         .bind(site_id)
         .fetch_all(&self.pool)
@@ -1056,12 +1106,12 @@ impl Storage for SqliteStorage {
 
     async fn server_key(&self, name: &str, fresh: &str) -> Result<String, StorageError> {
         // Insert-if-absent then read: two processes starting together still agree on one key.
-        sqlx::query("INSERT OR IGNORE INTO server_keys (name, value) VALUES (?, ?)")
+        sqlx::query("INSERT INTO server_keys (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(name)
             .bind(fresh)
             .execute(&self.pool)
             .await?;
-        let key = sqlx::query_scalar("SELECT value FROM server_keys WHERE name = ?")
+        let key = sqlx::query_scalar("SELECT value FROM server_keys WHERE name = $1")
             .bind(name)
             .fetch_one(&self.pool)
             .await?;
@@ -1069,7 +1119,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn use_email_link(&self, nonce: &str, now: i64) -> Result<bool, StorageError> {
-        let inserted = sqlx::query("INSERT OR IGNORE INTO used_email_links (nonce, used_at) VALUES (?, ?)")
+        let inserted = sqlx::query("INSERT INTO used_email_links (nonce, used_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(nonce)
             .bind(now)
             .execute(&self.pool)
@@ -1085,7 +1135,7 @@ impl Storage for SqliteStorage {
         now: i64,
     ) -> Result<Webhook, StorageError> {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO webhooks (site_id, url, secret, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+            "INSERT INTO webhooks (site_id, url, secret, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(site_id)
         .bind(url)
@@ -1098,7 +1148,7 @@ impl Storage for SqliteStorage {
 
     async fn webhooks(&self, site_id: i64) -> Result<Vec<Webhook>, StorageError> {
         let rows: Vec<(i64, i64, String, String, i64)> = sqlx::query_as(
-            "SELECT id, site_id, url, secret, created_at FROM webhooks WHERE site_id = ? ORDER BY id",
+            "SELECT id, site_id, url, secret, created_at FROM webhooks WHERE site_id = $1 ORDER BY id",
         )
         .bind(site_id)
         .fetch_all(&self.pool)
@@ -1110,7 +1160,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn delete_webhook(&self, site_id: i64, webhook_id: i64) -> Result<bool, StorageError> {
-        let deleted = sqlx::query("DELETE FROM webhooks WHERE id = ? AND site_id = ?")
+        let deleted = sqlx::query("DELETE FROM webhooks WHERE id = $1 AND site_id = $2")
             .bind(webhook_id)
             .bind(site_id)
             .execute(&self.pool)
@@ -1127,7 +1177,7 @@ impl Storage for SqliteStorage {
     ) -> Result<u64, StorageError> {
         let inserted = sqlx::query(
             "INSERT INTO webhook_deliveries (webhook_id, site_id, event, payload, state, next_attempt_at, created_at) \
-             SELECT id, site_id, ?, ?, 'pending', ?, ? FROM webhooks WHERE site_id = ?",
+             SELECT id, site_id, $1, $2, 'pending', $3, $4 FROM webhooks WHERE site_id = $5",
         )
         .bind(event)
         .bind(payload)
@@ -1141,8 +1191,8 @@ impl Storage for SqliteStorage {
 
     async fn due_deliveries(&self, now: i64, limit: u32) -> Result<Vec<Delivery>, StorageError> {
         let rows: Vec<DeliveryRow> = sqlx::query_as(&format!(
-            "SELECT {DELIVERY_COLUMNS} WHERE d.state = 'pending' AND d.next_attempt_at <= ? \
-             ORDER BY d.next_attempt_at, d.id LIMIT ?"
+            "SELECT {DELIVERY_COLUMNS} WHERE d.state = 'pending' AND d.next_attempt_at <= $1 \
+             ORDER BY d.next_attempt_at, d.id LIMIT $2"
         ))
         .bind(now)
         .bind(i64::from(limit))
@@ -1162,8 +1212,8 @@ impl Storage for SqliteStorage {
             (false, None) => DeliveryState::Failed,
         };
         sqlx::query(
-            "UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?, \
-             next_attempt_at = coalesce(?, next_attempt_at), delivered_at = ? WHERE id = ?",
+            "UPDATE webhook_deliveries SET state = $1, attempts = attempts + 1, last_status = $2, last_error = $3, \
+             next_attempt_at = coalesce($4, next_attempt_at), delivered_at = $5 WHERE id = $6",
         )
         .bind(state.as_str())
         .bind(attempt.status.map(i64::from))
@@ -1178,7 +1228,7 @@ impl Storage for SqliteStorage {
 
     async fn deliveries(&self, site_id: i64, limit: u32) -> Result<Vec<Delivery>, StorageError> {
         let rows: Vec<DeliveryRow> = sqlx::query_as(&format!(
-            "SELECT {DELIVERY_COLUMNS} WHERE d.site_id = ? ORDER BY d.created_at DESC, d.id DESC LIMIT ?"
+            "SELECT {DELIVERY_COLUMNS} WHERE d.site_id = $1 ORDER BY d.created_at DESC, d.id DESC LIMIT $2"
         ))
         .bind(site_id)
         .bind(i64::from(limit))
@@ -1189,7 +1239,7 @@ impl Storage for SqliteStorage {
 
     async fn all_testimonials(&self, site_id: i64) -> Result<Vec<Testimonial>, StorageError> {
         let rows: Vec<TestimonialRow> = sqlx::query_as(&format!(
-            "SELECT {TESTIMONIAL_COLUMNS} FROM testimonials WHERE site_id = ? ORDER BY created_at, id"
+            "{} FROM testimonials WHERE site_id = $1 ORDER BY created_at, id", self.select_testimonials()
         ))
         .bind(site_id)
         .fetch_all(&self.pool)
@@ -1205,7 +1255,7 @@ impl Storage for SqliteStorage {
             return Ok(false);
         }
         for tag in &item.tags {
-            sqlx::query("INSERT OR IGNORE INTO testimonial_tags (testimonial_id, tag) VALUES (?, ?)")
+            sqlx::query("INSERT INTO testimonial_tags (testimonial_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(&record.id)
                 .bind(tag)
                 .execute(&mut *tx)
@@ -1219,17 +1269,17 @@ impl Storage for SqliteStorage {
         let key = crate::domain::email_key(email);
         let mut tx = self.pool.begin().await?;
         // Tags go with their testimonial; visits and conversions with their advocate (CASCADE).
-        let deleted = sqlx::query("DELETE FROM testimonials WHERE site_id = ? AND lower(email) = lower(?)")
+        let deleted = sqlx::query("DELETE FROM testimonials WHERE site_id = $1 AND lower(email) = lower($2)")
             .bind(site_id)
             .bind(email)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM advocates WHERE site_id = ? AND email_key = ?")
+        sqlx::query("DELETE FROM advocates WHERE site_id = $1 AND email_key = $2")
             .bind(site_id)
             .bind(&key)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM conversions WHERE site_id = ? AND email_key = ?")
+        sqlx::query("DELETE FROM conversions WHERE site_id = $1 AND email_key = $2")
             .bind(site_id)
             .bind(&key)
             .execute(&mut *tx)
@@ -1242,15 +1292,20 @@ impl Storage for SqliteStorage {
         let target = path.to_str().ok_or_else(|| {
             StorageError::Unsupported(format!("backup path {} is not UTF-8", path.display()))
         })?;
+        if self.backend == Backend::Postgres {
+            return Err(StorageError::Unsupported(
+                "back up PostgreSQL with its own tools: pg_dump --format=custom DATABASE > FILE".into(),
+            ));
+        }
         // VACUUM INTO writes a transactionally consistent copy while writers carry on.
-        sqlx::query("VACUUM INTO ?").bind(target).execute(&self.pool).await?;
+        sqlx::query("VACUUM INTO $1").bind(target).execute(&self.pool).await?;
         Ok(())
     }
 
     async fn upsert_advocate(&self, advocate: NewAdvocate) -> Result<Advocate, StorageError> {
         let inserted = sqlx::query(
             "INSERT INTO advocates (site_id, code, name, email, email_key, ip_prefix, device, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site_id, email_key) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (site_id, email_key) DO NOTHING",
         )
         .bind(advocate.site_id)
         .bind(&advocate.code)
@@ -1270,7 +1325,7 @@ impl Storage for SqliteStorage {
             Err(error) => return Err(error.into()),
         }
         let row: AdvocateRow = sqlx::query_as(&format!(
-            "SELECT {ADVOCATE_COLUMNS} FROM advocates WHERE site_id = ? AND email_key = ?"
+            "SELECT {ADVOCATE_COLUMNS} FROM advocates WHERE site_id = $1 AND email_key = $2"
         ))
         .bind(advocate.site_id)
         .bind(&advocate.email_key)
@@ -1281,7 +1336,7 @@ impl Storage for SqliteStorage {
 
     async fn advocate_by_code(&self, site_id: i64, code: &str) -> Result<Option<Advocate>, StorageError> {
         let row: Option<AdvocateRow> = sqlx::query_as(&format!(
-            "SELECT {ADVOCATE_COLUMNS} FROM advocates WHERE site_id = ? AND code = ?"
+            "SELECT {ADVOCATE_COLUMNS} FROM advocates WHERE site_id = $1 AND code = $2"
         ))
         .bind(site_id)
         .bind(code)
@@ -1292,7 +1347,7 @@ impl Storage for SqliteStorage {
 
     async fn advocate(&self, site_id: i64, advocate_id: i64) -> Result<Option<Advocate>, StorageError> {
         let row: Option<AdvocateRow> =
-            sqlx::query_as(&format!("SELECT {ADVOCATE_COLUMNS} FROM advocates WHERE site_id = ? AND id = ?"))
+            sqlx::query_as(&format!("SELECT {ADVOCATE_COLUMNS} FROM advocates WHERE site_id = $1 AND id = $2"))
                 .bind(site_id)
                 .bind(advocate_id)
                 .fetch_optional(&self.pool)
@@ -1311,8 +1366,8 @@ impl Storage for SqliteStorage {
         // One statement: two tabs opening the same link at once still count once.
         let inserted = sqlx::query(
             "INSERT INTO referral_visits (advocate_id, device, ip_prefix, created_at) \
-             SELECT ?, ?, ?, ? WHERE ? IS NULL OR NOT EXISTS (SELECT 1 FROM referral_visits \
-             WHERE advocate_id = ? AND device = ? AND created_at >= ?)",
+             SELECT $1, $2, $3, $4 WHERE $5 IS NULL OR NOT EXISTS (SELECT 1 FROM referral_visits \
+             WHERE advocate_id = $6 AND device = $7 AND created_at >= $8)",
         )
         .bind(advocate_id)
         .bind(device)
@@ -1329,7 +1384,7 @@ impl Storage for SqliteStorage {
 
     async fn conversions_since(&self, site_id: i64, since: i64) -> Result<u64, StorageError> {
         let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM conversions WHERE site_id = ? AND created_at >= ?")
+            sqlx::query_scalar("SELECT COUNT(*) FROM conversions WHERE site_id = $1 AND created_at >= $2")
                 .bind(site_id)
                 .bind(since)
                 .fetch_one(&self.pool)
@@ -1339,8 +1394,8 @@ impl Storage for SqliteStorage {
 
     async fn record_conversion(&self, conversion: NewConversion) -> Result<(Conversion, bool), StorageError> {
         let inserted = sqlx::query(
-            "INSERT OR IGNORE INTO conversions (site_id, advocate_id, external_id, email, email_key, ip_prefix, \
-             device, flags, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO conversions (site_id, advocate_id, external_id, email, email_key, ip_prefix, \
+             device, flags, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
         )
         .bind(conversion.site_id)
         .bind(conversion.advocate_id)
@@ -1354,7 +1409,7 @@ impl Storage for SqliteStorage {
         .execute(&self.pool)
         .await?;
         let row: ConversionRow = sqlx::query_as(&format!(
-            "SELECT {CONVERSION_COLUMNS} FROM conversions WHERE site_id = ? AND external_id = ?"
+            "SELECT {CONVERSION_COLUMNS} FROM conversions WHERE site_id = $1 AND external_id = $2"
         ))
         .bind(conversion.site_id)
         .bind(&conversion.external_id)
@@ -1384,8 +1439,8 @@ impl Storage for SqliteStorage {
                 AND (c.review IS NULL OR c.review = 'accepted')) AS conversions, \
              (SELECT COUNT(*) FROM conversions c WHERE c.advocate_id = a.id AND c.flags <> '' \
                 AND c.review IS NULL) AS flagged \
-             FROM advocates a WHERE a.site_id = ? \
-             ORDER BY conversions DESC, visits DESC, a.created_at, a.id LIMIT ? OFFSET ?",
+             FROM advocates a WHERE a.site_id = $1 \
+             ORDER BY conversions DESC, visits DESC, a.created_at, a.id LIMIT $2 OFFSET $3",
         )
         .bind(site_id)
         .bind(i64::from(limit))
@@ -1405,7 +1460,7 @@ impl Storage for SqliteStorage {
 
     async fn conversions_of(&self, site_id: i64, advocate_id: i64) -> Result<Vec<Conversion>, StorageError> {
         let rows: Vec<ConversionRow> = sqlx::query_as(&format!(
-            "SELECT {CONVERSION_COLUMNS} FROM conversions WHERE site_id = ? AND advocate_id = ? \
+            "SELECT {CONVERSION_COLUMNS} FROM conversions WHERE site_id = $1 AND advocate_id = $2 \
              ORDER BY created_at DESC, id DESC"
         ))
         .bind(site_id)
@@ -1417,7 +1472,7 @@ impl Storage for SqliteStorage {
 
     async fn flagged_conversions(&self, site_id: i64) -> Result<Vec<Conversion>, StorageError> {
         let rows: Vec<ConversionRow> = sqlx::query_as(&format!(
-            "SELECT {CONVERSION_COLUMNS} FROM conversions WHERE site_id = ? AND flags <> '' AND review IS NULL \
+            "SELECT {CONVERSION_COLUMNS} FROM conversions WHERE site_id = $1 AND flags <> '' AND review IS NULL \
              ORDER BY created_at, id"
         ))
         .bind(site_id)
@@ -1432,7 +1487,7 @@ impl Storage for SqliteStorage {
         conversion_id: i64,
         accepted: bool,
     ) -> Result<bool, StorageError> {
-        let updated = sqlx::query("UPDATE conversions SET review = ? WHERE site_id = ? AND id = ?")
+        let updated = sqlx::query("UPDATE conversions SET review = $1 WHERE site_id = $2 AND id = $3")
             .bind(if accepted { "accepted" } else { "rejected" })
             .bind(site_id)
             .bind(conversion_id)
@@ -1448,7 +1503,7 @@ impl Storage for SqliteStorage {
         now: i64,
     ) -> Result<bool, StorageError> {
         let updated = sqlx::query(
-            "UPDATE conversions SET reward_given_at = coalesce(reward_given_at, ?) WHERE site_id = ? AND id = ?",
+            "UPDATE conversions SET reward_given_at = coalesce(reward_given_at, $1) WHERE site_id = $2 AND id = $3",
         )
         .bind(now)
         .bind(site_id)
