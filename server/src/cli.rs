@@ -61,6 +61,12 @@ pub enum Command {
     },
     /// Write a consistent copy of the SQLite database, safe while the server runs
     Backup { path: PathBuf },
+    /// Copy this whole database into PostgreSQL (safe to run again), then compare row counts
+    Copy {
+        /// The target, e.g. postgres://fanfare@db.internal/fanfare
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -15,7 +15,7 @@ use crate::domain::{parse_accent, Origin, Role, SiteSlug};
 use crate::notify::email::MailSettings;
 use crate::storage::Site;
 use crate::storage::{self, DynStorage, NewSite, SiteChanges};
-use crate::{demo, secrets, startup};
+use crate::{copy, demo, secrets, startup};
 
 pub const DEFAULT_CONSENT_TEXT: &str =
     "I agree that my name, role, company, rating and words may be published on this website.";
@@ -78,6 +78,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let site = find_site(&storage, &site).await?;
             let removed = data_rights::erase(&storage, &site, &email, "command line", None).await?;
             println!("erased {removed} testimonials from {email} on {}", site.slug);
+            Ok(())
+        }
+        Command::Copy { to } => {
+            for report in copy::copy(&database_url, &to).await? {
+                println!("{:<20} {:>8} rows, {:>8} newly copied", report.table, report.rows, report.copied);
+            }
+            println!(
+                "copied {} to {}: every table has the same number of rows",
+                storage::redact_url(&database_url),
+                storage::redact_url(&to)
+            );
             Ok(())
         }
         Command::Backup { path } => {

@@ -7,6 +7,7 @@ use fanfare_protocol::api::{ModerationPage, Status};
 use fanfare_server::config::{default_widget_dir, ServerSettings};
 use fanfare_server::demo::{Demo, DEMO_SITE};
 use fanfare_server::storage::{self, DynStorage};
+use fanfare_server::testing::TestDatabase;
 
 pub struct RunningDemo {
     pub api_url: String,
@@ -16,8 +17,9 @@ pub struct RunningDemo {
     pub password: String,
     pub storage: DynStorage,
     http: reqwest::Client,
-    _dir: tempfile::TempDir,
+    // Declared last: the servers stop before their database goes away.
     _stop: tokio::sync::oneshot::Sender<()>,
+    _database: TestDatabase,
 }
 
 /// The widget build the servers serve: `FANFARE_WIDGET_DIR` or the source tree's target/widget.
@@ -34,9 +36,9 @@ pub fn widget_dir() -> anyhow::Result<PathBuf> {
 
 impl RunningDemo {
     pub async fn start() -> anyhow::Result<Self> {
-        let dir = tempfile::tempdir()?;
-        let database_url = format!("sqlite://{}", dir.path().join("demo.db").display());
-        let storage = storage::connect(&database_url).await?;
+        // SQLite or PostgreSQL, as FANFARE_TEST_BACKEND says: the flow runs on both.
+        let database = TestDatabase::create().await?;
+        let storage = storage::connect(&database.url).await?;
         let settings =
             ServerSettings { widget_dir: widget_dir()?, ..ServerSettings::new("127.0.0.1:0".parse()?) };
         let demo = Demo::start(storage.clone(), settings, "127.0.0.1:0".parse()?).await?;
@@ -53,7 +55,7 @@ impl RunningDemo {
             password,
             storage,
             http: reqwest::Client::new(),
-            _dir: dir,
+            _database: database,
             _stop: stop,
         })
     }

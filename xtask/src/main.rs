@@ -91,15 +91,42 @@ fn test() -> anyhow::Result<()> {
         "-D",
         "warnings",
     ]))?;
-    println!(
-        "\n== PostgreSQL on 127.0.0.1:5432: {}",
-        if tools::postgres_reachable() { "reachable" } else { "not reachable" }
-    );
-    println!("\n== tests");
+    println!("\n== tests on SQLite");
     // The default members are the host crates; the widget's logic (reducer, texts) runs as host
     // unit tests, its rendering through the browser tests.
     run(cargo(&root).args(["test", "--no-fail-fast"]).env("FANFARE_WIDGET_DIR", &output.dir))?;
     run(cargo(&root).args(["test", "--package", "fanfare-widget", "--lib"]))?;
-    println!("\nxtask test: all checks passed");
+
+    let postgres = tools::postgres_url();
+    if tools::postgres_reachable() {
+        println!("\n== the same suites on PostgreSQL ({postgres}), then the PostgreSQL-only tests");
+        // API and CLI suites, the browser flows, and what needs PostgreSQL itself.
+        for suites in [
+            &["--package", "fanfare-server", "--test", "api", "--test", "cli"][..],
+            &["--package", "fanfare-tests"],
+        ] {
+            run(cargo(&root)
+                .args(["test", "--no-fail-fast"])
+                .args(suites)
+                .env("FANFARE_TEST_BACKEND", "postgres")
+                .env("FANFARE_WIDGET_DIR", &output.dir))?;
+        }
+        run(cargo(&root).args([
+            "test",
+            "--package",
+            "fanfare-server",
+            "--test",
+            "postgres",
+            "--",
+            "--ignored",
+        ]))?;
+        println!("\nxtask test: all checks passed, on SQLite and on PostgreSQL");
+    } else {
+        println!(
+            "\n== PostgreSQL is NOT reachable at {postgres}: its suites did not run.\n   \
+             Start it (e.g. `pg_ctlcluster 15 main start`) or point FANFARE_TEST_POSTGRES_URL at one."
+        );
+        println!("\nxtask test: all checks passed on SQLite; PostgreSQL was not tested");
+    }
     Ok(())
 }

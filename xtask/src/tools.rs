@@ -1,7 +1,7 @@
 //! Tools the build and tests need, installed from the registries this machine reaches, or a
 //! clear message saying which command installs them.
 
-use std::net::{SocketAddr, TcpStream};
+use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -61,7 +61,21 @@ fn is_root() -> bool {
         .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).trim() == "0")
 }
 
+/// The PostgreSQL server the tests use: `FANFARE_TEST_POSTGRES_URL`, else the local one.
+pub fn postgres_url() -> String {
+    std::env::var("FANFARE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// Whether something listens at the test PostgreSQL server's host and port.
 pub fn postgres_reachable() -> bool {
-    let addr = SocketAddr::from(([127, 0, 0, 1], 5432));
-    TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok()
+    let url = postgres_url();
+    let authority = url.split("://").nth(1).unwrap_or_default().split(['/', '?']).next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let host_port = if host_port.contains(':') { host_port.to_owned() } else { format!("{host_port}:5432") };
+    host_port
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .is_some_and(|addr| TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok())
 }

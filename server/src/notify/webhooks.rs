@@ -16,6 +16,8 @@ use crate::storage::{Delivery, DeliveryAttempt, DynStorage};
 pub const SIGNATURE_HEADER: &str = "Fanfare-Signature";
 /// Attempts before a delivery is marked failed.
 pub const MAX_ATTEMPTS: u32 = 6;
+/// How long an instance owns a delivery it is sending: longer than the request timeout.
+const CLAIM_LEASE_MS: i64 = 60_000;
 
 /// The signature header's value for `body` sent at `timestamp` (Unix seconds). The timestamp is
 /// signed too, so a receiver can refuse replays of old deliveries.
@@ -42,7 +44,8 @@ impl WebhookWorker {
     /// for a second, whichever is first.
     pub async fn run(self) {
         loop {
-            match self.storage.due_deliveries(now_ms(), 20).await {
+            let now = now_ms();
+            match self.storage.claim_due_deliveries(now, now + CLAIM_LEASE_MS, 20).await {
                 Ok(due) => {
                     for delivery in due {
                         self.send(delivery).await;

@@ -16,6 +16,11 @@ pub type DynStorage = Arc<dyn Storage>;
 
 /// Opens the database a URL names, creating and migrating it as needed.
 pub async fn connect(database_url: &str) -> Result<DynStorage, StorageError> {
+    Ok(Arc::new(open(database_url).await?))
+}
+
+/// [`connect`], keeping the concrete type for maintenance work such as `fanfare copy`.
+pub async fn open(database_url: &str) -> Result<SqlStorage, StorageError> {
     let backend = if database_url.starts_with("sqlite:") {
         Backend::Sqlite
     } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
@@ -28,7 +33,7 @@ pub async fn connect(database_url: &str) -> Result<DynStorage, StorageError> {
     };
     let storage = SqlStorage::connect(database_url, backend).await?;
     storage.migrate().await?;
-    Ok(Arc::new(storage))
+    Ok(storage)
 }
 
 /// A database URL without its password, for messages and logs.
@@ -564,8 +569,15 @@ pub trait Storage: Send + Sync + 'static {
         payload: &str,
         now: i64,
     ) -> Result<u64, StorageError>;
-    /// Pending deliveries whose time has come, oldest first.
-    async fn due_deliveries(&self, now: i64, limit: u32) -> Result<Vec<Delivery>, StorageError>;
+    /// Pending deliveries whose time has come, oldest first, each claimed until `lease_until` so
+    /// that no other instance sends it meanwhile (an instance that dies mid-send releases it
+    /// when the lease runs out).
+    async fn claim_due_deliveries(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StorageError>;
     async fn record_delivery_attempt(
         &self,
         delivery_id: i64,

@@ -90,6 +90,11 @@ impl SqlStorage {
         self.backend
     }
 
+    /// The pool, for maintenance that works table by table (`fanfare copy`).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     /// `SELECT <every testimonial column and its tags>`, in this backend's dialect.
     fn select_testimonials(&self) -> String {
         let tags = match self.backend {
@@ -100,10 +105,11 @@ impl SqlStorage {
     }
 
     async fn load_origins(&self, site_id: i64) -> Result<Vec<String>, StorageError> {
-        let origins = sqlx::query_scalar("SELECT origin FROM site_origins WHERE site_id = $1 ORDER BY origin")
-            .bind(site_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let origins =
+            sqlx::query_scalar("SELECT origin FROM site_origins WHERE site_id = $1 ORDER BY origin")
+                .bind(site_id)
+                .fetch_all(&self.pool)
+                .await?;
         Ok(origins)
     }
 
@@ -541,13 +547,18 @@ impl Storage for SqlStorage {
                 .await?;
         }
         if let Some(origins) = &changes.origins {
-            sqlx::query("DELETE FROM site_origins WHERE site_id = $1").bind(site_id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM site_origins WHERE site_id = $1")
+                .bind(site_id)
+                .execute(&mut *tx)
+                .await?;
             for origin in origins {
-                sqlx::query("INSERT INTO site_origins (site_id, origin) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                    .bind(site_id)
-                    .bind(origin.as_str())
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO site_origins (site_id, origin) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                )
+                .bind(site_id)
+                .bind(origin.as_str())
+                .execute(&mut *tx)
+                .await?;
             }
         }
         tx.commit().await?;
@@ -709,7 +720,8 @@ impl Storage for SqlStorage {
 
     async fn testimonial(&self, site_id: i64, id: &str) -> Result<Option<Testimonial>, StorageError> {
         let row = sqlx::query_as::<_, TestimonialRow>(&format!(
-            "{} FROM testimonials WHERE site_id = $1 AND id = $2", self.select_testimonials()
+            "{} FROM testimonials WHERE site_id = $1 AND id = $2",
+            self.select_testimonials()
         ))
         .bind(site_id)
         .bind(id)
@@ -908,7 +920,8 @@ impl Storage for SqlStorage {
         token_hash: &str,
     ) -> Result<Option<Testimonial>, StorageError> {
         let row = sqlx::query_as::<_, TestimonialRow>(&format!(
-            "{} FROM testimonials WHERE manage_token_hash = $1", self.select_testimonials()
+            "{} FROM testimonials WHERE manage_token_hash = $1",
+            self.select_testimonials()
         ))
         .bind(token_hash)
         .fetch_optional(&self.pool)
@@ -995,11 +1008,13 @@ impl Storage for SqlStorage {
             .execute(&mut *tx)
             .await?;
         for tag in tags {
-            sqlx::query("INSERT INTO testimonial_tags (testimonial_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(id)
-                .bind(tag)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO testimonial_tags (testimonial_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(tag)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         self.testimonial(site_id, id).await
@@ -1015,7 +1030,8 @@ impl Storage for SqlStorage {
             "{} FROM testimonials WHERE site_id = $1 \
              AND (follow_up = 1 OR contact_me = 1) AND status NOT IN ('spam', 'withdrawn') \
              AND (CASE WHEN follow_up_resolved_at IS NULL THEN 0 ELSE 1 END) = $2 \
-             ORDER BY created_at DESC, id DESC LIMIT $3", self.select_testimonials()
+             ORDER BY created_at DESC, id DESC LIMIT $3",
+            self.select_testimonials()
         ))
         .bind(site_id)
         .bind(flag(resolved))
@@ -1119,11 +1135,13 @@ impl Storage for SqlStorage {
     }
 
     async fn use_email_link(&self, nonce: &str, now: i64) -> Result<bool, StorageError> {
-        let inserted = sqlx::query("INSERT INTO used_email_links (nonce, used_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(nonce)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO used_email_links (nonce, used_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(nonce)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
         Ok(inserted.rows_affected() == 1)
     }
 
@@ -1189,7 +1207,12 @@ impl Storage for SqlStorage {
         Ok(inserted.rows_affected())
     }
 
-    async fn due_deliveries(&self, now: i64, limit: u32) -> Result<Vec<Delivery>, StorageError> {
+    async fn claim_due_deliveries(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StorageError> {
         let rows: Vec<DeliveryRow> = sqlx::query_as(&format!(
             "SELECT {DELIVERY_COLUMNS} WHERE d.state = 'pending' AND d.next_attempt_at <= $1 \
              ORDER BY d.next_attempt_at, d.id LIMIT $2"
@@ -1198,7 +1221,23 @@ impl Storage for SqlStorage {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter().map(Delivery::try_from).collect()
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in rows {
+            // Only the instance whose UPDATE still sees the old time owns the attempt.
+            let taken = sqlx::query(
+                "UPDATE webhook_deliveries SET next_attempt_at = $1 \
+                 WHERE id = $2 AND state = 'pending' AND next_attempt_at = $3",
+            )
+            .bind(lease_until)
+            .bind(row.id)
+            .bind(row.next_attempt_at)
+            .execute(&self.pool)
+            .await?;
+            if taken.rows_affected() == 1 {
+                claimed.push(Delivery::try_from(row)?);
+            }
+        }
+        Ok(claimed)
     }
 
     async fn record_delivery_attempt(
@@ -1239,7 +1278,8 @@ impl Storage for SqlStorage {
 
     async fn all_testimonials(&self, site_id: i64) -> Result<Vec<Testimonial>, StorageError> {
         let rows: Vec<TestimonialRow> = sqlx::query_as(&format!(
-            "{} FROM testimonials WHERE site_id = $1 ORDER BY created_at, id", self.select_testimonials()
+            "{} FROM testimonials WHERE site_id = $1 ORDER BY created_at, id",
+            self.select_testimonials()
         ))
         .bind(site_id)
         .fetch_all(&self.pool)
@@ -1255,11 +1295,13 @@ impl Storage for SqlStorage {
             return Ok(false);
         }
         for tag in &item.tags {
-            sqlx::query("INSERT INTO testimonial_tags (testimonial_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(&record.id)
-                .bind(tag)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO testimonial_tags (testimonial_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(&record.id)
+            .bind(tag)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -1346,12 +1388,13 @@ impl Storage for SqlStorage {
     }
 
     async fn advocate(&self, site_id: i64, advocate_id: i64) -> Result<Option<Advocate>, StorageError> {
-        let row: Option<AdvocateRow> =
-            sqlx::query_as(&format!("SELECT {ADVOCATE_COLUMNS} FROM advocates WHERE site_id = $1 AND id = $2"))
-                .bind(site_id)
-                .bind(advocate_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<AdvocateRow> = sqlx::query_as(&format!(
+            "SELECT {ADVOCATE_COLUMNS} FROM advocates WHERE site_id = $1 AND id = $2"
+        ))
+        .bind(site_id)
+        .bind(advocate_id)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(Advocate::from))
     }
 

@@ -6,6 +6,7 @@ use fanfare_server::config::ServerSettings;
 use fanfare_server::domain::{Origin, Role, SiteSlug};
 use fanfare_server::startup::Application;
 use fanfare_server::storage::{self, DynStorage, NewSite};
+use fanfare_server::testing::TestDatabase;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -19,6 +20,8 @@ pub struct TestApp {
     pub storage: DynStorage,
     pub client: reqwest::Client,
     pub dir: TempDir,
+    /// SQLite or PostgreSQL, as `FANFARE_TEST_BACKEND` says; dropped with the app.
+    _database: TestDatabase,
 }
 
 /// A server on a free port over a fresh database holding two sites, `acme` and `globex`.
@@ -31,8 +34,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServerSettings)) -> TestApp
     let dir = tempfile::tempdir().expect("a temporary directory");
     let widget_dir = dir.path().join("widget");
     write_fake_build(&widget_dir);
-    let database_url = format!("sqlite://{}", dir.path().join("fanfare.db").display());
-    let storage = storage::connect(&database_url).await.expect("a fresh database");
+    let database = TestDatabase::create().await.expect("a fresh database");
+    let storage = storage::connect(&database.url).await.expect("a migrated database");
     for (slug, origin) in [(SITE, ORIGIN), (OTHER_SITE, OTHER_ORIGIN)] {
         let site = NewSite {
             slug: SiteSlug::parse(slug).unwrap(),
@@ -49,7 +52,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServerSettings)) -> TestApp
     tokio::spawn(app.run_until(std::future::pending()));
     // Redirects are part of what the dashboard answers, so tests see them instead of following.
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { address, storage, client, dir }
+    TestApp { address, storage, client, dir, _database: database }
 }
 
 /// Stands in for `cargo xtask build`'s output: the server serves whatever files are there.

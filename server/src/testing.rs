@@ -1,0 +1,126 @@
+//! Throwaway databases for tests, on either backend. The test suites pick the backend from
+//! `FANFARE_TEST_BACKEND` (`sqlite`, the default, or `postgres`), so one suite runs on both;
+//! `cargo xtask test` runs it once per backend.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use sqlx::any::AnyPoolOptions;
+use sqlx::Executor;
+
+use crate::secrets;
+use crate::storage::Backend;
+
+/// The PostgreSQL server tests use: `FANFARE_TEST_POSTGRES_URL`, else the local one.
+pub fn postgres_admin_url() -> String {
+    std::env::var("FANFARE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// The backend the suite runs on this time.
+pub fn backend_from_env() -> Backend {
+    match std::env::var("FANFARE_TEST_BACKEND").as_deref() {
+        Ok("postgres") => Backend::Postgres,
+        _ => Backend::Sqlite,
+    }
+}
+
+/// A fresh, empty database that disappears with this value.
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    /// A new database on the backend chosen by the environment.
+    pub async fn create() -> anyhow::Result<Self> {
+        Self::create_on(backend_from_env()).await
+    }
+
+    pub async fn create_on(backend: Backend) -> anyhow::Result<Self> {
+        let name = format!("fanfare_test_{}", secrets::testimonial_id());
+        match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("{name}.db"));
+                Ok(Self { url: format!("sqlite://{}", path.display()), cleanup: Cleanup::File(path) })
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url();
+                sqlx::any::install_default_drivers();
+                let admin = AnyPoolOptions::new().max_connections(1).connect(&admin_url).await.with_context(|| {
+                    format!("connecting to the test PostgreSQL server {admin_url} (set FANFARE_TEST_POSTGRES_URL)")
+                })?;
+                admin
+                    .execute(format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .context("creating a test database")?;
+                admin.close().await;
+                Ok(Self {
+                    url: with_database(&admin_url, &name),
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                })
+            }
+        }
+    }
+}
+
+/// `postgres://user@host:port/other?x` with the database name replaced.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(base, query)| (base, Some(query)));
+    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                // Drop cannot await, and may run inside a runtime: a short-lived thread with its
+                // own runtime does the work. FORCE ends the connections a test left open.
+                let (admin_url, database) = (admin_url.clone(), name.clone());
+                let dropped = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                    runtime.block_on(async {
+                        let admin =
+                            AnyPoolOptions::new().max_connections(1).connect(&admin_url).await.ok()?;
+                        admin
+                            .execute(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)").as_str())
+                            .await
+                            .ok()
+                    })
+                })
+                .join();
+                if !matches!(dropped, Ok(Some(_))) {
+                    eprintln!("could not drop the test database {name}; drop it by hand");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_names_are_swapped_in_urls() {
+        assert_eq!(with_database("postgres://u@h:5432/postgres", "t1"), "postgres://u@h:5432/t1");
+        assert_eq!(
+            with_database("postgres://u@h/postgres?sslmode=disable", "t1"),
+            "postgres://u@h/t1?sslmode=disable"
+        );
+    }
+}

@@ -1,0 +1,259 @@
+//! What only PostgreSQL can show: two server processes on one database acting as one service,
+//! and a populated SQLite database moved up completely. Ignored in a plain `cargo test`, since
+//! they need a server; `cargo xtask test` runs them whenever PostgreSQL is reachable.
+
+// A panic is how a test reports; helpers unwrap like test bodies do.
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use fanfare_protocol::api::Status;
+use fanfare_server::copy::{dump_table, TABLES};
+use fanfare_server::domain::{Origin, Role, SiteSlug};
+use fanfare_server::storage::{self, Backend, NewAdvocate, NewConversion, NewSite, NewTestimonialRecord};
+use fanfare_server::testing::TestDatabase;
+use serde_json::{json, Value};
+
+fn fanfare(database: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fanfare"))
+        .env("FANFARE_LOG", "warn")
+        .arg("--database")
+        .arg(database)
+        .args(args)
+        .output()
+        .expect("fanfare runs")
+}
+
+fn ok(database: &str, args: &[&str]) -> String {
+    let output = fanfare(database, args);
+    assert!(output.status.success(), "fanfare {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn serve(database: &str) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(env!("CARGO_BIN_EXE_fanfare"))
+        .env("FANFARE_LOG", "warn")
+        .args(["--database", database, "serve", "--addr", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("fanfare serve starts");
+    // Owned at once, so the process is reaped however this ends.
+    let server = Server { child, url: format!("http://127.0.0.1:{port}") };
+    for _ in 0..100 {
+        if reqwest::get(format!("{}/healthz", server.url)).await.is_ok_and(|r| r.status().is_success()) {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("fanfare serve on {} did not come up", server.url);
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL; cargo xtask test runs it when a server is reachable"]
+async fn two_servers_on_one_database_act_as_one_service() {
+    let database = TestDatabase::create_on(Backend::Postgres).await.unwrap();
+    let db = database.url.as_str();
+    ok(db, &["site", "add", "acme", "--name", "Acme", "--origin", "https://acme.test"]);
+    let mut add = Command::new(env!("CARGO_BIN_EXE_fanfare"))
+        .args(["--database", db, "user", "add", "mod@acme.test", "--site", "acme", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(add.stdin.as_mut().unwrap(), b"correct horse battery\n").unwrap();
+    assert!(add.wait().unwrap().success());
+    let token = ok(db, &["token", "create", "--user", "mod@acme.test"]).lines().last().unwrap().to_owned();
+    let (a, b) = (serve(db).await, serve(db).await);
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+
+    // Submitted through A, approved through B, published by both at once.
+    let body = json!({"name": "Ada", "email": "ada@example.com", "rating": 5, "text": "Lovely beans, every time.", "consent": true});
+    let created: Value = http
+        .post(format!("{}/api/v1/sites/acme/testimonials", a.url))
+        .header("Origin", "https://acme.test")
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let approve = format!("{}/api/v1/sites/acme/moderation/testimonials/{id}/approve", b.url);
+    assert_eq!(http.post(approve).bearer_auth(&token).send().await.unwrap().status(), 200);
+    for server in [&a, &b] {
+        let wall: Value = http
+            .get(format!("{}/api/v1/sites/acme/testimonials", server.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(wall["items"][0]["id"], id, "{} serves the approval made on the other", server.url);
+    }
+
+    // Signed in on A, recognised on B; signed out on B, gone on A.
+    let login = http
+        .post(format!("{}/admin/login", a.url))
+        .header("Origin", &a.url)
+        .form(&[("email", "mod@acme.test"), ("password", "correct horse battery"), ("next", "/admin")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303);
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let page = http.get(format!("{}/admin/tokens", b.url)).header("Cookie", &cookie).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap();
+    let logout = http
+        .post(format!("{}/admin/logout", b.url))
+        .header("Cookie", &cookie)
+        .header("Origin", &b.url)
+        .form(&[("csrf", csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 303);
+    let after = http.get(format!("{}/admin", a.url)).header("Cookie", &cookie).send().await.unwrap();
+    assert_eq!(after.status(), 303, "the session ended everywhere");
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL; cargo xtask test runs it when a server is reachable"]
+async fn a_populated_sqlite_database_moves_to_postgres_completely() {
+    let sqlite = TestDatabase::create_on(Backend::Sqlite).await.unwrap();
+    let postgres = TestDatabase::create_on(Backend::Postgres).await.unwrap();
+    let source = storage::connect(&sqlite.url).await.unwrap();
+
+    // A bit of everything, through the same storage the server uses.
+    let site = source
+        .create_site(
+            NewSite {
+                slug: SiteSlug::parse("acme").unwrap(),
+                name: "Acme".into(),
+                origins: vec![
+                    Origin::parse("https://acme.test").unwrap(),
+                    Origin::parse("https://www.acme.test").unwrap(),
+                ],
+                consent_text: "Yes".into(),
+            },
+            1,
+        )
+        .await
+        .unwrap();
+    let user =
+        source.upsert_user("mod@acme.test", Some("$argon2id$hash"), site.id, Role::Owner, 2).await.unwrap();
+    source.create_token(user.id, "tokenhash", 3).await.unwrap();
+    source.create_session("sessionhash", user.id, "csrf", 4, 99_999_999_999_999).await.unwrap();
+    for (n, status) in [(1, Status::Approved), (2, Status::Pending), (3, Status::Rejected)] {
+        let id = format!("t{n}");
+        source
+            .insert_testimonial(NewTestimonialRecord {
+                id: id.clone(),
+                site_id: site.id,
+                name: format!("Person {n}"),
+                email: format!("p{n}@example.com"),
+                role: (n == 1).then(|| "Chef".to_owned()),
+                company: None,
+                rating: 5,
+                text: "Line one\nline 'two' with \"quotes\"".into(),
+                consent: true,
+                consent_text: Some("Yes".into()),
+                consent_version: Some(1),
+                photo_id: None,
+                referral_code: None,
+                page_url: Some("https://acme.test/".into()),
+                ip_prefix: Some("203.0.113.0/24".into()),
+                follow_up: n == 3,
+                contact_me: false,
+                status,
+                manage_token_hash: format!("manage{n}"),
+                created_at: 10 + n,
+            })
+            .await
+            .unwrap();
+    }
+    source.set_tags(site.id, "t1", &["beans".into(), "crema".into()], 20).await.unwrap();
+    source.set_reply(site.id, "t1", Some("Thanks!"), 21).await.unwrap();
+    source
+        .record_audit(fanfare_server::storage::AuditEntry {
+            site_id: site.id,
+            user_id: Some(user.id),
+            actor: user.email.clone(),
+            action: "approve".into(),
+            testimonial_id: Some("t1".into()),
+            detail: None,
+            created_at: 22,
+        })
+        .await
+        .unwrap();
+    source.server_key("email-links", "key").await.unwrap();
+    source.use_email_link("nonce-1", 23).await.unwrap();
+    source.add_webhook(site.id, "https://hooks.acme.test/", "whsec_1", 24).await.unwrap();
+    source.enqueue_deliveries(site.id, "testimonial.approved", "{}", 25).await.unwrap();
+    let advocate = source
+        .upsert_advocate(NewAdvocate {
+            site_id: site.id,
+            code: "ABCD2345".into(),
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            email_key: "ada@example.com".into(),
+            ip_prefix: None,
+            device: Some("dev".into()),
+            created_at: 26,
+        })
+        .await
+        .unwrap();
+    source.record_visit(advocate.id, Some("friend"), None, 27, 0).await.unwrap();
+    source
+        .record_conversion(NewConversion {
+            site_id: site.id,
+            advocate_id: advocate.id,
+            external_id: "order-1".into(),
+            email: None,
+            email_key: None,
+            ip_prefix: None,
+            device: None,
+            flags: vec!["burst".into()],
+            created_at: 28,
+        })
+        .await
+        .unwrap();
+
+    let report = ok(&sqlite.url, &["copy", "--to", &postgres.url]);
+    assert!(report.contains("every table has the same number of rows"), "{report}");
+    let (from, to) = (storage::open(&sqlite.url).await.unwrap(), storage::open(&postgres.url).await.unwrap());
+    for (table, _) in TABLES {
+        let (here, there) = (dump_table(&from, table).await.unwrap(), dump_table(&to, table).await.unwrap());
+        assert!(!here.is_empty(), "the fixture fills {table}");
+        assert_eq!(here, there, "{table} is the same on both sides");
+    }
+
+    let again = ok(&sqlite.url, &["copy", "--to", &postgres.url]);
+    let table_lines: Vec<&str> = again.lines().filter(|line| line.ends_with("newly copied")).collect();
+    assert_eq!(table_lines.len(), TABLES.len(), "{again}");
+    assert!(
+        table_lines.iter().all(|line| line.ends_with(" 0 newly copied")),
+        "a second run copies nothing: {again}"
+    );
+    // New rows on PostgreSQL get fresh ids after the copied ones.
+    ok(&postgres.url, &["site", "add", "globex", "--name", "Globex", "--origin", "https://globex.test"]);
+    assert!(ok(&postgres.url, &["site", "list"]).contains("globex"));
+}
