@@ -1556,3 +1556,35 @@ impl Storage for SqlStorage {
         Ok(updated.rows_affected() == 1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestDatabase;
+
+    #[test]
+    fn like_patterns_match_the_visitors_words_literally() {
+        assert_eq!(contains_pattern("Beans"), "%beans%");
+        assert_eq!(contains_pattern("100%_a\\b"), "%100\\%\\_a\\\\b%");
+    }
+
+    /// The durability promise rests on these settings holding on every pooled connection.
+    #[tokio::test]
+    async fn sqlite_connections_are_durable_and_enforce_foreign_keys() {
+        let database = TestDatabase::create_on(Backend::Sqlite).await.unwrap();
+        let storage = SqlStorage::connect(&database.url, Backend::Sqlite).await.unwrap();
+        storage.migrate().await.unwrap();
+        let mut connections = Vec::new();
+        for _ in 0..3 {
+            let mut connection = storage.pool().acquire().await.unwrap();
+            let journal: String =
+                sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *connection).await.unwrap();
+            let synchronous: i64 =
+                sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *connection).await.unwrap();
+            let foreign_keys: i64 =
+                sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&mut *connection).await.unwrap();
+            assert_eq!((journal.as_str(), synchronous, foreign_keys), ("wal", 2, 1));
+            connections.push(connection);
+        }
+    }
+}
