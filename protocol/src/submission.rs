@@ -42,6 +42,10 @@ pub struct SubmitTestimonial {
     /// The loader's random first-party id for this browser, for referral fraud checks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+    /// The honeypot: a field people never see and bots fill in. Anything in it means the
+    /// submission is dropped (with the answer a person would get).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
 }
 
 /// The wire names of [`SubmitTestimonial`]'s fields, for naming unknown ones.
@@ -58,6 +62,7 @@ pub const SUBMIT_TESTIMONIAL_FIELDS: &[&str] = &[
     "page_url",
     "contact_me",
     "device",
+    "website",
 ];
 
 /// A testimonial that passed every rule.
@@ -197,6 +202,7 @@ mod tests {
             page_url: Some(String::new()),
             contact_me: Some(true),
             device: Some(String::new()),
+            website: Some(String::new()),
         };
         let value = serde_json::to_value(everything).unwrap();
         let mut keys: Vec<_> = value.as_object().unwrap().keys().cloned().collect();

@@ -87,6 +87,18 @@ pub struct ServeArgs {
     /// Sender of moderator emails, e.g. "Fanfare <fanfare@example.com>"
     #[arg(long, env = "FANFARE_MAIL_FROM", value_name = "ADDRESS")]
     pub mail_from: Option<String>,
+    /// Rate limits: on, or off for load tests and benchmarks [default: on]
+    #[arg(long, env = "FANFARE_RATE_LIMITS", value_name = "on|off")]
+    pub rate_limits: Option<String>,
+    /// A reverse proxy (address or CIDR) whose X-Forwarded-For names the client; repeat or
+    /// comma-separate for several [default: none, the peer address is the client]
+    #[arg(
+        long = "trusted-proxy",
+        env = "FANFARE_TRUSTED_PROXIES",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Args)]

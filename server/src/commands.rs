@@ -11,7 +11,7 @@ use crate::cli::{Cli, Command, SiteCommand, TokenCommand, UserCommand};
 use crate::clock::now_ms;
 use crate::config::{self, FileSettings, ServerSettings};
 use crate::data_rights::{self, ExportFormat};
-use crate::domain::{parse_accent, Origin, Role, SiteSlug};
+use crate::domain::{parse_accent, IpCidr, Origin, Role, SiteSlug};
 use crate::notify::email::MailSettings;
 use crate::storage::Site;
 use crate::storage::{self, DynStorage, NewSite, SiteChanges};
@@ -137,6 +137,22 @@ pub fn server_settings(args: &crate::cli::ServeArgs, file: &FileSettings) -> any
             .or(file.widget_dir.clone())
             .unwrap_or_else(config::default_widget_dir),
         mail,
+        rate_limits: match args.rate_limits.clone().or(file.rate_limits.clone()).as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => bail!("--rate-limits (FANFARE_RATE_LIMITS) must be on or off, not {other:?}"),
+        },
+        trusted_proxies: {
+            let listed = if args.trusted_proxies.is_empty() {
+                file.trusted_proxies.clone().unwrap_or_default()
+            } else {
+                args.trusted_proxies.clone()
+            };
+            listed
+                .iter()
+                .map(|raw| IpCidr::parse(raw).map_err(anyhow::Error::msg))
+                .collect::<anyhow::Result<_>>()?
+        },
         ..ServerSettings::new(config::parse_addr(&addr)?)
     })
 }

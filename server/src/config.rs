@@ -23,6 +23,8 @@ pub struct FileSettings {
     pub widget_dir: Option<PathBuf>,
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
+    pub rate_limits: Option<String>,
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 impl FileSettings {
@@ -55,6 +57,26 @@ pub struct ServerSettings {
     pub mail: Option<crate::notify::email::MailSettings>,
     /// The first pause before a failed webhook delivery is retried; later pauses grow.
     pub webhook_retry_base: Duration,
+    /// Off only for load tests and benchmarks.
+    pub rate_limits: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<crate::domain::IpCidr>,
+    pub timeouts: Timeouts,
+}
+
+/// How long a client may take: slow clients must not hold connections open.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// To send the request headers.
+    pub header_read: Duration,
+    /// From the headers to our answer, body upload included.
+    pub request: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self { header_read: Duration::from_secs(10), request: Duration::from_secs(30) }
+    }
 }
 
 pub const DEFAULT_WEBHOOK_RETRY_BASE: Duration = Duration::from_secs(30);
@@ -68,6 +90,9 @@ impl ServerSettings {
             widget_dir: default_widget_dir(),
             mail: None,
             webhook_retry_base: DEFAULT_WEBHOOK_RETRY_BASE,
+            rate_limits: true,
+            trusted_proxies: Vec::new(),
+            timeouts: Timeouts::default(),
         }
     }
 }

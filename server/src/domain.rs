@@ -196,9 +196,68 @@ pub fn is_disposable_email(email: &str) -> bool {
         .is_some_and(|(_, domain)| DISPOSABLE_DOMAINS.contains(&domain.trim().to_lowercase().as_str()))
 }
 
+/// An address range such as `10.0.0.0/8` or a single address, for trusted proxies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpCidr {
+    network: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpCidr {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let refuse = || format!("{raw:?} must be an address or a range like 10.0.0.0/8 or fd00::/8");
+        let (address, prefix) = raw.trim().split_once('/').map_or((raw.trim(), None), |(a, p)| (a, Some(p)));
+        let network: std::net::IpAddr = address.parse().map_err(|_| refuse())?;
+        let bits = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => bits,
+            Some(prefix) => prefix.parse::<u8>().ok().filter(|p| *p <= bits).ok_or_else(refuse)?,
+        };
+        Ok(Self { network, prefix })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        fn masked(bits: u128, prefix: u8, width: u8) -> u128 {
+            if prefix == 0 {
+                0
+            } else {
+                bits >> (width - prefix)
+            }
+        }
+        match (self.network, ip) {
+            (std::net::IpAddr::V4(net), std::net::IpAddr::V4(ip)) => {
+                masked(u128::from(u32::from(net)), self.prefix, 32)
+                    == masked(u128::from(u32::from(ip)), self.prefix, 32)
+            }
+            (std::net::IpAddr::V6(net), std::net::IpAddr::V6(ip)) => {
+                masked(u128::from(net), self.prefix, 128) == masked(u128::from(ip), self.prefix, 128)
+            }
+            (std::net::IpAddr::V4(_), std::net::IpAddr::V6(v6)) => {
+                v6.to_ipv4_mapped().is_some_and(|v4| self.contains(v4.into()))
+            }
+            _ => false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn address_ranges_contain_what_they_should() {
+        let private = IpCidr::parse("10.0.0.0/8").unwrap();
+        assert!(private.contains("10.1.2.3".parse().unwrap()));
+        assert!(!private.contains("11.0.0.1".parse().unwrap()));
+        assert!(private.contains("::ffff:10.9.9.9".parse().unwrap()));
+        let one = IpCidr::parse("192.0.2.1").unwrap();
+        assert!(one.contains("192.0.2.1".parse().unwrap()) && !one.contains("192.0.2.2".parse().unwrap()));
+        assert!(IpCidr::parse("fd00::/8").unwrap().contains("fd12::1".parse().unwrap()));
+        assert!(IpCidr::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
+        for bad in ["10.0.0.0/33", "ten", "10.0.0.0/x"] {
+            assert!(IpCidr::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn email_keys_see_through_tags_case_and_gmail_dots() {

@@ -34,6 +34,9 @@ pub enum AppError {
     /// 405.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// 408: the request took longer than the server allows.
+    #[error("request timed out")]
+    Timeout,
     /// 409: the request contradicts the item's state.
     #[error("conflict: {message}")]
     Conflict { code: &'static str, message: String },
@@ -65,6 +68,7 @@ impl AppError {
             AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            AppError::Timeout => (StatusCode::REQUEST_TIMEOUT, "timeout"),
             AppError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             AppError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
@@ -86,6 +90,9 @@ impl AppError {
             }
             AppError::NotFound(what) => format!("No such {what}."),
             AppError::MethodNotAllowed => "This method is not allowed here.".into(),
+            AppError::Timeout => {
+                "The request took too long; nothing was changed by it. Please try again.".into()
+            }
             AppError::Conflict { message, .. } => message.clone(),
             AppError::TooLarge => "The request body is too large.".into(),
             AppError::UnsupportedMediaType => "Send JSON with Content-Type: application/json.".into(),

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod extract;
+pub mod limits;
 pub mod notify;
 pub mod referrals;
 pub mod routes;

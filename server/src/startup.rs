@@ -5,16 +5,25 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::response::IntoResponse;
 use axum::Router;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tower::ServiceExt;
 
 use std::time::Duration;
 
 use tokio::sync::{Notify, OnceCell, Semaphore};
 
-use crate::admin::LoginLimiter;
 use crate::assets::WidgetAssets;
-use crate::config::ServerSettings;
+use crate::config::{ServerSettings, Timeouts};
+use crate::limits::RateLimiter;
 use crate::notify::email::Mailer;
 use crate::notify::links::LinkSigner;
 use crate::notify::webhooks::WebhookWorker;
@@ -25,6 +34,7 @@ use crate::state::AppState;
 use crate::storage::DynStorage;
 
 pub struct Application {
+    timeouts: Timeouts,
     listener: TcpListener,
     addr: SocketAddr,
     router: Router,
@@ -80,9 +90,10 @@ impl Application {
             secure_cookies: public_url.starts_with("https://"),
             password_work: Arc::new(Semaphore::new(2)),
             dummy_password_hash: Arc::new(OnceCell::new()),
-            login_limiter: Arc::new(LoginLimiter::default()),
+            limits: Arc::new(RateLimiter::new(settings.rate_limits)),
+            trusted_proxies: settings.trusted_proxies.clone().into(),
         };
-        Ok(Self { listener, addr, router: routes::app(state), public_url })
+        Ok(Self { timeouts: settings.timeouts, listener, addr, router: routes::app(state), public_url })
     }
 
     pub fn port(&self) -> u16 {
@@ -97,10 +108,66 @@ impl Application {
         &self.public_url
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// Serves until `shutdown` completes, then lets in-flight requests finish (for up to
+    /// [`DRAIN_TIMEOUT`]).
+    ///
+    /// Our own accept loop rather than `axum::serve`, which sets no timeouts: a client must send
+    /// its headers in time, and every request is answered or cut off by its deadline (see
+    /// [`Timeouts`]), so slow clients cannot hold connections open.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await
+        let deadline = self.timeouts.request;
+        let router = self
+            .router
+            .layer(axum::middleware::from_fn(move |request, next| request_deadline(deadline, request, next)));
+        let graceful = GracefulShutdown::new();
+        let mut http = http1::Builder::new();
+        http.timer(TokioTimer::new()).header_read_timeout(self.timeouts.header_read);
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Out of file descriptors and the like: pause instead of spinning.
+                        tracing::warn!(%error, "accepting a connection failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let router = router.clone();
+            let service = service_fn(move |mut request: hyper::Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                router.clone().oneshot(request.map(Body::new))
+            });
+            let connection = http.serve_connection(TokioIo::new(stream), service);
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::debug!(%error, %peer, "connection ended with an error");
+                }
+            });
+        }
+        if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
+            tracing::warn!("requests still running after {DRAIN_TIMEOUT:?}; stopping anyway");
+        }
+        Ok(())
+    }
+}
+
+/// How long shutdown waits for requests in flight.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Answers 408 to a request that is not done by its deadline.
+async fn request_deadline(
+    deadline: Duration,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match tokio::time::timeout(deadline, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => crate::error::AppError::Timeout.into_response(),
     }
 }
 

@@ -2,8 +2,9 @@ use std::sync::Arc;
 
 use tokio::sync::{OnceCell, Semaphore};
 
-use crate::admin::LoginLimiter;
 use crate::assets::WidgetAssets;
+use crate::domain::IpCidr;
+use crate::limits::RateLimiter;
 use crate::notify::Notifier;
 use crate::storage::DynStorage;
 
@@ -22,5 +23,7 @@ pub struct AppState {
     pub password_work: Arc<Semaphore>,
     /// A hash to verify against when the email is unknown, so both failures take as long.
     pub dummy_password_hash: Arc<OnceCell<String>>,
-    pub login_limiter: Arc<LoginLimiter>,
+    pub limits: Arc<RateLimiter>,
+    /// Reverse proxies whose `X-Forwarded-For` names the real client.
+    pub trusted_proxies: Arc<[IpCidr]>,
 }

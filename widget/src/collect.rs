@@ -156,6 +156,13 @@ pub fn collect(props: &CollectProps) -> Html {
                 <label for="fanfare-consent">{ &props.site.consent_text }</label>
                 { error_text("consent", errors) }
             </div>
+            // A trap for form-filling bots: off-screen, out of the tab order, hidden from
+            // assistive technology. Anything typed here drops the submission on the server.
+            <div class="fanfare-trap" aria-hidden="true">
+                <label for="fanfare-website">{ "Website" }</label>
+                <input id="fanfare-website" name="website" type="text" tabindex="-1" autocomplete="off"
+                    value={state.website.clone()} oninput={edit(Field::Website)} />
+            </div>
             <p class="fanfare-next" part="next">{ texts.get("collect.next") }</p>
             <button type="submit" class="fanfare-button" part="button" disabled={sending}>
                 { if sending { texts.get("collect.sending") } else { texts.get("collect.submit") } }

@@ -14,6 +14,8 @@ pub enum Field {
     Role,
     Company,
     Text,
+    /// The honeypot, hidden from people.
+    Website,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +33,7 @@ pub struct FormState {
     pub company: String,
     pub rating: Option<u8>,
     pub text: String,
+    pub website: String,
     /// Unticked until the visitor ticks it.
     pub consent: bool,
     /// Field wire name → message.
@@ -49,6 +52,7 @@ impl Default for FormState {
             company: String::new(),
             rating: None,
             text: String::new(),
+            website: String::new(),
             consent: false,
             errors: BTreeMap::new(),
             problem: None,
@@ -83,6 +87,7 @@ impl FormState {
             text: Some(self.text.clone()),
             consent: Some(self.consent),
             page_url,
+            website: optional(&self.website),
             ..SubmitTestimonial::default()
         }
     }
@@ -101,6 +106,7 @@ impl Reducible for FormState {
                     Field::Role => (&mut next.role, "role"),
                     Field::Company => (&mut next.company, "company"),
                     Field::Text => (&mut next.text, "text"),
+                    Field::Website => (&mut next.website, "website"),
                 };
                 *slot = value;
                 // An edited field's old complaint no longer applies.

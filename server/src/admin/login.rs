@@ -18,6 +18,7 @@ use super::session::{
 use crate::clock::now_ms;
 use crate::commands::hash_password;
 use crate::error::AppError;
+use crate::limits;
 use crate::routes::request::{truncate_ip, ClientIp};
 use crate::secrets;
 use crate::state::AppState;
@@ -75,9 +76,12 @@ async fn login(
     let typed = form.get("email").unwrap_or_default();
     let email = Email::parse(typed).map(Email::into_inner).unwrap_or_else(|_| typed.trim().to_owned());
     let password = form.get("password").unwrap_or_default().to_owned();
-    let keys = vec![format!("ip:{}", ip.map(truncate_ip).unwrap_or_default()), format!("email:{email}")];
-    if let Err(retry_after_secs) = state.login_limiter.check(&keys) {
-        return Err(AppError::RateLimited { retry_after_secs }.into());
+    let network = ip.map(truncate_ip).unwrap_or_default();
+    let keys = [format!("network:{network}"), format!("email:{email}")];
+    for key in &keys {
+        if let Err(retry_after_secs) = state.limits.check(limits::SIGN_IN_FAILURES, key) {
+            return Err(AppError::RateLimited { retry_after_secs }.into());
+        }
     }
     let account = state.storage.password_hash(&email).await?;
     // Unknown addresses are checked against a dummy hash, so they take as long as a wrong
@@ -88,7 +92,9 @@ async fn login(
     };
     let matches = verify_password(&state, password, stored_hash).await?;
     let Some(user) = user.filter(|_| matches) else {
-        state.login_limiter.failed(&keys);
+        for key in &keys {
+            state.limits.record(limits::SIGN_IN_FAILURES, key);
+        }
         tracing::info!(email = %email, "failed sign-in");
         return Ok(login_form(&next, Some(WRONG), StatusCode::UNAUTHORIZED));
     };

@@ -17,7 +17,7 @@ mod tokens;
 use axum::Router;
 
 pub use self::page::security_headers;
-pub use self::session::{check_same_origin, current_session, LoginLimiter, PublicForm};
+pub use self::session::{check_same_origin, current_session, PublicForm};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {

@@ -1,9 +1,5 @@
 //! Who is signed in to the dashboard, and whether a form really comes from our own pages.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -190,47 +186,6 @@ pub async fn owned_site(state: &AppState, user: &User, slug: &str) -> Result<Sit
     }
 }
 
-/// Failed sign-ins per client network and per email address, in fixed windows.
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, (Instant, u32)>>,
-    max_failures: u32,
-    window: Duration,
-}
-
-impl Default for LoginLimiter {
-    fn default() -> Self {
-        Self { failures: Mutex::new(HashMap::new()), max_failures: 10, window: Duration::from_secs(15 * 60) }
-    }
-}
-
-impl LoginLimiter {
-    /// `Err(seconds)` when any key has used up its attempts.
-    pub fn check(&self, keys: &[String]) -> Result<(), u64> {
-        let now = Instant::now();
-        let failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        for key in keys {
-            if let Some((start, count)) = failures.get(key) {
-                let elapsed = now.duration_since(*start);
-                if elapsed < self.window && *count >= self.max_failures {
-                    return Err((self.window - elapsed).as_secs().max(1));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    pub fn failed(&self, keys: &[String]) {
-        let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Forget finished windows so the map cannot grow without bound.
-        failures.retain(|_, (start, _)| now.duration_since(*start) < self.window);
-        for key in keys {
-            let entry = failures.entry(key.clone()).or_insert((now, 0));
-            entry.1 += 1;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use axum::http::HeaderValue;
@@ -260,18 +215,6 @@ mod tests {
         assert!(check_same_origin(&headers).is_ok(), "Sec-Fetch-Site wins when present");
         headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
         assert!(check_same_origin(&headers).is_err());
-    }
-
-    #[test]
-    fn the_limiter_counts_failures_per_key() {
-        let limiter = LoginLimiter::default();
-        let keys = vec!["email:a@example.com".to_owned()];
-        for _ in 0..10 {
-            assert!(limiter.check(&keys).is_ok());
-            limiter.failed(&keys);
-        }
-        assert!(limiter.check(&keys).is_err());
-        assert!(limiter.check(&["email:b@example.com".to_owned()]).is_ok());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{middleware, Json, Router};
@@ -12,14 +12,15 @@ use fanfare_protocol::api::{
 use fanfare_protocol::SubmitTestimonial;
 
 use super::cors::site_cors;
-use super::request::{truncate_ip, ClientIp, ListParams, SiteFromPath};
+use super::request::{client_limit_key, rate_limit, truncate_ip, ClientIp, ListParams, SiteFromPath};
 use crate::clock::{now_ms, rfc3339};
 use crate::error::AppError;
 use crate::extract::AppJson;
+use crate::limits;
 use crate::referrals::{self, Friend};
 use crate::secrets;
 use crate::state::AppState;
-use crate::storage::{Cursor, NewTestimonialRecord, RatingSummary, Site, Testimonial};
+use crate::storage::{Cursor, IdempotencyClaim, NewTestimonialRecord, RatingSummary, Site, Testimonial};
 
 /// Public bodies are small; anything bigger is not a testimonial.
 const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -82,9 +83,94 @@ async fn submit_testimonial(
     State(state): State<AppState>,
     SiteFromPath(site): SiteFromPath,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     AppJson(submission): AppJson<SubmitTestimonial>,
-) -> Result<(StatusCode, Json<TestimonialCreated>), AppError> {
+) -> Result<Response, AppError> {
+    let client = client_limit_key(ip);
+    rate_limit(&state, &[(limits::WRITES_PER_IP, &client), (limits::WRITES_PER_SITE, &site.slug)])?;
+    let Some(key) = idempotency_key(&headers)? else {
+        let created = create_testimonial(&state, &site, ip, submission).await?;
+        return Ok((StatusCode::CREATED, Json(created)).into_response());
+    };
+    // A retry with the same key and body gets the first answer; nothing is stored twice.
+    let request_hash = secrets::hash_token(&serde_json::to_string(&submission).unwrap_or_default());
+    let now = now_ms();
+    match state
+        .storage
+        .claim_idempotency_key(site.id, &key, &request_hash, now, now - IDEMPOTENCY_WINDOW_MS)
+        .await?
+    {
+        IdempotencyClaim::New => {}
+        IdempotencyClaim::Done { request_hash: first, .. }
+        | IdempotencyClaim::InProgress { request_hash: first }
+            if first != request_hash =>
+        {
+            return Err(AppError::field("Idempotency-Key", "was already used for a different request"));
+        }
+        IdempotencyClaim::Done { status, body, .. } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
+            let mut response = (status, body).into_response();
+            response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            return Ok(response);
+        }
+        IdempotencyClaim::InProgress { .. } => {
+            return Err(AppError::Conflict {
+                code: "request_in_progress",
+                message: "The first request with this Idempotency-Key is still being handled; retry shortly."
+                    .into(),
+            });
+        }
+    }
+    match create_testimonial(&state, &site, ip, submission).await {
+        Ok(created) => {
+            let body = serde_json::to_string(&created).map_err(|error| AppError::Internal(error.into()))?;
+            state
+                .storage
+                .complete_idempotency_key(site.id, &key, StatusCode::CREATED.as_u16(), &body)
+                .await?;
+            Ok((StatusCode::CREATED, Json(created)).into_response())
+        }
+        Err(error) => {
+            state.storage.release_idempotency_key(site.id, &key).await?;
+            Err(error)
+        }
+    }
+}
+
+/// How long a key's answer is kept for retries.
+const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// The `Idempotency-Key` header, if sent: 1–255 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    match value.to_str() {
+        Ok(key) if !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(Some(key.to_owned()))
+        }
+        _ => Err(AppError::field("Idempotency-Key", "must be 1–255 visible ASCII characters, e.g. a UUID")),
+    }
+}
+
+/// Stores a new testimonial (or, for the honeypot, pretends to).
+async fn create_testimonial(
+    state: &AppState,
+    site: &Site,
+    ip: Option<std::net::IpAddr>,
+    submission: SubmitTestimonial,
+) -> Result<TestimonialCreated, AppError> {
+    if submission.website.as_deref().is_some_and(|trap| !trap.trim().is_empty()) {
+        // The honeypot: people never see this field, form-filling bots do. They get the
+        // answer a person would, and nothing is stored.
+        tracing::info!(site = %site.slug, "honeypot submission dropped");
+        return Ok(TestimonialCreated {
+            id: secrets::testimonial_id(),
+            status: Status::Pending,
+            manage_url: format!("{}/manage/{}", state.public_url, secrets::bearer_token("ffm")),
+        });
+    }
     let accepted = submission.validate()?;
+    let email_key = format!("{}:{}", site.slug, crate::domain::email_key(accepted.email.as_str()));
+    rate_limit(state, &[(limits::SUBMISSIONS_PER_EMAIL, &email_key)])?;
     if accepted.photo.is_some() {
         // Uploads are not accepted yet, so no id can refer to one.
         return Err(AppError::field("photo", "refers to no upload"));
@@ -109,11 +195,11 @@ async fn submit_testimonial(
         consent_version: accepted.consent.then_some(site.consent_version),
         photo_id: None,
         referral_code: referral.clone(),
-        page_url: accepted.page_url,
+        page_url: accepted.page_url.filter(|url| is_web_address(url)),
         ip_prefix: ip.map(truncate_ip),
         follow_up: rating <= site.low_rating_threshold,
         contact_me: accepted.contact_me,
-        status: initial_status(&site, accepted.consent, rating),
+        status: initial_status(site, accepted.consent, rating),
         manage_token_hash: secrets::hash_token(&manage_token),
         created_at: now_ms(),
     };
@@ -122,12 +208,15 @@ async fn submit_testimonial(
     state.storage.insert_testimonial(record).await?;
     tracing::info!(site = %site.slug, testimonial = %id, %status, "testimonial submitted");
     if let Some(testimonial) = state.storage.testimonial(site.id, &id).await? {
-        state.notify.submitted(&site, &testimonial).await;
-        credit_referral(&state, &site, &testimonial, referral.as_deref(), device.as_deref()).await;
+        state.notify.submitted(site, &testimonial).await;
+        credit_referral(state, site, &testimonial, referral.as_deref(), device.as_deref()).await;
     }
-    let created =
-        TestimonialCreated { id, status, manage_url: format!("{}/manage/{manage_token}", state.public_url) };
-    Ok((StatusCode::CREATED, Json(created)))
+    Ok(TestimonialCreated { id, status, manage_url: format!("{}/manage/{manage_token}", state.public_url) })
+}
+
+/// An absolute http(s) address with a host, by a real URL parse; anything else is dropped.
+pub fn is_web_address(raw: &str) -> bool {
+    url::Url::parse(raw).is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
 }
 
 /// A testimonial from a referred visitor is a conversion for their advocate. A code that

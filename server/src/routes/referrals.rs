@@ -16,9 +16,10 @@ use fanfare_protocol::referrals::{
 use serde::Deserialize;
 
 use super::moderation::Moderator;
-use super::request::{truncate_ip, ClientIp, SiteFromPath};
+use super::request::{client_limit_key, rate_limit, truncate_ip, ClientIp, SiteFromPath};
 use crate::error::AppError;
 use crate::extract::{decode, AppJson};
+use crate::limits;
 use crate::referrals::{self, parse_conversion_id, parse_optional_email, Friend};
 use crate::state::AppState;
 
@@ -44,6 +45,8 @@ async fn create(
     ClientIp(ip): ClientIp,
     AppJson(body): AppJson<CreateReferral>,
 ) -> Result<(StatusCode, Json<ReferralCreated>), AppError> {
+    let client = client_limit_key(ip);
+    rate_limit(&state, &[(limits::WRITES_PER_IP, &client), (limits::WRITES_PER_SITE, &site.slug)])?;
     let referral = body.validate()?;
     let created = referrals::create(&state, &site, referral, ip.map(truncate_ip)).await?;
     Ok((StatusCode::CREATED, Json(created)))
@@ -62,6 +65,8 @@ async fn visit(
     ClientIp(ip): ClientIp,
     body: Bytes,
 ) -> Result<Response, AppError> {
+    let client = client_limit_key(ip);
+    rate_limit(&state, &[(limits::EVENTS_PER_IP, &client), (limits::WRITES_PER_SITE, &site.slug)])?;
     // The body is optional: `curl -X POST …/visits` counts as a visit without a device.
     let body: RecordVisit =
         if body.iter().all(u8::is_ascii_whitespace) { RecordVisit::default() } else { decode(&body)? };
@@ -78,6 +83,8 @@ async fn convert(
     ClientIp(ip): ClientIp,
     AppJson(body): AppJson<RecordConversion>,
 ) -> Result<(StatusCode, Json<ConversionRecorded>), AppError> {
+    let client = client_limit_key(ip);
+    rate_limit(&state, &[(limits::EVENTS_PER_IP, &client), (limits::WRITES_PER_SITE, &site.slug)])?;
     let id = parse_conversion_id(body.id.as_deref())?;
     let email = parse_optional_email(body.email.as_deref())?;
     let device = device(body.device.as_deref())?;

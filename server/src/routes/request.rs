@@ -8,7 +8,9 @@ use axum::http::request::Parts;
 use fanfare_protocol::api::Status;
 use serde::Deserialize;
 
+use crate::domain::IpCidr;
 use crate::error::AppError;
+use crate::limits::{client_key, Rule};
 use crate::state::AppState;
 use crate::storage::{Cursor, ListQuery, Site};
 
@@ -34,15 +36,44 @@ pub fn site_slug(path: &str) -> Option<&str> {
     path.strip_prefix("/api/v1/sites/")?.split('/').next().filter(|slug| !slug.is_empty())
 }
 
-/// The peer address of the connection (absent in router tests that do not set one).
+/// The client's address: the connection's peer, or, when that peer is a configured reverse
+/// proxy, the nearest address in `X-Forwarded-For` that is not one of our proxies. A header a
+/// client sends to us directly is never believed.
 pub struct ClientIp(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+        Ok(Self(peer.map(|peer| client_behind_proxies(peer, &parts.headers, &state.trusted_proxies))))
     }
+}
+
+pub fn client_behind_proxies(peer: IpAddr, headers: &axum::http::HeaderMap, proxies: &[IpCidr]) -> IpAddr {
+    let trusted = |ip: IpAddr| proxies.iter().any(|proxy| proxy.contains(ip));
+    if !trusted(peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|hop| hop.trim().parse().ok())
+        .collect();
+    // Rightmost first: each proxy appends the address it received from.
+    forwarded.iter().rev().copied().find(|ip| !trusted(*ip)).or(forwarded.first().copied()).unwrap_or(peer)
+}
+
+/// Admits a request under every rule (see [`crate::limits`]) or answers 429 with `Retry-After`.
+pub fn rate_limit(state: &AppState, checks: &[(Rule, &str)]) -> Result<(), AppError> {
+    state.limits.admit(checks).map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })
+}
+
+/// The rate-limit key of a client: its address (IPv6 by /64), or one shared key when unknown.
+pub fn client_limit_key(ip: Option<IpAddr>) -> String {
+    ip.map_or_else(|| "unknown".to_owned(), client_key)
 }
 
 /// An address cut down so it points at a network, not a person: IPv4 /24, IPv6 /48.
@@ -146,6 +177,25 @@ mod tests {
         assert_eq!(site_slug("/api/v1/sites/acme"), Some("acme"));
         assert_eq!(site_slug("/api/v1/sites//x"), None);
         assert_eq!(site_slug("/healthz"), None);
+    }
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_our_proxies() {
+        let proxies = [IpCidr::parse("10.0.0.0/8").unwrap()];
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert("x-forwarded-for", "198.51.100.1, 203.0.113.9, 10.0.0.2".parse().unwrap());
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let stranger: IpAddr = "192.0.2.50".parse().unwrap();
+        assert_eq!(
+            client_behind_proxies(proxy, &headers, &proxies),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            client_behind_proxies(stranger, &headers, &proxies),
+            stranger,
+            "a direct client cannot claim an address"
+        );
+        assert_eq!(client_behind_proxies(proxy, &axum::http::HeaderMap::new(), &proxies), proxy);
     }
 
     #[test]

@@ -411,6 +411,17 @@ pub struct AdvocateStats {
     pub flagged: u64,
 }
 
+/// What an `Idempotency-Key` already stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// First use: the caller handles the request, then completes or releases the key.
+    New,
+    /// Handled before: answer with this.
+    Done { request_hash: String, status: u16, body: String },
+    /// Another request with this key is being handled right now.
+    InProgress { request_hash: String },
+}
+
 #[async_trait]
 pub trait Storage: Send + Sync + 'static {
     async fn create_site(&self, site: NewSite, now: i64) -> Result<Site, StorageError>;
@@ -636,6 +647,25 @@ pub trait Storage: Send + Sync + 'static {
         conversion_id: i64,
         now: i64,
     ) -> Result<bool, StorageError>;
+
+    /// Claims `key` for a request, unless it was used within the last day (`fresh_since`).
+    async fn claim_idempotency_key(
+        &self,
+        site_id: i64,
+        key: &str,
+        request_hash: &str,
+        now: i64,
+        fresh_since: i64,
+    ) -> Result<IdempotencyClaim, StorageError>;
+    async fn complete_idempotency_key(
+        &self,
+        site_id: i64,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<(), StorageError>;
+    /// Forgets a key whose request failed, so a corrected retry is handled afresh.
+    async fn release_idempotency_key(&self, site_id: i64, key: &str) -> Result<(), StorageError>;
 
     /// Writes a consistent copy of the whole database to `path`.
     async fn backup(&self, path: &std::path::Path) -> Result<(), StorageError>;

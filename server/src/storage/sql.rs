@@ -15,9 +15,9 @@ use sqlx::{AnyPool, Executor};
 
 use super::{
     Advocate, AdvocateStats, ApiToken, AuditEntry, Conversion, Delivery, DeliveryAttempt, DeliveryState,
-    ImportedTestimonial, ListQuery, Moderated, NewAdvocate, NewConversion, NewSite, NewTestimonialRecord,
-    RatingSummary, Session, Site, SiteChanges, Storage, StorageError, Testimonial, TestimonialEdit, User,
-    Webhook,
+    IdempotencyClaim, ImportedTestimonial, ListQuery, Moderated, NewAdvocate, NewConversion, NewSite,
+    NewTestimonialRecord, RatingSummary, Session, Site, SiteChanges, Storage, StorageError, Testimonial,
+    TestimonialEdit, User, Webhook,
 };
 use crate::domain::Role;
 
@@ -88,6 +88,15 @@ impl SqlStorage {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// A transaction that will write. SQLite takes the write lock at BEGIN, so two writers
+    /// queue (within the busy timeout) instead of one failing when it upgrades a read lock.
+    async fn write_transaction(&self) -> Result<sqlx::Transaction<'_, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
     }
 
     /// The pool, for maintenance that works table by table (`fanfare copy`).
@@ -438,7 +447,7 @@ fn flag(value: bool) -> i64 {
 #[async_trait]
 impl Storage for SqlStorage {
     async fn create_site(&self, site: NewSite, now: i64) -> Result<Site, StorageError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_transaction().await?;
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO sites (slug, name, consent_text, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
@@ -469,7 +478,7 @@ impl Storage for SqlStorage {
     }
 
     async fn update_site(&self, slug: &str, changes: SiteChanges) -> Result<Option<Site>, StorageError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_transaction().await?;
         let Some(site_id) = sqlx::query_scalar::<_, i64>("SELECT id FROM sites WHERE slug = $1")
             .bind(slug)
             .fetch_optional(&mut *tx)
@@ -595,7 +604,7 @@ impl Storage for SqlStorage {
         role: Role,
         now: i64,
     ) -> Result<User, StorageError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_transaction().await?;
         sqlx::query("INSERT INTO users (email, created_at) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING")
             .bind(email)
             .bind(now)
@@ -993,7 +1002,7 @@ impl Storage for SqlStorage {
         tags: &[String],
         now: i64,
     ) -> Result<Option<Testimonial>, StorageError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_transaction().await?;
         let updated = sqlx::query("UPDATE testimonials SET updated_at = $1 WHERE site_id = $2 AND id = $3")
             .bind(now)
             .bind(site_id)
@@ -1289,7 +1298,7 @@ impl Storage for SqlStorage {
 
     async fn import_testimonial(&self, item: ImportedTestimonial) -> Result<bool, StorageError> {
         let record = &item.record;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_transaction().await?;
         let inserted = insert_row(&mut tx, &item, true).await?;
         if inserted == 0 {
             return Ok(false);
@@ -1309,7 +1318,7 @@ impl Storage for SqlStorage {
 
     async fn erase_email(&self, site_id: i64, email: &str) -> Result<u64, StorageError> {
         let key = crate::domain::email_key(email);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_transaction().await?;
         // Tags go with their testimonial; visits and conversions with their advocate (CASCADE).
         let deleted = sqlx::query("DELETE FROM testimonials WHERE site_id = $1 AND lower(email) = lower($2)")
             .bind(site_id)
@@ -1554,6 +1563,76 @@ impl Storage for SqlStorage {
         .execute(&self.pool)
         .await?;
         Ok(updated.rows_affected() == 1)
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        site_id: i64,
+        key: &str,
+        request_hash: &str,
+        now: i64,
+        fresh_since: i64,
+    ) -> Result<IdempotencyClaim, StorageError> {
+        let mut tx = self.write_transaction().await?;
+        sqlx::query("DELETE FROM idempotency_keys WHERE site_id = $1 AND key = $2 AND created_at < $3")
+            .bind(site_id)
+            .bind(key)
+            .bind(fresh_since)
+            .execute(&mut *tx)
+            .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_keys (site_id, key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(site_id)
+        .bind(key)
+        .bind(request_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let claim = if inserted.rows_affected() == 1 {
+            IdempotencyClaim::New
+        } else {
+            let (request_hash, status, body): (String, Option<i64>, Option<String>) = sqlx::query_as(
+                "SELECT request_hash, status, body FROM idempotency_keys WHERE site_id = $1 AND key = $2",
+            )
+            .bind(site_id)
+            .bind(key)
+            .fetch_one(&mut *tx)
+            .await?;
+            match (status.and_then(|status| u16::try_from(status).ok()), body) {
+                (Some(status), Some(body)) => IdempotencyClaim::Done { request_hash, status, body },
+                _ => IdempotencyClaim::InProgress { request_hash },
+            }
+        };
+        tx.commit().await?;
+        Ok(claim)
+    }
+
+    async fn complete_idempotency_key(
+        &self,
+        site_id: i64,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<(), StorageError> {
+        sqlx::query("UPDATE idempotency_keys SET status = $1, body = $2 WHERE site_id = $3 AND key = $4")
+            .bind(i64::from(status))
+            .bind(body)
+            .bind(site_id)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn release_idempotency_key(&self, site_id: i64, key: &str) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM idempotency_keys WHERE site_id = $1 AND key = $2")
+            .bind(site_id)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }
 

@@ -4,6 +4,7 @@
 // A panic is how a test reports; helpers unwrap like test bodies do.
 #![allow(clippy::unwrap_used)]
 
+mod abuse;
 mod assets;
 mod cors;
 mod dashboard;
