@@ -2,12 +2,13 @@
 //! second origin that embeds the widget exactly as a customer would.
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use fanfare_protocol::api::Status;
 use tokio::net::TcpListener;
@@ -103,6 +104,8 @@ pub struct Demo {
     pub token: String,
     app: startup::Application,
     site_listener: TcpListener,
+    /// What the demo pages' browsers reported as CSP violations.
+    pub csp_reports: CspReports,
 }
 
 impl Demo {
@@ -124,7 +127,15 @@ impl Demo {
         let moderator_password: String = secrets::bearer_token("demo").chars().skip(5).take(16).collect();
         add_user(&storage, DEMO_MODERATOR, DEMO_SITE, Role::Owner, Some(moderator_password.clone())).await?;
         let token = create_token(&storage, DEMO_MODERATOR).await?;
-        Ok(Self { api_url, site_url, moderator_password, token, app, site_listener })
+        Ok(Self {
+            api_url,
+            site_url,
+            moderator_password,
+            token,
+            app,
+            site_listener,
+            csp_reports: CspReports::default(),
+        })
     }
 
     pub fn print_welcome(&self) {
@@ -154,7 +165,7 @@ impl Demo {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut site_stopped = stopped.clone();
         let mut api_stopped = stopped;
-        let website = axum::serve(self.site_listener, website_router(self.api_url.clone()))
+        let website = axum::serve(self.site_listener, website_router(self.api_url.clone(), self.csp_reports.clone()))
             .with_graceful_shutdown(async move {
                 let _ = site_stopped.wait_for(|stop| *stop).await;
             });
@@ -233,21 +244,34 @@ async fn seed(storage: &DynStorage, site_url: &str, site_port: u16) -> anyhow::R
 
 /// Serves the demo pages with the snippet pointing at this run's Fanfare server, under the
 /// strict Content-Security-Policy that PRODUCT.md promises the widget works with.
-fn website_router(api_url: String) -> Router {
-    Router::new()
-        .route("/", get(|state: State<String>| page(state, Path("index.html".to_owned()))))
-        .route("/{file}", get(page))
-        .with_state(api_url)
+/// Content-Security-Policy violations the demo pages reported, newest last.
+pub type CspReports = Arc<Mutex<Vec<String>>>;
+
+#[derive(Clone)]
+struct Website {
+    api_url: String,
+    csp_reports: CspReports,
 }
 
-async fn page(State(api_url): State<String>, Path(file): Path<String>) -> Response {
+fn website_router(api_url: String, csp_reports: CspReports) -> Router {
+    Router::new()
+        .route("/", get(|state: State<Website>| page(state, Path("index.html".to_owned()))))
+        .route("/{file}", get(page))
+        .route("/csp-reports", post(csp_report))
+        .with_state(Website { api_url, csp_reports })
+}
+
+async fn page(State(website): State<Website>, Path(file): Path<String>) -> Response {
     let Some((_, content_type, body)) = PAGES.iter().find(|(name, _, _)| *name == file) else {
         return (StatusCode::NOT_FOUND, "Not found").into_response();
     };
-    let body = body.replace("{{FANFARE_URL}}", &api_url).replace("{{FANFARE_SITE}}", DEMO_SITE);
+    let api_url = &website.api_url;
+    let body = body.replace("{{FANFARE_URL}}", api_url).replace("{{FANFARE_SITE}}", DEMO_SITE);
+    // The strict policy README.md tells site owners to use; violations are reported back here.
     let csp = format!(
         "default-src 'self'; script-src 'self' {api_url} 'wasm-unsafe-eval'; connect-src {api_url}; \
-         img-src 'self' {api_url}; style-src 'self' {api_url}; require-trusted-types-for 'script'"
+         img-src 'self' {api_url}; style-src 'self' {api_url}; require-trusted-types-for 'script'; \
+         report-uri /csp-reports"
     );
     let mut response = body.into_response();
     let headers = response.headers_mut();
@@ -256,4 +280,12 @@ async fn page(State(api_url): State<String>, Path(file): Path<String>) -> Respon
         headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
     response
+}
+
+/// Browsers POST a JSON report for each violation; the demo logs it and keeps it for tests.
+async fn csp_report(State(website): State<Website>, body: String) -> StatusCode {
+    let report: String = body.chars().take(4000).collect();
+    tracing::warn!(%report, "the demo website reported a Content-Security-Policy violation");
+    website.csp_reports.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(report);
+    StatusCode::NO_CONTENT
 }

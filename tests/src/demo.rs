@@ -15,6 +15,8 @@ pub struct RunningDemo {
     pub token: String,
     /// The demo owner's dashboard password (the email is `fanfare_server::demo::DEMO_MODERATOR`).
     pub password: String,
+    /// Content-Security-Policy violations the demo pages reported.
+    pub csp_reports: fanfare_server::demo::CspReports,
     pub storage: DynStorage,
     http: reqwest::Client,
     // Declared last: the servers stop before their database goes away.
@@ -44,11 +46,13 @@ impl RunningDemo {
         let demo = Demo::start(storage.clone(), settings, "127.0.0.1:0".parse()?).await?;
         let (api_url, site_url, token) = (demo.api_url.clone(), demo.site_url.clone(), demo.token.clone());
         let password = demo.moderator_password.clone();
+        let csp_reports = demo.csp_reports.clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(demo.serve(async move {
             let _ = stopped.await;
         }));
         Ok(Self {
+            csp_reports,
             api_url,
             site_url,
             token,
