@@ -165,10 +165,11 @@ impl Demo {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut site_stopped = stopped.clone();
         let mut api_stopped = stopped;
-        let website = axum::serve(self.site_listener, website_router(self.api_url.clone(), self.csp_reports.clone()))
-            .with_graceful_shutdown(async move {
-                let _ = site_stopped.wait_for(|stop| *stop).await;
-            });
+        let website =
+            axum::serve(self.site_listener, website_router(self.api_url.clone(), self.csp_reports.clone()))
+                .with_graceful_shutdown(async move {
+                    let _ = site_stopped.wait_for(|stop| *stop).await;
+                });
         let api = self.app.run_until(async move {
             let _ = api_stopped.wait_for(|stop| *stop).await;
         });

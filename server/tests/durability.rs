@@ -117,7 +117,8 @@ async fn acknowledged_submissions_survive_sigkill_mid_load() {
     let lost: Vec<&String> = acknowledged.difference(&stored).collect();
     assert!(lost.is_empty(), "{} acknowledged submissions lost: {lost:?}", lost.len());
     if backend_from_env() == Backend::Sqlite {
-        let check: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(storage.pool()).await.unwrap();
+        let check: String =
+            sqlx::query_scalar("PRAGMA integrity_check").fetch_one(storage.pool()).await.unwrap();
         assert_eq!(check, "ok");
     }
 }

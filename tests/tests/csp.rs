@@ -19,7 +19,8 @@ async fn every_mode_works_under_the_strict_policy_without_a_violation() -> anyho
     page.send_keys(&browser.wait_in(&form, "input[name=name]").await?, "Strict Steph").await?;
     page.send_keys(&browser.wait_in(&form, "input[name=email]").await?, "steph@example.com").await?;
     page.click(&browser.wait_in(&form, "label[for=fanfare-rating-4]").await?).await?;
-    page.send_keys(&browser.wait_in(&form, "textarea[name=text]").await?, "Works under a strict policy.").await?;
+    page.send_keys(&browser.wait_in(&form, "textarea[name=text]").await?, "Works under a strict policy.")
+        .await?;
     page.click(&browser.wait_in(&form, "input[name=consent]").await?).await?;
     page.click(&browser.wait_in(&form, "button[type=submit]").await?).await?;
     browser.wait_in(&form, ".fanfare-thanks").await?;

@@ -102,7 +102,7 @@ fn test() -> anyhow::Result<()> {
         println!("\n== the same suites on PostgreSQL ({postgres}), then the PostgreSQL-only tests");
         // API and CLI suites, the browser flows, and what needs PostgreSQL itself.
         for suites in [
-            &["--package", "fanfare-server", "--test", "api", "--test", "cli"][..],
+            &["--package", "fanfare-server", "--test", "api", "--test", "cli", "--test", "durability"][..],
             &["--package", "fanfare-tests"],
         ] {
             run(cargo(&root)
