@@ -4,6 +4,47 @@
 
 use crate::errors::FieldError;
 
+/// Length as a reader counts it: user-perceived characters (grapheme clusters), so an accent
+/// typed as a combining mark, an emoji with a skin tone or a family joined by ZWJs, and a flag
+/// each count once. A compact approximation of Unicode's rules (UAX #29), without the tables
+/// that would not fit the widget's size budget: marks, joiners, variation selectors, emoji
+/// modifiers and tags extend the character before them; regional indicators pair up.
+pub fn grapheme_count(text: &str) -> usize {
+    let mut count = 0;
+    let mut joined = false;
+    let mut open_flag = false;
+    for c in text.chars() {
+        let code = u32::from(c);
+        let extends = matches!(code,
+            0x0300..=0x036F | 0x0483..=0x0489 | 0x0591..=0x05BD | 0x0610..=0x061A | 0x064B..=0x065F
+            | 0x0900..=0x0903 | 0x093A..=0x094F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x200C..=0x200D
+            | 0x20D0..=0x20FF | 0xFE00..=0xFE0F | 0xFE20..=0xFE2F | 0x1F3FB..=0x1F3FF | 0xE0020..=0xE007F
+            | 0xE0100..=0xE01EF);
+        let regional = (0x1F1E6..=0x1F1FF).contains(&code);
+        if extends {
+            joined = code == 0x200D;
+            continue;
+        }
+        if joined {
+            joined = false;
+            continue;
+        }
+        if regional && open_flag {
+            open_flag = false;
+            continue;
+        }
+        open_flag = regional;
+        count += 1;
+    }
+    count
+}
+
+/// Text as it may be shown: without the explicit bidirectional controls (embeddings,
+/// overrides, isolates) that could make visitor text reorder what surrounds it.
+pub fn without_bidi_controls(text: &str) -> String {
+    text.chars().filter(|c| !matches!(u32::from(*c), 0x202A..=0x202E | 0x2066..=0x2069)).collect()
+}
+
 /// Trims `raw` and checks its length in characters and that it holds no control characters.
 /// `multiline` allows line breaks and tabs, which a testimonial's body may contain.
 fn clean_text(raw: &str, min: usize, max: usize, multiline: bool) -> Result<String, FieldError> {
@@ -12,7 +53,7 @@ fn clean_text(raw: &str, min: usize, max: usize, multiline: bool) -> Result<Stri
     if trimmed.chars().any(|c| c.is_control() && !allowed(c)) {
         return Err(FieldError::ControlCharacters);
     }
-    let length = trimmed.chars().count();
+    let length = grapheme_count(trimmed);
     if length == 0 && min > 0 {
         return Err(FieldError::Required);
     }
@@ -187,6 +228,23 @@ pub fn page_url(raw: Option<&str>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lengths_count_what_a_reader_sees() {
+        assert_eq!(grapheme_count("cafe\u{301}"), 4, "e + combining accent is one");
+        assert_eq!(grapheme_count("\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}"), 1, "a ZWJ family is one");
+        assert_eq!(grapheme_count("\u{1F44D}\u{1F3FD}"), 1, "a skin tone belongs to its emoji");
+        assert_eq!(grapheme_count("\u{1F1E9}\u{1F1EA}\u{1F1EB}\u{1F1F7}"), 2, "two flags");
+        assert_eq!(grapheme_count("日本語"), 3);
+        let accents = "e\u{301}".repeat(80);
+        assert!(PersonName::parse(&accents).is_ok(), "80 accented letters fit an 80-character name");
+    }
+
+    #[test]
+    fn bidi_controls_are_removed_for_display() {
+        assert_eq!(without_bidi_controls("abc\u{202E}fdp.exe"), "abcfdp.exe");
+        assert_eq!(without_bidi_controls("שלום \u{2067}x\u{2069}"), "שלום x");
+    }
 
     #[test]
     fn names_are_trimmed_and_bounded() {

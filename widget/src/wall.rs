@@ -1,6 +1,7 @@
 use std::rc::Rc;
 
 use fanfare_protocol::api::{PublicTestimonial, TestimonialPage, WidgetConfig};
+use fanfare_protocol::fields::without_bidi_controls as shown;
 use wasm_bindgen::JsValue;
 use yew::prelude::*;
 
@@ -82,17 +83,17 @@ fn card(item: &PublicTestimonial, site_name: &str, texts: &Texts) -> Html {
                     { lit_stars }
                     <span class="fanfare-stars-off" aria-hidden="true">{ unlit_stars }</span>
                 </p>
-                <blockquote class="fanfare-quote" part="quote">{ &item.text }</blockquote>
+                <blockquote class="fanfare-quote" part="quote" dir="auto">{ shown(&item.text) }</blockquote>
                 <footer class="fanfare-byline" part="byline">
-                    <span class="fanfare-name" part="name">{ &item.name }</span>
-                    if !byline.is_empty() { <span class="fanfare-muted">{ byline.join(", ") }</span> }
+                    <bdi class="fanfare-name" part="name">{ shown(&item.name) }</bdi>
+                    if !byline.is_empty() { <bdi class="fanfare-muted">{ shown(&byline.join(", ")) }</bdi> }
                     <time class="fanfare-muted" datetime={item.created_at.clone()}>{ date_label(&item.created_at) }</time>
                     if item.edited { <span class="fanfare-muted fanfare-edited">{ texts.get("wall.edited") }</span> }
                 </footer>
                 if let Some(reply) = &item.reply {
                     <div class="fanfare-reply" part="reply">
                         <p class="fanfare-label">{ format!("{} · {site_name}", texts.get("wall.reply")) }</p>
-                        <p>{ reply }</p>
+                        <p dir="auto">{ shown(reply) }</p>
                     </div>
                 }
             </article>

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use fanfare_protocol::api::Status;
+use fanfare_protocol::fields::without_bidi_controls as shown;
 use maud::html;
 
 use super::page::{render, Frame, PageError};
@@ -69,8 +70,8 @@ async fn confirm_page(
     let (decision, site, _user, testimonial) = resolve(&state, &token).await?;
     let body = html! {
         h1 { (verb(decision.status)) " this testimonial?" }
-        p { "On " strong { (site.name) } ", from " strong { (testimonial.name) } " (" (testimonial.rating) " of 5 stars):" }
-        blockquote { (testimonial.text) }
+        p { "On " strong { (site.name) } ", from " strong { bdi { (shown(&testimonial.name)) } } " (" (testimonial.rating) " of 5 stars):" }
+        blockquote dir="auto" { (shown(&testimonial.text)) }
         form method="post" {
             button type="submit" { (verb(decision.status)) }
         }

@@ -4,6 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use fanfare_protocol::fields::without_bidi_controls as shown;
 use maud::html;
 use serde::Deserialize;
 
@@ -50,12 +51,12 @@ async fn inbox(
                 li {
                     article.item id=(format!("item-{}", item.id)) tabindex="0" {
                         header {
-                            strong { (item.name) }
+                            strong { bdi { (shown(&item.name)) } }
                             span.meta { (item.email) }
                             span.stars aria-label=(format!("{} of 5 stars", item.rating)) { (item.rating) " ★" }
                             @if item.contact_me { span.badge.warn { "Asked to be contacted" } }
                         }
-                        blockquote { (item.text) }
+                        blockquote dir="auto" { (shown(&item.text)) }
                         p.meta { "Received " (when(item.created_at)) }
                         @if let Some(resolved_at) = item.follow_up_resolved_at {
                             p { "Resolved " (when(resolved_at)) @if let Some(note) = &item.follow_up_note { ": " (note) } }

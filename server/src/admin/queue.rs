@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use fanfare_protocol::api::Status;
+use fanfare_protocol::fields::without_bidi_controls as shown;
 use maud::{html, Markup};
 
 use super::page::{render, when, Frame, PageError, SiteNav};
@@ -181,18 +182,18 @@ fn item_card(site: &Site, item: &Testimonial, csrf: &str, here: &str) -> Markup 
     html! {
         article.item id=(format!("item-{}", item.id)) tabindex="0" data-id=(item.id) aria-labelledby=(format!("name-{}", item.id)) {
             header {
-                input type="checkbox" form="bulk" name="id" value=(item.id) aria-label=(format!("Select {}", item.name));
-                strong id=(format!("name-{}", item.id)) { (item.name) }
-                @if let Some(role) = &item.role { span.meta { (role) } }
-                @if let Some(company) = &item.company { span.meta { (company) } }
+                input type="checkbox" form="bulk" name="id" value=(item.id) aria-label=(format!("Select {}", shown(&item.name)));
+                bdi id=(format!("name-{}", item.id)) { strong { (shown(&item.name)) } }
+                @if let Some(role) = &item.role { bdi.meta { (shown(role)) } }
+                @if let Some(company) = &item.company { bdi.meta { (shown(company)) } }
                 span.stars aria-label=(format!("{} of 5 stars", item.rating)) { (stars) }
                 @if item.featured { span.badge { "Featured" } }
                 @if item.edited { span.badge { "Edited" } }
                 @if item.follow_up || item.contact_me { span.badge.warn { "Follow-up" } }
             }
-            blockquote { (item.text) }
+            blockquote dir="auto" { (shown(&item.text)) }
             @if let Some(reply) = &item.reply {
-                p.reply { strong { "Reply: " } (reply) }
+                p.reply { strong { "Reply: " } bdi { (shown(reply)) } }
             }
             dl.facts {
                 dt { "Email" } dd { (item.email) }
@@ -244,17 +245,17 @@ fn item_card(site: &Site, item: &Testimonial, csrf: &str, here: &str) -> Markup 
                     }
                     form.stack method="post" action=(action("edit")) {
                         (hidden)
-                        p.hint { "Edits are marked as edited wherever the testimonial appears." }
+                        p.hint { "Edits are marked as edited wherever the testimonial appears. Direction overrides are removed." }
                         label for=(format!("edit-name-{}", item.id)) { "Name" }
-                        input id=(format!("edit-name-{}", item.id)) name="name" value=(item.name) required;
+                        input id=(format!("edit-name-{}", item.id)) name="name" value=(shown(&item.name)) required;
                         label for=(format!("edit-role-{}", item.id)) { "Role" }
-                        input id=(format!("edit-role-{}", item.id)) name="role" value=(item.role.as_deref().unwrap_or(""));
+                        input id=(format!("edit-role-{}", item.id)) name="role" value=(shown(item.role.as_deref().unwrap_or("")));
                         label for=(format!("edit-company-{}", item.id)) { "Company" }
-                        input id=(format!("edit-company-{}", item.id)) name="company" value=(item.company.as_deref().unwrap_or(""));
+                        input id=(format!("edit-company-{}", item.id)) name="company" value=(shown(item.company.as_deref().unwrap_or("")));
                         label for=(format!("edit-rating-{}", item.id)) { "Rating" }
                         input id=(format!("edit-rating-{}", item.id)) name="rating" type="number" min="1" max="5" value=(item.rating);
                         label for=(format!("edit-text-{}", item.id)) { "Text" }
-                        textarea id=(format!("edit-text-{}", item.id)) name="text" rows="4" { (item.text) }
+                        textarea id=(format!("edit-text-{}", item.id)) name="text" rows="4" { (shown(&item.text)) }
                         button type="submit" { "Save edit" }
                     }
                 }

@@ -6,6 +6,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use fanfare_protocol::fields::without_bidi_controls as shown;
 use maud::{html, Markup};
 
 use super::page::{render, when, Frame, PageError, SiteNav};
@@ -109,7 +110,7 @@ async fn leaderboard(
                 tbody {
                     @for row in &rows {
                         tr {
-                            td { a href=(format!("/admin/sites/{}/referrals/{}", site.slug, row.advocate.id)) { (row.advocate.name) } br; span.meta { (row.advocate.email) } }
+                            td { a href=(format!("/admin/sites/{}/referrals/{}", site.slug, row.advocate.id)) { bdi { (shown(&row.advocate.name)) } } br; span.meta { (row.advocate.email) } }
                             td { code { (row.advocate.code) } }
                             td { (row.visits) }
                             td { (row.conversions) }
@@ -145,7 +146,7 @@ async fn advocate_page(
     let csrf = session.csrf_token.as_str();
     let back = format!("/admin/sites/{}/referrals/{}", site.slug, advocate.id);
     let body = html! {
-        h1 { (advocate.name) }
+        h1 { bdi { (shown(&advocate.name)) } }
         dl.facts {
             dt { "Email" } dd { (advocate.email) }
             dt { "Code" } dd { code { (advocate.code) } }

@@ -9,6 +9,7 @@ pub mod webhooks;
 use std::sync::Arc;
 
 use fanfare_protocol::api::Status;
+use fanfare_protocol::fields::without_bidi_controls;
 use serde_json::json;
 use tokio::sync::Notify;
 
@@ -114,6 +115,10 @@ impl Notifier {
 
     /// Plain text only: what a visitor wrote can never become markup or a link target.
     fn submission_email(&self, site: &Site, testimonial: &Testimonial, user_id: i64) -> String {
+        without_bidi_controls(&self.email_body(site, testimonial, user_id))
+    }
+
+    fn email_body(&self, site: &Site, testimonial: &Testimonial, user_id: i64) -> String {
         let mut body = format!("{} left a testimonial on {}.\n\n", testimonial.name, site.name);
         let about: Vec<&str> =
             [testimonial.role.as_deref(), testimonial.company.as_deref()].into_iter().flatten().collect();

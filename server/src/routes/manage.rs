@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use fanfare_protocol::api::Status;
+use fanfare_protocol::fields::without_bidi_controls as shown;
 use maud::html;
 
 use crate::actions::parse_edit;
@@ -50,9 +51,9 @@ async fn manage_page(
     let body = html! {
         h1 { "Your testimonial" }
         p role="status" { strong { (status_sentence(item.status)) } }
-        blockquote { (item.text) }
-        p.meta { (item.name) " · " (item.rating) " of 5 stars · sent " (when(item.created_at)) @if item.edited { " · edited" } }
-        @if let Some(reply) = &item.reply { p.reply { strong { "Reply: " } (reply) } }
+        blockquote dir="auto" { (shown(&item.text)) }
+        p.meta { bdi { (shown(&item.name)) } " · " (item.rating) " of 5 stars · sent " (when(item.created_at)) @if item.edited { " · edited" } }
+        @if let Some(reply) = &item.reply { p.reply { strong { "Reply: " } bdi { (shown(reply)) } } }
         @if item.status != Status::Withdrawn {
             h2 { "Correct it" }
             p.hint { "A corrected testimonial goes back to the business to read before it is published again." }

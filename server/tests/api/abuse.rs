@@ -181,3 +181,21 @@ async fn slow_clients_are_cut_off() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(app.everything_stored().await.is_empty());
 }
+
+#[tokio::test]
+async fn bidi_overrides_are_kept_as_written_but_neutralised_when_shown() {
+    use fanfare_server::domain::Role;
+    let app = spawn_app().await;
+    app.dashboard_user("owner@acme.test", SITE, Role::Owner).await;
+    let session = app.login("owner@acme.test").await;
+    let mut body = valid_submission();
+    body["name"] = json!("Eve \u{202E}gnp.exe");
+    app.submit_ok(&body).await;
+    assert_eq!(
+        app.everything_stored().await[0].name,
+        "Eve \u{202E}gnp.exe",
+        "the author's words are stored as sent"
+    );
+    let queue = app.get_page(&session.cookie, &format!("/admin/sites/{SITE}")).await;
+    assert!(queue.contains("Eve gnp.exe") && !queue.contains('\u{202E}'), "no override reaches the page");
+}
