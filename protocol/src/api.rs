@@ -109,6 +109,12 @@ pub struct TestimonialCreated {
     pub manage_url: String,
 }
 
+/// `201` answer to an upload: the id a submission's `photo` refers to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadCreated {
+    pub id: String,
+}
+
 /// A testimonial as moderators see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModerationTestimonial {

@@ -15,6 +15,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("memberships", "user_id, site_id"),
     ("api_tokens", "id"),
     ("sessions", "id_hash"),
+    ("photos", "id"),
     ("testimonials", "id"),
     ("testimonial_tags", "testimonial_id, tag"),
     ("audit_log", "id"),
@@ -34,6 +35,7 @@ enum Kind {
     Integer,
     Real,
     Text,
+    Bytes,
 }
 
 #[derive(Debug, PartialEq)]
@@ -78,6 +80,10 @@ pub async fn copy(source_url: &str, target_url: &str) -> anyhow::Result<Vec<Tabl
                     Kind::Text => query.bind(
                         row.try_get::<Option<String>, _>(index).with_context(|| format!("{table}.{name}"))?,
                     ),
+                    Kind::Bytes => query.bind(
+                        row.try_get::<Option<Vec<u8>>, _>(index)
+                            .with_context(|| format!("{table}.{name}"))?,
+                    ),
                 };
             }
             copied +=
@@ -115,6 +121,7 @@ async fn columns(pool: &AnyPool, table: &str) -> anyhow::Result<Vec<(String, Kin
             let kind = match data_type.as_str() {
                 "bigint" | "integer" | "smallint" => Kind::Integer,
                 "double precision" | "real" => Kind::Real,
+                "bytea" => Kind::Bytes,
                 _ => Kind::Text,
             };
             Ok((name, kind))
@@ -138,6 +145,10 @@ pub async fn dump_table(storage: &SqlStorage, table: &str) -> anyhow::Result<Vec
                             row.try_get::<Option<f64>, _>(index).map(|value| value.map(|n| n.to_string()))
                         })
                         .or_else(|_| row.try_get::<Option<String>, _>(index))
+                        .or_else(|_| {
+                            row.try_get::<Option<Vec<u8>>, _>(index)
+                                .map(|bytes| bytes.map(|bytes| crate::notify::links::hex(&bytes)))
+                        })
                         .unwrap_or(None)
                 })
                 .collect()

@@ -46,6 +46,9 @@ pub enum AppError {
     /// 415.
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// 415 with its own explanation (an upload of the wrong kind).
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaTypeNamed(String),
     /// 422: named fields were refused.
     #[error("validation failed")]
     Validation(BTreeMap<String, String>),
@@ -71,7 +74,9 @@ impl AppError {
             AppError::Timeout => (StatusCode::REQUEST_TIMEOUT, "timeout"),
             AppError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-            AppError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            AppError::UnsupportedMediaType | AppError::UnsupportedMediaTypeNamed(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
             AppError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -96,6 +101,7 @@ impl AppError {
             AppError::Conflict { message, .. } => message.clone(),
             AppError::TooLarge => "The request body is too large.".into(),
             AppError::UnsupportedMediaType => "Send JSON with Content-Type: application/json.".into(),
+            AppError::UnsupportedMediaTypeNamed(message) => format!("{message}."),
             AppError::Validation(fields) => {
                 let names: Vec<&str> = fields.keys().map(String::as_str).collect();
                 format!("Please check: {}.", names.join(", "))

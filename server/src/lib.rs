@@ -16,6 +16,7 @@ pub mod error;
 pub mod extract;
 pub mod limits;
 pub mod notify;
+pub mod photos;
 pub mod referrals;
 pub mod routes;
 pub mod secrets;

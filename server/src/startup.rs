@@ -90,6 +90,7 @@ impl Application {
             secure_cookies: public_url.starts_with("https://"),
             password_work: Arc::new(Semaphore::new(2)),
             dummy_password_hash: Arc::new(OnceCell::new()),
+            photo_work: Arc::new(Semaphore::new(2)),
             limits: Arc::new(RateLimiter::new(settings.rate_limits)),
             trusted_proxies: settings.trusted_proxies.clone().into(),
         };

@@ -23,6 +23,8 @@ pub struct AppState {
     pub password_work: Arc<Semaphore>,
     /// A hash to verify against when the email is unknown, so both failures take as long.
     pub dummy_password_hash: Arc<OnceCell<String>>,
+    /// Caps concurrent image decoding, which is memory- and CPU-hungry.
+    pub photo_work: Arc<Semaphore>,
     pub limits: Arc<RateLimiter>,
     /// Reverse proxies whose `X-Forwarded-For` names the real client.
     pub trusted_proxies: Arc<[IpCidr]>,

@@ -237,6 +237,23 @@ async fn a_populated_sqlite_database_moves_to_postgres_completely() {
         .await
         .unwrap();
 
+    source
+        .store_photo(
+            fanfare_server::storage::Photo {
+                id: "photo1".into(),
+                site_id: site.id,
+                data: vec![0xff, 0xd8, 0x00, 0x01, 0xfe],
+                width: 1,
+                height: 1,
+                created_at: 29,
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    source.claim_idempotency_key(site.id, "key-1", "hash", 30, 0).await.unwrap();
+    source.complete_idempotency_key(site.id, "key-1", 201, "{}").await.unwrap();
+
     let report = ok(&sqlite.url, &["copy", "--to", &postgres.url]);
     assert!(report.contains("every table has the same number of rows"), "{report}");
     let (from, to) = (storage::open(&sqlite.url).await.unwrap(), storage::open(&postgres.url).await.unwrap());

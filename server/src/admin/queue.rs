@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/sites/{site}/testimonials/{id}/{action}", post(act))
         .route("/admin/sites/{site}/bulk", post(bulk))
         .route("/admin/sites/{site}/audit", get(audit))
+        .route("/admin/sites/{site}/photos/{id}", get(photo))
 }
 
 async fn home(State(state): State<AppState>, session: AdminSession) -> Result<Response, PageError> {
@@ -190,6 +191,9 @@ fn item_card(site: &Site, item: &Testimonial, csrf: &str, here: &str) -> Markup 
                 @if item.featured { span.badge { "Featured" } }
                 @if item.edited { span.badge { "Edited" } }
                 @if item.follow_up || item.contact_me { span.badge.warn { "Follow-up" } }
+            }
+            @if let Some(photo) = &item.photo_id {
+                img.photo src=(format!("/admin/sites/{}/photos/{photo}", site.slug)) alt=(format!("Photo sent by {}", shown(&item.name))) width="96" height="96";
             }
             blockquote dir="auto" { (shown(&item.text)) }
             @if let Some(reply) = &item.reply {
@@ -358,4 +362,15 @@ async fn audit(
         site: Some(SiteNav { slug: &site.slug, name: &site.name, tab: "audit", owner: role == Role::Owner }),
     };
     Ok(render(frame, body).into_response())
+}
+
+/// A photo for moderators to judge before approving: any status, members of the site only.
+async fn photo(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let (site, _role) = member_site(&state, &session.user, &slug).await?;
+    let photo = state.storage.photo(site.id, &id).await?.ok_or(AppError::NotFound("photo"))?;
+    Ok(crate::routes::photo_response(photo, "private, no-store"))
 }

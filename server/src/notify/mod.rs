@@ -46,7 +46,13 @@ impl Notifier {
     }
 
     pub async fn submitted(&self, site: &Site, testimonial: &Testimonial) {
-        self.webhook(site, EVENT_SUBMITTED, "testimonial", json!(moderation_view(testimonial))).await;
+        self.webhook(
+            site,
+            EVENT_SUBMITTED,
+            "testimonial",
+            json!(moderation_view(testimonial, &self.public_url)),
+        )
+        .await;
         if testimonial.status == Status::Pending {
             let notifier = self.clone();
             let (site, testimonial) = (site.clone(), testimonial.clone());
@@ -56,7 +62,13 @@ impl Notifier {
     }
 
     pub async fn approved(&self, site: &Site, testimonial: &Testimonial) {
-        self.webhook(site, EVENT_APPROVED, "testimonial", json!(moderation_view(testimonial))).await;
+        self.webhook(
+            site,
+            EVENT_APPROVED,
+            "testimonial",
+            json!(moderation_view(testimonial, &self.public_url)),
+        )
+        .await;
     }
 
     pub async fn referral_converted(&self, site: &Site, advocate: &Advocate, conversion: &Conversion) {

@@ -5,6 +5,7 @@ mod cors;
 mod health;
 mod manage;
 mod moderation;
+mod photos;
 mod public;
 mod referrals;
 pub mod request;
@@ -12,6 +13,7 @@ pub mod request;
 use axum::Router;
 
 pub use self::moderation::{moderation_view, Moderator};
+pub use self::photos::photo_response;
 use crate::admin;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -21,6 +23,7 @@ pub fn app(state: AppState) -> Router {
         .merge(public::router(state.clone()))
         .merge(moderation::router())
         .merge(referrals::moderation_routes())
+        .merge(photos::photo_routes())
         .merge(
             admin::router().merge(manage::router()).layer(axum::middleware::from_fn(admin::security_headers)),
         )

@@ -82,7 +82,7 @@ async fn list(
     let items = state.storage.list_by_status(moderator.site.id, status, &query).await?;
     Ok(Json(ModerationPage {
         next_cursor: next_cursor(&items, query.limit),
-        items: items.iter().map(moderation_view).collect(),
+        items: items.iter().map(|item| moderation_view(item, &state.public_url)).collect(),
     }))
 }
 
@@ -118,12 +118,12 @@ async fn decide(
 ) -> Result<Json<ModerationTestimonial>, AppError> {
     let actor = Actor { user: &moderator.user, via: None };
     let testimonial = actions::apply(&state, &moderator.site, actor, &id, Action::Decide(status)).await?;
-    Ok(Json(moderation_view(&testimonial)))
+    Ok(Json(moderation_view(&testimonial, &state.public_url)))
 }
 
-pub fn moderation_view(testimonial: &Testimonial) -> ModerationTestimonial {
+pub fn moderation_view(testimonial: &Testimonial, base: &str) -> ModerationTestimonial {
     ModerationTestimonial {
-        public: public_view(testimonial),
+        public: public_view(testimonial, base),
         status: testimonial.status,
         email: testimonial.email.clone(),
         consent: testimonial.consent,

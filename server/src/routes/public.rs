@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(list_testimonials).post(submit_testimonial).options(preflight),
         )
         .merge(super::referrals::public_routes())
+        .merge(super::photos::upload_routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state, site_cors))
 }
@@ -72,7 +73,7 @@ async fn list_testimonials(
     let summary = state.storage.rating_summary(site.id).await?;
     let page = TestimonialPage {
         next_cursor: next_cursor(&items, query.limit),
-        items: items.iter().map(public_view).collect(),
+        items: items.iter().map(|item| public_view(item, &state.public_url)).collect(),
         summary: public_summary(summary),
     };
     // Revalidated every time: a moderation decision must show on the next page view.
@@ -171,9 +172,11 @@ async fn create_testimonial(
     let accepted = submission.validate()?;
     let email_key = format!("{}:{}", site.slug, crate::domain::email_key(accepted.email.as_str()));
     rate_limit(state, &[(limits::SUBMISSIONS_PER_EMAIL, &email_key)])?;
-    if accepted.photo.is_some() {
-        // Uploads are not accepted yet, so no id can refer to one.
-        return Err(AppError::field("photo", "refers to no upload"));
+    let photo_id = accepted.photo.map(|photo| photo.into_inner());
+    if let Some(photo) = &photo_id {
+        if !state.storage.unattached_photo(site.id, photo).await? {
+            return Err(AppError::field("photo", "refers to no upload of this site (or one already used)"));
+        }
     }
     let manage_token = secrets::bearer_token("ffm");
     let rating = accepted.rating.stars();
@@ -193,7 +196,7 @@ async fn create_testimonial(
         // site's consent text never rewrites what this author consented to.
         consent_text: accepted.consent.then(|| site.consent_text.clone()),
         consent_version: accepted.consent.then_some(site.consent_version),
-        photo_id: None,
+        photo_id,
         referral_code: referral.clone(),
         page_url: accepted.page_url.filter(|url| is_web_address(url)),
         ip_prefix: ip.map(truncate_ip),
@@ -246,7 +249,8 @@ fn initial_status(site: &Site, consent: bool, rating: u8) -> Status {
     }
 }
 
-pub fn public_view(testimonial: &Testimonial) -> PublicTestimonial {
+/// What anyone may see of a testimonial; `base` is the server's public URL (for the photo).
+pub fn public_view(testimonial: &Testimonial, base: &str) -> PublicTestimonial {
     PublicTestimonial {
         id: testimonial.id.clone(),
         name: testimonial.name.clone(),
@@ -254,7 +258,7 @@ pub fn public_view(testimonial: &Testimonial) -> PublicTestimonial {
         company: testimonial.company.clone(),
         rating: testimonial.rating,
         text: testimonial.text.clone(),
-        photo_url: None,
+        photo_url: testimonial.photo_id.as_ref().map(|id| format!("{base}/api/v1/photos/{id}")),
         reply: testimonial.reply.clone(),
         featured: testimonial.featured,
         edited: testimonial.edited,

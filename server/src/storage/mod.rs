@@ -411,6 +411,18 @@ pub struct AdvocateStats {
     pub flagged: u64,
 }
 
+/// A visitor's photo, already re-encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Photo {
+    pub id: String,
+    pub site_id: i64,
+    /// JPEG bytes.
+    pub data: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    pub created_at: i64,
+}
+
 /// What an `Idempotency-Key` already stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdempotencyClaim {
@@ -647,6 +659,15 @@ pub trait Storage: Send + Sync + 'static {
         conversion_id: i64,
         now: i64,
     ) -> Result<bool, StorageError>;
+
+    /// Stores an upload; uploads never attached to a testimonial before `stale_before` go.
+    async fn store_photo(&self, photo: Photo, stale_before: i64) -> Result<(), StorageError>;
+    /// The site's photo, if it exists and no testimonial uses it yet.
+    async fn unattached_photo(&self, site_id: i64, id: &str) -> Result<bool, StorageError>;
+    /// A photo of the site, whatever its testimonial's status (moderators see them all).
+    async fn photo(&self, site_id: i64, id: &str) -> Result<Option<Photo>, StorageError>;
+    /// A photo the public may see: attached to an approved testimonial.
+    async fn published_photo(&self, id: &str) -> Result<Option<Photo>, StorageError>;
 
     /// Claims `key` for a request, unless it was used within the last day (`fresh_since`).
     async fn claim_idempotency_key(

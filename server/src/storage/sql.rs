@@ -16,8 +16,8 @@ use sqlx::{AnyPool, Executor};
 use super::{
     Advocate, AdvocateStats, ApiToken, AuditEntry, Conversion, Delivery, DeliveryAttempt, DeliveryState,
     IdempotencyClaim, ImportedTestimonial, ListQuery, Moderated, NewAdvocate, NewConversion, NewSite,
-    NewTestimonialRecord, RatingSummary, Session, Site, SiteChanges, Storage, StorageError, Testimonial,
-    TestimonialEdit, User, Webhook,
+    NewTestimonialRecord, Photo, RatingSummary, Session, Site, SiteChanges, Storage, StorageError,
+    Testimonial, TestimonialEdit, User, Webhook,
 };
 use crate::domain::Role;
 
@@ -1319,6 +1319,14 @@ impl Storage for SqlStorage {
     async fn erase_email(&self, site_id: i64, email: &str) -> Result<u64, StorageError> {
         let key = crate::domain::email_key(email);
         let mut tx = self.write_transaction().await?;
+        sqlx::query(
+            "DELETE FROM photos WHERE id IN (SELECT photo_id FROM testimonials \
+             WHERE site_id = $1 AND lower(email) = lower($2) AND photo_id IS NOT NULL)",
+        )
+        .bind(site_id)
+        .bind(email)
+        .execute(&mut *tx)
+        .await?;
         // Tags go with their testimonial; visits and conversions with their advocate (CASCADE).
         let deleted = sqlx::query("DELETE FROM testimonials WHERE site_id = $1 AND lower(email) = lower($2)")
             .bind(site_id)
@@ -1633,6 +1641,77 @@ impl Storage for SqlStorage {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn store_photo(&self, photo: Photo, stale_before: i64) -> Result<(), StorageError> {
+        let mut tx = self.write_transaction().await?;
+        sqlx::query(
+            "DELETE FROM photos WHERE site_id = $1 AND created_at < $2 \
+             AND id NOT IN (SELECT photo_id FROM testimonials WHERE site_id = $1 AND photo_id IS NOT NULL)",
+        )
+        .bind(photo.site_id)
+        .bind(stale_before)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO photos (id, site_id, data, width, height, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&photo.id)
+            .bind(photo.site_id)
+            .bind(&photo.data)
+            .bind(i64::from(photo.width))
+            .bind(i64::from(photo.height))
+            .bind(photo.created_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn unattached_photo(&self, site_id: i64, id: &str) -> Result<bool, StorageError> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM photos WHERE site_id = $1 AND id = $2 \
+             AND NOT EXISTS (SELECT 1 FROM testimonials WHERE photo_id = $2)",
+        )
+        .bind(site_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    async fn photo(&self, site_id: i64, id: &str) -> Result<Option<Photo>, StorageError> {
+        let row: Option<(String, i64, Vec<u8>, i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, site_id, data, width, height, created_at FROM photos WHERE site_id = $1 AND id = $2",
+        )
+        .bind(site_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(photo_from_row))
+    }
+
+    async fn published_photo(&self, id: &str) -> Result<Option<Photo>, StorageError> {
+        let row: Option<(String, i64, Vec<u8>, i64, i64, i64)> = sqlx::query_as(
+            "SELECT p.id, p.site_id, p.data, p.width, p.height, p.created_at FROM photos p \
+             JOIN testimonials t ON t.photo_id = p.id AND t.site_id = p.site_id \
+             WHERE p.id = $1 AND t.status = 'approved'",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(photo_from_row))
+    }
+}
+
+fn photo_from_row(
+    (id, site_id, data, width, height, created_at): (String, i64, Vec<u8>, i64, i64, i64),
+) -> Photo {
+    Photo {
+        id,
+        site_id,
+        data,
+        width: u32::try_from(width).unwrap_or(0),
+        height: u32::try_from(height).unwrap_or(0),
+        created_at,
     }
 }
 

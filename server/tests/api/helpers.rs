@@ -21,7 +21,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub dir: TempDir,
     /// SQLite or PostgreSQL, as `FANFARE_TEST_BACKEND` says; dropped with the app.
-    _database: TestDatabase,
+    pub database: TestDatabase,
 }
 
 /// A server on a free port over a fresh database holding two sites, `acme` and `globex`.
@@ -52,7 +52,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServerSettings)) -> TestApp
     tokio::spawn(app.run_until(std::future::pending()));
     // Redirects are part of what the dashboard answers, so tests see them instead of following.
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { address, storage, client, dir, _database: database }
+    TestApp { address, storage, client, dir, database }
 }
 
 /// Stands in for `cargo xtask build`'s output: the server serves whatever files are there.

@@ -14,3 +14,4 @@ mod moderation;
 mod notifications;
 mod referrals;
 mod testimonials;
+mod uploads;

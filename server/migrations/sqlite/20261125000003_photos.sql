@@ -1,0 +1,12 @@
+-- Photos visitors upload with a testimonial: stored re-encoded (JPEG, metadata stripped), so
+-- nothing of the original file survives but its pixels.
+CREATE TABLE photos (
+    id TEXT PRIMARY KEY,
+    site_id INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+    data BLOB NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+
+CREATE INDEX photos_by_site ON photos (site_id, created_at);

@@ -1,0 +1,120 @@
+//! The photo pipeline: a visitor's upload is identified by its content (JPEG, PNG or WebP only),
+//! its dimensions are checked before any pixel is decoded, then it is decoded within limits,
+//! turned upright, scaled down and re-encoded as a fresh JPEG. Nothing of the original file
+//! (EXIF, GPS, XMP, comments, trailing bytes) survives, only its pixels.
+
+use std::io::Cursor;
+
+use image::codecs::jpeg::JpegEncoder;
+use image::imageops::FilterType;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+
+/// Bigger uploads get 413 before the rest is read.
+pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
+/// Larger sides or more pixels are refused before decoding: a small file can claim huge
+/// dimensions and ask for gigabytes of memory.
+pub const MAX_SIDE: u32 = 8000;
+pub const MAX_PIXELS: u64 = 40_000_000;
+/// What is kept: plenty for a testimonial's portrait.
+pub const STORED_MAX_SIDE: u32 = 800;
+const JPEG_QUALITY: u8 = 85;
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PhotoError {
+    #[error("only JPEG, PNG and WebP images are accepted")]
+    UnsupportedType,
+    #[error("the image is {width}×{height}; at most {MAX_SIDE} pixels a side and {MAX_PIXELS} in all")]
+    TooManyPixels { width: u32, height: u32 },
+    #[error("the image could not be read: it is damaged or incomplete")]
+    Unreadable,
+}
+
+/// A re-encoded photo.
+#[derive(Debug)]
+pub struct Processed {
+    pub jpeg: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+}
+
+pub fn process(bytes: &[u8]) -> Result<Processed, PhotoError> {
+    let format = image::guess_format(bytes).map_err(|_| PhotoError::UnsupportedType)?;
+    if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP) {
+        return Err(PhotoError::UnsupportedType);
+    }
+    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(|_| PhotoError::Unreadable)?;
+    if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(PhotoError::TooManyPixels { width, height });
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_PIXELS * 4 + 64 * 1024 * 1024);
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(|_| PhotoError::Unreadable)?;
+    let orientation = decoder.orientation().map_err(|_| PhotoError::Unreadable)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|_| PhotoError::Unreadable)?;
+    image.apply_orientation(orientation);
+    if image.width() > STORED_MAX_SIDE || image.height() > STORED_MAX_SIDE {
+        image = image.resize(STORED_MAX_SIDE, STORED_MAX_SIDE, FilterType::CatmullRom);
+    }
+    let rgb = flatten_on_white(image);
+    let mut jpeg = Vec::new();
+    JpegEncoder::new_with_quality(&mut jpeg, JPEG_QUALITY)
+        .encode_image(&rgb)
+        .map_err(|_| PhotoError::Unreadable)?;
+    Ok(Processed { jpeg, width: rgb.width(), height: rgb.height() })
+}
+
+/// JPEG has no transparency: transparent pixels become white, not black.
+fn flatten_on_white(image: DynamicImage) -> image::RgbImage {
+    if !image.color().has_alpha() {
+        return image.into_rgb8();
+    }
+    let rgba = image.into_rgba8();
+    image::RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let [r, g, b, a] = rgba.get_pixel(x, y).0;
+        let over_white = |channel: u8| {
+            let alpha = u16::from(a);
+            u8::try_from((u16::from(channel) * alpha + 255 * (255 - alpha)) / 255).unwrap_or(255)
+        };
+        image::Rgb([over_white(r), over_white(g), over_white(b)])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let image = image::RgbaImage::from_pixel(width, height, image::Rgba([10, 20, 30, 0]));
+        let mut bytes = Vec::new();
+        image.write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png).unwrap();
+        bytes
+    }
+
+    #[test]
+    fn photos_come_out_as_small_clean_jpegs() {
+        let processed = process(&png(1600, 900)).unwrap();
+        assert_eq!((processed.width, processed.height), (800, 450));
+        assert_eq!(image::guess_format(&processed.jpeg).unwrap(), ImageFormat::Jpeg);
+        let decoded = image::load_from_memory(&processed.jpeg).unwrap().into_rgb8();
+        assert!(decoded.get_pixel(0, 0).0.iter().all(|channel| *channel > 240), "transparent became white");
+    }
+
+    #[test]
+    fn other_types_and_damage_are_refused() {
+        assert_eq!(
+            process(b"<svg xmlns='http://www.w3.org/2000/svg'/>").unwrap_err(),
+            PhotoError::UnsupportedType
+        );
+        assert_eq!(process(b"GIF89a....").unwrap_err(), PhotoError::UnsupportedType);
+        assert_eq!(process(&png(8001, 1)).unwrap_err(), PhotoError::TooManyPixels { width: 8001, height: 1 });
+        let mut truncated = png(64, 64);
+        truncated.truncate(truncated.len() / 2);
+        assert_eq!(process(&truncated).unwrap_err(), PhotoError::Unreadable);
+    }
+}
