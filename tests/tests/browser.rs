@@ -2,9 +2,14 @@
 //! would; a visitor fills in the form inside its shadow root; a moderator approves through the
 //! API; the wall shows the testimonial.
 
+use base64::Engine as _;
 use fanfare_protocol::api::Status;
 use fanfare_tests::browser::{wait_for, wait_until, Browser};
 use fanfare_tests::demo::RunningDemo;
+
+/// A 1×1 PNG: the smallest photo a visitor could send.
+const RED_DOT_PNG: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 
 /// A name that would run script if anything rendered it as markup.
 const HOSTILE_NAME: &str = "<img src=x onerror=\"document.title='pwned'\"> Mallory";
@@ -24,6 +29,12 @@ async fn a_testimonial_goes_from_the_form_to_the_wall_once_approved() -> anyhow:
     page.send_keys(&browser.wait_in(&form, "input[name=company]").await?, "Night Owl Bakery").await?;
     page.click(&browser.wait_in(&form, "label[for=fanfare-rating-5]").await?).await?;
     page.send_keys(&browser.wait_in(&form, "textarea[name=text]").await?, "Best espresso in town.").await?;
+    // A photo, chosen as a visitor would, uploaded at once.
+    let photo_file = tempfile::Builder::new().suffix(".png").tempfile()?;
+    std::fs::write(photo_file.path(), base64::engine::general_purpose::STANDARD.decode(RED_DOT_PNG)?)?;
+    let photo_input = browser.wait_in(&form, "input[name=photo]").await?;
+    page.send_keys(&photo_input, &photo_file.path().display().to_string()).await?;
+    browser.wait_in(&form, ".fanfare-photo-ok").await?;
     let consent = browser.wait_in(&form, "input[name=consent]").await?;
     assert_eq!(page.property(&consent, "checked").await?, false, "consent starts unticked");
     page.click(&consent).await?;
@@ -65,7 +76,16 @@ async fn a_testimonial_goes_from_the_form_to_the_wall_once_approved() -> anyhow:
     browser.screenshot_if_asked("wall").await?;
     assert!(names.contains(HOSTILE_NAME), "the name shows as literal text: {names}");
     assert!(names.contains("Best espresso in town."));
-    assert!(page.find_in(&wall, "img").await?.is_none(), "no element was made from the visitor's markup");
+    // The only image is the photo, re-encoded by the server and loaded from it.
+    let photo = browser.wait_in(&wall, "img.fanfare-photo").await?;
+    wait_until("the photo to load", || async {
+        Ok(page.property(&photo, "naturalWidth").await?.as_u64().unwrap_or(0) > 0)
+    })
+    .await?;
+    assert!(
+        page.find_in(&wall, "img:not(.fanfare-photo)").await?.is_none(),
+        "no element was made from the visitor's markup"
+    );
     assert_ne!(page.execute("return document.title", vec![]).await?, "pwned");
     let label = page.text(&browser.wait_in(&wall, "h2").await?).await?;
     assert_eq!(label, "Selected testimonials", "the wall says it is a selection");

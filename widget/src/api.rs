@@ -1,6 +1,6 @@
 //! Calls to the Fanfare server. Every failure becomes a sentence the widget can show.
 
-use fanfare_protocol::api::{ApiError, TestimonialCreated, TestimonialPage, WidgetConfig};
+use fanfare_protocol::api::{ApiError, TestimonialCreated, TestimonialPage, UploadCreated, WidgetConfig};
 use fanfare_protocol::referrals::{CreateReferral, ReferralCreated};
 use fanfare_protocol::SubmitTestimonial;
 use gloo_net::http::Request;
@@ -51,6 +51,14 @@ pub async fn create_referral(
     post_json(&config.site_url("/referrals"), body).await
 }
 
+/// Sends a photo file as the request body; the server decides its type from the content.
+pub async fn upload_photo(config: &MountConfig, file: web_sys::File) -> Result<UploadCreated, SubmitError> {
+    let request = Request::post(&config.site_url("/uploads"))
+        .body(file)
+        .map_err(|_| SubmitError::Other(NETWORK_TROUBLE.to_owned()))?;
+    expect_created(request).await
+}
+
 /// POST a JSON body expecting `201`; refusals come back by field where the server named them.
 async fn post_json<B: serde::Serialize, T: serde::de::DeserializeOwned>(
     url: &str,
@@ -58,6 +66,11 @@ async fn post_json<B: serde::Serialize, T: serde::de::DeserializeOwned>(
 ) -> Result<T, SubmitError> {
     let request =
         Request::post(url).json(body).map_err(|_| SubmitError::Other(NETWORK_TROUBLE.to_owned()))?;
+    expect_created(request).await
+}
+
+/// Sends the request; `201` carries the answer, anything else becomes a [`SubmitError`].
+async fn expect_created<T: serde::de::DeserializeOwned>(request: Request) -> Result<T, SubmitError> {
     let response = request.send().await.map_err(|_| SubmitError::Other(NETWORK_TROUBLE.to_owned()))?;
     if response.status() == 201 {
         return response.json().await.map_err(|_| SubmitError::Other(NETWORK_TROUBLE.to_owned()));

@@ -71,7 +71,7 @@ pub fn collect(props: &CollectProps) -> Html {
         let config = props.config.clone();
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
-            if state.phase == Phase::Sending {
+            if state.phase == Phase::Sending || state.uploading {
                 return;
             }
             let mut body = state.submission(config.page_url.clone());
@@ -109,6 +109,30 @@ pub fn collect(props: &CollectProps) -> Html {
             state.dispatch(FormAction::Edit(field, value));
         })
     };
+    let on_photo = {
+        let (state, config) = (state.clone(), props.config.clone());
+        Callback::from(move |event: Event| {
+            let Some(file) = event
+                .target_dyn_into::<HtmlInputElement>()
+                .and_then(|input| input.files())
+                .and_then(|files| files.get(0))
+            else {
+                return;
+            };
+            state.dispatch(FormAction::Uploading);
+            let (state, config) = (state.clone(), config.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = match api::upload_photo(&config, file).await {
+                    Ok(created) => Ok(created.id),
+                    Err(SubmitError::Fields(fields)) => {
+                        Err(fields.into_iter().map(|(_, message)| message).collect::<Vec<_>>().join(" "))
+                    }
+                    Err(SubmitError::Other(message)) => Err(message),
+                };
+                state.dispatch(FormAction::Uploaded(result));
+            });
+        })
+    };
     let on_rate = {
         let state = state.clone();
         Callback::from(move |stars: u8| state.dispatch(FormAction::Rate(stars)))
@@ -140,6 +164,15 @@ pub fn collect(props: &CollectProps) -> Html {
             <div class="fanfare-row">
                 { text_field("role", &texts.get("collect.role"), "text", "organization-title", &state.role, edit(Field::Role), errors, None) }
                 { text_field("company", &texts.get("collect.company"), "text", "organization", &state.company, edit(Field::Company), errors, None) }
+            </div>
+            <div class="fanfare-field" part="field">
+                <label class="fanfare-label" for="fanfare-photo">{ texts.get("collect.photo") }</label>
+                <input id="fanfare-photo" name="photo" type="file" accept="image/jpeg,image/png,image/webp"
+                    class="fanfare-input" part="input" onchange={on_photo}
+                    aria-invalid={errors.contains_key("photo").then_some("true")} aria-describedby={error_id("photo")} />
+                if state.uploading { <p class="fanfare-hint" role="status">{ texts.get("collect.uploading") }</p> }
+                if state.photo.is_some() { <p class="fanfare-hint fanfare-photo-ok" role="status">{ texts.get("collect.photo_added") }</p> }
+                { error_text("photo", errors) }
             </div>
             <Rating legend={texts.get("collect.rating")} value={state.rating} on_rate={on_rate} error_id={error_id("rating")} />
             { error_text("rating", errors) }

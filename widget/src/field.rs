@@ -56,6 +56,7 @@ fn field_label(field: &str) -> &'static str {
         "rating" => "Rating",
         "text" => "Testimonial",
         "consent" => "Consent",
+        "photo" => "Photo",
         _ => "This field",
     }
 }

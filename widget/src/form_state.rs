@@ -34,6 +34,9 @@ pub struct FormState {
     pub rating: Option<u8>,
     pub text: String,
     pub website: String,
+    /// The id of the uploaded photo, once the upload succeeded.
+    pub photo: Option<String>,
+    pub uploading: bool,
     /// Unticked until the visitor ticks it.
     pub consent: bool,
     /// Field wire name → message.
@@ -53,6 +56,8 @@ impl Default for FormState {
             rating: None,
             text: String::new(),
             website: String::new(),
+            photo: None,
+            uploading: false,
             consent: false,
             errors: BTreeMap::new(),
             problem: None,
@@ -62,6 +67,10 @@ impl Default for FormState {
 }
 
 pub enum FormAction {
+    /// A photo upload started.
+    Uploading,
+    /// It finished: the id, or why it was refused.
+    Uploaded(Result<String, String>),
     Edit(Field, String),
     Rate(u8),
     Consent(bool),
@@ -88,6 +97,7 @@ impl FormState {
             consent: Some(self.consent),
             page_url,
             website: optional(&self.website),
+            photo: self.photo.clone(),
             ..SubmitTestimonial::default()
         }
     }
@@ -111,6 +121,20 @@ impl Reducible for FormState {
                 *slot = value;
                 // An edited field's old complaint no longer applies.
                 next.errors.remove(key);
+            }
+            FormAction::Uploading => {
+                next.uploading = true;
+                next.photo = None;
+                next.errors.remove("photo");
+            }
+            FormAction::Uploaded(result) => {
+                next.uploading = false;
+                match result {
+                    Ok(id) => next.photo = Some(id),
+                    Err(problem) => {
+                        next.errors.insert("photo".into(), problem);
+                    }
+                }
             }
             FormAction::Rate(stars) => {
                 next.rating = Some(stars);

@@ -33,6 +33,9 @@ fn english(id: &str) -> &'static str {
         "collect.role" => "Role (optional)",
         "collect.company" => "Company (optional)",
         "collect.rating" => "Your rating",
+        "collect.photo" => "Photo of you (optional)",
+        "collect.uploading" => "Uploading the photo…",
+        "collect.photo_added" => "Photo added.",
         "collect.text" => "Your testimonial",
         "collect.next" => {
             "Reviewed before it appears. You can edit or withdraw it any time with your private link."

@@ -85,6 +85,10 @@ fn card(item: &PublicTestimonial, site_name: &str, texts: &Texts) -> Html {
                 </p>
                 <blockquote class="fanfare-quote" part="quote" dir="auto">{ shown(&item.text) }</blockquote>
                 <footer class="fanfare-byline" part="byline">
+                    if let Some(photo) = &item.photo_url {
+                        // Fixed size from the stylesheet: the card never shifts when it loads.
+                        <img class="fanfare-photo" part="photo" src={photo.clone()} alt="" loading="lazy" width="48" height="48" />
+                    }
                     <bdi class="fanfare-name" part="name">{ shown(&item.name) }</bdi>
                     if !byline.is_empty() { <bdi class="fanfare-muted">{ shown(&byline.join(", ")) }</bdi> }
                     <time class="fanfare-muted" datetime={item.created_at.clone()}>{ date_label(&item.created_at) }</time>
