@@ -91,6 +91,12 @@ fn test() -> anyhow::Result<()> {
         "-D",
         "warnings",
     ]))?;
+    println!("\n== supply chain (cargo deny: licenses, bans, sources)");
+    if tools::on_path("cargo-deny") {
+        run(cargo(&root).args(["deny", "check", "licenses", "bans", "sources"]))?;
+    } else {
+        println!("cargo-deny is not installed: skipped (install it with `cargo install cargo-deny --locked`)");
+    }
     println!("\n== tests on SQLite");
     // The default members are the host crates; the widget's logic (reducer, texts) runs as host
     // unit tests, its rendering through the browser tests.

@@ -79,3 +79,9 @@ pub fn postgres_reachable() -> bool {
         .and_then(|mut addrs| addrs.next())
         .is_some_and(|addr| TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok())
 }
+
+/// Whether an executable of that name is on `PATH` (cargo subcommands live there too).
+pub fn on_path(name: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
+}
