@@ -56,6 +56,9 @@ pub struct WidgetConfig {
     pub modes: Vec<String>,
     /// Ratings at or below this lead the visitor to private feedback.
     pub low_rating_threshold: u8,
+    /// Leading zero bits a submission's proof of work needs; 0: none.
+    #[serde(default)]
+    pub proof_of_work: u8,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +110,14 @@ pub struct TestimonialCreated {
     pub status: Status,
     /// The author's private link to see, edit or withdraw what they wrote.
     pub manage_url: String,
+}
+
+/// `GET /api/v1/sites/{site}/challenge`: a proof-of-work puzzle for the next submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Challenge {
+    pub challenge: String,
+    /// Leading zero bits SHA-256(`challenge:counter`) must have; 0 means none is needed.
+    pub difficulty: u8,
 }
 
 /// `201` answer to an upload: the id a submission's `photo` refers to.

@@ -46,6 +46,9 @@ pub struct SubmitTestimonial {
     /// submission is dropped (with the answer a person would get).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
+    /// `CHALLENGE:COUNTER`, when the site asks for proof of work.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pow: Option<String>,
 }
 
 /// The wire names of [`SubmitTestimonial`]'s fields, for naming unknown ones.
@@ -63,6 +66,7 @@ pub const SUBMIT_TESTIMONIAL_FIELDS: &[&str] = &[
     "contact_me",
     "device",
     "website",
+    "pow",
 ];
 
 /// A testimonial that passed every rule.
@@ -203,6 +207,7 @@ mod tests {
             contact_me: Some(true),
             device: Some(String::new()),
             website: Some(String::new()),
+            pow: Some(String::new()),
         };
         let value = serde_json::to_value(everything).unwrap();
         let mut keys: Vec<_> = value.as_object().unwrap().keys().cloned().collect();

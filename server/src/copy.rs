@@ -19,7 +19,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("testimonials", "id"),
     ("testimonial_tags", "testimonial_id, tag"),
     ("audit_log", "id"),
-    ("used_email_links", "nonce"),
+    ("used_nonces", "nonce"),
     ("server_keys", "name"),
     ("webhooks", "id"),
     ("webhook_deliveries", "id"),

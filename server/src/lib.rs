@@ -17,6 +17,7 @@ pub mod extract;
 pub mod limits;
 pub mod notify;
 pub mod photos;
+pub mod pow;
 pub mod referrals;
 pub mod routes;
 pub mod secrets;

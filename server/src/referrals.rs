@@ -190,6 +190,7 @@ mod tests {
             referral_window_days: 30,
             referral_landing_url: None,
             conversion_burst_limit: 20,
+            proof_of_work: 0,
             origins: vec!["https://acme.test".into()],
             created_at: 0,
         }

@@ -1,6 +1,8 @@
 //! Calls to the Fanfare server. Every failure becomes a sentence the widget can show.
 
-use fanfare_protocol::api::{ApiError, TestimonialCreated, TestimonialPage, UploadCreated, WidgetConfig};
+use fanfare_protocol::api::{
+    ApiError, Challenge, TestimonialCreated, TestimonialPage, UploadCreated, WidgetConfig,
+};
 use fanfare_protocol::referrals::{CreateReferral, ReferralCreated};
 use fanfare_protocol::SubmitTestimonial;
 use gloo_net::http::Request;
@@ -15,6 +17,10 @@ pub enum SubmitError {
 }
 
 const NETWORK_TROUBLE: &str = "We could not reach the server. Check your connection and try again.";
+
+pub async fn challenge(config: &MountConfig) -> Result<Challenge, String> {
+    get_json(&config.site_url("/challenge")).await
+}
 
 pub async fn widget_config(config: &MountConfig) -> Result<WidgetConfig, String> {
     get_json(&config.site_url("/widget")).await

@@ -8,6 +8,7 @@ use crate::api::{self, SubmitError};
 use crate::config::MountConfig;
 use crate::field::{error_text, text_field};
 use crate::form_state::{Field, FormAction, FormState, Phase};
+use crate::pow;
 use crate::rating::Rating;
 use crate::refer::Refer;
 use crate::texts::Texts;
@@ -69,6 +70,7 @@ pub fn collect(props: &CollectProps) -> Html {
     let on_submit = {
         let state = state.clone();
         let config = props.config.clone();
+        let site = props.site.clone();
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
             if state.phase == Phase::Sending || state.uploading {
@@ -86,7 +88,15 @@ pub fn collect(props: &CollectProps) -> Html {
             }
             state.dispatch(FormAction::Sending);
             let (state, config) = (state.clone(), config.clone());
+            let needs_work = site.proof_of_work > 0;
             wasm_bindgen_futures::spawn_local(async move {
+                let mut body = body;
+                if needs_work {
+                    match pow::solve(&config).await {
+                        Ok(solution) => body.pow = Some(solution),
+                        Err(problem) => return state.dispatch(FormAction::Failed(problem)),
+                    }
+                }
                 match api::submit(&config, &body).await {
                     Ok(created) => state.dispatch(FormAction::Sent { manage_url: created.manage_url }),
                     Err(SubmitError::Fields(fields)) => {

@@ -8,6 +8,7 @@ mod config;
 mod dialog;
 mod field;
 mod form_state;
+mod pow;
 mod rating;
 mod refer;
 mod texts;

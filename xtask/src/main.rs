@@ -95,7 +95,9 @@ fn test() -> anyhow::Result<()> {
     if tools::on_path("cargo-deny") {
         run(cargo(&root).args(["deny", "check", "licenses", "bans", "sources"]))?;
     } else {
-        println!("cargo-deny is not installed: skipped (install it with `cargo install cargo-deny --locked`)");
+        println!(
+            "cargo-deny is not installed: skipped (install it with `cargo install cargo-deny --locked`)"
+        );
     }
     println!("\n== tests on SQLite");
     // The default members are the host crates; the widget's logic (reducer, texts) runs as host

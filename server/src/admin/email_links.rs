@@ -86,7 +86,7 @@ async fn confirm(
     PublicForm(_fields): PublicForm,
 ) -> Result<Response, PageError> {
     let (decision, site, user, _testimonial) = resolve(&state, &token).await?;
-    if !state.storage.use_email_link(&decision.nonce, now_ms()).await? {
+    if !state.storage.use_nonce(&decision.nonce, now_ms()).await? {
         return Err(
             AppError::Conflict { code: "link_used", message: "This link was already used.".into() }.into()
         );

@@ -92,6 +92,9 @@ fn settings_form(
                 input id="conversion_burst_limit" name="conversion_burst_limit" type="number" min="1" max="100000" value=(site.conversion_burst_limit);
                 (error("conversion_burst_limit"))
             }
+            label for="proof_of_work" { "Proof of work on submissions (0: off; 12–16 slows floods, costs a visitor about a second)" }
+            input id="proof_of_work" name="proof_of_work" type="number" min="0" max=(crate::pow::MAX_DIFFICULTY) value=(site.proof_of_work);
+            (error("proof_of_work"))
             label for="texts" { "Widget texts (one per line: text id = your wording)" }
             textarea id="texts" name="texts" rows="5" { (texts) }
             (error("texts"))
@@ -172,6 +175,14 @@ fn parse_settings(fields: &FormFields) -> Result<SiteChanges, BTreeMap<String, S
     if burst.is_none() {
         refuse("conversion_burst_limit", "must be a whole number from 1 to 100,000".into());
     }
+    let pow =
+        get("proof_of_work").trim().parse::<u8>().ok().filter(|bits| *bits <= crate::pow::MAX_DIFFICULTY);
+    if pow.is_none() {
+        refuse(
+            "proof_of_work",
+            format!("must be a whole number from 0 (off) to {}", crate::pow::MAX_DIFFICULTY),
+        );
+    }
     let landing = get("referral_landing_url").trim();
     let landing = if landing.is_empty() {
         Some(None)
@@ -188,6 +199,7 @@ fn parse_settings(fields: &FormFields) -> Result<SiteChanges, BTreeMap<String, S
         referral_window_days: window,
         referral_landing_url: landing,
         conversion_burst_limit: burst,
+        proof_of_work: pow,
         name: Some(name),
         origins: Some(origins),
         accent,

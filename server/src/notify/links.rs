@@ -44,6 +44,23 @@ impl LinkSigner {
         Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length")
     }
 
+    /// `fields.SIGNATURE`: the fields (dot-separated, no dots inside) with their hex HMAC.
+    pub fn sign_fields(&self, fields: &str) -> String {
+        let mut mac = self.mac();
+        mac.update(fields.as_bytes());
+        format!("{fields}.{}", hex(&mac.finalize().into_bytes()))
+    }
+
+    /// The fields of a token [`Self::sign_fields`] made, if its signature holds.
+    pub fn verified_fields<'t>(&self, token: &'t str) -> Option<&'t str> {
+        let (fields, signature) = token.rsplit_once('.')?;
+        let signature = unhex(signature)?;
+        let mut mac = self.mac();
+        mac.update(fields.as_bytes());
+        mac.verify_slice(&signature).ok()?;
+        Some(fields)
+    }
+
     /// The token for a link: dot-separated fields, then the hex signature over them.
     pub fn sign(&self, decision: &EmailDecision) -> String {
         let fields = format!(
@@ -55,17 +72,11 @@ impl LinkSigner {
             decision.expires_at,
             decision.nonce
         );
-        let mut mac = self.mac();
-        mac.update(fields.as_bytes());
-        format!("{fields}.{}", hex(&mac.finalize().into_bytes()))
+        self.sign_fields(&fields)
     }
 
     pub fn verify(&self, token: &str, now: i64) -> Result<EmailDecision, LinkError> {
-        let (fields, signature) = token.rsplit_once('.').ok_or(LinkError::Invalid)?;
-        let signature = unhex(signature).ok_or(LinkError::Invalid)?;
-        let mut mac = self.mac();
-        mac.update(fields.as_bytes());
-        mac.verify_slice(&signature).map_err(|_| LinkError::Invalid)?;
+        let fields = self.verified_fields(token).ok_or(LinkError::Invalid)?;
         let parts: Vec<&str> = fields.split('.').collect();
         let [site_slug, testimonial_id, status, user_id, expires_at, nonce] = parts[..] else {
             return Err(LinkError::Invalid);

@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{middleware, Json, Router};
 use fanfare_protocol::api::{
-    PublicTestimonial, Status, Summary, TestimonialCreated, TestimonialPage, WidgetConfig, WidgetTheme,
+    Challenge, PublicTestimonial, Status, Summary, TestimonialCreated, TestimonialPage, WidgetConfig,
+    WidgetTheme,
 };
 use fanfare_protocol::SubmitTestimonial;
 
@@ -17,6 +18,7 @@ use crate::clock::{now_ms, rfc3339};
 use crate::error::AppError;
 use crate::extract::AppJson;
 use crate::limits;
+use crate::pow::{self, PowError};
 use crate::referrals::{self, Friend};
 use crate::secrets;
 use crate::state::AppState;
@@ -30,6 +32,7 @@ pub const MODES: [&str; 5] = ["wall", "carousel", "badge", "collect", "refer"];
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/api/v1/sites/{site}/widget", get(widget_config).options(preflight))
+        .route("/api/v1/sites/{site}/challenge", get(challenge).options(preflight))
         .route(
             "/api/v1/sites/{site}/testimonials",
             get(list_testimonials).post(submit_testimonial).options(preflight),
@@ -55,6 +58,7 @@ async fn widget_config(SiteFromPath(site): SiteFromPath) -> Response {
         consent_version: site.consent_version,
         modes: MODES.iter().map(|mode| (*mode).to_owned()).collect(),
         low_rating_threshold: site.low_rating_threshold,
+        proof_of_work: site.proof_of_work,
     };
     with_cache(Json(config).into_response(), "public, max-age=60")
 }
@@ -152,6 +156,14 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
     }
 }
 
+async fn challenge(State(state): State<AppState>, SiteFromPath(site): SiteFromPath) -> Response {
+    let body = Challenge {
+        challenge: pow::challenge(&state.notify.links, &site.slug, now_ms()),
+        difficulty: site.proof_of_work,
+    };
+    with_cache(Json(body).into_response(), "no-store")
+}
+
 /// Stores a new testimonial (or, for the honeypot, pretends to).
 async fn create_testimonial(
     state: &AppState,
@@ -168,6 +180,15 @@ async fn create_testimonial(
             status: Status::Pending,
             manage_url: format!("{}/manage/{}", state.public_url, secrets::bearer_token("ffm")),
         });
+    }
+    if site.proof_of_work > 0 {
+        let solution =
+            submission.pow.as_deref().ok_or_else(|| AppError::field("pow", PowError::Missing.to_string()))?;
+        let solved = pow::check(&state.notify.links, &site.slug, site.proof_of_work, solution, now_ms())
+            .map_err(|error| AppError::field("pow", error.to_string()))?;
+        if !state.storage.use_nonce(&solved.nonce, now_ms()).await? {
+            return Err(AppError::field("pow", PowError::Replayed.to_string()));
+        }
     }
     let accepted = submission.validate()?;
     let email_key = format!("{}:{}", site.slug, crate::domain::email_key(accepted.email.as_str()));

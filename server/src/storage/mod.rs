@@ -86,6 +86,8 @@ pub struct Site {
     pub referral_landing_url: Option<String>,
     /// More conversions than this within an hour are flagged as a burst.
     pub conversion_burst_limit: u32,
+    /// Leading zero bits a proof-of-work solution needs on submissions; 0 is off.
+    pub proof_of_work: u8,
     pub origins: Vec<String>,
     pub created_at: i64,
 }
@@ -114,6 +116,7 @@ pub struct SiteChanges {
     /// `Some(None)` goes back to linking the advocate's own page.
     pub referral_landing_url: Option<Option<String>>,
     pub conversion_burst_limit: Option<u32>,
+    pub proof_of_work: Option<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -572,8 +575,9 @@ pub trait Storage: Send + Sync + 'static {
 
     /// The named server key; `fresh` is stored and returned when there is none yet.
     async fn server_key(&self, name: &str, fresh: &str) -> Result<String, StorageError>;
-    /// Records a one-click link's nonce; `false` if it was used before.
-    async fn use_email_link(&self, nonce: &str, now: i64) -> Result<bool, StorageError>;
+    /// Records a single-use nonce (an email link's, a proof-of-work challenge's); `false` if
+    /// it was used before.
+    async fn use_nonce(&self, nonce: &str, now: i64) -> Result<bool, StorageError>;
 
     async fn add_webhook(
         &self,

@@ -142,6 +142,7 @@ struct SiteRow {
     referral_window_days: i64,
     referral_landing_url: Option<String>,
     conversion_burst_limit: i64,
+    proof_of_work: i64,
     created_at: i64,
 }
 
@@ -164,6 +165,7 @@ impl SiteRow {
             referral_window_days: u32::try_from(self.referral_window_days).unwrap_or(30),
             referral_landing_url: self.referral_landing_url,
             conversion_burst_limit: u32::try_from(self.conversion_burst_limit).unwrap_or(u32::MAX),
+            proof_of_work: u8::try_from(self.proof_of_work).unwrap_or(0),
             origins,
             created_at: self.created_at,
         })
@@ -172,7 +174,7 @@ impl SiteRow {
 
 const SITE_COLUMNS: &str =
     "id, slug, name, accent, texts, consent_text, consent_version, low_rating_threshold, auto_approve_min_rating, \
-     referral_window_days, referral_landing_url, conversion_burst_limit, created_at";
+     referral_window_days, referral_landing_url, conversion_burst_limit, proof_of_work, created_at";
 
 #[derive(sqlx::FromRow)]
 struct TestimonialRow {
@@ -523,6 +525,13 @@ impl Storage for SqlStorage {
         if let Some(auto_approve) = changes.auto_approve_min_rating {
             sqlx::query("UPDATE sites SET auto_approve_min_rating = $1 WHERE id = $2")
                 .bind(auto_approve.map(i64::from))
+                .bind(site_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(bits) = changes.proof_of_work {
+            sqlx::query("UPDATE sites SET proof_of_work = $1 WHERE id = $2")
+                .bind(i64::from(bits))
                 .bind(site_id)
                 .execute(&mut *tx)
                 .await?;
@@ -1143,14 +1152,13 @@ impl Storage for SqlStorage {
         Ok(key)
     }
 
-    async fn use_email_link(&self, nonce: &str, now: i64) -> Result<bool, StorageError> {
-        let inserted = sqlx::query(
-            "INSERT INTO used_email_links (nonce, used_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(nonce)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+    async fn use_nonce(&self, nonce: &str, now: i64) -> Result<bool, StorageError> {
+        let inserted =
+            sqlx::query("INSERT INTO used_nonces (nonce, used_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(nonce)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
         Ok(inserted.rows_affected() == 1)
     }
 

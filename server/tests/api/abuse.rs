@@ -199,3 +199,42 @@ async fn bidi_overrides_are_kept_as_written_but_neutralised_when_shown() {
     let queue = app.get_page(&session.cookie, &format!("/admin/sites/{SITE}")).await;
     assert!(queue.contains("Eve gnp.exe") && !queue.contains('\u{202E}'), "no override reaches the page");
 }
+
+#[tokio::test]
+async fn a_site_may_ask_for_proof_of_work_and_each_solution_counts_once() {
+    use fanfare_server::storage::SiteChanges;
+    let app = spawn_app().await;
+    app.storage
+        .update_site(SITE, SiteChanges { proof_of_work: Some(10), ..SiteChanges::default() })
+        .await
+        .unwrap();
+    let without = app.submit(&valid_submission()).await;
+    assert_eq!(without.status(), 422);
+    assert!(error_of(without).await.1.get("pow").is_some());
+
+    let fetch = || async {
+        let challenge: serde_json::Value = app
+            .client
+            .get(app.url(&format!("/api/v1/sites/{SITE}/challenge")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(challenge["difficulty"], 10);
+        challenge["challenge"].as_str().unwrap().to_owned()
+    };
+    let solution = fanfare_server::pow::solve(&fetch().await, 10);
+    let mut body = valid_submission();
+    body["pow"] = json!(solution);
+    assert_eq!(app.submit(&body).await.status(), 201);
+    let replayed = app.submit(&body).await;
+    assert_eq!(replayed.status(), 422, "a solution works once");
+    assert!(error_of(replayed).await.1["pow"].as_str().unwrap().contains("already used"));
+
+    let forged = format!("{}:1", fetch().await.replace("pow.acme.", "pow.globex."));
+    body["pow"] = json!(forged);
+    assert_eq!(app.submit(&body).await.status(), 422);
+    assert_eq!(app.everything_stored().await.len(), 1);
+}

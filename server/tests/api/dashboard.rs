@@ -325,6 +325,7 @@ async fn owners_change_settings_and_bad_values_are_named_without_changing_anythi
         ("referral_landing_url", "https://www.acme.test/welcome"),
         ("referral_window_days", "14"),
         ("conversion_burst_limit", "5"),
+        ("proof_of_work", "0"),
     ];
     assert_eq!(app.post_form(&session, &path, &good).await.status(), 200);
     let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
