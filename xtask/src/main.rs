@@ -1,5 +1,6 @@
 //! `cargo xtask …`: the project's own build, demo and test commands.
 
+mod fuzz;
 mod sizes;
 mod tools;
 mod widget;
@@ -14,7 +15,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   build   build the widget into target/widget and print its sizes
   demo    build, then run `fanfare demo` (extra arguments are passed on)
-  test    every check and test: fmt, clippy, unit, API, CLI and browser tests";
+  test    every check and test: fmt, clippy, unit, API, CLI and browser tests
+  fuzz    run every cargo-fuzz target for SECONDS each (default 600): cargo xtask fuzz [SECONDS]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -22,6 +24,7 @@ fn main() -> ExitCode {
         Some("build") => widget::build(&workspace_root()).map(drop),
         Some("demo") => demo(&args[1..]),
         Some("test") => test(),
+        Some("fuzz") => fuzz::fuzz(&workspace_root(), args.get(1).map(String::as_str)),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
