@@ -138,17 +138,22 @@ pub fn parse_reply(raw: &str) -> Result<Option<String>, String> {
     Ok((!reply.is_empty()).then(|| reply.to_owned()))
 }
 
-/// Where a site's webhook events go: an absolute http(s) URL the owner typed.
+/// Where a site's webhook events go: an absolute http(s) URL the owner typed, by a real URL
+/// parse (no credentials in it, at most 500 characters).
 pub fn parse_webhook_url(raw: &str) -> Result<String, String> {
     let url = raw.trim();
-    let ok = (url.starts_with("https://") || url.starts_with("http://"))
-        && url.len() <= 500
-        && url.split("://").nth(1).is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
-    if ok {
-        Ok(url.to_owned())
-    } else {
-        Err("must be an http(s) URL like https://example.com/hooks/fanfare".into())
+    // `https:///x` parses (as host "x"): refuse what a person would not have meant.
+    let authority_given =
+        url.split_once("://").is_some_and(|(_, rest)| !rest.is_empty() && !rest.starts_with('/'));
+    let parsed = url::Url::parse(url).ok().filter(|_| authority_given).filter(|parsed| {
+        matches!(parsed.scheme(), "http" | "https")
+            && parsed.host().is_some()
+            && parsed.username().is_empty()
+            && parsed.password().is_none()
+    });
+    match parsed {
+        Some(parsed) if url.len() <= 500 => Ok(parsed.to_string()),
+        _ => Err("must be an http(s) URL like https://example.com/hooks/fanfare".into()),
     }
 }
 
@@ -296,6 +301,8 @@ mod tests {
         assert!(parse_webhook_url("ftp://example.com").is_err());
         assert!(parse_webhook_url("https:///path").is_err());
         assert!(parse_webhook_url("https://exa mple.com").is_err());
+        assert!(parse_webhook_url("https://user:secret@example.com/").is_err());
+        assert!(parse_webhook_url("javascript:alert(1)").is_err());
     }
 
     #[test]
