@@ -62,7 +62,7 @@
 
   function config() {
     var limit = parseInt(data.limit, 10);
-    return JSON.stringify({
+    return {
       api: base,
       site: site,
       lang: data.lang || document.documentElement.lang || undefined,
@@ -72,7 +72,7 @@
       page_url: location.href,
       ref: referral(),
       device: device || undefined
-    });
+    };
   }
 
   // One download for every mount on the page.

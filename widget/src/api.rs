@@ -1,11 +1,17 @@
-//! Calls to the Fanfare server. Every failure becomes a sentence the widget can show.
+//! Calls to the Fanfare server through the browser's own `fetch` and `JSON`, so the widget
+//! carries no HTTP client or JSON parser of its own. Every failure becomes a sentence the
+//! widget can show.
 
 use fanfare_protocol::api::{
     ApiError, Challenge, TestimonialCreated, TestimonialPage, UploadCreated, WidgetConfig,
 };
 use fanfare_protocol::referrals::{CreateReferral, ReferralCreated};
 use fanfare_protocol::SubmitTestimonial;
-use gloo_net::http::Request;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{RequestInit, Response};
 
 use crate::config::MountConfig;
 
@@ -26,8 +32,7 @@ pub async fn widget_config(config: &MountConfig) -> Result<WidgetConfig, String>
     get_json(&config.site_url("/widget")).await
 }
 
-pub async fn testimonials(config: &MountConfig) -> Result<TestimonialPage, String> {
-    let mut url = config.site_url("/testimonials");
+pub async fn testimonials(config: &MountConfig, cursor: Option<&str>) -> Result<TestimonialPage, String> {
     let mut query = Vec::new();
     if let Some(limit) = config.limit {
         query.push(format!("limit={limit}"));
@@ -37,6 +42,10 @@ pub async fn testimonials(config: &MountConfig) -> Result<TestimonialPage, Strin
             query.push(format!("tag={}", js_sys::encode_uri_component(tag)));
         }
     }
+    if let Some(cursor) = cursor {
+        query.push(format!("cursor={}", js_sys::encode_uri_component(cursor)));
+    }
+    let mut url = config.site_url("/testimonials");
     if !query.is_empty() {
         url = format!("{url}?{}", query.join("&"));
     }
@@ -59,47 +68,64 @@ pub async fn create_referral(
 
 /// Sends a photo file as the request body; the server decides its type from the content.
 pub async fn upload_photo(config: &MountConfig, file: web_sys::File) -> Result<UploadCreated, SubmitError> {
-    let request = Request::post(&config.site_url("/uploads"))
-        .body(file)
-        .map_err(|_| SubmitError::Other(NETWORK_TROUBLE.to_owned()))?;
-    expect_created(request).await
+    expect_created(fetch(&config.site_url("/uploads"), "POST", Some(&file), None).await).await
 }
 
-/// POST a JSON body expecting `201`; refusals come back by field where the server named them.
-async fn post_json<B: serde::Serialize, T: serde::de::DeserializeOwned>(
-    url: &str,
-    body: &B,
-) -> Result<T, SubmitError> {
-    let request =
-        Request::post(url).json(body).map_err(|_| SubmitError::Other(NETWORK_TROUBLE.to_owned()))?;
-    expect_created(request).await
+async fn post_json<B: Serialize, T: DeserializeOwned>(url: &str, body: &B) -> Result<T, SubmitError> {
+    // Plain objects (not JS Maps), so JSON.stringify sees every field.
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    let value = body.serialize(&serializer).map_err(|_| SubmitError::Other(NETWORK_TROUBLE.to_owned()))?;
+    let text = js_sys::JSON::stringify(&value).map_err(|_| SubmitError::Other(NETWORK_TROUBLE.to_owned()))?;
+    expect_created(fetch(url, "POST", Some(&text), Some("application/json")).await).await
 }
 
-/// Sends the request; `201` carries the answer, anything else becomes a [`SubmitError`].
-async fn expect_created<T: serde::de::DeserializeOwned>(request: Request) -> Result<T, SubmitError> {
-    let response = request.send().await.map_err(|_| SubmitError::Other(NETWORK_TROUBLE.to_owned()))?;
+/// A `201` carries the answer; anything else becomes a [`SubmitError`].
+async fn expect_created<T: DeserializeOwned>(response: Result<Response, ()>) -> Result<T, SubmitError> {
+    let trouble = || SubmitError::Other(NETWORK_TROUBLE.to_owned());
+    let response = response.map_err(|()| trouble())?;
     if response.status() == 201 {
-        return response.json().await.map_err(|_| SubmitError::Other(NETWORK_TROUBLE.to_owned()));
+        return json(&response).await.map_err(|()| trouble());
     }
-    match response.json::<ApiError>().await {
+    match json::<ApiError>(&response).await {
         Ok(error) if !error.fields.is_empty() => Err(SubmitError::Fields(error.fields.into_iter().collect())),
         Ok(error) => Err(SubmitError::Other(error.message)),
-        Err(_) => Err(SubmitError::Other(NETWORK_TROUBLE.to_owned())),
+        Err(()) => Err(trouble()),
     }
 }
 
 /// GET a JSON document; a refusal becomes the server's own message.
-async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<T, String> {
-    let response = Request::get(url).send().await.map_err(|_| NETWORK_TROUBLE.to_owned())?;
+async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, String> {
+    let response = fetch(url, "GET", None, None).await.map_err(|()| NETWORK_TROUBLE.to_owned())?;
     if !response.ok() {
-        return Err(error_message(response).await);
+        return Err(json::<ApiError>(&response)
+            .await
+            .map_or_else(|()| NETWORK_TROUBLE.to_owned(), |error| error.message));
     }
-    response.json().await.map_err(|_| NETWORK_TROUBLE.to_owned())
+    json(&response).await.map_err(|()| NETWORK_TROUBLE.to_owned())
 }
 
-async fn error_message(response: gloo_net::http::Response) -> String {
-    match response.json::<ApiError>().await {
-        Ok(error) => error.message,
-        Err(_) => NETWORK_TROUBLE.to_owned(),
+async fn fetch(
+    url: &str,
+    method: &str,
+    body: Option<&JsValue>,
+    content_type: Option<&str>,
+) -> Result<Response, ()> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    if let Some(body) = body {
+        init.set_body(body);
     }
+    if let Some(content_type) = content_type {
+        let headers = js_sys::Object::new();
+        js_sys::Reflect::set(&headers, &"Content-Type".into(), &content_type.into()).map_err(drop)?;
+        init.set_headers(&headers);
+    }
+    let window = web_sys::window().ok_or(())?;
+    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.map_err(drop)?;
+    response.dyn_into::<Response>().map_err(drop)
+}
+
+async fn json<T: DeserializeOwned>(response: &Response) -> Result<T, ()> {
+    let value = JsFuture::from(response.json().map_err(drop)?).await.map_err(drop)?;
+    serde_wasm_bindgen::from_value(value).map_err(drop)
 }

@@ -19,16 +19,16 @@ use wasm_bindgen::prelude::*;
 use crate::app::{App, AppProps};
 use crate::config::{Mode, MountConfig};
 
-/// Renders `mode` into `container`. `config_json` carries the script tag's settings
+/// Renders `mode` into `container`. `config` (a plain object) carries the script tag's settings
 /// (see [`MountConfig`]); a bad configuration is reported on the console, never thrown into
 /// the host page.
 #[wasm_bindgen]
-pub fn mount(container: web_sys::Element, mode: String, config_json: String) {
+pub fn mount(container: web_sys::Element, mode: String, config: JsValue) {
     let Some(mode) = Mode::parse(&mode) else {
         web_sys::console::warn_1(&format!("Fanfare: unknown mode {mode:?}").into());
         return;
     };
-    let config = match serde_json::from_str::<MountConfig>(&config_json) {
+    let config = match serde_wasm_bindgen::from_value::<MountConfig>(config) {
         Ok(config) => config,
         Err(error) => {
             web_sys::console::error_1(&format!("Fanfare: bad mount configuration: {error}").into());

@@ -31,7 +31,7 @@ pub fn wall(props: &WallProps) -> Html {
         let (load, config) = (load.clone(), props.config.clone());
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
-                load.set(match api::testimonials(&config).await {
+                load.set(match api::testimonials(&config, None).await {
                     Ok(page) => Load::Loaded(Rc::new(page)),
                     Err(problem) => Load::Failed(problem),
                 });
