@@ -25,3 +25,4 @@ pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod testing;
+pub mod texts;

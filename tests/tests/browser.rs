@@ -150,3 +150,38 @@ async fn a_page_without_mounts_offers_the_floating_button_and_its_dialog() -> an
     browser.close().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn the_badge_and_the_carousel_show_the_honest_summary_and_one_at_a_time() -> anyhow::Result<()> {
+    let demo = RunningDemo::start().await?;
+    let browser = Browser::launch().await?;
+    let page = &browser.session;
+
+    page.goto(&format!("{}/product.html", demo.site_url)).await?;
+    let badge = browser.mount_root("badge").await?;
+    let link = browser.wait_in(&badge, "a.fanfare-badge").await?;
+    let label = page.property(&browser.wait_in(&badge, "[role=img]").await?, "ariaLabel").await?;
+    assert!(
+        label.as_str().unwrap_or_default().contains("out of 5 from"),
+        "stars have a text alternative: {label}"
+    );
+    let href = page.property(&link, "href").await?;
+    assert!(href.as_str().unwrap_or_default().ends_with("/kind-words.html"), "{href}");
+    browser.screenshot_if_asked("badge").await?;
+
+    page.goto(&format!("{}/about.html", demo.site_url)).await?;
+    let carousel = browser.mount_root("carousel").await?;
+    let first = page.text(&browser.wait_in(&carousel, ".fanfare-slide .fanfare-quote").await?).await?;
+    assert_eq!(page.execute("return document.querySelector('[data-fanfare=carousel]').shadowRoot.querySelectorAll('.fanfare-quote').length", vec![]).await?, 1, "one at a time");
+    page.click(&browser.wait_in(&carousel, "button[aria-pressed]").await?).await?;
+    page.click(&browser.wait_in(&carousel, ".fanfare-controls button:nth-of-type(2)").await?).await?;
+    let second = wait_for("the next testimonial", || async {
+        let text = page.text(&browser.wait_in(&carousel, ".fanfare-slide .fanfare-quote").await?).await?;
+        Ok((text != first).then_some(text))
+    })
+    .await?;
+    assert_ne!(first, second);
+    browser.screenshot_if_asked("carousel").await?;
+    browser.close().await;
+    Ok(())
+}

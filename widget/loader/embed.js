@@ -65,7 +65,7 @@
     return {
       api: base,
       site: site,
-      lang: data.lang || document.documentElement.lang || undefined,
+      lang: data.lang || document.documentElement.lang || navigator.language || 'en',
       theme: data.theme || 'auto',
       limit: limit > 0 ? limit : undefined,
       tags: data.tags || undefined,
@@ -92,12 +92,14 @@
     });
   }
 
-  function mount(root, mode) {
+  function mount(root, mode, href) {
     return Promise.all([load(), stylesheet(root)]).then(function (done) {
       var container = document.createElement('div');
       container.setAttribute('part', 'root');
       root.appendChild(container);
-      done[0].mount(container, mode, config());
+      var settings = config();
+      settings.href = href || undefined;
+      done[0].mount(container, mode, settings);
     }).catch(function (error) {
       console.error('Fanfare: the widget could not load.', error);
     });
@@ -108,7 +110,7 @@
     entries.forEach(function (entry) {
       if (!entry.isIntersecting) return;
       observer.unobserve(entry.target);
-      mount(entry.target.shadowRoot, entry.target.getAttribute('data-fanfare'));
+      mount(entry.target.shadowRoot, entry.target.getAttribute('data-fanfare'), entry.target.getAttribute('data-href'));
     });
   }, { rootMargin: '200px' });
 
@@ -121,7 +123,7 @@
     if (host.shadowRoot) return;
     host.attachShadow({ mode: 'open' });
     if (observer) observer.observe(host);
-    else mount(host.shadowRoot, mode);
+    else mount(host.shadowRoot, mode, host.getAttribute('data-href'));
   });
 
   if (!hosts.length && data.floating !== 'off') floatingButton();

@@ -28,8 +28,10 @@ pub async fn challenge(config: &MountConfig) -> Result<Challenge, String> {
     get_json(&config.site_url("/challenge")).await
 }
 
+/// The site's settings, with its texts in the widget's language.
 pub async fn widget_config(config: &MountConfig) -> Result<WidgetConfig, String> {
-    get_json(&config.site_url("/widget")).await
+    let lang = config.lang.as_deref().unwrap_or("en");
+    get_json(&format!("{}?lang={}", config.site_url("/widget"), js_sys::encode_uri_component(lang))).await
 }
 
 pub async fn testimonials(config: &MountConfig, cursor: Option<&str>) -> Result<TestimonialPage, String> {

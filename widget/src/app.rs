@@ -4,6 +4,8 @@ use fanfare_protocol::api::WidgetConfig;
 use yew::prelude::*;
 
 use crate::api;
+use crate::badge::Badge;
+use crate::carousel::Carousel;
 use crate::collect::Collect;
 use crate::config::{Mode, MountConfig};
 use crate::dialog::Floating;
@@ -60,18 +62,27 @@ pub fn app(props: &AppProps) -> Html {
         Load::Loading => Html::default(),
         Load::Failed(problem) => html! { <p class="fanfare-alert" role="alert">{ problem }</p> },
         Load::Ready(site) => {
-            let texts = Texts::new(site.texts.clone());
+            let texts = Texts::new(site.texts.clone(), props.config.lang.as_deref().unwrap_or("en"));
             let (config, site) = (props.config.clone(), site.clone());
             match props.mode {
                 Mode::Collect => html! { <Collect {config} {site} {texts} /> },
                 Mode::Wall => html! { <Wall {config} {site} {texts} /> },
                 Mode::Refer => html! { <Refer {config} {texts} /> },
+                Mode::Carousel => html! { <Carousel {config} {site} {texts} /> },
+                Mode::Badge => html! { <Badge {config} {texts} /> },
                 Mode::Floating => html! { <Floating {config} {site} {texts} /> },
             }
         }
     };
+    let lang = props.config.lang.clone().unwrap_or_else(|| "en".into());
+    // Arabic (and any other right-to-left language) lays the whole widget out from the right.
+    let dir = if ["ar", "he", "fa", "ur"].contains(&lang.split('-').next().unwrap_or_default()) {
+        "rtl"
+    } else {
+        "ltr"
+    };
     html! {
-        <div ref={root} class="fanfare" data-theme={theme} lang={props.config.lang.clone().unwrap_or_else(|| "en".into())}>
+        <div ref={root} class="fanfare" data-theme={theme} lang={lang} dir={dir}>
             { content }
         </div>
     }

@@ -184,7 +184,7 @@ pub fn collect(props: &CollectProps) -> Html {
                 if state.photo.is_some() { <p class="fanfare-hint fanfare-photo-ok" role="status">{ texts.get("collect.photo_added") }</p> }
                 { error_text("photo", errors) }
             </div>
-            <Rating legend={texts.get("collect.rating")} value={state.rating} on_rate={on_rate} error_id={error_id("rating")} />
+            <Rating legend={texts.get("collect.rating")} texts={texts.clone()} value={state.rating} on_rate={on_rate} error_id={error_id("rating")} />
             { error_text("rating", errors) }
             <div class="fanfare-field" part="field">
                 <label class="fanfare-label" for="fanfare-text">{ texts.get("collect.text") }</label>

@@ -23,6 +23,9 @@ pub struct MountConfig {
     /// The loader's random first-party id for this browser, for referral fraud checks.
     #[serde(default)]
     pub device: Option<String>,
+    /// Where a badge links to (the mount's `data-href`), usually the page with the wall.
+    #[serde(default)]
+    pub href: Option<String>,
 }
 
 impl MountConfig {
@@ -35,6 +38,8 @@ impl MountConfig {
 pub enum Mode {
     Collect,
     Wall,
+    Carousel,
+    Badge,
     Refer,
     /// The floating "Leave a testimonial" button and the dialog it opens.
     Floating,
@@ -45,6 +50,8 @@ impl Mode {
         match raw {
             "collect" => Some(Mode::Collect),
             "wall" => Some(Mode::Wall),
+            "carousel" => Some(Mode::Carousel),
+            "badge" => Some(Mode::Badge),
             "refer" => Some(Mode::Refer),
             "floating" => Some(Mode::Floating),
             _ => None,

@@ -3,6 +3,8 @@
 
 mod api;
 mod app;
+mod badge;
+mod carousel;
 mod collect;
 mod config;
 mod dialog;

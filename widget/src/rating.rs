@@ -1,10 +1,11 @@
 use yew::prelude::*;
 
-use crate::texts::stars_label;
+use crate::texts::{stars_label, Texts};
 
 #[derive(Properties, PartialEq)]
 pub struct RatingProps {
     pub legend: String,
+    pub texts: Texts,
     pub value: Option<u8>,
     pub on_rate: Callback<u8>,
     /// The id of the error text, when there is one.
@@ -28,7 +29,7 @@ pub fn rating(props: &RatingProps) -> Html {
                     value={stars.to_string()} checked={props.value == Some(stars)} onchange={on_change} />
                 <label for={id} class={classes!("fanfare-star", lit.then_some("is-lit"))} part="star">
                     <span aria-hidden="true">{ "★" }</span>
-                    <span class="fanfare-visually-hidden">{ stars_label(stars) }</span>
+                    <span class="fanfare-visually-hidden">{ stars_label(&props.texts, stars) }</span>
                 </label>
             </>
         }

@@ -7,11 +7,33 @@ use std::rc::Rc;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Texts {
     overrides: Rc<BTreeMap<String, String>>,
+    lang: Rc<str>,
 }
 
 impl Texts {
-    pub fn new(overrides: BTreeMap<String, String>) -> Self {
-        Self { overrides: Rc::new(overrides) }
+    /// `overrides` come from the server: its translation for `lang` with the site's own
+    /// wording on top; English here fills any gap.
+    pub fn new(overrides: BTreeMap<String, String>, lang: &str) -> Self {
+        Self { overrides: Rc::new(overrides), lang: lang.into() }
+    }
+
+    pub fn lang(&self) -> &str {
+        &self.lang
+    }
+
+    /// One decimal, as the language writes it (the browser's Intl does the formatting).
+    pub fn decimal(&self, value: f64) -> String {
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &"maximumFractionDigits".into(), &1.into());
+        let _ = js_sys::Reflect::set(&options, &"minimumFractionDigits".into(), &1.into());
+        let locales = js_sys::Array::of1(&self.lang.as_ref().into());
+        let format = js_sys::Intl::NumberFormat::new(&locales, &options);
+        format
+            .format()
+            .call1(&format, &value.into())
+            .ok()
+            .and_then(|text| text.as_string())
+            .unwrap_or_else(|| format!("{value:.1}"))
     }
 
     pub fn get(&self, id: &str) -> String {
@@ -67,6 +89,17 @@ fn english(id: &str) -> &'static str {
         "wall.empty" => "No testimonials yet.",
         "wall.loading" => "Loading testimonials…",
         "wall.reply" => "Reply",
+        "wall.more" => "Show more",
+        "stars" => "{n} out of 5 stars",
+        "summary.one" => "{average} out of 5 from {count} rating",
+        "summary.many" => "{average} out of 5 from {count} ratings",
+        "carousel.label" => "Testimonials",
+        "carousel.previous" => "Previous testimonial",
+        "carousel.next" => "Next testimonial",
+        "carousel.pause" => "Pause",
+        "carousel.play" => "Play",
+        "carousel.position" => "{n} of {total}",
+        "badge.link" => "Read the testimonials",
         "wall.edited" => "Edited",
         "floating.open" => "Leave a testimonial",
         "floating.close" => "Close",
@@ -74,13 +107,13 @@ fn english(id: &str) -> &'static str {
     }
 }
 
-/// "4 out of 5 stars".
-pub fn stars_label(rating: u8) -> String {
-    format!("{rating} out of 5 stars")
+/// "4 out of 5 stars", in the widget's language.
+pub fn stars_label(texts: &Texts, rating: u8) -> String {
+    texts.get("stars").replace("{n}", &rating.to_string())
 }
 
-/// "4.7 out of 5 from 12 ratings": the honest summary.
-pub fn summary_label(average: f64, count: u64) -> String {
-    let noun = if count == 1 { "rating" } else { "ratings" };
-    format!("{average:.1} out of 5 from {count} {noun}")
+/// "4.7 out of 5 from 12 ratings": the honest summary, with the number in local form.
+pub fn summary_label(texts: &Texts, average: f64, count: u64) -> String {
+    let key = if count == 1 { "summary.one" } else { "summary.many" };
+    texts.get(key).replace("{average}", &texts.decimal(average)).replace("{count}", &count.to_string())
 }

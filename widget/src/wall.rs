@@ -1,6 +1,9 @@
+//! The wall (a grid with "show more"), the carousel (one at a time) and the badge (the honest
+//! summary): three views of the same approved testimonials.
+
 use std::rc::Rc;
 
-use fanfare_protocol::api::{PublicTestimonial, TestimonialPage, WidgetConfig};
+use fanfare_protocol::api::{PublicTestimonial, Summary, WidgetConfig};
 use fanfare_protocol::fields::without_bidi_controls as shown;
 use wasm_bindgen::JsValue;
 use yew::prelude::*;
@@ -16,70 +19,108 @@ pub struct WallProps {
     pub texts: Texts,
 }
 
-#[derive(Clone, PartialEq)]
-enum Load {
-    Loading,
-    Loaded(Rc<TestimonialPage>),
-    Failed(String),
+/// What has been loaded so far, page after page.
+#[derive(Clone, PartialEq, Default)]
+pub struct Loaded {
+    pub items: Vec<PublicTestimonial>,
+    pub summary: Option<Summary>,
+    pub next_cursor: Option<String>,
+    pub loading: bool,
+    pub problem: Option<String>,
+}
+
+/// Loads the first page on mount; the returned callback loads the next one.
+#[hook]
+pub fn use_testimonials(config: Rc<MountConfig>) -> (UseStateHandle<Loaded>, Callback<()>) {
+    let loaded = use_state(|| Loaded { loading: true, ..Loaded::default() });
+    let load_more = {
+        let (loaded, config) = (loaded.clone(), config.clone());
+        Callback::from(move |()| {
+            let before = (*loaded).clone();
+            loaded.set(Loaded { loading: true, problem: None, ..before.clone() });
+            let (loaded, config) = (loaded.clone(), config.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let cursor = before.next_cursor.clone().filter(|_| !before.items.is_empty());
+                loaded.set(match api::testimonials(&config, cursor.as_deref()).await {
+                    Ok(page) => {
+                        let mut items = before.items;
+                        items.extend(page.items);
+                        Loaded {
+                            items,
+                            summary: Some(page.summary),
+                            next_cursor: page.next_cursor,
+                            loading: false,
+                            problem: None,
+                        }
+                    }
+                    Err(problem) => Loaded { loading: false, problem: Some(problem), ..before },
+                });
+            });
+        })
+    };
+    {
+        let load_more = load_more.clone();
+        use_effect_with((), move |_| load_more.emit(()));
+    }
+    (loaded, load_more)
 }
 
 /// The approved testimonials, labelled as a selection, with the honest summary.
 #[function_component(Wall)]
 pub fn wall(props: &WallProps) -> Html {
-    let load = use_state(|| Load::Loading);
-    {
-        let (load, config) = (load.clone(), props.config.clone());
-        use_effect_with((), move |_| {
-            wasm_bindgen_futures::spawn_local(async move {
-                load.set(match api::testimonials(&config, None).await {
-                    Ok(page) => Load::Loaded(Rc::new(page)),
-                    Err(problem) => Load::Failed(problem),
-                });
-            });
-        });
-    }
+    let (loaded, load_more) = use_testimonials(props.config.clone());
     let texts = &props.texts;
-    let body = match &*load {
-        Load::Loading => {
-            html! { <p class="fanfare-muted" role="status">{ texts.get("wall.loading") }</p> }
-        }
-        Load::Failed(problem) => html! { <p class="fanfare-alert" role="alert">{ problem }</p> },
-        Load::Loaded(page) => html! {
-            <>
-                if let Some(average) = page.summary.average {
-                    <p class="fanfare-summary" part="summary">
-                        <span class="fanfare-stars-static" aria-hidden="true">{ "★" }</span>
-                        { " " }{ summary_label(average, page.summary.count) }
-                    </p>
-                }
-                if page.items.is_empty() {
-                    <p class="fanfare-muted">{ texts.get("wall.empty") }</p>
-                } else {
-                    <ul class="fanfare-grid" part="grid">
-                        { for page.items.iter().map(|item| card(item, &props.site.name, texts)) }
-                    </ul>
-                }
-            </>
-        },
-    };
+    let on_more = load_more.reform(|_: MouseEvent| ());
     html! {
-        <section class="fanfare-wall" part="wall" aria-labelledby="fanfare-wall-title">
+        <section class="fanfare-wall" part="wall" aria-labelledby="fanfare-wall-title" aria-busy={loaded.loading.then_some("true")}>
             <h2 class="fanfare-title" id="fanfare-wall-title">{ texts.get("wall.title") }</h2>
-            { body }
+            { status(&loaded, texts) }
+            if !loaded.items.is_empty() {
+                <ul class="fanfare-grid" part="grid">
+                    { for loaded.items.iter().map(|item| card(item, &props.site.name, texts)) }
+                </ul>
+            }
+            if loaded.next_cursor.is_some() {
+                <button type="button" class="fanfare-button fanfare-secondary fanfare-more" part="button more"
+                    onclick={on_more} disabled={loaded.loading}>{ texts.get("wall.more") }</button>
+            }
         </section>
+    }
+}
+
+/// The summary line, or what is happening instead.
+pub fn status(loaded: &Loaded, texts: &Texts) -> Html {
+    html! {
+        <>
+            if let Some(problem) = &loaded.problem {
+                <p class="fanfare-alert" role="alert">{ problem }</p>
+            }
+            if loaded.loading && loaded.items.is_empty() {
+                <p class="fanfare-muted" role="status">{ texts.get("wall.loading") }</p>
+            }
+            if let Some(Summary { count, average: Some(average) }) = loaded.summary {
+                <p class="fanfare-summary" part="summary">
+                    <span class="fanfare-stars-static" aria-hidden="true">{ "★" }</span>
+                    { " " }{ summary_label(texts, average, count) }
+                </p>
+            }
+            if !loaded.loading && loaded.items.is_empty() && loaded.problem.is_none() {
+                <p class="fanfare-muted">{ texts.get("wall.empty") }</p>
+            }
+        </>
     }
 }
 
 const STAR: &str = "★";
 
-fn card(item: &PublicTestimonial, site_name: &str, texts: &Texts) -> Html {
+pub fn card(item: &PublicTestimonial, site_name: &str, texts: &Texts) -> Html {
     let byline: Vec<&str> = [item.role.as_deref(), item.company.as_deref()].into_iter().flatten().collect();
     let lit = usize::from(item.rating.min(5));
     let (lit_stars, unlit_stars) = (STAR.repeat(lit), STAR.repeat(5 - lit));
     html! {
         <li class="fanfare-item" key={item.id.clone()}>
             <article class="fanfare-card fanfare-testimonial" part="card testimonial">
-                <p class="fanfare-stars-static" role="img" aria-label={stars_label(item.rating)}>
+                <p class="fanfare-stars-static" role="img" aria-label={stars_label(texts, item.rating)}>
                     { lit_stars }
                     <span class="fanfare-stars-off" aria-hidden="true">{ unlit_stars }</span>
                 </p>
@@ -91,7 +132,7 @@ fn card(item: &PublicTestimonial, site_name: &str, texts: &Texts) -> Html {
                     }
                     <bdi class="fanfare-name" part="name">{ shown(&item.name) }</bdi>
                     if !byline.is_empty() { <bdi class="fanfare-muted">{ shown(&byline.join(", ")) }</bdi> }
-                    <time class="fanfare-muted" datetime={item.created_at.clone()}>{ date_label(&item.created_at) }</time>
+                    <time class="fanfare-muted" datetime={item.created_at.clone()}>{ date_label(&item.created_at, texts.lang()) }</time>
                     if item.edited { <span class="fanfare-muted fanfare-edited">{ texts.get("wall.edited") }</span> }
                 </footer>
                 if let Some(reply) = &item.reply {
@@ -105,12 +146,12 @@ fn card(item: &PublicTestimonial, site_name: &str, texts: &Texts) -> Html {
     }
 }
 
-/// The browser formats dates: no date tables in the wasm.
-fn date_label(rfc3339: &str) -> String {
+/// The browser formats dates in the widget's language: no date tables in the wasm.
+fn date_label(rfc3339: &str, lang: &str) -> String {
     let date = js_sys::Date::new(&JsValue::from_str(rfc3339));
     let options = js_sys::Object::new();
     for (key, value) in [("year", "numeric"), ("month", "long"), ("day", "numeric")] {
         let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
     }
-    String::from(date.to_locale_date_string("en", &options))
+    String::from(date.to_locale_date_string(lang, &options))
 }

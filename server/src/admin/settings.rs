@@ -95,7 +95,7 @@ fn settings_form(
             label for="proof_of_work" { "Proof of work on submissions (0: off; 12–16 slows floods, costs a visitor about a second)" }
             input id="proof_of_work" name="proof_of_work" type="number" min="0" max=(crate::pow::MAX_DIFFICULTY) value=(site.proof_of_work);
             (error("proof_of_work"))
-            label for="texts" { "Widget texts (one per line: text id = your wording)" }
+            label for="texts" { "Widget texts (one per line: text id = your wording; prefix a language, as in de:collect.title, for that language only)" }
             textarea id="texts" name="texts" rows="5" { (texts) }
             (error("texts"))
             button type="submit" { "Save settings" }
@@ -154,12 +154,13 @@ fn parse_settings(fields: &FormFields) -> Result<SiteChanges, BTreeMap<String, S
             continue;
         };
         let (key, value) = (key.trim(), value.trim());
-        let key_ok =
-            !key.is_empty() && key.len() <= 40 && key.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+        let key_ok = !key.is_empty()
+            && key.len() <= 40
+            && key.chars().all(|c| c.is_ascii_lowercase() || matches!(c, '_' | '.' | ':' | '-'));
         if !key_ok || value.chars().count() > 500 {
             refuse(
                 "texts",
-                format!("text id {key:?} must be a–z and _, and its wording at most 500 characters"),
+                format!("text id {key:?} must look like collect.title (or de:collect.title for one language), and its wording at most 500 characters"),
             );
             continue;
         }

@@ -1,5 +1,7 @@
 //! The anonymous API every embedding page talks to.
 
+use std::collections::BTreeMap;
+
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -11,6 +13,7 @@ use fanfare_protocol::api::{
     WidgetTheme,
 };
 use fanfare_protocol::SubmitTestimonial;
+use serde::Deserialize;
 
 use super::cors::site_cors;
 use super::request::{client_limit_key, rate_limit, truncate_ip, ClientIp, ListParams, SiteFromPath};
@@ -23,6 +26,7 @@ use crate::referrals::{self, Friend};
 use crate::secrets;
 use crate::state::AppState;
 use crate::storage::{Cursor, IdempotencyClaim, NewTestimonialRecord, RatingSummary, Site, Testimonial};
+use crate::texts;
 
 /// Public bodies are small; anything bigger is not a testimonial.
 const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -48,18 +52,41 @@ pub async fn preflight() -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-async fn widget_config(SiteFromPath(site): SiteFromPath) -> Response {
+#[derive(Deserialize)]
+struct WidgetParams {
+    lang: Option<String>,
+}
+
+/// The site's public settings, with the widget's texts in the asked language: our translation,
+/// then the site's own wording (`key` for every language, `xx:key` for one).
+async fn widget_config(SiteFromPath(site): SiteFromPath, Query(params): Query<WidgetParams>) -> Response {
+    let lang = params.lang.as_deref().unwrap_or("en");
+    let primary = lang.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase();
+    let mut texts: BTreeMap<String, String> =
+        texts::translation(lang).iter().map(|(key, text)| ((*key).to_owned(), (*text).to_owned())).collect();
+    for (key, text) in &site.texts {
+        match key.split_once(':') {
+            None => {
+                texts.insert(key.clone(), text.clone());
+            }
+            Some((only, key)) if only == primary => {
+                texts.insert(key.to_owned(), text.clone());
+            }
+            Some(_) => {}
+        }
+    }
     let config = WidgetConfig {
         site: site.slug,
         name: site.name,
         theme: WidgetTheme { accent: site.accent },
-        texts: site.texts,
+        texts,
         consent_text: site.consent_text,
         consent_version: site.consent_version,
         modes: MODES.iter().map(|mode| (*mode).to_owned()).collect(),
         low_rating_threshold: site.low_rating_threshold,
         proof_of_work: site.proof_of_work,
     };
+    // Varies by `lang`, which is in the URL, so shared caches keep one copy per language.
     with_cache(Json(config).into_response(), "public, max-age=60")
 }
 

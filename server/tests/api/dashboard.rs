@@ -321,7 +321,7 @@ async fn owners_change_settings_and_bad_values_are_named_without_changing_anythi
         ("low_rating_threshold", "2"),
         ("moderation", "auto"),
         ("auto_approve_min_rating", "5"),
-        ("texts", "collect_title = Tell us!"),
+        ("texts", "collect.title = Tell us!\nde:collect.title = Erzählen Sie!"),
         ("referral_landing_url", "https://www.acme.test/welcome"),
         ("referral_window_days", "14"),
         ("conversion_burst_limit", "5"),
@@ -335,7 +335,7 @@ async fn owners_change_settings_and_bad_values_are_named_without_changing_anythi
     );
     assert_eq!(site.consent_version, 2);
     assert_eq!(site.auto_approve_min_rating, Some(5));
-    assert_eq!(site.texts.get("collect_title").map(String::as_str), Some("Tell us!"));
+    assert_eq!(site.texts.get("collect.title").map(String::as_str), Some("Tell us!"));
     assert_eq!(site.referral_landing_url.as_deref(), Some("https://www.acme.test/welcome"));
     assert_eq!((site.referral_window_days, site.conversion_burst_limit), (14, 5));
 

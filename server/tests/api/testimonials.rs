@@ -293,3 +293,33 @@ async fn consent_and_page_are_recorded_for_moderators() {
     assert_eq!(stored.consent_version, Some(1));
     assert_eq!(stored.ip_prefix.as_deref(), Some("127.0.0.0/24"), "only a truncated address is kept");
 }
+
+#[tokio::test]
+async fn the_widget_texts_come_in_the_asked_language_with_the_sites_wording_on_top() {
+    use fanfare_server::storage::SiteChanges;
+    let app = spawn_app().await;
+    let texts = std::collections::BTreeMap::from([
+        ("collect.title".to_owned(), "Tell us!".to_owned()),
+        ("de:collect.submit".to_owned(), "Abschicken".to_owned()),
+    ]);
+    app.storage
+        .update_site(SITE, SiteChanges { texts: Some(texts), ..SiteChanges::default() })
+        .await
+        .unwrap();
+    let config = |lang: &'static str| {
+        let app = &app;
+        async move {
+            let url = app.url(&format!("/api/v1/sites/{SITE}/widget?lang={lang}"));
+            app.client.get(url).send().await.unwrap().json::<Value>().await.unwrap()["texts"].clone()
+        }
+    };
+    let german = config("de-AT").await;
+    assert_eq!(german["wall.title"], "Ausgewählte Erfahrungsberichte");
+    assert_eq!(german["collect.submit"], "Abschicken", "a site's wording for one language");
+    assert_eq!(german["collect.title"], "Tell us!", "a site's wording for every language");
+    assert_eq!(config("ar").await["wall.title"], "شهادات مختارة");
+    let english = config("en").await;
+    assert_eq!(english["collect.title"], "Tell us!");
+    assert!(english.get("wall.title").is_none(), "English comes from the widget itself");
+    assert!(english.get("collect.submit").is_none());
+}
