@@ -30,6 +30,7 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("product.html", "text/html; charset=utf-8", include_str!("../../demo/product.html")),
     ("kind-words.html", "text/html; charset=utf-8", include_str!("../../demo/kind-words.html")),
     ("order-confirmed.html", "text/html; charset=utf-8", include_str!("../../demo/order-confirmed.html")),
+    ("how-it-is-made.html", "text/html; charset=utf-8", include_str!("../../demo/how-it-is-made.html")),
     ("order.js", "text/javascript; charset=utf-8", include_str!("../../demo/order.js")),
     ("style.css", "text/css; charset=utf-8", include_str!("../../demo/style.css")),
 ];
