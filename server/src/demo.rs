@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -257,18 +257,28 @@ struct Website {
 
 fn website_router(api_url: String, csp_reports: CspReports) -> Router {
     Router::new()
-        .route("/", get(|state: State<Website>| page(state, Path("index.html".to_owned()))))
+        .route("/", get(|state: State<Website>, query: Query<PageParams>| page(state, Path("index.html".to_owned()), query)))
         .route("/{file}", get(page))
         .route("/csp-reports", post(csp_report))
         .with_state(Website { api_url, csp_reports })
 }
 
-async fn page(State(website): State<Website>, Path(file): Path<String>) -> Response {
+#[derive(serde::Deserialize)]
+struct PageParams {
+    /// `?theme=dark` shows the widget with `data-theme="dark"`, as a site owner could set it.
+    theme: Option<String>,
+}
+
+async fn page(State(website): State<Website>, Path(file): Path<String>, Query(params): Query<PageParams>) -> Response {
     let Some((_, content_type, body)) = PAGES.iter().find(|(name, _, _)| *name == file) else {
         return (StatusCode::NOT_FOUND, "Not found").into_response();
     };
     let api_url = &website.api_url;
-    let body = body.replace("{{FANFARE_URL}}", api_url).replace("{{FANFARE_SITE}}", DEMO_SITE);
+    let site = match params.theme.as_deref() {
+        Some(theme @ ("light" | "dark" | "auto")) => format!("{DEMO_SITE}\" data-theme=\"{theme}"),
+        _ => DEMO_SITE.to_owned(),
+    };
+    let body = body.replace("{{FANFARE_URL}}", api_url).replace("{{FANFARE_SITE}}", &site);
     // The strict policy README.md tells site owners to use; violations are reported back here.
     let csp = format!(
         "default-src 'self'; script-src 'self' {api_url} 'wasm-unsafe-eval'; connect-src {api_url}; \

@@ -147,3 +147,27 @@ where
     })
     .await
 }
+
+/// axe-core's source, installed from npm by `cargo xtask test` into `tools/node_modules`.
+pub fn axe_source() -> anyhow::Result<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path)
+        .with_context(|| format!("reading {} (`cargo xtask test` installs it from npm)", path.display()))
+}
+
+impl Browser {
+    /// Runs axe-core on the current page (shadow roots included) for WCAG 2.2 A and AA and
+    /// returns the violations, one line each: rule, impact, and the first offending element.
+    pub async fn accessibility_violations(&self, axe: &str) -> anyhow::Result<Vec<String>> {
+        self.session.execute(&format!("{axe}\nreturn true;"), vec![]).await?;
+        let result = self
+            .session
+            .execute(
+                "return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } })
+                   .then(r => r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at ' + JSON.stringify(v.nodes[0] && v.nodes[0].target)))",
+                vec![],
+            )
+            .await?;
+        Ok(serde_json::from_value(result)?)
+    }
+}

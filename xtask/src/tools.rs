@@ -25,11 +25,13 @@ pub fn ensure_wasm_target() -> anyhow::Result<()> {
     run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
 }
 
-/// Installs the pinned npm build tools (binaryen, terser) into `tools/node_modules`.
+/// Installs the pinned npm tools into `tools/node_modules`: binaryen and terser for the build,
+/// axe-core for the accessibility tests.
 pub fn ensure_node_tools(root: &Path) -> anyhow::Result<PathBuf> {
     let tools = root.join("tools");
     let bin = tools.join("node_modules/.bin");
-    if bin.join("wasm-opt").exists() && bin.join("terser").exists() {
+    let axe = tools.join("node_modules/axe-core/axe.min.js");
+    if bin.join("wasm-opt").exists() && bin.join("terser").exists() && axe.exists() {
         return Ok(bin);
     }
     if Command::new("npm").arg("--version").output().is_err() {

@@ -1,0 +1,106 @@
+//! WCAG 2.2 AA, checked by axe-core in Chromium on every widget mode (inside their shadow
+//! roots) and on the dashboard; and one testimonial sent with the keyboard alone.
+
+use fanfare_server::demo::DEMO_MODERATOR;
+use fanfare_tests::browser::{axe_source, wait_for, Browser};
+use fanfare_tests::demo::RunningDemo;
+
+#[tokio::test]
+async fn every_widget_mode_and_dashboard_page_has_no_axe_violation() -> anyhow::Result<()> {
+    let axe = axe_source()?;
+    let demo = RunningDemo::start().await?;
+    let browser = Browser::launch().await?;
+    let page = &browser.session;
+    let mut found = Vec::new();
+
+    // Each page with its mounts loaded and rendered.
+    let rendered = |mode: &str| match mode {
+        "wall" | "carousel" => ".fanfare-quote",
+        "badge" => ".fanfare-badge",
+        _ => "form",
+    };
+    let pages = [
+        ("kind-words.html", &["collect", "wall"][..]),
+        ("product.html", &["badge", "collect"][..]),
+        ("about.html", &["carousel", "refer"][..]),
+    ];
+    for (theme, (path, modes)) in ["light", "dark"].into_iter().flat_map(|theme| pages.map(|page| (theme, page))) {
+        page.goto(&format!("{}/{path}?theme={theme}", demo.site_url)).await?;
+        for mode in modes {
+            let root = browser.mount_root(mode).await?;
+            browser.wait_in(&root, rendered(mode)).await?;
+        }
+        found.extend(browser.accessibility_violations(&axe).await?.into_iter().map(|v| format!("{path} ({theme}): {v}")));
+    }
+    // The floating button's dialog, open.
+    page.goto(&format!("{}/index.html", demo.site_url)).await?;
+    let floating = browser.widget_root("[data-fanfare-floating]").await?;
+    page.click(&browser.wait_in(&floating, "button").await?).await?;
+    browser.wait_in(&floating, "dialog[open] input[name=name]").await?;
+    found.extend(browser.accessibility_violations(&axe).await?.into_iter().map(|v| format!("dialog: {v}")));
+
+    // The dashboard: sign-in, then the queue.
+    page.goto(&format!("{}/admin/login", demo.api_url)).await?;
+    found.extend(browser.accessibility_violations(&axe).await?.into_iter().map(|v| format!("login: {v}")));
+    let email = wait_for("the sign-in form", || async { page.find("input#email").await }).await?;
+    page.send_keys(&email, DEMO_MODERATOR).await?;
+    page.send_keys(&page.find("input#password").await?.expect("a password field"), &demo.password).await?;
+    page.click(&page.find("form.login button").await?.expect("a button")).await?;
+    wait_for("signed in", || async { page.find("form[action='/admin/logout']").await }).await?;
+    for path in ["/admin", "/admin/sites/kettle-crow?status=approved", "/admin/sites/kettle-crow/settings", "/admin/sites/kettle-crow/referrals"] {
+        page.goto(&format!("{}{path}", demo.api_url)).await?;
+        found.extend(browser.accessibility_violations(&axe).await?.into_iter().map(|v| format!("{path}: {v}")));
+    }
+    assert!(found.is_empty(), "accessibility violations:\n{}", found.join("\n"));
+
+    // And the check sees into shadow roots: an unlabelled field planted in the wall is caught.
+    page.goto(&format!("{}/kind-words.html", demo.site_url)).await?;
+    let wall = browser.mount_root("wall").await?;
+    browser.wait_in(&wall, ".fanfare-quote").await?;
+    page.execute(
+        "document.querySelector('[data-fanfare=wall]').shadowRoot.querySelector('section').appendChild(document.createElement('input'))",
+        vec![],
+    )
+    .await?;
+    let planted = browser.accessibility_violations(&axe).await?;
+    assert!(planted.iter().any(|v| v.starts_with("label")), "axe reports the planted field: {planted:?}");
+    browser.close().await;
+    Ok(())
+}
+
+/// WebDriver key codes.
+const TAB: &str = "\u{E004}";
+const SPACE: &str = "\u{E00D}";
+const ENTER: &str = "\u{E007}";
+const ARROW_RIGHT: &str = "\u{E014}";
+
+#[tokio::test]
+async fn a_testimonial_can_be_sent_with_the_keyboard_alone() -> anyhow::Result<()> {
+    let demo = RunningDemo::start().await?;
+    let browser = Browser::launch().await?;
+    let page = &browser.session;
+    page.goto(&format!("{}/kind-words.html", demo.site_url)).await?;
+    let form = browser.mount_root("collect").await?;
+    browser.wait_in(&form, "input[name=name]").await?;
+    let active = "return document.querySelector('[data-fanfare=collect]').shadowRoot.activeElement";
+    // Keys go to whatever has focus, as they would from a keyboard.
+    let type_keys = |keys: String| async move {
+        let element = page.execute(active, vec![]).await?;
+        let id = element.as_object().and_then(|object| object.values().next()).and_then(|value| value.as_str()).map(str::to_owned);
+        let element = fanfare_tests::webdriver::Element(id.ok_or_else(|| anyhow::anyhow!("nothing has focus"))?);
+        page.send_keys(&element, &keys).await
+    };
+    page.execute("document.querySelector('[data-fanfare=collect]').shadowRoot.querySelector('input[name=name]').focus()", vec![])
+        .await?;
+    type_keys(format!("Kim Keyboard{TAB}kim@example.com{TAB}{TAB}{TAB}{TAB}")).await?; // role, company, photo
+    type_keys(format!("{ARROW_RIGHT}{ARROW_RIGHT}{ARROW_RIGHT}{ARROW_RIGHT}")).await?; // the rating, by arrows
+    type_keys(format!("{TAB}No mouse needed at all.{TAB}{SPACE}")).await?; // text, consent
+    type_keys(format!("{TAB}{ENTER}")).await?; // the send button
+    browser.wait_in(&form, ".fanfare-thanks").await?;
+    let pending = demo.queue(fanfare_protocol::api::Status::Pending).await?;
+    let sent = pending.items.iter().find(|item| item.public.name == "Kim Keyboard").expect("the testimonial arrived");
+    assert_eq!(sent.public.rating, 5, "four arrow presses from the first star");
+    assert!(sent.consent);
+    browser.close().await;
+    Ok(())
+}
