@@ -31,6 +31,8 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("kind-words.html", "text/html; charset=utf-8", include_str!("../../demo/kind-words.html")),
     ("order-confirmed.html", "text/html; charset=utf-8", include_str!("../../demo/order-confirmed.html")),
     ("how-it-is-made.html", "text/html; charset=utf-8", include_str!("../../demo/how-it-is-made.html")),
+    ("wholesale.html", "text/html; charset=utf-8", include_str!("../../demo/wholesale.html")),
+    ("hostile.css", "text/css; charset=utf-8", include_str!("../../demo/hostile.css")),
     ("order.js", "text/javascript; charset=utf-8", include_str!("../../demo/order.js")),
     ("style.css", "text/css; charset=utf-8", include_str!("../../demo/style.css")),
 ];
@@ -257,9 +259,15 @@ struct Website {
 
 fn website_router(api_url: String, csp_reports: CspReports) -> Router {
     Router::new()
-        .route("/", get(|state: State<Website>, query: Query<PageParams>| page(state, Path("index.html".to_owned()), query)))
+        .route(
+            "/",
+            get(|state: State<Website>, query: Query<PageParams>| {
+                page(state, Path("index.html".to_owned()), query)
+            }),
+        )
         .route("/{file}", get(page))
         .route("/csp-reports", post(csp_report))
+        .route("/vendor/{file}", get(vendor_css))
         .with_state(Website { api_url, csp_reports })
 }
 
@@ -269,7 +277,11 @@ struct PageParams {
     theme: Option<String>,
 }
 
-async fn page(State(website): State<Website>, Path(file): Path<String>, Query(params): Query<PageParams>) -> Response {
+async fn page(
+    State(website): State<Website>,
+    Path(file): Path<String>,
+    Query(params): Query<PageParams>,
+) -> Response {
     let Some((_, content_type, body)) = PAGES.iter().find(|(name, _, _)| *name == file) else {
         return (StatusCode::NOT_FOUND, "Not found").into_response();
     };
@@ -292,6 +304,21 @@ async fn page(State(website): State<Website>, Path(file): Path<String>, Query(pa
         headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
     response
+}
+
+/// Bootstrap and Bulma for the wholesale page, from the npm packages `cargo xtask` installs
+/// in the source tree (a binary without it serves the page unstyled, which still works).
+async fn vendor_css(Path(file): Path<String>) -> Response {
+    let path = match file.as_str() {
+        "bootstrap.min.css" => "bootstrap/dist/css/bootstrap.min.css",
+        "bulma.min.css" => "bulma/css/bulma.min.css",
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/node_modules").join(path);
+    match tokio::fs::read(&full).await {
+        Ok(css) => ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], css).into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// Browsers POST a JSON report for each violation; the demo logs it and keeps it for tests.

@@ -69,7 +69,10 @@ impl Browser {
                 return Ok(None);
             };
             self.session
-                .execute("arguments[0].scrollIntoView({block: 'center'})", vec![host.to_json()])
+                .execute(
+                    "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})",
+                    vec![host.to_json()],
+                )
                 .await?;
             self.session.shadow_root(&host).await
         })
@@ -150,7 +153,8 @@ where
 
 /// axe-core's source, installed from npm by `cargo xtask test` into `tools/node_modules`.
 pub fn axe_source() -> anyhow::Result<String> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/node_modules/axe-core/axe.min.js");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/node_modules/axe-core/axe.min.js");
     std::fs::read_to_string(&path)
         .with_context(|| format!("reading {} (`cargo xtask test` installs it from npm)", path.display()))
 }

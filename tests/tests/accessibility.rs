@@ -24,13 +24,21 @@ async fn every_widget_mode_and_dashboard_page_has_no_axe_violation() -> anyhow::
         ("product.html", &["badge", "collect"][..]),
         ("about.html", &["carousel", "refer"][..]),
     ];
-    for (theme, (path, modes)) in ["light", "dark"].into_iter().flat_map(|theme| pages.map(|page| (theme, page))) {
+    for (theme, (path, modes)) in
+        ["light", "dark"].into_iter().flat_map(|theme| pages.map(|page| (theme, page)))
+    {
         page.goto(&format!("{}/{path}?theme={theme}", demo.site_url)).await?;
         for mode in modes {
             let root = browser.mount_root(mode).await?;
             browser.wait_in(&root, rendered(mode)).await?;
         }
-        found.extend(browser.accessibility_violations(&axe).await?.into_iter().map(|v| format!("{path} ({theme}): {v}")));
+        found.extend(
+            browser
+                .accessibility_violations(&axe)
+                .await?
+                .into_iter()
+                .map(|v| format!("{path} ({theme}): {v}")),
+        );
     }
     // The floating button's dialog, open.
     page.goto(&format!("{}/index.html", demo.site_url)).await?;
@@ -47,9 +55,16 @@ async fn every_widget_mode_and_dashboard_page_has_no_axe_violation() -> anyhow::
     page.send_keys(&page.find("input#password").await?.expect("a password field"), &demo.password).await?;
     page.click(&page.find("form.login button").await?.expect("a button")).await?;
     wait_for("signed in", || async { page.find("form[action='/admin/logout']").await }).await?;
-    for path in ["/admin", "/admin/sites/kettle-crow?status=approved", "/admin/sites/kettle-crow/settings", "/admin/sites/kettle-crow/referrals"] {
+    for path in [
+        "/admin",
+        "/admin/sites/kettle-crow?status=approved",
+        "/admin/sites/kettle-crow/settings",
+        "/admin/sites/kettle-crow/referrals",
+    ] {
         page.goto(&format!("{}{path}", demo.api_url)).await?;
-        found.extend(browser.accessibility_violations(&axe).await?.into_iter().map(|v| format!("{path}: {v}")));
+        found.extend(
+            browser.accessibility_violations(&axe).await?.into_iter().map(|v| format!("{path}: {v}")),
+        );
     }
     assert!(found.is_empty(), "accessibility violations:\n{}", found.join("\n"));
 
@@ -86,8 +101,13 @@ async fn a_testimonial_can_be_sent_with_the_keyboard_alone() -> anyhow::Result<(
     // Keys go to whatever has focus, as they would from a keyboard.
     let type_keys = |keys: String| async move {
         let element = page.execute(active, vec![]).await?;
-        let id = element.as_object().and_then(|object| object.values().next()).and_then(|value| value.as_str()).map(str::to_owned);
-        let element = fanfare_tests::webdriver::Element(id.ok_or_else(|| anyhow::anyhow!("nothing has focus"))?);
+        let id = element
+            .as_object()
+            .and_then(|object| object.values().next())
+            .and_then(|value| value.as_str())
+            .map(str::to_owned);
+        let element =
+            fanfare_tests::webdriver::Element(id.ok_or_else(|| anyhow::anyhow!("nothing has focus"))?);
         page.send_keys(&element, &keys).await
     };
     page.execute("document.querySelector('[data-fanfare=collect]').shadowRoot.querySelector('input[name=name]').focus()", vec![])
@@ -98,7 +118,11 @@ async fn a_testimonial_can_be_sent_with_the_keyboard_alone() -> anyhow::Result<(
     type_keys(format!("{TAB}{ENTER}")).await?; // the send button
     browser.wait_in(&form, ".fanfare-thanks").await?;
     let pending = demo.queue(fanfare_protocol::api::Status::Pending).await?;
-    let sent = pending.items.iter().find(|item| item.public.name == "Kim Keyboard").expect("the testimonial arrived");
+    let sent = pending
+        .items
+        .iter()
+        .find(|item| item.public.name == "Kim Keyboard")
+        .expect("the testimonial arrived");
     assert_eq!(sent.public.rating, 5, "four arrow presses from the first star");
     assert!(sent.consent);
     browser.close().await;

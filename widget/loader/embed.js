@@ -105,28 +105,34 @@
     });
   }
 
-  var hosts = [].slice.call(document.querySelectorAll('[data-fanfare]'));
-  var observer = 'IntersectionObserver' in window && new IntersectionObserver(function (entries) {
-    entries.forEach(function (entry) {
-      if (!entry.isIntersecting) return;
-      observer.unobserve(entry.target);
-      mount(entry.target.shadowRoot, entry.target.getAttribute('data-fanfare'), entry.target.getAttribute('data-href'));
+  // An async script can run before the parser reaches the mounts: look for them once the
+  // document is parsed.
+  function start() {
+    var hosts = [].slice.call(document.querySelectorAll('[data-fanfare]'));
+    var observer = 'IntersectionObserver' in window && new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (!entry.isIntersecting) return;
+        observer.unobserve(entry.target);
+        mount(entry.target.shadowRoot, entry.target.getAttribute('data-fanfare'), entry.target.getAttribute('data-href'));
+      });
+    }, { rootMargin: '200px' });
+
+    hosts.forEach(function (host) {
+      var mode = host.getAttribute('data-fanfare');
+      if (MODES.indexOf(mode) < 0) {
+        console.warn('Fanfare: unknown data-fanfare="' + mode + '"; use one of ' + MODES.join(', ') + '.');
+        return;
+      }
+      if (host.shadowRoot) return;
+      host.attachShadow({ mode: 'open' });
+      if (observer) observer.observe(host);
+      else mount(host.shadowRoot, mode, host.getAttribute('data-href'));
     });
-  }, { rootMargin: '200px' });
 
-  hosts.forEach(function (host) {
-    var mode = host.getAttribute('data-fanfare');
-    if (MODES.indexOf(mode) < 0) {
-      console.warn('Fanfare: unknown data-fanfare="' + mode + '"; use one of ' + MODES.join(', ') + '.');
-      return;
-    }
-    if (host.shadowRoot) return;
-    host.attachShadow({ mode: 'open' });
-    if (observer) observer.observe(host);
-    else mount(host.shadowRoot, mode, host.getAttribute('data-href'));
-  });
+    if (!hosts.length && data.floating !== 'off') floatingButton();
+    document.dispatchEvent(new CustomEvent('fanfare:ready'));
+  }
 
-  if (!hosts.length && data.floating !== 'off') floatingButton();
 
   // Until the widget loads, the button is plain DOM styled through the CSSOM (a strict CSP
   // forbids style attributes); the widget then replaces it with its own button and dialog.
@@ -173,5 +179,6 @@
     if (typeof api[name] === 'function') api[name].apply(api, [].slice.call(call, 1));
     else console.warn('Fanfare: unknown queued call ' + name + '.');
   });
-  document.dispatchEvent(new CustomEvent('fanfare:ready'));
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
 })();

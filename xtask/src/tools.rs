@@ -26,12 +26,13 @@ pub fn ensure_wasm_target() -> anyhow::Result<()> {
 }
 
 /// Installs the pinned npm tools into `tools/node_modules`: binaryen and terser for the build,
-/// axe-core for the accessibility tests.
+/// axe-core for the accessibility tests, Bootstrap and Bulma for the demo's hostile-CSS page.
 pub fn ensure_node_tools(root: &Path) -> anyhow::Result<PathBuf> {
     let tools = root.join("tools");
     let bin = tools.join("node_modules/.bin");
-    let axe = tools.join("node_modules/axe-core/axe.min.js");
-    if bin.join("wasm-opt").exists() && bin.join("terser").exists() && axe.exists() {
+    let needed = ["axe-core/axe.min.js", "bootstrap/dist/css/bootstrap.min.css", "bulma/css/bulma.min.css"];
+    let all_there = needed.iter().all(|file| tools.join("node_modules").join(file).exists());
+    if bin.join("wasm-opt").exists() && bin.join("terser").exists() && all_there {
         return Ok(bin);
     }
     if Command::new("npm").arg("--version").output().is_err() {
