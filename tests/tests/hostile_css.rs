@@ -65,10 +65,10 @@ async fn the_widget_is_untouched_by_hostile_css_and_touches_nothing_of_the_host(
         page.click(&element).await
     };
     click("label[for=fanfare-rating-5]").await?;
-    page.send_keys(&browser.wait_in(&form, "textarea[name=text]").await?, "Works on our odd theme.").await?;
+    page.send_keys(&browser.wait_in(form, "textarea[name=text]").await?, "Works on our odd theme.").await?;
     click("input[name=consent]").await?;
     click("button[type=submit]").await?;
-    browser.wait_in(&form, ".fanfare-thanks").await?;
+    browser.wait_in(form, ".fanfare-thanks").await?;
     browser.close().await;
     Ok(())
 }
