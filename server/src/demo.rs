@@ -275,6 +275,8 @@ fn website_router(api_url: String, csp_reports: CspReports) -> Router {
 struct PageParams {
     /// `?theme=dark` shows the widget with `data-theme="dark"`, as a site owner could set it.
     theme: Option<String>,
+    /// `?lang=ar` shows it with `data-lang="ar"`.
+    lang: Option<String>,
 }
 
 async fn page(
@@ -286,10 +288,14 @@ async fn page(
         return (StatusCode::NOT_FOUND, "Not found").into_response();
     };
     let api_url = &website.api_url;
-    let site = match params.theme.as_deref() {
-        Some(theme @ ("light" | "dark" | "auto")) => format!("{DEMO_SITE}\" data-theme=\"{theme}"),
-        _ => DEMO_SITE.to_owned(),
-    };
+    // Extra script-tag attributes, closed and reopened inside data-site's quotes.
+    let mut site = DEMO_SITE.to_owned();
+    if let Some(theme @ ("light" | "dark" | "auto")) = params.theme.as_deref() {
+        site.push_str(&format!("\" data-theme=\"{theme}"));
+    }
+    if let Some(lang) = params.lang.as_deref().filter(|lang| crate::texts::LANGUAGES.contains(lang)) {
+        site.push_str(&format!("\" data-lang=\"{lang}"));
+    }
     let body = body.replace("{{FANFARE_URL}}", api_url).replace("{{FANFARE_SITE}}", &site);
     // The strict policy README.md tells site owners to use; violations are reported back here.
     let csp = format!(

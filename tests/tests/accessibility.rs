@@ -128,3 +128,28 @@ async fn a_testimonial_can_be_sent_with_the_keyboard_alone() -> anyhow::Result<(
     browser.close().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn arabic_reads_right_to_left_in_arabic_and_stays_accessible() -> anyhow::Result<()> {
+    let axe = axe_source()?;
+    let demo = RunningDemo::start().await?;
+    let browser = Browser::launch().await?;
+    let page = &browser.session;
+    page.goto(&format!("{}/kind-words.html?lang=ar", demo.site_url)).await?;
+    let wall = browser.mount_root("wall").await?;
+    let title = page.text(&browser.wait_in(&wall, "#fanfare-wall-title").await?).await?;
+    assert_eq!(title, "شهادات مختارة");
+    browser.wait_in(&wall, ".fanfare-quote").await?;
+    let direction = page
+        .execute("return getComputedStyle(document.querySelector('[data-fanfare=wall]').shadowRoot.querySelector('.fanfare')).direction", vec![])
+        .await?;
+    assert_eq!(direction, "rtl");
+    let form = browser.mount_root("collect").await?;
+    let submit = page.text(&browser.wait_in(&form, "button[type=submit]").await?).await?;
+    assert_eq!(submit, "إرسال الشهادة");
+    browser.screenshot_if_asked("wall-arabic").await?;
+    let violations = browser.accessibility_violations(&axe).await?;
+    assert!(violations.is_empty(), "{violations:#?}");
+    browser.close().await;
+    Ok(())
+}
