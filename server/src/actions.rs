@@ -94,6 +94,7 @@ pub async fn apply(
         Action::ResolveFollowUp(note) => storage.resolve_follow_up(site.id, id, note.as_deref(), now).await?,
     };
     let testimonial = done.ok_or(AppError::NotFound("testimonial"))?;
+    state.public_cache.invalidate(site.id);
     let actor_label = match actor.via {
         Some(via) => format!("{} ({via})", actor.user.email),
         None => actor.user.email.clone(),

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod admin;
 pub mod assets;
+pub mod cache;
 pub mod cli;
 pub mod clock;
 pub mod commands;

@@ -22,6 +22,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, OnceCell, Semaphore};
 
 use crate::assets::WidgetAssets;
+use crate::cache::{PublicCache, SiteCache};
 use crate::config::{ServerSettings, Timeouts};
 use crate::limits::RateLimiter;
 use crate::notify::email::Mailer;
@@ -86,6 +87,8 @@ impl Application {
             storage,
             public_url: public_url_shared,
             assets: Arc::new(assets),
+            public_cache: Arc::new(PublicCache::default()),
+            sites: Arc::new(SiteCache::default()),
             notify,
             secure_cookies: public_url.starts_with("https://"),
             password_work: Arc::new(Semaphore::new(2)),

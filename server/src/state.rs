@@ -3,6 +3,7 @@ use std::sync::Arc;
 use tokio::sync::{OnceCell, Semaphore};
 
 use crate::assets::WidgetAssets;
+use crate::cache::{PublicCache, SiteCache};
 use crate::domain::IpCidr;
 use crate::limits::RateLimiter;
 use crate::notify::Notifier;
@@ -15,6 +16,9 @@ pub struct AppState {
     /// Base URL for links handed to visitors, without a trailing slash.
     pub public_url: Arc<str>,
     pub assets: Arc<WidgetAssets>,
+    /// Public lists in memory, invalidated by every change this instance makes.
+    pub public_cache: Arc<PublicCache>,
+    pub sites: Arc<SiteCache>,
     pub notify: Notifier,
     /// Session cookies are `Secure` when the public URL is https.
     pub secure_cookies: bool,

@@ -102,5 +102,6 @@ async fn erase(
     let erased = data_rights::erase(&state.storage, &site, email, &user.email, Some(user.id))
         .await
         .map_err(|error| AppError::field("email", error.to_string()))?;
+    state.public_cache.invalidate(site.id);
     Ok(page(&site.slug, &site.name, &form.session, Some(erased)))
 }

@@ -222,6 +222,7 @@ async fn save_settings(
         Ok(changes) => {
             let updated =
                 state.storage.update_site(&site.slug, changes).await?.ok_or(AppError::NotFound("site"))?;
+            state.sites.forget(&site.slug);
             audit(&state, &site, user, "change settings", None).await?;
             Ok(settings_form(
                 &updated,

@@ -17,7 +17,7 @@ pub async fn site_cors(State(state): State<AppState>, request: Request, next: Ne
         return with_vary(next.run(request).await);
     };
     let site = match site_slug(request.uri().path()) {
-        Some(slug) => match state.storage.site_by_slug(slug).await {
+        Some(slug) => match state.sites.site(&state.storage, slug).await {
             Ok(site) => site,
             Err(error) => return AppError::from(error).into_response(),
         },

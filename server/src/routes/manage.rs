@@ -116,6 +116,7 @@ async fn edit(
         .author_edit(&secrets::hash_token(&token), edit, now_ms())
         .await?
         .ok_or(AppError::NotFound("testimonial"))?;
+    state.public_cache.invalidate(updated.site_id);
     author_audit(&state, &updated, "author edit").await?;
     Ok(Redirect::to(&format!("/manage/{token}")).into_response())
 }
@@ -130,6 +131,7 @@ async fn withdraw(
         .withdraw(&secrets::hash_token(&token), now_ms())
         .await?
         .ok_or(AppError::NotFound("testimonial"))?;
+    state.public_cache.invalidate(item.site_id);
     author_audit(&state, &item, "author withdrew").await?;
     tracing::info!(testimonial = %item.id, "withdrawn by its author");
     Ok(Redirect::to(&format!("/manage/{token}")).into_response())

@@ -97,18 +97,42 @@ pub fn query_params(query: Result<Query<ListParams>, QueryRejection>) -> Result<
 async fn list_testimonials(
     State(state): State<AppState>,
     SiteFromPath(site): SiteFromPath,
+    headers: HeaderMap,
     query: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let query = query_params(query)?.parse()?;
-    let items = state.storage.list_published(site.id, &query).await?;
-    let summary = state.storage.rating_summary(site.id).await?;
-    let page = TestimonialPage {
-        next_cursor: next_cursor(&items, query.limit),
-        items: items.iter().map(|item| public_view(item, &state.public_url)).collect(),
-        summary: public_summary(summary),
+    let key = format!(
+        "{}|{}|{}",
+        query.limit,
+        query.cursor.as_ref().map(Cursor::encode).unwrap_or_default(),
+        query.tag.as_deref().unwrap_or_default()
+    );
+    let cached = match state.public_cache.get(site.id, &key) {
+        Some(cached) => cached,
+        None => {
+            let generation = state.public_cache.generation(site.id);
+            let items = state.storage.list_published(site.id, &query).await?;
+            let summary = state.storage.rating_summary(site.id).await?;
+            let page = TestimonialPage {
+                next_cursor: next_cursor(&items, query.limit),
+                items: items.iter().map(|item| public_view(item, &state.public_url)).collect(),
+                summary: public_summary(summary),
+            };
+            let body = serde_json::to_vec(&page).map_err(|error| AppError::Internal(error.into()))?;
+            state.public_cache.put(site.id, key, body.into(), generation)
+        }
     };
-    // Revalidated every time: a moderation decision must show on the next page view.
-    Ok(with_cache(Json(page).into_response(), "public, no-cache"))
+    // Revalidated every time (a moderation decision must show on the next view), cheaply: a
+    // CDN or browser holding the same ETag gets 304 without a body.
+    let etag = HeaderValue::from_str(&cached.etag).map_err(|error| AppError::Internal(error.into()))?;
+    let fresh = headers.get(header::IF_NONE_MATCH).is_some_and(|sent| sent.as_bytes() == etag.as_bytes());
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], cached.body).into_response()
+    };
+    response.headers_mut().insert(header::ETAG, etag);
+    Ok(with_cache(response, "public, no-cache"))
 }
 
 async fn submit_testimonial(
@@ -257,6 +281,7 @@ async fn create_testimonial(
     let id = record.id.clone();
     let status = record.status;
     state.storage.insert_testimonial(record).await?;
+    state.public_cache.invalidate(site.id);
     tracing::info!(site = %site.slug, testimonial = %id, %status, "testimonial submitted");
     if let Some(testimonial) = state.storage.testimonial(site.id, &id).await? {
         state.notify.submitted(site, &testimonial).await;

@@ -28,7 +28,8 @@ impl FromRequestParts<AppState> for SiteFromPath {
 /// Looks up the site named in the request's path; 404 when there is none.
 pub async fn site_in_path(parts: &Parts, state: &AppState) -> Result<Site, AppError> {
     let slug = site_slug(parts.uri.path()).ok_or(AppError::NotFound("site"))?;
-    state.storage.site_by_slug(slug).await?.ok_or(AppError::NotFound("site"))
+    let site = state.sites.site(&state.storage, slug).await?.ok_or(AppError::NotFound("site"))?;
+    Ok(Site::clone(&site))
 }
 
 /// `acme` from `/api/v1/sites/acme/…`.

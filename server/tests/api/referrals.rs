@@ -147,6 +147,8 @@ async fn every_fraud_signal_flags_for_review() {
         .update_site(SITE, SiteChanges { conversion_burst_limit: Some(4), ..SiteChanges::default() })
         .await
         .unwrap();
+    // Changed behind the server's back, as the CLI does: it applies within the site cache's life.
+    tokio::time::sleep(fanfare_server::cache::FRESH_FOR).await;
     app.convert(json!({"code": code, "id": "c5"})).await;
     assert_eq!(app.flags_of("c5").await, ["same_network", "burst"], "the fifth within the hour, over 4");
     let board = app.storage.advocate_stats(site.id, 10, 0).await.unwrap();

@@ -323,3 +323,24 @@ async fn the_widget_texts_come_in_the_asked_language_with_the_sites_wording_on_t
     assert!(english.get("wall.title").is_none(), "English comes from the widget itself");
     assert!(english.get("collect.submit").is_none());
 }
+
+#[tokio::test]
+async fn the_public_list_has_an_etag_and_answers_304_until_something_changes() {
+    let app = spawn_app().await;
+    let token = app.moderator_token(SITE).await;
+    let url = app.url(&format!("/api/v1/sites/{SITE}/testimonials"));
+    let first = app.client.get(&url).send().await.unwrap();
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(first.headers()["cache-control"], "public, no-cache");
+    let again = app.client.get(&url).header("If-None-Match", &etag).send().await.unwrap();
+    assert_eq!(again.status(), 304);
+    assert!(again.bytes().await.unwrap().is_empty());
+
+    let created = app.submit_ok(&valid_submission()).await;
+    app.moderate(&token, SITE, &created.id, "approve").await;
+    let changed = app.client.get(&url).header("If-None-Match", &etag).send().await.unwrap();
+    assert_eq!(changed.status(), 200, "an approval shows at once, cache or not");
+    assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
+    let page: Value = changed.json().await.unwrap();
+    assert_eq!(page["items"][0]["id"], created.id.as_str());
+}
