@@ -130,6 +130,7 @@
     });
 
     if (!hosts.length && data.floating !== 'off') floatingButton();
+    if (window.performance && performance.mark) performance.mark('fanfare:ready');
     document.dispatchEvent(new CustomEvent('fanfare:ready'));
   }
 

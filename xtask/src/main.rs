@@ -16,7 +16,8 @@ commands:
   build   build the widget into target/widget and print its sizes
   demo    build, then run `fanfare demo` (extra arguments are passed on)
   test    every check and test: fmt, clippy, unit, API, CLI and browser tests
-  fuzz    run every cargo-fuzz target for SECONDS each (default 600): cargo xtask fuzz [SECONDS]";
+  fuzz    run every cargo-fuzz target for SECONDS each (default 600): cargo xtask fuzz [SECONDS]
+  bench   measure sizes, browser timings and server load (wrk, nginx); writes BENCHMARKS.md";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
         Some("build") => widget::build(&workspace_root()).map(drop),
         Some("demo") => demo(&args[1..]),
         Some("test") => test(),
+        Some("bench") => bench(),
         Some("fuzz") => fuzz::fuzz(&workspace_root(), args.get(1).map(String::as_str)),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -64,6 +66,20 @@ fn cargo(root: &Path) -> Command {
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     command.current_dir(root);
     command
+}
+
+/// Builds what is measured in release, installs wrk and nginx from Debian when missing, then
+/// runs the measuring binary (`tests/src/bin/bench.rs`).
+fn bench() -> anyhow::Result<()> {
+    let root = workspace_root();
+    tools::ensure_chromium()?;
+    tools::ensure_debian_packages(&[("wrk", "wrk"), ("nginx", "nginx-light")])?;
+    let output = widget::build(&root)?;
+    println!("\n== building the release server and the benchmark");
+    run(cargo(&root).args(["build", "--release", "--package", "fanfare-server", "--bin", "fanfare"]))?;
+    run(cargo(&root)
+        .args(["run", "--release", "--package", "fanfare-tests", "--bin", "bench"])
+        .env("FANFARE_WIDGET_DIR", &output.dir))
 }
 
 fn demo(extra: &[String]) -> anyhow::Result<()> {

@@ -84,6 +84,31 @@ pub fn table(rows: &[(String, Sizes)], loader: Sizes, widget: Sizes) -> String {
     out
 }
 
+/// The same figures as a Markdown table, for BENCHMARKS.md.
+pub fn markdown(rows: &[(String, Sizes)], loader: Sizes, widget: Sizes) -> String {
+    let mut out = String::from("| file | raw | gzip | brotli | budget (brotli) |\n|---|---|---|---|---|\n");
+    for (name, sizes) in rows {
+        out += &format!(
+            "| `{name}` | {} | {} | {} | |\n",
+            human(sizes.raw),
+            human(sizes.gzip),
+            human(sizes.brotli)
+        );
+    }
+    out += &format!(
+        "| **embed.js** | | | {} | {} {} |\n| **widget (wasm + glue + CSS)** | {} | {} | {} | {} {} |\n",
+        human(loader.brotli),
+        human(LOADER_BUDGET),
+        verdict(loader.brotli, LOADER_BUDGET),
+        human(widget.raw),
+        human(widget.gzip),
+        human(widget.brotli),
+        human(WIDGET_BUDGET),
+        verdict(widget.brotli, WIDGET_BUDGET),
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -88,3 +88,20 @@ pub fn on_path(name: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
 }
+
+/// Debian packages a command needs, as (executable, package): installed with apt-get when
+/// running as root, otherwise the exact command to run.
+pub fn ensure_debian_packages(needed: &[(&str, &str)]) -> anyhow::Result<()> {
+    let missing: Vec<&str> =
+        needed.iter().filter(|(command, _)| !on_path(command)).map(|(_, package)| *package).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let install = format!("apt-get install -y {}", missing.join(" "));
+    if !is_root() {
+        bail!("missing tools: run `{install}` as root, then try again");
+    }
+    println!("installing {} with apt-get", missing.join(", "));
+    run(Command::new("sh")
+        .args(["-c", &format!("apt-get update && DEBIAN_FRONTEND=noninteractive {install}")]))
+}

@@ -106,6 +106,7 @@ pub fn build(root: &Path) -> anyhow::Result<BuildOutput> {
         rows[1..].iter().fold(Sizes { raw: 0, gzip: 0, brotli: 0 }, |sum, (_, sizes)| sum.plus(*sizes));
     println!("\n== widget build in {}\n", out.display());
     print!("{}", sizes::table(&rows, loader_sizes, widget_sizes));
+    std::fs::write(out.join("sizes.md"), sizes::markdown(&rows, loader_sizes, widget_sizes))?;
     Ok(BuildOutput { dir: out })
 }
 
