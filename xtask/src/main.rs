@@ -76,9 +76,21 @@ fn bench() -> anyhow::Result<()> {
     tools::ensure_debian_packages(&[("wrk", "wrk"), ("nginx", "nginx-light")])?;
     let output = widget::build(&root)?;
     println!("\n== building the release server and the benchmark");
-    run(cargo(&root).args(["build", "--release", "--package", "fanfare-server", "--bin", "fanfare"]))?;
-    run(cargo(&root)
-        .args(["run", "--release", "--package", "fanfare-tests", "--bin", "bench"])
+    // One build for both, so their shared dependencies are compiled once.
+    run(cargo(&root).args([
+        "build",
+        "--release",
+        "--package",
+        "fanfare-server",
+        "--bin",
+        "fanfare",
+        "--package",
+        "fanfare-tests",
+        "--bin",
+        "bench",
+    ]))?;
+    run(Command::new(root.join("target/release/bench"))
+        .current_dir(&root)
         .env("FANFARE_WIDGET_DIR", &output.dir))
 }
 

@@ -57,6 +57,7 @@ pub async fn site_cors(State(state): State<AppState>, request: Request, next: Ne
 }
 
 fn allow(headers: &mut HeaderMap, origin: HeaderValue) {
+    headers.insert(header::HeaderName::from_static("timing-allow-origin"), origin.clone());
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     headers.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,

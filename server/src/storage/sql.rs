@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use fanfare_protocol::api::Status;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
+use tokio::sync::{mpsc, oneshot};
 
 use super::{
     Advocate, AdvocateStats, ApiToken, AuditEntry, Conversion, Delivery, DeliveryAttempt, DeliveryState,
@@ -33,7 +34,15 @@ pub enum Backend {
 pub struct SqlStorage {
     pool: AnyPool,
     backend: Backend,
+    /// New testimonials go through one writer that commits whatever has queued up together.
+    submissions: mpsc::Sender<Submission>,
 }
+
+/// A testimonial waiting for the group commit, with the way to tell its request it is stored.
+type Submission = (ImportedTestimonial, oneshot::Sender<Result<(), StorageError>>);
+
+/// Most testimonials committed in one transaction.
+const GROUP_COMMIT_MAX: usize = 64;
 
 impl SqlStorage {
     pub async fn connect(database_url: &str, backend: Backend) -> Result<Self, StorageError> {
@@ -75,7 +84,9 @@ impl SqlStorage {
                     .await?
             }
         };
-        Ok(Self { pool, backend })
+        let (submissions, queue) = mpsc::channel(1024);
+        tokio::spawn(group_commit(pool.clone(), backend, queue));
+        Ok(Self { pool, backend, submissions })
     }
 
     pub async fn migrate(&self) -> Result<(), StorageError> {
@@ -90,13 +101,8 @@ impl SqlStorage {
         self.backend
     }
 
-    /// A transaction that will write. SQLite takes the write lock at BEGIN, so two writers
-    /// queue (within the busy timeout) instead of one failing when it upgrades a read lock.
     async fn write_transaction(&self) -> Result<sqlx::Transaction<'_, sqlx::Any>, sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
-        }
+        begin_write(&self.pool, self.backend).await
     }
 
     /// The pool, for maintenance that works table by table (`fanfare copy`).
@@ -298,6 +304,57 @@ impl TryFrom<DeliveryRow> for Delivery {
             created_at: row.created_at,
         })
     }
+}
+
+/// The group commit: takes every testimonial that has queued up (at most
+/// [`GROUP_COMMIT_MAX`]), inserts them in one transaction and one fsync, and only then answers
+/// each request. Under load this turns many fsyncs into one; alone, a submission waits for
+/// nothing but its own commit. If the batch fails, each is retried alone, so one bad row
+/// never costs the others.
+async fn group_commit(pool: AnyPool, backend: Backend, mut queue: mpsc::Receiver<Submission>) {
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < GROUP_COMMIT_MAX {
+            match queue.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        if insert_batch(&pool, backend, batch.iter().map(|(row, _)| row)).await.is_ok() {
+            for (_, answer) in batch {
+                let _ = answer.send(Ok(()));
+            }
+            continue;
+        }
+        for (row, answer) in batch {
+            let _ = answer.send(insert_batch(&pool, backend, std::iter::once(&row)).await);
+        }
+    }
+}
+
+/// A transaction that will write. SQLite takes the write lock at BEGIN, so two writers queue
+/// (within the busy timeout) instead of one failing when it upgrades a read lock.
+async fn begin_write(
+    pool: &AnyPool,
+    backend: Backend,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Postgres => pool.begin().await,
+    }
+}
+
+async fn insert_batch(
+    pool: &AnyPool,
+    backend: Backend,
+    rows: impl Iterator<Item = &ImportedTestimonial>,
+) -> Result<(), StorageError> {
+    let mut tx = begin_write(pool, backend).await?;
+    for row in rows {
+        insert_row(&mut tx, row, false).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The one INSERT of a testimonial row, for new submissions and imports alike; with `or_ignore`
@@ -691,9 +748,12 @@ impl Storage for SqlStorage {
             tags: Vec::new(),
             updated_at: created_at,
         };
-        let mut conn = self.pool.acquire().await?;
-        insert_row(&mut conn, &row, false).await?;
-        Ok(())
+        let (stored, answer) = oneshot::channel();
+        self.submissions
+            .send((row, stored))
+            .await
+            .map_err(|_| StorageError::Unsupported("the storage is shutting down".into()))?;
+        answer.await.map_err(|_| StorageError::Unsupported("the storage is shutting down".into()))?
     }
 
     async fn list_published(
@@ -1732,6 +1792,61 @@ mod tests {
     fn like_patterns_match_the_visitors_words_literally() {
         assert_eq!(contains_pattern("Beans"), "%beans%");
         assert_eq!(contains_pattern("100%_a\\b"), "%100\\%\\_a\\\\b%");
+    }
+
+    fn record(id: &str, site_id: i64) -> NewTestimonialRecord {
+        NewTestimonialRecord {
+            id: id.into(),
+            site_id,
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            role: None,
+            company: None,
+            rating: 5,
+            text: "Lovely".into(),
+            consent: true,
+            consent_text: None,
+            consent_version: None,
+            photo_id: None,
+            referral_code: None,
+            page_url: None,
+            ip_prefix: None,
+            follow_up: false,
+            contact_me: false,
+            status: Status::Pending,
+            manage_token_hash: format!("hash-{id}-{}", crate::secrets::nonce()),
+            created_at: 1,
+        }
+    }
+
+    /// Submissions committed together still succeed or fail one by one.
+    #[tokio::test]
+    async fn one_bad_row_in_a_group_commit_costs_the_others_nothing() {
+        let database = TestDatabase::create_on(Backend::Sqlite).await.unwrap();
+        let storage = SqlStorage::connect(&database.url, Backend::Sqlite).await.unwrap();
+        storage.migrate().await.unwrap();
+        let site = storage
+            .create_site(
+                super::super::NewSite {
+                    slug: crate::domain::SiteSlug::parse("acme").unwrap(),
+                    name: "Acme".into(),
+                    origins: vec![],
+                    consent_text: "ok".into(),
+                },
+                0,
+            )
+            .await
+            .unwrap();
+        // Joined on one task, so all three are queued before the writer takes the batch.
+        let (first, second, other) = tokio::join!(
+            storage.insert_testimonial(record("same", site.id)),
+            storage.insert_testimonial(record("same", site.id)),
+            storage.insert_testimonial(record("other", site.id)),
+        );
+        let results = [first, second, other];
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 2, "{results:?}");
+        assert!(results[2].is_ok());
+        assert_eq!(storage.all_testimonials(site.id).await.unwrap().len(), 2);
     }
 
     /// The durability promise rests on these settings holding on every pooled connection.

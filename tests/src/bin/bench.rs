@@ -89,11 +89,14 @@ struct BrowserFigures {
     first_item_ms: f64,
     bytes_before_scroll: f64,
     bytes_after_scroll: f64,
+    fanfare_requests_before_scroll: f64,
+    layout_shift: f64,
 }
 
 async fn browser_timings() -> anyhow::Result<BrowserFigures> {
     let demo = RunningDemo::start().await?;
     let (mut ready, mut first, mut before, mut after) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut requests, mut shifts) = (Vec::new(), Vec::new());
     for _ in 0..BROWSER_RUNS {
         // A fresh profile each time: nothing cached, as for a first-time visitor.
         let browser = Browser::launch().await?;
@@ -113,6 +116,12 @@ async fn browser_timings() -> anyhow::Result<BrowserFigures> {
         first.push(times[1].as_f64().unwrap_or_default());
 
         page.goto(&format!("{}/how-it-is-made.html", demo.site_url)).await?;
+        page.execute(
+            "window.__shift = 0; new PerformanceObserver(l => l.getEntries().forEach(e => window.__shift += e.value))
+               .observe({ type: 'layout-shift', buffered: true });",
+            vec![],
+        )
+        .await?;
         wait_until("the loader", || async {
             Ok(page.execute("return performance.getEntriesByName('fanfare:ready').length", vec![]).await?
                 == json!(1))
@@ -121,10 +130,16 @@ async fn browser_timings() -> anyhow::Result<BrowserFigures> {
         let transferred = "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))
                              .reduce((sum, e) => sum + (e.transferSize || 0), 0)";
         before.push(page.execute(transferred, vec![]).await?.as_f64().unwrap_or_default());
+        let ours = format!(
+            "return performance.getEntriesByType('resource').filter(e => e.name.startsWith('{}')).length",
+            demo.api_url
+        );
+        requests.push(page.execute(&ours, vec![]).await?.as_f64().unwrap_or_default());
         let wall = browser.mount_root("wall").await?;
         browser.wait_in(&wall, ".fanfare-item").await?;
         tokio::time::sleep(Duration::from_millis(300)).await;
         after.push(page.execute(transferred, vec![]).await?.as_f64().unwrap_or_default());
+        shifts.push(page.execute("return window.__shift", vec![]).await?.as_f64().unwrap_or_default());
         browser.close().await;
     }
     Ok(BrowserFigures {
@@ -132,6 +147,8 @@ async fn browser_timings() -> anyhow::Result<BrowserFigures> {
         first_item_ms: median(first),
         bytes_before_scroll: median(before),
         bytes_after_scroll: median(after),
+        fanfare_requests_before_scroll: median(requests),
+        layout_shift: shifts.into_iter().fold(0.0, f64::max),
     })
 }
 
@@ -370,7 +387,21 @@ fn report(sizes: &str, browser: &BrowserFigures, server: &[(Backend, ServerFigur
     let _ =
         writeln!(out, "| navigation → `fanfare:ready` (kind-words page) | {:.0} ms | — |", browser.ready_ms);
     let _ = writeln!(out, "| navigation → first wall item rendered | {:.0} ms | — |", browser.first_item_ms);
-    let _ = writeln!(out, "| bytes fetched before scrolling to a mount below the fold (page + CSS + embed.js) | {:.1} KB | only embed.js from Fanfare |", browser.bytes_before_scroll / 1024.0);
+    let _ = writeln!(
+        out,
+        "| requests to Fanfare before a mount nears the viewport | {:.0} | 1 (embed.js) |",
+        browser.fanfare_requests_before_scroll
+    );
+    let _ = writeln!(
+        out,
+        "| layout shift on a long page as the wall loads (worst of the runs) | {:.3} | 0 |",
+        browser.layout_shift
+    );
+    let _ = writeln!(
+        out,
+        "| bytes fetched before scrolling to a mount below the fold (page + CSS + embed.js) | {:.1} KB | — |",
+        browser.bytes_before_scroll / 1024.0
+    );
     let _ = writeln!(
         out,
         "| bytes after scrolling to it (+ wasm, glue, CSS, API) | {:.1} KB | — |\n",
