@@ -6,10 +6,13 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::{free_port, ok, serve};
 use fanfare_server::storage::{self, Backend};
 use fanfare_server::testing::{backend_from_env, TestDatabase};
 use serde_json::json;
@@ -19,48 +22,8 @@ const WRITERS: usize = 32;
 const CYCLES: usize = 3;
 const ORIGIN: &str = "https://acme.test";
 
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn serve(database: &str, port: u16) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_fanfare"))
-        .env("FANFARE_LOG", "warn")
-        .env("FANFARE_RATE_LIMITS", "off")
-        .args(["--database", database, "serve", "--addr", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("fanfare serve starts");
-    let server = Server { child, url: format!("http://127.0.0.1:{port}") };
-    for _ in 0..200 {
-        if reqwest::get(format!("{}/healthz", server.url)).await.is_ok_and(|r| r.status().is_success()) {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("fanfare serve on {} did not come up", server.url);
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 fn add_site(database: &str) {
-    let status = Command::new(env!("CARGO_BIN_EXE_fanfare"))
-        .args(["--database", database, "site", "add", "acme", "--name", "Acme", "--origin", ORIGIN])
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    ok(database, &["site", "add", "acme", "--name", "Acme", "--origin", ORIGIN]);
 }
 
 #[tokio::test]
@@ -70,7 +33,7 @@ async fn acknowledged_submissions_survive_sigkill_mid_load() {
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     let port = free_port();
     for cycle in 0..CYCLES {
-        let mut server = serve(&database.url, port).await;
+        let mut server = serve(&database.url, port, &[("FANFARE_RATE_LIMITS", "off")]).await;
         let client = reqwest::Client::new();
         let url = format!("{}/api/v1/sites/acme/testimonials", server.url);
         let writers: Vec<_> = (0..WRITERS)
@@ -127,7 +90,7 @@ async fn acknowledged_submissions_survive_sigkill_mid_load() {
 async fn sigterm_lets_requests_in_flight_finish() {
     let database = TestDatabase::create().await.unwrap();
     add_site(&database.url);
-    let mut server = serve(&database.url, free_port()).await;
+    let mut server = serve(&database.url, free_port(), &[("FANFARE_RATE_LIMITS", "off")]).await;
     let address = server.url.trim_start_matches("http://").to_owned();
     let body = json!({"name": "Ada", "email": "ada@example.com", "rating": 5, "text": "Sent slowly.", "consent": true})
         .to_string();

@@ -5,63 +5,17 @@
 // A panic is how a test reports; helpers unwrap like test bodies do.
 #![allow(clippy::unwrap_used)]
 
-use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+mod common;
 
+use std::process::{Command, Stdio};
+
+use common::{free_port, ok, serve};
 use fanfare_protocol::api::Status;
 use fanfare_server::copy::{dump_table, TABLES};
 use fanfare_server::domain::{Origin, Role, SiteSlug};
 use fanfare_server::storage::{self, Backend, NewAdvocate, NewConversion, NewSite, NewTestimonialRecord};
 use fanfare_server::testing::TestDatabase;
 use serde_json::{json, Value};
-
-fn fanfare(database: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fanfare"))
-        .env("FANFARE_LOG", "warn")
-        .arg("--database")
-        .arg(database)
-        .args(args)
-        .output()
-        .expect("fanfare runs")
-}
-
-fn ok(database: &str, args: &[&str]) -> String {
-    let output = fanfare(database, args);
-    assert!(output.status.success(), "fanfare {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).expect("utf-8")
-}
-
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn serve(database: &str) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(env!("CARGO_BIN_EXE_fanfare"))
-        .env("FANFARE_LOG", "warn")
-        .args(["--database", database, "serve", "--addr", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("fanfare serve starts");
-    // Owned at once, so the process is reaped however this ends.
-    let server = Server { child, url: format!("http://127.0.0.1:{port}") };
-    for _ in 0..100 {
-        if reqwest::get(format!("{}/healthz", server.url)).await.is_ok_and(|r| r.status().is_success()) {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("fanfare serve on {} did not come up", server.url);
-}
 
 #[tokio::test]
 #[ignore = "needs PostgreSQL; cargo xtask test runs it when a server is reachable"]
@@ -78,7 +32,7 @@ async fn two_servers_on_one_database_act_as_one_service() {
     std::io::Write::write_all(add.stdin.as_mut().unwrap(), b"correct horse battery\n").unwrap();
     assert!(add.wait().unwrap().success());
     let token = ok(db, &["token", "create", "--user", "mod@acme.test"]).lines().last().unwrap().to_owned();
-    let (a, b) = (serve(db).await, serve(db).await);
+    let (a, b) = (serve(db, free_port(), &[]).await, serve(db, free_port(), &[]).await);
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
 
     // Submitted through A, approved through B, published by both at once.

@@ -216,6 +216,12 @@ const TESTIMONIAL_COLUMNS: &str = "id, site_id, status, name, email, role, compa
     consent_text, consent_version, photo_id, referral_code, page_url, ip_prefix, reply, featured, follow_up, contact_me, \
     follow_up_resolved_at, follow_up_note, edited, created_at, updated_at";
 
+/// A new value for one column of `sites` (`None` stores NULL).
+enum Setting {
+    Text(Option<String>),
+    Number(Option<i64>),
+}
+
 /// The testimonial's tags, newline-joined, as one more column.
 const TAGS_SQLITE: &str =
     "(SELECT group_concat(tag, char(10)) FROM testimonial_tags WHERE testimonial_id = testimonials.id) AS tags";
@@ -545,20 +551,6 @@ impl Storage for SqlStorage {
         else {
             return Ok(None);
         };
-        if let Some(name) = &changes.name {
-            sqlx::query("UPDATE sites SET name = $1 WHERE id = $2")
-                .bind(name)
-                .bind(site_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if let Some(accent) = &changes.accent {
-            sqlx::query("UPDATE sites SET accent = $1 WHERE id = $2")
-                .bind(accent)
-                .bind(site_id)
-                .execute(&mut *tx)
-                .await?;
-        }
         if let Some(consent_text) = &changes.consent_text {
             sqlx::query(
                 "UPDATE sites SET consent_text = $1, consent_version = consent_version + 1 \
@@ -570,56 +562,44 @@ impl Storage for SqlStorage {
             .execute(&mut *tx)
             .await?;
         }
-        if let Some(texts) = &changes.texts {
-            let json = serde_json::to_string(texts)
-                .map_err(|error| StorageError::Corrupt(format!("texts cannot be stored: {error}")))?;
-            sqlx::query("UPDATE sites SET texts = $1 WHERE id = $2")
-                .bind(json)
-                .bind(site_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if let Some(auto_approve) = changes.auto_approve_min_rating {
-            sqlx::query("UPDATE sites SET auto_approve_min_rating = $1 WHERE id = $2")
-                .bind(auto_approve.map(i64::from))
-                .bind(site_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if let Some(bits) = changes.proof_of_work {
-            sqlx::query("UPDATE sites SET proof_of_work = $1 WHERE id = $2")
-                .bind(i64::from(bits))
-                .bind(site_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if let Some(days) = changes.referral_window_days {
-            sqlx::query("UPDATE sites SET referral_window_days = $1 WHERE id = $2")
-                .bind(i64::from(days))
-                .bind(site_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if let Some(landing) = &changes.referral_landing_url {
-            sqlx::query("UPDATE sites SET referral_landing_url = $1 WHERE id = $2")
-                .bind(landing)
-                .bind(site_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if let Some(limit) = changes.conversion_burst_limit {
-            sqlx::query("UPDATE sites SET conversion_burst_limit = $1 WHERE id = $2")
-                .bind(i64::from(limit))
-                .bind(site_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if let Some(threshold) = changes.low_rating_threshold {
-            sqlx::query("UPDATE sites SET low_rating_threshold = $1 WHERE id = $2")
-                .bind(i64::from(threshold))
-                .bind(site_id)
-                .execute(&mut *tx)
-                .await?;
+        let texts = changes
+            .texts
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|error| StorageError::Corrupt(format!("texts cannot be stored: {error}")))?;
+        // Every other setting is one column: set those that were given.
+        let columns: [(&str, Option<Setting>); 9] = [
+            ("name", changes.name.clone().map(|v| Setting::Text(Some(v)))),
+            ("accent", changes.accent.clone().map(|v| Setting::Text(Some(v)))),
+            ("texts", texts.map(|v| Setting::Text(Some(v)))),
+            (
+                "auto_approve_min_rating",
+                changes.auto_approve_min_rating.map(|v| Setting::Number(v.map(i64::from))),
+            ),
+            ("proof_of_work", changes.proof_of_work.map(|v| Setting::Number(Some(i64::from(v))))),
+            (
+                "referral_window_days",
+                changes.referral_window_days.map(|v| Setting::Number(Some(i64::from(v)))),
+            ),
+            ("referral_landing_url", changes.referral_landing_url.clone().map(Setting::Text)),
+            (
+                "conversion_burst_limit",
+                changes.conversion_burst_limit.map(|v| Setting::Number(Some(i64::from(v)))),
+            ),
+            (
+                "low_rating_threshold",
+                changes.low_rating_threshold.map(|v| Setting::Number(Some(i64::from(v)))),
+            ),
+        ];
+        for (column, value) in columns {
+            let Some(value) = value else { continue };
+            let sql = format!("UPDATE sites SET {column} = $1 WHERE id = $2");
+            let query = match value {
+                Setting::Text(text) => sqlx::query(&sql).bind(text),
+                Setting::Number(number) => sqlx::query(&sql).bind(number),
+            };
+            query.bind(site_id).execute(&mut *tx).await?;
         }
         if let Some(origins) = &changes.origins {
             sqlx::query("DELETE FROM site_origins WHERE site_id = $1")
