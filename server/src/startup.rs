@@ -31,7 +31,7 @@ use crate::notify::webhooks::WebhookWorker;
 use crate::notify::Notifier;
 use crate::routes;
 use crate::secrets;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use crate::storage::DynStorage;
 
 pub struct Application {
@@ -83,7 +83,7 @@ impl Application {
             retry_base: settings.webhook_retry_base,
         };
         tokio::spawn(worker.run());
-        let state = AppState {
+        let state = AppState::new(Shared {
             storage,
             public_url: public_url_shared,
             assets: Arc::new(assets),
@@ -96,7 +96,7 @@ impl Application {
             photo_work: Arc::new(Semaphore::new(2)),
             limits: Arc::new(RateLimiter::new(settings.rate_limits)),
             trusted_proxies: settings.trusted_proxies.clone().into(),
-        };
+        });
         Ok(Self { timeouts: settings.timeouts, listener, addr, router: routes::app(state), public_url })
     }
 

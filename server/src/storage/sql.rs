@@ -1250,6 +1250,15 @@ impl Storage for SqlStorage {
         payload: &str,
         now: i64,
     ) -> Result<u64, StorageError> {
+        // Most sites have no webhook: find out with a read, which never waits for SQLite's
+        // write lock (an INSERT … SELECT of nothing would, behind every submission).
+        let any: Option<i64> = sqlx::query_scalar("SELECT 1 FROM webhooks WHERE site_id = $1 LIMIT 1")
+            .bind(site_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if any.is_none() {
+            return Ok(0);
+        }
         let inserted = sqlx::query(
             "INSERT INTO webhook_deliveries (webhook_id, site_id, event, payload, state, next_attempt_at, created_at) \
              SELECT id, site_id, $1, $2, 'pending', $3, $4 FROM webhooks WHERE site_id = $5",
