@@ -8,6 +8,9 @@ use axum::body::Bytes;
 pub struct Asset {
     pub bytes: Bytes,
     pub content_type: &'static str,
+    /// The same file compressed ahead of time by `cargo xtask build` (`NAME.br`, `NAME.gz`).
+    pub brotli: Option<Bytes>,
+    pub gzip: Option<Bytes>,
 }
 
 /// The build output held in memory: a handful of small files served on every page view.
@@ -21,6 +24,7 @@ impl WidgetAssets {
     /// `embed.js` answers 503 saying how to build it).
     pub fn load(dir: &Path) -> std::io::Result<Self> {
         let mut files = HashMap::new();
+        let mut compressed = Vec::new();
         let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
@@ -31,11 +35,28 @@ impl WidgetAssets {
             let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
                 continue;
             };
+            if let Some(base) = name.strip_suffix(".br").or_else(|| name.strip_suffix(".gz")) {
+                compressed.push((
+                    base.to_owned(),
+                    name.ends_with(".br"),
+                    Bytes::from(std::fs::read(entry.path())?),
+                ));
+                continue;
+            }
             let Some(content_type) = content_type(&name) else {
                 continue;
             };
             let bytes = Bytes::from(std::fs::read(entry.path())?);
-            files.insert(name, Asset { bytes, content_type });
+            files.insert(name, Asset { bytes, content_type, brotli: None, gzip: None });
+        }
+        for (base, is_brotli, bytes) in compressed {
+            if let Some(asset) = files.get_mut(&base) {
+                if is_brotli {
+                    asset.brotli = Some(bytes);
+                } else {
+                    asset.gzip = Some(bytes);
+                }
+            }
         }
         Ok(Self { files })
     }

@@ -28,19 +28,29 @@ impl Sizes {
 }
 
 fn gzip_len(bytes: &[u8]) -> usize {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
-    // Writing into a Vec cannot fail.
-    let _ = encoder.write_all(bytes);
-    encoder.finish().map(|out| out.len()).unwrap_or(0)
+    gzip(bytes).len()
 }
 
 fn brotli_len(bytes: &[u8]) -> usize {
+    brotli(bytes).len()
+}
+
+/// The best gzip compression, as served to browsers without brotli.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default()
+}
+
+/// The best brotli compression, as served to browsers that accept it.
+pub fn brotli(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
     let mut input = bytes;
     match brotli::BrotliCompress(&mut input, &mut out, &params) {
-        Ok(_) => out.len(),
-        Err(_) => 0,
+        Ok(_) => out,
+        Err(_) => Vec::new(),
     }
 }
 

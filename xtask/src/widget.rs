@@ -95,6 +95,9 @@ pub fn build(root: &Path) -> anyhow::Result<BuildOutput> {
         [("embed.js", loader.as_bytes()), (&glue_name, &glue), (&wasm_name, &wasm), (&css_name, &css)];
     for (name, bytes) in files {
         std::fs::write(out.join(name), bytes)?;
+        // Compressed once here, so the server sends them without compressing on each request.
+        std::fs::write(out.join(format!("{name}.br")), sizes::brotli(bytes))?;
+        std::fs::write(out.join(format!("{name}.gz")), sizes::gzip(bytes))?;
     }
     let manifest = format!("{{\"glue\":\"{glue_name}\",\"wasm\":\"{wasm_name}\",\"css\":\"{css_name}\"}}\n");
     std::fs::write(out.join("manifest.json"), manifest)?;

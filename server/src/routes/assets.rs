@@ -1,7 +1,7 @@
 //! `embed.js` and the content-hashed widget files it loads.
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -15,9 +15,9 @@ pub fn router() -> Router<AppState> {
 
 /// The loader keeps a stable URL, so it is cached briefly: a new release reaches pages within
 /// minutes.
-async fn embed_js(State(state): State<AppState>) -> Response {
+async fn embed_js(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match state.assets.get("embed.js") {
-        Some(asset) => serve(asset, "public, max-age=300"),
+        Some(asset) => serve(asset, &headers, "public, max-age=300"),
         None => (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -28,16 +28,35 @@ async fn embed_js(State(state): State<AppState>) -> Response {
 }
 
 /// Hashed names change with their content, so they may be cached forever.
-async fn widget_file(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+async fn widget_file(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     match state.assets.get(&file).filter(|_| file != "embed.js") {
-        Some(asset) => serve(asset, "public, max-age=31536000, immutable"),
+        Some(asset) => serve(asset, &headers, "public, max-age=31536000, immutable"),
         None => AppError::NotFound("file").into_response(),
     }
 }
 
-fn serve(asset: &crate::assets::Asset, cache: &'static str) -> Response {
-    let mut response = asset.bytes.clone().into_response();
+/// The smallest encoding the browser accepts: brotli, then gzip, then the file as it is.
+fn serve(asset: &crate::assets::Asset, request: &HeaderMap, cache: &'static str) -> Response {
+    let accepts = |encoding: &str| {
+        request.get(header::ACCEPT_ENCODING).and_then(|value| value.to_str().ok()).is_some_and(|value| {
+            value.split(',').any(|item| item.split(';').next().is_some_and(|e| e.trim() == encoding))
+        })
+    };
+    let (body, encoding) = match (&asset.brotli, &asset.gzip) {
+        (Some(brotli), _) if accepts("br") => (brotli.clone(), Some("br")),
+        (_, Some(gzip)) if accepts("gzip") => (gzip.clone(), Some("gzip")),
+        _ => (asset.bytes.clone(), None),
+    };
+    let mut response = body.into_response();
     let headers = response.headers_mut();
+    if let Some(encoding) = encoding {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

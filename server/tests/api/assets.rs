@@ -25,6 +25,27 @@ async fn hashed_widget_files_are_immutable_and_typed() {
 }
 
 #[tokio::test]
+async fn precompressed_copies_are_sent_to_browsers_that_accept_them() {
+    let app = spawn_app().await;
+    let url = app.url("/widget/fanfare-0123abcd_bg.wasm");
+    // The raw client decodes nothing itself, so the bytes show which copy was sent.
+    let fetch = |accept: &'static str| {
+        let (app, url) = (&app, url.clone());
+        async move { app.client.get(url).header("Accept-Encoding", accept).send().await.unwrap() }
+    };
+    let brotli = fetch("gzip, deflate, br").await;
+    assert_eq!(brotli.headers()["content-encoding"], "br");
+    assert_eq!(brotli.headers()["vary"], "accept-encoding");
+    assert_eq!(brotli.bytes().await.unwrap().as_ref(), b"brotli bytes");
+    let gzip = fetch("gzip").await;
+    assert_eq!(gzip.headers()["content-encoding"], "gzip");
+    assert_eq!(gzip.bytes().await.unwrap().as_ref(), b"gzip bytes");
+    let plain = fetch("identity").await;
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.bytes().await.unwrap().as_ref(), b"\0asm\x01\0\0\0");
+}
+
+#[tokio::test]
 async fn unknown_files_and_paths_are_404() {
     let app = spawn_app().await;
     for path in ["/widget/nope.js", "/widget/..%2Fembed.js", "/nothing-here"] {

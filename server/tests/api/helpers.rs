@@ -61,6 +61,9 @@ fn write_fake_build(dir: &Path) {
     std::fs::write(dir.join("embed.js"), "/* loader */").unwrap();
     std::fs::write(dir.join("fanfare-0123abcd_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dir.join("fanfare-0123abcd.js"), "export default 1;").unwrap();
+    // Stand-ins for the precompressed copies: what matters is which one is sent.
+    std::fs::write(dir.join("fanfare-0123abcd_bg.wasm.br"), b"brotli bytes").unwrap();
+    std::fs::write(dir.join("fanfare-0123abcd_bg.wasm.gz"), b"gzip bytes").unwrap();
 }
 
 pub fn valid_submission() -> Value {

@@ -115,6 +115,11 @@ async fn browser_timings() -> anyhow::Result<BrowserFigures> {
         ready.push(times[0].as_f64().unwrap_or_default());
         first.push(times[1].as_f64().unwrap_or_default());
 
+        browser.close().await;
+
+        // A second fresh profile: the widget's files must not come from the first page's cache.
+        let browser = Browser::launch().await?;
+        let page = &browser.session;
         page.goto(&format!("{}/how-it-is-made.html", demo.site_url)).await?;
         page.execute(
             "window.__shift = 0; new PerformanceObserver(l => l.getEntries().forEach(e => window.__shift += e.value))
