@@ -472,13 +472,25 @@ fn with_history(report: &str, previous: &str) -> String {
         .lines()
         .filter(|l| l.starts_with("| GET list (50 items) | 64") || l.starts_with("| POST"))
         .collect();
-    history.insert(
-        0,
-        format!(
-            "- {today}: {}",
-            headline.join(" / ").replace('|', " ").split_whitespace().collect::<Vec<_>>().join(" ")
-        ),
-    );
+    let backends: Vec<&str> = report.lines().filter_map(|l| l.strip_prefix("### Server on ")).collect();
+    let cells = |row: &str| row.split('|').map(str::trim).map(str::to_owned).collect::<Vec<String>>();
+    let figures: Vec<String> = headline
+        .chunks(2)
+        .zip(backends)
+        .map(|(rows, backend)| {
+            let get = rows.first().map(|row| cells(row)).unwrap_or_default();
+            let post = rows.get(1).map(|row| cells(row)).unwrap_or_default();
+            let cell = |row: &[String], index: usize| row.get(index).cloned().unwrap_or_default();
+            format!(
+                "{backend}: GET c=64 {} req/s p99 {}, POST c=16 {} req/s p99 {}",
+                cell(&get, 3),
+                cell(&get, 5),
+                cell(&post, 3),
+                cell(&post, 5)
+            )
+        })
+        .collect();
+    history.insert(0, format!("- {today}: {}", figures.join("; ")));
     format!(
         "# Benchmarks\n\nWhat PRODUCT.md promises, measured by `cargo xtask bench` on this project's 2-core machine \
          kind. Figures vary between runs on shared machines: each is a median of repeated runs, and the nginx \
