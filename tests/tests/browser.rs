@@ -185,3 +185,34 @@ async fn the_badge_and_the_carousel_show_the_honest_summary_and_one_at_a_time() 
     browser.close().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_low_rating_becomes_private_feedback_with_contact_me() -> anyhow::Result<()> {
+    let demo = RunningDemo::start().await?;
+    let browser = Browser::launch().await?;
+    let page = &browser.session;
+    page.goto(&format!("{}/kind-words.html", demo.site_url)).await?;
+    let form = browser.mount_root("collect").await?;
+    page.send_keys(&browser.wait_in(&form, "input[name=name]").await?, "Unhappy Una").await?;
+    page.send_keys(&browser.wait_in(&form, "input[name=email]").await?, "una@example.com").await?;
+    page.click(&browser.wait_in(&form, "label[for=fanfare-rating-2]").await?).await?;
+    browser.wait_in(&form, ".fanfare-private").await?;
+    assert!(page.find_in(&form, "input[name=consent]").await?.is_none(), "nothing to publish, no consent asked");
+    page.send_keys(&browser.wait_in(&form, "textarea[name=text]").await?, "The beans arrived stale.").await?;
+    page.click(&browser.wait_in(&form, "input[name=contact_me]").await?).await?;
+    page.click(&browser.wait_in(&form, "button[type=submit]").await?).await?;
+    let thanks = page.text(&browser.wait_in(&form, ".fanfare-thanks").await?).await?;
+    assert!(thanks.contains("Thank you for telling us"), "{thanks}");
+
+    let site = demo.storage.site_by_slug(fanfare_server::demo::DEMO_SITE).await?.expect("the demo site");
+    let stored = demo
+        .storage
+        .all_testimonials(site.id)
+        .await?
+        .into_iter()
+        .find(|t| t.name == "Unhappy Una")
+        .expect("the feedback is stored");
+    assert!(!stored.consent && stored.follow_up && stored.contact_me);
+    browser.close().await;
+    Ok(())
+}

@@ -52,11 +52,12 @@ pub fn collect(props: &CollectProps) -> Html {
     let state = use_reducer(FormState::default);
     let texts = &props.texts;
 
+    let sent_privately = state.rating.is_some_and(|stars| stars <= props.site.low_rating_threshold);
     if let Phase::Sent { manage_url } = &state.phase {
         return html! {
             <section class="fanfare-card fanfare-thanks" part="card thanks" role="status">
                 <h2 class="fanfare-title">{ texts.get("collect.thanks_title") }</h2>
-                <p>{ texts.get("collect.thanks") }</p>
+                <p>{ texts.get(if sent_privately { "collect.private_thanks" } else { "collect.thanks" }) }</p>
                 <p>{ texts.get("collect.manage") }</p>
                 <p><a class="fanfare-link" href={manage_url.clone()} target="_blank" rel="noopener">{ manage_url }</a></p>
                 if state.rating.is_some_and(|stars| stars >= REFERRAL_OFFER_MIN_RATING) {
@@ -76,7 +77,8 @@ pub fn collect(props: &CollectProps) -> Html {
             if state.phase == Phase::Sending || state.uploading {
                 return;
             }
-            let mut body = state.submission(config.page_url.clone());
+            let private = state.rating.is_some_and(|stars| stars <= site.low_rating_threshold);
+            let mut body = state.submission(config.page_url.clone(), private);
             body.referral = config.referral.clone();
             body.device = config.device.clone();
             // The same rules the server applies, so most mistakes are caught before sending.
@@ -147,6 +149,14 @@ pub fn collect(props: &CollectProps) -> Html {
         let state = state.clone();
         Callback::from(move |stars: u8| state.dispatch(FormAction::Rate(stars)))
     };
+    let on_contact_me = {
+        let state = state.clone();
+        Callback::from(move |event: Event| {
+            let checked = event.target_dyn_into::<HtmlInputElement>().is_some_and(|input| input.checked());
+            state.dispatch(FormAction::ContactMe(checked))
+        })
+    };
+    let private = state.rating.is_some_and(|stars| stars <= props.site.low_rating_threshold);
     let on_consent = {
         let state = state.clone();
         Callback::from(move |event: Event| {
@@ -193,12 +203,22 @@ pub fn collect(props: &CollectProps) -> Html {
                     aria-invalid={errors.contains_key("text").then_some("true")} aria-describedby={error_id("text")} />
                 { error_text("text", errors) }
             </div>
-            <div class="fanfare-consent" part="consent">
-                <input type="checkbox" id="fanfare-consent" name="consent" checked={state.consent} onchange={on_consent}
-                    aria-invalid={errors.contains_key("consent").then_some("true")} aria-describedby={error_id("consent")} />
-                <label for="fanfare-consent">{ &props.site.consent_text }</label>
-                { error_text("consent", errors) }
-            </div>
+            if private {
+                // A low rating becomes private feedback: nothing to publish, so no consent to ask;
+                // the visitor may ask to be contacted instead.
+                <p class="fanfare-private" part="private" role="status">{ texts.get("collect.private_note") }</p>
+                <div class="fanfare-consent" part="consent">
+                    <input type="checkbox" id="fanfare-contact-me" name="contact_me" checked={state.contact_me} onchange={on_contact_me} />
+                    <label for="fanfare-contact-me">{ texts.get("collect.contact_me") }</label>
+                </div>
+            } else {
+                <div class="fanfare-consent" part="consent">
+                    <input type="checkbox" id="fanfare-consent" name="consent" checked={state.consent} onchange={on_consent}
+                        aria-invalid={errors.contains_key("consent").then_some("true")} aria-describedby={error_id("consent")} />
+                    <label for="fanfare-consent">{ &props.site.consent_text }</label>
+                    { error_text("consent", errors) }
+                </div>
+            }
             // A trap for form-filling bots: off-screen, out of the tab order, hidden from
             // assistive technology. Anything typed here drops the submission on the server.
             <div class="fanfare-trap" aria-hidden="true">
@@ -206,7 +226,7 @@ pub fn collect(props: &CollectProps) -> Html {
                 <input id="fanfare-website" name="website" type="text" tabindex="-1" autocomplete="off"
                     value={state.website.clone()} oninput={edit(Field::Website)} />
             </div>
-            <p class="fanfare-next" part="next">{ texts.get("collect.next") }</p>
+            <p class="fanfare-next" part="next">{ texts.get(if private { "collect.private_next" } else { "collect.next" }) }</p>
             <button type="submit" class="fanfare-button" part="button" disabled={sending}>
                 { if sending { texts.get("collect.sending") } else { texts.get("collect.submit") } }
             </button>

@@ -39,6 +39,8 @@ pub struct FormState {
     pub uploading: bool,
     /// Unticked until the visitor ticks it.
     pub consent: bool,
+    /// Private feedback only: the visitor wants the business to get in touch.
+    pub contact_me: bool,
     /// Field wire name → message.
     pub errors: BTreeMap<String, String>,
     /// A problem that belongs to no field (network, server).
@@ -59,6 +61,7 @@ impl Default for FormState {
             photo: None,
             uploading: false,
             consent: false,
+            contact_me: false,
             errors: BTreeMap::new(),
             problem: None,
             phase: Phase::Editing,
@@ -74,6 +77,7 @@ pub enum FormAction {
     Edit(Field, String),
     Rate(u8),
     Consent(bool),
+    ContactMe(bool),
     /// Client-side or server-side refusals, by field.
     Refused(BTreeMap<String, String>),
     Sending,
@@ -84,8 +88,9 @@ pub enum FormAction {
 }
 
 impl FormState {
-    /// The request body as the visitor filled it in.
-    pub fn submission(&self, page_url: Option<String>) -> SubmitTestimonial {
+    /// The request body as the visitor filled it in. `private` feedback (a low rating) is never
+    /// for publication: it goes without consent, with the visitor's "contact me" instead.
+    pub fn submission(&self, page_url: Option<String>, private: bool) -> SubmitTestimonial {
         let optional = |value: &str| (!value.trim().is_empty()).then(|| value.to_owned());
         SubmitTestimonial {
             name: Some(self.name.clone()),
@@ -94,7 +99,8 @@ impl FormState {
             company: optional(&self.company),
             rating: self.rating.map(i64::from),
             text: Some(self.text.clone()),
-            consent: Some(self.consent),
+            consent: Some(self.consent && !private),
+            contact_me: private.then_some(self.contact_me),
             page_url,
             website: optional(&self.website),
             photo: self.photo.clone(),
@@ -140,6 +146,7 @@ impl Reducible for FormState {
                 next.rating = Some(stars);
                 next.errors.remove("rating");
             }
+            FormAction::ContactMe(wanted) => next.contact_me = wanted,
             FormAction::Consent(given) => {
                 next.consent = given;
                 next.errors.remove("consent");
@@ -175,7 +182,17 @@ mod tests {
     #[test]
     fn consent_starts_unticked() {
         assert!(!FormState::default().consent);
-        assert_eq!(FormState::default().submission(None).consent, Some(false));
+        assert_eq!(FormState::default().submission(None, false).consent, Some(false));
+    }
+
+    #[test]
+    fn private_feedback_is_never_consented_for_publication() {
+        let state = apply(FormState::default(), FormAction::Consent(true));
+        let state = apply(state, FormAction::ContactMe(true));
+        let private = state.submission(None, true);
+        assert_eq!((private.consent, private.contact_me), (Some(false), Some(true)));
+        let public = state.submission(None, false);
+        assert_eq!((public.consent, public.contact_me), (Some(true), None));
     }
 
     #[test]
@@ -193,7 +210,7 @@ mod tests {
     fn empty_optional_fields_are_left_out() {
         let state = apply(FormState::default(), FormAction::Edit(Field::Role, "  ".into()));
         let state = apply(state, FormAction::Rate(4));
-        let body = state.submission(Some("https://shop.test/".into()));
+        let body = state.submission(Some("https://shop.test/".into()), false);
         assert_eq!(body.role, None);
         assert_eq!(body.rating, Some(4));
         assert_eq!(body.page_url.as_deref(), Some("https://shop.test/"));

@@ -69,6 +69,10 @@ fn english(id: &str) -> &'static str {
         "collect.thanks" => "Your testimonial was received and will appear once it has been reviewed.",
         "collect.manage" => "Keep this private link to edit or withdraw your testimonial:",
         "collect.loading" => "Loading the form…",
+        "collect.private_note" => "We are sorry it was not better. What you write here goes privately to the team; it is never published.",
+        "collect.contact_me" => "Please contact me about this",
+        "collect.private_next" => "Only the team reads this. You can still change or withdraw it with your private link.",
+        "collect.private_thanks" => "Thank you for telling us. The team reads every message, and will be in touch if you asked.",
         "refer.title" => "Recommend us to a friend",
         "refer.intro" => "Get your personal link to share. Friends who use it are credited to you.",
         "refer.email_hint" => {
