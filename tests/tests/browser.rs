@@ -197,7 +197,10 @@ async fn a_low_rating_becomes_private_feedback_with_contact_me() -> anyhow::Resu
     page.send_keys(&browser.wait_in(&form, "input[name=email]").await?, "una@example.com").await?;
     page.click(&browser.wait_in(&form, "label[for=fanfare-rating-2]").await?).await?;
     browser.wait_in(&form, ".fanfare-private").await?;
-    assert!(page.find_in(&form, "input[name=consent]").await?.is_none(), "nothing to publish, no consent asked");
+    assert!(
+        page.find_in(&form, "input[name=consent]").await?.is_none(),
+        "nothing to publish, no consent asked"
+    );
     page.send_keys(&browser.wait_in(&form, "textarea[name=text]").await?, "The beans arrived stale.").await?;
     page.click(&browser.wait_in(&form, "input[name=contact_me]").await?).await?;
     page.click(&browser.wait_in(&form, "button[type=submit]").await?).await?;
