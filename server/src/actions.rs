@@ -95,6 +95,7 @@ pub async fn apply(
     };
     let testimonial = done.ok_or(AppError::NotFound("testimonial"))?;
     state.public_cache.invalidate(site.id);
+    crate::metrics::Metrics::add(&state.metrics.moderation_actions);
     let actor_label = match actor.via {
         Some(via) => format!("{} ({via})", actor.user.email),
         None => actor.user.email.clone(),

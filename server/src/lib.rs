@@ -16,6 +16,7 @@ pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod limits;
+pub mod metrics;
 pub mod notify;
 pub mod photos;
 pub mod pow;

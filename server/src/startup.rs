@@ -25,6 +25,7 @@ use crate::assets::WidgetAssets;
 use crate::cache::{PublicCache, SiteCache};
 use crate::config::{ServerSettings, Timeouts};
 use crate::limits::RateLimiter;
+use crate::metrics::Metrics;
 use crate::notify::email::Mailer;
 use crate::notify::links::LinkSigner;
 use crate::notify::webhooks::WebhookWorker;
@@ -89,6 +90,7 @@ impl Application {
             assets: Arc::new(assets),
             public_cache: Arc::new(PublicCache::default()),
             sites: Arc::new(SiteCache::default()),
+            metrics: Metrics::default(),
             notify,
             secure_cookies: public_url.starts_with("https://"),
             password_work: Arc::new(Semaphore::new(2)),

@@ -6,6 +6,7 @@ use crate::assets::WidgetAssets;
 use crate::cache::{PublicCache, SiteCache};
 use crate::domain::IpCidr;
 use crate::limits::RateLimiter;
+use crate::metrics::Metrics;
 use crate::notify::Notifier;
 use crate::storage::DynStorage;
 
@@ -37,6 +38,7 @@ pub struct Shared {
     /// Public lists in memory, invalidated by every change this instance makes.
     pub public_cache: Arc<PublicCache>,
     pub sites: Arc<SiteCache>,
+    pub metrics: Metrics,
     pub notify: Notifier,
     /// Session cookies are `Secure` when the public URL is https.
     pub secure_cookies: bool,

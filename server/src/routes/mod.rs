@@ -18,6 +18,17 @@ use crate::admin;
 use crate::error::AppError;
 use crate::state::AppState;
 
+/// Counts every response by status class for `/metrics`.
+async fn count_response(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let response = next.run(request).await;
+    state.metrics.count_response(response.status().as_u16());
+    response
+}
+
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(public::router(state.clone()))
@@ -30,6 +41,7 @@ pub fn app(state: AppState) -> Router {
         .merge(assets::router())
         .merge(health::router())
         .fallback(|| async { AppError::NotFound("page") })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), count_response))
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .with_state(state)
 }

@@ -21,6 +21,7 @@ use crate::clock::{now_ms, rfc3339};
 use crate::error::AppError;
 use crate::extract::AppJson;
 use crate::limits;
+use crate::metrics::Metrics;
 use crate::pow::{self, PowError};
 use crate::referrals::{self, Friend};
 use crate::secrets;
@@ -108,8 +109,12 @@ async fn list_testimonials(
         query.tag.as_deref().unwrap_or_default()
     );
     let cached = match state.public_cache.get(site.id, &key) {
-        Some(cached) => cached,
+        Some(cached) => {
+            Metrics::add(&state.metrics.public_list_cache_hits);
+            cached
+        }
         None => {
+            Metrics::add(&state.metrics.public_list_cache_misses);
             let generation = state.public_cache.generation(site.id);
             let items = state.storage.list_published(site.id, &query).await?;
             let summary = state.storage.rating_summary(site.id).await?;
@@ -282,6 +287,7 @@ async fn create_testimonial(
     let status = record.status;
     state.storage.insert_testimonial(record).await?;
     state.public_cache.invalidate(site.id);
+    Metrics::add(&state.metrics.testimonials_submitted);
     tracing::info!(site = %site.slug, testimonial = %id, %status, "testimonial submitted");
     if let Some(testimonial) = state.storage.testimonial(site.id, &id).await? {
         state.notify.submitted(site, &testimonial).await;

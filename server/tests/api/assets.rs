@@ -78,3 +78,24 @@ async fn health_is_reported() {
     let response = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(response.status(), 200);
 }
+
+#[tokio::test]
+async fn metrics_are_for_the_machine_itself_only() {
+    use fanfare_server::domain::IpCidr;
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.trusted_proxies = vec![IpCidr::parse("127.0.0.1").unwrap()]
+    })
+    .await;
+    app.submit_ok(&crate::helpers::valid_submission()).await;
+    app.public_page("").await;
+    let local = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(local.status(), 200);
+    assert!(local.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = local.text().await.unwrap();
+    assert!(text.contains("fanfare_testimonials_submitted_total 1\n"), "{text}");
+    assert!(text.contains("fanfare_public_list_cache_misses_total 1\n"), "{text}");
+    assert!(text.contains("fanfare_http_responses_total{class=\"2xx\"}"));
+    let outside =
+        app.client.get(app.url("/metrics")).header("X-Forwarded-For", "203.0.113.9").send().await.unwrap();
+    assert_eq!(outside.status(), 404, "a visitor behind the proxy sees nothing");
+}
