@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{free_port, ok, serve};
-use fanfare_server::storage::{self, Backend};
+use fanfare_server::storage::{self, Backend, DataStore, SiteStore};
 use fanfare_server::testing::{backend_from_env, TestDatabase};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -70,8 +70,9 @@ async fn acknowledged_submissions_survive_sigkill_mid_load() {
     let acknowledged: HashSet<String> = acknowledged.lock().unwrap().iter().cloned().collect();
     assert!(acknowledged.len() > WRITERS * CYCLES, "the load was real: {} acknowledged", acknowledged.len());
     let storage = storage::open(&database.url).await.unwrap();
-    let site = fanfare_server::storage::Storage::site_by_slug(&storage, "acme").await.unwrap().unwrap();
-    let stored: HashSet<String> = fanfare_server::storage::Storage::all_testimonials(&storage, site.id)
+    let site = storage.site_by_slug("acme").await.unwrap().unwrap();
+    let stored: HashSet<String> = storage
+        .all_testimonials(site.id)
         .await
         .unwrap()
         .into_iter()

@@ -1,0 +1,377 @@
+//! The values the storage takes and gives back.
+
+use std::collections::BTreeMap;
+
+use fanfare_protocol::api::Status;
+
+use crate::domain::{Origin, SiteSlug};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Site {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub accent: String,
+    pub texts: BTreeMap<String, String>,
+    pub consent_text: String,
+    pub consent_version: i64,
+    pub low_rating_threshold: u8,
+    /// `None`: every submission waits for a moderator. `Some(n)`: consenting ratings of n stars
+    /// or more are published at once.
+    pub auto_approve_min_rating: Option<u8>,
+    /// How long a visitor's browser remembers the referral code that brought it.
+    pub referral_window_days: u32,
+    /// Where shared referral links point; `None`: the page the advocate was on.
+    pub referral_landing_url: Option<String>,
+    /// More conversions than this within an hour are flagged as a burst.
+    pub conversion_burst_limit: u32,
+    /// Leading zero bits a proof-of-work solution needs on submissions; 0 is off.
+    pub proof_of_work: u8,
+    pub origins: Vec<String>,
+    pub created_at: i64,
+}
+
+pub struct NewSite {
+    pub slug: SiteSlug,
+    pub name: String,
+    pub origins: Vec<Origin>,
+    pub consent_text: String,
+}
+
+/// A change to a site's settings; `None` leaves a setting as it is.
+#[derive(Debug, Default)]
+pub struct SiteChanges {
+    pub name: Option<String>,
+    pub origins: Option<Vec<Origin>>,
+    pub accent: Option<String>,
+    /// A new consent text also bumps the consent version, so older consents stay attributable.
+    pub consent_text: Option<String>,
+    pub low_rating_threshold: Option<u8>,
+    /// Replaces all text overrides.
+    pub texts: Option<BTreeMap<String, String>>,
+    /// `Some(None)` switches back to manual moderation.
+    pub auto_approve_min_rating: Option<Option<u8>>,
+    pub referral_window_days: Option<u32>,
+    /// `Some(None)` goes back to linking the advocate's own page.
+    pub referral_landing_url: Option<Option<String>>,
+    pub conversion_burst_limit: Option<u32>,
+    pub proof_of_work: Option<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+}
+
+/// A testimonial as stored, with everything moderators may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Testimonial {
+    pub id: String,
+    pub site_id: i64,
+    pub status: Status,
+    pub name: String,
+    pub email: String,
+    pub role: Option<String>,
+    pub company: Option<String>,
+    pub rating: u8,
+    pub text: String,
+    pub consent: bool,
+    pub consent_text: Option<String>,
+    pub consent_version: Option<i64>,
+    pub photo_id: Option<String>,
+    pub referral_code: Option<String>,
+    pub page_url: Option<String>,
+    pub ip_prefix: Option<String>,
+    pub reply: Option<String>,
+    pub featured: bool,
+    pub follow_up: bool,
+    /// The author asked to be contacted.
+    pub contact_me: bool,
+    pub follow_up_resolved_at: Option<i64>,
+    /// The moderators' private note on the follow-up.
+    pub follow_up_note: Option<String>,
+    pub tags: Vec<String>,
+    /// Changed by a moderator or by its author after it was first submitted.
+    pub edited: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What the storage needs to keep a new submission.
+#[derive(Debug, Clone)]
+pub struct NewTestimonialRecord {
+    pub id: String,
+    pub site_id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: Option<String>,
+    pub company: Option<String>,
+    pub rating: u8,
+    pub text: String,
+    pub consent: bool,
+    pub consent_text: Option<String>,
+    pub consent_version: Option<i64>,
+    pub photo_id: Option<String>,
+    pub referral_code: Option<String>,
+    pub page_url: Option<String>,
+    pub ip_prefix: Option<String>,
+    pub follow_up: bool,
+    pub contact_me: bool,
+    /// Pending, or approved when the site auto-approves this rating.
+    pub status: Status,
+    pub manage_token_hash: String,
+    pub created_at: i64,
+}
+
+/// A position in a newest-first list: the last item of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: i64,
+    pub id: String,
+}
+
+impl Cursor {
+    pub fn after(testimonial: &Testimonial) -> Self {
+        Self { created_at: testimonial.created_at, id: testimonial.id.clone() }
+    }
+
+    /// The opaque form handed to clients.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.created_at, self.id)
+    }
+
+    pub fn decode(raw: &str) -> Option<Self> {
+        let (created_at, id) = raw.split_once('.')?;
+        let id_ok = !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric());
+        id_ok.then_some(())?;
+        Some(Self { created_at: created_at.parse().ok()?, id: id.to_owned() })
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub limit: u32,
+    pub cursor: Option<Cursor>,
+    pub tag: Option<String>,
+    /// Words to find in the name or the text (moderation only).
+    pub search: Option<String>,
+    /// Only this many stars (moderation only).
+    pub rating: Option<u8>,
+}
+
+/// Count and average of the ratings that make up a site's honest summary.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RatingSummary {
+    pub count: u64,
+    pub average: Option<f64>,
+}
+
+/// The outcome of a moderator's decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Moderated {
+    Done(Box<Testimonial>),
+    NotFound,
+    /// Publishing was refused: the author did not consent.
+    NoConsent,
+    /// The author withdrew it; nobody may bring it back.
+    Withdrawn,
+}
+
+/// A signed-in dashboard session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user: User,
+    /// Echoed in every dashboard form; a forged cross-site form cannot know it.
+    pub csrf_token: String,
+}
+
+/// Who did what, for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub site_id: i64,
+    pub user_id: Option<i64>,
+    /// An email address, or "author" for the testimonial's own author.
+    pub actor: String,
+    pub action: String,
+    pub testimonial_id: Option<String>,
+    pub detail: Option<String>,
+    pub created_at: i64,
+}
+
+/// A correction of what the author wrote: by the author through their manage link (back to
+/// moderation) or by a moderator (marked as edited).
+#[derive(Debug, Clone)]
+pub struct TestimonialEdit {
+    pub name: String,
+    pub role: Option<String>,
+    pub company: Option<String>,
+    pub rating: u8,
+    pub text: String,
+}
+
+/// An API token as listed in the dashboard; the token itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: i64,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub id: i64,
+    pub site_id: i64,
+    pub url: String,
+    pub secret: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+        }
+    }
+
+    pub(super) fn parse(raw: &str) -> Option<Self> {
+        [DeliveryState::Pending, DeliveryState::Delivered, DeliveryState::Failed]
+            .into_iter()
+            .find(|state| state.as_str() == raw)
+    }
+}
+
+/// One event on its way to one webhook, with what happened so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub url: String,
+    pub secret: String,
+    pub event: String,
+    pub payload: String,
+    pub state: DeliveryState,
+    pub attempts: u32,
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub next_attempt_at: i64,
+    pub created_at: i64,
+}
+
+/// The result of one delivery attempt.
+#[derive(Debug, Clone)]
+pub struct DeliveryAttempt {
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    /// `Some(at)`: try again then; `None` with success: delivered; `None` otherwise: gave up.
+    pub retry_at: Option<i64>,
+    pub delivered: bool,
+    pub now: i64,
+}
+
+/// A testimonial as read back from an export: everything but the secrets.
+#[derive(Debug, Clone)]
+pub struct ImportedTestimonial {
+    pub record: NewTestimonialRecord,
+    pub reply: Option<String>,
+    pub featured: bool,
+    pub tags: Vec<String>,
+    pub updated_at: i64,
+}
+
+/// Someone sharing their link; one per person and site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advocate {
+    pub id: i64,
+    pub site_id: i64,
+    pub code: String,
+    pub name: String,
+    pub email: String,
+    pub ip_prefix: Option<String>,
+    pub device: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAdvocate {
+    pub site_id: i64,
+    pub code: String,
+    pub name: String,
+    pub email: String,
+    /// See [`crate::domain::email_key`]: one person, one advocate, whatever the spelling.
+    pub email_key: String,
+    pub ip_prefix: Option<String>,
+    pub device: Option<String>,
+    pub created_at: i64,
+}
+
+/// A referred friend's conversion, with whatever made it look suspicious.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversion {
+    pub id: i64,
+    pub site_id: i64,
+    pub advocate_id: i64,
+    pub external_id: String,
+    pub email: Option<String>,
+    pub flags: Vec<String>,
+    /// `Some(true)` accepted, `Some(false)` rejected by a moderator; `None` not reviewed.
+    pub review: Option<bool>,
+    pub reward_given_at: Option<i64>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewConversion {
+    pub site_id: i64,
+    pub advocate_id: i64,
+    pub external_id: String,
+    pub email: Option<String>,
+    pub email_key: Option<String>,
+    pub ip_prefix: Option<String>,
+    pub device: Option<String>,
+    pub flags: Vec<String>,
+    pub created_at: i64,
+}
+
+/// One leaderboard row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdvocateStats {
+    pub advocate: Advocate,
+    pub visits: u64,
+    /// Conversions not rejected by a moderator.
+    pub conversions: u64,
+    /// Conversions flagged and not yet reviewed.
+    pub flagged: u64,
+}
+
+/// A visitor's photo, already re-encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Photo {
+    pub id: String,
+    pub site_id: i64,
+    /// JPEG bytes.
+    pub data: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    pub created_at: i64,
+}
+
+/// What an `Idempotency-Key` already stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// First use: the caller handles the request, then completes or releases the key.
+    New,
+    /// Handled before: answer with this.
+    Done { request_hash: String, status: u16, body: String },
+    /// Another request with this key is being handled right now.
+    InProgress { request_hash: String },
+}

@@ -1,0 +1,371 @@
+//! The storage in SQL, once for both backends: SQLite (the embedded default: one file in WAL
+//! mode, fsynced on every commit) and PostgreSQL (for several servers on one database).
+//!
+//! Queries go through sqlx's `Any` driver and are written in the SQL both understand:
+//! `$1`-style parameters, `ON CONFLICT … DO NOTHING`, flags as 0/1 integers. The few places the
+//! dialects differ switch on [`Backend`].
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use fanfare_protocol::api::Status;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{
+    AccountStore, Advocate, AdvocateStats, ApiToken, AuditEntry, Conversion, DataStore, Delivery,
+    DeliveryAttempt, DeliveryState, IdempotencyClaim, ImportedTestimonial, ListQuery, Moderated, NewAdvocate,
+    NewConversion, NewSite, NewTestimonialRecord, OperationsStore, Photo, RatingSummary, ReferralStore,
+    Session, Site, SiteChanges, SiteStore, StorageError, SubmissionStore, Testimonial, TestimonialEdit,
+    TestimonialStore, User, Webhook, WebhookStore,
+};
+use crate::domain::Role;
+
+mod accounts;
+mod data;
+mod operations;
+mod referrals;
+mod rows;
+mod sites;
+mod submissions;
+mod testimonials;
+mod webhooks;
+
+use rows::*;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct SqlStorage {
+    pool: AnyPool,
+    backend: Backend,
+    /// New testimonials go through one writer that commits whatever has queued up together.
+    submissions: mpsc::Sender<Submission>,
+}
+
+/// A testimonial waiting for the group commit, with the way to tell its request it is stored.
+type Submission = (ImportedTestimonial, oneshot::Sender<Result<(), StorageError>>);
+
+/// Most testimonials committed in one transaction.
+const GROUP_COMMIT_MAX: usize = 64;
+
+impl SqlStorage {
+    pub async fn connect(database_url: &str, backend: Backend) -> Result<Self, StorageError> {
+        sqlx::any::install_default_drivers();
+        let pool = match backend {
+            Backend::Sqlite => {
+                // `mode=rwc`: create the file on first use, as every command may be the first.
+                let url = if database_url.contains('?') {
+                    database_url.to_owned()
+                } else {
+                    format!("{database_url}?mode=rwc")
+                };
+                let options: AnyConnectOptions = url.parse()?;
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|connection, _| {
+                        Box::pin(async move {
+                            // A 2xx means stored: WAL plus a full fsync on every commit survives
+                            // a killed process and a lost machine alike. Writers queue for the
+                            // lock instead of failing; the CLI may write while a server runs.
+                            connection
+                                .execute(
+                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                                )
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                let options: AnyConnectOptions = database_url.parse()?;
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        let (submissions, queue) = mpsc::channel(1024);
+        tokio::spawn(group_commit(pool.clone(), backend, queue));
+        Ok(Self { pool, backend, submissions })
+    }
+
+    pub async fn migrate(&self) -> Result<(), StorageError> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn write_transaction(&self) -> Result<sqlx::Transaction<'_, sqlx::Any>, sqlx::Error> {
+        begin_write(&self.pool, self.backend).await
+    }
+
+    /// The pool, for maintenance that works table by table (`fanfare copy`).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// `SELECT <every testimonial column and its tags>`, in this backend's dialect.
+    fn select_testimonials(&self) -> String {
+        let tags = match self.backend {
+            Backend::Sqlite => TAGS_SQLITE,
+            Backend::Postgres => TAGS_POSTGRES,
+        };
+        format!("SELECT {TESTIMONIAL_COLUMNS}, {tags}")
+    }
+
+    async fn load_origins(&self, site_id: i64) -> Result<Vec<String>, StorageError> {
+        let origins =
+            sqlx::query_scalar("SELECT origin FROM site_origins WHERE site_id = $1 ORDER BY origin")
+                .bind(site_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(origins)
+    }
+
+    async fn site_from_row(&self, row: SiteRow) -> Result<Site, StorageError> {
+        let origins = self.load_origins(row.id).await?;
+        row.into_site(origins)
+    }
+}
+
+/// The group commit: takes every testimonial that has queued up (at most
+/// [`GROUP_COMMIT_MAX`]), inserts them in one transaction and one fsync, and only then answers
+/// each request. Under load this turns many fsyncs into one; alone, a submission waits for
+/// nothing but its own commit. If the batch fails, each is retried alone, so one bad row
+/// never costs the others.
+async fn group_commit(pool: AnyPool, backend: Backend, mut queue: mpsc::Receiver<Submission>) {
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < GROUP_COMMIT_MAX {
+            match queue.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        if insert_batch(&pool, backend, batch.iter().map(|(row, _)| row)).await.is_ok() {
+            for (_, answer) in batch {
+                let _ = answer.send(Ok(()));
+            }
+            continue;
+        }
+        for (row, answer) in batch {
+            let _ = answer.send(insert_batch(&pool, backend, std::iter::once(&row)).await);
+        }
+    }
+}
+
+/// A transaction that will write. SQLite takes the write lock at BEGIN, so two writers queue
+/// (within the busy timeout) instead of one failing when it upgrades a read lock.
+async fn begin_write(
+    pool: &AnyPool,
+    backend: Backend,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Postgres => pool.begin().await,
+    }
+}
+
+async fn insert_batch(
+    pool: &AnyPool,
+    backend: Backend,
+    rows: impl Iterator<Item = &ImportedTestimonial>,
+) -> Result<(), StorageError> {
+    let mut tx = begin_write(pool, backend).await?;
+    for row in rows {
+        insert_row(&mut tx, row, false).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The one INSERT of a testimonial row, for new submissions and imports alike; with `or_ignore`
+/// an id already stored is left untouched. Returns how many rows were added.
+async fn insert_row(
+    conn: &mut sqlx::AnyConnection,
+    item: &ImportedTestimonial,
+    or_ignore: bool,
+) -> Result<u64, sqlx::Error> {
+    let record = &item.record;
+    let on_conflict = if or_ignore { " ON CONFLICT (id) DO NOTHING" } else { "" };
+    let inserted = sqlx::query(&format!(
+        "INSERT INTO testimonials (id, site_id, status, name, email, role, company, rating, body, \
+         consent, consent_text, consent_version, photo_id, referral_code, page_url, ip_prefix, follow_up, \
+         contact_me, manage_token_hash, reply, featured, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23){on_conflict}"
+    ))
+    .bind(&record.id)
+    .bind(record.site_id)
+    .bind(record.status.as_str())
+    .bind(&record.name)
+    .bind(&record.email)
+    .bind(&record.role)
+    .bind(&record.company)
+    .bind(i64::from(record.rating))
+    .bind(&record.text)
+    .bind(flag(record.consent))
+    .bind(&record.consent_text)
+    .bind(record.consent_version)
+    .bind(&record.photo_id)
+    .bind(&record.referral_code)
+    .bind(&record.page_url)
+    .bind(&record.ip_prefix)
+    .bind(flag(record.follow_up))
+    .bind(flag(record.contact_me))
+    .bind(&record.manage_token_hash)
+    .bind(&item.reply)
+    .bind(flag(item.featured))
+    .bind(record.created_at)
+    .bind(item.updated_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(inserted.rows_affected())
+}
+
+fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+/// Tags come back newline-joined from one subquery; sorted so every reader sees one order.
+fn split_tags(joined: Option<&str>) -> Vec<String> {
+    let mut tags: Vec<String> =
+        joined.unwrap_or_default().split('\n').filter(|tag| !tag.is_empty()).map(str::to_owned).collect();
+    tags.sort();
+    tags
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// The filters of every newest-first list in one statement: a filter whose parameter is NULL
+/// lets every row through, so the SQL stays the same and is prepared once.
+const LIST_FILTERS: &str = " WHERE site_id = $1 AND status = $2 \
+     AND ($3 IS NULL OR id IN (SELECT testimonial_id FROM testimonial_tags WHERE tag = $3)) \
+     AND ($4 IS NULL OR lower(name) LIKE $4 ESCAPE '\\' OR lower(body) LIKE $4 ESCAPE '\\') \
+     AND ($5 IS NULL OR rating = $5) \
+     AND ($6 IS NULL OR created_at < $6 OR (created_at = $6 AND id < $7)) \
+     ORDER BY created_at DESC, id DESC LIMIT $8";
+
+/// `%words%` for LIKE, with the visitor's own `%`, `_` and `\` matched literally.
+fn contains_pattern(words: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in words.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+fn flag(value: bool) -> i64 {
+    i64::from(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestDatabase;
+
+    #[test]
+    fn like_patterns_match_the_visitors_words_literally() {
+        assert_eq!(contains_pattern("Beans"), "%beans%");
+        assert_eq!(contains_pattern("100%_a\\b"), "%100\\%\\_a\\\\b%");
+    }
+
+    fn record(id: &str, site_id: i64) -> NewTestimonialRecord {
+        NewTestimonialRecord {
+            id: id.into(),
+            site_id,
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            role: None,
+            company: None,
+            rating: 5,
+            text: "Lovely".into(),
+            consent: true,
+            consent_text: None,
+            consent_version: None,
+            photo_id: None,
+            referral_code: None,
+            page_url: None,
+            ip_prefix: None,
+            follow_up: false,
+            contact_me: false,
+            status: Status::Pending,
+            manage_token_hash: format!("hash-{id}-{}", crate::secrets::nonce()),
+            created_at: 1,
+        }
+    }
+
+    /// Submissions committed together still succeed or fail one by one.
+    #[tokio::test]
+    async fn one_bad_row_in_a_group_commit_costs_the_others_nothing() {
+        let database = TestDatabase::create_on(Backend::Sqlite).await.unwrap();
+        let storage = SqlStorage::connect(&database.url, Backend::Sqlite).await.unwrap();
+        storage.migrate().await.unwrap();
+        let site = storage
+            .create_site(
+                super::super::NewSite {
+                    slug: crate::domain::SiteSlug::parse("acme").unwrap(),
+                    name: "Acme".into(),
+                    origins: vec![],
+                    consent_text: "ok".into(),
+                },
+                0,
+            )
+            .await
+            .unwrap();
+        // Joined on one task, so all three are queued before the writer takes the batch.
+        let (first, second, other) = tokio::join!(
+            storage.insert_testimonial(record("same", site.id)),
+            storage.insert_testimonial(record("same", site.id)),
+            storage.insert_testimonial(record("other", site.id)),
+        );
+        let results = [first, second, other];
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 2, "{results:?}");
+        assert!(results[2].is_ok());
+        assert_eq!(storage.all_testimonials(site.id).await.unwrap().len(), 2);
+    }
+
+    /// The durability promise rests on these settings holding on every pooled connection.
+    #[tokio::test]
+    async fn sqlite_connections_are_durable_and_enforce_foreign_keys() {
+        let database = TestDatabase::create_on(Backend::Sqlite).await.unwrap();
+        let storage = SqlStorage::connect(&database.url, Backend::Sqlite).await.unwrap();
+        storage.migrate().await.unwrap();
+        let mut connections = Vec::new();
+        for _ in 0..3 {
+            let mut connection = storage.pool().acquire().await.unwrap();
+            let journal: String =
+                sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *connection).await.unwrap();
+            let synchronous: i64 =
+                sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *connection).await.unwrap();
+            let foreign_keys: i64 =
+                sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&mut *connection).await.unwrap();
+            assert_eq!((journal.as_str(), synchronous, foreign_keys), ("wal", 2, 1));
+            connections.push(connection);
+        }
+    }
+}

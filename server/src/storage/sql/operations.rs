@@ -1,0 +1,85 @@
+//! The audit log, the server's own keys and single-use nonces, backups.
+
+use super::*;
+
+#[async_trait]
+impl OperationsStore for SqlStorage {
+    async fn record_audit(&self, entry: AuditEntry) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO audit_log (site_id, user_id, actor, action, testimonial_id, detail, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(entry.site_id)
+        .bind(entry.user_id)
+        .bind(&entry.actor)
+        .bind(&entry.action)
+        .bind(&entry.testimonial_id)
+        .bind(&entry.detail)
+        .bind(entry.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn audit_log(&self, site_id: i64, limit: u32) -> Result<Vec<AuditEntry>, StorageError> {
+        type Row = (i64, Option<i64>, String, String, Option<String>, Option<String>, i64);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT site_id, user_id, actor, action, testimonial_id, detail, created_at FROM audit_log \
+             WHERE site_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+        )
+        .bind(site_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(site_id, user_id, actor, action, testimonial_id, detail, created_at)| AuditEntry {
+                site_id,
+                user_id,
+                actor,
+                action,
+                testimonial_id,
+                detail,
+                created_at,
+            })
+            .collect())
+    }
+
+    async fn server_key(&self, name: &str, fresh: &str) -> Result<String, StorageError> {
+        // Insert-if-absent then read: two processes starting together still agree on one key.
+        sqlx::query("INSERT INTO server_keys (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(name)
+            .bind(fresh)
+            .execute(&self.pool)
+            .await?;
+        let key = sqlx::query_scalar("SELECT value FROM server_keys WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(key)
+    }
+
+    async fn use_nonce(&self, nonce: &str, now: i64) -> Result<bool, StorageError> {
+        let inserted =
+            sqlx::query("INSERT INTO used_nonces (nonce, used_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(nonce)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn backup(&self, path: &std::path::Path) -> Result<(), StorageError> {
+        let target = path.to_str().ok_or_else(|| {
+            StorageError::Unsupported(format!("backup path {} is not UTF-8", path.display()))
+        })?;
+        if self.backend == Backend::Postgres {
+            return Err(StorageError::Unsupported(
+                "back up PostgreSQL with its own tools: pg_dump --format=custom DATABASE > FILE".into(),
+            ));
+        }
+        // VACUUM INTO writes a transactionally consistent copy while writers carry on.
+        sqlx::query("VACUUM INTO $1").bind(target).execute(&self.pool).await?;
+        Ok(())
+    }
+}

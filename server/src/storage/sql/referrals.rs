@@ -1,0 +1,218 @@
+//! Advocates, visits and conversions.
+
+use super::*;
+
+#[async_trait]
+impl ReferralStore for SqlStorage {
+    async fn upsert_advocate(&self, advocate: NewAdvocate) -> Result<Advocate, StorageError> {
+        let inserted = sqlx::query(
+            "INSERT INTO advocates (site_id, code, name, email, email_key, ip_prefix, device, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (site_id, email_key) DO NOTHING",
+        )
+        .bind(advocate.site_id)
+        .bind(&advocate.code)
+        .bind(&advocate.name)
+        .bind(&advocate.email)
+        .bind(&advocate.email_key)
+        .bind(&advocate.ip_prefix)
+        .bind(&advocate.device)
+        .bind(advocate.created_at)
+        .execute(&self.pool)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(error) if is_unique_violation(&error) => {
+                return Err(StorageError::Conflict { field: "code" })
+            }
+            Err(error) => return Err(error.into()),
+        }
+        let row: AdvocateRow = sqlx::query_as(&format!(
+            "SELECT {ADVOCATE_COLUMNS} FROM advocates WHERE site_id = $1 AND email_key = $2"
+        ))
+        .bind(advocate.site_id)
+        .bind(&advocate.email_key)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.into())
+    }
+
+    async fn advocate_by_code(&self, site_id: i64, code: &str) -> Result<Option<Advocate>, StorageError> {
+        let row: Option<AdvocateRow> = sqlx::query_as(&format!(
+            "SELECT {ADVOCATE_COLUMNS} FROM advocates WHERE site_id = $1 AND code = $2"
+        ))
+        .bind(site_id)
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(Advocate::from))
+    }
+
+    async fn advocate(&self, site_id: i64, advocate_id: i64) -> Result<Option<Advocate>, StorageError> {
+        let row: Option<AdvocateRow> = sqlx::query_as(&format!(
+            "SELECT {ADVOCATE_COLUMNS} FROM advocates WHERE site_id = $1 AND id = $2"
+        ))
+        .bind(site_id)
+        .bind(advocate_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(Advocate::from))
+    }
+
+    async fn record_visit(
+        &self,
+        advocate_id: i64,
+        device: Option<&str>,
+        ip_prefix: Option<&str>,
+        now: i64,
+        since: i64,
+    ) -> Result<bool, StorageError> {
+        // One statement: two tabs opening the same link at once still count once.
+        let inserted = sqlx::query(
+            "INSERT INTO referral_visits (advocate_id, device, ip_prefix, created_at) \
+             SELECT $1, $2, $3, $4 WHERE $5 IS NULL OR NOT EXISTS (SELECT 1 FROM referral_visits \
+             WHERE advocate_id = $6 AND device = $7 AND created_at >= $8)",
+        )
+        .bind(advocate_id)
+        .bind(device)
+        .bind(ip_prefix)
+        .bind(now)
+        .bind(device)
+        .bind(advocate_id)
+        .bind(device)
+        .bind(since)
+        .execute(&self.pool)
+        .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn conversions_since(&self, site_id: i64, since: i64) -> Result<u64, StorageError> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM conversions WHERE site_id = $1 AND created_at >= $2")
+                .bind(site_id)
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(count(n))
+    }
+
+    async fn record_conversion(&self, conversion: NewConversion) -> Result<(Conversion, bool), StorageError> {
+        let inserted = sqlx::query(
+            "INSERT INTO conversions (site_id, advocate_id, external_id, email, email_key, ip_prefix, \
+             device, flags, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+        )
+        .bind(conversion.site_id)
+        .bind(conversion.advocate_id)
+        .bind(&conversion.external_id)
+        .bind(&conversion.email)
+        .bind(&conversion.email_key)
+        .bind(&conversion.ip_prefix)
+        .bind(&conversion.device)
+        .bind(conversion.flags.join(","))
+        .bind(conversion.created_at)
+        .execute(&self.pool)
+        .await?;
+        let row: ConversionRow = sqlx::query_as(&format!(
+            "SELECT {CONVERSION_COLUMNS} FROM conversions WHERE site_id = $1 AND external_id = $2"
+        ))
+        .bind(conversion.site_id)
+        .bind(&conversion.external_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.into(), inserted.rows_affected() == 1))
+    }
+
+    async fn advocate_stats(
+        &self,
+        site_id: i64,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<AdvocateStats>, StorageError> {
+        #[derive(sqlx::FromRow)]
+        struct StatsRow {
+            #[sqlx(flatten)]
+            advocate: AdvocateRow,
+            visits: i64,
+            conversions: i64,
+            flagged: i64,
+        }
+        let rows: Vec<StatsRow> = sqlx::query_as(
+            "SELECT a.id, a.site_id, a.code, a.name, a.email, a.ip_prefix, a.device, a.created_at, \
+             (SELECT COUNT(*) FROM referral_visits v WHERE v.advocate_id = a.id) AS visits, \
+             (SELECT COUNT(*) FROM conversions c WHERE c.advocate_id = a.id \
+                AND (c.review IS NULL OR c.review = 'accepted')) AS conversions, \
+             (SELECT COUNT(*) FROM conversions c WHERE c.advocate_id = a.id AND c.flags <> '' \
+                AND c.review IS NULL) AS flagged \
+             FROM advocates a WHERE a.site_id = $1 \
+             ORDER BY conversions DESC, visits DESC, a.created_at, a.id LIMIT $2 OFFSET $3",
+        )
+        .bind(site_id)
+        .bind(i64::from(limit))
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| AdvocateStats {
+                advocate: row.advocate.into(),
+                visits: count(row.visits),
+                conversions: count(row.conversions),
+                flagged: count(row.flagged),
+            })
+            .collect())
+    }
+
+    async fn conversions_of(&self, site_id: i64, advocate_id: i64) -> Result<Vec<Conversion>, StorageError> {
+        let rows: Vec<ConversionRow> = sqlx::query_as(&format!(
+            "SELECT {CONVERSION_COLUMNS} FROM conversions WHERE site_id = $1 AND advocate_id = $2 \
+             ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(site_id)
+        .bind(advocate_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Conversion::from).collect())
+    }
+
+    async fn flagged_conversions(&self, site_id: i64) -> Result<Vec<Conversion>, StorageError> {
+        let rows: Vec<ConversionRow> = sqlx::query_as(&format!(
+            "SELECT {CONVERSION_COLUMNS} FROM conversions WHERE site_id = $1 AND flags <> '' AND review IS NULL \
+             ORDER BY created_at, id"
+        ))
+        .bind(site_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Conversion::from).collect())
+    }
+
+    async fn review_conversion(
+        &self,
+        site_id: i64,
+        conversion_id: i64,
+        accepted: bool,
+    ) -> Result<bool, StorageError> {
+        let updated = sqlx::query("UPDATE conversions SET review = $1 WHERE site_id = $2 AND id = $3")
+            .bind(if accepted { "accepted" } else { "rejected" })
+            .bind(site_id)
+            .bind(conversion_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    async fn mark_reward_given(
+        &self,
+        site_id: i64,
+        conversion_id: i64,
+        now: i64,
+    ) -> Result<bool, StorageError> {
+        let updated = sqlx::query(
+            "UPDATE conversions SET reward_given_at = coalesce(reward_given_at, $1) WHERE site_id = $2 AND id = $3",
+        )
+        .bind(now)
+        .bind(site_id)
+        .bind(conversion_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,151 @@
+//! What arrives from visitors: new testimonials (group-committed), photos, idempotency keys.
+
+use super::*;
+
+#[async_trait]
+impl SubmissionStore for SqlStorage {
+    async fn insert_testimonial(&self, record: NewTestimonialRecord) -> Result<(), StorageError> {
+        let created_at = record.created_at;
+        let row = ImportedTestimonial {
+            record,
+            reply: None,
+            featured: false,
+            tags: Vec::new(),
+            updated_at: created_at,
+        };
+        let (stored, answer) = oneshot::channel();
+        self.submissions
+            .send((row, stored))
+            .await
+            .map_err(|_| StorageError::Unsupported("the storage is shutting down".into()))?;
+        answer.await.map_err(|_| StorageError::Unsupported("the storage is shutting down".into()))?
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        site_id: i64,
+        key: &str,
+        request_hash: &str,
+        now: i64,
+        fresh_since: i64,
+    ) -> Result<IdempotencyClaim, StorageError> {
+        let mut tx = self.write_transaction().await?;
+        sqlx::query("DELETE FROM idempotency_keys WHERE site_id = $1 AND key = $2 AND created_at < $3")
+            .bind(site_id)
+            .bind(key)
+            .bind(fresh_since)
+            .execute(&mut *tx)
+            .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_keys (site_id, key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(site_id)
+        .bind(key)
+        .bind(request_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let claim = if inserted.rows_affected() == 1 {
+            IdempotencyClaim::New
+        } else {
+            let (request_hash, status, body): (String, Option<i64>, Option<String>) = sqlx::query_as(
+                "SELECT request_hash, status, body FROM idempotency_keys WHERE site_id = $1 AND key = $2",
+            )
+            .bind(site_id)
+            .bind(key)
+            .fetch_one(&mut *tx)
+            .await?;
+            match (status.and_then(|status| u16::try_from(status).ok()), body) {
+                (Some(status), Some(body)) => IdempotencyClaim::Done { request_hash, status, body },
+                _ => IdempotencyClaim::InProgress { request_hash },
+            }
+        };
+        tx.commit().await?;
+        Ok(claim)
+    }
+
+    async fn complete_idempotency_key(
+        &self,
+        site_id: i64,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<(), StorageError> {
+        sqlx::query("UPDATE idempotency_keys SET status = $1, body = $2 WHERE site_id = $3 AND key = $4")
+            .bind(i64::from(status))
+            .bind(body)
+            .bind(site_id)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn release_idempotency_key(&self, site_id: i64, key: &str) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM idempotency_keys WHERE site_id = $1 AND key = $2")
+            .bind(site_id)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn store_photo(&self, photo: Photo, stale_before: i64) -> Result<(), StorageError> {
+        let mut tx = self.write_transaction().await?;
+        sqlx::query(
+            "DELETE FROM photos WHERE site_id = $1 AND created_at < $2 \
+             AND id NOT IN (SELECT photo_id FROM testimonials WHERE site_id = $1 AND photo_id IS NOT NULL)",
+        )
+        .bind(photo.site_id)
+        .bind(stale_before)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO photos (id, site_id, data, width, height, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&photo.id)
+            .bind(photo.site_id)
+            .bind(&photo.data)
+            .bind(i64::from(photo.width))
+            .bind(i64::from(photo.height))
+            .bind(photo.created_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn unattached_photo(&self, site_id: i64, id: &str) -> Result<bool, StorageError> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM photos WHERE site_id = $1 AND id = $2 \
+             AND NOT EXISTS (SELECT 1 FROM testimonials WHERE photo_id = $2)",
+        )
+        .bind(site_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    async fn photo(&self, site_id: i64, id: &str) -> Result<Option<Photo>, StorageError> {
+        let row: Option<(String, i64, Vec<u8>, i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, site_id, data, width, height, created_at FROM photos WHERE site_id = $1 AND id = $2",
+        )
+        .bind(site_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(photo_from_row))
+    }
+
+    async fn published_photo(&self, id: &str) -> Result<Option<Photo>, StorageError> {
+        let row: Option<(String, i64, Vec<u8>, i64, i64, i64)> = sqlx::query_as(
+            "SELECT p.id, p.site_id, p.data, p.width, p.height, p.created_at FROM photos p \
+             JOIN testimonials t ON t.photo_id = p.id AND t.site_id = p.site_id \
+             WHERE p.id = $1 AND t.status = 'approved'",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(photo_from_row))
+    }
+}

@@ -1,0 +1,321 @@
+//! What the storage can do, one trait per area so each backend implements them file by file.
+//! [`Storage`] is all of them together: what the server holds.
+
+use async_trait::async_trait;
+use fanfare_protocol::api::Status;
+
+use super::*;
+use crate::domain::Role;
+
+/// Everything Fanfare keeps. Implemented for any type that implements every area.
+pub trait Storage:
+    SiteStore
+    + AccountStore
+    + TestimonialStore
+    + SubmissionStore
+    + WebhookStore
+    + ReferralStore
+    + OperationsStore
+    + DataStore
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> Storage for T where
+    T: SiteStore
+        + AccountStore
+        + TestimonialStore
+        + SubmissionStore
+        + WebhookStore
+        + ReferralStore
+        + OperationsStore
+        + DataStore
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// Sites and their settings.
+#[async_trait]
+pub trait SiteStore: Send + Sync {
+    async fn create_site(&self, site: NewSite, now: i64) -> Result<Site, StorageError>;
+    async fn update_site(&self, slug: &str, changes: SiteChanges) -> Result<Option<Site>, StorageError>;
+    async fn site_by_slug(&self, slug: &str) -> Result<Option<Site>, StorageError>;
+    async fn list_sites(&self) -> Result<Vec<Site>, StorageError>;
+}
+
+/// People, their roles, API tokens and dashboard sessions.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Creates the user if the email is new, sets the password hash when one is given, and
+    /// grants the role on the site.
+    async fn upsert_user(
+        &self,
+        email: &str,
+        password_hash: Option<&str>,
+        site_id: i64,
+        role: Role,
+        now: i64,
+    ) -> Result<User, StorageError>;
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError>;
+    async fn create_token(&self, user_id: i64, token_hash: &str, now: i64) -> Result<(), StorageError>;
+    async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>, StorageError>;
+    async fn role_on_site(&self, user_id: i64, site_id: i64) -> Result<Option<Role>, StorageError>;
+    /// The user and their password hash, for signing in.
+    async fn password_hash(&self, email: &str) -> Result<Option<(User, Option<String>)>, StorageError>;
+    async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StorageError>;
+    /// A session that exists and has not expired.
+    async fn session(&self, id_hash: &str, now: i64) -> Result<Option<Session>, StorageError>;
+    async fn delete_session(&self, id_hash: &str) -> Result<(), StorageError>;
+    /// Every site the user has a role on, by slug.
+    async fn sites_of_user(&self, user_id: i64) -> Result<Vec<(Site, Role)>, StorageError>;
+    async fn tokens_of_user(&self, user_id: i64) -> Result<Vec<ApiToken>, StorageError>;
+    /// `false` when the user has no such token.
+    async fn revoke_token(&self, user_id: i64, token_id: i64, now: i64) -> Result<bool, StorageError>;
+    /// Everyone with a role on the site, by email.
+    async fn members(&self, site_id: i64) -> Result<Vec<(User, Role)>, StorageError>;
+    /// Takes the person's role on the site away; `false` if they had none.
+    async fn remove_member(&self, site_id: i64, user_id: i64) -> Result<bool, StorageError>;
+    /// The addresses to tell about new submissions: everyone with a role on the site.
+    async fn member_emails(&self, site_id: i64) -> Result<Vec<String>, StorageError>;
+}
+
+/// Testimonials as moderators, authors and the public see and change them.
+#[async_trait]
+pub trait TestimonialStore: Send + Sync {
+    /// Approved testimonials, newest first.
+    async fn list_published(&self, site_id: i64, query: &ListQuery)
+        -> Result<Vec<Testimonial>, StorageError>;
+    async fn rating_summary(&self, site_id: i64) -> Result<RatingSummary, StorageError>;
+    async fn list_by_status(
+        &self,
+        site_id: i64,
+        status: Status,
+        query: &ListQuery,
+    ) -> Result<Vec<Testimonial>, StorageError>;
+    async fn testimonial(&self, site_id: i64, id: &str) -> Result<Option<Testimonial>, StorageError>;
+    /// Moves a testimonial to `status`, enforcing the consent and withdrawal rules atomically.
+    async fn moderate(
+        &self,
+        site_id: i64,
+        id: &str,
+        status: Status,
+        now: i64,
+    ) -> Result<Moderated, StorageError>;
+    /// How many testimonials each status holds.
+    async fn status_counts(&self, site_id: i64) -> Result<Vec<(Status, u64)>, StorageError>;
+    /// Sets or clears the public reply; `None` when there is no such testimonial.
+    async fn set_reply(
+        &self,
+        site_id: i64,
+        id: &str,
+        reply: Option<&str>,
+        now: i64,
+    ) -> Result<Option<Testimonial>, StorageError>;
+    async fn set_featured(
+        &self,
+        site_id: i64,
+        id: &str,
+        featured: bool,
+        now: i64,
+    ) -> Result<Option<Testimonial>, StorageError>;
+    async fn testimonial_by_manage_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<Testimonial>, StorageError>;
+    /// Unpublishes at once and for good; `None` for an unknown token.
+    async fn withdraw(&self, token_hash: &str, now: i64) -> Result<Option<Testimonial>, StorageError>;
+    /// Applies the author's changes and sends the testimonial back to moderation, unless they
+    /// withdrew it.
+    async fn author_edit(
+        &self,
+        token_hash: &str,
+        edit: TestimonialEdit,
+        now: i64,
+    ) -> Result<Option<Testimonial>, StorageError>;
+    /// A moderator's correction: the status stays, the item is marked as edited.
+    async fn moderator_edit(
+        &self,
+        site_id: i64,
+        id: &str,
+        edit: TestimonialEdit,
+        now: i64,
+    ) -> Result<Option<Testimonial>, StorageError>;
+    /// Replaces the testimonial's tags.
+    async fn set_tags(
+        &self,
+        site_id: i64,
+        id: &str,
+        tags: &[String],
+        now: i64,
+    ) -> Result<Option<Testimonial>, StorageError>;
+    /// Low ratings and contact requests, newest first, open or resolved.
+    async fn follow_ups(
+        &self,
+        site_id: i64,
+        resolved: bool,
+        limit: u32,
+    ) -> Result<Vec<Testimonial>, StorageError>;
+    async fn resolve_follow_up(
+        &self,
+        site_id: i64,
+        id: &str,
+        note: Option<&str>,
+        now: i64,
+    ) -> Result<Option<Testimonial>, StorageError>;
+}
+
+/// What arrives from visitors: new testimonials (group-committed), photos, idempotency keys.
+#[async_trait]
+pub trait SubmissionStore: Send + Sync {
+    async fn insert_testimonial(&self, record: NewTestimonialRecord) -> Result<(), StorageError>;
+    /// Stores an upload; uploads never attached to a testimonial before `stale_before` go.
+    async fn store_photo(&self, photo: Photo, stale_before: i64) -> Result<(), StorageError>;
+    /// The site's photo, if it exists and no testimonial uses it yet.
+    async fn unattached_photo(&self, site_id: i64, id: &str) -> Result<bool, StorageError>;
+    /// A photo of the site, whatever its testimonial's status (moderators see them all).
+    async fn photo(&self, site_id: i64, id: &str) -> Result<Option<Photo>, StorageError>;
+    /// A photo the public may see: attached to an approved testimonial.
+    async fn published_photo(&self, id: &str) -> Result<Option<Photo>, StorageError>;
+    /// Claims `key` for a request, unless it was used within the last day (`fresh_since`).
+    async fn claim_idempotency_key(
+        &self,
+        site_id: i64,
+        key: &str,
+        request_hash: &str,
+        now: i64,
+        fresh_since: i64,
+    ) -> Result<IdempotencyClaim, StorageError>;
+    async fn complete_idempotency_key(
+        &self,
+        site_id: i64,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<(), StorageError>;
+    /// Forgets a key whose request failed, so a corrected retry is handled afresh.
+    async fn release_idempotency_key(&self, site_id: i64, key: &str) -> Result<(), StorageError>;
+}
+
+/// Webhooks and the queue of their deliveries.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    async fn add_webhook(
+        &self,
+        site_id: i64,
+        url: &str,
+        secret: &str,
+        now: i64,
+    ) -> Result<Webhook, StorageError>;
+    async fn webhooks(&self, site_id: i64) -> Result<Vec<Webhook>, StorageError>;
+    async fn delete_webhook(&self, site_id: i64, webhook_id: i64) -> Result<bool, StorageError>;
+    /// Queues the event for every webhook of the site; returns how many were queued.
+    async fn enqueue_deliveries(
+        &self,
+        site_id: i64,
+        event: &str,
+        payload: &str,
+        now: i64,
+    ) -> Result<u64, StorageError>;
+    /// Pending deliveries whose time has come, oldest first, each claimed until `lease_until` so
+    /// that no other instance sends it meanwhile (an instance that dies mid-send releases it
+    /// when the lease runs out).
+    async fn claim_due_deliveries(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StorageError>;
+    async fn record_delivery_attempt(
+        &self,
+        delivery_id: i64,
+        attempt: DeliveryAttempt,
+    ) -> Result<(), StorageError>;
+    /// The delivery log, newest first.
+    async fn deliveries(&self, site_id: i64, limit: u32) -> Result<Vec<Delivery>, StorageError>;
+}
+
+/// Advocates, visits and conversions.
+#[async_trait]
+pub trait ReferralStore: Send + Sync {
+    /// The site's advocate for this person, created with `advocate.code` if they have none yet.
+    /// A code already taken by someone else is `Conflict { field: "code" }`: draw another.
+    async fn upsert_advocate(&self, advocate: NewAdvocate) -> Result<Advocate, StorageError>;
+    async fn advocate_by_code(&self, site_id: i64, code: &str) -> Result<Option<Advocate>, StorageError>;
+    async fn advocate(&self, site_id: i64, advocate_id: i64) -> Result<Option<Advocate>, StorageError>;
+    /// Counts a visit unless the same device visited through this advocate since `since`;
+    /// returns whether it was counted.
+    async fn record_visit(
+        &self,
+        advocate_id: i64,
+        device: Option<&str>,
+        ip_prefix: Option<&str>,
+        now: i64,
+        since: i64,
+    ) -> Result<bool, StorageError>;
+    /// Conversions on the site since `since`, for burst detection.
+    async fn conversions_since(&self, site_id: i64, since: i64) -> Result<u64, StorageError>;
+    /// Stores the conversion unless its id is already known; returns the stored one and
+    /// whether it is new.
+    async fn record_conversion(&self, conversion: NewConversion) -> Result<(Conversion, bool), StorageError>;
+    /// Advocates by conversions, then visits; `offset` pages through them.
+    async fn advocate_stats(
+        &self,
+        site_id: i64,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<AdvocateStats>, StorageError>;
+    async fn conversions_of(&self, site_id: i64, advocate_id: i64) -> Result<Vec<Conversion>, StorageError>;
+    /// Flagged conversions nobody has reviewed, oldest first.
+    async fn flagged_conversions(&self, site_id: i64) -> Result<Vec<Conversion>, StorageError>;
+    async fn review_conversion(
+        &self,
+        site_id: i64,
+        conversion_id: i64,
+        accepted: bool,
+    ) -> Result<bool, StorageError>;
+    async fn mark_reward_given(
+        &self,
+        site_id: i64,
+        conversion_id: i64,
+        now: i64,
+    ) -> Result<bool, StorageError>;
+}
+
+/// The audit log, the server's own keys and single-use nonces, backups.
+#[async_trait]
+pub trait OperationsStore: Send + Sync {
+    async fn record_audit(&self, entry: AuditEntry) -> Result<(), StorageError>;
+    /// The newest entries first.
+    async fn audit_log(&self, site_id: i64, limit: u32) -> Result<Vec<AuditEntry>, StorageError>;
+    /// The named server key; `fresh` is stored and returned when there is none yet.
+    async fn server_key(&self, name: &str, fresh: &str) -> Result<String, StorageError>;
+    /// Records a single-use nonce (an email link's, a proof-of-work challenge's); `false` if
+    /// it was used before.
+    async fn use_nonce(&self, nonce: &str, now: i64) -> Result<bool, StorageError>;
+    /// Writes a consistent copy of the whole database to `path`.
+    async fn backup(&self, path: &std::path::Path) -> Result<(), StorageError>;
+}
+
+/// A site's data in and out: export, import, erasure.
+#[async_trait]
+pub trait DataStore: Send + Sync {
+    /// Every testimonial of the site in any status, oldest first (for export).
+    async fn all_testimonials(&self, site_id: i64) -> Result<Vec<Testimonial>, StorageError>;
+    /// Adds an exported testimonial; `false` when its id is already stored (left unchanged).
+    async fn import_testimonial(&self, item: ImportedTestimonial) -> Result<bool, StorageError>;
+    /// Removes every testimonial (with its tags) the address wrote on the site, and its referral
+    /// rows (as advocate, with their visits and conversions, and as a converted friend); returns
+    /// how many testimonials went.
+    async fn erase_email(&self, site_id: i64, email: &str) -> Result<u64, StorageError>;
+}
