@@ -11,4 +11,4 @@ pub mod referrals;
 pub mod submission;
 
 pub use errors::{FieldError, FieldErrors};
-pub use submission::{NewTestimonial, SubmitTestimonial};
+pub use submission::{NewTestimonial, SubmitTestimonial, TestimonialContent};

@@ -69,6 +69,37 @@ pub const SUBMIT_TESTIMONIAL_FIELDS: &[&str] = &[
     "pow",
 ];
 
+/// What a testimonial says, by the rules every path shares: a visitor's submission, the
+/// author's and a moderator's corrections, an import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestimonialContent {
+    pub name: PersonName,
+    pub role: Option<ShortLine>,
+    pub company: Option<ShortLine>,
+    pub rating: Rating,
+    pub text: TestimonialText,
+}
+
+impl TestimonialContent {
+    /// Checks each part, recording every refusal in `errors` under its wire name; `None` when
+    /// any part was refused. `rating` arrives already read as a number (or as why it is not).
+    pub fn check(
+        errors: &mut FieldErrors,
+        name: &str,
+        role: Option<&str>,
+        company: Option<&str>,
+        rating: Result<i64, FieldError>,
+        text: &str,
+    ) -> Option<Self> {
+        let name = errors.take("name", PersonName::parse(name));
+        let role = errors.take("role", ShortLine::parse_optional(role));
+        let company = errors.take("company", ShortLine::parse_optional(company));
+        let rating = errors.take("rating", rating.and_then(Rating::parse));
+        let text = errors.take("text", TestimonialText::parse(text));
+        Some(Self { name: name?, role: role?, company: company?, rating: rating?, text: text? })
+    }
+}
+
 /// A testimonial that passed every rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTestimonial {
@@ -94,43 +125,40 @@ impl SubmitTestimonial {
         let mut errors = FieldErrors::new();
         let required = |value: &Option<String>| value.as_deref().unwrap_or("").to_owned();
 
-        let name = errors.take("name", PersonName::parse(&required(&self.name)));
+        let content = TestimonialContent::check(
+            &mut errors,
+            &required(&self.name),
+            self.role.as_deref(),
+            self.company.as_deref(),
+            self.rating.ok_or(FieldError::Required),
+            &required(&self.text),
+        );
         let email = errors.take("email", Email::parse(&required(&self.email)));
-        let role = errors.take("role", ShortLine::parse_optional(self.role.as_deref()));
-        let company = errors.take("company", ShortLine::parse_optional(self.company.as_deref()));
-        let rating = errors.take("rating", self.rating.ok_or(FieldError::Required).and_then(Rating::parse));
-        let text = errors.take("text", TestimonialText::parse(&required(&self.text)));
         let consent = errors.take("consent", self.consent.ok_or(FieldError::Required));
         let photo = errors.take("photo", Reference::parse_optional(self.photo.as_deref()));
         let referral = errors.take("ref", Reference::parse_optional(self.referral.as_deref()));
         let device = errors.take("device", Reference::parse_optional(self.device.as_deref()));
 
-        match (name, email, role, company, rating, text, consent, photo, referral, device) {
-            (
-                Some(name),
-                Some(email),
-                Some(role),
-                Some(company),
-                Some(rating),
-                Some(text),
-                Some(consent),
-                Some(photo),
-                Some(referral),
-                Some(device),
-            ) if errors.is_empty() => Ok(NewTestimonial {
-                name,
-                email,
-                role,
-                company,
-                rating,
-                text,
-                consent,
-                photo,
-                referral,
-                page_url: fields::page_url(self.page_url.as_deref()),
-                contact_me: self.contact_me.unwrap_or(false),
-                device,
-            }),
+        match (content, email, consent, photo, referral, device) {
+            (Some(content), Some(email), Some(consent), Some(photo), Some(referral), Some(device))
+                if errors.is_empty() =>
+            {
+                let TestimonialContent { name, role, company, rating, text } = content;
+                Ok(NewTestimonial {
+                    name,
+                    email,
+                    role,
+                    company,
+                    rating,
+                    text,
+                    consent,
+                    photo,
+                    referral,
+                    page_url: fields::page_url(self.page_url.as_deref()),
+                    contact_me: self.contact_me.unwrap_or(false),
+                    device,
+                })
+            }
             _ => Err(errors),
         }
     }

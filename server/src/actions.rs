@@ -126,28 +126,24 @@ pub fn parse_edit(
     rating: &str,
     text: &str,
 ) -> Result<TestimonialEdit, AppError> {
-    use fanfare_protocol::fields::{PersonName, Rating, ShortLine, TestimonialText};
-    use fanfare_protocol::{FieldError, FieldErrors};
+    use fanfare_protocol::{FieldError, FieldErrors, TestimonialContent};
 
     let mut errors = FieldErrors::new();
-    let name = errors.take("name", PersonName::parse(name));
-    let role = errors.take("role", ShortLine::parse_optional(Some(role)));
-    let company = errors.take("company", ShortLine::parse_optional(Some(company)));
-    let rating = errors.take(
-        "rating",
-        rating.trim().parse::<i64>().map_err(|_| FieldError::Required).and_then(Rating::parse),
-    );
-    let text = errors.take("text", TestimonialText::parse(text));
-    match (name, role, company, rating, text) {
-        (Some(name), Some(role), Some(company), Some(rating), Some(text)) if errors.is_empty() => {
-            Ok(TestimonialEdit {
-                name: name.into_inner(),
-                role: role.map(ShortLine::into_inner),
-                company: company.map(ShortLine::into_inner),
-                rating: rating.stars(),
-                text: text.into_inner(),
-            })
-        }
+    let rating = rating.trim().parse::<i64>().map_err(|_| FieldError::Required);
+    match TestimonialContent::check(&mut errors, name, Some(role), Some(company), rating, text) {
+        Some(content) if errors.is_empty() => Ok(TestimonialEdit::from(content)),
         _ => Err(errors.into()),
+    }
+}
+
+impl From<fanfare_protocol::TestimonialContent> for TestimonialEdit {
+    fn from(content: fanfare_protocol::TestimonialContent) -> Self {
+        TestimonialEdit {
+            name: content.name.into_inner(),
+            role: content.role.map(|role| role.into_inner()),
+            company: content.company.map(|company| company.into_inner()),
+            rating: content.rating.stars(),
+            text: content.text.into_inner(),
+        }
     }
 }

@@ -3,13 +3,16 @@
 
 use anyhow::{bail, Context};
 use fanfare_protocol::api::Status;
-use fanfare_protocol::fields::{Email, PersonName, Rating, ShortLine, TestimonialText};
+use fanfare_protocol::fields::Email;
+use fanfare_protocol::{FieldErrors, TestimonialContent};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{now_ms, parse_rfc3339, rfc3339};
 use crate::domain::parse_tags;
 use crate::secrets;
-use crate::storage::{AuditEntry, DynStorage, ImportedTestimonial, NewTestimonialRecord, Site, Testimonial};
+use crate::storage::{
+    AuditEntry, DynStorage, ImportedTestimonial, NewTestimonialRecord, Site, Testimonial, TestimonialEdit,
+};
 
 pub const FORMAT_NAME: &str = "fanfare-export";
 
@@ -254,12 +257,21 @@ fn validate(site: &Site, item: &ExportedTestimonial) -> Result<ImportedTestimoni
     }
     let status = Status::parse(&item.status)
         .ok_or_else(|| "status must be pending, approved, rejected, spam or withdrawn".to_owned())?;
-    let name = PersonName::parse(&item.name).map_err(|e| field("name", &e))?;
-    let email = Email::parse(&item.email).map_err(|e| field("email", &e))?;
-    let role = ShortLine::parse_optional(item.role.as_deref()).map_err(|e| field("role", &e))?;
-    let company = ShortLine::parse_optional(item.company.as_deref()).map_err(|e| field("company", &e))?;
-    let rating = Rating::parse(item.rating).map_err(|e| field("rating", &e))?;
-    let text = TestimonialText::parse(&item.text).map_err(|e| field("text", &e))?;
+    let mut errors = FieldErrors::new();
+    let content = TestimonialContent::check(
+        &mut errors,
+        &item.name,
+        item.role.as_deref(),
+        item.company.as_deref(),
+        Ok(item.rating),
+        &item.text,
+    );
+    let email = errors.take("email", Email::parse(&item.email));
+    let (Some(content), Some(email)) = (content, email) else {
+        let refused: Vec<String> = errors.iter().map(|(name, error)| field(name, error)).collect();
+        return Err(refused.join(", "));
+    };
+    let edit = TestimonialEdit::from(content);
     if status == Status::Approved && !item.consent {
         return Err("status approved needs consent: true".into());
     }
@@ -270,12 +282,12 @@ fn validate(site: &Site, item: &ExportedTestimonial) -> Result<ImportedTestimoni
         record: NewTestimonialRecord {
             id: item.id.clone(),
             site_id: site.id,
-            name: name.into_inner(),
+            name: edit.name,
             email: email.into_inner(),
-            role: role.map(ShortLine::into_inner),
-            company: company.map(ShortLine::into_inner),
-            rating: rating.stars(),
-            text: text.into_inner(),
+            role: edit.role,
+            company: edit.company,
+            rating: edit.rating,
+            text: edit.text,
             consent: item.consent,
             consent_text: item.consent_text.clone(),
             consent_version: item.consent_version,
