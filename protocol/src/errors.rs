@@ -1,4 +1,3 @@
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// Why one field of a visitor's input was refused.
@@ -47,17 +46,24 @@ impl fmt::Display for FieldError {
     }
 }
 
-/// Every refused field of one request, keyed by the field's wire name.
+/// Every refused field of one request, keyed by the field's wire name, in name order.
+///
+/// A sorted list rather than a map: it holds a handful of entries, and this crate is compiled
+/// into the size-budgeted widget, where a `BTreeMap` instantiation costs kilobytes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FieldErrors(BTreeMap<&'static str, FieldError>);
+pub struct FieldErrors(Vec<(&'static str, FieldError)>);
 
 impl FieldErrors {
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Records `error` for `field`; a field's first error is the one kept.
     pub fn add(&mut self, field: &'static str, error: FieldError) {
-        self.0.entry(field).or_insert(error);
+        let at = self.0.iter().position(|(existing, _)| *existing >= field).unwrap_or(self.0.len());
+        if self.0.get(at).is_none_or(|(existing, _)| *existing != field) {
+            self.0.insert(at, (field, error));
+        }
     }
 
     /// Records the error of `result` under `field` and hands back its value, if any.
@@ -72,7 +78,7 @@ impl FieldErrors {
     }
 
     pub fn get(&self, field: &str) -> Option<&FieldError> {
-        self.0.get(field)
+        self.0.iter().find(|(existing, _)| *existing == field).map(|(_, error)| error)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -81,5 +87,30 @@ impl FieldErrors {
 
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &FieldError)> {
         self.0.iter().map(|(field, error)| (*field, error))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_come_out_in_name_order_with_their_first_error() {
+        let mut errors = FieldErrors::new();
+        errors.add("text", FieldError::Required);
+        errors.add("email", FieldError::InvalidEmail);
+        errors.add("text", FieldError::TooLong { max: 5 });
+        errors.add("name", FieldError::Required);
+        let listed: Vec<_> = errors.iter().map(|(field, error)| (field, *error)).collect();
+        assert_eq!(
+            listed,
+            [
+                ("email", FieldError::InvalidEmail),
+                ("name", FieldError::Required),
+                ("text", FieldError::Required)
+            ]
+        );
+        assert_eq!(errors.get("text"), Some(&FieldError::Required));
+        assert_eq!(errors.get("role"), None);
     }
 }

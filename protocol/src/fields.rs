@@ -140,7 +140,7 @@ impl Email {
         if local.is_empty() || local.len() > 64 || local.contains('@') || !domain_ok {
             return Err(FieldError::InvalidEmail);
         }
-        Ok(Self(format!("{local}@{}", domain.to_lowercase())))
+        Ok(Self([local, "@", &domain.to_lowercase()].concat()))
     }
 
     pub fn as_str(&self) -> &str {
