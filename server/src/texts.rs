@@ -1,12 +1,20 @@
-//! The widget's texts in every language but English (which the widget itself carries), so
-//! translations cost the wasm nothing: `GET …/widget?lang=xx` sends the language's texts with
-//! the site's own wording laid over them.
+//! Every text the widget shows, in every language it speaks, English included: the widget
+//! carries none, so languages cost the wasm nothing. `GET …/widget?lang=xx` sends the
+//! language's texts with the site's own wording laid over them.
 
-/// The languages offered besides English, by primary subtag.
+use std::collections::BTreeMap;
+
+/// The languages the widget speaks, by primary subtag.
 pub const LANGUAGES: [&str; 9] = ["en", "de", "fr", "es", "pt", "it", "nl", "ja", "ar"];
 
-/// The texts for `lang` (`de`, `pt-BR`, `ja-JP`…), or none for English and unknown languages.
-pub fn translation(lang: &str) -> &'static [(&'static str, &'static str)] {
+/// Every widget text in `lang` (`de`, `pt-BR`, `ja-JP`…): its translation, English where a
+/// language has none (unknown languages get English throughout).
+pub fn for_language(lang: &str) -> BTreeMap<String, String> {
+    EN.iter().chain(translation(lang)).map(|(key, text)| ((*key).to_owned(), (*text).to_owned())).collect()
+}
+
+/// The translation for `lang`, or none for English and unknown languages.
+fn translation(lang: &str) -> &'static [(&'static str, &'static str)] {
     match lang.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase().as_str() {
         "de" => DE,
         "fr" => FR,
@@ -19,6 +27,82 @@ pub fn translation(lang: &str) -> &'static [(&'static str, &'static str)] {
         _ => &[],
     }
 }
+
+const EN: &[(&str, &str)] = &[
+    ("collect.title", "Share your experience"),
+    ("collect.name", "Your name"),
+    ("collect.email", "Email"),
+    ("collect.email_hint", "Never shown publicly. We use it only if we need to reach you about your testimonial."),
+    ("collect.role", "Role (optional)"),
+    ("collect.company", "Company (optional)"),
+    ("collect.rating", "Your rating"),
+    ("collect.photo", "Photo of you (optional)"),
+    ("collect.uploading", "Uploading the photo…"),
+    ("collect.photo_added", "Photo added."),
+    ("collect.text", "Your testimonial"),
+    ("collect.next", "Reviewed before it appears. You can edit or withdraw it any time with your private link."),
+    ("collect.submit", "Send testimonial"),
+    ("collect.sending", "Sending…"),
+    ("collect.errors", "Please check the highlighted fields."),
+    ("collect.thanks_title", "Thank you!"),
+    ("collect.thanks", "Your testimonial was received and will appear once it has been reviewed."),
+    ("collect.manage", "Keep this private link to edit or withdraw your testimonial:"),
+    ("collect.loading", "Loading the form…"),
+    ("collect.private_note", "We are sorry it was not better. What you write here goes privately to the team; it is never published."),
+    ("collect.contact_me", "Please contact me about this"),
+    ("collect.private_next", "Only the team reads this. You can still change or withdraw it with your private link."),
+    ("collect.private_thanks", "Thank you for telling us. The team reads every message, and will be in touch if you asked."),
+    ("refer.title", "Recommend us to a friend"),
+    ("refer.intro", "Get your personal link to share. Friends who use it are credited to you."),
+    ("refer.email_hint", "Never shown publicly, never given to your friends. We do not email anyone you share with."),
+    ("refer.submit", "Get my link"),
+    ("refer.ready_title", "Your link is ready"),
+    ("refer.ready", "Share it however you like; it is yours alone."),
+    ("refer.link", "Your personal link"),
+    ("refer.copy", "Copy"),
+    ("refer.copied", "Copied"),
+    ("refer.share", "Share…"),
+    ("refer.share_on", "Share on"),
+    ("refer.message", "I recommend this place:"),
+    ("refer.offer", "Glad you liked it! Want to recommend us to a friend?"),
+    ("refer.offer_button", "Get my referral link"),
+    ("wall.title", "Selected testimonials"),
+    ("wall.empty", "No testimonials yet."),
+    ("wall.loading", "Loading testimonials…"),
+    ("wall.reply", "Reply"),
+    ("wall.more", "Show more"),
+    ("stars", "{n} out of 5 stars"),
+    ("summary.one", "{average} out of 5 from {count} rating"),
+    ("summary.many", "{average} out of 5 from {count} ratings"),
+    ("carousel.label", "Testimonials"),
+    ("carousel.previous", "Previous testimonial"),
+    ("carousel.next", "Next testimonial"),
+    ("carousel.pause", "Pause"),
+    ("carousel.play", "Play"),
+    ("carousel.position", "{n} of {total}"),
+    ("badge.link", "Read the testimonials"),
+    ("wall.edited", "Edited"),
+    ("floating.open", "Leave a testimonial"),
+    ("floating.close", "Close"),
+    ("field.name", "Name"),
+    ("field.email", "Email"),
+    ("field.role", "Role"),
+    ("field.company", "Company"),
+    ("field.rating", "Rating"),
+    ("field.text", "Testimonial"),
+    ("field.consent", "Consent"),
+    ("field.photo", "Photo"),
+    ("field.other", "This field"),
+    ("error.required", "is required"),
+    ("error.too_short", "must be at least {n} characters"),
+    ("error.too_long", "must be at most {n} characters"),
+    ("error.control_characters", "must not contain control characters"),
+    ("error.invalid_email", "must be an email address like name@example.com"),
+    ("error.rating_out_of_range", "must be a whole number from 1 to 5"),
+    ("error.consent_not_boolean", "must be true or false"),
+    ("error.invalid_reference", "is not a valid reference"),
+    ("error.sentence", "{field} {message}"),
+];
 
 const DE: &[(&str, &str)] = &[
     ("collect.title", "Erzählen Sie von Ihrer Erfahrung"),
@@ -76,6 +160,24 @@ const DE: &[(&str, &str)] = &[
     ("badge.link", "Erfahrungsberichte lesen"),
     ("floating.open", "Erfahrung teilen"),
     ("floating.close", "Schließen"),
+    ("field.name", "Name"),
+    ("field.email", "E-Mail"),
+    ("field.role", "Funktion"),
+    ("field.company", "Firma"),
+    ("field.rating", "Bewertung"),
+    ("field.text", "Erfahrungsbericht"),
+    ("field.consent", "Einwilligung"),
+    ("field.photo", "Foto"),
+    ("field.other", "Dieses Feld"),
+    ("error.required", "ist erforderlich"),
+    ("error.too_short", "muss mindestens {n} Zeichen lang sein"),
+    ("error.too_long", "darf höchstens {n} Zeichen lang sein"),
+    ("error.control_characters", "darf keine Steuerzeichen enthalten"),
+    ("error.invalid_email", "muss eine E-Mail-Adresse wie name@example.com sein"),
+    ("error.rating_out_of_range", "muss eine ganze Zahl von 1 bis 5 sein"),
+    ("error.consent_not_boolean", "muss ja oder nein sein"),
+    ("error.invalid_reference", "ist keine gültige Referenz"),
+    ("error.sentence", "{field} {message}"),
 ];
 
 const FR: &[(&str, &str)] = &[
@@ -134,6 +236,24 @@ const FR: &[(&str, &str)] = &[
     ("badge.link", "Lire les témoignages"),
     ("floating.open", "Laisser un témoignage"),
     ("floating.close", "Fermer"),
+    ("field.name", "Nom"),
+    ("field.email", "E-mail"),
+    ("field.role", "Fonction"),
+    ("field.company", "Entreprise"),
+    ("field.rating", "Note"),
+    ("field.text", "Témoignage"),
+    ("field.consent", "Consentement"),
+    ("field.photo", "Photo"),
+    ("field.other", "Ce champ"),
+    ("error.required", "est obligatoire"),
+    ("error.too_short", "doit contenir au moins {n} caractères"),
+    ("error.too_long", "doit contenir au plus {n} caractères"),
+    ("error.control_characters", "ne doit pas contenir de caractères de contrôle"),
+    ("error.invalid_email", "doit être une adresse e-mail comme nom@exemple.com"),
+    ("error.rating_out_of_range", "doit être un nombre entier de 1 à 5"),
+    ("error.consent_not_boolean", "doit être vrai ou faux"),
+    ("error.invalid_reference", "n’est pas une référence valide"),
+    ("error.sentence", "{field} : {message}"),
 ];
 
 const ES: &[(&str, &str)] = &[
@@ -207,6 +327,24 @@ const ES: &[(&str, &str)] = &[
     ("badge.link", "Leer los testimonios"),
     ("floating.open", "Dejar un testimonio"),
     ("floating.close", "Cerrar"),
+    ("field.name", "Nombre"),
+    ("field.email", "Correo electrónico"),
+    ("field.role", "Cargo"),
+    ("field.company", "Empresa"),
+    ("field.rating", "Valoración"),
+    ("field.text", "Testimonio"),
+    ("field.consent", "Consentimiento"),
+    ("field.photo", "Foto"),
+    ("field.other", "Este campo"),
+    ("error.required", "es obligatorio"),
+    ("error.too_short", "debe tener al menos {n} caracteres"),
+    ("error.too_long", "debe tener como máximo {n} caracteres"),
+    ("error.control_characters", "no debe contener caracteres de control"),
+    ("error.invalid_email", "debe ser una dirección de correo como nombre@ejemplo.com"),
+    ("error.rating_out_of_range", "debe ser un número entero del 1 al 5"),
+    ("error.consent_not_boolean", "debe ser verdadero o falso"),
+    ("error.invalid_reference", "no es una referencia válida"),
+    ("error.sentence", "{field}: {message}"),
 ];
 
 const PT: &[(&str, &str)] = &[
@@ -274,6 +412,24 @@ const PT: &[(&str, &str)] = &[
     ("badge.link", "Ler os testemunhos"),
     ("floating.open", "Deixar um testemunho"),
     ("floating.close", "Fechar"),
+    ("field.name", "Nome"),
+    ("field.email", "E-mail"),
+    ("field.role", "Cargo"),
+    ("field.company", "Empresa"),
+    ("field.rating", "Avaliação"),
+    ("field.text", "Depoimento"),
+    ("field.consent", "Consentimento"),
+    ("field.photo", "Foto"),
+    ("field.other", "Este campo"),
+    ("error.required", "é obrigatório"),
+    ("error.too_short", "deve ter pelo menos {n} caracteres"),
+    ("error.too_long", "deve ter no máximo {n} caracteres"),
+    ("error.control_characters", "não pode conter caracteres de controle"),
+    ("error.invalid_email", "deve ser um endereço de e-mail como nome@exemplo.com"),
+    ("error.rating_out_of_range", "deve ser um número inteiro de 1 a 5"),
+    ("error.consent_not_boolean", "deve ser verdadeiro ou falso"),
+    ("error.invalid_reference", "não é uma referência válida"),
+    ("error.sentence", "{field}: {message}"),
 ];
 
 const IT: &[(&str, &str)] = &[
@@ -332,6 +488,24 @@ const IT: &[(&str, &str)] = &[
     ("badge.link", "Leggi le testimonianze"),
     ("floating.open", "Lascia una testimonianza"),
     ("floating.close", "Chiudi"),
+    ("field.name", "Nome"),
+    ("field.email", "Email"),
+    ("field.role", "Ruolo"),
+    ("field.company", "Azienda"),
+    ("field.rating", "Valutazione"),
+    ("field.text", "Testimonianza"),
+    ("field.consent", "Consenso"),
+    ("field.photo", "Foto"),
+    ("field.other", "Questo campo"),
+    ("error.required", "è obbligatorio"),
+    ("error.too_short", "deve contenere almeno {n} caratteri"),
+    ("error.too_long", "deve contenere al massimo {n} caratteri"),
+    ("error.control_characters", "non deve contenere caratteri di controllo"),
+    ("error.invalid_email", "deve essere un indirizzo email come nome@esempio.com"),
+    ("error.rating_out_of_range", "deve essere un numero intero da 1 a 5"),
+    ("error.consent_not_boolean", "deve essere vero o falso"),
+    ("error.invalid_reference", "non è un riferimento valido"),
+    ("error.sentence", "{field}: {message}"),
 ];
 
 const NL: &[(&str, &str)] = &[
@@ -399,6 +573,24 @@ const NL: &[(&str, &str)] = &[
     ("badge.link", "Ervaringen lezen"),
     ("floating.open", "Ervaring delen"),
     ("floating.close", "Sluiten"),
+    ("field.name", "Naam"),
+    ("field.email", "E-mail"),
+    ("field.role", "Functie"),
+    ("field.company", "Bedrijf"),
+    ("field.rating", "Beoordeling"),
+    ("field.text", "Ervaring"),
+    ("field.consent", "Toestemming"),
+    ("field.photo", "Foto"),
+    ("field.other", "Dit veld"),
+    ("error.required", "is verplicht"),
+    ("error.too_short", "moet minstens {n} tekens bevatten"),
+    ("error.too_long", "mag hoogstens {n} tekens bevatten"),
+    ("error.control_characters", "mag geen besturingstekens bevatten"),
+    ("error.invalid_email", "moet een e-mailadres zijn zoals naam@voorbeeld.nl"),
+    ("error.rating_out_of_range", "moet een heel getal van 1 tot 5 zijn"),
+    ("error.consent_not_boolean", "moet waar of onwaar zijn"),
+    ("error.invalid_reference", "is geen geldige verwijzing"),
+    ("error.sentence", "{field} {message}"),
 ];
 
 const JA: &[(&str, &str)] = &[
@@ -463,6 +655,24 @@ const JA: &[(&str, &str)] = &[
     ("badge.link", "お客様の声を読む"),
     ("floating.open", "感想を書く"),
     ("floating.close", "閉じる"),
+    ("field.name", "お名前"),
+    ("field.email", "メールアドレス"),
+    ("field.role", "役職"),
+    ("field.company", "会社名"),
+    ("field.rating", "評価"),
+    ("field.text", "お客様の声"),
+    ("field.consent", "同意"),
+    ("field.photo", "写真"),
+    ("field.other", "この項目"),
+    ("error.required", "は必須です"),
+    ("error.too_short", "は{n}文字以上で入力してください"),
+    ("error.too_long", "は{n}文字以内で入力してください"),
+    ("error.control_characters", "に制御文字は使えません"),
+    ("error.invalid_email", "は name@example.com のような形式で入力してください"),
+    ("error.rating_out_of_range", "は1から5の整数で指定してください"),
+    ("error.consent_not_boolean", "は「はい」か「いいえ」で指定してください"),
+    ("error.invalid_reference", "は有効な参照ではありません"),
+    ("error.sentence", "{field}{message}"),
 ];
 
 const AR: &[(&str, &str)] = &[
@@ -524,27 +734,63 @@ const AR: &[(&str, &str)] = &[
     ("badge.link", "اقرأ الشهادات"),
     ("floating.open", "اترك شهادة"),
     ("floating.close", "إغلاق"),
+    ("field.name", "الاسم"),
+    ("field.email", "البريد الإلكتروني"),
+    ("field.role", "المنصب"),
+    ("field.company", "الشركة"),
+    ("field.rating", "التقييم"),
+    ("field.text", "الشهادة"),
+    ("field.consent", "الموافقة"),
+    ("field.photo", "الصورة"),
+    ("field.other", "هذا الحقل"),
+    ("error.required", "مطلوب"),
+    ("error.too_short", "يجب ألا يقل عن {n} حرفًا"),
+    ("error.too_long", "يجب ألا يزيد على {n} حرفًا"),
+    ("error.control_characters", "يجب ألا يحتوي على أحرف تحكم"),
+    ("error.invalid_email", "يجب أن يكون عنوان بريد إلكتروني مثل name@example.com"),
+    ("error.rating_out_of_range", "يجب أن يكون عددًا صحيحًا من 1 إلى 5"),
+    ("error.consent_not_boolean", "يجب أن يكون صحيحًا أو خطأ"),
+    ("error.invalid_reference", "ليس مرجعًا صالحًا"),
+    ("error.sentence", "{field} {message}"),
 ];
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const PLACEHOLDERS: [&str; 6] = ["{n}", "{total}", "{average}", "{count}", "{field}", "{message}"];
+
     #[test]
-    fn every_language_translates_the_same_texts() {
-        let english: Vec<&str> = DE.iter().map(|(key, _)| *key).collect();
+    fn every_language_translates_every_english_text_with_its_placeholders() {
+        let mut english: Vec<&str> = EN.iter().map(|(key, _)| *key).collect();
+        english.sort_unstable();
+        english.dedup();
+        assert_eq!(english.len(), EN.len(), "an English text id is listed twice");
         for lang in &LANGUAGES[1..] {
-            let keys: Vec<&str> = translation(lang).iter().map(|(key, _)| *key).collect();
+            let mut keys: Vec<&str> = translation(lang).iter().map(|(key, _)| *key).collect();
+            keys.sort_unstable();
             assert_eq!(keys, english, "{lang}");
             for (key, text) in translation(lang) {
                 assert!(!text.is_empty(), "{lang} {key}");
-                for placeholder in ["{n}", "{total}", "{average}", "{count}"] {
-                    let english_has = DE.iter().any(|(k, t)| k == key && t.contains(placeholder));
-                    assert_eq!(text.contains(placeholder), english_has, "{lang} {key} {placeholder}");
+                let original = EN.iter().find(|(k, _)| k == key).map(|(_, t)| *t).unwrap_or_default();
+                for placeholder in PLACEHOLDERS {
+                    assert_eq!(
+                        text.contains(placeholder),
+                        original.contains(placeholder),
+                        "{lang} {key} {placeholder}"
+                    );
                 }
             }
         }
-        assert_eq!(translation("pt-BR").len(), PT.len());
-        assert!(translation("en").is_empty() && translation("xx").is_empty());
+    }
+
+    #[test]
+    fn a_language_is_found_by_its_primary_subtag_and_english_fills_the_rest() {
+        assert_eq!(for_language("pt-BR")["wall.title"], for_language("pt")["wall.title"]);
+        assert_eq!(for_language("ja_JP")["wall.more"], "もっと見る");
+        for unknown in ["en", "xx", ""] {
+            assert_eq!(for_language(unknown)["wall.title"], "Selected testimonials");
+            assert_eq!(for_language(unknown).len(), EN.len());
+        }
     }
 }

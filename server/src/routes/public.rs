@@ -1,7 +1,5 @@
 //! The anonymous API every embedding page talks to.
 
-use std::collections::BTreeMap;
-
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -63,8 +61,7 @@ struct WidgetParams {
 async fn widget_config(SiteFromPath(site): SiteFromPath, Query(params): Query<WidgetParams>) -> Response {
     let lang = params.lang.as_deref().unwrap_or("en");
     let primary = lang.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase();
-    let mut texts: BTreeMap<String, String> =
-        texts::translation(lang).iter().map(|(key, text)| ((*key).to_owned(), (*text).to_owned())).collect();
+    let mut texts = texts::for_language(lang);
     for (key, text) in &site.texts {
         match key.split_once(':') {
             None => {
