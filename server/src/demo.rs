@@ -293,7 +293,13 @@ async fn page(
     if let Some(theme @ ("light" | "dark" | "auto")) = params.theme.as_deref() {
         site.push_str(&format!("\" data-theme=\"{theme}"));
     }
-    if let Some(lang) = params.lang.as_deref().filter(|lang| crate::texts::LANGUAGES.contains(lang)) {
+    // Any tag made of letters, digits, `-` and `_` (so also malformed ones such as `de_DE`, as
+    // real pages have them), and nothing that could leave the attribute.
+    let plain_tag = |lang: &&str| {
+        (1..=35).contains(&lang.len())
+            && lang.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    if let Some(lang) = params.lang.as_deref().filter(plain_tag) {
         site.push_str(&format!("\" data-lang=\"{lang}"));
     }
     let body = body.replace("{{FANFARE_URL}}", api_url).replace("{{FANFARE_SITE}}", &site);

@@ -52,7 +52,7 @@ impl Browser {
                 "args": [
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-quic", "--no-first-run", "--window-size=1280,900",
+                    "--disable-quic", "--no-first-run", "--window-size=1280,900", "--lang=en-US",
                     format!("--user-data-dir={}", profile.path().display()),
                 ],
             },

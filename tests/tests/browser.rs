@@ -108,9 +108,14 @@ async fn the_form_names_each_mistake_before_sending_and_stores_nothing() -> anyh
     let alert = browser.wait_in(&form, "[role=alert] p").await?;
     browser.screenshot_if_asked("collect-errors").await?;
     assert_eq!(page.text(&alert).await?, "Please check the highlighted fields.");
-    for field in ["name", "email", "rating", "text"] {
+    for (field, sentence) in [
+        ("name", "Name is required"),
+        ("email", "Email must be an email address like name@example.com"),
+        ("rating", "Rating is required"),
+        ("text", "Testimonial is required"),
+    ] {
         let error = browser.wait_in(&form, &format!("#fanfare-{field}-error")).await?;
-        assert!(!page.text(&error).await?.is_empty(), "{field} has its own error text");
+        assert_eq!(page.text(&error).await?, sentence, "{field} has its own error text");
     }
     let email = browser.wait_in(&form, "input[name=email]").await?;
     assert_eq!(page.property(&email, "ariaInvalid").await?, "true");
@@ -119,6 +124,42 @@ async fn the_form_names_each_mistake_before_sending_and_stores_nothing() -> anyh
     assert!(described.as_str().is_some_and(|ids| ids.contains("fanfare-email-error")), "{described}");
 
     assert!(demo.queue(Status::Pending).await?.items.is_empty(), "nothing was sent");
+    browser.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn malformed_language_tags_still_get_their_language_and_working_dates() -> anyhow::Result<()> {
+    let demo = RunningDemo::start().await?;
+    let browser = Browser::launch().await?;
+    let page = &browser.session;
+    // Tags the browser's Intl throws on, as real pages have them: `de_DE` is read as `de-DE`
+    // (German numbers: a decimal comma); `de-x` cannot be repaired, so numbers and dates fall
+    // back to the browser's own formatting, and the texts are German all the same.
+    for (tag, decimal_comma) in [("de_DE", true), ("de-x", false)] {
+        page.goto(&format!("{}/kind-words.html?lang={tag}", demo.site_url)).await?;
+        let wall = browser.mount_root("wall").await?;
+        let title = page.text(&browser.wait_in(&wall, "#fanfare-wall-title").await?).await?;
+        assert_eq!(title, "Ausgewählte Erfahrungsberichte", "{tag}");
+        let date = browser.wait_in(&wall, "time").await?;
+        let (shown, datetime) = (page.text(&date).await?, page.property(&date, "dateTime").await?);
+        assert!(
+            !shown.is_empty() && Some(shown.as_str()) != datetime.as_str(),
+            "{tag}: {shown} ({datetime})"
+        );
+        let summary = page.text(&browser.wait_in(&wall, ".fanfare-summary").await?).await?;
+        assert!(summary.contains(" von 5 "), "{tag}: {summary}");
+        assert_eq!(summary.contains(','), decimal_comma, "{tag}: {summary}");
+    }
+
+    let form = browser.mount_root("collect").await?;
+    page.click(&browser.wait_in(&form, "button[type=submit]").await?).await?;
+    for (field, sentence) in
+        [("name", "Name ist erforderlich"), ("text", "Erfahrungsbericht ist erforderlich")]
+    {
+        let error = browser.wait_in(&form, &format!("#fanfare-{field}-error")).await?;
+        assert_eq!(page.text(&error).await?, sentence);
+    }
     browser.close().await;
     Ok(())
 }

@@ -1,6 +1,6 @@
 use std::rc::Rc;
 
-use fanfare_protocol::api::WidgetConfig;
+use crate::site::Site;
 use yew::prelude::*;
 
 use crate::api;
@@ -22,7 +22,7 @@ pub struct AppProps {
 #[derive(Clone, PartialEq)]
 enum Load {
     Loading,
-    Ready(Rc<WidgetConfig>),
+    Ready(Rc<Site>),
     Failed(String),
 }
 
@@ -47,7 +47,7 @@ pub fn app(props: &AppProps) -> Html {
         let root = root.clone();
         use_effect_with((*load).clone(), move |load| {
             if let (Load::Ready(site), Some(element)) = (load, root.cast::<web_sys::HtmlElement>()) {
-                let _ = element.style().set_property("--fanfare-site-accent", &site.theme.accent);
+                let _ = element.style().set_property("--fanfare-site-accent", &site.accent);
             }
         });
     }

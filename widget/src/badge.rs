@@ -33,7 +33,7 @@ pub fn badge(props: &BadgeProps) -> Html {
                 { lit_stars }
                 <span class="fanfare-stars-off" aria-hidden="true">{ unlit_stars }</span>
             </span>
-            <span aria-hidden="true">{ format!(" {label}") }</span>
+            <span aria-hidden="true">{ " " }{ label }</span>
             <span class="fanfare-badge-link">{ texts.get("badge.link") }</span>
         </a>
     }

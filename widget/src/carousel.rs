@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use fanfare_protocol::api::WidgetConfig;
+use crate::site::Site;
 use gloo_timers::callback::Interval;
 use yew::prelude::*;
 
@@ -14,7 +14,7 @@ use crate::wall::{card, status, use_testimonials};
 #[derive(Properties, PartialEq)]
 pub struct CarouselProps {
     pub config: Rc<MountConfig>,
-    pub site: Rc<WidgetConfig>,
+    pub site: Rc<Site>,
     pub texts: Texts,
 }
 
@@ -71,9 +71,9 @@ pub fn carousel(props: &CarouselProps) -> Html {
                 if count > 1 {
                     <div class="fanfare-controls" part="controls">
                         <button type="button" class="fanfare-button fanfare-secondary" aria-label={texts.get("carousel.previous")} onclick={step(-1)}>{ "‹" }</button>
-                        <span class="fanfare-muted">{ texts.get("carousel.position").replace("{n}", &(current + 1).to_string()).replace("{total}", &count.to_string()) }</span>
+                        <span class="fanfare-muted">{ texts.get("carousel.position").replace("{n}", &texts.count(current as u64 + 1)).replace("{total}", &texts.count(count as u64)) }</span>
                         <button type="button" class="fanfare-button fanfare-secondary" aria-label={texts.get("carousel.next")} onclick={step(1)}>{ "›" }</button>
-                        <button type="button" class="fanfare-button fanfare-secondary fanfare-pause" aria-pressed={(!*playing).to_string()} onclick={toggle}>
+                        <button type="button" class="fanfare-button fanfare-secondary fanfare-pause" aria-pressed={if *playing { "false" } else { "true" }} onclick={toggle}>
                             { if *playing { texts.get("carousel.pause") } else { texts.get("carousel.play") } }
                         </button>
                     </div>

@@ -1,6 +1,6 @@
 use std::rc::Rc;
 
-use fanfare_protocol::api::WidgetConfig;
+use crate::site::Site;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
@@ -16,7 +16,7 @@ use crate::texts::Texts;
 #[derive(Properties, PartialEq)]
 pub struct CollectProps {
     pub config: Rc<MountConfig>,
-    pub site: Rc<WidgetConfig>,
+    pub site: Rc<Site>,
     pub texts: Texts,
 }
 
@@ -72,6 +72,7 @@ pub fn collect(props: &CollectProps) -> Html {
         let state = state.clone();
         let config = props.config.clone();
         let site = props.site.clone();
+        let texts = props.texts.clone();
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
             if state.phase == Phase::Sending || state.uploading {
@@ -83,13 +84,15 @@ pub fn collect(props: &CollectProps) -> Html {
             body.device = config.device.clone();
             // The same rules the server applies, so most mistakes are caught before sending.
             if let Err(errors) = body.validate() {
-                let errors =
-                    errors.iter().map(|(field, error)| (field.to_owned(), error.to_string())).collect();
+                let errors = errors
+                    .iter()
+                    .map(|(field, error)| (field.to_owned(), texts.refusal(field, &texts.field_error(error))))
+                    .collect();
                 state.dispatch(FormAction::Refused(errors));
                 return;
             }
             state.dispatch(FormAction::Sending);
-            let (state, config) = (state.clone(), config.clone());
+            let (state, config, texts) = (state.clone(), config.clone(), texts.clone());
             let needs_work = site.proof_of_work > 0;
             wasm_bindgen_futures::spawn_local(async move {
                 let mut body = body;
@@ -101,9 +104,15 @@ pub fn collect(props: &CollectProps) -> Html {
                 }
                 match api::submit(&config, &body).await {
                     Ok(created) => state.dispatch(FormAction::Sent { manage_url: created.manage_url }),
-                    Err(SubmitError::Fields(fields)) => {
-                        state.dispatch(FormAction::Refused(fields.into_iter().collect()))
-                    }
+                    Err(SubmitError::Fields(fields)) => state.dispatch(FormAction::Refused(
+                        fields
+                            .into_iter()
+                            .map(|(field, message)| {
+                                let sentence = texts.refusal(&field, &message);
+                                (field, sentence)
+                            })
+                            .collect(),
+                    )),
                     Err(SubmitError::Other(problem)) => state.dispatch(FormAction::Failed(problem)),
                 }
             });
@@ -122,7 +131,7 @@ pub fn collect(props: &CollectProps) -> Html {
         })
     };
     let on_photo = {
-        let (state, config) = (state.clone(), props.config.clone());
+        let (state, config, texts) = (state.clone(), props.config.clone(), props.texts.clone());
         Callback::from(move |event: Event| {
             let Some(file) = event
                 .target_dyn_into::<HtmlInputElement>()
@@ -132,12 +141,13 @@ pub fn collect(props: &CollectProps) -> Html {
                 return;
             };
             state.dispatch(FormAction::Uploading);
-            let (state, config) = (state.clone(), config.clone());
+            let (state, config, texts) = (state.clone(), config.clone(), texts.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let result = match api::upload_photo(&config, file).await {
                     Ok(created) => Ok(created.id),
                     Err(SubmitError::Fields(fields)) => {
-                        Err(fields.into_iter().map(|(_, message)| message).collect::<Vec<_>>().join(" "))
+                        let messages = fields.into_iter().map(|(_, message)| message).collect::<Vec<_>>();
+                        Err(texts.refusal("photo", &messages.join(" ")))
                     }
                     Err(SubmitError::Other(message)) => Err(message),
                 };
@@ -168,7 +178,7 @@ pub fn collect(props: &CollectProps) -> Html {
     let sending = state.phase == Phase::Sending;
     let errors = &state.errors;
     let error_id =
-        |field: &str| errors.contains_key(field).then(|| AttrValue::from(format!("fanfare-{field}-error")));
+        |field: &str| errors.contains(field).then(|| AttrValue::from(["fanfare-", field, "-error"].concat()));
 
     html! {
         <form class="fanfare-card fanfare-form" part="card form" novalidate=true onsubmit={on_submit}
@@ -189,7 +199,7 @@ pub fn collect(props: &CollectProps) -> Html {
                 <label class="fanfare-label" for="fanfare-photo">{ texts.get("collect.photo") }</label>
                 <input id="fanfare-photo" name="photo" type="file" accept="image/jpeg,image/png,image/webp"
                     class="fanfare-input" part="input" onchange={on_photo}
-                    aria-invalid={errors.contains_key("photo").then_some("true")} aria-describedby={error_id("photo")} />
+                    aria-invalid={errors.contains("photo").then_some("true")} aria-describedby={error_id("photo")} />
                 if state.uploading { <p class="fanfare-hint" role="status">{ texts.get("collect.uploading") }</p> }
                 if state.photo.is_some() { <p class="fanfare-hint fanfare-photo-ok" role="status">{ texts.get("collect.photo_added") }</p> }
                 { error_text("photo", errors) }
@@ -200,7 +210,7 @@ pub fn collect(props: &CollectProps) -> Html {
                 <label class="fanfare-label" for="fanfare-text">{ texts.get("collect.text") }</label>
                 <textarea id="fanfare-text" name="text" rows="5" class="fanfare-input" part="input"
                     value={state.text.clone()} oninput={edit(Field::Text)} required=true
-                    aria-invalid={errors.contains_key("text").then_some("true")} aria-describedby={error_id("text")} />
+                    aria-invalid={errors.contains("text").then_some("true")} aria-describedby={error_id("text")} />
                 { error_text("text", errors) }
             </div>
             if private {
@@ -214,7 +224,7 @@ pub fn collect(props: &CollectProps) -> Html {
             } else {
                 <div class="fanfare-consent" part="consent">
                     <input type="checkbox" id="fanfare-consent" name="consent" checked={state.consent} onchange={on_consent}
-                        aria-invalid={errors.contains_key("consent").then_some("true")} aria-describedby={error_id("consent")} />
+                        aria-invalid={errors.contains("consent").then_some("true")} aria-describedby={error_id("consent")} />
                     <label for="fanfare-consent">{ &props.site.consent_text }</label>
                     { error_text("consent", errors) }
                 </div>

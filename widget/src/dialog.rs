@@ -1,6 +1,6 @@
 use std::rc::Rc;
 
-use fanfare_protocol::api::WidgetConfig;
+use crate::site::Site;
 use web_sys::HtmlDialogElement;
 use yew::prelude::*;
 
@@ -11,7 +11,7 @@ use crate::texts::Texts;
 #[derive(Properties, PartialEq)]
 pub struct FloatingProps {
     pub config: Rc<MountConfig>,
-    pub site: Rc<WidgetConfig>,
+    pub site: Rc<Site>,
     pub texts: Texts,
 }
 

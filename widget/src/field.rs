@@ -1,8 +1,8 @@
 //! A labelled text input with its hint and error, shared by every form of the widget.
 
-use std::collections::BTreeMap;
-
 use yew::prelude::*;
+
+use crate::refusals::Refusals;
 
 #[allow(clippy::too_many_arguments)]
 pub fn text_field(
@@ -12,13 +12,13 @@ pub fn text_field(
     autocomplete: &'static str,
     value: &str,
     on_input: Callback<InputEvent>,
-    errors: &BTreeMap<String, String>,
+    errors: &Refusals,
     hint: Option<String>,
 ) -> Html {
-    let id = format!("fanfare-{name}");
-    let hint_id = format!("fanfare-{name}-hint");
-    let error_id = format!("fanfare-{name}-error");
-    let invalid = errors.contains_key(name);
+    let id = ["fanfare-", name].concat();
+    let hint_id = [&id, "-hint"].concat();
+    let error_id = [&id, "-error"].concat();
+    let invalid = errors.contains(name);
     let described_by: Vec<&str> =
         [hint.is_some().then_some(hint_id.as_str()), invalid.then_some(error_id.as_str())]
             .into_iter()
@@ -37,26 +37,14 @@ pub fn text_field(
     }
 }
 
-pub fn error_text(field: &str, errors: &BTreeMap<String, String>) -> Html {
+/// The refusal of `field`, if any: already a whole sentence (see [`Texts::refusal`]).
+///
+/// [`Texts::refusal`]: crate::texts::Texts::refusal
+pub fn error_text(field: &str, errors: &Refusals) -> Html {
     match errors.get(field) {
         Some(message) => html! {
-            <p class="fanfare-error" id={format!("fanfare-{field}-error")} part="error">{ field_label(field) }{ " " }{ message }</p>
+            <p class="fanfare-error" id={["fanfare-", field, "-error"].concat()} part="error">{ message }</p>
         },
         None => Html::default(),
-    }
-}
-
-/// Error messages from the rules read "is required"; they need their subject.
-fn field_label(field: &str) -> &'static str {
-    match field {
-        "name" => "Name",
-        "email" => "Email",
-        "role" => "Role",
-        "company" => "Company",
-        "rating" => "Rating",
-        "text" => "Testimonial",
-        "consent" => "Consent",
-        "photo" => "Photo",
-        _ => "This field",
     }
 }

@@ -1,11 +1,12 @@
 //! The testimonial form as a reducer: every change is an action, so the form's behaviour is
 //! in one place and testable without a browser.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use fanfare_protocol::SubmitTestimonial;
 use yew::Reducible;
+
+use crate::refusals::Refusals;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -42,7 +43,7 @@ pub struct FormState {
     /// Private feedback only: the visitor wants the business to get in touch.
     pub contact_me: bool,
     /// Field wire name → message.
-    pub errors: BTreeMap<String, String>,
+    pub errors: Refusals,
     /// A problem that belongs to no field (network, server).
     pub problem: Option<String>,
     pub phase: Phase,
@@ -62,7 +63,7 @@ impl Default for FormState {
             uploading: false,
             consent: false,
             contact_me: false,
-            errors: BTreeMap::new(),
+            errors: Refusals::default(),
             problem: None,
             phase: Phase::Editing,
         }
@@ -79,7 +80,7 @@ pub enum FormAction {
     Consent(bool),
     ContactMe(bool),
     /// Client-side or server-side refusals, by field.
-    Refused(BTreeMap<String, String>),
+    Refused(Refusals),
     Sending,
     Failed(String),
     Sent {
@@ -138,7 +139,7 @@ impl Reducible for FormState {
                 match result {
                     Ok(id) => next.photo = Some(id),
                     Err(problem) => {
-                        next.errors.insert("photo".into(), problem);
+                        next.errors.set("photo", problem);
                     }
                 }
             }
@@ -197,13 +198,13 @@ mod tests {
 
     #[test]
     fn editing_a_field_clears_its_error_only() {
-        let mut errors = BTreeMap::new();
-        errors.insert("name".to_owned(), "is required".to_owned());
-        errors.insert("email".to_owned(), "is required".to_owned());
+        let mut errors = Refusals::default();
+        errors.set("name", "Name is required".to_owned());
+        errors.set("email", "Email is required".to_owned());
         let state = apply(FormState::default(), FormAction::Refused(errors));
         let state = apply(state, FormAction::Edit(Field::Name, "Ada".into()));
-        assert!(!state.errors.contains_key("name"));
-        assert!(state.errors.contains_key("email"));
+        assert!(!state.errors.contains("name"));
+        assert!(state.errors.contains("email"));
     }
 
     #[test]

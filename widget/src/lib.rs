@@ -10,9 +10,12 @@ mod config;
 mod dialog;
 mod field;
 mod form_state;
+mod json;
 mod pow;
 mod rating;
 mod refer;
+mod refusals;
+mod site;
 mod texts;
 mod wall;
 
@@ -20,6 +23,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::app::{App, AppProps};
 use crate::config::{Mode, MountConfig};
+use crate::json::FromJson;
 
 /// Renders `mode` into `container`. `config` (a plain object) carries the script tag's settings
 /// (see [`MountConfig`]); a bad configuration is reported on the console, never thrown into
@@ -27,15 +31,12 @@ use crate::config::{Mode, MountConfig};
 #[wasm_bindgen]
 pub fn mount(container: web_sys::Element, mode: String, config: JsValue) {
     let Some(mode) = Mode::parse(&mode) else {
-        web_sys::console::warn_1(&format!("Fanfare: unknown mode {mode:?}").into());
+        web_sys::console::warn_2(&"Fanfare: unknown mode".into(), &mode.into());
         return;
     };
-    let config = match serde_wasm_bindgen::from_value::<MountConfig>(config) {
-        Ok(config) => config,
-        Err(error) => {
-            web_sys::console::error_1(&format!("Fanfare: bad mount configuration: {error}").into());
-            return;
-        }
+    let Some(config) = MountConfig::read(config) else {
+        web_sys::console::error_1(&"Fanfare: bad mount configuration (api and site are required)".into());
+        return;
     };
     let props = AppProps { mode, config: std::rc::Rc::new(config) };
     yew::Renderer::<App>::with_root_and_props(container, props).render();

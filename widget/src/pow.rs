@@ -7,6 +7,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::api;
 use crate::config::MountConfig;
+use crate::texts::digits;
 
 const TROUBLE: &str = "Your browser could not prepare the submission. Please try again.";
 
@@ -15,7 +16,7 @@ pub async fn solve(config: &MountConfig) -> Result<String, String> {
     let challenge = api::challenge(config).await?;
     let digest = sha256_function().ok_or_else(|| TROUBLE.to_owned())?;
     for counter in 0u64.. {
-        let candidate = format!("{}:{counter}", challenge.challenge);
+        let candidate = [challenge.challenge.as_str(), ":", &digits(counter)].concat();
         if leading_zero_bits(&digest.hash(candidate.as_bytes()).await?) >= u32::from(challenge.difficulty) {
             return Ok(candidate);
         }

@@ -1,6 +1,6 @@
 use yew::prelude::*;
 
-use crate::texts::{stars_label, Texts};
+use crate::texts::{digits, stars_label, Texts};
 
 #[derive(Properties, PartialEq)]
 pub struct RatingProps {
@@ -21,13 +21,14 @@ pub fn rating(props: &RatingProps) -> Html {
             let on_rate = props.on_rate.clone();
             Callback::from(move |_: Event| on_rate.emit(stars))
         };
-        let id = format!("fanfare-rating-{stars}");
+        let number = digits(stars.into());
+        let id = ["fanfare-rating-", &number].concat();
         let lit = props.value.is_some_and(|value| stars <= value);
         html! {
             <>
                 <input type="radio" class="fanfare-visually-hidden" id={id.clone()} name="rating"
-                    value={stars.to_string()} checked={props.value == Some(stars)} onchange={on_change} />
-                <label for={id} class={classes!("fanfare-star", lit.then_some("is-lit"))} part="star">
+                    value={number} checked={props.value == Some(stars)} onchange={on_change} />
+                <label for={id} class={if lit { "fanfare-star is-lit" } else { "fanfare-star" }} part="star">
                     <span aria-hidden="true">{ "★" }</span>
                     <span class="fanfare-visually-hidden">{ stars_label(&props.texts, stars) }</span>
                 </label>

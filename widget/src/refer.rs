@@ -2,7 +2,6 @@
 //! Copy, the browser's own share sheet where there is one, and plain share links (no
 //! third-party scripts). Also shown on the thank-you screen after a high rating.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use fanfare_protocol::referrals::{CreateReferral, ReferralCreated};
@@ -13,6 +12,7 @@ use yew::prelude::*;
 use crate::api::{self, SubmitError};
 use crate::config::MountConfig;
 use crate::field::{error_text, text_field};
+use crate::refusals::Refusals;
 use crate::texts::Texts;
 
 #[derive(Properties, PartialEq)]
@@ -36,7 +36,7 @@ pub fn refer(props: &ReferProps) -> Html {
     let (prefill_name, prefill_email) = props.prefill.clone().unwrap_or_default();
     let name = use_state(|| prefill_name);
     let email = use_state(|| prefill_email);
-    let errors = use_state(BTreeMap::<String, String>::new);
+    let errors = use_state(Refusals::default);
     let problem = use_state(|| None::<String>);
     let phase = use_state(|| Phase::Editing);
     let copied = use_state(|| false);
@@ -45,7 +45,7 @@ pub fn refer(props: &ReferProps) -> Html {
     let request = {
         let (name, email, errors, problem, phase) =
             (name.clone(), email.clone(), errors.clone(), problem.clone(), phase.clone());
-        let config = props.config.clone();
+        let (config, texts) = (props.config.clone(), props.texts.clone());
         Callback::from(move |()| {
             let body = CreateReferral {
                 name: Some((*name).clone()),
@@ -55,18 +55,31 @@ pub fn refer(props: &ReferProps) -> Html {
             };
             if let Err(refused) = body.validate() {
                 errors.set(
-                    refused.iter().map(|(field, error)| (field.to_owned(), error.to_string())).collect(),
+                    refused
+                        .iter()
+                        .map(|(field, error)| {
+                            (field.to_owned(), texts.refusal(field, &texts.field_error(error)))
+                        })
+                        .collect(),
                 );
                 return;
             }
             phase.set(Phase::Sending);
-            let (errors, problem, phase, config) =
-                (errors.clone(), problem.clone(), phase.clone(), config.clone());
+            let (errors, problem, phase, config, texts) =
+                (errors.clone(), problem.clone(), phase.clone(), config.clone(), texts.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 match api::create_referral(&config, &body).await {
                     Ok(created) => phase.set(Phase::Ready(Rc::new(created))),
                     Err(SubmitError::Fields(fields)) => {
-                        errors.set(fields.into_iter().collect());
+                        errors.set(
+                            fields
+                                .into_iter()
+                                .map(|(field, message)| {
+                                    let sentence = texts.refusal(&field, &message);
+                                    (field, sentence)
+                                })
+                                .collect(),
+                        );
                         phase.set(Phase::Editing);
                     }
                     Err(SubmitError::Other(message)) => {
@@ -146,13 +159,13 @@ fn ready(created: &ReferralCreated, texts: &Texts, copied: UseStateHandle<bool>)
     };
     let encoded_link = String::from(js_sys::encode_uri_component(&link));
     let encoded_text = String::from(js_sys::encode_uri_component(&message));
-    let both = String::from(js_sys::encode_uri_component(&format!("{message} {link}")));
+    let both = String::from(js_sys::encode_uri_component(&[message.as_str(), " ", &link].concat()));
     let targets = [
-        ("Email", format!("mailto:?subject={encoded_text}&body={both}")),
-        ("WhatsApp", format!("https://wa.me/?text={both}")),
-        ("X", format!("https://x.com/intent/post?text={encoded_text}&url={encoded_link}")),
-        ("LinkedIn", format!("https://www.linkedin.com/sharing/share-offsite/?url={encoded_link}")),
-        ("Facebook", format!("https://www.facebook.com/sharer/sharer.php?u={encoded_link}")),
+        ("Email", ["mailto:?subject=", &encoded_text, "&body=", &both].concat()),
+        ("WhatsApp", ["https://wa.me/?text=", &both].concat()),
+        ("X", ["https://x.com/intent/post?text=", &encoded_text, "&url=", &encoded_link].concat()),
+        ("LinkedIn", ["https://www.linkedin.com/sharing/share-offsite/?url=", &encoded_link].concat()),
+        ("Facebook", ["https://www.facebook.com/sharer/sharer.php?u=", &encoded_link].concat()),
     ];
     html! {
         <section class="fanfare-card fanfare-refer" part="card refer" role="status">

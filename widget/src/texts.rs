@@ -1,123 +1,130 @@
-//! Every text the widget shows, by id, in English. A site owner's overrides (from the widget
-//! config) replace any of them; more languages plug in here.
+//! Every text the widget shows, by id, in the widget's language, and the numbers and dates in
+//! it. The wording comes from the server (`server/src/texts.rs`: every language, English
+//! included, with the site's own wording on top), so the wasm carries no text tables.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
+
+use fanfare_protocol::errors::FieldError;
+use js_sys::{Array, Function, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Texts {
-    overrides: Rc<BTreeMap<String, String>>,
+    texts: Rc<Vec<(String, String)>>,
     lang: Rc<str>,
 }
 
 impl Texts {
-    /// `overrides` come from the server: its translation for `lang` with the site's own
-    /// wording on top; English here fills any gap.
-    pub fn new(overrides: BTreeMap<String, String>, lang: &str) -> Self {
-        Self { overrides: Rc::new(overrides), lang: lang.into() }
+    /// `texts` as the server sent them for `lang`.
+    pub fn new(texts: Vec<(String, String)>, lang: &str) -> Self {
+        Self { texts: Rc::new(texts), lang: lang.into() }
     }
 
-    pub fn lang(&self) -> &str {
-        &self.lang
-    }
-
-    /// One decimal, as the language writes it (the browser's Intl does the formatting).
-    pub fn decimal(&self, value: f64) -> String {
+    /// A number as the language writes it, with exactly `fraction_digits` decimals (the
+    /// browser's Intl does the formatting; no number tables or `core::fmt` in the wasm).
+    pub fn number(&self, value: f64, fraction_digits: u8) -> String {
         let options = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&options, &"maximumFractionDigits".into(), &1.into());
-        let _ = js_sys::Reflect::set(&options, &"minimumFractionDigits".into(), &1.into());
-        let locales = js_sys::Array::of1(&self.lang.as_ref().into());
-        let format = js_sys::Intl::NumberFormat::new(&locales, &options);
-        format
-            .format()
-            .call1(&format, &value.into())
-            .ok()
-            .and_then(|text| text.as_string())
-            .unwrap_or_else(|| format!("{value:.1}"))
+        for key in ["minimumFractionDigits", "maximumFractionDigits"] {
+            let _ = Reflect::set(&options, &key.into(), &fraction_digits.into());
+        }
+        intl_format(&self.lang, "NumberFormat", &options, &value.into())
+            .or_else(|| js_sys::Number::from(value).to_fixed(fraction_digits).ok().map(String::from))
+            .unwrap_or_default()
     }
 
+    /// A count as the language writes it ("1,234", "1.234"…).
+    pub fn count(&self, value: u64) -> String {
+        // Counts shown to people stay far below 2^53, where f64 is exact.
+        #[allow(clippy::cast_precision_loss)]
+        let number = value as f64;
+        intl_format(&self.lang, "NumberFormat", &js_sys::Object::new(), &number.into())
+            .unwrap_or_else(|| digits(value))
+    }
+
+    /// An RFC 3339 time as a date in the widget's language ("24 November 2026").
+    pub fn date(&self, rfc3339: &str) -> String {
+        let date = js_sys::Date::new(&JsValue::from_str(rfc3339));
+        let options = js_sys::Object::new();
+        for (key, value) in [("year", "numeric"), ("month", "long"), ("day", "numeric")] {
+            let _ = Reflect::set(&options, &key.into(), &value.into());
+        }
+        intl_format(&self.lang, "DateTimeFormat", &options, &date.into())
+            .unwrap_or_else(|| rfc3339.to_owned())
+    }
+
+    /// "Name is required": a refusal with its subject, so that it reads on its own where it is
+    /// announced.
+    pub fn refusal(&self, field: &str, message: &str) -> String {
+        let mut label = self.get(&["field.", field].concat());
+        if label.is_empty() {
+            label = self.get("field.other");
+        }
+        self.get("error.sentence").replace("{field}", &label).replace("{message}", message)
+    }
+
+    /// Why a field was refused, in the widget's language.
+    pub fn field_error(&self, error: &FieldError) -> String {
+        let text = self.get(&["error.", error.code()].concat());
+        match error {
+            FieldError::TooShort { min: limit } | FieldError::TooLong { max: limit } => {
+                text.replace("{n}", &self.count(u64::try_from(*limit).unwrap_or(u64::MAX)))
+            }
+            _ => text,
+        }
+    }
+
+    /// The wording of text `id`; empty for an id the server does not know.
     pub fn get(&self, id: &str) -> String {
-        match self.overrides.get(id) {
-            Some(text) => text.clone(),
-            None => english(id).to_owned(),
-        }
-    }
-}
-
-fn english(id: &str) -> &'static str {
-    match id {
-        "collect.title" => "Share your experience",
-        "collect.name" => "Your name",
-        "collect.email" => "Email",
-        "collect.email_hint" => {
-            "Never shown publicly. We use it only if we need to reach you about your testimonial."
-        }
-        "collect.role" => "Role (optional)",
-        "collect.company" => "Company (optional)",
-        "collect.rating" => "Your rating",
-        "collect.photo" => "Photo of you (optional)",
-        "collect.uploading" => "Uploading the photo…",
-        "collect.photo_added" => "Photo added.",
-        "collect.text" => "Your testimonial",
-        "collect.next" => {
-            "Reviewed before it appears. You can edit or withdraw it any time with your private link."
-        }
-        "collect.submit" => "Send testimonial",
-        "collect.sending" => "Sending…",
-        "collect.errors" => "Please check the highlighted fields.",
-        "collect.thanks_title" => "Thank you!",
-        "collect.thanks" => "Your testimonial was received and will appear once it has been reviewed.",
-        "collect.manage" => "Keep this private link to edit or withdraw your testimonial:",
-        "collect.loading" => "Loading the form…",
-        "collect.private_note" => "We are sorry it was not better. What you write here goes privately to the team; it is never published.",
-        "collect.contact_me" => "Please contact me about this",
-        "collect.private_next" => "Only the team reads this. You can still change or withdraw it with your private link.",
-        "collect.private_thanks" => "Thank you for telling us. The team reads every message, and will be in touch if you asked.",
-        "refer.title" => "Recommend us to a friend",
-        "refer.intro" => "Get your personal link to share. Friends who use it are credited to you.",
-        "refer.email_hint" => {
-            "Never shown publicly, never given to your friends. We do not email anyone you share with."
-        }
-        "refer.submit" => "Get my link",
-        "refer.ready_title" => "Your link is ready",
-        "refer.ready" => "Share it however you like; it is yours alone.",
-        "refer.link" => "Your personal link",
-        "refer.copy" => "Copy",
-        "refer.copied" => "Copied",
-        "refer.share" => "Share…",
-        "refer.share_on" => "Share on",
-        "refer.message" => "I recommend this place:",
-        "refer.offer" => "Glad you liked it! Want to recommend us to a friend?",
-        "refer.offer_button" => "Get my referral link",
-        "wall.title" => "Selected testimonials",
-        "wall.empty" => "No testimonials yet.",
-        "wall.loading" => "Loading testimonials…",
-        "wall.reply" => "Reply",
-        "wall.more" => "Show more",
-        "stars" => "{n} out of 5 stars",
-        "summary.one" => "{average} out of 5 from {count} rating",
-        "summary.many" => "{average} out of 5 from {count} ratings",
-        "carousel.label" => "Testimonials",
-        "carousel.previous" => "Previous testimonial",
-        "carousel.next" => "Next testimonial",
-        "carousel.pause" => "Pause",
-        "carousel.play" => "Play",
-        "carousel.position" => "{n} of {total}",
-        "badge.link" => "Read the testimonials",
-        "wall.edited" => "Edited",
-        "floating.open" => "Leave a testimonial",
-        "floating.close" => "Close",
-        _ => "",
+        self.texts.iter().find(|(key, _)| key == id).map(|(_, text)| text.clone()).unwrap_or_default()
     }
 }
 
 /// "4 out of 5 stars", in the widget's language.
 pub fn stars_label(texts: &Texts, rating: u8) -> String {
-    texts.get("stars").replace("{n}", &rating.to_string())
+    texts.get("stars").replace("{n}", &texts.count(rating.into()))
 }
 
-/// "4.7 out of 5 from 12 ratings": the honest summary, with the number in local form.
+/// "4.7 out of 5 from 12 ratings": the honest summary, with the numbers in local form.
 pub fn summary_label(texts: &Texts, average: f64, count: u64) -> String {
     let key = if count == 1 { "summary.one" } else { "summary.many" };
-    texts.get(key).replace("{average}", &texts.decimal(average)).replace("{count}", &count.to_string())
+    texts.get(key).replace("{average}", &texts.number(average, 1)).replace("{count}", &texts.count(count))
+}
+
+/// `value` in ASCII digits, for ids and addresses (what people read goes through
+/// [`Texts::count`]). Written out because `to_string` would pull `core::fmt` into the wasm.
+pub fn digits(mut value: u64) -> String {
+    let mut reversed = Vec::new();
+    loop {
+        reversed.push(char::from(b'0' + (value % 10) as u8));
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    reversed.iter().rev().collect()
+}
+
+/// `new Intl.<kind>(lang, options).format(value)`. A language tag the browser rejects
+/// (`en_US` is common on real pages) falls back to the browser's own language instead of
+/// throwing into the widget.
+fn intl_format(lang: &str, kind: &str, options: &js_sys::Object, value: &JsValue) -> Option<String> {
+    let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
+    let constructor = Reflect::get(&intl, &kind.into()).ok()?.dyn_into::<Function>().ok()?;
+    let formatter = Reflect::construct(&constructor, &Array::of2(&lang.into(), options))
+        .or_else(|_| Reflect::construct(&constructor, &Array::of2(&JsValue::UNDEFINED, options)))
+        .ok()?;
+    let format = Reflect::get(&formatter, &"format".into()).ok()?.dyn_into::<Function>().ok()?;
+    format.call1(&formatter, value).ok()?.as_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::digits;
+
+    #[test]
+    fn digits_are_plain_decimal() {
+        for value in [0, 7, 10, 409, 1_000_000, u64::MAX] {
+            assert_eq!(digits(value), value.to_string());
+        }
+    }
 }

@@ -3,19 +3,19 @@
 
 use std::rc::Rc;
 
-use fanfare_protocol::api::{PublicTestimonial, Summary, WidgetConfig};
+use fanfare_protocol::api::{PublicTestimonial, Summary};
 use fanfare_protocol::fields::without_bidi_controls as shown;
-use wasm_bindgen::JsValue;
 use yew::prelude::*;
 
 use crate::api;
 use crate::config::MountConfig;
+use crate::site::Site;
 use crate::texts::{stars_label, summary_label, Texts};
 
 #[derive(Properties, PartialEq)]
 pub struct WallProps {
     pub config: Rc<MountConfig>,
-    pub site: Rc<WidgetConfig>,
+    pub site: Rc<Site>,
     pub texts: Texts,
 }
 
@@ -132,26 +132,16 @@ pub fn card(item: &PublicTestimonial, site_name: &str, texts: &Texts) -> Html {
                     }
                     <bdi class="fanfare-name" part="name">{ shown(&item.name) }</bdi>
                     if !byline.is_empty() { <bdi class="fanfare-muted">{ shown(&byline.join(", ")) }</bdi> }
-                    <time class="fanfare-muted" datetime={item.created_at.clone()}>{ date_label(&item.created_at, texts.lang()) }</time>
+                    <time class="fanfare-muted" datetime={item.created_at.clone()}>{ texts.date(&item.created_at) }</time>
                     if item.edited { <span class="fanfare-muted fanfare-edited">{ texts.get("wall.edited") }</span> }
                 </footer>
                 if let Some(reply) = &item.reply {
                     <div class="fanfare-reply" part="reply">
-                        <p class="fanfare-label">{ format!("{} · {site_name}", texts.get("wall.reply")) }</p>
+                        <p class="fanfare-label">{ texts.get("wall.reply") }{ " · " }{ site_name }</p>
                         <p dir="auto">{ shown(reply) }</p>
                     </div>
                 }
             </article>
         </li>
     }
-}
-
-/// The browser formats dates in the widget's language: no date tables in the wasm.
-fn date_label(rfc3339: &str, lang: &str) -> String {
-    let date = js_sys::Date::new(&JsValue::from_str(rfc3339));
-    let options = js_sys::Object::new();
-    for (key, value) in [("year", "numeric"), ("month", "long"), ("day", "numeric")] {
-        let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
-    }
-    String::from(date.to_locale_date_string(lang, &options))
 }
