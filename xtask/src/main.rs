@@ -1,6 +1,7 @@
 //! `cargo xtask …`: the project's own build, demo and test commands.
 
 mod fuzz;
+mod names;
 mod sizes;
 mod tools;
 mod widget;
@@ -112,6 +113,7 @@ fn test() -> anyhow::Result<()> {
     run(cargo(&root).args(["fmt", "--all", "--", "--check"]))?;
     println!("\n== lints (host crates, then the widget for wasm32)");
     run(cargo(&root).args(["clippy", "--all-targets", "--", "-D", "warnings"]))?;
+    tools::ensure_wasm_target()?;
     run(cargo(&root).args([
         "clippy",
         "--package",

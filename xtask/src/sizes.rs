@@ -71,6 +71,23 @@ pub fn verdict(brotli: usize, budget: usize) -> &'static str {
     }
 }
 
+/// Fails, naming each file over its budget with exact byte counts, when one is.
+pub fn within_budgets(loader: Sizes, widget: Sizes) -> anyhow::Result<()> {
+    let over: Vec<String> =
+        [("embed.js", loader.brotli, LOADER_BUDGET), ("the widget", widget.brotli, WIDGET_BUDGET)]
+            .into_iter()
+            .filter(|(_, brotli, budget)| brotli > budget)
+            .map(|(what, brotli, budget)| {
+                format!("{what} is {brotli} bytes of brotli, {} over its budget of {budget}", brotli - budget)
+            })
+            .collect();
+    if over.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("over budget (PRODUCT.md): {}", over.join("; "))
+    }
+}
+
 /// The table `cargo xtask build` prints.
 pub fn table(rows: &[(String, Sizes)], loader: Sizes, widget: Sizes) -> String {
     let mut out = format!("{:<34} {:>10} {:>10} {:>10}\n", "file", "raw", "gzip", "brotli");
@@ -135,6 +152,22 @@ mod tests {
         assert_eq!(human(512), "512 B");
         assert_eq!(human(2048), "2.0 KB");
         assert_eq!(human(92_160), "90.0 KB");
+    }
+
+    #[test]
+    fn a_build_over_either_budget_fails_with_its_figures() {
+        let sizes = |brotli| Sizes { raw: 0, gzip: 0, brotli };
+        assert!(within_budgets(sizes(LOADER_BUDGET), sizes(WIDGET_BUDGET)).is_ok());
+        let error = within_budgets(sizes(LOADER_BUDGET), sizes(WIDGET_BUDGET + 10)).unwrap_err().to_string();
+        assert!(
+            error.contains("the widget is 92170 bytes of brotli, 10 over its budget of 92160"),
+            "{error}"
+        );
+        assert!(!error.contains("embed.js"), "{error}");
+        assert!(within_budgets(sizes(LOADER_BUDGET + 1), sizes(0))
+            .unwrap_err()
+            .to_string()
+            .contains("embed.js"));
     }
 
     #[test]

@@ -25,6 +25,40 @@ pub fn ensure_wasm_target() -> anyhow::Result<()> {
     run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
 }
 
+/// The toolchain the widget is built with: a pinned nightly, because rebuilding the standard
+/// library for size (`-Zbuild-std`) is what brings the widget within its budget. Pinned, so
+/// that the measured sizes do not move with whatever nightly a machine happens to have.
+pub const WIDGET_TOOLCHAIN: &str = "nightly-2026-05-20";
+
+/// Installs [`WIDGET_TOOLCHAIN`] with the standard library's source through rustup when it is
+/// missing (a minimal profile: about 70 MB).
+pub fn ensure_widget_toolchain() -> anyhow::Result<()> {
+    let toolchain = ["+", WIDGET_TOOLCHAIN].concat();
+    let has_source = Command::new("rustup")
+        .args([toolchain.as_str(), "component", "list", "--installed"])
+        .output()
+        .is_ok_and(|out| out.status.success() && String::from_utf8_lossy(&out.stdout).contains("rust-src"));
+    if has_source {
+        return Ok(());
+    }
+    println!("installing the widget's toolchain {WIDGET_TOOLCHAIN} (minimal, with rust-src) with rustup");
+    run(Command::new("rustup").args([
+        "toolchain",
+        "install",
+        WIDGET_TOOLCHAIN,
+        "--profile",
+        "minimal",
+        "--component",
+        "rust-src",
+    ]))
+    .with_context(|| {
+        format!(
+            "installing {WIDGET_TOOLCHAIN}; run `rustup toolchain install {WIDGET_TOOLCHAIN} \
+             --profile minimal --component rust-src` and try again"
+        )
+    })
+}
+
 /// Installs the pinned npm tools into `tools/node_modules`: binaryen and terser for the build,
 /// axe-core for the accessibility tests, Bootstrap and Bulma for the demo's hostile-CSS page.
 pub fn ensure_node_tools(root: &Path) -> anyhow::Result<PathBuf> {
