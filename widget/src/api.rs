@@ -78,37 +78,53 @@ pub async fn create_referral(
 
 /// Sends a photo file as the request body; the server decides its type from the content.
 pub async fn upload_photo(config: &MountConfig, file: web_sys::File) -> Result<UploadCreated, SubmitError> {
-    expect_created(fetch(&config.site_url("/uploads"), "POST", Some(&file), None).await).await
+    let created = post(&config.site_url("/uploads"), &file, None).await?;
+    UploadCreated::read(created).ok_or_else(trouble)
 }
 
 async fn post_json<B: ToJson, T: FromJson>(url: &str, body: &B) -> Result<T, SubmitError> {
-    let text = body.to_json().ok_or_else(|| SubmitError::Other(NETWORK_TROUBLE.to_owned()))?;
-    expect_created(fetch(url, "POST", Some(&JsValue::from_str(&text)), Some("application/json")).await).await
-}
-
-/// A `201` carries the answer; anything else becomes a [`SubmitError`].
-async fn expect_created<T: FromJson>(response: Result<Response, ()>) -> Result<T, SubmitError> {
-    let trouble = || SubmitError::Other(NETWORK_TROUBLE.to_owned());
-    let response = response.map_err(|()| trouble())?;
-    if response.status() == 201 {
-        return json(&response).await.map_err(|()| trouble());
-    }
-    match json::<Refusal>(&response).await {
-        Ok(error) if !error.fields.is_empty() => Err(SubmitError::Fields(error.fields)),
-        Ok(error) => Err(SubmitError::Other(error.message)),
-        Err(()) => Err(trouble()),
-    }
+    let text = body.to_json().ok_or_else(trouble)?;
+    let created = post(url, &JsValue::from_str(&text), Some("application/json")).await?;
+    T::read(created).ok_or_else(trouble)
 }
 
 /// GET a JSON document; a refusal becomes the server's own message.
 async fn get_json<T: FromJson>(url: &str) -> Result<T, String> {
-    let response = fetch(url, "GET", None, None).await.map_err(|()| NETWORK_TROUBLE.to_owned())?;
-    if !response.ok() {
-        return Err(json::<Refusal>(&response)
-            .await
-            .map_or_else(|()| NETWORK_TROUBLE.to_owned(), |error| error.message));
+    T::read(get(url).await?).ok_or_else(|| NETWORK_TROUBLE.to_owned())
+}
+
+// The requests themselves are not generic: one copy of each in the wasm, whatever the body
+// types (only reading the parsed answer into a type is).
+
+/// POSTs `body`; a `201` answer's parsed body, anything else as a [`SubmitError`].
+async fn post(url: &str, body: &JsValue, content_type: Option<&str>) -> Result<JsValue, SubmitError> {
+    let response = fetch(url, "POST", Some(body), content_type).await.map_err(|()| trouble())?;
+    let parsed = parsed_body(&response).await;
+    if response.status() == 201 {
+        return parsed.map_err(|()| trouble());
     }
-    json(&response).await.map_err(|()| NETWORK_TROUBLE.to_owned())
+    match parsed.ok().and_then(Refusal::read) {
+        Some(refusal) if !refusal.fields.is_empty() => Err(SubmitError::Fields(refusal.fields)),
+        Some(refusal) => Err(SubmitError::Other(refusal.message)),
+        None => Err(trouble()),
+    }
+}
+
+/// GETs a parsed JSON body; a refusal becomes the server's own message.
+async fn get(url: &str) -> Result<JsValue, String> {
+    let response = fetch(url, "GET", None, None).await.map_err(|()| NETWORK_TROUBLE.to_owned())?;
+    let parsed = parsed_body(&response).await;
+    if response.ok() {
+        return parsed.map_err(|()| NETWORK_TROUBLE.to_owned());
+    }
+    Err(parsed
+        .ok()
+        .and_then(Refusal::read)
+        .map_or_else(|| NETWORK_TROUBLE.to_owned(), |refusal| refusal.message))
+}
+
+fn trouble() -> SubmitError {
+    SubmitError::Other(NETWORK_TROUBLE.to_owned())
 }
 
 async fn fetch(
@@ -132,7 +148,7 @@ async fn fetch(
     response.dyn_into::<Response>().map_err(drop)
 }
 
-async fn json<T: FromJson>(response: &Response) -> Result<T, ()> {
-    let value = JsFuture::from(response.json().map_err(drop)?).await.map_err(drop)?;
-    T::read(value).ok_or(())
+/// The body parsed by the browser's JSON parser.
+async fn parsed_body(response: &Response) -> Result<JsValue, ()> {
+    JsFuture::from(response.json().map_err(drop)?).await.map_err(drop)
 }
