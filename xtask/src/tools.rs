@@ -59,14 +59,15 @@ pub fn ensure_widget_toolchain() -> anyhow::Result<()> {
     })
 }
 
-/// Installs the pinned npm tools into `tools/node_modules`: binaryen and terser for the build,
+/// Installs the pinned npm tools into `tools/node_modules`: binaryen, terser and csso for the build,
 /// axe-core for the accessibility tests, Bootstrap and Bulma for the demo's hostile-CSS page.
 pub fn ensure_node_tools(root: &Path) -> anyhow::Result<PathBuf> {
     let tools = root.join("tools");
     let bin = tools.join("node_modules/.bin");
     let needed = ["axe-core/axe.min.js", "bootstrap/dist/css/bootstrap.min.css", "bulma/css/bulma.min.css"];
     let all_there = needed.iter().all(|file| tools.join("node_modules").join(file).exists());
-    if bin.join("wasm-opt").exists() && bin.join("terser").exists() && all_there {
+    let tools_there = ["wasm-opt", "terser", "csso"].iter().all(|tool| bin.join(tool).exists());
+    if tools_there && all_there {
         return Ok(bin);
     }
     if Command::new("npm").arg("--version").output().is_err() {

@@ -3,7 +3,7 @@
 //! wasm32 in the size profile, with the standard library rebuilt for size on the pinned nightly
 //! ([`tools::WIDGET_TOOLCHAIN`]) → wasm-bindgen (as a library, pinned to the widget's
 //! `wasm-bindgen`) → short import/export names ([`crate::names`]) → binaryen's wasm-opt and
-//! terser → content-hashed names in `target/widget`, with the loader pointed at those names.
+//! terser and csso → content-hashed names in `target/widget`, with the loader pointed at those names.
 //! Fails when a file is over its budget in PRODUCT.md.
 
 use std::fmt::Write as _;
@@ -103,7 +103,7 @@ pub fn build(root: &Path) -> anyhow::Result<BuildOutput> {
         .args(["--strip-producers", "-o"])
         .arg(&optimised))?;
 
-    println!("== minifying the loader and the glue");
+    println!("== minifying the loader, the glue and the stylesheet");
     let loader_source = root.join("widget/loader/embed.js");
     let minified = work.join("embed.min.js");
     run(Command::new(bin.join("terser"))
@@ -116,7 +116,12 @@ pub fn build(root: &Path) -> anyhow::Result<BuildOutput> {
         .args(["--module", "--compress", "--mangle", "--ecma", "2020", "--output"])
         .arg(&minified_glue))?;
 
-    let css_source = root.join("widget/style/widget.css");
+    // Without restructuring: rules keep their order, so the cascade is exactly the source's.
+    let css_source = work.join("fanfare.min.css");
+    run(Command::new(bin.join("csso"))
+        .arg(root.join("widget/style/widget.css"))
+        .args(["--no-restructure", "--output"])
+        .arg(&css_source))?;
     let glue = std::fs::read(&minified_glue)?;
     let wasm = std::fs::read(&optimised)?;
     let css = std::fs::read(&css_source).with_context(|| format!("reading {}", css_source.display()))?;
