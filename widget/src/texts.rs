@@ -1,5 +1,5 @@
 //! Every text the widget shows, by id, in the widget's language, and the numbers and dates in
-//! it. The wording comes from the server (`server/src/texts.rs`: every language, English
+//! it. The wording comes from the server (`server/src/texts/`: every language, English
 //! included, with the site's own wording on top), so the wasm carries no text tables.
 
 use std::rc::Rc;
