@@ -11,6 +11,7 @@ use crate::form_state::{Field, FormAction, FormState, Phase};
 use crate::pow;
 use crate::rating::Rating;
 use crate::refer::Refer;
+use crate::refusals::Refusals;
 use crate::texts::Texts;
 
 #[derive(Properties, PartialEq)]
@@ -84,11 +85,7 @@ pub fn collect(props: &CollectProps) -> Html {
             body.device = config.device.clone();
             // The same rules the server applies, so most mistakes are caught before sending.
             if let Err(errors) = body.validate() {
-                let errors = errors
-                    .iter()
-                    .map(|(field, error)| (field.to_owned(), texts.refusal(field, &texts.field_error(error))))
-                    .collect();
-                state.dispatch(FormAction::Refused(errors));
+                state.dispatch(FormAction::Refused(Refusals::from_rules(&errors, &texts)));
                 return;
             }
             state.dispatch(FormAction::Sending);
@@ -104,15 +101,9 @@ pub fn collect(props: &CollectProps) -> Html {
                 }
                 match api::submit(&config, &body).await {
                     Ok(created) => state.dispatch(FormAction::Sent { manage_url: created.manage_url }),
-                    Err(SubmitError::Fields(fields)) => state.dispatch(FormAction::Refused(
-                        fields
-                            .into_iter()
-                            .map(|(field, message)| {
-                                let sentence = texts.refusal(&field, &message);
-                                (field, sentence)
-                            })
-                            .collect(),
-                    )),
+                    Err(SubmitError::Fields(fields)) => {
+                        state.dispatch(FormAction::Refused(Refusals::from_server(fields, &texts)))
+                    }
                     Err(SubmitError::Other(problem)) => state.dispatch(FormAction::Failed(problem)),
                 }
             });

@@ -54,14 +54,7 @@ pub fn refer(props: &ReferProps) -> Html {
                 device: config.device.clone(),
             };
             if let Err(refused) = body.validate() {
-                errors.set(
-                    refused
-                        .iter()
-                        .map(|(field, error)| {
-                            (field.to_owned(), texts.refusal(field, &texts.field_error(error)))
-                        })
-                        .collect(),
-                );
+                errors.set(Refusals::from_rules(&refused, &texts));
                 return;
             }
             phase.set(Phase::Sending);
@@ -71,15 +64,7 @@ pub fn refer(props: &ReferProps) -> Html {
                 match api::create_referral(&config, &body).await {
                     Ok(created) => phase.set(Phase::Ready(Rc::new(created))),
                     Err(SubmitError::Fields(fields)) => {
-                        errors.set(
-                            fields
-                                .into_iter()
-                                .map(|(field, message)| {
-                                    let sentence = texts.refusal(&field, &message);
-                                    (field, sentence)
-                                })
-                                .collect(),
-                        );
+                        errors.set(Refusals::from_server(fields, &texts));
                         phase.set(Phase::Editing);
                     }
                     Err(SubmitError::Other(message)) => {

@@ -1,5 +1,9 @@
 //! Which fields were refused and why, as the forms show them.
 
+use fanfare_protocol::FieldErrors;
+
+use crate::texts::Texts;
+
 /// Field wire name → the sentence shown under it. A short list, not a map: a form has a
 /// handful of fields, and every map type instantiated in the widget costs kilobytes of wasm.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -32,6 +36,25 @@ impl Refusals {
 
     pub fn clear(&mut self) {
         self.0.clear();
+    }
+
+    /// What the shared rules refused before sending, as sentences in the widget's language.
+    pub fn from_rules(errors: &FieldErrors, texts: &Texts) -> Self {
+        errors
+            .iter()
+            .map(|(field, error)| (field.to_owned(), texts.refusal(field, &texts.field_error(error))))
+            .collect()
+    }
+
+    /// What the server refused (its own messages), each with its field's name.
+    pub fn from_server(fields: Vec<(String, String)>, texts: &Texts) -> Self {
+        fields
+            .into_iter()
+            .map(|(field, message)| {
+                let sentence = texts.refusal(&field, &message);
+                (field, sentence)
+            })
+            .collect()
     }
 }
 
