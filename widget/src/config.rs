@@ -1,3 +1,5 @@
+use fanfare_protocol::modes;
+
 /// What `embed.js` read from its script tag, plus where the API is (read by
 /// [`crate::json`]; the loader sends `ref` for [`MountConfig::referral`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +27,8 @@ impl MountConfig {
     }
 }
 
+/// What a mount renders: one of the embeddable modes every side shares
+/// ([`fanfare_protocol::modes::Mode`]), or the loader's own floating button.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Collect,
@@ -36,16 +40,43 @@ pub enum Mode {
     Floating,
 }
 
+/// The mode `embed.js` mounts for its floating button; not a `data-fanfare` value, so page
+/// authors cannot ask for it.
+const FLOATING: &str = "floating";
+
 impl Mode {
     pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "collect" => Some(Mode::Collect),
-            "wall" => Some(Mode::Wall),
-            "carousel" => Some(Mode::Carousel),
-            "badge" => Some(Mode::Badge),
-            "refer" => Some(Mode::Refer),
-            "floating" => Some(Mode::Floating),
-            _ => None,
+        if raw == FLOATING {
+            return Some(Mode::Floating);
+        }
+        modes::Mode::parse(raw).map(Mode::from)
+    }
+}
+
+impl From<modes::Mode> for Mode {
+    fn from(mode: modes::Mode) -> Self {
+        match mode {
+            modes::Mode::Collect => Mode::Collect,
+            modes::Mode::Wall => Mode::Wall,
+            modes::Mode::Carousel => Mode::Carousel,
+            modes::Mode::Badge => Mode::Badge,
+            modes::Mode::Refer => Mode::Refer,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shared_mode_and_the_floating_button_can_be_mounted() {
+        for shared in modes::Mode::ALL {
+            assert_eq!(Mode::parse(shared.as_str()), Some(Mode::from(shared)));
+        }
+        assert_eq!(Mode::parse("floating"), Some(Mode::Floating));
+        for unknown in ["", "Wall", "popup"] {
+            assert_eq!(Mode::parse(unknown), None, "{unknown}");
         }
     }
 }

@@ -16,6 +16,8 @@ mod rating;
 mod refer;
 mod refusals;
 mod site;
+#[cfg(test)]
+mod text_ids;
 mod texts;
 mod wall;
 

@@ -86,8 +86,10 @@ pub fn stars_label(texts: &Texts, rating: u8) -> String {
 
 /// "4.7 out of 5 from 12 ratings": the honest summary, with the numbers in local form.
 pub fn summary_label(texts: &Texts, average: f64, count: u64) -> String {
-    let key = if count == 1 { "summary.one" } else { "summary.many" };
-    texts.get(key).replace("{average}", &texts.number(average, 1)).replace("{count}", &texts.count(count))
+    texts
+        .get(if count == 1 { "summary.one" } else { "summary.many" })
+        .replace("{average}", &texts.number(average, 1))
+        .replace("{count}", &texts.count(count))
 }
 
 /// `value` in ASCII digits, for ids and addresses (what people read goes through

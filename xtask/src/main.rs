@@ -1,6 +1,7 @@
 //! `cargo xtask …`: the project's own build, demo and test commands.
 
 mod fuzz;
+mod loader_rules;
 mod names;
 mod sizes;
 mod tools;

@@ -4,6 +4,7 @@
 //! ([`tools::WIDGET_TOOLCHAIN`]) → wasm-bindgen (as a library, pinned to the widget's
 //! `wasm-bindgen`) → short import/export names ([`crate::names`]) → binaryen's wasm-opt and
 //! terser and csso → content-hashed names in `target/widget`, with the loader pointed at those names.
+//! Fails before compiling when the loader's copies of shared rules drift ([`crate::loader_rules`]).
 //! Fails when a file is over its budget in PRODUCT.md.
 
 use std::fmt::Write as _;
@@ -13,6 +14,7 @@ use std::process::Command;
 use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
 
+use crate::loader_rules;
 use crate::names;
 use crate::run;
 use crate::sizes::{self, Sizes};
@@ -33,6 +35,12 @@ pub struct BuildOutput {
 }
 
 pub fn build(root: &Path) -> anyhow::Result<BuildOutput> {
+    // First: a loader that disagrees with the protocol fails in a second, not after the build.
+    let loader_source = root.join("widget/loader/embed.js");
+    let loader_text = std::fs::read_to_string(&loader_source)
+        .with_context(|| format!("reading {}", loader_source.display()))?;
+    loader_rules::check(&loader_text)?;
+
     tools::ensure_widget_toolchain()?;
     let bin = tools::ensure_node_tools(root)?;
     let target_dir = root.join("target");
@@ -104,7 +112,6 @@ pub fn build(root: &Path) -> anyhow::Result<BuildOutput> {
         .arg(&optimised))?;
 
     println!("== minifying the loader, the glue and the stylesheet");
-    let loader_source = root.join("widget/loader/embed.js");
     let minified = work.join("embed.min.js");
     run(Command::new(bin.join("terser"))
         .arg(&loader_source)
