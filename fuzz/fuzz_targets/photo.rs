@@ -2,7 +2,7 @@
 //! than the size it promises.
 #![no_main]
 
-use fanfare_server::photos::{process, STORED_MAX_SIDE};
+use fanfare_server::service::photos::{process, STORED_MAX_SIDE};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {

@@ -7,7 +7,7 @@ use fanfare_protocol::SubmitTestimonial;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|body: &[u8]| {
-    let Ok(submission) = fanfare_server::extract::decode::<SubmitTestimonial>(body) else { return };
+    let Ok(submission) = fanfare_server::web::extract::decode::<SubmitTestimonial>(body) else { return };
     if let Ok(accepted) = submission.validate() {
         assert!((1..=5).contains(&accepted.rating.stars()));
         assert!(grapheme_count(accepted.name.as_str()) <= 80);

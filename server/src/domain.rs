@@ -245,9 +245,35 @@ impl IpCidr {
     }
 }
 
+/// An address cut down so it points at a network, not a person: IPv4 /24, IPv6 /48. The only
+/// form in which a visitor's address is ever stored.
+pub fn truncate_ip(ip: std::net::IpAddr) -> String {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0/24")
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => truncate_ip(IpAddr::V4(v4)),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+            }
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_are_truncated() {
+        assert_eq!(truncate_ip("203.0.113.77".parse().unwrap()), "203.0.113.0/24");
+        assert_eq!(truncate_ip("2001:db8:abcd:12::1".parse().unwrap()), "2001:db8:abcd::/48");
+        assert_eq!(truncate_ip("::ffff:198.51.100.9".parse().unwrap()), "198.51.100.0/24");
+    }
 
     #[test]
     fn address_ranges_contain_what_they_should() {

@@ -1,30 +1,29 @@
-//! The Fanfare server: HTTP API, storage and command line, as one library so that `main` stays
-//! thin and tests reach everything.
+//! The Fanfare server: HTTP API, dashboard, storage and command line, as one library so that
+//! `main` stays thin and tests reach everything.
+//!
+//! Four layers, each importing only the ones below it:
+//!
+//! - [`cli`]: the `fanfare` commands, the demo and their wording;
+//! - [`web`]: HTTP: the public and moderation APIs, dashboard pages, extractors, the one error
+//!   type and its mapping to responses;
+//! - [`service`]: what the product does (submit, edit, withdraw, moderate, referrals, sites,
+//!   accounts, data rights); each operation owns its side effects (cache, audit, notifications,
+//!   metrics), so no caller can forget one;
+//! - [`storage`]: the storage traits and their SQL.
+//!
+//! Beneath them all: values parsed once at the edge ([`domain`]), time ([`clock`]), random
+//! secrets ([`secrets`]) and the widget's texts ([`texts`]). [`config`] and [`startup`] wire
+//! the layers into a running server.
 
-pub mod actions;
-pub mod admin;
-pub mod assets;
-pub mod cache;
 pub mod cli;
 pub mod clock;
-pub mod commands;
 pub mod config;
-pub mod copy;
-pub mod data_rights;
-pub mod demo;
 pub mod domain;
-pub mod error;
-pub mod extract;
-pub mod limits;
-pub mod metrics;
-pub mod notify;
-pub mod photos;
-pub mod pow;
-pub mod referrals;
-pub mod routes;
 pub mod secrets;
+pub mod service;
 pub mod startup;
-pub mod state;
 pub mod storage;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod texts;
+pub mod web;

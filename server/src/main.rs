@@ -7,7 +7,7 @@ async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 
     let cli = fanfare_server::cli::Cli::parse();
-    match fanfare_server::commands::run(cli).await {
+    match fanfare_server::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");

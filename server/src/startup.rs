@@ -1,8 +1,9 @@
-//! Builds the server around a listener it binds itself, so tests can ask for port 0.
+//! Builds the server around a listener it binds itself, so tests can ask for port 0: the
+//! service over its storage, the HTTP application over the service, the webhook worker beside.
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::body::Body;
@@ -17,25 +18,15 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
-use std::time::Duration;
-
-use tokio::sync::{Notify, OnceCell, Semaphore};
-
-use crate::assets::WidgetAssets;
-use crate::cache::{PublicCache, SiteCache};
 use crate::config::{ServerSettings, Timeouts};
-use crate::limits::RateLimiter;
-use crate::metrics::Metrics;
-use crate::notify::email::Mailer;
-use crate::notify::links::LinkSigner;
-use crate::notify::webhooks::WebhookWorker;
-use crate::notify::Notifier;
-use crate::routes;
-use crate::secrets;
-use crate::state::{AppState, Shared};
+use crate::service::{Service, ServiceSettings};
 use crate::storage::DynStorage;
+use crate::web::error::AppError;
+use crate::web::state::{AppState, Shared};
+use crate::web::widget_files::WidgetAssets;
 
 pub struct Application {
+    service: Service,
     timeouts: Timeouts,
     listener: TcpListener,
     addr: SocketAddr,
@@ -58,48 +49,32 @@ impl Application {
                 "no widget build found: embed.js will answer 503 until `cargo xtask build` has run"
             );
         }
-        let public_url_shared: Arc<str> = public_url.as_str().into();
-        let mailer = settings.mail.as_ref().map(Mailer::new).transpose()?;
-        let link_key = storage
-            .server_key("email-links", &secrets::random_key())
-            .await
-            .context("reading the key that signs email links")?;
-        let webhook_wake = Arc::new(Notify::new());
-        let notify = Notifier::new(
-            storage.clone(),
-            mailer,
-            LinkSigner::new(link_key.as_bytes()),
-            public_url_shared.clone(),
-            webhook_wake.clone(),
-        );
-        let worker = WebhookWorker {
-            storage: storage.clone(),
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent(concat!("Fanfare-Webhooks/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .context("building the webhook HTTP client")?,
-            wake: webhook_wake,
-            retry_base: settings.webhook_retry_base,
+        let service_settings = ServiceSettings {
+            public_url: public_url.clone(),
+            mail: settings.mail.clone(),
+            rate_limits: settings.rate_limits,
         };
-        tokio::spawn(worker.run());
+        let service = Service::open(storage, &service_settings).await?;
+        tokio::spawn(service.webhook_worker(settings.webhook_retry_base)?.run());
         let state = AppState::new(Shared {
-            storage,
-            public_url: public_url_shared,
-            assets: Arc::new(assets),
-            public_cache: Arc::new(PublicCache::default()),
-            sites: Arc::new(SiteCache::default()),
-            metrics: Metrics::default(),
-            notify,
+            service: service.clone(),
+            assets,
             secure_cookies: public_url.starts_with("https://"),
-            password_work: Arc::new(Semaphore::new(2)),
-            dummy_password_hash: Arc::new(OnceCell::new()),
-            photo_work: Arc::new(Semaphore::new(2)),
-            limits: Arc::new(RateLimiter::new(settings.rate_limits)),
             trusted_proxies: settings.trusted_proxies.clone().into(),
         });
-        Ok(Self { timeouts: settings.timeouts, listener, addr, router: routes::app(state), public_url })
+        Ok(Self {
+            service,
+            timeouts: settings.timeouts,
+            listener,
+            addr,
+            router: crate::web::app(state),
+            public_url,
+        })
+    }
+
+    /// The service this server runs, for work beside HTTP (the demo's seed).
+    pub fn service(&self) -> &Service {
+        &self.service
     }
 
     pub fn port(&self) -> u16 {
@@ -173,7 +148,7 @@ async fn request_deadline(
 ) -> axum::response::Response {
     match tokio::time::timeout(deadline, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => crate::error::AppError::Timeout.into_response(),
+        Err(_) => AppError::Timeout.into_response(),
     }
 }
 

@@ -11,8 +11,8 @@ use std::process::{Command, Stdio};
 
 use common::{free_port, ok, serve};
 use fanfare_protocol::api::Status;
-use fanfare_server::copy::{dump_table, TABLES};
 use fanfare_server::domain::{Origin, Role, SiteSlug};
+use fanfare_server::storage::copy::{dump_table, TABLES};
 use fanfare_server::storage::{self, Backend, NewAdvocate, NewConversion, NewSite, NewTestimonialRecord};
 use fanfare_server::testing::TestDatabase;
 use serde_json::{json, Value};

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use fanfare_protocol::api::{ModerationPage, Status};
+use fanfare_server::cli::demo::{Demo, DEMO_SITE};
 use fanfare_server::config::{default_widget_dir, ServerSettings};
-use fanfare_server::demo::{Demo, DEMO_SITE};
+use fanfare_server::service::Service;
 use fanfare_server::storage::{self, DynStorage};
 use fanfare_server::testing::TestDatabase;
 
@@ -13,11 +14,13 @@ pub struct RunningDemo {
     pub api_url: String,
     pub site_url: String,
     pub token: String,
-    /// The demo owner's dashboard password (the email is `fanfare_server::demo::DEMO_MODERATOR`).
+    /// The demo owner's dashboard password (the email is `fanfare_server::cli::demo::DEMO_MODERATOR`).
     pub password: String,
     /// Content-Security-Policy violations the demo pages reported.
-    pub csp_reports: fanfare_server::demo::CspReports,
+    pub csp_reports: fanfare_server::cli::demo::CspReports,
     pub storage: DynStorage,
+    /// The running server's service, for setting up what a test needs beyond the seed.
+    pub service: Service,
     http: reqwest::Client,
     // Declared last: the servers stop before their database goes away.
     _stop: tokio::sync::oneshot::Sender<()>,
@@ -47,6 +50,7 @@ impl RunningDemo {
         let (api_url, site_url, token) = (demo.api_url.clone(), demo.site_url.clone(), demo.token.clone());
         let password = demo.moderator_password.clone();
         let csp_reports = demo.csp_reports.clone();
+        let service = demo.service().clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(demo.serve(async move {
             let _ = stopped.await;
@@ -58,6 +62,7 @@ impl RunningDemo {
             token,
             password,
             storage,
+            service,
             http: reqwest::Client::new(),
             _database: database,
             _stop: stop,

@@ -1,7 +1,7 @@
 //! WCAG 2.2 AA, checked by axe-core in Chromium on every widget mode (inside their shadow
 //! roots) and on the dashboard; and one testimonial sent with the keyboard alone.
 
-use fanfare_server::demo::DEMO_MODERATOR;
+use fanfare_server::cli::demo::DEMO_MODERATOR;
 use fanfare_tests::browser::{axe_source, wait_for, Browser};
 use fanfare_tests::demo::RunningDemo;
 

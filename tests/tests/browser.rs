@@ -248,7 +248,7 @@ async fn a_low_rating_becomes_private_feedback_with_contact_me() -> anyhow::Resu
     let thanks = page.text(&browser.wait_in(&form, ".fanfare-thanks").await?).await?;
     assert!(thanks.contains("Thank you for telling us"), "{thanks}");
 
-    let site = demo.storage.site_by_slug(fanfare_server::demo::DEMO_SITE).await?.expect("the demo site");
+    let site = demo.storage.site_by_slug(fanfare_server::cli::demo::DEMO_SITE).await?.expect("the demo site");
     let stored = demo
         .storage
         .all_testimonials(site.id)

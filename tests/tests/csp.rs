@@ -16,7 +16,7 @@ async fn every_mode_works_under_the_strict_policy_without_a_violation() -> anyho
     // Collect and wall: submit a testimonial (solving the site's proof of work with WebCrypto
     // on the way), see the wall render.
     let changes = fanfare_server::storage::SiteChanges { proof_of_work: Some(10), ..Default::default() };
-    demo.storage.update_site(fanfare_server::demo::DEMO_SITE, changes).await?;
+    demo.storage.update_site(fanfare_server::cli::demo::DEMO_SITE, changes).await?;
     page.goto(&format!("{}/kind-words.html", demo.site_url)).await?;
     let form = browser.mount_root("collect").await?;
     page.send_keys(&browser.wait_in(&form, "input[name=name]").await?, "Strict Steph").await?;

@@ -3,9 +3,9 @@
 //! get nowhere.
 
 use fanfare_protocol::api::Status;
-use fanfare_server::commands::add_user;
-use fanfare_server::demo::{DEMO_MODERATOR, DEMO_SITE};
+use fanfare_server::cli::demo::{DEMO_MODERATOR, DEMO_SITE};
 use fanfare_server::domain::{Origin, Role, SiteSlug};
+use fanfare_server::service::Actor;
 use fanfare_server::storage::NewSite;
 use fanfare_tests::browser::{wait_for, wait_until, Browser};
 use fanfare_tests::demo::RunningDemo;
@@ -151,15 +151,16 @@ async fn forged_posts_replayed_cookies_and_other_sites_moderators_get_nowhere() 
         origins: vec![Origin::parse("https://other.test").map_err(anyhow::Error::msg)?],
         consent_text: "Yes.".into(),
     };
-    demo.storage.create_site(other, 0).await?;
-    add_user(
-        &demo.storage,
-        "mod@other.test",
-        "other-shop",
-        Role::Moderator,
-        Some("other password 123".into()),
-    )
-    .await?;
+    let other_shop = demo.storage.create_site(other, 0).await?;
+    demo.service
+        .add_member(
+            &other_shop,
+            Actor::CommandLine,
+            "mod@other.test",
+            Role::Moderator,
+            Some("other password 123".into()),
+        )
+        .await?;
     sign_in(page, &demo.api_url, "mod@other.test", "other password 123").await?;
     page.goto(&format!("{}/admin/sites/{DEMO_SITE}", demo.api_url)).await?;
     let text = wait_for("the not-found page", || async {

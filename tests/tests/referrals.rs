@@ -2,7 +2,7 @@
 //! another (a separate profile: nothing shared), the visit counts once and repeated conversions
 //! of one order credit the advocate once.
 
-use fanfare_server::demo::DEMO_SITE;
+use fanfare_server::cli::demo::DEMO_SITE;
 use fanfare_tests::browser::{wait_for, wait_until, Browser};
 use fanfare_tests::demo::RunningDemo;
 use serde_json::json;

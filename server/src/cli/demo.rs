@@ -14,10 +14,12 @@ use fanfare_protocol::api::Status;
 use tokio::net::TcpListener;
 
 use crate::clock::now_ms;
-use crate::commands::{add_user, create_token, DEFAULT_CONSENT_TEXT};
 use crate::config::ServerSettings;
-use crate::domain::{Origin, Role, SiteSlug};
-use crate::storage::{DynStorage, NewSite, NewTestimonialRecord, SiteChanges};
+use crate::domain::Role;
+use crate::service::sites::{NewSiteInput, SettingsInput};
+use crate::service::testimonials::{new_record, Draft};
+use crate::service::{Actor, Service};
+use crate::storage::{DynStorage, NewTestimonialRecord};
 use crate::{secrets, startup};
 
 pub const DEMO_SITE: &str = "kettle-crow";
@@ -25,16 +27,16 @@ pub const DEMO_MODERATOR: &str = "demo@fanfare.test";
 
 /// The demo website's files, compiled in so the binary alone can run the demo.
 const PAGES: &[(&str, &str, &str)] = &[
-    ("index.html", "text/html; charset=utf-8", include_str!("../../demo/index.html")),
-    ("about.html", "text/html; charset=utf-8", include_str!("../../demo/about.html")),
-    ("product.html", "text/html; charset=utf-8", include_str!("../../demo/product.html")),
-    ("kind-words.html", "text/html; charset=utf-8", include_str!("../../demo/kind-words.html")),
-    ("order-confirmed.html", "text/html; charset=utf-8", include_str!("../../demo/order-confirmed.html")),
-    ("how-it-is-made.html", "text/html; charset=utf-8", include_str!("../../demo/how-it-is-made.html")),
-    ("wholesale.html", "text/html; charset=utf-8", include_str!("../../demo/wholesale.html")),
-    ("hostile.css", "text/css; charset=utf-8", include_str!("../../demo/hostile.css")),
-    ("order.js", "text/javascript; charset=utf-8", include_str!("../../demo/order.js")),
-    ("style.css", "text/css; charset=utf-8", include_str!("../../demo/style.css")),
+    ("index.html", "text/html; charset=utf-8", include_str!("../../../demo/index.html")),
+    ("about.html", "text/html; charset=utf-8", include_str!("../../../demo/about.html")),
+    ("product.html", "text/html; charset=utf-8", include_str!("../../../demo/product.html")),
+    ("kind-words.html", "text/html; charset=utf-8", include_str!("../../../demo/kind-words.html")),
+    ("order-confirmed.html", "text/html; charset=utf-8", include_str!("../../../demo/order-confirmed.html")),
+    ("how-it-is-made.html", "text/html; charset=utf-8", include_str!("../../../demo/how-it-is-made.html")),
+    ("wholesale.html", "text/html; charset=utf-8", include_str!("../../../demo/wholesale.html")),
+    ("hostile.css", "text/css; charset=utf-8", include_str!("../../../demo/hostile.css")),
+    ("order.js", "text/javascript; charset=utf-8", include_str!("../../../demo/order.js")),
+    ("style.css", "text/css; charset=utf-8", include_str!("../../../demo/style.css")),
 ];
 
 struct Seed {
@@ -121,15 +123,24 @@ impl Demo {
             format!("binding the demo website to {site_addr} (use --site-addr to pick another)")
         })?;
         let site_addr = site_listener.local_addr()?;
-        let app = startup::Application::build(storage.clone(), &settings).await?;
+        let app = startup::Application::build(storage, &settings).await?;
         let api_url = app.public_url().to_owned();
         let site_url = format!("http://{site_addr}");
 
-        seed(&storage, &site_url, site_addr.port()).await?;
+        let service = app.service();
+        let site = seed(service, &site_url, site_addr.port()).await?;
         // A fresh password every start: the demo never has a default password.
         let moderator_password: String = secrets::bearer_token("demo").chars().skip(5).take(16).collect();
-        add_user(&storage, DEMO_MODERATOR, DEMO_SITE, Role::Owner, Some(moderator_password.clone())).await?;
-        let token = create_token(&storage, DEMO_MODERATOR).await?;
+        let moderator = service
+            .add_member(
+                &site,
+                Actor::CommandLine,
+                DEMO_MODERATOR,
+                Role::Owner,
+                Some(moderator_password.clone()),
+            )
+            .await?;
+        let token = service.create_token(&moderator).await?;
         Ok(Self {
             api_url,
             site_url,
@@ -157,6 +168,11 @@ impl Demo {
             "  curl -X POST -H 'Authorization: Bearer {token}' {api_url}/api/v1/sites/{DEMO_SITE}/moderation/testimonials/ID/approve"
         );
         println!("and reload the page. Press Ctrl-C to stop.");
+    }
+
+    /// The service the demo's server runs (for tests that set up more than the seed).
+    pub fn service(&self) -> &Service {
+        self.app.service()
     }
 
     /// Serves both origins until `shutdown` completes.
@@ -193,35 +209,28 @@ pub async fn run(storage: DynStorage, settings: ServerSettings, site_addr: Socke
 }
 
 /// Creates the demo site on first start and points it at this run's website origin.
-async fn seed(storage: &DynStorage, site_url: &str, site_port: u16) -> anyhow::Result<()> {
-    let origins = vec![
-        Origin::parse(site_url).map_err(anyhow::Error::msg)?,
-        Origin::parse(&format!("http://localhost:{site_port}")).map_err(anyhow::Error::msg)?,
-    ];
-    if storage.site_by_slug(DEMO_SITE).await?.is_some() {
-        let changes = SiteChanges { origins: Some(origins), ..SiteChanges::default() };
-        storage.update_site(DEMO_SITE, changes).await?;
-        return Ok(());
+async fn seed(service: &Service, site_url: &str, site_port: u16) -> anyhow::Result<crate::storage::Site> {
+    let localhost = format!("http://localhost:{site_port}");
+    let origins = vec![site_url, localhost.as_str()];
+    if let Some(site) = service.storage.site_by_slug(DEMO_SITE).await? {
+        let changes = SettingsInput { origins: Some(origins), ..SettingsInput::default() }
+            .parse(&site.origins)
+            .map_err(|fields| anyhow::anyhow!("the demo's origins are refused: {fields:?}"))?;
+        return Ok(service.change_site(&site, Actor::CommandLine, changes).await?);
     }
-    let site = storage
-        .create_site(
-            NewSite {
-                slug: SiteSlug::parse(DEMO_SITE).map_err(anyhow::Error::msg)?,
-                name: "Kettle & Crow Coffee Roasters".into(),
-                origins,
-                consent_text: DEFAULT_CONSENT_TEXT.into(),
-            },
-            now_ms(),
-        )
+    let site = service
+        .create_site(NewSiteInput {
+            slug: DEMO_SITE,
+            name: "Kettle & Crow Coffee Roasters",
+            origins,
+            consent_text: None,
+        })
         .await?;
     let day_ms = 24 * 60 * 60 * 1000;
     for (age_days, seed) in (1i64..).zip(SEED) {
-        let id = secrets::testimonial_id();
-        let created_at = now_ms() - age_days * 3 * day_ms;
-        storage
-            .insert_testimonial(NewTestimonialRecord {
-                id: id.clone(),
-                site_id: site.id,
+        let (record, _manage_token) = new_record(
+            &site,
+            Draft {
                 name: seed.name.into(),
                 email: format!("customer{age_days}@example.com"),
                 role: seed.role.map(Into::into),
@@ -229,21 +238,15 @@ async fn seed(storage: &DynStorage, site_url: &str, site_port: u16) -> anyhow::R
                 rating: seed.rating,
                 text: seed.text.into(),
                 consent: true,
-                consent_text: Some(site.consent_text.clone()),
-                consent_version: Some(site.consent_version),
-                photo_id: None,
-                referral_code: None,
-                page_url: None,
-                ip_prefix: None,
-                follow_up: seed.rating <= site.low_rating_threshold,
-                contact_me: false,
-                status: seed.status,
-                manage_token_hash: secrets::hash_token(&secrets::bearer_token("ffm")),
-                created_at,
-            })
+            },
+        );
+        let created_at = now_ms() - age_days * 3 * day_ms;
+        service
+            .storage
+            .insert_testimonial(NewTestimonialRecord { status: seed.status, created_at, ..record })
             .await?;
     }
-    Ok(())
+    Ok(site)
 }
 
 /// Serves the demo pages with the snippet pointing at this run's Fanfare server, under the

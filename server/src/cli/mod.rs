@@ -1,24 +1,22 @@
-//! What each CLI command does. Output meant for people goes to stdout; logs go to stderr.
+//! The `fanfare` command line: each command opens (and migrates) the database, then calls the
+//! service operation it names. Output meant for people goes to stdout; logs go to stderr.
+
+mod args;
+pub mod demo;
 
 use std::io::{BufRead, Write};
 
 use anyhow::{bail, Context};
-use argon2::password_hash::{PasswordHasher, SaltString};
-use argon2::Argon2;
-use fanfare_protocol::fields::Email;
 
-use crate::cli::{Cli, Command, SiteCommand, TokenCommand, UserCommand};
-use crate::clock::now_ms;
+pub use self::args::{Cli, Command, DemoArgs, ServeArgs, SiteCommand, TokenCommand, UserCommand};
 use crate::config::{self, FileSettings, ServerSettings};
-use crate::data_rights::{self, ExportFormat};
-use crate::domain::{parse_accent, IpCidr, Origin, Role, SiteSlug};
-use crate::notify::email::MailSettings;
-use crate::storage::Site;
-use crate::storage::{self, DynStorage, NewSite, SiteChanges};
-use crate::{copy, demo, secrets, startup};
-
-pub const DEFAULT_CONSENT_TEXT: &str =
-    "I agree that my name, role, company, rating and words may be published on this website.";
+use crate::domain::{IpCidr, Role};
+use crate::service::data_rights::ExportFormat;
+use crate::service::notify::email::MailSettings;
+use crate::service::sites::{NewSiteInput, SettingsInput};
+use crate::service::{Actor, Service, ServiceError, ServiceSettings};
+use crate::startup;
+use crate::storage::{self, copy, DynStorage, Site};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let file = FileSettings::load(cli.config.as_deref())?;
@@ -44,42 +42,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 config::parse_addr(args.site_addr.as_deref().unwrap_or(config::DEFAULT_DEMO_SITE_ADDR))?;
             demo::run(storage, settings, site_addr).await
         }
-        Command::Site(command) => site(storage, command).await,
-        Command::User(UserCommand::Add { email, site, role, password_stdin }) => {
-            let password = if password_stdin { Some(read_password()?) } else { None };
-            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
-            let user = add_user(&storage, &email, &site, role, password).await?;
-            println!("{} is now {role} of {site}", user.email);
-            Ok(())
-        }
-        Command::Export { site, format, output } => {
-            let site = find_site(&storage, &site).await?;
-            let bytes = data_rights::export(&storage, &site, ExportFormat::parse(&format)?).await?;
-            match output {
-                Some(path) => {
-                    std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?
-                }
-                None => std::io::stdout().write_all(&bytes).context("writing to standard output")?,
-            }
-            Ok(())
-        }
-        Command::Import { site, file } => {
-            let site = find_site(&storage, &site).await?;
-            let content =
-                std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            let report = data_rights::import(&storage, &site, &content).await?;
-            println!(
-                "imported {} testimonials into {} ({} already present, left unchanged)",
-                report.imported, site.slug, report.skipped
-            );
-            Ok(())
-        }
-        Command::Erase { site, email } => {
-            let site = find_site(&storage, &site).await?;
-            let removed = data_rights::erase(&storage, &site, &email, "command line", None).await?;
-            println!("erased {removed} testimonials from {email} on {}", site.slug);
-            Ok(())
-        }
         Command::Copy { to } => {
             for report in copy::copy(&database_url, &to).await? {
                 println!("{:<20} {:>8} rows, {:>8} newly copied", report.table, report.rows, report.copied);
@@ -102,12 +64,95 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("backup written to {}", path.display());
             Ok(())
         }
+        Command::Site(command) => site(&open_service(storage, &file).await?, command).await,
+        Command::User(UserCommand::Add { email, site, role, password_stdin }) => {
+            let password = if password_stdin { Some(read_password()?) } else { None };
+            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            let service = open_service(storage, &file).await?;
+            let site = find_site(&service, &site).await?;
+            let user = service
+                .add_member(&site, Actor::CommandLine, &email, role, password)
+                .await
+                .map_err(|error| refused(error, &email))?;
+            println!("{} is now {role} of {}", user.email, site.slug);
+            Ok(())
+        }
         Command::Token(TokenCommand::Create { user }) => {
-            let token = create_token(&storage, &user).await?;
+            let service = open_service(storage, &file).await?;
+            let token = service.create_token_for(&user).await.map_err(|error| match error {
+                ServiceError::NotFound(_) => {
+                    anyhow::anyhow!("no user {user:?}; add one with `fanfare user add`")
+                }
+                other => refused(other, &user),
+            })?;
             println!("API token for {user} (shown once; store it now):");
             println!("{token}");
             Ok(())
         }
+        Command::Export { site, format, output } => {
+            let service = open_service(storage, &file).await?;
+            let site = find_site(&service, &site).await?;
+            let bytes = service.export(&site, ExportFormat::parse(&format)?).await?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?
+                }
+                None => std::io::stdout().write_all(&bytes).context("writing to standard output")?,
+            }
+            Ok(())
+        }
+        Command::Import { site, file: path } => {
+            let service = open_service(storage, &file).await?;
+            let site = find_site(&service, &site).await?;
+            let content =
+                std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            let report = service.import(&site, &content).await?;
+            println!(
+                "imported {} testimonials into {} ({} already present, left unchanged)",
+                report.imported, site.slug, report.skipped
+            );
+            Ok(())
+        }
+        Command::Erase { site, email } => {
+            let service = open_service(storage, &file).await?;
+            let site = find_site(&service, &site).await?;
+            let removed = service
+                .erase(&site, Actor::CommandLine, &email)
+                .await
+                .map_err(|error| refused(error, &email))?;
+            println!("erased {removed} testimonials from {email} on {}", site.slug);
+            Ok(())
+        }
+    }
+}
+
+/// The service for a command that works on the data (no mail, no rate limits: whoever runs the
+/// command already holds the database).
+async fn open_service(storage: DynStorage, file: &FileSettings) -> anyhow::Result<Service> {
+    let public_url = file.public_url.as_deref().map(config::parse_public_url).transpose()?;
+    let settings = ServiceSettings {
+        public_url: public_url.unwrap_or_else(|| format!("http://{}", config::DEFAULT_ADDR)),
+        mail: None,
+        rate_limits: false,
+    };
+    Service::open(storage, &settings).await
+}
+
+/// A refusal in the command line's words: each refused field as the flag that carries it.
+fn refused(error: ServiceError, value: &str) -> anyhow::Error {
+    match error {
+        ServiceError::Invalid(fields) => {
+            let sentences: Vec<String> = fields
+                .iter()
+                .map(|(field, message)| match field.as_str() {
+                    "email" | "slug" => format!("{field} {value:?} {message}"),
+                    "password" => format!("the password {message}"),
+                    flag => format!("--{} {message}", flag.replace('_', "-").replace("origins", "origin")),
+                })
+                .collect();
+            anyhow::anyhow!(sentences.join("; "))
+        }
+        other => anyhow::Error::new(other),
     }
 }
 
@@ -157,117 +202,55 @@ pub fn server_settings(args: &crate::cli::ServeArgs, file: &FileSettings) -> any
     })
 }
 
-async fn site(storage: DynStorage, command: SiteCommand) -> anyhow::Result<()> {
+async fn site(service: &Service, command: SiteCommand) -> anyhow::Result<()> {
     match command {
         SiteCommand::Add { slug, name, origins, consent_text } => {
-            let site = NewSite {
-                slug: SiteSlug::parse(&slug).map_err(anyhow::Error::msg)?,
-                name: site_name(&name)?,
-                origins: parse_origins(&origins)?,
-                consent_text: consent_text.unwrap_or_else(|| DEFAULT_CONSENT_TEXT.to_owned()),
+            let input = NewSiteInput {
+                slug: &slug,
+                name: &name,
+                origins: origins.iter().map(String::as_str).collect(),
+                consent_text: consent_text.as_deref(),
             };
-            let site = storage.create_site(site, now_ms()).await.map_err(|error| match error {
-                storage::StorageError::Conflict { .. } => {
-                    anyhow::anyhow!("a site with slug {slug:?} already exists")
-                }
-                other => other.into(),
-            })?;
+            let site = service.create_site(input).await.map_err(|error| refused(error, &slug))?;
             println!("added site {} ({}) for {}", site.slug, site.name, site.origins.join(", "));
             Ok(())
         }
         SiteCommand::List => {
-            for site in storage.list_sites().await? {
+            for site in service.storage.list_sites().await? {
                 println!("{}\t{}\t{}", site.slug, site.name, site.origins.join(" "));
             }
             Ok(())
         }
         SiteCommand::Set { slug, name, origins, accent, consent_text, low_rating_threshold } => {
-            if let Some(threshold) = low_rating_threshold {
-                if !(1..=5).contains(&threshold) {
-                    bail!("--low-rating-threshold must be from 1 to 5, not {threshold}");
-                }
-            }
-            let changes = SiteChanges {
-                name: name.as_deref().map(site_name).transpose()?,
-                origins: if origins.is_empty() { None } else { Some(parse_origins(&origins)?) },
-                accent: accent.as_deref().map(parse_accent).transpose().map_err(anyhow::Error::msg)?,
-                consent_text,
-                low_rating_threshold,
-                ..SiteChanges::default()
+            let site = find_site(service, &slug).await?;
+            let threshold = low_rating_threshold.map(|stars| stars.to_string());
+            let input = SettingsInput {
+                name: name.as_deref(),
+                origins: (!origins.is_empty()).then(|| origins.iter().map(String::as_str).collect()),
+                accent: accent.as_deref(),
+                consent_text: consent_text.as_deref(),
+                low_rating_threshold: threshold.as_deref(),
+                ..SettingsInput::default()
             };
-            let site =
-                storage.update_site(&slug, changes).await?.with_context(|| format!("no site {slug:?}"))?;
+            let changes =
+                input.parse(&site.origins).map_err(|fields| refused(ServiceError::Invalid(fields), &slug))?;
+            let site = service.change_site(&site, Actor::CommandLine, changes).await?;
             println!("updated site {} ({}) for {}", site.slug, site.name, site.origins.join(", "));
             Ok(())
         }
     }
 }
 
-async fn find_site(storage: &DynStorage, slug: &str) -> anyhow::Result<Site> {
-    storage.site_by_slug(slug).await?.with_context(|| format!("no site {slug:?}; see `fanfare site list`"))
-}
-
-fn site_name(raw: &str) -> anyhow::Result<String> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        bail!("--name must be 1–100 characters without control characters");
-    }
-    Ok(name.to_owned())
-}
-
-fn parse_origins(raw: &[String]) -> anyhow::Result<Vec<Origin>> {
-    raw.iter().map(|origin| Origin::parse(origin).map_err(anyhow::Error::msg)).collect()
+async fn find_site(service: &Service, slug: &str) -> anyhow::Result<Site> {
+    service
+        .storage
+        .site_by_slug(slug)
+        .await?
+        .with_context(|| format!("no site {slug:?}; see `fanfare site list`"))
 }
 
 fn read_password() -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
-    let password = line.trim_end_matches(['\n', '\r']).to_owned();
-    if password.chars().count() < 10 {
-        bail!("the password must be at least 10 characters");
-    }
-    Ok(password)
-}
-
-/// argon2id with the crate's default (OWASP-recommended) cost, off the async runtime.
-pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || {
-        let mut salt = [0u8; 16];
-        getrandom::fill(&mut salt).map_err(|error| anyhow::anyhow!("no randomness for a salt: {error}"))?;
-        let salt =
-            SaltString::encode_b64(&salt).map_err(|error| anyhow::anyhow!("encoding a salt: {error}"))?;
-        let hash = Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map_err(|error| anyhow::anyhow!("hashing the password: {error}"))?;
-        Ok(hash.to_string())
-    })
-    .await
-    .context("the password hashing task failed")?
-}
-
-pub async fn add_user(
-    storage: &DynStorage,
-    email: &str,
-    site_slug: &str,
-    role: Role,
-    password: Option<String>,
-) -> anyhow::Result<crate::storage::User> {
-    let email = Email::parse(email).map_err(|error| anyhow::anyhow!("email {email:?} {error}"))?;
-    let site = storage.site_by_slug(site_slug).await?.with_context(|| format!("no site {site_slug:?}"))?;
-    let hash = match password {
-        Some(password) => Some(hash_password(password).await?),
-        None => None,
-    };
-    Ok(storage.upsert_user(email.as_str(), hash.as_deref(), site.id, role, now_ms()).await?)
-}
-
-pub async fn create_token(storage: &DynStorage, email: &str) -> anyhow::Result<String> {
-    let normalised = Email::parse(email).map_err(|error| anyhow::anyhow!("email {email:?} {error}"))?;
-    let user = storage
-        .user_by_email(normalised.as_str())
-        .await?
-        .with_context(|| format!("no user {email:?}; add one with `fanfare user add`"))?;
-    let token = secrets::bearer_token("fft");
-    storage.create_token(user.id, &secrets::hash_token(&token), now_ms()).await?;
-    Ok(token)
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
 }

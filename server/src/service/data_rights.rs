@@ -7,11 +7,13 @@ use fanfare_protocol::fields::Email;
 use fanfare_protocol::{FieldErrors, TestimonialContent};
 use serde::{Deserialize, Serialize};
 
+use super::testimonials::{new_record, Draft};
+use super::{audit, consent, Actor, Service, ServiceError, ServiceResult};
 use crate::clock::{now_ms, parse_rfc3339, rfc3339};
 use crate::domain::parse_tags;
 use crate::secrets;
 use crate::storage::{
-    AuditEntry, DynStorage, ImportedTestimonial, NewTestimonialRecord, Site, Testimonial, TestimonialEdit,
+    DynStorage, ImportedTestimonial, NewTestimonialRecord, Site, Testimonial, TestimonialEdit,
 };
 
 pub const FORMAT_NAME: &str = "fanfare-export";
@@ -121,7 +123,7 @@ impl From<&Testimonial> for ExportedTestimonial {
     }
 }
 
-pub async fn export(storage: &DynStorage, site: &Site, format: ExportFormat) -> anyhow::Result<Vec<u8>> {
+async fn export(storage: &DynStorage, site: &Site, format: ExportFormat) -> anyhow::Result<Vec<u8>> {
     let testimonials: Vec<ExportedTestimonial> =
         storage.all_testimonials(site.id).await?.iter().map(ExportedTestimonial::from).collect();
     match format {
@@ -272,16 +274,17 @@ fn validate(site: &Site, item: &ExportedTestimonial) -> Result<ImportedTestimoni
         return Err(refused.join(", "));
     };
     let edit = TestimonialEdit::from(content);
-    if status == Status::Approved && !item.consent {
+    if status == Status::Approved && !consent::allows(item.consent, status) {
         return Err("status approved needs consent: true".into());
     }
     let created_at = parse_rfc3339(&item.created_at).ok_or("created_at must be an RFC 3339 time")?;
     let updated_at = parse_rfc3339(&item.updated_at).ok_or("updated_at must be an RFC 3339 time")?;
     let tags = parse_tags(&item.tags.join(",")).map_err(|e| field("tags", &e))?;
-    Ok(ImportedTestimonial {
-        record: NewTestimonialRecord {
-            id: item.id.clone(),
-            site_id: site.id,
+    // Manage links are not exported; imported authors get none that works (the new token is
+    // dropped). The consent record is the one exported, not this site's current wording.
+    let (record, _manage_token) = new_record(
+        site,
+        Draft {
             name: edit.name,
             email: email.into_inner(),
             role: edit.role,
@@ -289,18 +292,20 @@ fn validate(site: &Site, item: &ExportedTestimonial) -> Result<ImportedTestimoni
             rating: edit.rating,
             text: edit.text,
             consent: item.consent,
+        },
+    );
+    Ok(ImportedTestimonial {
+        record: NewTestimonialRecord {
+            id: item.id.clone(),
             consent_text: item.consent_text.clone(),
             consent_version: item.consent_version,
-            photo_id: None,
             referral_code: item.referral_code.clone(),
             page_url: item.page_url.clone(),
-            ip_prefix: None,
             follow_up: item.follow_up,
             contact_me: item.contact_me,
             status,
-            // Manage links are not exported; imported authors get none that works.
-            manage_token_hash: secrets::hash_token(&secrets::bearer_token("ffm")),
             created_at,
+            ..record
         },
         reply: item.reply.clone(),
         featured: item.featured,
@@ -316,9 +321,7 @@ pub struct ImportReport {
     pub skipped: usize,
 }
 
-/// Reads an export (JSON) or a CSV with a header row. Every item is checked before anything is
-/// stored, so a bad file changes nothing.
-pub async fn import(storage: &DynStorage, site: &Site, content: &str) -> anyhow::Result<ImportReport> {
+async fn import(storage: &DynStorage, site: &Site, content: &str) -> anyhow::Result<ImportReport> {
     let items = if content.trim_start().starts_with('{') {
         let export: Export = serde_json::from_str(content).context("reading the JSON export")?;
         if export.format != FORMAT_NAME {
@@ -345,29 +348,33 @@ pub async fn import(storage: &DynStorage, site: &Site, content: &str) -> anyhow:
     Ok(report)
 }
 
-/// Removes everything the address wrote on the site, and notes in the audit log that an
-/// erasure happened (without the address: that would defeat it).
-pub async fn erase(
-    storage: &DynStorage,
-    site: &Site,
-    email: &str,
-    actor: &str,
-    user_id: Option<i64>,
-) -> anyhow::Result<u64> {
-    let email = Email::parse(email).map_err(|error| anyhow::anyhow!("email {error}"))?;
-    let removed = storage.erase_email(site.id, email.as_str()).await?;
-    storage
-        .record_audit(AuditEntry {
-            site_id: site.id,
-            user_id,
-            actor: actor.to_owned(),
-            action: "erase".into(),
-            testimonial_id: None,
-            detail: Some(format!("{removed} testimonials of one email address")),
-            created_at: now_ms(),
-        })
-        .await?;
-    Ok(removed)
+impl Service {
+    /// Every testimonial of the site in any status, with consent records, replies and tags.
+    pub async fn export(&self, site: &Site, format: ExportFormat) -> anyhow::Result<Vec<u8>> {
+        export(&self.storage, site, format).await
+    }
+
+    /// Reads an export (JSON) or a CSV with a header row into the site. Every item is checked
+    /// before anything is stored, so a bad file changes nothing.
+    pub async fn import(&self, site: &Site, content: &str) -> anyhow::Result<ImportReport> {
+        let report = import(&self.storage, site, content).await?;
+        if report.imported > 0 {
+            self.public_cache.invalidate(site.id);
+        }
+        Ok(report)
+    }
+
+    /// Removes everything the address wrote on the site (testimonials, photos, referral rows),
+    /// and notes in the audit log that an erasure happened (without the address: that would
+    /// defeat it).
+    pub async fn erase(&self, site: &Site, actor: Actor<'_>, email: &str) -> ServiceResult<u64> {
+        let email = Email::parse(email).map_err(|error| ServiceError::field("email", error.to_string()))?;
+        let removed = self.storage.erase_email(site.id, email.as_str()).await?;
+        self.public_cache.invalidate(site.id);
+        let detail = format!("{removed} testimonials of one email address");
+        audit::site_change(&self.storage, site, actor, "erase", Some(detail)).await?;
+        Ok(removed)
+    }
 }
 
 #[cfg(test)]

@@ -119,6 +119,11 @@ pub fn client_key(ip: IpAddr) -> String {
     }
 }
 
+/// The rate-limit key of a client: [`client_key`], or one shared key when the address is unknown.
+pub fn client_key_of(ip: Option<IpAddr>) -> String {
+    ip.map_or_else(|| "unknown".to_owned(), client_key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

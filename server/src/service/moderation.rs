@@ -4,10 +4,11 @@
 
 use fanfare_protocol::api::Status;
 
+use super::metrics::Metrics;
+use super::notify::links::{EmailDecision, LinkError};
+use super::{audit, consent, Actor, Service, ServiceError, ServiceResult};
 use crate::clock::now_ms;
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::storage::{AuditEntry, Moderated, Site, Testimonial, TestimonialEdit, User};
+use crate::storage::{Moderated, Site, Testimonial, TestimonialEdit, User};
 
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -51,71 +52,97 @@ impl Action {
     }
 }
 
-/// Who acts, as the audit log records it.
-pub struct Actor<'a> {
-    pub user: &'a User,
-    /// How they acted when it was not the dashboard or the API, e.g. "email link".
-    pub via: Option<&'static str>,
+impl Service {
+    /// Applies `action` to the site's testimonial `id`. Another site's id is simply not found.
+    pub async fn moderate(
+        &self,
+        site: &Site,
+        actor: Actor<'_>,
+        id: &str,
+        action: Action,
+    ) -> ServiceResult<Testimonial> {
+        let storage = &self.storage;
+        let now = now_ms();
+        let done = match &action {
+            Action::Decide(status) => match storage.moderate(site.id, id, *status, now).await? {
+                Moderated::Done(testimonial) => Some(*testimonial),
+                Moderated::NotFound => None,
+                Moderated::NoConsent => return Err(consent::refusal()),
+                Moderated::Withdrawn => return Err(consent::withdrawn()),
+            },
+            Action::Reply(reply) => storage.set_reply(site.id, id, reply.as_deref(), now).await?,
+            Action::Feature(featured) => storage.set_featured(site.id, id, *featured, now).await?,
+            Action::Tags(tags) => storage.set_tags(site.id, id, tags, now).await?,
+            Action::Edit(edit) => storage.moderator_edit(site.id, id, edit.clone(), now).await?,
+            Action::ResolveFollowUp(note) => {
+                storage.resolve_follow_up(site.id, id, note.as_deref(), now).await?
+            }
+        };
+        let testimonial = done.ok_or(ServiceError::NotFound("testimonial"))?;
+        self.public_cache.invalidate(site.id);
+        Metrics::add(&self.metrics.moderation_actions);
+        audit::record(storage, site.id, actor, action.name(), Some(&testimonial.id), action.detail()).await?;
+        tracing::info!(site = %site.slug, testimonial = %id, action = action.name(), "moderated");
+        if matches!(action, Action::Decide(Status::Approved)) {
+            self.notify.approved(site, &testimonial).await;
+        }
+        Ok(testimonial)
+    }
+
+    /// What a one-click email link would decide, with everything it names; refused when the
+    /// link is forged or expired, or its recipient no longer works on the site.
+    pub async fn email_decision(&self, token: &str) -> ServiceResult<EmailLink> {
+        let decision = self.notify.links.verify(token, now_ms()).map_err(|error| match error {
+            LinkError::Invalid => ServiceError::NotFound("link"),
+            LinkError::Expired => ServiceError::Conflict {
+                code: "link_expired",
+                message: "This link has expired; decide in the dashboard instead.".into(),
+            },
+        })?;
+        let site =
+            self.storage.site_by_slug(&decision.site_slug).await?.ok_or(ServiceError::NotFound("link"))?;
+        // The recipient must still have a role on the site: removing a moderator disarms their links.
+        let mut user = None;
+        for email in self.storage.member_emails(site.id).await? {
+            if let Some(member) = self.storage.user_by_email(&email).await? {
+                if member.id == decision.user_id {
+                    user = Some(member);
+                }
+            }
+        }
+        let user = user.ok_or(ServiceError::NotFound("link"))?;
+        let testimonial = self
+            .storage
+            .testimonial(site.id, &decision.testimonial_id)
+            .await?
+            .ok_or(ServiceError::NotFound("link"))?;
+        Ok(EmailLink { decision, site, user, testimonial })
+    }
+
+    /// Carries out an email link's decision, once: the link's nonce is spent first. Returns the
+    /// site and the testimonial as decided.
+    pub async fn decide_by_email(&self, token: &str) -> ServiceResult<(Site, Testimonial)> {
+        let link = self.email_decision(token).await?;
+        if !self.storage.use_nonce(&link.decision.nonce, now_ms()).await? {
+            return Err(ServiceError::Conflict {
+                code: "link_used",
+                message: "This link was already used.".into(),
+            });
+        }
+        let action = Action::Decide(link.decision.status);
+        let done = self
+            .moderate(&link.site, Actor::EmailLink(&link.user), &link.decision.testimonial_id, action)
+            .await?;
+        Ok((link.site, done))
+    }
 }
 
-/// Applies `action` to the site's testimonial `id`. Another site's id is simply not found.
-pub async fn apply(
-    state: &AppState,
-    site: &Site,
-    actor: Actor<'_>,
-    id: &str,
-    action: Action,
-) -> Result<Testimonial, AppError> {
-    let storage = &state.storage;
-    let now = now_ms();
-    let done = match &action {
-        Action::Decide(status) => match storage.moderate(site.id, id, *status, now).await? {
-            Moderated::Done(testimonial) => Some(*testimonial),
-            Moderated::NotFound => None,
-            Moderated::NoConsent => {
-                return Err(AppError::Conflict {
-                    code: "consent_missing",
-                    message: "The author did not consent to publication, so this testimonial cannot be \
-                              approved."
-                        .into(),
-                })
-            }
-            Moderated::Withdrawn => {
-                return Err(AppError::Conflict {
-                    code: "withdrawn",
-                    message: "The author withdrew this testimonial.".into(),
-                })
-            }
-        },
-        Action::Reply(reply) => storage.set_reply(site.id, id, reply.as_deref(), now).await?,
-        Action::Feature(featured) => storage.set_featured(site.id, id, *featured, now).await?,
-        Action::Tags(tags) => storage.set_tags(site.id, id, tags, now).await?,
-        Action::Edit(edit) => storage.moderator_edit(site.id, id, edit.clone(), now).await?,
-        Action::ResolveFollowUp(note) => storage.resolve_follow_up(site.id, id, note.as_deref(), now).await?,
-    };
-    let testimonial = done.ok_or(AppError::NotFound("testimonial"))?;
-    state.public_cache.invalidate(site.id);
-    crate::metrics::Metrics::add(&state.metrics.moderation_actions);
-    let actor_label = match actor.via {
-        Some(via) => format!("{} ({via})", actor.user.email),
-        None => actor.user.email.clone(),
-    };
-    storage
-        .record_audit(AuditEntry {
-            site_id: site.id,
-            user_id: Some(actor.user.id),
-            actor: actor_label,
-            action: action.name().to_owned(),
-            testimonial_id: Some(testimonial.id.clone()),
-            detail: action.detail(),
-            created_at: now,
-        })
-        .await?;
-    tracing::info!(site = %site.slug, testimonial = %id, action = action.name(), user = %actor.user.email, "moderated");
-    if matches!(action, Action::Decide(Status::Approved)) {
-        state.notify.approved(site, &testimonial).await;
-    }
-    Ok(testimonial)
+/// A verified one-click link from a moderator's email.
+pub struct EmailLink {
+    pub decision: EmailDecision,
+    pub site: Site,
+    pub user: User,
+    pub testimonial: Testimonial,
 }
 
 /// Checks a correction by the same rules as a new submission, naming every refused field.
@@ -125,7 +152,7 @@ pub fn parse_edit(
     company: &str,
     rating: &str,
     text: &str,
-) -> Result<TestimonialEdit, AppError> {
+) -> ServiceResult<TestimonialEdit> {
     use fanfare_protocol::{FieldError, FieldErrors, TestimonialContent};
 
     let mut errors = FieldErrors::new();

@@ -9,6 +9,12 @@ use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
+use super::limits::{self, client_key_of};
+use super::{Service, ServiceError, ServiceResult};
+use crate::clock::now_ms;
+use crate::secrets;
+use crate::storage::{Photo, Site};
+
 /// Bigger uploads get 413 before the rest is read.
 pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
 /// Larger sides or more pixels are refused before decoding: a small file can claim huge
@@ -18,6 +24,51 @@ pub const MAX_PIXELS: u64 = 40_000_000;
 /// What is kept: plenty for a testimonial's portrait.
 pub const STORED_MAX_SIDE: u32 = 800;
 const JPEG_QUALITY: u8 = 85;
+
+/// Unattached uploads are kept this long for their testimonial to arrive.
+const UNATTACHED_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
+
+impl Service {
+    /// Admits an upload from this client before its body is read (the same write limits as a
+    /// submission).
+    pub fn admit_upload(&self, site: &Site, ip: Option<std::net::IpAddr>) -> ServiceResult<()> {
+        let client = client_key_of(ip);
+        self.admit(&[(limits::WRITES_PER_IP, &client), (limits::WRITES_PER_SITE, &site.slug)])
+    }
+
+    /// Decodes, checks and re-encodes an uploaded photo off the async runtime (two at a time),
+    /// and keeps it for a day for its testimonial to arrive; returns its id.
+    pub async fn upload_photo(&self, site: &Site, bytes: bytes::Bytes) -> ServiceResult<String> {
+        let permit = self
+            .photo_work
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ServiceError::internal("photo processing", "the photo work queue is closed"))?;
+        let processed = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            process(&bytes)
+        })
+        .await
+        .map_err(|error| ServiceError::internal("photo processing failed", error))?
+        .map_err(|error| match error {
+            PhotoError::UnsupportedType => ServiceError::UnsupportedMedia(error.to_string()),
+            other => ServiceError::field("photo", other.to_string()),
+        })?;
+        let id = secrets::testimonial_id();
+        let now = now_ms();
+        let photo = Photo {
+            id: id.clone(),
+            site_id: site.id,
+            data: processed.jpeg,
+            width: processed.width,
+            height: processed.height,
+            created_at: now,
+        };
+        self.storage.store_photo(photo, now - UNATTACHED_LIFETIME_MS).await?;
+        Ok(id)
+    }
+}
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PhotoError {

@@ -5,7 +5,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::notify::links::LinkSigner;
+use super::notify::links::LinkSigner;
 use crate::secrets;
 
 /// How long a challenge may be solved and used.

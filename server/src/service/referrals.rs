@@ -5,45 +5,179 @@
 use fanfare_protocol::fields::Email;
 use fanfare_protocol::referrals::{normalise_code, NewReferral, ReferralCreated};
 
+use std::net::IpAddr;
+
+use super::limits::{self, client_key_of};
+use super::{audit, Actor, Service, ServiceError, ServiceResult};
 use crate::clock::now_ms;
-use crate::domain::{email_key, is_disposable_email};
-use crate::error::AppError;
+use crate::domain::{email_key, is_disposable_email, truncate_ip};
 use crate::secrets;
-use crate::state::AppState;
 use crate::storage::{Advocate, Conversion, NewAdvocate, NewConversion, Site, StorageError};
 
 const HOUR_MS: i64 = 60 * 60 * 1000;
 const DAY_MS: i64 = 24 * HOUR_MS;
 
-/// The advocate's code and link; the same person on the same site always gets the same code.
-pub async fn create(
-    state: &AppState,
-    site: &Site,
-    referral: NewReferral,
-    ip_prefix: Option<String>,
-) -> Result<ReferralCreated, AppError> {
-    let email = referral.email.into_inner();
-    let mut attempts = 0;
-    let advocate = loop {
-        let candidate = NewAdvocate {
-            site_id: site.id,
-            code: secrets::referral_code(),
-            name: referral.name.as_str().to_owned(),
-            email_key: email_key(&email),
-            email: email.clone(),
-            ip_prefix: ip_prefix.clone(),
-            device: referral.device.clone(),
-            created_at: now_ms(),
+impl Service {
+    /// The advocate's code and link; the same person on the same site always gets the same code.
+    pub async fn refer(
+        &self,
+        site: &Site,
+        ip: Option<IpAddr>,
+        referral: NewReferral,
+    ) -> ServiceResult<ReferralCreated> {
+        let client = client_key_of(ip);
+        self.admit(&[(limits::WRITES_PER_IP, &client), (limits::WRITES_PER_SITE, &site.slug)])?;
+        let ip_prefix = ip.map(truncate_ip);
+        let email = referral.email.into_inner();
+        let mut attempts = 0;
+        let advocate = loop {
+            let candidate = NewAdvocate {
+                site_id: site.id,
+                code: secrets::referral_code(),
+                name: referral.name.as_str().to_owned(),
+                email_key: email_key(&email),
+                email: email.clone(),
+                ip_prefix: ip_prefix.clone(),
+                device: referral.device.clone(),
+                created_at: now_ms(),
+            };
+            match self.storage.upsert_advocate(candidate).await {
+                Ok(advocate) => break advocate,
+                // 30^8 codes: a collision is rare, two in a row rarer still.
+                Err(StorageError::Conflict { .. }) if attempts < 5 => attempts += 1,
+                Err(error) => return Err(error.into()),
+            }
         };
-        match state.storage.upsert_advocate(candidate).await {
-            Ok(advocate) => break advocate,
-            // 30^8 codes: a collision is rare, two in a row rarer still.
-            Err(StorageError::Conflict { .. }) if attempts < 5 => attempts += 1,
-            Err(error) => return Err(error.into()),
+        let link = share_link(site, &advocate.code, referral.page_url.as_deref());
+        Ok(ReferralCreated { code: advocate.code, link })
+    }
+
+    /// The advocate behind a code; anything that is not a live code is the same "not found".
+    pub async fn advocate_for_code(&self, site: &Site, raw: &str) -> ServiceResult<Advocate> {
+        let code = normalise_code(raw).ok_or(ServiceError::NotFound("referral code"))?;
+        self.storage.advocate_by_code(site.id, &code).await?.ok_or(ServiceError::NotFound("referral code"))
+    }
+
+    /// Counts a friend's visit once per device and referral window.
+    pub async fn visit(
+        &self,
+        site: &Site,
+        ip: Option<IpAddr>,
+        code: &str,
+        device: Option<&str>,
+    ) -> ServiceResult<()> {
+        let client = client_key_of(ip);
+        self.admit(&[(limits::EVENTS_PER_IP, &client), (limits::WRITES_PER_SITE, &site.slug)])?;
+        let ip_prefix = ip.map(truncate_ip);
+        let ip_prefix = ip_prefix.as_deref();
+        let advocate = self.advocate_for_code(site, code).await?;
+        let now = now_ms();
+        let since = now - i64::from(site.referral_window_days) * DAY_MS;
+        self.storage.record_visit(advocate.id, device, ip_prefix, now, since).await?;
+        Ok(())
+    }
+
+    /// A conversion reported by a page (`Fanfare.convert`): rate limited like any visitor event,
+    /// checked like any conversion.
+    pub async fn convert_from_page(
+        &self,
+        site: &Site,
+        ip: Option<IpAddr>,
+        code: &str,
+        external_id: &str,
+        email: Option<&str>,
+        device: Option<&str>,
+    ) -> ServiceResult<Conversion> {
+        let client = client_key_of(ip);
+        self.admit(&[(limits::EVENTS_PER_IP, &client), (limits::WRITES_PER_SITE, &site.slug)])?;
+        let ip_prefix = ip.map(truncate_ip);
+        let friend = Friend { email, ip_prefix: ip_prefix.as_deref(), device };
+        self.convert(site, code, external_id, friend).await
+    }
+
+    /// Records the conversion `external_id` for the advocate behind `code`; the same id twice is
+    /// one conversion. A new one is announced to the site's webhooks.
+    pub async fn convert(
+        &self,
+        site: &Site,
+        code: &str,
+        external_id: &str,
+        friend: Friend<'_>,
+    ) -> ServiceResult<Conversion> {
+        let advocate = self.advocate_for_code(site, code).await?;
+        let now = now_ms();
+        let recent = self.storage.conversions_since(site.id, now - HOUR_MS).await?;
+        let flags = fraud_flags(&advocate, &friend, recent, site.conversion_burst_limit);
+        let (conversion, new) = self
+            .storage
+            .record_conversion(NewConversion {
+                site_id: site.id,
+                advocate_id: advocate.id,
+                external_id: external_id.to_owned(),
+                email: friend.email.map(str::to_owned),
+                email_key: friend.email.map(email_key),
+                ip_prefix: friend.ip_prefix.map(str::to_owned),
+                device: friend.device.map(str::to_owned),
+                flags,
+                created_at: now,
+            })
+            .await?;
+        if new {
+            tracing::info!(site = %site.slug, code = %advocate.code, flags = ?conversion.flags, "referral converted");
+            self.notify.referral_converted(site, &advocate, &conversion).await;
         }
-    };
-    let link = share_link(site, &advocate.code, referral.page_url.as_deref());
-    Ok(ReferralCreated { code: advocate.code, link })
+        Ok(conversion)
+    }
+
+    /// A moderator's word on a conversion: accepted or rejected after review, or its reward given.
+    pub async fn review_conversion(
+        &self,
+        site: &Site,
+        actor: Actor<'_>,
+        conversion_id: i64,
+        review: ConversionReview,
+    ) -> ServiceResult<()> {
+        let done = match review {
+            ConversionReview::Accept => self.storage.review_conversion(site.id, conversion_id, true).await?,
+            ConversionReview::Reject => self.storage.review_conversion(site.id, conversion_id, false).await?,
+            ConversionReview::RewardGiven => {
+                self.storage.mark_reward_given(site.id, conversion_id, now_ms()).await?
+            }
+        };
+        if !done {
+            return Err(ServiceError::NotFound("conversion"));
+        }
+        let action = format!("{} conversion", review.name());
+        audit::site_change(&self.storage, site, actor, &action, Some(conversion_id.to_string())).await
+    }
+}
+
+/// What a moderator may say about a conversion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversionReview {
+    Accept,
+    Reject,
+    RewardGiven,
+}
+
+impl ConversionReview {
+    /// From the dashboard's action names: `accept`, `reject`, `reward`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "accept" => Some(Self::Accept),
+            "reject" => Some(Self::Reject),
+            "reward" => Some(Self::RewardGiven),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Accept => "accept",
+            Self::Reject => "reject",
+            Self::RewardGiven => "reward",
+        }
+    }
 }
 
 /// The site's landing page, else the advocate's own page if it belongs to the site, else the
@@ -64,27 +198,6 @@ pub fn share_link(site: &Site, code: &str, page_url: Option<&str>) -> String {
     let ours = format!("ref={code}");
     pairs.push(&ours);
     format!("{path}?{}", pairs.join("&"))
-}
-
-/// The advocate behind a code; anything that is not a live code is the same 404.
-pub async fn advocate_for_code(state: &AppState, site: &Site, raw: &str) -> Result<Advocate, AppError> {
-    let code = normalise_code(raw).ok_or(AppError::NotFound("referral code"))?;
-    state.storage.advocate_by_code(site.id, &code).await?.ok_or(AppError::NotFound("referral code"))
-}
-
-/// Counts a friend's visit once per device and referral window.
-pub async fn visit(
-    state: &AppState,
-    site: &Site,
-    code: &str,
-    device: Option<&str>,
-    ip_prefix: Option<&str>,
-) -> Result<(), AppError> {
-    let advocate = advocate_for_code(state, site, code).await?;
-    let now = now_ms();
-    let since = now - i64::from(site.referral_window_days) * DAY_MS;
-    state.storage.record_visit(advocate.id, device, ip_prefix, now, since).await?;
-    Ok(())
 }
 
 /// What the friend's side of a conversion brings for the checks.
@@ -120,55 +233,21 @@ pub fn fraud_flags(
     flags.into_iter().map(str::to_owned).collect()
 }
 
-/// Records the conversion `external_id` for the advocate behind `code`; the same id twice is
-/// one conversion. A new one is announced to the site's webhooks.
-pub async fn convert(
-    state: &AppState,
-    site: &Site,
-    code: &str,
-    external_id: &str,
-    friend: Friend<'_>,
-) -> Result<Conversion, AppError> {
-    let advocate = advocate_for_code(state, site, code).await?;
-    let now = now_ms();
-    let recent = state.storage.conversions_since(site.id, now - HOUR_MS).await?;
-    let flags = fraud_flags(&advocate, &friend, recent, site.conversion_burst_limit);
-    let (conversion, new) = state
-        .storage
-        .record_conversion(NewConversion {
-            site_id: site.id,
-            advocate_id: advocate.id,
-            external_id: external_id.to_owned(),
-            email: friend.email.map(str::to_owned),
-            email_key: friend.email.map(email_key),
-            ip_prefix: friend.ip_prefix.map(str::to_owned),
-            device: friend.device.map(str::to_owned),
-            flags,
-            created_at: now,
-        })
-        .await?;
-    if new {
-        tracing::info!(site = %site.slug, code = %advocate.code, flags = ?conversion.flags, "referral converted");
-        state.notify.referral_converted(site, &advocate, &conversion).await;
-    }
-    Ok(conversion)
-}
-
 /// A conversion id the site chose: 1–100 printable characters.
-pub fn parse_conversion_id(raw: Option<&str>) -> Result<String, AppError> {
+pub fn parse_conversion_id(raw: Option<&str>) -> ServiceResult<String> {
     let id = raw.unwrap_or_default().trim();
     if id.is_empty() || id.chars().count() > 100 || id.chars().any(char::is_control) {
-        return Err(AppError::field("id", "must be 1–100 characters, e.g. your order number"));
+        return Err(ServiceError::field("id", "must be 1–100 characters, e.g. your order number"));
     }
     Ok(id.to_owned())
 }
 
-pub fn parse_optional_email(raw: Option<&str>) -> Result<Option<String>, AppError> {
+pub fn parse_optional_email(raw: Option<&str>) -> ServiceResult<Option<String>> {
     match raw.map(str::trim).filter(|email| !email.is_empty()) {
         None => Ok(None),
         Some(email) => Email::parse(email)
             .map(|email| Some(email.into_inner()))
-            .map_err(|error| AppError::field("email", error.to_string())),
+            .map_err(|error| ServiceError::field("email", error.to_string())),
     }
 }
 

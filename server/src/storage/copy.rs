@@ -5,7 +5,7 @@
 use anyhow::{bail, Context};
 use sqlx::{AnyPool, Row};
 
-use crate::storage::{self, Backend, SqlStorage};
+use super::{Backend, SqlStorage};
 
 /// Every table, parents before children, with the columns that order its rows.
 pub const TABLES: &[(&str, &str)] = &[
@@ -46,8 +46,8 @@ pub struct TableReport {
 }
 
 pub async fn copy(source_url: &str, target_url: &str) -> anyhow::Result<Vec<TableReport>> {
-    let source = storage::open(source_url).await.context("opening the source database")?;
-    let target = storage::open(target_url).await.context("opening (and migrating) the target database")?;
+    let source = super::open(source_url).await.context("opening the source database")?;
+    let target = super::open(target_url).await.context("opening (and migrating) the target database")?;
     if target.backend() != Backend::Postgres {
         bail!("--to must be a postgres://… URL; copies go from SQLite up to PostgreSQL");
     }
@@ -147,7 +147,7 @@ pub async fn dump_table(storage: &SqlStorage, table: &str) -> anyhow::Result<Vec
                         .or_else(|_| row.try_get::<Option<String>, _>(index))
                         .or_else(|_| {
                             row.try_get::<Option<Vec<u8>>, _>(index)
-                                .map(|bytes| bytes.map(|bytes| crate::notify::links::hex(&bytes)))
+                                .map(|bytes| bytes.map(|bytes| crate::service::notify::links::hex(&bytes)))
                         })
                         .unwrap_or(None)
                 })

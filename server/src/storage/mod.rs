@@ -1,6 +1,7 @@
 //! Everything Fanfare keeps, behind the [`Storage`] traits (`stores.rs`, one per area), with one
 //! SQL implementation for both backends (`sql/`).
 
+pub mod copy;
 mod model;
 mod sql;
 mod stores;

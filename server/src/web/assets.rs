@@ -6,8 +6,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/embed.js", get(embed_js)).route("/widget/{file}", get(widget_file))
@@ -40,7 +40,7 @@ async fn widget_file(
 }
 
 /// The smallest encoding the browser accepts: brotli, then gzip, then the file as it is.
-fn serve(asset: &crate::assets::Asset, request: &HeaderMap, cache: &'static str) -> Response {
+fn serve(asset: &super::widget_files::Asset, request: &HeaderMap, cache: &'static str) -> Response {
     let accepts = |encoding: &str| {
         request.get(header::ACCEPT_ENCODING).and_then(|value| value.to_str().ok()).is_some_and(|value| {
             value.split(',').any(|item| item.split(';').next().is_some_and(|e| e.trim() == encoding))

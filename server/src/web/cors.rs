@@ -8,8 +8,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::request::site_slug;
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::service::ServiceError;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 pub async fn site_cors(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some(origin) = request.headers().get(header::ORIGIN).cloned() else {
@@ -17,8 +18,9 @@ pub async fn site_cors(State(state): State<AppState>, request: Request, next: Ne
         return with_vary(next.run(request).await);
     };
     let site = match site_slug(request.uri().path()) {
-        Some(slug) => match state.sites.site(&state.storage, slug).await {
-            Ok(site) => site,
+        Some(slug) => match state.service.site(slug).await {
+            Ok(site) => Some(site),
+            Err(ServiceError::NotFound(_)) => None,
             Err(error) => return AppError::from(error).into_response(),
         },
         None => None,
@@ -61,7 +63,7 @@ fn allow(headers: &mut HeaderMap, origin: HeaderValue) {
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     headers.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static(super::referrals::WINDOW_HEADER),
+        HeaderValue::from_static(super::api::REFERRAL_WINDOW_HEADER),
     );
 }
 

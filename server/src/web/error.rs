@@ -1,5 +1,5 @@
-//! The one error type of the HTTP layer. The client gets a stable code and a plain sentence;
-//! the cause of anything internal goes to the log only.
+//! The one error type of the HTTP layer, and how a service error becomes a response. The client
+//! gets a stable code and a plain sentence; the cause of anything internal goes to the log only.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +9,7 @@ use axum::Json;
 use fanfare_protocol::api::ApiError;
 use fanfare_protocol::FieldErrors;
 
+use crate::service::ServiceError;
 use crate::storage::StorageError;
 
 #[derive(Debug, thiserror::Error)]
@@ -136,6 +137,19 @@ impl From<StorageError> for AppError {
         match error {
             StorageError::Conflict { field } => AppError::field(field, "is already taken"),
             other => AppError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<ServiceError> for AppError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::NotFound(what) => AppError::NotFound(what),
+            ServiceError::Invalid(fields) => AppError::Validation(fields),
+            ServiceError::Conflict { code, message } => AppError::Conflict { code, message },
+            ServiceError::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs },
+            ServiceError::UnsupportedMedia(message) => AppError::UnsupportedMediaTypeNamed(message),
+            ServiceError::Internal(cause) => AppError::Internal(cause),
         }
     }
 }

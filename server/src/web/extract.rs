@@ -5,7 +5,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
 
-use crate::error::AppError;
+use crate::web::error::AppError;
 
 /// Like `axum::Json`, but every way a body can be wrong becomes an [`AppError`] naming the
 /// problem: 415 without a JSON content type, 413 over the body limit, 400 when it does not

@@ -5,8 +5,8 @@ use axum::routing::get;
 use axum::Router;
 
 use super::request::ClientIp;
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(|| async { "ok" })).route("/metrics", get(metrics))
@@ -20,6 +20,6 @@ async fn metrics(State(state): State<AppState>, ClientIp(ip): ClientIp) -> Resul
     if !allowed {
         return Err(AppError::NotFound("page"));
     }
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.service.metrics.render())
         .into_response())
 }

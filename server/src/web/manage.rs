@@ -10,28 +10,16 @@ use fanfare_protocol::api::Status;
 use fanfare_protocol::fields::without_bidi_controls as shown;
 use maud::html;
 
-use crate::actions::parse_edit;
-use crate::admin::page::{render, when, Frame, PageError};
-use crate::admin::PublicForm;
-use crate::clock::now_ms;
-use crate::error::AppError;
-use crate::secrets;
-use crate::state::AppState;
-use crate::storage::{AuditEntry, Testimonial};
+use super::dashboard::page::{render, when, Frame, PageError};
+use super::dashboard::PublicForm;
+use super::state::AppState;
+use crate::service::authors::Correction;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/manage/{token}", get(manage_page))
         .route("/manage/{token}/edit", post(edit))
         .route("/manage/{token}/withdraw", post(withdraw))
-}
-
-async fn find(state: &AppState, token: &str) -> Result<Testimonial, PageError> {
-    Ok(state
-        .storage
-        .testimonial_by_manage_token(&secrets::hash_token(token))
-        .await?
-        .ok_or(AppError::NotFound("testimonial"))?)
 }
 
 fn status_sentence(status: Status) -> &'static str {
@@ -47,7 +35,7 @@ async fn manage_page(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
-    let item = find(&state, &token).await?;
+    let item = state.service.authors_testimonial(&token).await?;
     let body = html! {
         h1 { "Your testimonial" }
         p role="status" { strong { (status_sentence(item.status)) } }
@@ -80,44 +68,20 @@ async fn manage_page(
     Ok(render(Frame { title: "Your testimonial", account: None, site: None }, body).into_response())
 }
 
-async fn author_audit(state: &AppState, item: &Testimonial, action: &str) -> Result<(), PageError> {
-    state
-        .storage
-        .record_audit(AuditEntry {
-            site_id: item.site_id,
-            user_id: None,
-            actor: "author".into(),
-            action: action.into(),
-            testimonial_id: Some(item.id.clone()),
-            detail: None,
-            created_at: now_ms(),
-        })
-        .await?;
-    Ok(())
-}
-
 async fn edit(
     State(state): State<AppState>,
     Path(token): Path<String>,
     PublicForm(fields): PublicForm,
 ) -> Result<Response, PageError> {
-    let item = find(&state, &token).await?;
-    if item.status == Status::Withdrawn {
-        return Err(AppError::Conflict {
-            code: "withdrawn",
-            message: "You withdrew this testimonial.".into(),
-        }
-        .into());
-    }
     let get = |field: &str| fields.get(field).unwrap_or_default();
-    let edit = parse_edit(get("name"), get("role"), get("company"), get("rating"), get("text"))?;
-    let updated = state
-        .storage
-        .author_edit(&secrets::hash_token(&token), edit, now_ms())
-        .await?
-        .ok_or(AppError::NotFound("testimonial"))?;
-    state.public_cache.invalidate(updated.site_id);
-    author_audit(&state, &updated, "author edit").await?;
+    let correction = Correction {
+        name: get("name"),
+        role: get("role"),
+        company: get("company"),
+        rating: get("rating"),
+        text: get("text"),
+    };
+    state.service.correct_by_author(&token, correction).await?;
     Ok(Redirect::to(&format!("/manage/{token}")).into_response())
 }
 
@@ -126,13 +90,6 @@ async fn withdraw(
     Path(token): Path<String>,
     PublicForm(_fields): PublicForm,
 ) -> Result<Response, PageError> {
-    let item = state
-        .storage
-        .withdraw(&secrets::hash_token(&token), now_ms())
-        .await?
-        .ok_or(AppError::NotFound("testimonial"))?;
-    state.public_cache.invalidate(item.site_id);
-    author_audit(&state, &item, "author withdrew").await?;
-    tracing::info!(testimonial = %item.id, "withdrawn by its author");
+    state.service.withdraw_by_author(&token).await?;
     Ok(Redirect::to(&format!("/manage/{token}")).into_response())
 }

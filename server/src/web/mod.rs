@@ -1,22 +1,23 @@
-//! The HTTP surface. Each module exports `router()`; `app()` puts them together.
+//! HTTP: the public and moderation APIs, the dashboard, the author's manage pages and the widget
+//! files. Handlers parse the request, call one [`crate::service`] operation, and map its answer;
+//! every module exports `router()` and [`app`] puts them together.
 
+pub mod api;
 mod assets;
 mod cors;
+pub mod dashboard;
+pub mod error;
+pub mod extract;
 mod health;
 mod manage;
-mod moderation;
-mod photos;
-mod public;
-mod referrals;
 pub mod request;
+pub mod state;
+pub mod widget_files;
 
 use axum::Router;
 
-pub use self::moderation::{moderation_view, Moderator};
-pub use self::photos::photo_response;
-use crate::admin;
-use crate::error::AppError;
-use crate::state::AppState;
+use self::error::AppError;
+use self::state::AppState;
 
 /// Counts every response by status class for `/metrics`.
 async fn count_response(
@@ -25,18 +26,17 @@ async fn count_response(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let response = next.run(request).await;
-    state.metrics.count_response(response.status().as_u16());
+    state.service.metrics.count_response(response.status().as_u16());
     response
 }
 
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .merge(public::router(state.clone()))
-        .merge(moderation::router())
-        .merge(referrals::moderation_routes())
-        .merge(photos::photo_routes())
+        .merge(api::router(state.clone()))
         .merge(
-            admin::router().merge(manage::router()).layer(axum::middleware::from_fn(admin::security_headers)),
+            dashboard::router()
+                .merge(manage::router())
+                .layer(axum::middleware::from_fn(dashboard::security_headers)),
         )
         .merge(assets::router())
         .merge(health::router())

@@ -3,15 +3,15 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{ConnectInfo, FromRequestParts, Query};
 use axum::http::request::Parts;
 use fanfare_protocol::api::Status;
 use serde::Deserialize;
 
+use super::error::AppError;
+use super::state::AppState;
 use crate::domain::IpCidr;
-use crate::error::AppError;
-use crate::limits::{client_key, Rule};
-use crate::state::AppState;
 use crate::storage::{Cursor, ListQuery, Site};
 
 /// The site named by `{site}` in the path; unknown sites are 404 before anything else runs.
@@ -28,7 +28,7 @@ impl FromRequestParts<AppState> for SiteFromPath {
 /// Looks up the site named in the request's path; 404 when there is none.
 pub async fn site_in_path(parts: &Parts, state: &AppState) -> Result<Site, AppError> {
     let slug = site_slug(parts.uri.path()).ok_or(AppError::NotFound("site"))?;
-    let site = state.sites.site(&state.storage, slug).await?.ok_or(AppError::NotFound("site"))?;
+    let site = state.service.site(slug).await?;
     Ok(Site::clone(&site))
 }
 
@@ -67,31 +67,9 @@ pub fn client_behind_proxies(peer: IpAddr, headers: &axum::http::HeaderMap, prox
     forwarded.iter().rev().copied().find(|ip| !trusted(*ip)).or(forwarded.first().copied()).unwrap_or(peer)
 }
 
-/// Admits a request under every rule (see [`crate::limits`]) or answers 429 with `Retry-After`.
-pub fn rate_limit(state: &AppState, checks: &[(Rule, &str)]) -> Result<(), AppError> {
-    state.limits.admit(checks).map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })
-}
-
-/// The rate-limit key of a client: its address (IPv6 by /64), or one shared key when unknown.
-pub fn client_limit_key(ip: Option<IpAddr>) -> String {
-    ip.map_or_else(|| "unknown".to_owned(), client_key)
-}
-
-/// An address cut down so it points at a network, not a person: IPv4 /24, IPv6 /48.
-pub fn truncate_ip(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, c, _] = v4.octets();
-            format!("{a}.{b}.{c}.0/24")
-        }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => truncate_ip(IpAddr::V4(v4)),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
-            }
-        },
-    }
+/// The query string, or a field error naming what is wrong with it.
+pub fn query_params<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, AppError> {
+    query.map(|Query(params)| params).map_err(|rejection| AppError::field("query", rejection.body_text()))
 }
 
 /// `?limit=&cursor=&tag=` as typed; parsed by [`ListParams::parse`] so errors name the field.
@@ -197,13 +175,6 @@ mod tests {
             "a direct client cannot claim an address"
         );
         assert_eq!(client_behind_proxies(proxy, &axum::http::HeaderMap::new(), &proxies), proxy);
-    }
-
-    #[test]
-    fn addresses_are_truncated() {
-        assert_eq!(truncate_ip("203.0.113.77".parse().unwrap()), "203.0.113.0/24");
-        assert_eq!(truncate_ip("2001:db8:abcd:12::1".parse().unwrap()), "2001:db8:abcd::/48");
-        assert_eq!(truncate_ip("::ffff:198.51.100.9".parse().unwrap()), "198.51.100.0/24");
     }
 
     #[test]

@@ -225,7 +225,7 @@ async fn a_site_may_ask_for_proof_of_work_and_each_solution_counts_once() {
         assert_eq!(challenge["difficulty"], 10);
         challenge["challenge"].as_str().unwrap().to_owned()
     };
-    let solution = fanfare_server::pow::solve(&fetch().await, 10);
+    let solution = fanfare_server::service::pow::solve(&fetch().await, 10);
     let mut body = valid_submission();
     body["pow"] = json!(solution);
     assert_eq!(app.submit(&body).await.status(), 201);

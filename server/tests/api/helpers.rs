@@ -1,9 +1,9 @@
 use std::path::Path;
 
 use fanfare_protocol::api::{ModerationPage, TestimonialCreated, TestimonialPage};
-use fanfare_server::commands::{add_user, create_token};
 use fanfare_server::config::ServerSettings;
 use fanfare_server::domain::{Origin, Role, SiteSlug};
+use fanfare_server::service::{Actor, Service};
 use fanfare_server::startup::Application;
 use fanfare_server::storage::{self, DynStorage, NewSite};
 use fanfare_server::testing::TestDatabase;
@@ -18,6 +18,8 @@ pub const OTHER_ORIGIN: &str = "https://globex.test";
 pub struct TestApp {
     pub address: String,
     pub storage: DynStorage,
+    /// The running server's service, for arranging what a test needs without HTTP.
+    pub service: Service,
     pub client: reqwest::Client,
     pub dir: TempDir,
     /// SQLite or PostgreSQL, as `FANFARE_TEST_BACKEND` says; dropped with the app.
@@ -49,10 +51,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServerSettings)) -> TestApp
     adjust(&mut settings);
     let app = Application::build(storage.clone(), &settings).await.expect("the server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let service = app.service().clone();
     tokio::spawn(app.run_until(std::future::pending()));
     // Redirects are part of what the dashboard answers, so tests see them instead of following.
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { address, storage, client, dir, database }
+    TestApp { address, storage, service, client, dir, database }
 }
 
 /// Stands in for `cargo xtask build`'s output: the server serves whatever files are there.
@@ -114,8 +117,8 @@ impl TestApp {
     /// A bearer token for a new moderator of `site`.
     pub async fn moderator_token(&self, site: &str) -> String {
         let email = format!("mod-{site}@example.com");
-        add_user(&self.storage, &email, site, Role::Moderator, None).await.expect("a moderator");
-        create_token(&self.storage, &email).await.expect("a token")
+        self.add_user(&email, site, Role::Moderator, None).await;
+        self.service.create_token_for(&email).await.expect("a token")
     }
 
     pub async fn moderate(&self, token: &str, site: &str, id: &str, action: &str) -> reqwest::Response {
@@ -170,7 +173,13 @@ pub struct Session {
 impl TestApp {
     /// A person with a password and `role` on `site`.
     pub async fn dashboard_user(&self, email: &str, site: &str, role: Role) {
-        add_user(&self.storage, email, site, role, Some(PASSWORD.into())).await.expect("a user");
+        self.add_user(email, site, role, Some(PASSWORD.into())).await;
+    }
+
+    /// Gives the person a role on the site, as `fanfare user add` does.
+    pub async fn add_user(&self, email: &str, site: &str, role: Role, password: Option<String>) {
+        let site = self.storage.site_by_slug(site).await.expect("storage").expect("the site exists");
+        self.service.add_member(&site, Actor::CommandLine, email, role, password).await.expect("a user");
     }
 
     /// POSTs the sign-in form as a browser on our own origin does.

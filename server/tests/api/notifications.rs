@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::http::{HeaderMap, StatusCode};
 use fanfare_protocol::api::Status;
 use fanfare_server::domain::Role;
-use fanfare_server::notify::email::MailSettings;
+use fanfare_server::service::notify::email::MailSettings;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};

@@ -148,7 +148,7 @@ async fn every_fraud_signal_flags_for_review() {
         .await
         .unwrap();
     // Changed behind the server's back, as the CLI does: it applies within the site cache's life.
-    tokio::time::sleep(fanfare_server::cache::FRESH_FOR).await;
+    tokio::time::sleep(fanfare_server::service::cache::FRESH_FOR).await;
     app.convert(json!({"code": code, "id": "c5"})).await;
     assert_eq!(app.flags_of("c5").await, ["same_network", "burst"], "the fifth within the hour, over 4");
     let board = app.storage.advocate_stats(site.id, 10, 0).await.unwrap();
@@ -235,6 +235,6 @@ async fn the_dashboard_reviews_flags_marks_rewards_and_exports() {
     assert!(csv.starts_with("\"code\",\"name\",\"email\"") && csv.contains(&code), "{csv}");
 
     // Erasing the advocate's address takes their referral rows with it.
-    fanfare_server::data_rights::erase(&app.storage, &site, "ada@example.com", "test", None).await.unwrap();
+    app.service.erase(&site, fanfare_server::service::Actor::CommandLine, "ada@example.com").await.unwrap();
     assert!(app.storage.advocate_by_code(site.id, &code).await.unwrap().is_none());
 }

@@ -3,8 +3,8 @@
 use std::io::Cursor;
 
 use fanfare_protocol::api::Status;
-use fanfare_server::copy::dump_table;
 use fanfare_server::storage;
+use fanfare_server::storage::copy::dump_table;
 use serde_json::{json, Value};
 
 use crate::helpers::{
@@ -144,6 +144,6 @@ async fn a_photo_belongs_to_one_testimonial_of_its_own_site() {
 
     // Erasure takes the photo with the testimonial.
     let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
-    fanfare_server::data_rights::erase(&app.storage, &site, "ada@example.com", "test", None).await.unwrap();
+    app.service.erase(&site, fanfare_server::service::Actor::CommandLine, "ada@example.com").await.unwrap();
     assert!(app.storage.photo(site.id, &mine).await.unwrap().is_none());
 }

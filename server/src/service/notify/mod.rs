@@ -16,8 +16,8 @@ use tokio::sync::Notify;
 use self::email::Mailer;
 use self::links::{EmailDecision, LinkSigner, LINK_LIFETIME_MS};
 use crate::clock::{now_ms, rfc3339};
-use crate::routes::moderation_view;
 use crate::secrets;
+use crate::service::testimonials::moderation_view;
 use crate::storage::{Advocate, Conversion, DynStorage, Site, Testimonial};
 
 pub const EVENT_SUBMITTED: &str = "testimonial.submitted";
@@ -35,14 +35,13 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    pub fn new(
-        storage: DynStorage,
-        mailer: Option<Mailer>,
-        links: LinkSigner,
-        public_url: Arc<str>,
-        webhook_wake: Arc<Notify>,
-    ) -> Self {
-        Self { storage, mailer, links, public_url, webhook_wake }
+    pub fn new(storage: DynStorage, mailer: Option<Mailer>, links: LinkSigner, public_url: Arc<str>) -> Self {
+        Self { storage, mailer, links, public_url, webhook_wake: Arc::new(Notify::new()) }
+    }
+
+    /// What the webhook worker waits on.
+    pub fn webhook_wake(&self) -> Arc<Notify> {
+        self.webhook_wake.clone()
     }
 
     pub async fn submitted(&self, site: &Site, testimonial: &Testimonial) {

@@ -33,13 +33,24 @@ pub fn retry_delay(base: Duration, attempts: u32) -> Duration {
 }
 
 pub struct WebhookWorker {
-    pub storage: DynStorage,
-    pub client: reqwest::Client,
-    pub wake: Arc<Notify>,
-    pub retry_base: Duration,
+    storage: DynStorage,
+    client: reqwest::Client,
+    wake: Arc<Notify>,
+    retry_base: Duration,
 }
 
 impl WebhookWorker {
+    /// A worker over the queue in `storage`, woken by `wake` when an event is queued.
+    pub fn new(storage: DynStorage, wake: Arc<Notify>, retry_base: Duration) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("Fanfare-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| anyhow::anyhow!("building the webhook HTTP client: {error}"))?;
+        Ok(Self { storage, client, wake, retry_base })
+    }
+
     /// Runs until the process ends: sends what is due, then sleeps until woken by a new event or
     /// for a second, whichever is first.
     pub async fn run(self) {

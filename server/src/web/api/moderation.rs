@@ -8,14 +8,15 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use fanfare_protocol::api::{ModerationPage, ModerationTestimonial, Status};
 
-use super::public::{next_cursor, public_view, query_params};
-use super::request::{site_in_path, ListParams};
-use crate::actions::{self, Action, Actor};
-use crate::admin::{check_same_origin, current_session};
-use crate::error::AppError;
 use crate::secrets;
-use crate::state::AppState;
-use crate::storage::{Site, Testimonial, User};
+use crate::service::moderation::Action;
+use crate::service::testimonials::{moderation_view, next_cursor};
+use crate::service::Actor;
+use crate::storage::{Site, User};
+use crate::web::dashboard::{check_same_origin, current_session};
+use crate::web::error::AppError;
+use crate::web::request::{query_params, site_in_path, ListParams};
+use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -47,11 +48,7 @@ impl FromRequestParts<AppState> for Moderator {
             .map(str::trim)
             .filter(|token| !token.is_empty());
         let user = match bearer {
-            Some(token) => state
-                .storage
-                .user_by_token(&secrets::hash_token(token))
-                .await?
-                .ok_or(AppError::Unauthenticated)?,
+            Some(token) => state.service.user_by_token(token).await?.ok_or(AppError::Unauthenticated)?,
             None => {
                 let session =
                     current_session(&parts.headers, state).await?.ok_or(AppError::Unauthenticated)?;
@@ -66,7 +63,7 @@ impl FromRequestParts<AppState> for Moderator {
             }
         };
         let site = site_in_path(parts, state).await?;
-        state.storage.role_on_site(user.id, site.id).await?.ok_or(AppError::NotFound("site"))?;
+        state.service.role_on(&user, &site).await?;
         Ok(Self { user, site })
     }
 }
@@ -79,10 +76,10 @@ async fn list(
     let params = query_params(query)?;
     let status = params.status()?;
     let query = params.parse_moderation()?;
-    let items = state.storage.list_by_status(moderator.site.id, status, &query).await?;
+    let items = state.service.storage.list_by_status(moderator.site.id, status, &query).await?;
     Ok(Json(ModerationPage {
         next_cursor: next_cursor(&items, query.limit),
-        items: items.iter().map(|item| moderation_view(item, &state.public_url)).collect(),
+        items: items.iter().map(|item| moderation_view(item, &state.service.public_url)).collect(),
     }))
 }
 
@@ -116,18 +113,7 @@ async fn decide(
     Path((_site, id)): Path<(String, String)>,
     status: Status,
 ) -> Result<Json<ModerationTestimonial>, AppError> {
-    let actor = Actor { user: &moderator.user, via: None };
-    let testimonial = actions::apply(&state, &moderator.site, actor, &id, Action::Decide(status)).await?;
-    Ok(Json(moderation_view(&testimonial, &state.public_url)))
-}
-
-pub fn moderation_view(testimonial: &Testimonial, base: &str) -> ModerationTestimonial {
-    ModerationTestimonial {
-        public: public_view(testimonial, base),
-        status: testimonial.status,
-        email: testimonial.email.clone(),
-        consent: testimonial.consent,
-        follow_up: testimonial.follow_up,
-        page_url: testimonial.page_url.clone(),
-    }
+    let actor = Actor::Member(&moderator.user);
+    let testimonial = state.service.moderate(&moderator.site, actor, &id, Action::Decide(status)).await?;
+    Ok(Json(moderation_view(&testimonial, &state.service.public_url)))
 }

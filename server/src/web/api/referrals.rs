@@ -16,23 +16,23 @@ use fanfare_protocol::referrals::{
 use serde::Deserialize;
 
 use super::moderation::Moderator;
-use super::request::{client_limit_key, rate_limit, truncate_ip, ClientIp, SiteFromPath};
-use crate::error::AppError;
-use crate::extract::{decode, AppJson};
-use crate::limits;
-use crate::referrals::{self, parse_conversion_id, parse_optional_email, Friend};
-use crate::state::AppState;
+use super::preflight;
+use crate::service::referrals::{parse_conversion_id, parse_optional_email};
+use crate::web::error::AppError;
+use crate::web::extract::{decode, AppJson};
+use crate::web::request::{query_params, ClientIp, SiteFromPath};
+use crate::web::state::AppState;
 
 /// Tells the loader how many days to remember a code (exposed to the page by CORS).
-pub const WINDOW_HEADER: &str = "fanfare-referral-days";
+pub const REFERRAL_WINDOW_HEADER: &str = "fanfare-referral-days";
 const PAGE_SIZE: u32 = 50;
 
-/// Public routes; `public::router` puts them behind the site's CORS and body limit.
+/// Public routes; `api::router` puts them behind the site's CORS and body limit.
 pub fn public_routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/sites/{site}/referrals", post(create).options(super::public::preflight))
-        .route("/api/v1/sites/{site}/referrals/{code}/visits", post(visit).options(super::public::preflight))
-        .route("/api/v1/sites/{site}/conversions", post(convert).options(super::public::preflight))
+        .route("/api/v1/sites/{site}/referrals", post(create).options(preflight))
+        .route("/api/v1/sites/{site}/referrals/{code}/visits", post(visit).options(preflight))
+        .route("/api/v1/sites/{site}/conversions", post(convert).options(preflight))
 }
 
 pub fn moderation_routes() -> Router<AppState> {
@@ -45,10 +45,8 @@ async fn create(
     ClientIp(ip): ClientIp,
     AppJson(body): AppJson<CreateReferral>,
 ) -> Result<(StatusCode, Json<ReferralCreated>), AppError> {
-    let client = client_limit_key(ip);
-    rate_limit(&state, &[(limits::WRITES_PER_IP, &client), (limits::WRITES_PER_SITE, &site.slug)])?;
     let referral = body.validate()?;
-    let created = referrals::create(&state, &site, referral, ip.map(truncate_ip)).await?;
+    let created = state.service.refer(&site, ip, referral).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -65,15 +63,13 @@ async fn visit(
     ClientIp(ip): ClientIp,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let client = client_limit_key(ip);
-    rate_limit(&state, &[(limits::EVENTS_PER_IP, &client), (limits::WRITES_PER_SITE, &site.slug)])?;
     // The body is optional: `curl -X POST …/visits` counts as a visit without a device.
     let body: RecordVisit =
         if body.iter().all(u8::is_ascii_whitespace) { RecordVisit::default() } else { decode(&body)? };
     let device = device(body.device.as_deref())?;
-    referrals::visit(&state, &site, &code, device.as_deref(), ip.map(truncate_ip).as_deref()).await?;
+    state.service.visit(&site, ip, &code, device.as_deref()).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(WINDOW_HEADER, HeaderValue::from(site.referral_window_days));
+    response.headers_mut().insert(REFERRAL_WINDOW_HEADER, HeaderValue::from(site.referral_window_days));
     Ok(response)
 }
 
@@ -83,16 +79,12 @@ async fn convert(
     ClientIp(ip): ClientIp,
     AppJson(body): AppJson<RecordConversion>,
 ) -> Result<(StatusCode, Json<ConversionRecorded>), AppError> {
-    let client = client_limit_key(ip);
-    rate_limit(&state, &[(limits::EVENTS_PER_IP, &client), (limits::WRITES_PER_SITE, &site.slug)])?;
     let id = parse_conversion_id(body.id.as_deref())?;
     let email = parse_optional_email(body.email.as_deref())?;
     let device = device(body.device.as_deref())?;
     let code = body.code.as_deref().unwrap_or_default();
-    let ip_prefix = ip.map(truncate_ip);
-    let friend =
-        Friend { email: email.as_deref(), ip_prefix: ip_prefix.as_deref(), device: device.as_deref() };
-    let conversion = referrals::convert(&state, &site, code, &id, friend).await?;
+    let conversion =
+        state.service.convert_from_page(&site, ip, code, &id, email.as_deref(), device.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(ConversionRecorded { id: conversion.external_id })))
 }
 
@@ -106,7 +98,7 @@ async fn leaderboard(
     moderator: Moderator,
     query: Result<Query<LeaderboardParams>, QueryRejection>,
 ) -> Result<Json<ReferralPage>, AppError> {
-    let Query(params) = query.map_err(|rejection| AppError::field("query", rejection.body_text()))?;
+    let params = query_params(query)?;
     // The leaderboard is ordered by counts that move, so its cursor is a plain position.
     let offset = match params.cursor.as_deref().filter(|cursor| !cursor.is_empty()) {
         None => 0,
@@ -114,7 +106,7 @@ async fn leaderboard(
             raw.parse::<u64>().map_err(|_| AppError::field("cursor", "is not a cursor this API issued"))?
         }
     };
-    let rows = state.storage.advocate_stats(moderator.site.id, PAGE_SIZE, offset).await?;
+    let rows = state.service.storage.advocate_stats(moderator.site.id, PAGE_SIZE, offset).await?;
     let next_cursor = (rows.len() == PAGE_SIZE as usize).then(|| (offset + u64::from(PAGE_SIZE)).to_string());
     let items = rows
         .into_iter()

@@ -8,25 +8,18 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use fanfare_protocol::api::UploadCreated;
 
-use super::request::{client_limit_key, rate_limit, ClientIp, SiteFromPath};
-use crate::clock::now_ms;
-use crate::error::AppError;
-use crate::limits;
-use crate::photos::{self, PhotoError, MAX_UPLOAD_BYTES};
-use crate::secrets;
-use crate::state::AppState;
+use super::preflight;
+use crate::service::photos::MAX_UPLOAD_BYTES;
 use crate::storage::Photo;
+use crate::web::error::AppError;
+use crate::web::request::{ClientIp, SiteFromPath};
+use crate::web::state::AppState;
 
-/// Unattached uploads are kept this long for their testimonial to arrive.
-const UNATTACHED_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
-
-/// The upload route; `public::router` puts it behind the site's CORS.
+/// The upload route; `api::router` puts it behind the site's CORS.
 pub fn upload_routes() -> Router<AppState> {
     Router::new().route(
         "/api/v1/sites/{site}/uploads",
-        post(upload)
-            .options(super::public::preflight)
-            .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+        post(upload).options(preflight).layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
     )
 }
 
@@ -41,8 +34,7 @@ async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<UploadCreated>), AppError> {
-    let client = client_limit_key(ip);
-    rate_limit(&state, &[(limits::WRITES_PER_IP, &client), (limits::WRITES_PER_SITE, &site.slug)])?;
+    state.service.admit_upload(&site, ip)?;
     // Refused from the declared length alone, before a byte of the body is read.
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|value| value.to_str().ok()?.parse::<usize>().ok());
@@ -50,38 +42,12 @@ async fn upload(
         return Err(AppError::TooLarge);
     }
     let bytes = axum::body::to_bytes(body, MAX_UPLOAD_BYTES).await.map_err(|_| AppError::TooLarge)?;
-    let permit = state
-        .photo_work
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("the photo work queue is closed")))?;
-    let processed = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        photos::process(&bytes)
-    })
-    .await
-    .map_err(|error| AppError::Internal(anyhow::anyhow!("photo processing failed: {error}")))?
-    .map_err(|error| match error {
-        PhotoError::UnsupportedType => AppError::UnsupportedMediaTypeNamed(error.to_string()),
-        other => AppError::field("photo", other.to_string()),
-    })?;
-    let id = secrets::testimonial_id();
-    let now = now_ms();
-    let photo = Photo {
-        id: id.clone(),
-        site_id: site.id,
-        data: processed.jpeg,
-        width: processed.width,
-        height: processed.height,
-        created_at: now,
-    };
-    state.storage.store_photo(photo, now - UNATTACHED_LIFETIME_MS).await?;
+    let id = state.service.upload_photo(&site, bytes).await?;
     Ok((StatusCode::CREATED, Json(UploadCreated { id })))
 }
 
 async fn published(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
-    let photo = state.storage.published_photo(&id).await?.ok_or(AppError::NotFound("photo"))?;
+    let photo = state.service.storage.published_photo(&id).await?.ok_or(AppError::NotFound("photo"))?;
     Ok(photo_response(photo, "public, max-age=31536000, immutable"))
 }
 

@@ -11,13 +11,14 @@ use maud::{html, Markup};
 
 use super::page::{render, when, Frame, PageError, SiteNav};
 use super::session::{member_site, AdminForm, AdminSession};
-use super::settings::audit;
-use crate::clock::{now_ms, rfc3339};
-use crate::data_rights::spreadsheet_safe;
+use crate::clock::rfc3339;
 use crate::domain::Role;
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::service::data_rights::spreadsheet_safe;
+use crate::service::referrals::ConversionReview;
+use crate::service::Actor;
 use crate::storage::Conversion;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -85,8 +86,8 @@ async fn leaderboard(
     Path(slug): Path<String>,
 ) -> Result<Response, PageError> {
     let (site, role) = member_site(&state, &session.user, &slug).await?;
-    let rows = state.storage.advocate_stats(site.id, LEADERBOARD_SIZE, 0).await?;
-    let flagged = state.storage.flagged_conversions(site.id).await?;
+    let rows = state.service.storage.advocate_stats(site.id, LEADERBOARD_SIZE, 0).await?;
+    let flagged = state.service.storage.flagged_conversions(site.id).await?;
     let csrf = session.csrf_token.as_str();
     let back = format!("/admin/sites/{}/referrals", site.slug);
     let body = html! {
@@ -141,8 +142,8 @@ async fn advocate_page(
 ) -> Result<Response, PageError> {
     let (site, role) = member_site(&state, &session.user, &slug).await?;
     let advocate =
-        state.storage.advocate(site.id, advocate_id).await?.ok_or(AppError::NotFound("advocate"))?;
-    let conversions = state.storage.conversions_of(site.id, advocate.id).await?;
+        state.service.storage.advocate(site.id, advocate_id).await?.ok_or(AppError::NotFound("advocate"))?;
+    let conversions = state.service.storage.conversions_of(site.id, advocate.id).await?;
     let csrf = session.csrf_token.as_str();
     let back = format!("/admin/sites/{}/referrals/{}", site.slug, advocate.id);
     let body = html! {
@@ -181,16 +182,8 @@ async fn act(
     form: AdminForm,
 ) -> Result<Response, PageError> {
     let (site, _role) = member_site(&state, &form.session.user, &slug).await?;
-    let done = match action.as_str() {
-        "accept" => state.storage.review_conversion(site.id, id, true).await?,
-        "reject" => state.storage.review_conversion(site.id, id, false).await?,
-        "reward" => state.storage.mark_reward_given(site.id, id, now_ms()).await?,
-        _ => return Err(AppError::NotFound("action").into()),
-    };
-    if !done {
-        return Err(AppError::NotFound("conversion").into());
-    }
-    audit(&state, &site, &form.session.user, &format!("{action} conversion"), Some(id.to_string())).await?;
+    let review = ConversionReview::parse(&action).ok_or(AppError::NotFound("action"))?;
+    state.service.review_conversion(&site, Actor::Member(&form.session.user), id, review).await?;
     Ok(Redirect::to(&super::session::local_path(form.fields.get("return_to"))).into_response())
 }
 
@@ -207,7 +200,7 @@ async fn export_csv(
         .map_err(failed)?;
     let mut offset = 0;
     loop {
-        let rows = state.storage.advocate_stats(site.id, LEADERBOARD_SIZE, offset).await?;
+        let rows = state.service.storage.advocate_stats(site.id, LEADERBOARD_SIZE, offset).await?;
         for row in &rows {
             let cells = [
                 row.advocate.code.clone(),

@@ -9,9 +9,10 @@ use maud::html;
 
 use super::page::{render, Frame, PageError, SiteNav};
 use super::session::{owned_site, AdminForm, AdminSession};
-use crate::data_rights::{self, ExportFormat};
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::service::data_rights::ExportFormat;
+use crate::service::Actor;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -81,7 +82,7 @@ async fn download(
     format: ExportFormat,
 ) -> Result<Response, PageError> {
     let site = owned_site(&state, &session.user, &slug).await?;
-    let bytes = data_rights::export(&state.storage, &site, format).await.map_err(AppError::Internal)?;
+    let bytes = state.service.export(&site, format).await.map_err(AppError::Internal)?;
     let (content_type, extension) = match format {
         ExportFormat::Json => ("application/json", "json"),
         ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
@@ -98,10 +99,6 @@ async fn erase(
 ) -> Result<Response, PageError> {
     let site = owned_site(&state, &form.session.user, &slug).await?;
     let email = form.fields.get("email").unwrap_or_default();
-    let user = &form.session.user;
-    let erased = data_rights::erase(&state.storage, &site, email, &user.email, Some(user.id))
-        .await
-        .map_err(|error| AppError::field("email", error.to_string()))?;
-    state.public_cache.invalidate(site.id);
+    let erased = state.service.erase(&site, Actor::Member(&form.session.user), email).await?;
     Ok(page(&site.slug, &site.name, &form.session, Some(erased)))
 }

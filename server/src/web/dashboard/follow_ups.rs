@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::page::{render, when, Frame, PageError, SiteNav};
 use super::session::{member_site, AdminSession};
 use crate::domain::Role;
-use crate::state::AppState;
+use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/admin/sites/{site}/follow-ups", get(inbox))
@@ -30,7 +30,7 @@ async fn inbox(
 ) -> Result<Response, PageError> {
     let (site, role) = member_site(&state, &session.user, &slug).await?;
     let resolved = params.resolved.as_deref() == Some("1");
-    let items = state.storage.follow_ups(site.id, resolved, 100).await?;
+    let items = state.service.storage.follow_ups(site.id, resolved, 100).await?;
     let base = format!("/admin/sites/{}/follow-ups", site.slug);
     let here = if resolved { format!("{base}?resolved=1") } else { base.clone() };
     let body = html! {

@@ -1,27 +1,19 @@
 //! Signing in and out.
 
-use argon2::password_hash::{PasswordHash, PasswordVerifier};
-use argon2::Argon2;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use fanfare_protocol::fields::Email;
 use maud::html;
 use serde::Deserialize;
 
 use super::page::{render, Frame, PageError};
-use super::session::{
-    current_session, local_path, session_cookie, set_cookie, AdminForm, PublicForm, SESSION_LIFETIME_MS,
-};
-use crate::clock::now_ms;
-use crate::commands::hash_password;
-use crate::error::AppError;
-use crate::limits;
-use crate::routes::request::{truncate_ip, ClientIp};
-use crate::secrets;
-use crate::state::AppState;
+use super::session::{current_session, local_path, session_cookie, set_cookie, AdminForm, PublicForm};
+use crate::service::accounts::SignIn;
+use crate::web::error::AppError;
+use crate::web::request::ClientIp;
+use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/admin/login", get(login_page).post(login)).route("/admin/logout", post(logout))
@@ -72,50 +64,12 @@ async fn login(
     PublicForm(form): PublicForm,
 ) -> Result<Response, PageError> {
     let next = local_path(form.get("next"));
-    // Normalised exactly as `fanfare user add` stored it; anything that is no address matches nobody.
-    let typed = form.get("email").unwrap_or_default();
-    let email = Email::parse(typed).map(Email::into_inner).unwrap_or_else(|_| typed.trim().to_owned());
+    let email = form.get("email").unwrap_or_default();
     let password = form.get("password").unwrap_or_default().to_owned();
-    let network = ip.map(truncate_ip).unwrap_or_default();
-    let keys = [format!("network:{network}"), format!("email:{email}")];
-    for key in &keys {
-        if let Err(retry_after_secs) = state.limits.check(limits::SIGN_IN_FAILURES, key) {
-            return Err(AppError::RateLimited { retry_after_secs }.into());
-        }
-    }
-    let account = state.storage.password_hash(&email).await?;
-    // Unknown addresses are checked against a dummy hash, so they take as long as a wrong
-    // password and the answer is word for word the same.
-    let (user, stored_hash) = match account {
-        Some((user, Some(hash))) => (Some(user), hash),
-        _ => (None, dummy_hash(&state).await?),
+    let session_id = match state.service.sign_in(email, password, ip, session_cookie(&headers)).await? {
+        SignIn::SignedIn { session_id, .. } => session_id,
+        SignIn::WrongCredentials => return Ok(login_form(&next, Some(WRONG), StatusCode::UNAUTHORIZED)),
     };
-    let matches = verify_password(&state, password, stored_hash).await?;
-    let Some(user) = user.filter(|_| matches) else {
-        for key in &keys {
-            state.limits.record(limits::SIGN_IN_FAILURES, key);
-        }
-        tracing::info!(email = %email, "failed sign-in");
-        return Ok(login_form(&next, Some(WRONG), StatusCode::UNAUTHORIZED));
-    };
-    // A fresh id at every sign-in, and the old session (if any) ends: a planted cookie can
-    // never become a signed-in one.
-    if let Some(old) = session_cookie(&headers) {
-        state.storage.delete_session(&secrets::hash_token(old)).await?;
-    }
-    let session_id = secrets::bearer_token("ffs");
-    let now = now_ms();
-    state
-        .storage
-        .create_session(
-            &secrets::hash_token(&session_id),
-            user.id,
-            &secrets::nonce(),
-            now,
-            now + SESSION_LIFETIME_MS,
-        )
-        .await?;
-    tracing::info!(email = %user.email, "signed in");
     let mut response = Redirect::to(&next).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
@@ -132,7 +86,7 @@ async fn logout(
     form: AdminForm,
 ) -> Result<Response, PageError> {
     if let Some(cookie) = session_cookie(&headers) {
-        state.storage.delete_session(&secrets::hash_token(cookie)).await?;
+        state.service.sign_out(cookie).await?;
     }
     tracing::info!(email = %form.session.user.email, "signed out");
     let mut response = Redirect::to("/admin/login").into_response();
@@ -140,27 +94,4 @@ async fn logout(
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     Ok(response)
-}
-
-async fn dummy_hash(state: &AppState) -> Result<String, AppError> {
-    let hash = state
-        .dummy_password_hash
-        .get_or_try_init(|| hash_password(secrets::nonce()))
-        .await
-        .map_err(AppError::Internal)?;
-    Ok(hash.clone())
-}
-
-async fn verify_password(state: &AppState, password: String, hash: String) -> Result<bool, AppError> {
-    let _permit = state
-        .password_work
-        .acquire()
-        .await
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("the password work queue is closed")))?;
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-    })
-    .await
-    .map_err(|error| AppError::Internal(anyhow::anyhow!("password check failed: {error}")))
 }

@@ -4,17 +4,14 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use fanfare_protocol::fields::Email;
 use maud::html;
 
 use super::page::{render, Frame, PageError, SiteNav};
 use super::session::{owned_site, AdminForm, AdminSession};
-use super::settings::audit;
-use crate::clock::now_ms;
 use crate::domain::Role;
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::storage::Site;
+use crate::service::Actor;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -28,7 +25,7 @@ async fn members_page(
     Path(slug): Path<String>,
 ) -> Result<Response, PageError> {
     let site = owned_site(&state, &session.user, &slug).await?;
-    let members = state.storage.members(site.id).await?;
+    let members = state.service.storage.members(site.id).await?;
     let csrf = session.csrf_token.as_str();
     let body = html! {
         h1 { "People" }
@@ -74,39 +71,20 @@ async fn members_page(
     Ok(render(frame, body).into_response())
 }
 
-/// A site must always keep an owner, or nobody could change its settings again.
-async fn keeps_an_owner(state: &AppState, site: &Site, without: i64) -> Result<(), PageError> {
-    let members = state.storage.members(site.id).await?;
-    if members.iter().any(|(user, role)| *role == Role::Owner && user.id != without) {
-        Ok(())
-    } else {
-        Err(AppError::Conflict { code: "last_owner", message: "A site needs at least one owner.".into() }
-            .into())
-    }
-}
-
 async fn add_member(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     form: AdminForm,
 ) -> Result<Response, PageError> {
     let site = owned_site(&state, &form.session.user, &slug).await?;
-    let email = Email::parse(form.fields.get("email").unwrap_or_default())
-        .map_err(|error| AppError::field("email", error.to_string()))?;
+    let email = form.fields.get("email").unwrap_or_default();
     let role: Role = form
         .fields
         .get("role")
         .unwrap_or_default()
         .parse()
         .map_err(|error: String| AppError::field("role", error))?;
-    if role == Role::Moderator {
-        if let Some(existing) = state.storage.user_by_email(email.as_str()).await? {
-            keeps_an_owner(&state, &site, existing.id).await?;
-        }
-    }
-    state.storage.upsert_user(email.as_str(), None, site.id, role, now_ms()).await?;
-    audit(&state, &site, &form.session.user, &format!("make {role}"), Some(email.as_str().to_owned()))
-        .await?;
+    state.service.add_member(&site, Actor::Member(&form.session.user), email, role, None).await?;
     Ok(Redirect::to(&format!("/admin/sites/{}/members", site.slug)).into_response())
 }
 
@@ -116,10 +94,6 @@ async fn remove_member(
     form: AdminForm,
 ) -> Result<Response, PageError> {
     let site = owned_site(&state, &form.session.user, &slug).await?;
-    keeps_an_owner(&state, &site, id).await?;
-    let members = state.storage.members(site.id).await?;
-    let (member, _) = members.iter().find(|(user, _)| user.id == id).ok_or(AppError::NotFound("person"))?;
-    state.storage.remove_member(site.id, id).await?;
-    audit(&state, &site, &form.session.user, "remove person", Some(member.email.clone())).await?;
+    state.service.remove_member(&site, Actor::Member(&form.session.user), id).await?;
     Ok(Redirect::to(&format!("/admin/sites/{}/members", site.slug)).into_response())
 }

@@ -1,6 +1,7 @@
 //! The dashboard at `/admin`: server-rendered pages, plain forms that POST with a CSRF token,
 //! and a small script of keyboard shortcuts served from our own origin.
 
+mod advocates;
 mod data;
 mod email_links;
 mod follow_ups;
@@ -8,17 +9,17 @@ mod login;
 mod members;
 pub mod page;
 mod queue;
-mod referrals;
 mod session;
 mod settings;
 mod static_files;
 mod tokens;
+mod webhooks;
 
 use axum::Router;
 
 pub use self::page::security_headers;
 pub use self::session::{check_same_origin, current_session, PublicForm};
-use crate::state::AppState;
+use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -27,8 +28,9 @@ pub fn router() -> Router<AppState> {
         .merge(follow_ups::router())
         .merge(settings::router())
         .merge(members::router())
-        .merge(referrals::router())
+        .merge(advocates::router())
         .merge(tokens::router())
+        .merge(webhooks::router())
         .merge(data::router())
         .merge(email_links::router())
         .merge(static_files::router())

@@ -5,8 +5,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{html, Markup, DOCTYPE};
 
 use crate::clock::rfc3339;
-use crate::error::AppError;
+use crate::service::ServiceError;
 use crate::storage::StorageError;
+use crate::web::error::AppError;
 
 /// Dashboard pages run only our own script, cannot be framed, and never leak their URL.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
@@ -123,6 +124,12 @@ pub enum PageError {
 impl From<AppError> for PageError {
     fn from(error: AppError) -> Self {
         PageError::App(error)
+    }
+}
+
+impl From<ServiceError> for PageError {
+    fn from(error: ServiceError) -> Self {
+        PageError::App(error.into())
     }
 }
 

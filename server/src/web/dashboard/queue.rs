@@ -11,12 +11,14 @@ use maud::{html, Markup};
 
 use super::page::{render, when, Frame, PageError, SiteNav};
 use super::session::{local_path, member_site, AdminForm, AdminSession, FormFields};
-use crate::actions::{self, parse_edit, Action, Actor};
 use crate::domain::{parse_reply, parse_tags, Role};
-use crate::error::AppError;
-use crate::routes::request::ListParams;
-use crate::state::AppState;
+use crate::service::moderation::{parse_edit, Action};
+use crate::service::{consent, Actor, ServiceError};
 use crate::storage::{Cursor, Site, Testimonial};
+use crate::web::api::photo_response;
+use crate::web::error::AppError;
+use crate::web::request::ListParams;
+use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,10 +31,11 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn home(State(state): State<AppState>, session: AdminSession) -> Result<Response, PageError> {
-    let sites = state.storage.sites_of_user(session.user.id).await?;
+    let sites = state.service.storage.sites_of_user(session.user.id).await?;
     let mut rows = Vec::with_capacity(sites.len());
     for (site, role) in &sites {
         let pending = state
+            .service
             .storage
             .status_counts(site.id)
             .await?
@@ -73,8 +76,8 @@ async fn queue(
     let (site, role) = member_site(&state, &session.user, &slug).await?;
     let status = params.status()?;
     let query = params.parse_moderation()?;
-    let items = state.storage.list_by_status(site.id, status, &query).await?;
-    let counts = state.storage.status_counts(site.id).await?;
+    let items = state.service.storage.list_by_status(site.id, status, &query).await?;
+    let counts = state.service.storage.status_counts(site.id).await?;
     let here = current_url(&site, status, &params, query.cursor.as_ref());
     let next = (items.len() == query.limit as usize)
         .then(|| items.last().map(|last| Cursor::after(last).encode()))
@@ -217,7 +220,7 @@ fn item_card(site: &Site, item: &Testimonial, csrf: &str, here: &str) -> Markup 
             @if item.status != Status::Withdrawn {
                 div.actions {
                     @for (name, text, key, shown) in [
-                        ("approve", "Approve", "a", item.status != Status::Approved && item.consent),
+                        ("approve", "Approve", "a", item.status != Status::Approved && consent::may_publish(item)),
                         ("reject", "Reject", "r", item.status != Status::Rejected),
                         ("spam", "Spam", "s", item.status != Status::Spam),
                     ] {
@@ -298,7 +301,7 @@ async fn act(
 ) -> Result<Response, PageError> {
     let (site, _role) = member_site(&state, &form.session.user, &slug).await?;
     let action = form_action(&name, &form.fields)?;
-    actions::apply(&state, &site, Actor { user: &form.session.user, via: None }, &id, action).await?;
+    state.service.moderate(&site, Actor::Member(&form.session.user), &id, action).await?;
     let back = local_path(form.fields.get("return_to"));
     Ok(Redirect::to(&format!("{back}#item-{id}")).into_response())
 }
@@ -317,11 +320,11 @@ async fn bulk(
     };
     let mut refused = 0;
     for id in form.fields.all("id") {
-        let actor = Actor { user: &form.session.user, via: None };
-        match actions::apply(&state, &site, actor, id, Action::Decide(status)).await {
+        let actor = Actor::Member(&form.session.user);
+        match state.service.moderate(&site, actor, id, Action::Decide(status)).await {
             Ok(_) => {}
             // One item without consent must not stop the rest; the count is logged.
-            Err(AppError::Conflict { .. } | AppError::NotFound(_)) => refused += 1,
+            Err(ServiceError::Conflict { .. } | ServiceError::NotFound(_)) => refused += 1,
             Err(other) => return Err(other.into()),
         }
     }
@@ -337,7 +340,7 @@ async fn audit(
     Path(slug): Path<String>,
 ) -> Result<Response, PageError> {
     let (site, role) = member_site(&state, &session.user, &slug).await?;
-    let entries = state.storage.audit_log(site.id, 200).await?;
+    let entries = state.service.storage.audit_log(site.id, 200).await?;
     let body = html! {
         h1 { "Audit log" }
         p.hint { "The latest 200 actions on this site." }
@@ -371,6 +374,6 @@ async fn photo(
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let (site, _role) = member_site(&state, &session.user, &slug).await?;
-    let photo = state.storage.photo(site.id, &id).await?.ok_or(AppError::NotFound("photo"))?;
-    Ok(crate::routes::photo_response(photo, "private, no-store"))
+    let photo = state.service.storage.photo(site.id, &id).await?.ok_or(AppError::NotFound("photo"))?;
+    Ok(photo_response(photo, "private, no-store"))
 }

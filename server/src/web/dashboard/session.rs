@@ -6,16 +6,13 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
 
 use super::page::PageError;
-use crate::clock::now_ms;
 use crate::domain::Role;
-use crate::error::AppError;
 use crate::secrets;
-use crate::state::AppState;
 use crate::storage::{Site, User};
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 pub const SESSION_COOKIE: &str = "fanfare_session";
-/// Sessions end after this long, signed in or not; a lost laptop stays signed in for a day at most.
-pub const SESSION_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
 /// Dashboard forms are small; imports come through the CLI.
 const MAX_FORM_BYTES: usize = 256 * 1024;
 
@@ -45,7 +42,7 @@ pub fn set_cookie(value: Option<&str>, secure: bool) -> String {
     match value {
         Some(value) => format!(
             "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-            SESSION_LIFETIME_MS / 1000
+            crate::service::accounts::SESSION_LIFETIME_MS / 1000
         ),
         None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
     }
@@ -57,7 +54,7 @@ pub async fn current_session(
     state: &AppState,
 ) -> Result<Option<AdminSession>, AppError> {
     let Some(cookie) = session_cookie(headers) else { return Ok(None) };
-    let session = state.storage.session(&secrets::hash_token(cookie), now_ms()).await?;
+    let session = state.service.session(cookie).await?;
     Ok(session.map(|session| AdminSession { user: session.user, csrf_token: session.csrf_token }))
 }
 
@@ -173,8 +170,8 @@ pub fn local_path(next: Option<&str>) -> String {
 /// The site in a dashboard path, if the person has a role there; otherwise 404, exactly like
 /// a site that does not exist.
 pub async fn member_site(state: &AppState, user: &User, slug: &str) -> Result<(Site, Role), PageError> {
-    let site = state.storage.site_by_slug(slug).await?.ok_or(AppError::NotFound("site"))?;
-    let role = state.storage.role_on_site(user.id, site.id).await?.ok_or(AppError::NotFound("site"))?;
+    let site = state.service.storage.site_by_slug(slug).await?.ok_or(AppError::NotFound("site"))?;
+    let role = state.service.role_on(user, &site).await?;
     Ok((site, role))
 }
 

@@ -4,10 +4,10 @@ use axum::http::header;
 use axum::routing::get;
 use axum::Router;
 
-use crate::state::AppState;
+use crate::web::state::AppState;
 
-const ADMIN_CSS: &str = include_str!("../../admin/admin.css");
-const ADMIN_JS: &str = include_str!("../../admin/admin.js");
+const ADMIN_CSS: &str = include_str!("../../../admin/admin.css");
+const ADMIN_JS: &str = include_str!("../../../admin/admin.js");
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -8,10 +8,7 @@ use maud::html;
 
 use super::page::{render, when, Frame, PageError};
 use super::session::{AdminForm, AdminSession};
-use crate::clock::now_ms;
-use crate::error::AppError;
-use crate::secrets;
-use crate::state::AppState;
+use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -28,7 +25,7 @@ async fn page(
     session: &AdminSession,
     new_token: Option<&str>,
 ) -> Result<Response, PageError> {
-    let tokens = state.storage.tokens_of_user(session.user.id).await?;
+    let tokens = state.service.storage.tokens_of_user(session.user.id).await?;
     let csrf = session.csrf_token.as_str();
     let body = html! {
         h1 { "API tokens" }
@@ -69,8 +66,7 @@ async fn page(
 }
 
 async fn create(State(state): State<AppState>, form: AdminForm) -> Result<Response, PageError> {
-    let token = secrets::bearer_token("fft");
-    state.storage.create_token(form.session.user.id, &secrets::hash_token(&token), now_ms()).await?;
+    let token = state.service.create_token(&form.session.user).await?;
     page(&state, &form.session, Some(&token)).await
 }
 
@@ -79,8 +75,6 @@ async fn revoke(
     Path(id): Path<i64>,
     form: AdminForm,
 ) -> Result<Response, PageError> {
-    if !state.storage.revoke_token(form.session.user.id, id, now_ms()).await? {
-        return Err(AppError::NotFound("token").into());
-    }
+    state.service.revoke_token(&form.session.user, id).await?;
     Ok(Redirect::to("/admin/tokens").into_response())
 }

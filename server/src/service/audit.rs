@@ -1,0 +1,70 @@
+//! The audit log: who did what on a site. Operations write it; nobody else does.
+
+use super::ServiceResult;
+use crate::clock::now_ms;
+use crate::storage::{AuditEntry, DynStorage, Site, User};
+
+/// Who acts, as the audit log names them.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    /// A moderator or owner, in the dashboard or through the API.
+    Member(&'a User),
+    /// A moderator through a one-click link in an email.
+    EmailLink(&'a User),
+    /// The testimonial's own author, through their private manage link.
+    Author,
+    /// Someone with access to the server, through the `fanfare` command.
+    CommandLine,
+}
+
+impl Actor<'_> {
+    fn label(self) -> String {
+        match self {
+            Actor::Member(user) => user.email.clone(),
+            Actor::EmailLink(user) => format!("{} (email link)", user.email),
+            Actor::Author => "author".into(),
+            Actor::CommandLine => "command line".into(),
+        }
+    }
+
+    fn user_id(self) -> Option<i64> {
+        match self {
+            Actor::Member(user) | Actor::EmailLink(user) => Some(user.id),
+            Actor::Author | Actor::CommandLine => None,
+        }
+    }
+}
+
+/// One entry: `action` on the site (or on its testimonial `testimonial_id`), with a detail.
+pub(super) async fn record(
+    storage: &DynStorage,
+    site_id: i64,
+    actor: Actor<'_>,
+    action: &str,
+    testimonial_id: Option<&str>,
+    detail: Option<String>,
+) -> ServiceResult<()> {
+    storage
+        .record_audit(AuditEntry {
+            site_id,
+            user_id: actor.user_id(),
+            actor: actor.label(),
+            action: action.to_owned(),
+            testimonial_id: testimonial_id.map(str::to_owned),
+            detail,
+            created_at: now_ms(),
+        })
+        .await?;
+    Ok(())
+}
+
+/// An entry about the site itself (settings, people, webhooks, referrals), not a testimonial.
+pub(super) async fn site_change(
+    storage: &DynStorage,
+    site: &Site,
+    actor: Actor<'_>,
+    action: &str,
+    detail: Option<String>,
+) -> ServiceResult<()> {
+    record(storage, site.id, actor, action, None, detail).await
+}

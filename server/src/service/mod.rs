@@ -1,0 +1,125 @@
+//! What Fanfare does, whoever asks: the widget's API, the dashboard, an email link, the command
+//! line. Each operation checks its rules and owns its side effects (the public cache, the audit
+//! log, notifications, metrics), so a new front end calls the operation and cannot forget one.
+//!
+//! Reads that change nothing (a queue page, a leaderboard) may go to [`crate::storage`]
+//! directly through [`Shared::storage`]; every change goes through an operation here.
+
+pub mod accounts;
+mod audit;
+pub mod authors;
+pub mod cache;
+pub mod consent;
+pub mod data_rights;
+mod error;
+pub mod limits;
+pub mod metrics;
+pub mod moderation;
+pub mod notify;
+pub mod photos;
+pub mod pow;
+pub mod referrals;
+pub mod sites;
+pub mod submissions;
+pub mod testimonials;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::{OnceCell, Semaphore};
+
+pub use self::audit::Actor;
+use self::cache::{PublicCache, SiteCache};
+pub use self::error::{ServiceError, ServiceResult};
+use self::limits::{RateLimiter, Rule};
+use self::metrics::Metrics;
+use self::notify::email::{MailSettings, Mailer};
+use self::notify::links::LinkSigner;
+use self::notify::webhooks::WebhookWorker;
+use self::notify::Notifier;
+use crate::secrets;
+use crate::storage::{DynStorage, Site};
+
+/// What the service needs to know about its surroundings.
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    /// Base URL for links handed to people (manage links, photos, email links), without a
+    /// trailing slash.
+    pub public_url: String,
+    /// SMTP for moderator notifications; `None` logs them instead.
+    pub mail: Option<MailSettings>,
+    /// Off only for load tests and benchmarks.
+    pub rate_limits: bool,
+}
+
+/// The service: cheap to clone (one pointer), shared by every request and command.
+#[derive(Clone)]
+pub struct Service(Arc<Shared>);
+
+impl std::ops::Deref for Service {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
+    pub storage: DynStorage,
+    pub public_url: Arc<str>,
+    /// Public lists in memory, invalidated by every operation of this instance that changes them.
+    pub public_cache: PublicCache,
+    pub sites: SiteCache,
+    pub metrics: Metrics,
+    pub notify: Notifier,
+    pub limits: RateLimiter,
+    /// Caps concurrent password hashing: argon2id is built to be expensive, and a burst of
+    /// logins must not starve the rest of the server.
+    password_work: Semaphore,
+    /// A hash to verify against when the email is unknown, so both failures take as long.
+    dummy_password_hash: OnceCell<String>,
+    /// Caps concurrent image decoding, which is memory- and CPU-hungry.
+    photo_work: Arc<Semaphore>,
+}
+
+impl Service {
+    /// Opens the service over `storage`; reads (or creates) the key that signs email links.
+    pub async fn open(storage: DynStorage, settings: &ServiceSettings) -> anyhow::Result<Self> {
+        let mailer = settings.mail.as_ref().map(Mailer::new).transpose()?;
+        let link_key = storage
+            .server_key("email-links", &secrets::random_key())
+            .await
+            .context("reading the key that signs email links")?;
+        let public_url: Arc<str> = settings.public_url.as_str().into();
+        let notify =
+            Notifier::new(storage.clone(), mailer, LinkSigner::new(link_key.as_bytes()), public_url.clone());
+        Ok(Self(Arc::new(Shared {
+            storage,
+            public_url,
+            public_cache: PublicCache::default(),
+            sites: SiteCache::default(),
+            metrics: Metrics::default(),
+            notify,
+            limits: RateLimiter::new(settings.rate_limits),
+            password_work: Semaphore::new(2),
+            dummy_password_hash: OnceCell::new(),
+            photo_work: Arc::new(Semaphore::new(2)),
+        })))
+    }
+
+    /// The background worker that sends the webhook deliveries this service queues.
+    pub fn webhook_worker(&self, retry_base: Duration) -> anyhow::Result<WebhookWorker> {
+        WebhookWorker::new(self.storage.clone(), self.notify.webhook_wake(), retry_base)
+    }
+
+    /// The site with this slug (cached for a second); unknown sites are not found.
+    pub async fn site(&self, slug: &str) -> ServiceResult<Arc<Site>> {
+        self.sites.site(&self.storage, slug).await?.ok_or(ServiceError::NotFound("site"))
+    }
+
+    /// Admits one more attempt under every rule, or says when to come back.
+    pub fn admit(&self, checks: &[(Rule, &str)]) -> ServiceResult<()> {
+        self.limits.admit(checks).map_err(|retry_after_secs| ServiceError::RateLimited { retry_after_secs })
+    }
+}

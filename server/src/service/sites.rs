@@ -1,0 +1,355 @@
+//! Sites and their settings. The dashboard's settings form and `fanfare site add|set` read the
+//! same fields through [`SettingsInput::parse`], so both accept and refuse exactly the same
+//! things, and every change of a site goes through [`Service::change_site`].
+
+use std::collections::BTreeMap;
+
+use fanfare_protocol::api::{WidgetConfig, WidgetTheme};
+use fanfare_protocol::modes::Mode;
+
+use super::pow::MAX_DIFFICULTY;
+use super::{audit, Actor, Service, ServiceError, ServiceResult};
+use crate::clock::now_ms;
+use crate::domain::{parse_accent, parse_webhook_url, Origin, SiteSlug};
+use crate::storage::{NewSite, Site, SiteChanges, StorageError};
+use crate::{secrets, texts};
+
+pub const DEFAULT_CONSENT_TEXT: &str =
+    "I agree that my name, role, company, rating and words may be published on this website.";
+
+/// A change to a site's settings as typed (a form's fields, or command-line flags); `None`
+/// leaves the setting as it is. Field errors are named after these fields.
+#[derive(Debug, Default, Clone)]
+pub struct SettingsInput<'a> {
+    pub name: Option<&'a str>,
+    /// Every allowed origin, replacing the current ones.
+    pub origins: Option<Vec<&'a str>>,
+    pub accent: Option<&'a str>,
+    pub consent_text: Option<&'a str>,
+    pub low_rating_threshold: Option<&'a str>,
+    /// `Some(None)`: every testimonial waits for a moderator; `Some(Some(n))`: consenting
+    /// ratings of n stars or more are published at once.
+    pub auto_approve_min_rating: Option<Option<&'a str>>,
+    /// One override per line, `text.id = wording` (or `de:text.id = wording` for one language).
+    pub texts: Option<&'a str>,
+    pub referral_window_days: Option<&'a str>,
+    /// Empty: shared links open the page the advocate was on.
+    pub referral_landing_url: Option<&'a str>,
+    pub conversion_burst_limit: Option<&'a str>,
+    pub proof_of_work: Option<&'a str>,
+}
+
+/// Refused fields, each with a sentence saying why.
+pub type FieldMessages = BTreeMap<String, String>;
+
+/// Collects every refused field, so one answer names them all.
+#[derive(Default)]
+struct Refused(FieldMessages);
+
+impl Refused {
+    fn take<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        result.map_err(|message| self.0.insert(field.to_owned(), message)).ok()
+    }
+
+    fn into_result(self) -> Result<(), FieldMessages> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.0)
+        }
+    }
+}
+
+impl SettingsInput<'_> {
+    /// Reads every given field, naming every refused one. `current_origins` are the site's
+    /// origins now, for checking a landing page when the origins are not being changed.
+    pub fn parse(&self, current_origins: &[String]) -> Result<SiteChanges, FieldMessages> {
+        let mut refused = Refused::default();
+        let name = self.name.and_then(|raw| refused.take("name", site_name(raw)));
+        let origins = self.origins.as_ref().and_then(|raws| refused.take("origins", parse_origins(raws)));
+        let accent = self.accent.and_then(|raw| refused.take("accent", parse_accent(raw.trim())));
+        let consent_text = self.consent_text.and_then(|raw| refused.take("consent_text", consent_text(raw)));
+        let low_rating_threshold =
+            self.low_rating_threshold.and_then(|raw| refused.take("low_rating_threshold", stars(raw)));
+        let auto_approve_min_rating = match self.auto_approve_min_rating {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(raw)) => refused.take("auto_approve_min_rating", stars(raw)).map(Some),
+        };
+        let texts = self.texts.and_then(|raw| refused.take("texts", text_overrides(raw)));
+        let referral_window_days = self.referral_window_days.and_then(|raw| {
+            refused.take(
+                "referral_window_days",
+                whole_number(raw, 1, 365)
+                    .ok_or_else(|| "must be a whole number of days from 1 to 365".into()),
+            )
+        });
+        let conversion_burst_limit = self.conversion_burst_limit.and_then(|raw| {
+            refused.take(
+                "conversion_burst_limit",
+                whole_number(raw, 1, 100_000)
+                    .ok_or_else(|| "must be a whole number from 1 to 100,000".into()),
+            )
+        });
+        let proof_of_work = self.proof_of_work.and_then(|raw| {
+            refused.take(
+                "proof_of_work",
+                raw.trim()
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|bits| *bits <= MAX_DIFFICULTY)
+                    .ok_or_else(|| format!("must be a whole number from 0 (off) to {MAX_DIFFICULTY}")),
+            )
+        });
+        let allowed: Vec<String> = match &origins {
+            Some(new) => new.iter().map(|origin| origin.as_str().to_owned()).collect(),
+            None => current_origins.to_vec(),
+        };
+        let referral_landing_url = self
+            .referral_landing_url
+            .and_then(|raw| refused.take("referral_landing_url", landing_url(raw, &allowed)));
+        refused.into_result()?;
+        Ok(SiteChanges {
+            name,
+            origins,
+            accent,
+            consent_text,
+            low_rating_threshold,
+            texts,
+            auto_approve_min_rating,
+            referral_window_days,
+            referral_landing_url,
+            conversion_burst_limit,
+            proof_of_work,
+        })
+    }
+}
+
+/// A new site as typed.
+pub struct NewSiteInput<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub origins: Vec<&'a str>,
+    /// `None`: [`DEFAULT_CONSENT_TEXT`].
+    pub consent_text: Option<&'a str>,
+}
+
+impl Service {
+    /// Adds a site; its slug must be new.
+    pub async fn create_site(&self, input: NewSiteInput<'_>) -> ServiceResult<Site> {
+        let mut refused = Refused::default();
+        let slug = refused.take("slug", SiteSlug::parse(input.slug));
+        let name = refused.take("name", site_name(input.name));
+        let origins = refused.take("origins", parse_origins(&input.origins));
+        let consent_text =
+            refused.take("consent_text", consent_text(input.consent_text.unwrap_or(DEFAULT_CONSENT_TEXT)));
+        let (Some(slug), Some(name), Some(origins), Some(consent_text)) = (slug, name, origins, consent_text)
+        else {
+            return Err(ServiceError::Invalid(refused.0));
+        };
+        let site = NewSite { slug, name, origins, consent_text };
+        match self.storage.create_site(site, now_ms()).await {
+            Ok(site) => Ok(site),
+            Err(StorageError::Conflict { .. }) => Err(ServiceError::Conflict {
+                code: "slug_taken",
+                message: format!("a site with slug {:?} already exists", input.slug),
+            }),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Changes a site's settings: the change takes effect at once here, within a second on
+    /// other instances, and is written to the audit log.
+    pub async fn change_site(
+        &self,
+        site: &Site,
+        actor: Actor<'_>,
+        changes: SiteChanges,
+    ) -> ServiceResult<Site> {
+        let updated =
+            self.storage.update_site(&site.slug, changes).await?.ok_or(ServiceError::NotFound("site"))?;
+        self.sites.forget(&site.slug);
+        audit::site_change(&self.storage, site, actor, "change settings", None).await?;
+        Ok(updated)
+    }
+
+    /// Adds a webhook with a fresh signing secret.
+    pub async fn add_webhook(&self, site: &Site, actor: Actor<'_>, url: &str) -> ServiceResult<()> {
+        let url = parse_webhook_url(url).map_err(|message| ServiceError::field("url", message))?;
+        self.storage.add_webhook(site.id, &url, &secrets::bearer_token("whsec"), now_ms()).await?;
+        audit::site_change(&self.storage, site, actor, "add webhook", Some(url)).await
+    }
+
+    pub async fn remove_webhook(&self, site: &Site, actor: Actor<'_>, webhook_id: i64) -> ServiceResult<()> {
+        if !self.storage.delete_webhook(site.id, webhook_id).await? {
+            return Err(ServiceError::NotFound("webhook"));
+        }
+        audit::site_change(&self.storage, site, actor, "delete webhook", None).await
+    }
+}
+
+/// The site's public settings, with the widget's texts in the asked language: our translation,
+/// then the site's own wording (`key` for every language, `xx:key` for one).
+pub fn widget_config(site: &Site, lang: &str) -> WidgetConfig {
+    let primary = lang.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase();
+    let mut texts = texts::for_language(lang);
+    for (key, text) in &site.texts {
+        match key.split_once(':') {
+            None => {
+                texts.insert(key.clone(), text.clone());
+            }
+            Some((only, key)) if only == primary => {
+                texts.insert(key.to_owned(), text.clone());
+            }
+            Some(_) => {}
+        }
+    }
+    WidgetConfig {
+        site: site.slug.clone(),
+        name: site.name.clone(),
+        theme: WidgetTheme { accent: site.accent.clone() },
+        texts,
+        consent_text: site.consent_text.clone(),
+        consent_version: site.consent_version,
+        modes: Mode::ALL.iter().map(|mode| mode.as_str().to_owned()).collect(),
+        low_rating_threshold: site.low_rating_threshold,
+        proof_of_work: site.proof_of_work,
+    }
+}
+
+fn site_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err("must be 1–100 characters without control characters".into());
+    }
+    Ok(name.to_owned())
+}
+
+fn parse_origins(raws: &[&str]) -> Result<Vec<Origin>, String> {
+    raws.iter().map(|raw| raw.trim()).filter(|raw| !raw.is_empty()).map(Origin::parse).collect()
+}
+
+fn consent_text(raw: &str) -> Result<String, String> {
+    let text = raw.trim();
+    if text.is_empty() || text.chars().count() > 1000 {
+        return Err("must be 1–1,000 characters".into());
+    }
+    Ok(text.to_owned())
+}
+
+fn stars(raw: &str) -> Result<u8, String> {
+    raw.trim()
+        .parse::<u8>()
+        .ok()
+        .filter(|n| (1..=5).contains(n))
+        .ok_or_else(|| "must be a whole number from 1 to 5".into())
+}
+
+fn whole_number(raw: &str, min: u32, max: u32) -> Option<u32> {
+    raw.trim().parse::<u32>().ok().filter(|n| (min..=max).contains(n))
+}
+
+fn text_overrides(raw: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut texts = BTreeMap::new();
+    for line in raw.lines().map(str::trim).filter(|line| !line.is_empty()) {
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(format!("line {line:?} needs the form: text id = wording"));
+        };
+        let (key, value) = (key.trim(), value.trim());
+        let key_ok = !key.is_empty()
+            && key.len() <= 40
+            && key.chars().all(|c| c.is_ascii_lowercase() || matches!(c, '_' | '.' | ':' | '-'));
+        if !key_ok || value.chars().count() > 500 {
+            return Err(format!(
+                "text id {key:?} must look like collect.title (or de:collect.title for one language), and its wording at most 500 characters"
+            ));
+        }
+        texts.insert(key.to_owned(), value.to_owned());
+    }
+    Ok(texts)
+}
+
+fn landing_url(raw: &str, origins: &[String]) -> Result<Option<String>, String> {
+    let landing = raw.trim();
+    if landing.is_empty() {
+        Ok(None)
+    } else if origins.iter().any(|origin| landing.starts_with(&format!("{origin}/"))) {
+        Ok(Some(landing.to_owned()))
+    } else {
+        Err("must be a page on one of the allowed origins".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refused_field_is_named() {
+        let input = SettingsInput {
+            name: Some(" "),
+            origins: Some(vec!["https://shop.example.com", "shop.example.com"]),
+            accent: Some("red"),
+            consent_text: Some(""),
+            low_rating_threshold: Some("6"),
+            auto_approve_min_rating: Some(Some("0")),
+            texts: Some("collect.title"),
+            referral_window_days: Some("0"),
+            referral_landing_url: Some("https://elsewhere.example.com/"),
+            conversion_burst_limit: Some("x"),
+            proof_of_work: Some("99"),
+        };
+        let errors = input.parse(&[]).unwrap_err();
+        let named: Vec<&str> = errors.keys().map(String::as_str).collect();
+        assert_eq!(
+            named,
+            [
+                "accent",
+                "auto_approve_min_rating",
+                "consent_text",
+                "conversion_burst_limit",
+                "low_rating_threshold",
+                "name",
+                "origins",
+                "proof_of_work",
+                "referral_landing_url",
+                "referral_window_days",
+                "texts"
+            ]
+        );
+    }
+
+    #[test]
+    fn only_given_fields_change() {
+        let changes =
+            SettingsInput { accent: Some("#AABBCC"), ..SettingsInput::default() }.parse(&[]).unwrap();
+        assert_eq!(changes.accent.as_deref(), Some("#aabbcc"));
+        assert!(changes.name.is_none() && changes.consent_text.is_none() && changes.origins.is_none());
+    }
+
+    #[test]
+    fn a_landing_page_must_be_on_the_origins_in_force() {
+        let current = ["https://shop.example.com".to_owned()];
+        let on_current = SettingsInput {
+            referral_landing_url: Some("https://shop.example.com/welcome"),
+            ..Default::default()
+        };
+        assert_eq!(
+            on_current.parse(&current).unwrap().referral_landing_url,
+            Some(Some("https://shop.example.com/welcome".to_owned()))
+        );
+        let moved = SettingsInput { origins: Some(vec!["https://new.example.com"]), ..on_current };
+        assert!(moved.parse(&current).unwrap_err().contains_key("referral_landing_url"));
+        let cleared = SettingsInput { referral_landing_url: Some(" "), ..Default::default() };
+        assert_eq!(cleared.parse(&current).unwrap().referral_landing_url, Some(None));
+    }
+
+    #[test]
+    fn consent_text_has_the_same_bounds_everywhere() {
+        for refused in ["", "   ", &"x".repeat(1001)] {
+            let input = SettingsInput { consent_text: Some(refused), ..Default::default() };
+            assert!(input.parse(&[]).unwrap_err().contains_key("consent_text"), "{refused:?}");
+        }
+        assert!(consent_text(&"x".repeat(1000)).is_ok());
+    }
+}

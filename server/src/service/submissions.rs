@@ -1,0 +1,207 @@
+//! A visitor's new testimonial, from the widget today and from any other front end tomorrow:
+//! the honeypot, proof of work, validation, rate limits, the photo, the record, and everything
+//! that follows from storing it (cache, metrics, notifications, referral credit).
+
+use std::net::IpAddr;
+
+use fanfare_protocol::api::{Status, TestimonialCreated};
+use fanfare_protocol::SubmitTestimonial;
+
+use super::limits::{self, client_key_of};
+use super::metrics::Metrics;
+use super::pow::{self, PowError};
+use super::referrals::Friend;
+use super::testimonials::{new_record, Draft};
+use super::{consent, Service, ServiceError, ServiceResult};
+use crate::clock::now_ms;
+use crate::domain::{email_key, truncate_ip};
+use crate::secrets;
+use crate::storage::{IdempotencyClaim, Site, Testimonial};
+
+/// How long a key's answer is kept for retries.
+const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// What a submission got.
+pub enum Submitted {
+    /// Stored now (or, for the honeypot, seemingly).
+    Created(TestimonialCreated),
+    /// A retry with the same idempotency key: the first answer, as it was sent.
+    Replayed { status: u16, body: String },
+}
+
+impl Service {
+    /// Takes a visitor's testimonial. With an idempotency key, a retry of the same request gets
+    /// the first answer and nothing is stored twice.
+    pub async fn submit(
+        &self,
+        site: &Site,
+        ip: Option<IpAddr>,
+        submission: SubmitTestimonial,
+        idempotency_key: Option<&str>,
+    ) -> ServiceResult<Submitted> {
+        let client = client_key_of(ip);
+        self.admit(&[(limits::WRITES_PER_IP, &client), (limits::WRITES_PER_SITE, &site.slug)])?;
+        let Some(key) = idempotency_key else {
+            return self.create(site, ip, submission).await.map(Submitted::Created);
+        };
+        let request_hash = secrets::hash_token(&serde_json::to_string(&submission).unwrap_or_default());
+        let now = now_ms();
+        match self
+            .storage
+            .claim_idempotency_key(site.id, key, &request_hash, now, now - IDEMPOTENCY_WINDOW_MS)
+            .await?
+        {
+            IdempotencyClaim::New => {}
+            IdempotencyClaim::Done { request_hash: first, .. }
+            | IdempotencyClaim::InProgress { request_hash: first }
+                if first != request_hash =>
+            {
+                return Err(ServiceError::field(
+                    "Idempotency-Key",
+                    "was already used for a different request",
+                ));
+            }
+            IdempotencyClaim::Done { status, body, .. } => return Ok(Submitted::Replayed { status, body }),
+            IdempotencyClaim::InProgress { .. } => {
+                return Err(ServiceError::Conflict {
+                    code: "request_in_progress",
+                    message:
+                        "The first request with this Idempotency-Key is still being handled; retry shortly."
+                            .into(),
+                });
+            }
+        }
+        match self.create(site, ip, submission).await {
+            Ok(created) => {
+                let body = serde_json::to_string(&created)
+                    .map_err(|error| ServiceError::internal("writing the answer", error))?;
+                self.storage.complete_idempotency_key(site.id, key, 201, &body).await?;
+                Ok(Submitted::Created(created))
+            }
+            Err(error) => {
+                self.storage.release_idempotency_key(site.id, key).await?;
+                Err(error)
+            }
+        }
+    }
+
+    /// Stores a new testimonial (or, for the honeypot, pretends to).
+    async fn create(
+        &self,
+        site: &Site,
+        ip: Option<IpAddr>,
+        submission: SubmitTestimonial,
+    ) -> ServiceResult<TestimonialCreated> {
+        if submission.website.as_deref().is_some_and(|trap| !trap.trim().is_empty()) {
+            // The honeypot: people never see this field, form-filling bots do. They get the
+            // answer a person would, and nothing is stored.
+            tracing::info!(site = %site.slug, "honeypot submission dropped");
+            return Ok(TestimonialCreated {
+                id: secrets::testimonial_id(),
+                status: Status::Pending,
+                manage_url: format!("{}/manage/{}", self.public_url, secrets::bearer_token("ffm")),
+            });
+        }
+        if site.proof_of_work > 0 {
+            let solution = submission
+                .pow
+                .as_deref()
+                .ok_or_else(|| ServiceError::field("pow", PowError::Missing.to_string()))?;
+            let solved = pow::check(&self.notify.links, &site.slug, site.proof_of_work, solution, now_ms())
+                .map_err(|error| ServiceError::field("pow", error.to_string()))?;
+            if !self.storage.use_nonce(&solved.nonce, now_ms()).await? {
+                return Err(ServiceError::field("pow", PowError::Replayed.to_string()));
+            }
+        }
+        let accepted = submission.validate()?;
+        let per_email = format!("{}:{}", site.slug, email_key(accepted.email.as_str()));
+        self.admit(&[(limits::SUBMISSIONS_PER_EMAIL, &per_email)])?;
+        let photo_id = accepted.photo.map(|photo| photo.into_inner());
+        if let Some(photo) = &photo_id {
+            if !self.storage.unattached_photo(site.id, photo).await? {
+                return Err(ServiceError::field(
+                    "photo",
+                    "refers to no upload of this site (or one already used)",
+                ));
+            }
+        }
+        let rating = accepted.rating.stars();
+        let referral = accepted.referral.map(|code| code.into_inner());
+        let device = accepted.device.map(|device| device.into_inner());
+        let (record, manage_token) = new_record(
+            site,
+            Draft {
+                name: accepted.name.into_inner(),
+                email: accepted.email.into_inner(),
+                role: accepted.role.map(|role| role.into_inner()),
+                company: accepted.company.map(|company| company.into_inner()),
+                rating,
+                text: accepted.text.into_inner(),
+                consent: accepted.consent,
+            },
+        );
+        let record = crate::storage::NewTestimonialRecord {
+            photo_id,
+            referral_code: referral.clone(),
+            page_url: accepted.page_url.filter(|url| is_web_address(url)),
+            ip_prefix: ip.map(truncate_ip),
+            contact_me: accepted.contact_me,
+            status: initial_status(site, accepted.consent, rating),
+            ..record
+        };
+        let id = record.id.clone();
+        let status = record.status;
+        self.storage.insert_testimonial(record).await?;
+        self.public_cache.invalidate(site.id);
+        Metrics::add(&self.metrics.testimonials_submitted);
+        tracing::info!(site = %site.slug, testimonial = %id, %status, "testimonial submitted");
+        if let Some(testimonial) = self.storage.testimonial(site.id, &id).await? {
+            self.notify.submitted(site, &testimonial).await;
+            self.credit_referral(site, &testimonial, referral.as_deref(), device.as_deref()).await;
+        }
+        Ok(TestimonialCreated {
+            id,
+            status,
+            manage_url: format!("{}/manage/{manage_token}", self.public_url),
+        })
+    }
+
+    /// A testimonial from a referred visitor is a conversion for their advocate. A code that
+    /// matches nobody is simply not credited: the testimonial itself is what the visitor came for.
+    async fn credit_referral(
+        &self,
+        site: &Site,
+        testimonial: &Testimonial,
+        code: Option<&str>,
+        device: Option<&str>,
+    ) {
+        let Some(code) = code else { return };
+        let friend =
+            Friend { email: Some(&testimonial.email), ip_prefix: testimonial.ip_prefix.as_deref(), device };
+        let external_id = format!("testimonial-{}", testimonial.id);
+        match self.convert(site, code, &external_id, friend).await {
+            Ok(_) | Err(ServiceError::NotFound(_)) => {}
+            Err(error) => tracing::error!(%error, site = %site.slug, "cannot credit a referral"),
+        }
+    }
+}
+
+/// An absolute http(s) address with a host, by a real URL parse; anything else is dropped.
+pub fn is_web_address(raw: &str) -> bool {
+    url::Url::parse(raw).is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
+}
+
+/// Manual moderation by default; a site may publish consenting ratings of N stars or more at once.
+fn initial_status(site: &Site, consent: bool, rating: u8) -> Status {
+    match site.auto_approve_min_rating {
+        Some(minimum) if consent::allows(consent, Status::Approved) && rating >= minimum => Status::Approved,
+        _ => Status::Pending,
+    }
+}
+
+impl Service {
+    /// A fresh proof-of-work challenge for the site's form (signed, so the server keeps nothing).
+    pub fn submission_challenge(&self, site: &Site) -> String {
+        pow::challenge(&self.notify.links, &site.slug, now_ms())
+    }
+}

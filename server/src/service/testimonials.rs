@@ -1,0 +1,123 @@
+//! Testimonials as the public and moderators see them, and the one way a new one is made.
+
+use fanfare_protocol::api::{ModerationTestimonial, PublicTestimonial, Status, Summary, TestimonialPage};
+
+use super::cache::Cached;
+use super::metrics::Metrics;
+use super::{consent, Service, ServiceResult};
+use crate::clock::{now_ms, rfc3339};
+use crate::secrets;
+use crate::storage::{Cursor, ListQuery, NewTestimonialRecord, RatingSummary, Site, Testimonial};
+
+/// What anyone may see of a testimonial; `base` is the server's public URL (for the photo).
+pub fn public_view(testimonial: &Testimonial, base: &str) -> PublicTestimonial {
+    PublicTestimonial {
+        id: testimonial.id.clone(),
+        name: testimonial.name.clone(),
+        role: testimonial.role.clone(),
+        company: testimonial.company.clone(),
+        rating: testimonial.rating,
+        text: testimonial.text.clone(),
+        photo_url: testimonial.photo_id.as_ref().map(|id| format!("{base}/api/v1/photos/{id}")),
+        reply: testimonial.reply.clone(),
+        featured: testimonial.featured,
+        edited: testimonial.edited,
+        created_at: rfc3339(testimonial.created_at),
+    }
+}
+
+/// What moderators (and the site's webhooks) see: the public view plus the private facts.
+pub fn moderation_view(testimonial: &Testimonial, base: &str) -> ModerationTestimonial {
+    ModerationTestimonial {
+        public: public_view(testimonial, base),
+        status: testimonial.status,
+        email: testimonial.email.clone(),
+        consent: testimonial.consent,
+        follow_up: testimonial.follow_up,
+        page_url: testimonial.page_url.clone(),
+    }
+}
+
+/// A cursor only when the page is full; a short page is the last one.
+pub fn next_cursor(items: &[Testimonial], limit: u32) -> Option<String> {
+    let full = items.len() == usize::try_from(limit).unwrap_or(usize::MAX);
+    items.last().filter(|_| full).map(|last| Cursor::after(last).encode())
+}
+
+fn public_summary(summary: RatingSummary) -> Summary {
+    Summary {
+        count: summary.count,
+        average: summary.average.map(|average| (average * 100.0).round() / 100.0),
+    }
+}
+
+impl Service {
+    /// A page of the site's published testimonials with the honest summary, as JSON, from
+    /// memory when nothing changed since it was last built.
+    pub async fn public_page(&self, site: &Site, query: &ListQuery) -> ServiceResult<Cached> {
+        let key = format!(
+            "{}|{}|{}",
+            query.limit,
+            query.cursor.as_ref().map(Cursor::encode).unwrap_or_default(),
+            query.tag.as_deref().unwrap_or_default()
+        );
+        if let Some(cached) = self.public_cache.get(site.id, &key) {
+            Metrics::add(&self.metrics.public_list_cache_hits);
+            return Ok(cached);
+        }
+        Metrics::add(&self.metrics.public_list_cache_misses);
+        let generation = self.public_cache.generation(site.id);
+        let items = self.storage.list_published(site.id, query).await?;
+        let summary = self.storage.rating_summary(site.id).await?;
+        let page = TestimonialPage {
+            next_cursor: next_cursor(&items, query.limit),
+            items: items.iter().map(|item| public_view(item, &self.public_url)).collect(),
+            summary: public_summary(summary),
+        };
+        let body = serde_json::to_vec(&page).map_err(|error| super::ServiceError::internal("JSON", error))?;
+        Ok(self.public_cache.put(site.id, key, body.into(), generation))
+    }
+}
+
+/// The words and facts of a new testimonial, however it arrives (the form, an import, a seed).
+pub struct Draft {
+    pub name: String,
+    pub email: String,
+    pub role: Option<String>,
+    pub company: Option<String>,
+    pub rating: u8,
+    pub text: String,
+    pub consent: bool,
+}
+
+/// The one way a new testimonial record is made: a fresh id and manage secret, the consent
+/// record, the follow-up rule, waiting for moderation. Callers change what differs with
+/// `..` (an auto-approved status, a photo, an imported id), and keep the manage token to hand
+/// to the author (only its hash is stored).
+pub fn new_record(site: &Site, draft: Draft) -> (NewTestimonialRecord, String) {
+    let manage_token = secrets::bearer_token("ffm");
+    let (consent_text, consent_version) = consent::record(site, draft.consent);
+    let record = NewTestimonialRecord {
+        id: secrets::testimonial_id(),
+        site_id: site.id,
+        follow_up: draft.rating <= site.low_rating_threshold,
+        name: draft.name,
+        email: draft.email,
+        role: draft.role,
+        company: draft.company,
+        rating: draft.rating,
+        text: draft.text,
+        consent: draft.consent,
+        consent_text,
+        consent_version,
+        photo_id: None,
+        referral_code: None,
+        page_url: None,
+        ip_prefix: None,
+        contact_me: false,
+        status: Status::Pending,
+        manage_token_hash: secrets::hash_token(&manage_token),
+        created_at: now_ms(),
+    };
+    (record, manage_token)
+}

@@ -1,0 +1,40 @@
+//! The JSON API under `/api/v1`: what embedding pages call (behind the site's CORS and a small
+//! body limit), and what moderators call with a token.
+
+mod moderation;
+mod referrals;
+mod testimonials;
+mod uploads;
+mod widget;
+
+use axum::http::StatusCode;
+use axum::{middleware, Router};
+
+pub use self::moderation::Moderator;
+pub use self::referrals::REFERRAL_WINDOW_HEADER;
+pub use self::uploads::photo_response;
+use super::cors::site_cors;
+use super::state::AppState;
+
+/// Public bodies are small; anything bigger is not a testimonial.
+const MAX_BODY_BYTES: usize = 16 * 1024;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    let public = Router::new()
+        .merge(widget::router())
+        .merge(testimonials::router())
+        .merge(referrals::public_routes())
+        .merge(uploads::upload_routes())
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(state, site_cors));
+    Router::new()
+        .merge(public)
+        .merge(moderation::router())
+        .merge(referrals::moderation_routes())
+        .merge(uploads::photo_routes())
+}
+
+/// Preflights are answered by [`site_cors`]; this only gives OPTIONS a route to run on.
+async fn preflight() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
