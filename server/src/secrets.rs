@@ -38,6 +38,11 @@ pub fn bearer_token(prefix: &str) -> String {
 pub fn random_key() -> String {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the operating system's random source is unavailable");
+    hex(&bytes)
+}
+
+/// Bytes as lower-case hex: digests, signatures, keys.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
@@ -53,8 +58,7 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 
 /// The hash under which a bearer secret is stored and looked up.
 pub fn hash_token(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+    hex(&Sha256::digest(token.as_bytes()))
 }
 
 #[cfg(test)]

@@ -147,7 +147,7 @@ pub async fn dump_table(storage: &SqlStorage, table: &str) -> anyhow::Result<Vec
                         .or_else(|_| row.try_get::<Option<String>, _>(index))
                         .or_else(|_| {
                             row.try_get::<Option<Vec<u8>>, _>(index)
-                                .map(|bytes| bytes.map(|bytes| crate::service::notify::links::hex(&bytes)))
+                                .map(|bytes| bytes.map(|bytes| crate::secrets::hex(&bytes)))
                         })
                         .unwrap_or(None)
                 })

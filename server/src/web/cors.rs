@@ -12,6 +12,9 @@ use crate::service::ServiceError;
 use crate::web::error::AppError;
 use crate::web::state::AppState;
 
+/// Tells the loader how many days to remember a referral code; the one header pages may read.
+pub const REFERRAL_WINDOW_HEADER: &str = "fanfare-referral-days";
+
 pub async fn site_cors(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some(origin) = request.headers().get(header::ORIGIN).cloned() else {
         // No Origin: a server-side or non-browser client, treated like any anonymous submission.
@@ -61,10 +64,7 @@ pub async fn site_cors(State(state): State<AppState>, request: Request, next: Ne
 fn allow(headers: &mut HeaderMap, origin: HeaderValue) {
     headers.insert(header::HeaderName::from_static("timing-allow-origin"), origin.clone());
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    headers.insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static(super::api::REFERRAL_WINDOW_HEADER),
-    );
+    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(REFERRAL_WINDOW_HEADER));
 }
 
 /// Answers differ by Origin, so every shared cache must key on it.

@@ -11,7 +11,7 @@ use fanfare_protocol::fields::without_bidi_controls as shown;
 use maud::html;
 
 use super::dashboard::page::{render, when, Frame, PageError};
-use super::dashboard::PublicForm;
+use super::session::PublicForm;
 use super::state::AppState;
 use crate::service::authors::Correction;
 

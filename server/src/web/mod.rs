@@ -2,7 +2,7 @@
 //! files. Handlers parse the request, call one [`crate::service`] operation, and map its answer;
 //! every module exports `router()` and [`app`] puts them together.
 
-pub mod api;
+mod api;
 mod assets;
 mod cors;
 pub mod dashboard;
@@ -10,7 +10,9 @@ pub mod error;
 pub mod extract;
 mod health;
 mod manage;
+mod photo;
 pub mod request;
+pub mod session;
 pub mod state;
 pub mod widget_files;
 

@@ -6,6 +6,8 @@ use fanfare_protocol::api::Status;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::secrets::hex;
+
 /// How long an emailed decision stays usable.
 pub const LINK_LIFETIME_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 
@@ -94,10 +96,6 @@ impl LinkSigner {
         }
         Ok(decision)
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {

@@ -8,8 +8,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tokio::sync::Notify;
 
-use super::links::hex;
 use crate::clock::now_ms;
+use crate::secrets::hex;
 use crate::storage::{Delivery, DeliveryAttempt, DynStorage};
 
 /// Header carrying `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.

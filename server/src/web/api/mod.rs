@@ -10,9 +10,6 @@ mod widget;
 use axum::http::StatusCode;
 use axum::{middleware, Router};
 
-pub use self::moderation::Moderator;
-pub use self::referrals::REFERRAL_WINDOW_HEADER;
-pub use self::uploads::photo_response;
 use super::cors::site_cors;
 use super::state::AppState;
 

@@ -13,9 +13,9 @@ use crate::service::moderation::Action;
 use crate::service::testimonials::{moderation_view, next_cursor};
 use crate::service::Actor;
 use crate::storage::{Site, User};
-use crate::web::dashboard::{check_same_origin, current_session};
 use crate::web::error::AppError;
 use crate::web::request::{query_params, site_in_path, ListParams};
+use crate::web::session::{check_same_origin, current_session};
 use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {

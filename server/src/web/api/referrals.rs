@@ -18,13 +18,12 @@ use serde::Deserialize;
 use super::moderation::Moderator;
 use super::preflight;
 use crate::service::referrals::{parse_conversion_id, parse_optional_email};
+use crate::web::cors::REFERRAL_WINDOW_HEADER;
 use crate::web::error::AppError;
 use crate::web::extract::{decode, AppJson};
 use crate::web::request::{query_params, ClientIp, SiteFromPath};
 use crate::web::state::AppState;
 
-/// Tells the loader how many days to remember a code (exposed to the page by CORS).
-pub const REFERRAL_WINDOW_HEADER: &str = "fanfare-referral-days";
 const PAGE_SIZE: u32 = 50;
 
 /// Public routes; `api::router` puts them behind the site's CORS and body limit.

@@ -2,16 +2,16 @@
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use fanfare_protocol::api::UploadCreated;
 
 use super::preflight;
 use crate::service::photos::MAX_UPLOAD_BYTES;
-use crate::storage::Photo;
 use crate::web::error::AppError;
+use crate::web::photo::photo_response;
 use crate::web::request::{ClientIp, SiteFromPath};
 use crate::web::state::AppState;
 
@@ -49,15 +49,4 @@ async fn upload(
 async fn published(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
     let photo = state.service.storage.published_photo(&id).await?.ok_or(AppError::NotFound("photo"))?;
     Ok(photo_response(photo, "public, max-age=31536000, immutable"))
-}
-
-/// A stored photo as an image response that no browser will run or sniff as anything else.
-pub fn photo_response(photo: Photo, cache: &'static str) -> Response {
-    let mut response = photo.data.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    response
 }

@@ -10,7 +10,6 @@ use fanfare_protocol::fields::without_bidi_controls as shown;
 use maud::{html, Markup};
 
 use super::page::{render, when, Frame, PageError, SiteNav};
-use super::session::{member_site, AdminForm, AdminSession};
 use crate::clock::rfc3339;
 use crate::domain::Role;
 use crate::service::data_rights::spreadsheet_safe;
@@ -18,6 +17,7 @@ use crate::service::referrals::ConversionReview;
 use crate::service::Actor;
 use crate::storage::Conversion;
 use crate::web::error::AppError;
+use crate::web::session::{member_site, AdminForm, AdminSession};
 use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -184,7 +184,7 @@ async fn act(
     let (site, _role) = member_site(&state, &form.session.user, &slug).await?;
     let review = ConversionReview::parse(&action).ok_or(AppError::NotFound("action"))?;
     state.service.review_conversion(&site, Actor::Member(&form.session.user), id, review).await?;
-    Ok(Redirect::to(&super::session::local_path(form.fields.get("return_to"))).into_response())
+    Ok(Redirect::to(&crate::web::session::local_path(form.fields.get("return_to"))).into_response())
 }
 
 async fn export_csv(

@@ -8,10 +8,10 @@ use axum::Router;
 use maud::html;
 
 use super::page::{render, Frame, PageError, SiteNav};
-use super::session::{owned_site, AdminForm, AdminSession};
 use crate::service::data_rights::ExportFormat;
 use crate::service::Actor;
 use crate::web::error::AppError;
+use crate::web::session::{owned_site, AdminForm, AdminSession};
 use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {

@@ -10,7 +10,7 @@ use fanfare_protocol::fields::without_bidi_controls as shown;
 use maud::html;
 
 use super::page::{render, Frame, PageError};
-use super::session::PublicForm;
+use crate::web::session::PublicForm;
 use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {

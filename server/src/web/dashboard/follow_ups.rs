@@ -9,8 +9,8 @@ use maud::html;
 use serde::Deserialize;
 
 use super::page::{render, when, Frame, PageError, SiteNav};
-use super::session::{member_site, AdminSession};
 use crate::domain::Role;
+use crate::web::session::{member_site, AdminSession};
 use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {

@@ -9,10 +9,10 @@ use maud::html;
 use serde::Deserialize;
 
 use super::page::{render, Frame, PageError};
-use super::session::{current_session, local_path, session_cookie, set_cookie, AdminForm, PublicForm};
 use crate::service::accounts::SignIn;
 use crate::web::error::AppError;
 use crate::web::request::ClientIp;
+use crate::web::session::{current_session, local_path, session_cookie, set_cookie, AdminForm, PublicForm};
 use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {

@@ -9,7 +9,6 @@ mod login;
 mod members;
 pub mod page;
 mod queue;
-mod session;
 mod settings;
 mod static_files;
 mod tokens;
@@ -18,7 +17,6 @@ mod webhooks;
 use axum::Router;
 
 pub use self::page::security_headers;
-pub use self::session::{check_same_origin, current_session, PublicForm};
 use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {

@@ -10,14 +10,14 @@ use fanfare_protocol::fields::without_bidi_controls as shown;
 use maud::{html, Markup};
 
 use super::page::{render, when, Frame, PageError, SiteNav};
-use super::session::{local_path, member_site, AdminForm, AdminSession, FormFields};
 use crate::domain::{parse_reply, parse_tags, Role};
 use crate::service::moderation::{parse_edit, Action};
 use crate::service::{consent, Actor, ServiceError};
 use crate::storage::{Cursor, Site, Testimonial};
-use crate::web::api::photo_response;
 use crate::web::error::AppError;
+use crate::web::photo::photo_response;
 use crate::web::request::ListParams;
+use crate::web::session::{local_path, member_site, AdminForm, AdminSession, FormFields};
 use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {

@@ -10,11 +10,11 @@ use axum::Router;
 use maud::html;
 
 use super::page::{render, Frame, PageError, SiteNav};
-use super::session::{owned_site, AdminForm, AdminSession, FormFields};
 use crate::service::pow::MAX_DIFFICULTY;
 use crate::service::sites::SettingsInput;
 use crate::service::Actor;
 use crate::storage::Site;
+use crate::web::session::{owned_site, AdminForm, AdminSession, FormFields};
 use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {

@@ -7,7 +7,7 @@ use axum::Router;
 use maud::html;
 
 use super::page::{render, when, Frame, PageError};
-use super::session::{AdminForm, AdminSession};
+use crate::web::session::{AdminForm, AdminSession};
 use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {

@@ -7,8 +7,8 @@ use axum::Router;
 use maud::html;
 
 use super::page::{render, when, Frame, PageError, SiteNav};
-use super::session::{owned_site, AdminForm, AdminSession};
 use crate::service::Actor;
+use crate::web::session::{owned_site, AdminForm, AdminSession};
 use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {

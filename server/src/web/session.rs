@@ -1,11 +1,12 @@
-//! Who is signed in to the dashboard, and whether a form really comes from our own pages.
+//! Who is signed in to the dashboard, and whether a form really comes from our own pages: used
+//! by the dashboard, the author's manage pages and the moderation API alike.
 
 use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
 
-use super::page::PageError;
+use super::dashboard::page::PageError;
 use crate::domain::Role;
 use crate::secrets;
 use crate::storage::{Site, User};
