@@ -142,9 +142,21 @@ fn test() -> anyhow::Result<()> {
     let postgres = tools::postgres_url();
     if tools::postgres_reachable() {
         println!("\n== the same suites on PostgreSQL ({postgres}), then the PostgreSQL-only tests");
-        // API and CLI suites, the browser flows, and what needs PostgreSQL itself.
+        // The storage contract and service suites, API and CLI suites, the browser flows, and
+        // what needs PostgreSQL itself.
         for suites in [
-            &["--package", "fanfare-server", "--test", "api", "--test", "cli", "--test", "durability"][..],
+            &[
+                "--package",
+                "fanfare-server",
+                "--test",
+                "api",
+                "--test",
+                "below_http",
+                "--test",
+                "cli",
+                "--test",
+                "durability",
+            ][..],
             &["--package", "fanfare-tests"],
         ] {
             run(cargo(&root)

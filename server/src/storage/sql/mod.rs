@@ -294,61 +294,6 @@ mod tests {
         assert_eq!(contains_pattern("100%_a\\b"), "%100\\%\\_a\\\\b%");
     }
 
-    fn record(id: &str, site_id: i64) -> NewTestimonialRecord {
-        NewTestimonialRecord {
-            id: id.into(),
-            site_id,
-            name: "Ada".into(),
-            email: "ada@example.com".into(),
-            role: None,
-            company: None,
-            rating: 5,
-            text: "Lovely".into(),
-            consent: true,
-            consent_text: None,
-            consent_version: None,
-            photo_id: None,
-            referral_code: None,
-            page_url: None,
-            ip_prefix: None,
-            follow_up: false,
-            contact_me: false,
-            status: Status::Pending,
-            manage_token_hash: format!("hash-{id}-{}", crate::secrets::nonce()),
-            created_at: 1,
-        }
-    }
-
-    /// Submissions committed together still succeed or fail one by one.
-    #[tokio::test]
-    async fn one_bad_row_in_a_group_commit_costs_the_others_nothing() {
-        let database = TestDatabase::create_on(Backend::Sqlite).await.unwrap();
-        let storage = SqlStorage::connect(&database.url, Backend::Sqlite).await.unwrap();
-        storage.migrate().await.unwrap();
-        let site = storage
-            .create_site(
-                super::super::NewSite {
-                    slug: crate::domain::SiteSlug::parse("acme").unwrap(),
-                    name: "Acme".into(),
-                    origins: vec![],
-                    consent_text: "ok".into(),
-                },
-                0,
-            )
-            .await
-            .unwrap();
-        // Joined on one task, so all three are queued before the writer takes the batch.
-        let (first, second, other) = tokio::join!(
-            storage.insert_testimonial(record("same", site.id)),
-            storage.insert_testimonial(record("same", site.id)),
-            storage.insert_testimonial(record("other", site.id)),
-        );
-        let results = [first, second, other];
-        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 2, "{results:?}");
-        assert!(results[2].is_ok());
-        assert_eq!(storage.all_testimonials(site.id).await.unwrap().len(), 2);
-    }
-
     /// The durability promise rests on these settings holding on every pooled connection.
     #[tokio::test]
     async fn sqlite_connections_are_durable_and_enforce_foreign_keys() {

@@ -1,0 +1,167 @@
+//! The service's operations, without HTTP: each owns its side effects, so whoever calls it (the
+//! widget's API, the dashboard, an email link, the command line) gets the same cache, audit
+//! and rules.
+
+use fanfare_protocol::api::Status;
+use fanfare_protocol::SubmitTestimonial;
+use fanfare_server::domain::Role;
+use fanfare_server::service::moderation::Action;
+use fanfare_server::service::sites::SettingsInput;
+use fanfare_server::service::submissions::Submitted;
+use fanfare_server::service::{Actor, Service, ServiceError};
+use fanfare_server::storage::{ListQuery, Site};
+
+use crate::world::World;
+
+fn submission(extra: serde_json::Value) -> SubmitTestimonial {
+    let mut body = serde_json::json!({
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "rating": 5,
+        "text": "The beans are wonderful and arrive fresh.",
+        "consent": true,
+    });
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
+    serde_json::from_value(body).expect("a well-formed submission")
+}
+
+async fn submit(service: &Service, site: &Site, extra: serde_json::Value) -> Result<String, ServiceError> {
+    match service.submit(site, None, submission(extra), None).await? {
+        Submitted::Created(created) => Ok(created.id),
+        Submitted::Replayed { .. } => panic!("no idempotency key was sent"),
+    }
+}
+
+/// The ids on the site's first public page, as a visitor would get them now.
+async fn published(service: &Service, site: &Site) -> Vec<String> {
+    let page = service.public_page(site, &ListQuery { limit: 20, ..ListQuery::default() }).await.unwrap();
+    let page: serde_json::Value = serde_json::from_slice(&page.body).unwrap();
+    page["items"].as_array().unwrap().iter().map(|item| item["id"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn audit_actions(world: &World) -> Vec<(String, String)> {
+    let entries = world.storage.audit_log(world.site.id, 50).await.unwrap();
+    entries.into_iter().rev().map(|entry| (entry.actor, entry.action)).collect()
+}
+
+#[tokio::test]
+async fn a_decision_shows_on_the_next_public_read_and_is_audited() {
+    let world = World::new().await;
+    let service = world.service().await;
+    let moderator =
+        world.storage.upsert_user("mod@acme.test", None, world.site.id, Role::Moderator, 0).await.unwrap();
+    let id = submit(&service, &world.site, serde_json::json!({})).await.unwrap();
+    assert!(published(&service, &world.site).await.is_empty(), "pending items are not public");
+
+    let approve = Action::Decide(Status::Approved);
+    service.moderate(&world.site, Actor::Member(&moderator), &id, approve).await.unwrap();
+    assert_eq!(published(&service, &world.site).await, [id], "the cached page was dropped");
+    assert_eq!(audit_actions(&world).await, [("mod@acme.test".to_owned(), "approve".to_owned())]);
+}
+
+#[tokio::test]
+async fn without_consent_nothing_is_published_not_even_by_auto_approval() {
+    let world = World::new().await;
+    let service = world.service().await;
+    let auto = SettingsInput { auto_approve_min_rating: Some(Some("4")), ..SettingsInput::default() };
+    let site = service.change_site(&world.site, Actor::CommandLine, auto.parse(&[]).unwrap()).await.unwrap();
+
+    let with = submit(&service, &site, serde_json::json!({})).await.unwrap();
+    assert_eq!(published(&service, &site).await, [with], "consenting 5 stars are published at once");
+    let without =
+        submit(&service, &site, serde_json::json!({"consent": false, "email": "b@example.com"})).await;
+    let without = without.unwrap();
+    let stored = world.storage.testimonial(site.id, &without).await.unwrap().unwrap();
+    assert_eq!((stored.status, stored.consent_text), (Status::Pending, None));
+
+    let approve =
+        service.moderate(&site, Actor::CommandLine, &without, Action::Decide(Status::Approved)).await;
+    assert!(matches!(approve, Err(ServiceError::Conflict { code: "consent_missing", .. })), "{approve:?}");
+}
+
+#[tokio::test]
+async fn the_honeypot_answers_like_a_success_and_stores_nothing() {
+    let world = World::new().await;
+    let service = world.service().await;
+    submit(&service, &world.site, serde_json::json!({"website": "http://spam.example"})).await.unwrap();
+    assert!(world.storage.all_testimonials(world.site.id).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_author_who_withdraws_is_unpublished_at_once_and_audited_as_the_author() {
+    let world = World::new().await;
+    let service = world.service().await;
+    let created =
+        match service.submit(&world.site, None, submission(serde_json::json!({})), None).await.unwrap() {
+            Submitted::Created(created) => created,
+            Submitted::Replayed { .. } => unreachable!("no key sent"),
+        };
+    service
+        .moderate(&world.site, Actor::CommandLine, &created.id, Action::Decide(Status::Approved))
+        .await
+        .unwrap();
+    assert_eq!(published(&service, &world.site).await, std::slice::from_ref(&created.id));
+
+    let token = created.manage_url.rsplit('/').next().unwrap();
+    service.withdraw_by_author(token).await.unwrap();
+    assert!(published(&service, &world.site).await.is_empty());
+    let actions = audit_actions(&world).await;
+    assert_eq!(actions.last(), Some(&("author".to_owned(), "author withdrew".to_owned())));
+}
+
+#[tokio::test]
+async fn erasure_unpublishes_and_the_audit_log_does_not_keep_the_address() {
+    let world = World::new().await;
+    let service = world.service().await;
+    let id = submit(&service, &world.site, serde_json::json!({})).await.unwrap();
+    service.moderate(&world.site, Actor::CommandLine, &id, Action::Decide(Status::Approved)).await.unwrap();
+    assert_eq!(published(&service, &world.site).await.len(), 1);
+
+    assert_eq!(service.erase(&world.site, Actor::CommandLine, "Ada@Example.com").await.unwrap(), 1);
+    assert!(published(&service, &world.site).await.is_empty());
+    let entries = world.storage.audit_log(world.site.id, 10).await.unwrap();
+    assert_eq!(entries[0].action, "erase");
+    assert!(entries.iter().all(|entry| !entry.detail.as_deref().unwrap_or("").contains("ada@")));
+}
+
+#[tokio::test]
+async fn settings_refused_by_the_parser_change_nothing() {
+    let world = World::new().await;
+    let too_long = "x".repeat(1001);
+    let input =
+        SettingsInput { consent_text: Some(&too_long), accent: Some("#112233"), ..SettingsInput::default() };
+    let refused = input.parse(&world.site.origins).unwrap_err();
+    assert_eq!(refused.keys().collect::<Vec<_>>(), ["consent_text"]);
+    let stored = world.storage.site_by_slug("acme").await.unwrap().unwrap();
+    assert_eq!(stored, world.site, "nothing was written");
+}
+
+#[tokio::test]
+async fn a_site_keeps_an_owner() {
+    let world = World::new().await;
+    let service = world.service().await;
+    let owner = service
+        .add_member(&world.site, Actor::CommandLine, "own@acme.test", Role::Owner, None)
+        .await
+        .unwrap();
+    let demote =
+        service.add_member(&world.site, Actor::Member(&owner), "own@acme.test", Role::Moderator, None).await;
+    assert!(matches!(demote, Err(ServiceError::Conflict { code: "last_owner", .. })), "{demote:?}");
+    let remove = service.remove_member(&world.site, Actor::Member(&owner), owner.id).await;
+    assert!(matches!(remove, Err(ServiceError::Conflict { code: "last_owner", .. })), "{remove:?}");
+
+    let moderator = service
+        .add_member(&world.site, Actor::Member(&owner), "mod@acme.test", Role::Moderator, None)
+        .await
+        .unwrap();
+    service.remove_member(&world.site, Actor::Member(&owner), moderator.id).await.unwrap();
+    let actions = audit_actions(&world).await;
+    let by_owner: Vec<&str> = actions
+        .iter()
+        .filter(|(actor, _)| actor == "own@acme.test")
+        .map(|(_, action)| action.as_str())
+        .collect();
+    assert_eq!(by_owner, ["make moderator", "remove person"]);
+}

@@ -1,0 +1,283 @@
+//! The storage contract: what every backend must do, checked through the traits alone.
+
+use fanfare_protocol::api::Status;
+use fanfare_server::domain::Role;
+use fanfare_server::secrets;
+use fanfare_server::storage::{
+    Cursor, IdempotencyClaim, ListQuery, Moderated, NewAdvocate, NewConversion, SiteChanges, StorageError,
+    TestimonialEdit,
+};
+
+use crate::world::{new_site, record, World};
+
+fn first_page(limit: u32) -> ListQuery {
+    ListQuery { limit, ..ListQuery::default() }
+}
+
+#[tokio::test]
+async fn a_slug_is_taken_once_and_a_new_consent_text_starts_a_new_version() {
+    let world = World::new().await;
+    let again = world.storage.create_site(new_site("acme"), 0).await;
+    assert!(matches!(again, Err(StorageError::Conflict { field: "slug" })), "{again:?}");
+
+    let same = SiteChanges { consent_text: Some(world.site.consent_text.clone()), ..SiteChanges::default() };
+    let unchanged = world.storage.update_site("acme", same).await.unwrap().unwrap();
+    assert_eq!(unchanged.consent_version, world.site.consent_version, "the same words are the same version");
+    let new = SiteChanges { consent_text: Some("Publish it, please.".into()), ..SiteChanges::default() };
+    let changed = world.storage.update_site("acme", new).await.unwrap().unwrap();
+    assert_eq!(changed.consent_version, world.site.consent_version + 1);
+    assert!(world.storage.update_site("nope", SiteChanges::default()).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_public_list_is_approved_items_newest_first_page_by_page() {
+    let world = World::new().await;
+    let mut approved = Vec::new();
+    for at in 1..=5 {
+        approved.push(world.testimonial(&world.site, Status::Approved, 5, at * 1000).await);
+    }
+    for status in [Status::Pending, Status::Rejected, Status::Spam, Status::Withdrawn] {
+        world.testimonial(&world.site, status, 5, 9000).await;
+    }
+    let other = world.other_site().await;
+    world.testimonial(&other, Status::Approved, 5, 9500).await;
+
+    let first = world.storage.list_published(world.site.id, &first_page(3)).await.unwrap();
+    let ids: Vec<&str> = first.iter().map(|item| item.id.as_str()).collect();
+    assert_eq!(ids, [&approved[4], &approved[3], &approved[2]].map(String::as_str));
+    let next = ListQuery { cursor: first.last().map(Cursor::after), ..first_page(3) };
+    let second = world.storage.list_published(world.site.id, &next).await.unwrap();
+    let ids: Vec<&str> = second.iter().map(|item| item.id.as_str()).collect();
+    assert_eq!(ids, [&approved[1], &approved[0]].map(String::as_str));
+}
+
+#[tokio::test]
+async fn the_summary_counts_every_moderated_rating_but_spam_and_withdrawn() {
+    let world = World::new().await;
+    world.testimonial(&world.site, Status::Approved, 5, 1).await;
+    world.testimonial(&world.site, Status::Rejected, 2, 2).await;
+    world.testimonial(&world.site, Status::Pending, 1, 3).await;
+    world.testimonial(&world.site, Status::Spam, 1, 4).await;
+    world.testimonial(&world.site, Status::Withdrawn, 1, 5).await;
+    let summary = world.storage.rating_summary(world.site.id).await.unwrap();
+    assert_eq!(summary.count, 2);
+    assert_eq!(summary.average, Some(3.5));
+}
+
+#[tokio::test]
+async fn publishing_needs_consent_and_a_withdrawal_is_final() {
+    let world = World::new().await;
+    let no_consent = record(&world.site, Status::Pending, 5, 1);
+    let no_consent = fanfare_server::storage::NewTestimonialRecord { consent: false, ..no_consent };
+    let id = no_consent.id.clone();
+    world.storage.insert_testimonial(no_consent).await.unwrap();
+    assert_eq!(
+        world.storage.moderate(world.site.id, &id, Status::Approved, 2).await.unwrap(),
+        Moderated::NoConsent
+    );
+    assert!(matches!(
+        world.storage.moderate(world.site.id, &id, Status::Rejected, 3).await.unwrap(),
+        Moderated::Done(_)
+    ));
+
+    let token = secrets::bearer_token("ffm");
+    let withdrawn = fanfare_server::storage::NewTestimonialRecord {
+        manage_token_hash: secrets::hash_token(&token),
+        ..record(&world.site, Status::Approved, 5, 4)
+    };
+    let id = withdrawn.id.clone();
+    world.storage.insert_testimonial(withdrawn).await.unwrap();
+    let gone = world.storage.withdraw(&secrets::hash_token(&token), 5).await.unwrap().unwrap();
+    assert_eq!(gone.status, Status::Withdrawn);
+    assert!(world.storage.list_published(world.site.id, &first_page(10)).await.unwrap().is_empty());
+    assert_eq!(
+        world.storage.moderate(world.site.id, &id, Status::Approved, 6).await.unwrap(),
+        Moderated::Withdrawn
+    );
+    let edit =
+        TestimonialEdit { name: "A".into(), role: None, company: None, rating: 4, text: "Changed".into() };
+    let after = world.storage.author_edit(&secrets::hash_token(&token), edit, 7).await.unwrap().unwrap();
+    assert_eq!(
+        (after.status, after.text.as_str()),
+        (Status::Withdrawn, "The beans arrive fresh."),
+        "left as withdrawn"
+    );
+}
+
+#[tokio::test]
+async fn another_sites_testimonial_cannot_be_touched() {
+    let world = World::new().await;
+    let other = world.other_site().await;
+    let id = world.testimonial(&other, Status::Pending, 5, 1).await;
+    assert_eq!(
+        world.storage.moderate(world.site.id, &id, Status::Approved, 2).await.unwrap(),
+        Moderated::NotFound
+    );
+    assert!(world.storage.set_reply(world.site.id, &id, Some("hi"), 2).await.unwrap().is_none());
+    assert!(world.storage.testimonial(world.site.id, &id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn an_authors_correction_goes_back_to_moderation_marked_edited() {
+    let world = World::new().await;
+    let token = secrets::bearer_token("ffm");
+    let item = fanfare_server::storage::NewTestimonialRecord {
+        manage_token_hash: secrets::hash_token(&token),
+        ..record(&world.site, Status::Approved, 5, 1)
+    };
+    world.storage.insert_testimonial(item).await.unwrap();
+    let edit =
+        TestimonialEdit { name: "Ada".into(), role: None, company: None, rating: 4, text: "Better".into() };
+    let edited = world.storage.author_edit(&secrets::hash_token(&token), edit, 2).await.unwrap().unwrap();
+    assert_eq!(
+        (edited.status, edited.edited, edited.rating, edited.text.as_str()),
+        (Status::Pending, true, 4, "Better")
+    );
+}
+
+/// Submissions written together (SQLite commits them as one group) still succeed or fail
+/// one by one.
+#[tokio::test]
+async fn one_refused_row_costs_the_others_nothing() {
+    let world = World::new().await;
+    let twin = record(&world.site, Status::Pending, 5, 1);
+    let other = record(&world.site, Status::Pending, 5, 2);
+    let (first, second, third) = tokio::join!(
+        world.storage.insert_testimonial(twin.clone()),
+        world.storage.insert_testimonial(twin.clone()),
+        world.storage.insert_testimonial(other),
+    );
+    let results = [first, second, third];
+    assert_eq!(results.iter().filter(|result| result.is_ok()).count(), 2, "{results:?}");
+    assert!(results[2].is_ok());
+    assert_eq!(world.storage.all_testimonials(world.site.id).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn tokens_and_sessions_open_only_while_valid() {
+    let world = World::new().await;
+    let user =
+        world.storage.upsert_user("mod@acme.test", None, world.site.id, Role::Moderator, 1).await.unwrap();
+    assert_eq!(world.storage.role_on_site(user.id, world.site.id).await.unwrap(), Some(Role::Moderator));
+    let other = world.other_site().await;
+    assert_eq!(world.storage.role_on_site(user.id, other.id).await.unwrap(), None);
+
+    world.storage.create_token(user.id, "token-hash", 1).await.unwrap();
+    assert_eq!(world.storage.user_by_token("token-hash").await.unwrap(), Some(user.clone()));
+    let token_id = world.storage.tokens_of_user(user.id).await.unwrap()[0].id;
+    assert!(world.storage.revoke_token(user.id, token_id, 2).await.unwrap());
+    assert_eq!(world.storage.user_by_token("token-hash").await.unwrap(), None, "revoked tokens open nothing");
+
+    world.storage.create_session("session-hash", user.id, "csrf", 10, 20).await.unwrap();
+    assert!(world.storage.session("session-hash", 19).await.unwrap().is_some());
+    assert!(world.storage.session("session-hash", 20).await.unwrap().is_none(), "expired");
+}
+
+#[tokio::test]
+async fn an_idempotency_key_is_claimed_once_and_answers_retries() {
+    let world = World::new().await;
+    let site = world.site.id;
+    let claim = |hash: &'static str| world.storage.claim_idempotency_key(site, "key-1", hash, 100, 0);
+    assert_eq!(claim("h1").await.unwrap(), IdempotencyClaim::New);
+    assert_eq!(claim("h1").await.unwrap(), IdempotencyClaim::InProgress { request_hash: "h1".into() });
+    world.storage.complete_idempotency_key(site, "key-1", 201, "{}").await.unwrap();
+    assert_eq!(
+        claim("h1").await.unwrap(),
+        IdempotencyClaim::Done { request_hash: "h1".into(), status: 201, body: "{}".into() }
+    );
+    world.storage.claim_idempotency_key(site, "key-2", "h2", 100, 0).await.unwrap();
+    world.storage.release_idempotency_key(site, "key-2").await.unwrap();
+    assert_eq!(
+        world.storage.claim_idempotency_key(site, "key-2", "h2", 101, 0).await.unwrap(),
+        IdempotencyClaim::New
+    );
+}
+
+#[tokio::test]
+async fn a_nonce_is_used_once() {
+    let world = World::new().await;
+    assert!(world.storage.use_nonce("n-1", 1).await.unwrap());
+    assert!(!world.storage.use_nonce("n-1", 2).await.unwrap());
+}
+
+fn advocate(site_id: i64, code: &str, email: &str) -> NewAdvocate {
+    NewAdvocate {
+        site_id,
+        code: code.into(),
+        name: "Ada".into(),
+        email: email.into(),
+        email_key: fanfare_server::domain::email_key(email),
+        ip_prefix: None,
+        device: None,
+        created_at: 1,
+    }
+}
+
+#[tokio::test]
+async fn one_person_one_code_visits_counted_once_conversions_once() {
+    let world = World::new().await;
+    let ada =
+        world.storage.upsert_advocate(advocate(world.site.id, "AAAA2222", "ada@example.com")).await.unwrap();
+    let again = world
+        .storage
+        .upsert_advocate(advocate(world.site.id, "BBBB3333", "ADA+x@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(again.code, "AAAA2222", "the same person keeps their code");
+    let taken = world.storage.upsert_advocate(advocate(world.site.id, "AAAA2222", "grace@example.com")).await;
+    assert!(matches!(taken, Err(StorageError::Conflict { field: "code" })), "{taken:?}");
+
+    assert!(world.storage.record_visit(ada.id, Some("dev-1"), None, 10, 0).await.unwrap());
+    assert!(
+        !world.storage.record_visit(ada.id, Some("dev-1"), None, 11, 0).await.unwrap(),
+        "same browser, same window"
+    );
+    assert!(world.storage.record_visit(ada.id, Some("dev-1"), None, 30, 20).await.unwrap(), "a new window");
+
+    let conversion = NewConversion {
+        site_id: world.site.id,
+        advocate_id: ada.id,
+        external_id: "order-1".into(),
+        email: None,
+        email_key: None,
+        ip_prefix: None,
+        device: None,
+        flags: vec![],
+        created_at: 40,
+    };
+    let (_, new) = world.storage.record_conversion(conversion.clone()).await.unwrap();
+    let (_, again) = world.storage.record_conversion(conversion).await.unwrap();
+    assert!(new && !again, "idempotent on the order id");
+    let stats = world.storage.advocate_stats(world.site.id, 10, 0).await.unwrap();
+    assert_eq!((stats[0].visits, stats[0].conversions), (2, 1));
+}
+
+#[tokio::test]
+async fn erasure_takes_an_addresss_testimonials_and_referrals_and_nothing_else() {
+    let world = World::new().await;
+    world.testimonial(&world.site, Status::Approved, 5, 1).await;
+    let grace = fanfare_server::storage::NewTestimonialRecord {
+        email: "grace@example.com".into(),
+        ..record(&world.site, Status::Approved, 4, 2)
+    };
+    world.storage.insert_testimonial(grace).await.unwrap();
+    world.storage.upsert_advocate(advocate(world.site.id, "CCCC4444", "ada@example.com")).await.unwrap();
+
+    assert_eq!(world.storage.erase_email(world.site.id, "ada@example.com").await.unwrap(), 1);
+    let left = world.storage.all_testimonials(world.site.id).await.unwrap();
+    assert_eq!(left.iter().map(|item| item.email.as_str()).collect::<Vec<_>>(), ["grace@example.com"]);
+    assert!(world.storage.advocate_by_code(world.site.id, "CCCC4444").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn deliveries_are_queued_only_for_sites_with_webhooks_and_claimed_once() {
+    let world = World::new().await;
+    assert_eq!(world.storage.enqueue_deliveries(world.site.id, "e", "{}", 1).await.unwrap(), 0);
+    world.storage.add_webhook(world.site.id, "https://hooks.example.com/a", "whsec_x", 1).await.unwrap();
+    assert_eq!(world.storage.enqueue_deliveries(world.site.id, "e", "{}", 2).await.unwrap(), 1);
+    assert_eq!(world.storage.claim_due_deliveries(3, 1000, 10).await.unwrap().len(), 1);
+    assert!(
+        world.storage.claim_due_deliveries(4, 1000, 10).await.unwrap().is_empty(),
+        "leased to the first claim"
+    );
+}

@@ -1,0 +1,78 @@
+//! A fresh database with one site, per test.
+
+use fanfare_protocol::api::Status;
+use fanfare_server::domain::{Origin, SiteSlug};
+use fanfare_server::secrets;
+use fanfare_server::service::{Service, ServiceSettings};
+use fanfare_server::storage::{self, DynStorage, NewSite, NewTestimonialRecord, Site};
+use fanfare_server::testing::TestDatabase;
+
+pub struct World {
+    pub storage: DynStorage,
+    pub site: Site,
+    // Dropped last: the database goes after everything using it.
+    _database: TestDatabase,
+}
+
+impl World {
+    pub async fn new() -> Self {
+        let database = TestDatabase::create().await.expect("a fresh database");
+        let storage = storage::connect(&database.url).await.expect("a migrated database");
+        let site = storage.create_site(new_site("acme"), 0).await.expect("a site");
+        Self { storage, site, _database: database }
+    }
+
+    pub async fn other_site(&self) -> Site {
+        self.storage.create_site(new_site("globex"), 0).await.expect("a second site")
+    }
+
+    pub async fn service(&self) -> Service {
+        let settings =
+            ServiceSettings { public_url: "http://127.0.0.1:9".into(), mail: None, rate_limits: true };
+        Service::open(self.storage.clone(), &settings).await.expect("the service opens")
+    }
+
+    /// A stored testimonial of the site in `status`, written `created_at` ms after the epoch.
+    pub async fn testimonial(&self, site: &Site, status: Status, rating: u8, created_at: i64) -> String {
+        let record = record(site, status, rating, created_at);
+        let id = record.id.clone();
+        self.storage.insert_testimonial(record).await.expect("stored");
+        id
+    }
+}
+
+pub fn new_site(slug: &str) -> NewSite {
+    NewSite {
+        slug: SiteSlug::parse(slug).expect("a slug"),
+        name: format!("{slug} Inc."),
+        origins: vec![Origin::parse(&format!("https://{slug}.test")).expect("an origin")],
+        consent_text: "You may publish this.".into(),
+    }
+}
+
+/// The one literal of a new record the tests write: storage sits below the service that
+/// builds records for the product.
+pub fn record(site: &Site, status: Status, rating: u8, created_at: i64) -> NewTestimonialRecord {
+    NewTestimonialRecord {
+        id: secrets::testimonial_id(),
+        site_id: site.id,
+        name: "Ada Lovelace".into(),
+        email: "ada@example.com".into(),
+        role: None,
+        company: None,
+        rating,
+        text: "The beans arrive fresh.".into(),
+        consent: true,
+        consent_text: Some(site.consent_text.clone()),
+        consent_version: Some(site.consent_version),
+        photo_id: None,
+        referral_code: None,
+        page_url: None,
+        ip_prefix: None,
+        follow_up: false,
+        contact_me: false,
+        status,
+        manage_token_hash: secrets::hash_token(&secrets::bearer_token("ffm")),
+        created_at,
+    }
+}
