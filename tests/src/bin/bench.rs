@@ -16,6 +16,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use fanfare_protocol::api::Status;
 use fanfare_server::domain::{Origin, SiteSlug};
+use fanfare_server::service::testimonials::{new_record, Draft};
 use fanfare_server::storage::{self, Backend, NewSite, NewTestimonialRecord};
 use fanfare_server::testing::TestDatabase;
 use fanfare_tests::browser::{wait_until, Browser};
@@ -254,10 +255,9 @@ async fn seed(url: &str) -> anyhow::Result<()> {
         )
         .await?;
     for n in 0..50 {
-        storage
-            .insert_testimonial(NewTestimonialRecord {
-                id: format!("seed{n:04}"),
-                site_id: site.id,
+        let (record, _manage_token) = new_record(
+            &site,
+            Draft {
                 name: format!("Customer {n}"),
                 email: format!("c{n}@example.com"),
                 role: Some("Regular".into()),
@@ -266,17 +266,14 @@ async fn seed(url: &str) -> anyhow::Result<()> {
                 text: "Fresh beans every time, and a roast that tastes of something. Worth every cent."
                     .into(),
                 consent: true,
-                consent_text: Some("Yes".into()),
-                consent_version: Some(1),
-                photo_id: None,
-                referral_code: None,
-                page_url: None,
-                ip_prefix: None,
-                follow_up: false,
-                contact_me: false,
+            },
+        );
+        storage
+            .insert_testimonial(NewTestimonialRecord {
+                id: format!("seed{n:04}"),
                 status: Status::Approved,
-                manage_token_hash: format!("bench{n}"),
                 created_at: 1_700_000_000_000 + n,
+                ..record
             })
             .await?;
     }
