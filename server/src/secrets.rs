@@ -78,8 +78,15 @@ mod tests {
     fn tokens_carry_their_prefix_and_hash_stably() {
         let token = bearer_token("fft");
         assert!(token.starts_with("fft_"));
-        assert_eq!(hash_token(&token), hash_token(&token));
-        assert_eq!(hash_token(&token).len(), 64);
-        assert_ne!(hash_token(&token), hash_token(&bearer_token("fft")));
+        assert_eq!(token.len(), "fft_".len() + 32);
+        assert_ne!(token, bearer_token("fft"));
+        // Stored hashes outlive releases: a token issued today must still be found after an
+        // upgrade, so the hash is pinned to SHA-256 in lower-case hex (FIPS 180-2's vectors).
+        assert_eq!(hash_token(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(hash_token("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hash_token("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        );
     }
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use fanfare_protocol::api::{ModerationPage, Status};
+use fanfare_protocol::api::{ModerationPage, Status, TestimonialPage};
 use fanfare_server::cli::demo::{Demo, DEMO_SITE};
 use fanfare_server::config::{default_widget_dir, ServerSettings};
 use fanfare_server::service::Service;
@@ -78,6 +78,16 @@ impl RunningDemo {
             bail!("listing the {status} queue failed: {}", response.status());
         }
         response.json().await.context("reading the moderation queue")
+    }
+
+    /// The first page of the demo site's published testimonials, as the widget fetches it.
+    pub async fn wall(&self) -> anyhow::Result<TestimonialPage> {
+        let url = format!("{}/api/v1/sites/{DEMO_SITE}/testimonials", self.api_url);
+        let response = self.http.get(url).send().await?;
+        if !response.status().is_success() {
+            bail!("listing the published testimonials failed: {}", response.status());
+        }
+        response.json().await.context("reading the published testimonials")
     }
 
     pub async fn approve(&self, id: &str) -> anyhow::Result<()> {

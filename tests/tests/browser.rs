@@ -2,6 +2,7 @@
 //! would; a visitor fills in the form inside its shadow root; a moderator approves through the
 //! API; the wall shows the testimonial.
 
+use anyhow::Context as _;
 use base64::Engine as _;
 use fanfare_protocol::api::Status;
 use fanfare_tests::browser::{wait_for, wait_until, Browser};
@@ -212,16 +213,42 @@ async fn the_badge_and_the_carousel_show_the_honest_summary_and_one_at_a_time() 
 
     page.goto(&format!("{}/about.html", demo.site_url)).await?;
     let carousel = browser.mount_root("carousel").await?;
-    let first = page.text(&browser.wait_in(&carousel, ".fanfare-slide .fanfare-quote").await?).await?;
+    let listed = demo.wall().await?;
+    let texts: Vec<&str> = listed.items.iter().map(|item| item.text.as_str()).collect();
+    assert!(texts.len() > 2, "enough testimonials that Next and Previous land on different ones: {texts:?}");
+    let (quote, position) = (".fanfare-slide .fanfare-quote", ".fanfare-controls > span");
+    // Paused first, so from here on only the visitor's own click may move it.
+    let pause = browser.wait_in(&carousel, "button[aria-pressed]").await?;
+    assert_eq!(page.property(&pause, "ariaPressed").await?, "false", "it turns by itself at first");
+    page.click(&pause).await?;
+    wait_until("the carousel to pause", || async {
+        Ok(page.property(&pause, "ariaPressed").await? == "true")
+    })
+    .await?;
+    assert_eq!(page.text(&pause).await?, "Play");
+    let first = page.text(&browser.wait_in(&carousel, quote).await?).await?;
+    let at = texts.iter().position(|text| *text == first).context("the slide is a published testimonial")?;
+    assert_eq!(
+        page.text(&browser.wait_in(&carousel, position).await?).await?,
+        format!("{} of {}", at + 1, texts.len())
+    );
     assert_eq!(page.execute("return document.querySelector('[data-fanfare=carousel]').shadowRoot.querySelectorAll('.fanfare-quote').length", vec![]).await?, 1, "one at a time");
-    page.click(&browser.wait_in(&carousel, "button[aria-pressed]").await?).await?;
+
     page.click(&browser.wait_in(&carousel, ".fanfare-controls button:nth-of-type(2)").await?).await?;
     let second = wait_for("the next testimonial", || async {
-        let text = page.text(&browser.wait_in(&carousel, ".fanfare-slide .fanfare-quote").await?).await?;
+        let text = page.text(&browser.wait_in(&carousel, quote).await?).await?;
         Ok((text != first).then_some(text))
     })
     .await?;
-    assert_ne!(first, second);
+    // The wait already knows it moved; this is where to: one step on, in the wall's order.
+    let next = (at + 1) % texts.len();
+    assert_eq!(second, texts[next], "Next shows the testimonial after {first:?}");
+    assert_eq!(
+        page.text(&browser.wait_in(&carousel, position).await?).await?,
+        format!("{} of {}", next + 1, texts.len())
+    );
+    let live = page.property(&browser.wait_in(&carousel, ".fanfare-slide").await?, "ariaLive").await?;
+    assert_eq!(live, "polite", "a move the visitor made is announced");
     browser.screenshot_if_asked("carousel").await?;
     browser.close().await;
     Ok(())

@@ -206,46 +206,57 @@ async fn approving_without_consent_is_refused_everywhere() {
     assert_eq!(app.stored(SITE, &created.id).await.status, Status::Pending);
 }
 
+/// The sentence of a dashboard 404, after checking the dashboard said it: a path no route
+/// matches is a 404 as well, but the router's fallback answers it in the API's JSON, so the
+/// status alone cannot tell a refusal from a route that is gone or misspelt.
+async fn refusal(response: reqwest::Response) -> String {
+    let url = response.url().path().to_owned();
+    assert_eq!(response.status(), 404, "{url}");
+    let html = response.headers()["content-type"].to_str().unwrap().starts_with("text/html");
+    let body = response.text().await.unwrap();
+    assert!(html, "{url}: not a dashboard page but {body}");
+    let alert = body.split_once("<p role=\"alert\">").and_then(|(_, rest)| rest.split_once("</p>"));
+    alert.unwrap_or_else(|| panic!("{url}: no error sentence in {body}")).0.to_owned()
+}
+
 #[tokio::test]
 async fn another_sites_moderator_gets_404_for_everything_here() {
     let app = spawn_app().await;
     app.dashboard_user("mod@globex.test", OTHER_SITE, Role::Moderator).await;
     let session = app.login("mod@globex.test").await;
     let created = app.submit_ok(&valid_submission()).await;
-    for path in [
-        format!("/admin/sites/{SITE}"),
-        format!("/admin/sites/{SITE}/audit"),
-        format!("/admin/sites/{SITE}/follow-ups"),
-    ] {
+    for page in ["", "/audit", "/follow-ups"] {
+        // The same page of their own site opens, so the route is there to refuse.
+        app.get_page(&session.cookie, &format!("/admin/sites/{OTHER_SITE}{page}")).await;
+        let path = format!("/admin/sites/{SITE}{page}");
         let response = app.client.get(app.url(&path)).header("Cookie", &session.cookie).send().await.unwrap();
-        assert_eq!(response.status(), 404, "{path}");
+        // The same sentence as for a site that does not exist: nothing says `acme` is here.
+        assert_eq!(refusal(response).await, "No such site.", "{path}");
     }
     let approve = app
         .post_form(&session, &format!("/admin/sites/{SITE}/testimonials/{}/approve", created.id), &[])
         .await;
-    assert_eq!(approve.status(), 404);
-    // Their own site's path with this item's id: still nothing.
+    assert_eq!(refusal(approve).await, "No such site.");
+    // Their own site's path with this item's id: the site is theirs, the item is not.
     let crossed = app
         .post_form(&session, &format!("/admin/sites/{OTHER_SITE}/testimonials/{}/approve", created.id), &[])
         .await;
-    assert_eq!(crossed.status(), 404);
+    assert_eq!(refusal(crossed).await, "No such testimonial.");
     assert_eq!(app.stored(SITE, &created.id).await.status, Status::Pending);
 }
 
 #[tokio::test]
 async fn moderators_cannot_reach_owner_pages() {
     let app = spawn_app().await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
     app.dashboard_user("mod@acme.test", SITE, Role::Moderator).await;
-    let session = app.login("mod@acme.test").await;
+    let (owner, moderator) = (app.login(OWNER).await, app.login("mod@acme.test").await);
     for page in ["settings", "members", "webhooks", "data", "export.csv"] {
-        let response = app
-            .client
-            .get(app.url(&format!("/admin/sites/{SITE}/{page}")))
-            .header("Cookie", &session.cookie)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 404, "{page}");
+        let path = format!("/admin/sites/{SITE}/{page}");
+        app.get_page(&owner.cookie, &path).await;
+        let response =
+            app.client.get(app.url(&path)).header("Cookie", &moderator.cookie).send().await.unwrap();
+        assert_eq!(refusal(response).await, "No such page.", "{page}");
     }
 }
 
