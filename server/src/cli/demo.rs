@@ -18,7 +18,7 @@ use crate::config::ServerSettings;
 use crate::domain::Role;
 use crate::service::sites::{NewSiteInput, SettingsInput};
 use crate::service::testimonials::{new_record, Draft};
-use crate::service::{Actor, Service};
+use crate::service::{Actor, Service, ServiceError};
 use crate::storage::{DynStorage, NewTestimonialRecord};
 use crate::{secrets, startup};
 
@@ -212,7 +212,7 @@ pub async fn run(storage: DynStorage, settings: ServerSettings, site_addr: Socke
 async fn seed(service: &Service, site_url: &str, site_port: u16) -> anyhow::Result<crate::storage::Site> {
     let localhost = format!("http://localhost:{site_port}");
     let origins = vec![site_url, localhost.as_str()];
-    if let Some(site) = service.storage.site_by_slug(DEMO_SITE).await? {
+    if let Some(site) = existing(service.find_site(DEMO_SITE).await)? {
         let changes = SettingsInput { origins: Some(origins), ..SettingsInput::default() }
             .parse(&site.origins)
             .map_err(|fields| anyhow::anyhow!("the demo's origins are refused: {fields:?}"))?;
@@ -241,12 +241,20 @@ async fn seed(service: &Service, site_url: &str, site_port: u16) -> anyhow::Resu
             },
         );
         let created_at = now_ms() - age_days * 3 * day_ms;
-        service
-            .storage
-            .insert_testimonial(NewTestimonialRecord { status: seed.status, created_at, ..record })
-            .await?;
+        service.seed_testimonial(NewTestimonialRecord { status: seed.status, created_at, ..record }).await?;
     }
     Ok(site)
+}
+
+/// `Some(site)`, `None` when there is none, or what else went wrong.
+fn existing(
+    found: Result<crate::storage::Site, ServiceError>,
+) -> Result<Option<crate::storage::Site>, ServiceError> {
+    match found {
+        Ok(site) => Ok(Some(site)),
+        Err(ServiceError::NotFound(_)) => Ok(None),
+        Err(other) => Err(other),
+    }
 }
 
 /// Serves the demo pages with the snippet pointing at this run's Fanfare server, under the

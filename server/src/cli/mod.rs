@@ -216,7 +216,7 @@ async fn site(service: &Service, command: SiteCommand) -> anyhow::Result<()> {
             Ok(())
         }
         SiteCommand::List => {
-            for site in service.storage.list_sites().await? {
+            for site in service.sites().await? {
                 println!("{}\t{}\t{}", site.slug, site.name, site.origins.join(" "));
             }
             Ok(())
@@ -242,11 +242,10 @@ async fn site(service: &Service, command: SiteCommand) -> anyhow::Result<()> {
 }
 
 async fn find_site(service: &Service, slug: &str) -> anyhow::Result<Site> {
-    service
-        .storage
-        .site_by_slug(slug)
-        .await?
-        .with_context(|| format!("no site {slug:?}; see `fanfare site list`"))
+    service.find_site(slug).await.map_err(|error| match error {
+        ServiceError::NotFound(_) => anyhow::anyhow!("no site {slug:?}; see `fanfare site list`"),
+        other => anyhow::Error::new(other),
+    })
 }
 
 fn read_password() -> anyhow::Result<String> {

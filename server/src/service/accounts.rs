@@ -12,7 +12,7 @@ use super::{audit, Actor, Service, ServiceError, ServiceResult};
 use crate::clock::now_ms;
 use crate::domain::{truncate_ip, Role};
 use crate::secrets;
-use crate::storage::{Session, Site, User};
+use crate::storage::{ApiToken, Session, Site, User};
 
 /// Sessions end after this long, signed in or not; a lost laptop stays signed in for a day at most.
 pub const SESSION_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
@@ -219,5 +219,21 @@ impl Service {
         })
         .await
         .map_err(|error| ServiceError::internal("password check failed", error))
+    }
+}
+
+impl Service {
+    /// Every site the person works on, with their role there.
+    pub async fn sites_of(&self, user: &User) -> ServiceResult<Vec<(Site, Role)>> {
+        Ok(self.storage.sites_of_user(user.id).await?)
+    }
+
+    pub async fn tokens_of(&self, user: &User) -> ServiceResult<Vec<ApiToken>> {
+        Ok(self.storage.tokens_of_user(user.id).await?)
+    }
+
+    /// Everyone with a role on the site, by email.
+    pub async fn members(&self, site: &Site) -> ServiceResult<Vec<(User, Role)>> {
+        Ok(self.storage.members(site.id).await?)
     }
 }

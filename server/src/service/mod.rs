@@ -2,8 +2,8 @@
 //! line. Each operation checks its rules and owns its side effects (the public cache, the audit
 //! log, notifications, metrics), so a new front end calls the operation and cannot forget one.
 //!
-//! Reads that change nothing (a queue page, a leaderboard) may go to [`crate::storage`]
-//! directly through [`Shared::storage`]; every change goes through an operation here.
+//! Reads are operations too (a queue, a leaderboard, the audit log): `web/` and `cli/` reach
+//! the data only through here, so storage can change behind one layer.
 
 pub mod accounts;
 mod audit;
@@ -66,7 +66,7 @@ impl std::ops::Deref for Service {
 }
 
 pub struct Shared {
-    pub storage: DynStorage,
+    pub(crate) storage: DynStorage,
     pub public_url: Arc<str>,
     /// Public lists in memory, invalidated by every operation of this instance that changes them.
     pub public_cache: PublicCache,

@@ -12,7 +12,7 @@ use super::{audit, Actor, Service, ServiceError, ServiceResult};
 use crate::clock::now_ms;
 use crate::domain::{email_key, is_disposable_email, truncate_ip};
 use crate::secrets;
-use crate::storage::{Advocate, Conversion, NewAdvocate, NewConversion, Site, StorageError};
+use crate::storage::{Advocate, AdvocateStats, Conversion, NewAdvocate, NewConversion, Site, StorageError};
 
 const HOUR_MS: i64 = 60 * 60 * 1000;
 const DAY_MS: i64 = 24 * HOUR_MS;
@@ -149,6 +149,35 @@ impl Service {
         }
         let action = format!("{} conversion", review.name());
         audit::site_change(&self.storage, site, actor, &action, Some(conversion_id.to_string())).await
+    }
+}
+
+impl Service {
+    /// Advocates by conversions, then visits; `offset` pages through them.
+    pub async fn leaderboard(
+        &self,
+        site: &Site,
+        limit: u32,
+        offset: u64,
+    ) -> ServiceResult<Vec<AdvocateStats>> {
+        Ok(self.storage.advocate_stats(site.id, limit, offset).await?)
+    }
+
+    /// Flagged conversions nobody has reviewed yet, oldest first.
+    pub async fn flagged_conversions(&self, site: &Site) -> ServiceResult<Vec<Conversion>> {
+        Ok(self.storage.flagged_conversions(site.id).await?)
+    }
+
+    /// One advocate of the site with their conversions.
+    pub async fn advocate(
+        &self,
+        site: &Site,
+        advocate_id: i64,
+    ) -> ServiceResult<(Advocate, Vec<Conversion>)> {
+        let advocate =
+            self.storage.advocate(site.id, advocate_id).await?.ok_or(ServiceError::NotFound("advocate"))?;
+        let conversions = self.storage.conversions_of(site.id, advocate.id).await?;
+        Ok((advocate, conversions))
     }
 }
 

@@ -11,7 +11,7 @@ use super::pow::MAX_DIFFICULTY;
 use super::{audit, Actor, Service, ServiceError, ServiceResult};
 use crate::clock::now_ms;
 use crate::domain::{parse_accent, parse_webhook_url, Origin, SiteSlug};
-use crate::storage::{NewSite, Site, SiteChanges, StorageError};
+use crate::storage::{AuditEntry, Delivery, NewSite, Site, SiteChanges, StorageError, Webhook};
 use crate::{secrets, texts};
 
 pub const DEFAULT_CONSENT_TEXT: &str =
@@ -214,6 +214,32 @@ pub fn widget_config(site: &Site, lang: &str) -> WidgetConfig {
         modes: Mode::ALL.iter().map(|mode| mode.as_str().to_owned()).collect(),
         low_rating_threshold: site.low_rating_threshold,
         proof_of_work: site.proof_of_work,
+    }
+}
+
+impl Service {
+    /// The site with this slug as stored now (the dashboard and the command line; the public
+    /// API reads the cached [`Service::site`]).
+    pub async fn find_site(&self, slug: &str) -> ServiceResult<Site> {
+        self.storage.site_by_slug(slug).await?.ok_or(ServiceError::NotFound("site"))
+    }
+
+    pub async fn sites(&self) -> ServiceResult<Vec<Site>> {
+        Ok(self.storage.list_sites().await?)
+    }
+
+    pub async fn webhooks(&self, site: &Site) -> ServiceResult<Vec<Webhook>> {
+        Ok(self.storage.webhooks(site.id).await?)
+    }
+
+    /// The delivery log, newest first.
+    pub async fn deliveries(&self, site: &Site, limit: u32) -> ServiceResult<Vec<Delivery>> {
+        Ok(self.storage.deliveries(site.id, limit).await?)
+    }
+
+    /// The newest audit entries of the site first.
+    pub async fn audit_log(&self, site: &Site, limit: u32) -> ServiceResult<Vec<AuditEntry>> {
+        Ok(self.storage.audit_log(site.id, limit).await?)
     }
 }
 

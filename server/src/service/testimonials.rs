@@ -4,10 +4,10 @@ use fanfare_protocol::api::{ModerationTestimonial, PublicTestimonial, Status, Su
 
 use super::cache::Cached;
 use super::metrics::Metrics;
-use super::{consent, Service, ServiceResult};
+use super::{consent, Service, ServiceError, ServiceResult};
 use crate::clock::{now_ms, rfc3339};
 use crate::secrets;
-use crate::storage::{Cursor, ListQuery, NewTestimonialRecord, RatingSummary, Site, Testimonial};
+use crate::storage::{Cursor, ListQuery, NewTestimonialRecord, Photo, RatingSummary, Site, Testimonial};
 
 /// What anyone may see of a testimonial; `base` is the server's public URL (for the photo).
 pub fn public_view(testimonial: &Testimonial, base: &str) -> PublicTestimonial {
@@ -74,8 +74,54 @@ impl Service {
             items: items.iter().map(|item| public_view(item, &self.public_url)).collect(),
             summary: public_summary(summary),
         };
-        let body = serde_json::to_vec(&page).map_err(|error| super::ServiceError::internal("JSON", error))?;
+        let body = serde_json::to_vec(&page).map_err(|error| ServiceError::internal("JSON", error))?;
         Ok(self.public_cache.put(site.id, key, body.into(), generation))
+    }
+}
+
+impl Service {
+    /// One moderation tab: the site's testimonials in `status`, newest first, filtered.
+    pub async fn queue(
+        &self,
+        site: &Site,
+        status: Status,
+        query: &ListQuery,
+    ) -> ServiceResult<Vec<Testimonial>> {
+        Ok(self.storage.list_by_status(site.id, status, query).await?)
+    }
+
+    /// How many testimonials each status holds.
+    pub async fn status_counts(&self, site: &Site) -> ServiceResult<Vec<(Status, u64)>> {
+        Ok(self.storage.status_counts(site.id).await?)
+    }
+
+    /// Low ratings and contact requests, open or resolved, newest first.
+    pub async fn follow_ups(
+        &self,
+        site: &Site,
+        resolved: bool,
+        limit: u32,
+    ) -> ServiceResult<Vec<Testimonial>> {
+        Ok(self.storage.follow_ups(site.id, resolved, limit).await?)
+    }
+
+    /// A photo of the site for its moderators, whatever its testimonial's status.
+    pub async fn photo_for_moderators(&self, site: &Site, id: &str) -> ServiceResult<Photo> {
+        self.storage.photo(site.id, id).await?.ok_or(ServiceError::NotFound("photo"))
+    }
+
+    /// Adds a testimonial that arrives already decided (the demo's seed): stored as it is, the
+    /// public lists refreshed; nobody is notified, as nobody submitted it.
+    pub async fn seed_testimonial(&self, record: NewTestimonialRecord) -> ServiceResult<()> {
+        let site_id = record.site_id;
+        self.storage.insert_testimonial(record).await?;
+        self.public_cache.invalidate(site_id);
+        Ok(())
+    }
+
+    /// A photo anyone may see: attached to a published testimonial.
+    pub async fn published_photo(&self, id: &str) -> ServiceResult<Photo> {
+        self.storage.published_photo(id).await?.ok_or(ServiceError::NotFound("photo"))
     }
 }
 

@@ -10,7 +10,6 @@ use fanfare_protocol::api::ApiError;
 use fanfare_protocol::FieldErrors;
 
 use crate::service::ServiceError;
-use crate::storage::StorageError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -129,15 +128,6 @@ impl From<FieldErrors> for AppError {
         AppError::Validation(
             errors.iter().map(|(field, error)| (field.to_owned(), error.to_string())).collect(),
         )
-    }
-}
-
-impl From<StorageError> for AppError {
-    fn from(error: StorageError) -> Self {
-        match error {
-            StorageError::Conflict { field } => AppError::field(field, "is already taken"),
-            other => AppError::Internal(anyhow::Error::new(other)),
-        }
     }
 }
 

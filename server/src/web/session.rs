@@ -171,7 +171,7 @@ pub fn local_path(next: Option<&str>) -> String {
 /// The site in a dashboard path, if the person has a role there; otherwise 404, exactly like
 /// a site that does not exist.
 pub async fn member_site(state: &AppState, user: &User, slug: &str) -> Result<(Site, Role), PageError> {
-    let site = state.service.storage.site_by_slug(slug).await?.ok_or(AppError::NotFound("site"))?;
+    let site = state.service.find_site(slug).await?;
     let role = state.service.role_on(user, &site).await?;
     Ok((site, role))
 }

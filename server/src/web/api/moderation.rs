@@ -76,7 +76,7 @@ async fn list(
     let params = query_params(query)?;
     let status = params.status()?;
     let query = params.parse_moderation()?;
-    let items = state.service.storage.list_by_status(moderator.site.id, status, &query).await?;
+    let items = state.service.queue(&moderator.site, status, &query).await?;
     Ok(Json(ModerationPage {
         next_cursor: next_cursor(&items, query.limit),
         items: items.iter().map(|item| moderation_view(item, &state.service.public_url)).collect(),

@@ -105,7 +105,7 @@ async fn leaderboard(
             raw.parse::<u64>().map_err(|_| AppError::field("cursor", "is not a cursor this API issued"))?
         }
     };
-    let rows = state.service.storage.advocate_stats(moderator.site.id, PAGE_SIZE, offset).await?;
+    let rows = state.service.leaderboard(&moderator.site, PAGE_SIZE, offset).await?;
     let next_cursor = (rows.len() == PAGE_SIZE as usize).then(|| (offset + u64::from(PAGE_SIZE)).to_string());
     let items = rows
         .into_iter()

@@ -47,6 +47,6 @@ async fn upload(
 }
 
 async fn published(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
-    let photo = state.service.storage.published_photo(&id).await?.ok_or(AppError::NotFound("photo"))?;
+    let photo = state.service.published_photo(&id).await?;
     Ok(photo_response(photo, "public, max-age=31536000, immutable"))
 }

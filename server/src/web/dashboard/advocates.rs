@@ -86,8 +86,8 @@ async fn leaderboard(
     Path(slug): Path<String>,
 ) -> Result<Response, PageError> {
     let (site, role) = member_site(&state, &session.user, &slug).await?;
-    let rows = state.service.storage.advocate_stats(site.id, LEADERBOARD_SIZE, 0).await?;
-    let flagged = state.service.storage.flagged_conversions(site.id).await?;
+    let rows = state.service.leaderboard(&site, LEADERBOARD_SIZE, 0).await?;
+    let flagged = state.service.flagged_conversions(&site).await?;
     let csrf = session.csrf_token.as_str();
     let back = format!("/admin/sites/{}/referrals", site.slug);
     let body = html! {
@@ -141,9 +141,7 @@ async fn advocate_page(
     Path((slug, advocate_id)): Path<(String, i64)>,
 ) -> Result<Response, PageError> {
     let (site, role) = member_site(&state, &session.user, &slug).await?;
-    let advocate =
-        state.service.storage.advocate(site.id, advocate_id).await?.ok_or(AppError::NotFound("advocate"))?;
-    let conversions = state.service.storage.conversions_of(site.id, advocate.id).await?;
+    let (advocate, conversions) = state.service.advocate(&site, advocate_id).await?;
     let csrf = session.csrf_token.as_str();
     let back = format!("/admin/sites/{}/referrals/{}", site.slug, advocate.id);
     let body = html! {
@@ -200,7 +198,7 @@ async fn export_csv(
         .map_err(failed)?;
     let mut offset = 0;
     loop {
-        let rows = state.service.storage.advocate_stats(site.id, LEADERBOARD_SIZE, offset).await?;
+        let rows = state.service.leaderboard(&site, LEADERBOARD_SIZE, offset).await?;
         for row in &rows {
             let cells = [
                 row.advocate.code.clone(),

@@ -30,7 +30,7 @@ async fn inbox(
 ) -> Result<Response, PageError> {
     let (site, role) = member_site(&state, &session.user, &slug).await?;
     let resolved = params.resolved.as_deref() == Some("1");
-    let items = state.service.storage.follow_ups(site.id, resolved, 100).await?;
+    let items = state.service.follow_ups(&site, resolved, 100).await?;
     let base = format!("/admin/sites/{}/follow-ups", site.slug);
     let here = if resolved { format!("{base}?resolved=1") } else { base.clone() };
     let body = html! {

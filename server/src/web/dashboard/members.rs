@@ -25,7 +25,7 @@ async fn members_page(
     Path(slug): Path<String>,
 ) -> Result<Response, PageError> {
     let site = owned_site(&state, &session.user, &slug).await?;
-    let members = state.service.storage.members(site.id).await?;
+    let members = state.service.members(&site).await?;
     let csrf = session.csrf_token.as_str();
     let body = html! {
         h1 { "People" }

@@ -6,7 +6,6 @@ use maud::{html, Markup, DOCTYPE};
 
 use crate::clock::rfc3339;
 use crate::service::ServiceError;
-use crate::storage::StorageError;
 use crate::web::error::AppError;
 
 /// Dashboard pages run only our own script, cannot be framed, and never leak their URL.
@@ -129,12 +128,6 @@ impl From<AppError> for PageError {
 
 impl From<ServiceError> for PageError {
     fn from(error: ServiceError) -> Self {
-        PageError::App(error.into())
-    }
-}
-
-impl From<StorageError> for PageError {
-    fn from(error: StorageError) -> Self {
         PageError::App(error.into())
     }
 }

@@ -31,13 +31,12 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn home(State(state): State<AppState>, session: AdminSession) -> Result<Response, PageError> {
-    let sites = state.service.storage.sites_of_user(session.user.id).await?;
+    let sites = state.service.sites_of(&session.user).await?;
     let mut rows = Vec::with_capacity(sites.len());
     for (site, role) in &sites {
         let pending = state
             .service
-            .storage
-            .status_counts(site.id)
+            .status_counts(site)
             .await?
             .into_iter()
             .find(|(status, _)| *status == Status::Pending)
@@ -76,8 +75,8 @@ async fn queue(
     let (site, role) = member_site(&state, &session.user, &slug).await?;
     let status = params.status()?;
     let query = params.parse_moderation()?;
-    let items = state.service.storage.list_by_status(site.id, status, &query).await?;
-    let counts = state.service.storage.status_counts(site.id).await?;
+    let items = state.service.queue(&site, status, &query).await?;
+    let counts = state.service.status_counts(&site).await?;
     let here = current_url(&site, status, &params, query.cursor.as_ref());
     let next = (items.len() == query.limit as usize)
         .then(|| items.last().map(|last| Cursor::after(last).encode()))
@@ -340,7 +339,7 @@ async fn audit(
     Path(slug): Path<String>,
 ) -> Result<Response, PageError> {
     let (site, role) = member_site(&state, &session.user, &slug).await?;
-    let entries = state.service.storage.audit_log(site.id, 200).await?;
+    let entries = state.service.audit_log(&site, 200).await?;
     let body = html! {
         h1 { "Audit log" }
         p.hint { "The latest 200 actions on this site." }
@@ -374,6 +373,6 @@ async fn photo(
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let (site, _role) = member_site(&state, &session.user, &slug).await?;
-    let photo = state.service.storage.photo(site.id, &id).await?.ok_or(AppError::NotFound("photo"))?;
+    let photo = state.service.photo_for_moderators(&site, &id).await?;
     Ok(photo_response(photo, "private, no-store"))
 }

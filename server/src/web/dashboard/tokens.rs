@@ -25,7 +25,7 @@ async fn page(
     session: &AdminSession,
     new_token: Option<&str>,
 ) -> Result<Response, PageError> {
-    let tokens = state.service.storage.tokens_of_user(session.user.id).await?;
+    let tokens = state.service.tokens_of(&session.user).await?;
     let csrf = session.csrf_token.as_str();
     let body = html! {
         h1 { "API tokens" }

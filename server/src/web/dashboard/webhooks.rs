@@ -23,8 +23,8 @@ async fn webhooks_page(
     Path(slug): Path<String>,
 ) -> Result<Response, PageError> {
     let site = owned_site(&state, &session.user, &slug).await?;
-    let hooks = state.service.storage.webhooks(site.id).await?;
-    let deliveries = state.service.storage.deliveries(site.id, 100).await?;
+    let hooks = state.service.webhooks(&site).await?;
+    let deliveries = state.service.deliveries(&site, 100).await?;
     let csrf = session.csrf_token.as_str();
     let body = html! {
         h1 { "Webhooks" }
