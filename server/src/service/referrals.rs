@@ -2,10 +2,10 @@
 //! advocate, and the checks that flag a conversion for review. Flags never block: a business
 //! decides, with the reasons in front of it.
 
+use std::net::IpAddr;
+
 use fanfare_protocol::fields::Email;
 use fanfare_protocol::referrals::{normalise_code, NewReferral, ReferralCreated};
-
-use std::net::IpAddr;
 
 use super::limits::{self, client_key_of};
 use super::{audit, Actor, Service, ServiceError, ServiceResult};
@@ -68,12 +68,11 @@ impl Service {
     ) -> ServiceResult<()> {
         let client = client_key_of(ip);
         self.admit(&[(limits::EVENTS_PER_IP, &client), (limits::WRITES_PER_SITE, &site.slug)])?;
-        let ip_prefix = ip.map(truncate_ip);
-        let ip_prefix = ip_prefix.as_deref();
         let advocate = self.advocate_for_code(site, code).await?;
         let now = now_ms();
         let since = now - i64::from(site.referral_window_days) * DAY_MS;
-        self.storage.record_visit(advocate.id, device, ip_prefix, now, since).await?;
+        let ip_prefix = ip.map(truncate_ip);
+        self.storage.record_visit(advocate.id, device, ip_prefix.as_deref(), now, since).await?;
         Ok(())
     }
 

@@ -16,7 +16,7 @@ use super::{consent, Service, ServiceError, ServiceResult};
 use crate::clock::now_ms;
 use crate::domain::{email_key, truncate_ip};
 use crate::secrets;
-use crate::storage::{IdempotencyClaim, Site, Testimonial};
+use crate::storage::{IdempotencyClaim, NewTestimonialRecord, Site, Testimonial};
 
 /// How long a key's answer is kept for retries.
 const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
@@ -140,7 +140,7 @@ impl Service {
                 consent: accepted.consent,
             },
         );
-        let record = crate::storage::NewTestimonialRecord {
+        let record = NewTestimonialRecord {
             photo_id,
             referral_code: referral.clone(),
             page_url: accepted.page_url.filter(|url| is_web_address(url)),

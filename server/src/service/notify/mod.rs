@@ -17,6 +17,7 @@ use self::email::Mailer;
 use self::links::{EmailDecision, LinkSigner, LINK_LIFETIME_MS};
 use crate::clock::{now_ms, rfc3339};
 use crate::secrets;
+use crate::service::consent;
 use crate::service::testimonials::moderation_view;
 use crate::storage::{Advocate, Conversion, DynStorage, Site, Testimonial};
 
@@ -148,7 +149,7 @@ impl Notifier {
         body.push_str(
             "\nDecide with one click (each link asks you to confirm, works once and expires in 7 days):\n",
         );
-        let decisions: &[(Status, &str)] = if testimonial.consent {
+        let decisions: &[(Status, &str)] = if consent::may_publish(testimonial) {
             &[(Status::Approved, "Approve"), (Status::Rejected, "Reject"), (Status::Spam, "Mark as spam")]
         } else {
             &[(Status::Rejected, "Reject"), (Status::Spam, "Mark as spam")]
