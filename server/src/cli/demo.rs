@@ -212,10 +212,8 @@ pub async fn run(storage: DynStorage, settings: ServerSettings, site_addr: Socke
 async fn seed(service: &Service, site_url: &str, site_port: u16) -> anyhow::Result<crate::storage::Site> {
     let localhost = format!("http://localhost:{site_port}");
     let origins = vec![site_url, localhost.as_str()];
-    if let Some(site) = existing(service.find_site(DEMO_SITE).await)? {
-        let changes = SettingsInput { origins: Some(origins), ..SettingsInput::default() }
-            .parse(&site.origins)
-            .map_err(|fields| anyhow::anyhow!("the demo's origins are refused: {fields:?}"))?;
+    if let Some(site) = found_or_none(service.find_site(DEMO_SITE).await)? {
+        let changes = SettingsInput { origins: Some(origins), ..SettingsInput::default() };
         return Ok(service.change_site(&site, Actor::CommandLine, changes).await?);
     }
     let site = service
@@ -247,7 +245,7 @@ async fn seed(service: &Service, site_url: &str, site_port: u16) -> anyhow::Resu
 }
 
 /// `Some(site)`, `None` when there is none, or what else went wrong.
-fn existing(
+fn found_or_none(
     found: Result<crate::storage::Site, ServiceError>,
 ) -> Result<Option<crate::storage::Site>, ServiceError> {
     match found {

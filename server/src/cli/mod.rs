@@ -92,7 +92,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export { site, format, output } => {
             let service = open_service(storage, &file).await?;
             let site = find_site(&service, &site).await?;
-            let bytes = service.export(&site, ExportFormat::parse(&format)?).await?;
+            let format = match format.as_str() {
+                "csv" => ExportFormat::Csv,
+                // clap admits only json and csv.
+                _ => ExportFormat::Json,
+            };
+            let bytes = service.export(&site, format).await?;
             match output {
                 Some(path) => {
                     std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?
@@ -147,7 +152,15 @@ fn refused(error: ServiceError, value: &str) -> anyhow::Error {
                 .map(|(field, message)| match field.as_str() {
                     "email" | "slug" => format!("{field} {value:?} {message}"),
                     "password" => format!("the password {message}"),
-                    flag => format!("--{} {message}", flag.replace('_', "-").replace("origins", "origin")),
+                    field => {
+                        let flag = format!("--{}", field.replace('_', "-").replace("origins", "origin"));
+                        // Some sentences name the value themselves ("origin \"x\" must …").
+                        if message.starts_with("must") {
+                            format!("{flag} {message}")
+                        } else {
+                            format!("{flag}: {message}")
+                        }
+                    }
                 })
                 .collect();
             anyhow::anyhow!(sentences.join("; "))
@@ -232,9 +245,10 @@ async fn site(service: &Service, command: SiteCommand) -> anyhow::Result<()> {
                 low_rating_threshold: threshold.as_deref(),
                 ..SettingsInput::default()
             };
-            let changes =
-                input.parse(&site.origins).map_err(|fields| refused(ServiceError::Invalid(fields), &slug))?;
-            let site = service.change_site(&site, Actor::CommandLine, changes).await?;
+            let site = service
+                .change_site(&site, Actor::CommandLine, input)
+                .await
+                .map_err(|error| refused(error, &slug))?;
             println!("updated site {} ({}) for {}", site.slug, site.name, site.origins.join(", "));
             Ok(())
         }

@@ -18,7 +18,8 @@ pub enum Actor<'a> {
 }
 
 impl Actor<'_> {
-    fn label(self) -> String {
+    /// How the audit log (and the server's log) names them.
+    pub fn label(self) -> String {
         match self {
             Actor::Member(user) => user.email.clone(),
             Actor::EmailLink(user) => format!("{} (email link)", user.email),

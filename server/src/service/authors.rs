@@ -5,7 +5,7 @@
 use fanfare_protocol::api::Status;
 
 use super::moderation::parse_edit;
-use super::{audit, Actor, Service, ServiceError, ServiceResult};
+use super::{audit, consent, Actor, Service, ServiceError, ServiceResult};
 use crate::clock::now_ms;
 use crate::secrets;
 use crate::storage::Testimonial;
@@ -21,7 +21,7 @@ pub struct Correction<'a> {
 
 impl Service {
     /// The testimonial behind a manage link.
-    pub async fn authors_testimonial(&self, token: &str) -> ServiceResult<Testimonial> {
+    pub async fn testimonial_by_manage_token(&self, token: &str) -> ServiceResult<Testimonial> {
         self.storage
             .testimonial_by_manage_token(&secrets::hash_token(token))
             .await?
@@ -34,12 +34,9 @@ impl Service {
         token: &str,
         correction: Correction<'_>,
     ) -> ServiceResult<Testimonial> {
-        let item = self.authors_testimonial(token).await?;
+        let item = self.testimonial_by_manage_token(token).await?;
         if item.status == Status::Withdrawn {
-            return Err(ServiceError::Conflict {
-                code: "withdrawn",
-                message: "You withdrew this testimonial.".into(),
-            });
+            return Err(consent::withdrawn_by_you());
         }
         let Correction { name, role, company, rating, text } = correction;
         let edit = parse_edit(name, role, company, rating, text)?;

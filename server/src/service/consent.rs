@@ -22,6 +22,12 @@ pub fn may_publish(testimonial: &Testimonial) -> bool {
     allows(testimonial.consent, testimonial.status)
 }
 
+/// Whether a testimonial that arrives already decided (an import, the demo's seed) may be
+/// stored in this status: published ones need consent, like any other.
+pub fn may_be_stored_as(consent: bool, status: Status) -> bool {
+    status != Status::Approved || allows(consent, status)
+}
+
 /// What is kept with a new testimonial: the site's consent words and their version, only when
 /// the author ticked the box. A later change of the site's wording never rewrites what an
 /// author agreed to.
@@ -41,9 +47,14 @@ pub fn refusal() -> ServiceError {
     }
 }
 
-/// The answer to any change of a testimonial its author withdrew.
+/// The answer to a moderator's change of a testimonial its author withdrew.
 pub fn withdrawn() -> ServiceError {
     ServiceError::Conflict { code: "withdrawn", message: "The author withdrew this testimonial.".into() }
+}
+
+/// The same answer, worded for the author.
+pub fn withdrawn_by_you() -> ServiceError {
+    ServiceError::Conflict { code: "withdrawn", message: "You withdrew this testimonial.".into() }
 }
 
 #[cfg(test)]
@@ -56,5 +67,13 @@ mod tests {
         assert!(allows(true, Status::Rejected));
         assert!(!allows(false, Status::Pending));
         assert!(!allows(true, Status::Withdrawn));
+    }
+
+    #[test]
+    fn only_published_items_need_consent_to_be_stored_as_decided() {
+        assert!(may_be_stored_as(false, Status::Rejected));
+        assert!(may_be_stored_as(false, Status::Pending));
+        assert!(may_be_stored_as(true, Status::Approved));
+        assert!(!may_be_stored_as(false, Status::Approved));
     }
 }

@@ -24,16 +24,6 @@ pub enum ExportFormat {
     Csv,
 }
 
-impl ExportFormat {
-    pub fn parse(raw: &str) -> anyhow::Result<Self> {
-        match raw {
-            "json" => Ok(Self::Json),
-            "csv" => Ok(Self::Csv),
-            other => bail!("--format {other:?} must be json or csv"),
-        }
-    }
-}
-
 /// The whole export document.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -274,7 +264,7 @@ fn validate(site: &Site, item: &ExportedTestimonial) -> Result<ImportedTestimoni
         return Err(refused.join(", "));
     };
     let edit = TestimonialEdit::from(content);
-    if status == Status::Approved && !consent::allows(item.consent, status) {
+    if !consent::may_be_stored_as(item.consent, status) {
         return Err("status approved needs consent: true".into());
     }
     let created_at = parse_rfc3339(&item.created_at).ok_or("created_at must be an RFC 3339 time")?;

@@ -65,15 +65,17 @@ impl std::ops::Deref for Service {
     }
 }
 
+/// What the operations share. Private to `service/`: a front end cannot write to storage or the
+/// caches behind an operation's back.
 pub struct Shared {
-    pub(crate) storage: DynStorage,
-    pub public_url: Arc<str>,
+    storage: DynStorage,
+    public_url: Arc<str>,
     /// Public lists in memory, invalidated by every operation of this instance that changes them.
-    pub public_cache: PublicCache,
-    pub sites: SiteCache,
-    pub metrics: Metrics,
-    pub notify: Notifier,
-    pub limits: RateLimiter,
+    public_cache: PublicCache,
+    sites: SiteCache,
+    metrics: Metrics,
+    notify: Notifier,
+    limits: RateLimiter,
     /// Caps concurrent password hashing: argon2id is built to be expensive, and a burst of
     /// logins must not starve the rest of the server.
     password_work: Semaphore,
@@ -113,9 +115,20 @@ impl Service {
         WebhookWorker::new(self.storage.clone(), self.notify.webhook_wake(), retry_base)
     }
 
-    /// The site with this slug (cached for a second); unknown sites are not found.
-    pub async fn site(&self, slug: &str) -> ServiceResult<Arc<Site>> {
+    /// The site with this slug for the public API, which asks on every request: kept in memory
+    /// for a second (see [`cache::SiteCache`]); unknown sites are not found.
+    pub async fn cached_site(&self, slug: &str) -> ServiceResult<Arc<Site>> {
         self.sites.site(&self.storage, slug).await?.ok_or(ServiceError::NotFound("site"))
+    }
+
+    /// The counters `GET /metrics` shows.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Where people reach this server, for links handed to them.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
     }
 
     /// Admits one more attempt under every rule, or says when to come back.

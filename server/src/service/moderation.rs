@@ -82,7 +82,7 @@ impl Service {
         self.public_cache.invalidate(site.id);
         Metrics::add(&self.metrics.moderation_actions);
         audit::record(storage, site.id, actor, action.name(), Some(&testimonial.id), action.detail()).await?;
-        tracing::info!(site = %site.slug, testimonial = %id, action = action.name(), "moderated");
+        tracing::info!(site = %site.slug, testimonial = %id, action = action.name(), actor = %actor.label(), "moderated");
         if matches!(action, Action::Decide(Status::Approved)) {
             self.notify.approved(site, &testimonial).await;
         }

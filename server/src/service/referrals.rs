@@ -4,8 +4,10 @@
 
 use std::net::IpAddr;
 
-use fanfare_protocol::fields::Email;
-use fanfare_protocol::referrals::{normalise_code, NewReferral, ReferralCreated};
+use fanfare_protocol::fields::{Email, Reference};
+use fanfare_protocol::referrals::{
+    normalise_code, CreateReferral, RecordConversion, RecordVisit, ReferralCreated,
+};
 
 use super::limits::{self, client_key_of};
 use super::{audit, Actor, Service, ServiceError, ServiceResult};
@@ -19,14 +21,16 @@ const DAY_MS: i64 = 24 * HOUR_MS;
 
 impl Service {
     /// The advocate's code and link; the same person on the same site always gets the same code.
+    /// Rate limited before anything is checked, so refused requests count too.
     pub async fn refer(
         &self,
         site: &Site,
         ip: Option<IpAddr>,
-        referral: NewReferral,
+        request: CreateReferral,
     ) -> ServiceResult<ReferralCreated> {
         let client = client_key_of(ip);
         self.admit(&[(limits::WRITES_PER_IP, &client), (limits::WRITES_PER_SITE, &site.slug)])?;
+        let referral = request.validate()?;
         let ip_prefix = ip.map(truncate_ip);
         let email = referral.email.into_inner();
         let mut attempts = 0;
@@ -64,10 +68,12 @@ impl Service {
         site: &Site,
         ip: Option<IpAddr>,
         code: &str,
-        device: Option<&str>,
+        request: RecordVisit,
     ) -> ServiceResult<()> {
         let client = client_key_of(ip);
         self.admit(&[(limits::EVENTS_PER_IP, &client), (limits::WRITES_PER_SITE, &site.slug)])?;
+        let device = parse_device(request.device.as_deref())?;
+        let device = device.as_deref();
         let advocate = self.advocate_for_code(site, code).await?;
         let now = now_ms();
         let since = now - i64::from(site.referral_window_days) * DAY_MS;
@@ -82,16 +88,17 @@ impl Service {
         &self,
         site: &Site,
         ip: Option<IpAddr>,
-        code: &str,
-        external_id: &str,
-        email: Option<&str>,
-        device: Option<&str>,
+        request: RecordConversion,
     ) -> ServiceResult<Conversion> {
         let client = client_key_of(ip);
         self.admit(&[(limits::EVENTS_PER_IP, &client), (limits::WRITES_PER_SITE, &site.slug)])?;
+        let external_id = parse_conversion_id(request.id.as_deref())?;
+        let email = parse_optional_email(request.email.as_deref())?;
+        let device = parse_device(request.device.as_deref())?;
         let ip_prefix = ip.map(truncate_ip);
-        let friend = Friend { email, ip_prefix: ip_prefix.as_deref(), device };
-        self.convert(site, code, external_id, friend).await
+        let friend =
+            Friend { email: email.as_deref(), ip_prefix: ip_prefix.as_deref(), device: device.as_deref() };
+        self.convert(site, request.code.as_deref().unwrap_or_default(), &external_id, friend).await
     }
 
     /// Records the conversion `external_id` for the advocate behind `code`; the same id twice is
@@ -261,8 +268,15 @@ pub fn fraud_flags(
     flags.into_iter().map(str::to_owned).collect()
 }
 
+/// The loader's random first-party id for a browser, if it sent one.
+fn parse_device(raw: Option<&str>) -> ServiceResult<Option<String>> {
+    Reference::parse_optional(raw)
+        .map(|device| device.map(Reference::into_inner))
+        .map_err(|error| ServiceError::field("device", error.to_string()))
+}
+
 /// A conversion id the site chose: 1–100 printable characters.
-pub fn parse_conversion_id(raw: Option<&str>) -> ServiceResult<String> {
+fn parse_conversion_id(raw: Option<&str>) -> ServiceResult<String> {
     let id = raw.unwrap_or_default().trim();
     if id.is_empty() || id.chars().count() > 100 || id.chars().any(char::is_control) {
         return Err(ServiceError::field("id", "must be 1–100 characters, e.g. your order number"));
@@ -270,7 +284,7 @@ pub fn parse_conversion_id(raw: Option<&str>) -> ServiceResult<String> {
     Ok(id.to_owned())
 }
 
-pub fn parse_optional_email(raw: Option<&str>) -> ServiceResult<Option<String>> {
+fn parse_optional_email(raw: Option<&str>) -> ServiceResult<Option<String>> {
     match raw.map(str::trim).filter(|email| !email.is_empty()) {
         None => Ok(None),
         Some(email) => Email::parse(email)

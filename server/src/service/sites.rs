@@ -1,6 +1,7 @@
-//! Sites and their settings. The dashboard's settings form and `fanfare site add|set` read the
-//! same fields through [`SettingsInput::parse`], so both accept and refuse exactly the same
-//! things, and every change of a site goes through [`Service::change_site`].
+//! Sites and their settings. The dashboard's settings form and `fanfare site set` read the same
+//! fields through [`SettingsInput::parse`] (and `fanfare site add` checks its fields with the
+//! same functions), so both accept and refuse exactly the same things; every change of a site
+//! goes through [`Service::change_site`].
 
 use std::collections::BTreeMap;
 
@@ -61,9 +62,10 @@ impl Refused {
 }
 
 impl SettingsInput<'_> {
-    /// Reads every given field, naming every refused one. `current_origins` are the site's
-    /// origins now, for checking a landing page when the origins are not being changed.
-    pub fn parse(&self, current_origins: &[String]) -> Result<SiteChanges, FieldMessages> {
+    /// Reads every given field, naming every refused one. `current` is the site as it is, for
+    /// the rules between fields: the landing page must stay on the allowed origins, whichever
+    /// of the two changes.
+    pub fn parse(&self, current: &Site) -> Result<SiteChanges, FieldMessages> {
         let mut refused = Refused::default();
         let name = self.name.and_then(|raw| refused.take("name", site_name(raw)));
         let origins = self.origins.as_ref().and_then(|raws| refused.take("origins", parse_origins(raws)));
@@ -103,11 +105,20 @@ impl SettingsInput<'_> {
         });
         let allowed: Vec<String> = match &origins {
             Some(new) => new.iter().map(|origin| origin.as_str().to_owned()).collect(),
-            None => current_origins.to_vec(),
+            None => current.origins.clone(),
         };
-        let referral_landing_url = self
-            .referral_landing_url
-            .and_then(|raw| refused.take("referral_landing_url", landing_url(raw, &allowed)));
+        let referral_landing_url = match self.referral_landing_url {
+            Some(raw) => refused.take("referral_landing_url", landing_url(raw, &allowed)),
+            None => {
+                // New origins without a new landing page: the one in force must still be on them.
+                if let (Some(_), Some(landing)) = (&origins, &current.referral_landing_url) {
+                    refused.take("origins", landing_url(landing, &allowed).map_err(|_| {
+                        format!("must include the origin of the referral landing page {landing}, or change that page first")
+                    }));
+                }
+                None
+            }
+        };
         refused.into_result()?;
         Ok(SiteChanges {
             name,
@@ -158,18 +169,22 @@ impl Service {
         }
     }
 
-    /// Changes a site's settings: the change takes effect at once here, within a second on
-    /// other instances, and is written to the audit log.
+    /// Changes a site's settings as typed, refusing them all when one field is wrong: the
+    /// change takes effect at once here, within a second on other instances, and is written to
+    /// the audit log (unless nothing changed).
     pub async fn change_site(
         &self,
         site: &Site,
         actor: Actor<'_>,
-        changes: SiteChanges,
+        input: SettingsInput<'_>,
     ) -> ServiceResult<Site> {
+        let changes = input.parse(site).map_err(ServiceError::Invalid)?;
         let updated =
             self.storage.update_site(&site.slug, changes).await?.ok_or(ServiceError::NotFound("site"))?;
         self.sites.forget(&site.slug);
-        audit::site_change(&self.storage, site, actor, "change settings", None).await?;
+        if updated != *site {
+            audit::site_change(&self.storage, site, actor, "change settings", None).await?;
+        }
         Ok(updated)
     }
 
@@ -252,7 +267,7 @@ fn site_name(raw: &str) -> Result<String, String> {
 }
 
 fn parse_origins(raws: &[&str]) -> Result<Vec<Origin>, String> {
-    raws.iter().map(|raw| raw.trim()).filter(|raw| !raw.is_empty()).map(Origin::parse).collect()
+    raws.iter().map(|raw| Origin::parse(raw)).collect()
 }
 
 fn consent_text(raw: &str) -> Result<String, String> {
@@ -310,6 +325,26 @@ fn landing_url(raw: &str, origins: &[String]) -> Result<Option<String>, String> 
 mod tests {
     use super::*;
 
+    fn site(origins: &[&str], landing: Option<&str>) -> Site {
+        Site {
+            id: 1,
+            slug: "acme".into(),
+            name: "Acme".into(),
+            accent: "#000000".into(),
+            texts: BTreeMap::new(),
+            consent_text: "ok".into(),
+            consent_version: 1,
+            low_rating_threshold: 3,
+            auto_approve_min_rating: None,
+            referral_window_days: 30,
+            referral_landing_url: landing.map(str::to_owned),
+            conversion_burst_limit: 20,
+            proof_of_work: 0,
+            origins: origins.iter().map(|origin| (*origin).to_owned()).collect(),
+            created_at: 0,
+        }
+    }
+
     #[test]
     fn every_refused_field_is_named() {
         let input = SettingsInput {
@@ -325,7 +360,7 @@ mod tests {
             conversion_burst_limit: Some("x"),
             proof_of_work: Some("99"),
         };
-        let errors = input.parse(&[]).unwrap_err();
+        let errors = input.parse(&site(&[], None)).unwrap_err();
         let named: Vec<&str> = errors.keys().map(String::as_str).collect();
         assert_eq!(
             named,
@@ -347,15 +382,16 @@ mod tests {
 
     #[test]
     fn only_given_fields_change() {
-        let changes =
-            SettingsInput { accent: Some("#AABBCC"), ..SettingsInput::default() }.parse(&[]).unwrap();
+        let changes = SettingsInput { accent: Some("#AABBCC"), ..SettingsInput::default() }
+            .parse(&site(&[], None))
+            .unwrap();
         assert_eq!(changes.accent.as_deref(), Some("#aabbcc"));
         assert!(changes.name.is_none() && changes.consent_text.is_none() && changes.origins.is_none());
     }
 
     #[test]
     fn a_landing_page_must_be_on_the_origins_in_force() {
-        let current = ["https://shop.example.com".to_owned()];
+        let current = site(&["https://shop.example.com"], None);
         let on_current = SettingsInput {
             referral_landing_url: Some("https://shop.example.com/welcome"),
             ..Default::default()
@@ -371,10 +407,22 @@ mod tests {
     }
 
     #[test]
+    fn new_origins_must_keep_the_landing_page_in_force() {
+        let current = site(&["https://shop.example.com"], Some("https://shop.example.com/welcome"));
+        let moved = SettingsInput { origins: Some(vec!["https://new.example.com"]), ..Default::default() };
+        assert!(moved.parse(&current).unwrap_err().contains_key("origins"));
+        let both =
+            SettingsInput { referral_landing_url: Some("https://new.example.com/hi"), ..moved.clone() };
+        assert!(both.parse(&current).is_ok());
+        let blank = SettingsInput { origins: Some(vec![""]), ..Default::default() };
+        assert!(blank.parse(&current).unwrap_err().contains_key("origins"), "a blank origin is refused");
+    }
+
+    #[test]
     fn consent_text_has_the_same_bounds_everywhere() {
         for refused in ["", "   ", &"x".repeat(1001)] {
             let input = SettingsInput { consent_text: Some(refused), ..Default::default() };
-            assert!(input.parse(&[]).unwrap_err().contains_key("consent_text"), "{refused:?}");
+            assert!(input.parse(&site(&[], None)).unwrap_err().contains_key("consent_text"), "{refused:?}");
         }
         assert!(consent_text(&"x".repeat(1000)).is_ok());
     }

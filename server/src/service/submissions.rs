@@ -30,18 +30,19 @@ pub enum Submitted {
 }
 
 impl Service {
-    /// Takes a visitor's testimonial. With an idempotency key, a retry of the same request gets
-    /// the first answer and nothing is stored twice.
+    /// Takes a visitor's testimonial. With an idempotency key (as sent, checked here), a retry of
+    /// the same request gets the first answer and nothing is stored twice. Rate limited before
+    /// anything is checked, so refused requests count too.
     pub async fn submit(
         &self,
         site: &Site,
         ip: Option<IpAddr>,
         submission: SubmitTestimonial,
-        idempotency_key: Option<&str>,
+        idempotency_key: Option<&[u8]>,
     ) -> ServiceResult<Submitted> {
         let client = client_key_of(ip);
         self.admit(&[(limits::WRITES_PER_IP, &client), (limits::WRITES_PER_SITE, &site.slug)])?;
-        let Some(key) = idempotency_key else {
+        let Some(key) = idempotency_key.map(parse_idempotency_key).transpose()? else {
             return self.create(site, ip, submission).await.map(Submitted::Created);
         };
         let request_hash = secrets::hash_token(&serde_json::to_string(&submission).unwrap_or_default());
@@ -182,6 +183,18 @@ impl Service {
         match self.convert(site, code, &external_id, friend).await {
             Ok(_) | Err(ServiceError::NotFound(_)) => {}
             Err(error) => tracing::error!(%error, site = %site.slug, "cannot credit a referral"),
+        }
+    }
+}
+
+/// An idempotency key: 1–255 visible ASCII characters.
+fn parse_idempotency_key(raw: &[u8]) -> ServiceResult<&str> {
+    match std::str::from_utf8(raw) {
+        Ok(key) if !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(key)
+        }
+        _ => {
+            Err(ServiceError::field("Idempotency-Key", "must be 1–255 visible ASCII characters, e.g. a UUID"))
         }
     }
 }

@@ -113,6 +113,9 @@ impl Service {
     /// Adds a testimonial that arrives already decided (the demo's seed): stored as it is, the
     /// public lists refreshed; nobody is notified, as nobody submitted it.
     pub async fn seed_testimonial(&self, record: NewTestimonialRecord) -> ServiceResult<()> {
+        if !consent::may_be_stored_as(record.consent, record.status) {
+            return Err(consent::refusal());
+        }
         let site_id = record.site_id;
         self.storage.insert_testimonial(record).await?;
         self.public_cache.invalidate(site_id);

@@ -21,7 +21,7 @@ pub async fn site_cors(State(state): State<AppState>, request: Request, next: Ne
         return with_vary(next.run(request).await);
     };
     let site = match site_slug(request.uri().path()) {
-        Some(slug) => match state.service.site(slug).await {
+        Some(slug) => match state.service.cached_site(slug).await {
             Ok(site) => Some(site),
             Err(ServiceError::NotFound(_)) => None,
             Err(error) => return AppError::from(error).into_response(),

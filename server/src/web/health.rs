@@ -20,6 +20,9 @@ async fn metrics(State(state): State<AppState>, ClientIp(ip): ClientIp) -> Resul
     if !allowed {
         return Err(AppError::NotFound("page"));
     }
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.service.metrics.render())
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.service.metrics().render(),
+    )
         .into_response())
 }

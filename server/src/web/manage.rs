@@ -10,7 +10,7 @@ use fanfare_protocol::api::Status;
 use fanfare_protocol::fields::without_bidi_controls as shown;
 use maud::html;
 
-use super::dashboard::page::{render, when, Frame, PageError};
+use super::page::{render, when, Frame, PageError};
 use super::session::PublicForm;
 use super::state::AppState;
 use crate::service::authors::Correction;
@@ -35,7 +35,7 @@ async fn manage_page(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
-    let item = state.service.authors_testimonial(&token).await?;
+    let item = state.service.testimonial_by_manage_token(&token).await?;
     let body = html! {
         h1 { "Your testimonial" }
         p role="status" { strong { (status_sentence(item.status)) } }

@@ -1,6 +1,6 @@
 //! HTTP: the public and moderation APIs, the dashboard, the author's manage pages and the widget
 //! files. Handlers parse the request, call one [`crate::service`] operation, and map its answer;
-//! every module exports `router()` and [`app`] puts them together.
+//! each route module exports `router()` and [`app`] puts them together.
 
 mod api;
 mod assets;
@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 mod health;
 mod manage;
+pub mod page;
 mod photo;
 pub mod request;
 pub mod session;
@@ -28,7 +29,7 @@ async fn count_response(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let response = next.run(request).await;
-    state.service.metrics.count_response(response.status().as_u16());
+    state.service.metrics().count_response(response.status().as_u16());
     response
 }
 
@@ -38,7 +39,7 @@ pub fn app(state: AppState) -> Router {
         .merge(
             dashboard::router()
                 .merge(manage::router())
-                .layer(axum::middleware::from_fn(dashboard::security_headers)),
+                .layer(axum::middleware::from_fn(page::security_headers)),
         )
         .merge(assets::router())
         .merge(health::router())

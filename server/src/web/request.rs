@@ -28,7 +28,7 @@ impl FromRequestParts<AppState> for SiteFromPath {
 /// Looks up the site named in the request's path; 404 when there is none.
 pub async fn site_in_path(parts: &Parts, state: &AppState) -> Result<Site, AppError> {
     let slug = site_slug(parts.uri.path()).ok_or(AppError::NotFound("site"))?;
-    let site = state.service.site(slug).await?;
+    let site = state.service.cached_site(slug).await?;
     Ok(Site::clone(&site))
 }
 

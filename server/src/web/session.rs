@@ -6,7 +6,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
 
-use super::dashboard::page::PageError;
+use super::page::PageError;
 use crate::domain::Role;
 use crate::secrets;
 use crate::storage::{Site, User};

@@ -1,3 +1,5 @@
+//! The state every handler reaches: the service, and what only HTTP needs.
+
 use std::sync::Arc;
 
 use super::widget_files::WidgetAssets;

@@ -28,6 +28,29 @@ async fn one_address_gets_its_quota_then_429_with_retry_after() {
     assert_eq!(app.everything_stored().await, before, "nothing stored");
 }
 
+/// Refused requests spend the quota too: otherwise a client could probe without limit, and one
+/// that is over its limit would learn from a 422 what a 429 should hide.
+#[tokio::test]
+async fn refused_requests_count_towards_the_limit_on_every_public_write() {
+    let app = spawn_app().await;
+    for n in 0..30 {
+        let mut invalid = valid_submission();
+        invalid["rating"] = json!(9);
+        invalid["email"] = json!(format!("person{n}@example.com"));
+        assert_eq!(app.submit(&invalid).await.status(), 422, "submission {n}");
+    }
+    assert_eq!(app.submit(&valid_submission()).await.status(), 429, "a valid one after 30 refused");
+    let refer = app
+        .client
+        .post(app.url(&format!("/api/v1/sites/{SITE}/referrals")))
+        .header("Origin", ORIGIN)
+        .json(&json!({"name": "", "email": "not an address"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refer.status(), 429, "the referral link shares the write quota");
+}
+
 #[tokio::test]
 async fn one_email_gets_ten_testimonials_an_hour_per_site() {
     let app = spawn_app().await;

@@ -66,7 +66,7 @@ async fn without_consent_nothing_is_published_not_even_by_auto_approval() {
     let world = World::new().await;
     let service = world.service().await;
     let auto = SettingsInput { auto_approve_min_rating: Some(Some("4")), ..SettingsInput::default() };
-    let site = service.change_site(&world.site, Actor::CommandLine, auto.parse(&[]).unwrap()).await.unwrap();
+    let site = service.change_site(&world.site, Actor::CommandLine, auto).await.unwrap();
 
     let with = submit(&service, &site, serde_json::json!({})).await.unwrap();
     assert_eq!(published(&service, &site).await, [with], "consenting 5 stars are published at once");
@@ -132,10 +132,15 @@ async fn settings_refused_by_the_parser_change_nothing() {
     let too_long = "x".repeat(1001);
     let input =
         SettingsInput { consent_text: Some(&too_long), accent: Some("#112233"), ..SettingsInput::default() };
-    let refused = input.parse(&world.site.origins).unwrap_err();
-    assert_eq!(refused.keys().collect::<Vec<_>>(), ["consent_text"]);
+    let service = world.service().await;
+    let refused = service.change_site(&world.site, Actor::CommandLine, input).await;
+    let Err(ServiceError::Invalid(fields)) = refused else {
+        panic!("refused, naming the field: {refused:?}")
+    };
+    assert_eq!(fields.keys().collect::<Vec<_>>(), ["consent_text"]);
     let stored = world.storage.site_by_slug("acme").await.unwrap().unwrap();
     assert_eq!(stored, world.site, "nothing was written");
+    assert!(world.storage.audit_log(world.site.id, 10).await.unwrap().is_empty(), "and nothing audited");
 }
 
 #[tokio::test]

@@ -7,7 +7,8 @@ mod testimonials;
 mod uploads;
 mod widget;
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
 use axum::{middleware, Router};
 
 use super::cors::site_cors;
@@ -34,4 +35,10 @@ pub fn router(state: AppState) -> Router<AppState> {
 /// Preflights are answered by [`site_cors`]; this only gives OPTIONS a route to run on.
 async fn preflight() -> StatusCode {
     StatusCode::NO_CONTENT
+}
+
+/// The response with how long shared caches and browsers may keep it.
+fn with_cache(mut response: Response, cache: &'static str) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
 }

@@ -79,7 +79,7 @@ async fn list(
     let items = state.service.queue(&moderator.site, status, &query).await?;
     Ok(Json(ModerationPage {
         next_cursor: next_cursor(&items, query.limit),
-        items: items.iter().map(|item| moderation_view(item, &state.service.public_url)).collect(),
+        items: items.iter().map(|item| moderation_view(item, state.service.public_url())).collect(),
     }))
 }
 
@@ -115,5 +115,5 @@ async fn decide(
 ) -> Result<Json<ModerationTestimonial>, AppError> {
     let actor = Actor::Member(&moderator.user);
     let testimonial = state.service.moderate(&moderator.site, actor, &id, Action::Decide(status)).await?;
-    Ok(Json(moderation_view(&testimonial, &state.service.public_url)))
+    Ok(Json(moderation_view(&testimonial, state.service.public_url())))
 }

@@ -8,7 +8,6 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use fanfare_protocol::fields::Reference;
 use fanfare_protocol::referrals::{
     ConversionRecorded, CreateReferral, ModerationReferral, RecordConversion, RecordVisit, ReferralCreated,
     ReferralPage,
@@ -17,7 +16,6 @@ use serde::Deserialize;
 
 use super::moderation::Moderator;
 use super::preflight;
-use crate::service::referrals::{parse_conversion_id, parse_optional_email};
 use crate::web::cors::REFERRAL_WINDOW_HEADER;
 use crate::web::error::AppError;
 use crate::web::extract::{decode, AppJson};
@@ -44,15 +42,8 @@ async fn create(
     ClientIp(ip): ClientIp,
     AppJson(body): AppJson<CreateReferral>,
 ) -> Result<(StatusCode, Json<ReferralCreated>), AppError> {
-    let referral = body.validate()?;
-    let created = state.service.refer(&site, ip, referral).await?;
+    let created = state.service.refer(&site, ip, body).await?;
     Ok((StatusCode::CREATED, Json(created)))
-}
-
-fn device(raw: Option<&str>) -> Result<Option<String>, AppError> {
-    Reference::parse_optional(raw)
-        .map(|device| device.map(Reference::into_inner))
-        .map_err(|error| AppError::field("device", error.to_string()))
 }
 
 async fn visit(
@@ -65,8 +56,7 @@ async fn visit(
     // The body is optional: `curl -X POST …/visits` counts as a visit without a device.
     let body: RecordVisit =
         if body.iter().all(u8::is_ascii_whitespace) { RecordVisit::default() } else { decode(&body)? };
-    let device = device(body.device.as_deref())?;
-    state.service.visit(&site, ip, &code, device.as_deref()).await?;
+    state.service.visit(&site, ip, &code, body).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(REFERRAL_WINDOW_HEADER, HeaderValue::from(site.referral_window_days));
     Ok(response)
@@ -78,12 +68,7 @@ async fn convert(
     ClientIp(ip): ClientIp,
     AppJson(body): AppJson<RecordConversion>,
 ) -> Result<(StatusCode, Json<ConversionRecorded>), AppError> {
-    let id = parse_conversion_id(body.id.as_deref())?;
-    let email = parse_optional_email(body.email.as_deref())?;
-    let device = device(body.device.as_deref())?;
-    let code = body.code.as_deref().unwrap_or_default();
-    let conversion =
-        state.service.convert_from_page(&site, ip, code, &id, email.as_deref(), device.as_deref()).await?;
+    let conversion = state.service.convert_from_page(&site, ip, body).await?;
     Ok((StatusCode::CREATED, Json(ConversionRecorded { id: conversion.external_id })))
 }
 

@@ -8,8 +8,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use fanfare_protocol::SubmitTestimonial;
 
-use super::preflight;
-use super::widget::with_cache;
+use super::{preflight, with_cache};
 use crate::service::submissions::Submitted;
 use crate::web::error::AppError;
 use crate::web::extract::AppJson;
@@ -51,8 +50,8 @@ async fn submit_testimonial(
     headers: HeaderMap,
     AppJson(submission): AppJson<SubmitTestimonial>,
 ) -> Result<Response, AppError> {
-    let key = idempotency_key(&headers)?;
-    match state.service.submit(&site, ip, submission, key.as_deref()).await? {
+    let key = headers.get("idempotency-key").map(HeaderValue::as_bytes);
+    match state.service.submit(&site, ip, submission, key).await? {
         Submitted::Created(created) => Ok((StatusCode::CREATED, Json(created)).into_response()),
         Submitted::Replayed { status, body } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
@@ -60,16 +59,5 @@ async fn submit_testimonial(
             response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             Ok(response)
         }
-    }
-}
-
-/// The `Idempotency-Key` header, if sent: 1–255 visible ASCII characters.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
-    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
-    match value.to_str() {
-        Ok(key) if !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()) => {
-            Ok(Some(key.to_owned()))
-        }
-        _ => Err(AppError::field("Idempotency-Key", "must be 1–255 visible ASCII characters, e.g. a UUID")),
     }
 }

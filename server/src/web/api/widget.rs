@@ -2,14 +2,13 @@
 //! proof-of-work challenge when the site asks for one.
 
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use fanfare_protocol::api::Challenge;
 use serde::Deserialize;
 
-use super::preflight;
+use super::{preflight, with_cache};
 use crate::service::sites::widget_config;
 use crate::web::request::SiteFromPath;
 use crate::web::state::AppState;
@@ -35,9 +34,4 @@ async fn challenge(State(state): State<AppState>, SiteFromPath(site): SiteFromPa
     let body =
         Challenge { challenge: state.service.submission_challenge(&site), difficulty: site.proof_of_work };
     with_cache(Json(body).into_response(), "no-store")
-}
-
-pub(super) fn with_cache(mut response: Response, cache: &'static str) -> Response {
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    response
 }

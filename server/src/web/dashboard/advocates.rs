@@ -9,7 +9,6 @@ use axum::Router;
 use fanfare_protocol::fields::without_bidi_controls as shown;
 use maud::{html, Markup};
 
-use super::page::{render, when, Frame, PageError, SiteNav};
 use crate::clock::rfc3339;
 use crate::domain::Role;
 use crate::service::data_rights::spreadsheet_safe;
@@ -17,6 +16,7 @@ use crate::service::referrals::ConversionReview;
 use crate::service::Actor;
 use crate::storage::Conversion;
 use crate::web::error::AppError;
+use crate::web::page::{render, when, Frame, PageError, SiteNav};
 use crate::web::session::{member_site, AdminForm, AdminSession};
 use crate::web::state::AppState;
 

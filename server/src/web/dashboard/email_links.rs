@@ -9,7 +9,7 @@ use fanfare_protocol::api::Status;
 use fanfare_protocol::fields::without_bidi_controls as shown;
 use maud::html;
 
-use super::page::{render, Frame, PageError};
+use crate::web::page::{render, Frame, PageError};
 use crate::web::session::PublicForm;
 use crate::web::state::AppState;
 

@@ -8,8 +8,8 @@ use fanfare_protocol::fields::without_bidi_controls as shown;
 use maud::html;
 use serde::Deserialize;
 
-use super::page::{render, when, Frame, PageError, SiteNav};
 use crate::domain::Role;
+use crate::web::page::{render, when, Frame, PageError, SiteNav};
 use crate::web::session::{member_site, AdminSession};
 use crate::web::state::AppState;
 

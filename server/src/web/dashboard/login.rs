@@ -8,9 +8,9 @@ use axum::Router;
 use maud::html;
 use serde::Deserialize;
 
-use super::page::{render, Frame, PageError};
 use crate::service::accounts::SignIn;
 use crate::web::error::AppError;
+use crate::web::page::{render, Frame, PageError};
 use crate::web::request::ClientIp;
 use crate::web::session::{current_session, local_path, session_cookie, set_cookie, AdminForm, PublicForm};
 use crate::web::state::AppState;

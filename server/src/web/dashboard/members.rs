@@ -6,10 +6,10 @@ use axum::routing::{get, post};
 use axum::Router;
 use maud::html;
 
-use super::page::{render, Frame, PageError, SiteNav};
 use crate::domain::Role;
 use crate::service::Actor;
 use crate::web::error::AppError;
+use crate::web::page::{render, Frame, PageError, SiteNav};
 use crate::web::session::{owned_site, AdminForm, AdminSession};
 use crate::web::state::AppState;
 

@@ -7,7 +7,6 @@ mod email_links;
 mod follow_ups;
 mod login;
 mod members;
-pub mod page;
 mod queue;
 mod settings;
 mod static_files;
@@ -16,7 +15,6 @@ mod webhooks;
 
 use axum::Router;
 
-pub use self::page::security_headers;
 use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {

@@ -9,12 +9,13 @@ use fanfare_protocol::api::Status;
 use fanfare_protocol::fields::without_bidi_controls as shown;
 use maud::{html, Markup};
 
-use super::page::{render, when, Frame, PageError, SiteNav};
 use crate::domain::{parse_reply, parse_tags, Role};
 use crate::service::moderation::{parse_edit, Action};
+use crate::service::testimonials::next_cursor;
 use crate::service::{consent, Actor, ServiceError};
 use crate::storage::{Cursor, Site, Testimonial};
 use crate::web::error::AppError;
+use crate::web::page::{render, when, Frame, PageError, SiteNav};
 use crate::web::photo::photo_response;
 use crate::web::request::ListParams;
 use crate::web::session::{local_path, member_site, AdminForm, AdminSession, FormFields};
@@ -78,9 +79,7 @@ async fn queue(
     let items = state.service.queue(&site, status, &query).await?;
     let counts = state.service.status_counts(&site).await?;
     let here = current_url(&site, status, &params, query.cursor.as_ref());
-    let next = (items.len() == query.limit as usize)
-        .then(|| items.last().map(|last| Cursor::after(last).encode()))
-        .flatten();
+    let next = next_cursor(&items, query.limit);
     let csrf = session.csrf_token.as_str();
     let body = html! {
         h1 { "Queue" }

@@ -9,11 +9,11 @@ use axum::routing::get;
 use axum::Router;
 use maud::html;
 
-use super::page::{render, Frame, PageError, SiteNav};
 use crate::service::pow::MAX_DIFFICULTY;
 use crate::service::sites::SettingsInput;
-use crate::service::Actor;
+use crate::service::{Actor, ServiceError};
 use crate::storage::Site;
+use crate::web::page::{render, Frame, PageError, SiteNav};
 use crate::web::session::{owned_site, AdminForm, AdminSession, FormFields};
 use crate::web::state::AppState;
 
@@ -110,7 +110,8 @@ fn settings_input(fields: &FormFields) -> SettingsInput<'_> {
     let get = |field: &str| Some(fields.get(field).unwrap_or_default());
     SettingsInput {
         name: get("name"),
-        origins: get("origins").map(|lines| lines.lines().collect()),
+        // One origin a line; blank lines are layout, not origins.
+        origins: get("origins").map(|lines| lines.lines().filter(|line| !line.trim().is_empty()).collect()),
         accent: get("accent"),
         consent_text: get("consent_text"),
         low_rating_threshold: get("low_rating_threshold"),
@@ -133,19 +134,16 @@ async fn save_settings(
 ) -> Result<Response, PageError> {
     let site = owned_site(&state, &form.session.user, &slug).await?;
     let user = &form.session.user;
-    match settings_input(&form.fields).parse(&site.origins) {
-        Ok(changes) => {
-            let updated = state.service.change_site(&site, Actor::Member(user), changes).await?;
-            Ok(settings_form(
-                &updated,
-                &user.email,
-                &form.session.csrf_token,
-                &BTreeMap::new(),
-                Some("Settings saved."),
-                StatusCode::OK,
-            ))
-        }
-        Err(errors) => Ok(settings_form(
+    match state.service.change_site(&site, Actor::Member(user), settings_input(&form.fields)).await {
+        Ok(updated) => Ok(settings_form(
+            &updated,
+            &user.email,
+            &form.session.csrf_token,
+            &BTreeMap::new(),
+            Some("Settings saved."),
+            StatusCode::OK,
+        )),
+        Err(ServiceError::Invalid(errors)) => Ok(settings_form(
             &site,
             &user.email,
             &form.session.csrf_token,
@@ -153,5 +151,6 @@ async fn save_settings(
             None,
             StatusCode::UNPROCESSABLE_ENTITY,
         )),
+        Err(other) => Err(other.into()),
     }
 }

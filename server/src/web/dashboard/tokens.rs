@@ -6,7 +6,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use maud::html;
 
-use super::page::{render, when, Frame, PageError};
+use crate::web::page::{render, when, Frame, PageError};
 use crate::web::session::{AdminForm, AdminSession};
 use crate::web::state::AppState;
 

@@ -6,8 +6,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use maud::html;
 
-use super::page::{render, when, Frame, PageError, SiteNav};
 use crate::service::Actor;
+use crate::web::page::{render, when, Frame, PageError, SiteNav};
 use crate::web::session::{owned_site, AdminForm, AdminSession};
 use crate::web::state::AppState;
 

@@ -1,4 +1,5 @@
-//! The dashboard's page frame and its errors, rendered as HTML.
+//! The frame of every server-rendered page (dashboard, manage link, email links), its errors
+//! as HTML, and the security headers those pages carry.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
