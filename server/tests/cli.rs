@@ -168,6 +168,10 @@ fn bad_site_input_is_refused_naming_the_value_and_keeps_what_exists() {
         .contains("origin"));
     assert!(cli.fails(&["site", "set", "acme", "--accent", "red"]).contains("accent"));
     assert!(cli.fails(&["site", "set", "acme", "--low-rating-threshold", "9"]).contains("threshold"));
+    assert!(
+        cli.fails(&["site", "set", "acme", "--origin", ""]).contains("--origin"),
+        "a blank origin is no origin"
+    );
     // The dashboard's rule for consent wording, also on the command line (it used to store "").
     for consent in ["", "   ", &"x".repeat(1001)] {
         assert!(cli.fails(&["site", "set", "acme", "--consent-text", consent]).contains("--consent-text"));
