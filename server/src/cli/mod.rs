@@ -149,17 +149,17 @@ fn refused(error: ServiceError, value: &str) -> anyhow::Error {
         ServiceError::Invalid(fields) => {
             let sentences: Vec<String> = fields
                 .iter()
-                .map(|(field, message)| match field.as_str() {
-                    "email" | "slug" => format!("{field} {value:?} {message}"),
-                    "password" => format!("the password {message}"),
-                    field => {
-                        let flag = format!("--{}", field.replace('_', "-").replace("origins", "origin"));
-                        // Some sentences name the value themselves ("origin \"x\" must …").
-                        if message.starts_with("must") {
-                            format!("{flag} {message}")
-                        } else {
-                            format!("{flag}: {message}")
-                        }
+                .map(|(field, message)| {
+                    let subject = match field.as_str() {
+                        "email" | "slug" => format!("{field} {value:?}"),
+                        "password" => "the password".to_owned(),
+                        flag => format!("--{}", flag.replace('_', "-").replace("origins", "origin")),
+                    };
+                    // Some sentences name what they refuse themselves ("origin \"x\" must …").
+                    if message.starts_with("must") || message.starts_with("is ") {
+                        format!("{subject} {message}")
+                    } else {
+                        format!("{subject}: {message}")
                     }
                 })
                 .collect();
