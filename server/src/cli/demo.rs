@@ -19,7 +19,7 @@ use crate::domain::Role;
 use crate::service::sites::{NewSiteInput, SettingsInput};
 use crate::service::testimonials::{new_record, Draft};
 use crate::service::{Actor, Service, ServiceError};
-use crate::storage::{DynStorage, NewTestimonialRecord};
+use crate::storage::{DynStorage, NewTestimonialRecord, TestimonialEdit};
 use crate::{secrets, startup};
 
 pub const DEMO_SITE: &str = "kettle-crow";
@@ -229,12 +229,14 @@ async fn seed(service: &Service, site_url: &str, site_port: u16) -> anyhow::Resu
         let (record, _manage_token) = new_record(
             &site,
             Draft {
-                name: seed.name.into(),
+                content: TestimonialEdit {
+                    name: seed.name.into(),
+                    role: seed.role.map(Into::into),
+                    company: seed.company.map(Into::into),
+                    rating: seed.rating,
+                    text: seed.text.into(),
+                },
                 email: format!("customer{age_days}@example.com"),
-                role: seed.role.map(Into::into),
-                company: seed.company.map(Into::into),
-                rating: seed.rating,
-                text: seed.text.into(),
                 consent: true,
             },
         );

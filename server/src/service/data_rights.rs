@@ -263,7 +263,6 @@ fn validate(site: &Site, item: &ExportedTestimonial) -> Result<ImportedTestimoni
         let refused: Vec<String> = errors.iter().map(|(name, error)| field(name, error)).collect();
         return Err(refused.join(", "));
     };
-    let edit = TestimonialEdit::from(content);
     if !consent::may_be_stored_as(item.consent, status) {
         return Err("status approved needs consent: true".into());
     }
@@ -274,15 +273,7 @@ fn validate(site: &Site, item: &ExportedTestimonial) -> Result<ImportedTestimoni
     // dropped). The consent record is the one exported, not this site's current wording.
     let (record, _manage_token) = new_record(
         site,
-        Draft {
-            name: edit.name,
-            email: email.into_inner(),
-            role: edit.role,
-            company: edit.company,
-            rating: edit.rating,
-            text: edit.text,
-            consent: item.consent,
-        },
+        Draft { content: TestimonialEdit::from(content), email: email.into_inner(), consent: item.consent },
     );
     Ok(ImportedTestimonial {
         record: NewTestimonialRecord {

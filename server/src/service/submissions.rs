@@ -16,7 +16,7 @@ use super::{consent, Service, ServiceError, ServiceResult};
 use crate::clock::now_ms;
 use crate::domain::{email_key, truncate_ip};
 use crate::secrets;
-use crate::storage::{IdempotencyClaim, NewTestimonialRecord, Site, Testimonial};
+use crate::storage::{IdempotencyClaim, NewTestimonialRecord, Site, Testimonial, TestimonialEdit};
 
 /// How long a key's answer is kept for retries.
 const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
@@ -132,12 +132,14 @@ impl Service {
         let (record, manage_token) = new_record(
             site,
             Draft {
-                name: accepted.name.into_inner(),
+                content: TestimonialEdit {
+                    name: accepted.name.into_inner(),
+                    role: accepted.role.map(|role| role.into_inner()),
+                    company: accepted.company.map(|company| company.into_inner()),
+                    rating,
+                    text: accepted.text.into_inner(),
+                },
                 email: accepted.email.into_inner(),
-                role: accepted.role.map(|role| role.into_inner()),
-                company: accepted.company.map(|company| company.into_inner()),
-                rating,
-                text: accepted.text.into_inner(),
                 consent: accepted.consent,
             },
         );

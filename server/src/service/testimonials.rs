@@ -7,7 +7,9 @@ use super::metrics::Metrics;
 use super::{consent, Service, ServiceError, ServiceResult};
 use crate::clock::{now_ms, rfc3339};
 use crate::secrets;
-use crate::storage::{Cursor, ListQuery, NewTestimonialRecord, Photo, RatingSummary, Site, Testimonial};
+use crate::storage::{
+    Cursor, ListQuery, NewTestimonialRecord, Photo, RatingSummary, Site, Testimonial, TestimonialEdit,
+};
 
 /// What anyone may see of a testimonial; `base` is the server's public URL (for the photo).
 pub fn public_view(testimonial: &Testimonial, base: &str) -> PublicTestimonial {
@@ -128,14 +130,11 @@ impl Service {
     }
 }
 
-/// The words and facts of a new testimonial, however it arrives (the form, an import, a seed).
+/// A new testimonial, however it arrives (the form, an import, a seed): its words (checked by
+/// the same rules as any edit), who wrote it, and whether they consented.
 pub struct Draft {
-    pub name: String,
+    pub content: TestimonialEdit,
     pub email: String,
-    pub role: Option<String>,
-    pub company: Option<String>,
-    pub rating: u8,
-    pub text: String,
     pub consent: bool,
 }
 
@@ -149,13 +148,13 @@ pub fn new_record(site: &Site, draft: Draft) -> (NewTestimonialRecord, String) {
     let record = NewTestimonialRecord {
         id: secrets::testimonial_id(),
         site_id: site.id,
-        follow_up: draft.rating <= site.low_rating_threshold,
-        name: draft.name,
+        follow_up: draft.content.rating <= site.low_rating_threshold,
+        name: draft.content.name,
         email: draft.email,
-        role: draft.role,
-        company: draft.company,
-        rating: draft.rating,
-        text: draft.text,
+        role: draft.content.role,
+        company: draft.content.company,
+        rating: draft.content.rating,
+        text: draft.content.text,
         consent: draft.consent,
         consent_text,
         consent_version,

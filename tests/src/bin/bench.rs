@@ -17,7 +17,7 @@ use anyhow::{bail, Context};
 use fanfare_protocol::api::Status;
 use fanfare_server::domain::{Origin, SiteSlug};
 use fanfare_server::service::testimonials::{new_record, Draft};
-use fanfare_server::storage::{self, Backend, NewSite, NewTestimonialRecord};
+use fanfare_server::storage::{self, Backend, NewSite, NewTestimonialRecord, TestimonialEdit};
 use fanfare_server::testing::TestDatabase;
 use fanfare_tests::browser::{wait_until, Browser};
 use fanfare_tests::demo::RunningDemo;
@@ -258,13 +258,15 @@ async fn seed(url: &str) -> anyhow::Result<()> {
         let (record, _manage_token) = new_record(
             &site,
             Draft {
-                name: format!("Customer {n}"),
+                content: TestimonialEdit {
+                    name: format!("Customer {n}"),
+                    role: Some("Regular".into()),
+                    company: (n % 3 == 0).then(|| "Acme".to_owned()),
+                    rating: 4 + u8::from(n % 2 == 0),
+                    text: "Fresh beans every time, and a roast that tastes of something. Worth every cent."
+                        .into(),
+                },
                 email: format!("c{n}@example.com"),
-                role: Some("Regular".into()),
-                company: (n % 3 == 0).then(|| "Acme".to_owned()),
-                rating: 4 + u8::from(n % 2 == 0),
-                text: "Fresh beans every time, and a roast that tastes of something. Worth every cent."
-                    .into(),
                 consent: true,
             },
         );
