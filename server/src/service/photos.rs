@@ -99,6 +99,10 @@ pub fn process(bytes: &[u8]) -> Result<Processed, PhotoError> {
     if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {
         return Err(PhotoError::TooManyPixels { width, height });
     }
+    // The JPEG decoder fills what is missing of a cut file with grey instead of failing.
+    if format == ImageFormat::Jpeg && !jpeg_reaches_its_end(bytes) {
+        return Err(PhotoError::Unreadable);
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
@@ -118,6 +122,51 @@ pub fn process(bytes: &[u8]) -> Result<Processed, PhotoError> {
         .encode_image(&rgb)
         .map_err(|_| PhotoError::Unreadable)?;
     Ok(Processed { jpeg, width: rgb.width(), height: rgb.height() })
+}
+
+/// Whether a JPEG's segments lead to its end-of-image marker. Walks the segments by their
+/// lengths, so a complete thumbnail inside the EXIF segment does not count, and the scans by
+/// their markers (a 0xFF inside scan data is always followed by 0x00 or a restart marker).
+fn jpeg_reaches_its_end(bytes: &[u8]) -> bool {
+    const END_OF_IMAGE: u8 = 0xD9;
+    const START_OF_SCAN: u8 = 0xDA;
+    let is_standalone = |marker: u8| matches!(marker, 0x01 | 0xD0..=0xD8);
+    let mut at = 2; // past the start-of-image marker
+    loop {
+        // Decoders skip stray bytes between segments; so do we.
+        while at < bytes.len() && bytes[at] != 0xFF {
+            at += 1;
+        }
+        while at < bytes.len() && bytes[at] == 0xFF {
+            at += 1;
+        }
+        let Some(&marker) = bytes.get(at) else { return false };
+        at += 1;
+        if marker == END_OF_IMAGE {
+            return true;
+        }
+        if is_standalone(marker) {
+            continue;
+        }
+        let Some(length) =
+            bytes.get(at..at + 2).map(|pair| usize::from(u16::from_be_bytes([pair[0], pair[1]])))
+        else {
+            return false;
+        };
+        if length < 2 || at + length > bytes.len() {
+            return false;
+        }
+        at += length;
+        if marker == START_OF_SCAN {
+            loop {
+                match (bytes.get(at), bytes.get(at + 1)) {
+                    (Some(0xFF), Some(&next)) if next != 0 && !(0xD0..=0xD7).contains(&next) => break,
+                    (Some(_), Some(_)) => at += 1,
+                    _ => return false,
+                }
+            }
+        }
+    }
 }
 
 /// JPEG has no transparency: transparent pixels become white, not black.
@@ -167,5 +216,19 @@ mod tests {
         let mut truncated = png(64, 64);
         truncated.truncate(truncated.len() / 2);
         assert_eq!(process(&truncated).unwrap_err(), PhotoError::Unreadable);
+    }
+
+    #[test]
+    fn a_jpeg_is_whole_only_when_its_segments_reach_the_end_marker() {
+        let jpeg = process(&png(40, 30)).unwrap().jpeg;
+        assert!(jpeg_reaches_its_end(&jpeg));
+        let mut with_trailer = jpeg.clone();
+        with_trailer.extend_from_slice(b"bytes some cameras append");
+        assert!(jpeg_reaches_its_end(&with_trailer));
+        for cut in [3, 20, jpeg.len() / 2, jpeg.len() - 2, jpeg.len() - 1] {
+            assert!(!jpeg_reaches_its_end(&jpeg[..cut]), "cut at {cut} of {}", jpeg.len());
+        }
+        // A segment whose length runs past the end.
+        assert!(!jpeg_reaches_its_end(&[0xFF, 0xD8, 0xFF, 0xE1, 0x40, 0x00, 0xFF, 0xD9]));
     }
 }

@@ -43,8 +43,11 @@ where
 /// Decodes a JSON body into `T`, naming the offending field on failure.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     // Syntax first, so "not JSON" (400) is told apart from "JSON of the wrong shape" (422).
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|error| AppError::Malformed(strip_position(&error.to_string())))?;
+    let value: serde_json::Value = match serde_json::from_slice(bytes) {
+        Ok(value) => value,
+        Err(error) if is_number_out_of_range(&error) => return Err(out_of_range_field(bytes)),
+        Err(error) => return Err(AppError::Malformed(strip_position(&error.to_string()))),
+    };
     if !value.is_object() {
         return Err(AppError::field("body", "must be a JSON object"));
     }
@@ -58,6 +61,23 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         let field = if path == "." { "body".to_owned() } else { path };
         AppError::field(&field, format!("has the wrong type: {message}"))
     })
+}
+
+/// `1e309` is well-formed JSON that no number type holds; serde_json reports it as a syntax
+/// error, but to the sender it is a value out of range in one field.
+fn is_number_out_of_range(error: &serde_json::Error) -> bool {
+    error.to_string().starts_with("number out of range")
+}
+
+/// Names the field holding the out-of-range number: reading the body as a stream stops at that
+/// number with its path.
+fn out_of_range_field(bytes: &[u8]) -> AppError {
+    let mut stream = serde_json::Deserializer::from_slice(bytes);
+    let field = match serde_path_to_error::deserialize::<_, serde_json::Value>(&mut stream) {
+        Err(error) if error.path().to_string() != "." => error.path().to_string(),
+        _ => "body".to_owned(),
+    };
+    AppError::field(&field, "is a number out of range")
 }
 
 /// serde_json appends "at line 1 column 42"; that means nothing to the person reading it.
@@ -92,6 +112,14 @@ mod tests {
     fn fractional_ratings_are_the_wrong_type() {
         let error = decode::<SubmitTestimonial>(br#"{"rating":4.5}"#).err().unwrap();
         assert_eq!(fields_of(error)[0].0, "rating");
+    }
+
+    #[test]
+    fn numbers_no_type_can_hold_name_their_field() {
+        let error = decode::<SubmitTestimonial>(br#"{"name":"x","rating":1e309}"#).err().unwrap();
+        assert_eq!(fields_of(error), [("rating".to_owned(), "is a number out of range".to_owned())]);
+        let error = decode::<SubmitTestimonial>(br#"{"name":{"first":-1e309}}"#).err().unwrap();
+        assert_eq!(fields_of(error)[0].0, "name.first");
     }
 
     #[test]

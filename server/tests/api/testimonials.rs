@@ -103,6 +103,32 @@ async fn wrong_types_and_unknown_fields_are_422_naming_the_field() {
 }
 
 #[tokio::test]
+async fn numbers_out_of_every_range_are_422_naming_the_field() {
+    let app = spawn_app().await;
+    let url = app.url(&format!("/api/v1/sites/{SITE}/testimonials"));
+    // Written by hand: serde_json cannot even hold 1e309 as a number to send.
+    for rating in ["1e309", "-1e309", "99999999999999999999", "-99999999999999999999", "1e2", "0"] {
+        let body =
+            valid_submission().to_string().replacen("\"rating\":5", &format!("\"rating\":{rating}"), 1);
+        assert!(body.contains(rating), "the body carries {rating}: {body}");
+        let response = app
+            .client
+            .post(&url)
+            .header("Origin", ORIGIN)
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 422, "rating {rating}");
+        let (code, fields) = error_of(response).await;
+        assert_eq!(code, "validation_failed", "rating {rating}");
+        assert!(fields.get("rating").is_some(), "rating {rating} should be named, got {fields}");
+    }
+    assert!(app.everything_stored().await.is_empty());
+}
+
+#[tokio::test]
 async fn malformed_oversized_and_non_json_bodies_get_their_status() {
     let app = spawn_app().await;
     let url = app.url(&format!("/api/v1/sites/{SITE}/testimonials"));

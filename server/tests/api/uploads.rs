@@ -116,6 +116,55 @@ async fn only_real_jpeg_png_and_webp_get_in_and_failures_leave_nothing() {
     );
 }
 
+/// A baseline JPEG big enough that cutting it leaves most of its scan behind.
+fn noisy_jpeg(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x * 7 % 256) as u8, (y * 13 % 256) as u8, ((x ^ y) % 256) as u8])
+    });
+    let mut bytes = Vec::new();
+    image.write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Jpeg).unwrap();
+    bytes
+}
+
+#[tokio::test]
+async fn cut_off_images_of_every_type_are_422_naming_the_photo() {
+    let app = spawn_app().await;
+    // Decoders fill the missing rows of a cut JPEG with grey and carry on; a cut file must not
+    // become a published photo that is half grey.
+    let whole = noisy_jpeg(256, 256);
+    let mut cut_jpeg = whole.clone();
+    cut_jpeg.truncate(whole.len() * 2 / 3);
+    // With the EXIF thumbnail trick: a complete little JPEG inside APP1 must not make the cut
+    // main image look finished.
+    let mut with_thumbnail = whole[..2].to_vec();
+    let thumbnail = noisy_jpeg(8, 8);
+    let length = u16::try_from(thumbnail.len() + 8).unwrap().to_be_bytes();
+    with_thumbnail.extend_from_slice(&[0xFF, 0xE1, length[0], length[1]]);
+    with_thumbnail.extend_from_slice(b"Exif\0\0");
+    with_thumbnail.extend_from_slice(&thumbnail);
+    with_thumbnail.extend_from_slice(&cut_jpeg[2..]);
+    let mut cut_png = png(256, 256);
+    cut_png.truncate(cut_png.len() - 20);
+    let mut cut_webp = Vec::new();
+    image::RgbImage::from_pixel(64, 64, image::Rgb([1, 2, 3]))
+        .write_to(&mut Cursor::new(&mut cut_webp), image::ImageFormat::WebP)
+        .unwrap();
+    cut_webp.truncate(cut_webp.len() - 8);
+    for (what, bytes, content_type) in [
+        ("a cut JPEG", cut_jpeg, "image/jpeg"),
+        ("a cut WebP", cut_webp, "image/webp"),
+        ("a cut JPEG carrying a whole thumbnail", with_thumbnail, "image/jpeg"),
+        ("a PNG without its end", cut_png, "image/png"),
+    ] {
+        let response = app.upload_to(SITE, bytes, content_type).await;
+        assert_eq!(response.status(), 422, "{what}");
+        let (_, fields) = error_of(response).await;
+        assert!(fields["photo"].as_str().unwrap().contains("damaged or incomplete"), "{what}: {fields}");
+    }
+    assert_eq!(app.stored_photos().await, 0);
+    assert_eq!(app.upload_to(SITE, whole, "image/jpeg").await.status(), 201, "the whole file is fine");
+}
+
 #[tokio::test]
 async fn a_photo_belongs_to_one_testimonial_of_its_own_site() {
     let app = spawn_app().await;
