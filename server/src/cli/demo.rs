@@ -34,6 +34,7 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("order-confirmed.html", "text/html; charset=utf-8", include_str!("../../../demo/order-confirmed.html")),
     ("how-it-is-made.html", "text/html; charset=utf-8", include_str!("../../../demo/how-it-is-made.html")),
     ("wholesale.html", "text/html; charset=utf-8", include_str!("../../../demo/wholesale.html")),
+    ("journal.html", "text/html; charset=utf-8", include_str!("../../../demo/journal.html")),
     ("hostile.css", "text/css; charset=utf-8", include_str!("../../../demo/hostile.css")),
     ("order.js", "text/javascript; charset=utf-8", include_str!("../../../demo/order.js")),
     ("style.css", "text/css; charset=utf-8", include_str!("../../../demo/style.css")),
