@@ -6,6 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// Where a testimonial is in its life.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -43,6 +44,7 @@ impl fmt::Display for Status {
 }
 
 /// `GET /api/v1/sites/{site}/widget`: what the widget needs to render for one site.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WidgetConfig {
     pub site: String,
@@ -61,6 +63,7 @@ pub struct WidgetConfig {
     pub proof_of_work: u8,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WidgetTheme {
     /// A CSS colour, `#rrggbb`.
@@ -68,6 +71,7 @@ pub struct WidgetTheme {
 }
 
 /// One approved testimonial as the public sees it: never an email, an IP or moderation data.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicTestimonial {
     pub id: String,
@@ -88,6 +92,7 @@ pub struct PublicTestimonial {
 }
 
 /// The honest rating of a site: every moderated rating that is not spam or withdrawn.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub count: u64,
@@ -96,6 +101,7 @@ pub struct Summary {
 }
 
 /// `GET /api/v1/sites/{site}/testimonials`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestimonialPage {
     pub items: Vec<PublicTestimonial>,
@@ -104,6 +110,7 @@ pub struct TestimonialPage {
 }
 
 /// `201` answer to a testimonial submission.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TestimonialCreated {
     pub id: String,
@@ -113,6 +120,7 @@ pub struct TestimonialCreated {
 }
 
 /// `GET /api/v1/sites/{site}/challenge`: a proof-of-work puzzle for the next submission.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Challenge {
     pub challenge: String,
@@ -121,12 +129,14 @@ pub struct Challenge {
 }
 
 /// `201` answer to an upload: the id a submission's `photo` refers to.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadCreated {
     pub id: String,
 }
 
 /// A testimonial as moderators see it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModerationTestimonial {
     #[serde(flatten)]
@@ -140,6 +150,7 @@ pub struct ModerationTestimonial {
 }
 
 /// `GET /api/v1/sites/{site}/moderation/testimonials`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModerationPage {
     pub items: Vec<ModerationTestimonial>,
@@ -147,6 +158,7 @@ pub struct ModerationPage {
 }
 
 /// Every error the API returns has this shape.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
     /// Stable, machine-readable code such as `validation_failed` or `not_found`.

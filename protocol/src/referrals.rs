@@ -19,6 +19,7 @@ pub fn normalise_code(raw: &str) -> Option<String> {
 }
 
 /// `POST /api/v1/sites/{site}/referrals`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateReferral {
@@ -62,6 +63,7 @@ impl CreateReferral {
 }
 
 /// `201` answer: the advocate's code and the link to share.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReferralCreated {
     pub code: String,
@@ -69,6 +71,7 @@ pub struct ReferralCreated {
 }
 
 /// `POST /api/v1/sites/{site}/referrals/{code}/visits` (the body is optional).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordVisit {
@@ -77,6 +80,7 @@ pub struct RecordVisit {
 }
 
 /// `POST /api/v1/sites/{site}/conversions`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordConversion {
@@ -92,12 +96,14 @@ pub struct RecordConversion {
 }
 
 /// `201` answer to a conversion. Whether it was flagged is for moderators only.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversionRecorded {
     pub id: String,
 }
 
 /// One advocate on `GET /api/v1/sites/{site}/moderation/referrals`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModerationReferral {
     pub code: String,
@@ -109,6 +115,7 @@ pub struct ModerationReferral {
     pub flagged: u64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReferralPage {
     pub items: Vec<ModerationReferral>,

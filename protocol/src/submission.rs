@@ -9,6 +9,7 @@ use crate::fields::{self, Email, PersonName, Rating, Reference, ShortLine, Testi
 ///
 /// Every field is optional at this stage so that a missing field is reported by name alongside
 /// all other problems, instead of failing the whole body at the first gap.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitTestimonial {

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 mod health;
 mod manage;
+pub mod openapi;
 pub mod page;
 mod photo;
 pub mod request;
@@ -34,15 +35,15 @@ async fn count_response(
 }
 
 pub fn app(state: AppState) -> Router {
+    let (api, document) = openapi::api_routes(state.clone());
     Router::new()
-        .merge(api::router(state.clone()))
+        .merge(openapi::with_document(api, &document))
         .merge(
             dashboard::router()
                 .merge(manage::router())
                 .layer(axum::middleware::from_fn(page::security_headers)),
         )
         .merge(assets::router())
-        .merge(health::router())
         .fallback(|| async { AppError::NotFound("page") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), count_response))
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })

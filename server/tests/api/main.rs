@@ -12,6 +12,7 @@ mod helpers;
 mod manage;
 mod moderation;
 mod notifications;
+mod openapi;
 mod referrals;
 mod testimonials;
 mod uploads;

@@ -8,8 +8,9 @@ mod uploads;
 mod widget;
 
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware;
 use axum::response::Response;
-use axum::{middleware, Router};
+use utoipa_axum::router::OpenApiRouter;
 
 use super::cors::site_cors;
 use super::state::AppState;
@@ -17,15 +18,16 @@ use super::state::AppState;
 /// Public bodies are small; anything bigger is not a testimonial.
 const MAX_BODY_BYTES: usize = 16 * 1024;
 
-pub fn router(state: AppState) -> Router<AppState> {
-    let public = Router::new()
+/// The API's routes with the OpenAPI document of each, from the handlers' own annotations.
+pub fn router(state: AppState) -> OpenApiRouter<AppState> {
+    let public = OpenApiRouter::default()
         .merge(widget::router())
         .merge(testimonials::router())
         .merge(referrals::public_routes())
         .merge(uploads::upload_routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state, site_cors));
-    Router::new()
+    OpenApiRouter::default()
         .merge(public)
         .merge(moderation::router())
         .merge(referrals::moderation_routes())

@@ -4,9 +4,10 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, Method};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use fanfare_protocol::api::{ModerationPage, ModerationTestimonial, Status};
+use axum::Json;
+use fanfare_protocol::api::{ApiError, ModerationPage, ModerationTestimonial, Status};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::secrets;
 use crate::service::moderation::Action;
@@ -18,12 +19,12 @@ use crate::web::request::{query_params, site_in_path, ListParams};
 use crate::web::session::{check_same_origin, current_session};
 use crate::web::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/sites/{site}/moderation/testimonials", get(list))
-        .route("/api/v1/sites/{site}/moderation/testimonials/{id}/approve", post(approve))
-        .route("/api/v1/sites/{site}/moderation/testimonials/{id}/reject", post(reject))
-        .route("/api/v1/sites/{site}/moderation/testimonials/{id}/spam", post(spam))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list))
+        .routes(routes!(approve))
+        .routes(routes!(reject))
+        .routes(routes!(spam))
 }
 
 /// A person allowed to moderate the site in the path, by bearer token or dashboard session.
@@ -68,6 +69,27 @@ impl FromRequestParts<AppState> for Moderator {
     }
 }
 
+/// The site's testimonials in one status, newest first, with what only moderators see.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/moderation/testimonials",
+    tag = "moderation",
+    security(("bearer" = []), ("session" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug"),
+        ("status" = Option<String>, Query, description = "`pending` (default), `approved`, `rejected`, `spam` or `withdrawn`"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("limit" = Option<u32>, Query, description = "Items per page, 1 to 50"),
+        ("q" = Option<String>, Query, description = "Words in the name or text"),
+        ("rating" = Option<u8>, Query, description = "Only this star rating"),
+    ),
+    responses(
+        (status = 200, description = "One page of the queue", body = ModerationPage),
+        (status = 422, description = "A parameter is invalid; `fields` names it", body = ApiError),
+        (status = 401, description = "No valid credentials", body = ApiError),
+        (status = 404, description = "No such site, or not one of yours", body = ApiError),
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     moderator: Moderator,
@@ -83,6 +105,20 @@ async fn list(
     }))
 }
 
+/// Publishes a testimonial; refused (409) when its author did not consent.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/{site}/moderation/testimonials/{id}/approve",
+    tag = "moderation",
+    security(("bearer" = []), ("session" = [])),
+    params(("site" = String, Path, description = "The site's slug"), ("id" = String, Path, description = "The testimonial's id")),
+    responses(
+        (status = 200, description = "The testimonial as it is now", body = ModerationTestimonial),
+        (status = 409, description = "The author did not consent to publication", body = ApiError),
+        (status = 401, description = "No valid credentials", body = ApiError),
+        (status = 404, description = "No such site, or not one of yours", body = ApiError),
+    ),
+)]
 async fn approve(
     state: State<AppState>,
     moderator: Moderator,
@@ -91,6 +127,19 @@ async fn approve(
     decide(state, moderator, id, Status::Approved).await
 }
 
+/// Keeps a testimonial unpublished; its rating still counts in the summary.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/{site}/moderation/testimonials/{id}/reject",
+    tag = "moderation",
+    security(("bearer" = []), ("session" = [])),
+    params(("site" = String, Path, description = "The site's slug"), ("id" = String, Path, description = "The testimonial's id")),
+    responses(
+        (status = 200, description = "The testimonial as it is now", body = ModerationTestimonial),
+        (status = 401, description = "No valid credentials", body = ApiError),
+        (status = 404, description = "No such site, or not one of yours", body = ApiError),
+    ),
+)]
 async fn reject(
     state: State<AppState>,
     moderator: Moderator,
@@ -99,6 +148,19 @@ async fn reject(
     decide(state, moderator, id, Status::Rejected).await
 }
 
+/// Marks a testimonial as spam: unpublished and left out of the summary.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/{site}/moderation/testimonials/{id}/spam",
+    tag = "moderation",
+    security(("bearer" = []), ("session" = [])),
+    params(("site" = String, Path, description = "The site's slug"), ("id" = String, Path, description = "The testimonial's id")),
+    responses(
+        (status = 200, description = "The testimonial as it is now", body = ModerationTestimonial),
+        (status = 401, description = "No valid credentials", body = ApiError),
+        (status = 404, description = "No such site, or not one of yours", body = ApiError),
+    ),
+)]
 async fn spam(
     state: State<AppState>,
     moderator: Moderator,

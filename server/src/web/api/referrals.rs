@@ -6,13 +6,16 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::routing::options;
+use axum::Json;
+use fanfare_protocol::api::ApiError;
 use fanfare_protocol::referrals::{
     ConversionRecorded, CreateReferral, ModerationReferral, RecordConversion, RecordVisit, ReferralCreated,
     ReferralPage,
 };
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::moderation::Moderator;
 use super::preflight;
@@ -25,17 +28,35 @@ use crate::web::state::AppState;
 const PAGE_SIZE: u32 = 50;
 
 /// Public routes; `api::router` puts them behind the site's CORS and body limit.
-pub fn public_routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/sites/{site}/referrals", post(create).options(preflight))
-        .route("/api/v1/sites/{site}/referrals/{code}/visits", post(visit).options(preflight))
-        .route("/api/v1/sites/{site}/conversions", post(convert).options(preflight))
+pub fn public_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(create))
+        .route("/api/v1/sites/{site}/referrals", options(preflight))
+        .routes(routes!(visit))
+        .route("/api/v1/sites/{site}/referrals/{code}/visits", options(preflight))
+        .routes(routes!(convert))
+        .route("/api/v1/sites/{site}/conversions", options(preflight))
 }
 
-pub fn moderation_routes() -> Router<AppState> {
-    Router::new().route("/api/v1/sites/{site}/moderation/referrals", get(leaderboard))
+pub fn moderation_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default().routes(routes!(leaderboard))
 }
 
+/// An advocate's referral code and link to share (the same email gets the same code).
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/{site}/referrals",
+    tag = "public",
+    params(("site" = String, Path, description = "The site's slug")),
+    request_body = CreateReferral,
+    responses(
+        (status = 201, description = "The advocate's code and link", body = ReferralCreated),
+        (status = 403, description = "Sent from an origin the site does not allow", body = ApiError),
+        (status = 422, description = "Fields are invalid; `fields` names each", body = ApiError),
+        (status = 429, description = "Rate limited; see `Retry-After`", body = ApiError),
+        (status = 404, description = "No such site", body = ApiError),
+    ),
+)]
 async fn create(
     State(state): State<AppState>,
     SiteFromPath(site): SiteFromPath,
@@ -46,6 +67,21 @@ async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+/// Records a visit brought by a referral link. The body is optional.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/{site}/referrals/{code}/visits",
+    tag = "public",
+    params(("site" = String, Path, description = "The site's slug"), ("code" = String, Path, description = "The referral code from the link")),
+    request_body(content = Option<RecordVisit>, description = "Optional"),
+    responses(
+        (status = 204, description = "Recorded; `Fanfare-Referral-Days` says for how many days the code counts"),
+        (status = 403, description = "Sent from an origin the site does not allow", body = ApiError),
+        (status = 422, description = "Fields are invalid; `fields` names each", body = ApiError),
+        (status = 429, description = "Rate limited; see `Retry-After`", body = ApiError),
+        (status = 404, description = "No such site", body = ApiError),
+    ),
+)]
 async fn visit(
     State(state): State<AppState>,
     SiteFromPath(site): SiteFromPath,
@@ -62,6 +98,21 @@ async fn visit(
     Ok(response)
 }
 
+/// Records a conversion (an order) credited to a referral code; idempotent on `id`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/{site}/conversions",
+    tag = "public",
+    params(("site" = String, Path, description = "The site's slug")),
+    request_body = RecordConversion,
+    responses(
+        (status = 201, description = "Recorded (or already recorded with this `id`)", body = ConversionRecorded),
+        (status = 403, description = "Sent from an origin the site does not allow", body = ApiError),
+        (status = 422, description = "Fields are invalid; `fields` names each", body = ApiError),
+        (status = 429, description = "Rate limited; see `Retry-After`", body = ApiError),
+        (status = 404, description = "No such site", body = ApiError),
+    ),
+)]
 async fn convert(
     State(state): State<AppState>,
     SiteFromPath(site): SiteFromPath,
@@ -77,6 +128,20 @@ struct LeaderboardParams {
     cursor: Option<String>,
 }
 
+/// The site's advocates with their visits, conversions and flagged conversions.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/moderation/referrals",
+    tag = "moderation",
+    security(("bearer" = []), ("session" = [])),
+    params(("site" = String, Path, description = "The site's slug"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    responses(
+        (status = 200, description = "One page of advocates", body = ReferralPage),
+        (status = 401, description = "No valid credentials", body = ApiError),
+        (status = 404, description = "No such site, or not one of yours", body = ApiError),
+        (status = 422, description = "A parameter is invalid; `fields` names it", body = ApiError),
+    ),
+)]
 async fn leaderboard(
     State(state): State<AppState>,
     moderator: Moderator,

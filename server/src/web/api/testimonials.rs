@@ -4,9 +4,12 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::routing::options;
+use axum::Json;
+use fanfare_protocol::api::{ApiError, TestimonialCreated, TestimonialPage};
 use fanfare_protocol::SubmitTestimonial;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{preflight, with_cache};
 use crate::service::submissions::Submitted;
@@ -15,13 +18,30 @@ use crate::web::extract::AppJson;
 use crate::web::request::{query_params, ClientIp, ListParams, SiteFromPath};
 use crate::web::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/api/v1/sites/{site}/testimonials",
-        get(list_testimonials).post(submit_testimonial).options(preflight),
-    )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list_testimonials, submit_testimonial))
+        .route("/api/v1/sites/{site}/testimonials", options(preflight))
 }
 
+/// Approved testimonials, newest first, with the honest summary of every moderated rating.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/testimonials",
+    tag = "public",
+    params(
+        ("site" = String, Path, description = "The site's slug"),
+        ("limit" = Option<u32>, Query, description = "Items per page, 1 to 50 (20 by default)"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("tag" = Option<String>, Query, description = "Only testimonials with this tag"),
+    ),
+    responses(
+        (status = 200, description = "One page of approved testimonials", body = TestimonialPage),
+        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
+        (status = 422, description = "A parameter is invalid; `fields` names it", body = ApiError),
+        (status = 404, description = "No such site", body = ApiError),
+    ),
+)]
 async fn list_testimonials(
     State(state): State<AppState>,
     SiteFromPath(site): SiteFromPath,
@@ -43,6 +63,25 @@ async fn list_testimonials(
     Ok(with_cache(response, "public, no-cache"))
 }
 
+/// A visitor's testimonial: stored as pending (or approved when the site publishes high
+/// consenting ratings at once). An `Idempotency-Key` header makes a retry return the first answer.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/{site}/testimonials",
+    tag = "public",
+    params(("site" = String, Path, description = "The site's slug"), ("Idempotency-Key" = Option<String>, Header, description = "Any unique string; a retry with the same key gets the first answer")),
+    request_body = SubmitTestimonial,
+    responses(
+        (status = 201, description = "Stored", body = TestimonialCreated),
+        (status = 400, description = "Not JSON", body = ApiError),
+        (status = 403, description = "Sent from an origin the site does not allow", body = ApiError),
+        (status = 413, description = "Body too large", body = ApiError),
+        (status = 415, description = "Not `application/json`", body = ApiError),
+        (status = 422, description = "Fields are invalid; `fields` names each", body = ApiError),
+        (status = 429, description = "Rate limited; see `Retry-After`", body = ApiError),
+        (status = 404, description = "No such site", body = ApiError),
+    ),
+)]
 async fn submit_testimonial(
     State(state): State<AppState>,
     SiteFromPath(site): SiteFromPath,

@@ -4,9 +4,11 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use fanfare_protocol::api::UploadCreated;
+use axum::routing::options;
+use axum::Json;
+use fanfare_protocol::api::{ApiError, UploadCreated};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::preflight;
 use crate::service::photos::MAX_UPLOAD_BYTES;
@@ -16,17 +18,34 @@ use crate::web::request::{ClientIp, SiteFromPath};
 use crate::web::state::AppState;
 
 /// The upload route; `api::router` puts it behind the site's CORS.
-pub fn upload_routes() -> Router<AppState> {
-    Router::new().route(
-        "/api/v1/sites/{site}/uploads",
-        post(upload).options(preflight).layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
-    )
+pub fn upload_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(upload))
+        .route("/api/v1/sites/{site}/uploads", options(preflight))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
 }
 
-pub fn photo_routes() -> Router<AppState> {
-    Router::new().route("/api/v1/photos/{id}", get(published))
+pub fn photo_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default().routes(routes!(published))
 }
 
+/// A photo for a testimonial, as the raw image body; its type is read from the bytes. It is
+/// decoded, checked and re-encoded without metadata, and kept a day for its testimonial.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/{site}/uploads",
+    tag = "public",
+    params(("site" = String, Path, description = "The site's slug")),
+    request_body(content(("image/jpeg"), ("image/png"), ("image/webp")), description = "The image, at most 5 MiB"),
+    responses(
+        (status = 201, description = "Stored; send its `id` as the submission's `photo`", body = UploadCreated),
+        (status = 413, description = "Over 5 MiB", body = ApiError),
+        (status = 415, description = "Not a JPEG, PNG or WebP image", body = ApiError),
+        (status = 422, description = "Damaged, incomplete or too many pixels (`fields.photo`)", body = ApiError),
+        (status = 429, description = "Rate limited; see `Retry-After`", body = ApiError),
+        (status = 404, description = "No such site", body = ApiError),
+    ),
+)]
 async fn upload(
     State(state): State<AppState>,
     SiteFromPath(site): SiteFromPath,
@@ -46,6 +65,17 @@ async fn upload(
     Ok((StatusCode::CREATED, Json(UploadCreated { id })))
 }
 
+/// A published testimonial's photo, as JPEG.
+#[utoipa::path(
+    get,
+    path = "/api/v1/photos/{id}",
+    tag = "public",
+    params(("id" = String, Path, description = "The photo's id, from a testimonial's `photo_url`")),
+    responses(
+        (status = 200, description = "The photo", content_type = "image/jpeg"),
+        (status = 404, description = "No such published photo", body = ApiError),
+    ),
+)]
 async fn published(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
     let photo = state.service.published_photo(&id).await?;
     Ok(photo_response(photo, "public, max-age=31536000, immutable"))
