@@ -370,8 +370,18 @@ pub struct Photo {
 pub enum IdempotencyClaim {
     /// First use: the caller handles the request, then completes or releases the key.
     New,
-    /// Handled before: answer with this.
-    Done { request_hash: String, status: u16, body: String },
+    /// Handled before: answer with this, once opened with the client's key.
+    Done { request_hash: String, status: u16, sealed_body: String },
     /// Another request with this key is being handled right now.
     InProgress { request_hash: String },
+}
+
+/// The first answer to an idempotent request, as stored for its retries.
+#[derive(Debug, Clone, Copy)]
+pub struct IdempotentAnswer<'a> {
+    pub status: u16,
+    /// Sealed under the client's key: it holds the author's manage link.
+    pub sealed_body: &'a str,
+    /// The testimonial it created (so erasing its author finds the row).
+    pub testimonial_id: Option<&'a str>,
 }

@@ -187,11 +187,12 @@ pub trait SubmissionStore: Send + Sync {
     async fn photo(&self, site_id: i64, id: &str) -> Result<Option<Photo>, StorageError>;
     /// A photo the public may see: attached to an approved testimonial.
     async fn published_photo(&self, id: &str) -> Result<Option<Photo>, StorageError>;
-    /// Claims `key` for a request, unless it was used within the last day (`fresh_since`).
+    /// Claims a key (by its hash) for a request, unless it was used within the last day
+    /// (`fresh_since`).
     async fn claim_idempotency_key(
         &self,
         site_id: i64,
-        key: &str,
+        key_hash: &str,
         request_hash: &str,
         now: i64,
         fresh_since: i64,
@@ -199,12 +200,11 @@ pub trait SubmissionStore: Send + Sync {
     async fn complete_idempotency_key(
         &self,
         site_id: i64,
-        key: &str,
-        status: u16,
-        body: &str,
+        key_hash: &str,
+        answer: IdempotentAnswer<'_>,
     ) -> Result<(), StorageError>;
     /// Forgets a key whose request failed, so a corrected retry is handled afresh.
-    async fn release_idempotency_key(&self, site_id: i64, key: &str) -> Result<(), StorageError>;
+    async fn release_idempotency_key(&self, site_id: i64, key_hash: &str) -> Result<(), StorageError>;
 }
 
 /// Webhooks and the queue of their deliveries.

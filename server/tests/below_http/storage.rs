@@ -4,8 +4,8 @@ use fanfare_protocol::api::Status;
 use fanfare_server::domain::Role;
 use fanfare_server::secrets;
 use fanfare_server::storage::{
-    Cursor, IdempotencyClaim, ListQuery, Moderated, NewAdvocate, NewConversion, SiteChanges, StorageError,
-    TestimonialEdit,
+    Cursor, IdempotencyClaim, IdempotentAnswer, ListQuery, Moderated, NewAdvocate, NewConversion,
+    SiteChanges, StorageError, TestimonialEdit,
 };
 
 use crate::world::{new_site, record, World};
@@ -180,10 +180,11 @@ async fn an_idempotency_key_is_claimed_once_and_answers_retries() {
     let claim = |hash: &'static str| world.storage.claim_idempotency_key(site, "key-1", hash, 100, 0);
     assert_eq!(claim("h1").await.unwrap(), IdempotencyClaim::New);
     assert_eq!(claim("h1").await.unwrap(), IdempotencyClaim::InProgress { request_hash: "h1".into() });
-    world.storage.complete_idempotency_key(site, "key-1", 201, "{}").await.unwrap();
+    let answer = IdempotentAnswer { status: 201, sealed_body: "v1.sealed", testimonial_id: Some("t1") };
+    world.storage.complete_idempotency_key(site, "key-1", answer).await.unwrap();
     assert_eq!(
         claim("h1").await.unwrap(),
-        IdempotencyClaim::Done { request_hash: "h1".into(), status: 201, body: "{}".into() }
+        IdempotencyClaim::Done { request_hash: "h1".into(), status: 201, sealed_body: "v1.sealed".into() }
     );
     world.storage.claim_idempotency_key(site, "key-2", "h2", 100, 0).await.unwrap();
     world.storage.release_idempotency_key(site, "key-2").await.unwrap();
