@@ -314,8 +314,9 @@ pub trait DataStore: Send + Sync {
     async fn all_testimonials(&self, site_id: i64) -> Result<Vec<Testimonial>, StorageError>;
     /// Adds an exported testimonial; `false` when its id is already stored (left unchanged).
     async fn import_testimonial(&self, item: ImportedTestimonial) -> Result<bool, StorageError>;
-    /// Removes every testimonial (with its tags) the address wrote on the site, and its referral
-    /// rows (as advocate, with their visits and conversions, and as a converted friend); returns
-    /// how many testimonials went.
+    /// Removes every testimonial (with its tags and photo) the address wrote on the site, its
+    /// referral rows (as advocate, with their visits and conversions, and as a converted friend),
+    /// the idempotency rows of its testimonials and every webhook delivery whose payload names
+    /// the address or one of them; returns how many testimonials went.
     async fn erase_email(&self, site_id: i64, email: &str) -> Result<u64, StorageError>;
 }

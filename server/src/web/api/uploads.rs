@@ -11,7 +11,7 @@ use fanfare_protocol::api::UploadCreated;
 use super::preflight;
 use crate::service::photos::MAX_UPLOAD_BYTES;
 use crate::web::error::AppError;
-use crate::web::photo::photo_response;
+use crate::web::photo::published_photo_response;
 use crate::web::request::{ClientIp, SiteFromPath};
 use crate::web::state::AppState;
 
@@ -46,7 +46,12 @@ async fn upload(
     Ok((StatusCode::CREATED, Json(UploadCreated { id })))
 }
 
-async fn published(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn published(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    // Looked up on every request, revalidations too: a withdrawn or erased photo is 404 at once.
     let photo = state.service.published_photo(&id).await?;
-    Ok(photo_response(photo, "public, max-age=31536000, immutable"))
+    Ok(published_photo_response(photo, &headers))
 }
