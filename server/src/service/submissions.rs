@@ -21,7 +21,7 @@ use crate::storage::{
 };
 
 /// How long a key's answer is kept for retries.
-const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// What a submission got.
 pub enum Submitted {

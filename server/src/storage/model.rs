@@ -385,3 +385,25 @@ pub struct IdempotentAnswer<'a> {
     /// The testimonial it created (so erasing its author finds the row).
     pub testimonial_id: Option<&'a str>,
 }
+
+/// Cut-offs for [`super::OperationsStore::prune`]: each table's rows before its cut-off go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Sessions that expired before this.
+    pub sessions_expired_before: i64,
+    /// Single-use nonces used before this (no link or challenge carrying them is valid any more).
+    pub nonces_used_before: i64,
+    /// Idempotency keys claimed before this (past their replay window).
+    pub idempotency_keys_before: i64,
+    /// Webhook deliveries queued before this that were delivered or given up (pending ones stay).
+    pub finished_deliveries_before: i64,
+}
+
+/// How many rows [`super::OperationsStore::prune`] removed, table by table.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pruned {
+    pub sessions: u64,
+    pub nonces: u64,
+    pub idempotency_keys: u64,
+    pub deliveries: u64,
+}

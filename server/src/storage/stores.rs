@@ -303,6 +303,8 @@ pub trait OperationsStore: Send + Sync {
     /// Records a single-use nonce (an email link's, a proof-of-work challenge's); `false` if
     /// it was used before.
     async fn use_nonce(&self, nonce: &str, now: i64) -> Result<bool, StorageError>;
+    /// Removes what is past its retention from the tables that would otherwise only grow.
+    async fn prune(&self, retention: Retention) -> Result<Pruned, StorageError>;
     /// Writes a consistent copy of the whole database to `path`.
     async fn backup(&self, path: &std::path::Path) -> Result<(), StorageError>;
 }
