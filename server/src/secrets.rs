@@ -24,6 +24,17 @@ pub fn testimonial_id() -> String {
     random_string(16)
 }
 
+/// A testimonial id derived from `seed`: the same seed always gives the same id, in the alphabet
+/// and length of [`testimonial_id`] (for an imported item that needs an id of its own).
+pub fn derived_id(seed: &str) -> String {
+    // 16 of SHA-256's bytes, each to one of 31 symbols as above.
+    Sha256::digest(seed.as_bytes())
+        .iter()
+        .take(16)
+        .map(|byte| ALPHABET[usize::from(*byte) % 31] as char)
+        .collect()
+}
+
 /// A referral code: random, so codes say nothing about how many exist or who came before.
 pub fn referral_code() -> String {
     use fanfare_protocol::referrals::{CODE_ALPHABET, CODE_LENGTH};

@@ -312,6 +312,52 @@ fn data_goes_out_and_back_in_and_can_be_erased() {
 }
 
 #[test]
+fn an_export_imported_into_another_site_arrives_there_as_new_items_once() {
+    let cli = Cli::new();
+    cli.add_site("acme", "https://acme.test");
+    cli.add_site("other", "https://other.test");
+    let csv = "name,email,rating,text,consent,status,tags,ref\n\
+               Ada,ada@example.com,5,Lovely fresh beans,true,approved,beans,ADA-7Q\n\
+               Bob,bob@example.com,3,Slow but fine,false,pending,,\n";
+    let input = cli.dir.path().join("in.csv");
+    std::fs::write(&input, csv).unwrap();
+    cli.ok(&["import", "--site", "acme", input.to_str().unwrap()]);
+    let export_path = cli.dir.path().join("acme-export.json");
+    cli.ok(&["export", "--site", "acme", "--output", export_path.to_str().unwrap()]);
+    let export = export_path.to_str().unwrap();
+    let acme_before = cli.ok(&["export", "--site", "acme", "--format", "csv"]);
+
+    let moved = cli.ok(&["import", "--site", "other", export]);
+    assert!(
+        moved.contains("imported 2 testimonials into other, 2 of them as new items with new ids")
+            && moved.contains("0 already present"),
+        "{moved}"
+    );
+    let items = |site: &str| -> Vec<serde_json::Value> {
+        let export: serde_json::Value = serde_json::from_str(&cli.ok(&["export", "--site", site])).unwrap();
+        let mut items = export["testimonials"].as_array().unwrap().clone();
+        // Both rows were imported in the same millisecond, so export orders them by id.
+        items.sort_by_key(|item| item["name"].as_str().unwrap_or_default().to_owned());
+        items
+    };
+    let (acme, other) = (items("acme"), items("other"));
+    assert_eq!(other.len(), 2);
+    for (original, copy) in acme.iter().zip(&other) {
+        assert_ne!(original["id"], copy["id"], "a new id in the other site");
+        for field in ["name", "email", "text", "status", "consent", "tags", "ref", "created_at"] {
+            assert_eq!(original[field], copy[field], "{field} comes along");
+        }
+    }
+    assert_eq!(cli.ok(&["export", "--site", "acme", "--format", "csv"]), acme_before, "acme is untouched");
+
+    let again = cli.ok(&["import", "--site", "other", export]);
+    assert!(again.contains("imported 0") && again.contains("2 already present"), "{again}");
+    let home = cli.ok(&["import", "--site", "acme", export]);
+    assert!(home.contains("imported 0") && home.contains("2 already present"), "{home}");
+    assert_eq!(items("other").len(), 2, "nothing stored twice");
+}
+
+#[test]
 fn a_bad_import_names_the_problem_and_stores_nothing() {
     let cli = Cli::new();
     cli.add_site("acme", "https://acme.test");

@@ -407,3 +407,14 @@ pub struct Pruned {
     pub idempotency_keys: u64,
     pub deliveries: u64,
 }
+
+/// What importing one testimonial did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportOutcome {
+    /// Stored under its id.
+    Stored,
+    /// This site already has a testimonial with that id; left as it is.
+    AlreadyHere,
+    /// Another site has a testimonial with that id (ids are global); nothing stored.
+    TakenElsewhere,
+}

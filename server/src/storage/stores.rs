@@ -314,8 +314,9 @@ pub trait OperationsStore: Send + Sync {
 pub trait DataStore: Send + Sync {
     /// Every testimonial of the site in any status, oldest first (for export).
     async fn all_testimonials(&self, site_id: i64) -> Result<Vec<Testimonial>, StorageError>;
-    /// Adds an exported testimonial; `false` when its id is already stored (left unchanged).
-    async fn import_testimonial(&self, item: ImportedTestimonial) -> Result<bool, StorageError>;
+    /// Adds an exported testimonial under its id, unless a testimonial (of this site or
+    /// another) already has that id.
+    async fn import_testimonial(&self, item: ImportedTestimonial) -> Result<ImportOutcome, StorageError>;
     /// Removes every testimonial (with its tags and photo) the address wrote on the site, its
     /// referral rows (as advocate, with their visits and conversions, and as a converted friend),
     /// the idempotency rows of its testimonials and every webhook delivery whose payload names

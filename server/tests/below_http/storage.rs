@@ -4,8 +4,8 @@ use fanfare_protocol::api::Status;
 use fanfare_server::domain::Role;
 use fanfare_server::secrets;
 use fanfare_server::storage::{
-    Cursor, IdempotencyClaim, IdempotentAnswer, ListQuery, Moderated, NewAdvocate, NewConversion,
-    SiteChanges, StorageError, TestimonialEdit,
+    Cursor, IdempotencyClaim, IdempotentAnswer, ImportOutcome, ImportedTestimonial, ListQuery, Moderated,
+    NewAdvocate, NewConversion, NewTestimonialRecord, SiteChanges, StorageError, TestimonialEdit,
 };
 
 use crate::world::{new_site, record, World};
@@ -281,4 +281,23 @@ async fn deliveries_are_queued_only_for_sites_with_webhooks_and_claimed_once() {
         world.storage.claim_due_deliveries(4, 1000, 10).await.unwrap().is_empty(),
         "leased to the first claim"
     );
+}
+
+#[tokio::test]
+async fn an_imported_id_is_stored_once_and_known_to_be_taken_elsewhere() {
+    let world = World::new().await;
+    let other = world.other_site().await;
+    let item = |site: &fanfare_server::storage::Site, id: &str| ImportedTestimonial {
+        record: NewTestimonialRecord { id: id.into(), ..record(site, Status::Approved, 5, 10) },
+        reply: None,
+        featured: false,
+        tags: vec!["beans".into()],
+        updated_at: 10,
+    };
+    let import = |site, id| world.storage.import_testimonial(item(site, id));
+    assert_eq!(import(&world.site, "exported1").await.unwrap(), ImportOutcome::Stored);
+    assert_eq!(import(&world.site, "exported1").await.unwrap(), ImportOutcome::AlreadyHere);
+    assert_eq!(import(&other, "exported1").await.unwrap(), ImportOutcome::TakenElsewhere);
+    assert!(world.storage.all_testimonials(other.id).await.unwrap().is_empty(), "nothing stored there");
+    assert_eq!(import(&other, "renamed1").await.unwrap(), ImportOutcome::Stored);
 }

@@ -15,12 +15,20 @@ impl DataStore for SqlStorage {
         rows.into_iter().map(Testimonial::try_from).collect()
     }
 
-    async fn import_testimonial(&self, item: ImportedTestimonial) -> Result<bool, StorageError> {
+    async fn import_testimonial(&self, item: ImportedTestimonial) -> Result<ImportOutcome, StorageError> {
         let record = &item.record;
         let mut tx = self.write_transaction().await?;
         let inserted = insert_row(&mut tx, &item, true).await?;
         if inserted == 0 {
-            return Ok(false);
+            let holder: Option<i64> = sqlx::query_scalar("SELECT site_id FROM testimonials WHERE id = $1")
+                .bind(&record.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Ok(if holder == Some(record.site_id) {
+                ImportOutcome::AlreadyHere
+            } else {
+                ImportOutcome::TakenElsewhere
+            });
         }
         for tag in &item.tags {
             sqlx::query(
@@ -32,7 +40,7 @@ impl DataStore for SqlStorage {
             .await?;
         }
         tx.commit().await?;
-        Ok(true)
+        Ok(ImportOutcome::Stored)
     }
 
     async fn erase_email(&self, site_id: i64, email: &str) -> Result<u64, StorageError> {
