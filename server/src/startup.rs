@@ -56,6 +56,8 @@ impl Application {
         };
         let service = Service::open(storage, &service_settings).await?;
         tokio::spawn(service.webhook_worker(settings.webhook_retry_base)?.run());
+        // Sessions, nonces, idempotency keys and finished deliveries would otherwise only grow.
+        tokio::spawn(service.clone().prune_forever());
         let state = AppState::new(Shared {
             service: service.clone(),
             assets,

@@ -312,6 +312,131 @@ fn data_goes_out_and_back_in_and_can_be_erased() {
 }
 
 #[test]
+fn an_export_imported_into_another_site_arrives_there_as_new_items_once() {
+    let cli = Cli::new();
+    cli.add_site("acme", "https://acme.test");
+    cli.add_site("other", "https://other.test");
+    let csv = "name,email,rating,text,consent,status,tags,ref\n\
+               Ada,ada@example.com,5,Lovely fresh beans,true,approved,beans,ADA-7Q\n\
+               Bob,bob@example.com,3,Slow but fine,false,pending,,\n";
+    let input = cli.dir.path().join("in.csv");
+    std::fs::write(&input, csv).unwrap();
+    cli.ok(&["import", "--site", "acme", input.to_str().unwrap()]);
+    let export_path = cli.dir.path().join("acme-export.json");
+    cli.ok(&["export", "--site", "acme", "--output", export_path.to_str().unwrap()]);
+    let export = export_path.to_str().unwrap();
+    let acme_before = cli.ok(&["export", "--site", "acme", "--format", "csv"]);
+
+    let moved = cli.ok(&["import", "--site", "other", export]);
+    assert!(
+        moved.contains("imported 2 testimonials into other, 2 of them as new items with new ids")
+            && moved.contains("0 already present"),
+        "{moved}"
+    );
+    let items = |site: &str| -> Vec<serde_json::Value> {
+        let export: serde_json::Value = serde_json::from_str(&cli.ok(&["export", "--site", site])).unwrap();
+        let mut items = export["testimonials"].as_array().unwrap().clone();
+        // Both rows were imported in the same millisecond, so export orders them by id.
+        items.sort_by_key(|item| item["name"].as_str().unwrap_or_default().to_owned());
+        items
+    };
+    let (acme, other) = (items("acme"), items("other"));
+    assert_eq!(other.len(), 2);
+    for (original, copy) in acme.iter().zip(&other) {
+        assert_ne!(original["id"], copy["id"], "a new id in the other site");
+        for field in ["name", "email", "text", "status", "consent", "tags", "ref", "created_at"] {
+            assert_eq!(original[field], copy[field], "{field} comes along");
+        }
+    }
+    assert_eq!(cli.ok(&["export", "--site", "acme", "--format", "csv"]), acme_before, "acme is untouched");
+
+    let again = cli.ok(&["import", "--site", "other", export]);
+    assert!(again.contains("imported 0") && again.contains("2 already present"), "{again}");
+    let home = cli.ok(&["import", "--site", "acme", export]);
+    assert!(home.contains("imported 0") && home.contains("2 already present"), "{home}");
+    assert_eq!(items("other").len(), 2, "nothing stored twice");
+}
+
+/// Every value of every table, one line per row, as the database holds them.
+async fn everything_at_rest(database: &str) -> String {
+    use fanfare_server::storage::copy::{dump_table, TABLES};
+    let storage = fanfare_server::storage::open(database).await.expect("the test database opens");
+    let mut text = String::new();
+    for (table, _) in TABLES {
+        for row in dump_table(&storage, table).await.expect("the table reads") {
+            let cells: Vec<String> = row.into_iter().map(Option::unwrap_or_default).collect();
+            text.push_str(&format!("{table}: {}\n", cells.join(" | ")));
+        }
+    }
+    text
+}
+
+#[tokio::test]
+async fn erase_on_the_command_line_leaves_nothing_of_the_address_at_rest() {
+    let cli = Cli::new();
+    cli.add_site("acme", "https://acme.test");
+    let storage = fanfare_server::storage::connect(&cli.database()).await.unwrap();
+    let site = storage.site_by_slug("acme").await.unwrap().unwrap();
+    // Nothing listens on the discard port: the delivery stays queued, payload and all.
+    storage.add_webhook(site.id, "http://127.0.0.1:9/hook", "whsec", 0).await.unwrap();
+    let server = cli.serve();
+    server.ready().await;
+    let submitted = reqwest::Client::new()
+        .post(format!("{}/api/v1/sites/acme/testimonials", server.url))
+        .header("Origin", "https://acme.test")
+        .header("Idempotency-Key", "0b6f3c58-2f7e-4d61-a0c4-5e1f7d9a2b3c")
+        .json(&serde_json::json!({
+            "name": "Ada Lovelace", "email": "ada@example.com", "rating": 5,
+            "text": "The beans are wonderful and arrive fresh.", "consent": true,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(submitted.status(), 201);
+    let before = everything_at_rest(&cli.database()).await;
+    assert!(before.contains("webhook_deliveries: ") && before.contains("idempotency_keys: "), "{before}");
+
+    let erased = cli.ok(&["erase", "--site", "acme", "--email", "ada@example.com"]);
+    assert!(erased.contains("erased 1"), "{erased}");
+    let after = everything_at_rest(&cli.database()).await.to_lowercase();
+    for trace in ["ada@example.com", "ada lovelace", "the beans are wonderful"] {
+        assert!(!after.contains(trace), "{trace} is left:\n{after}");
+    }
+    assert!(!after.contains("idempotency_keys: "), "the replayable answer went too:\n{after}");
+}
+
+#[tokio::test]
+async fn serve_prunes_what_is_past_its_retention() {
+    let cli = Cli::new();
+    cli.add_site("acme", "https://acme.test");
+    let storage = fanfare_server::storage::connect(&cli.database()).await.unwrap();
+    let site = storage.site_by_slug("acme").await.unwrap().unwrap();
+    let user = storage
+        .upsert_user("mod@acme.test", None, site.id, fanfare_server::domain::Role::Moderator, 1)
+        .await
+        .unwrap();
+    // Written as of the epoch: past every retention by decades.
+    storage.create_session("long-expired", user.id, "csrf", 1, 2).await.unwrap();
+    storage.use_nonce("long-used", 1).await.unwrap();
+    storage.claim_idempotency_key(site.id, "long-gone", "request", 1, 0).await.unwrap();
+    let rows = |text: &str| ["sessions: ", "used_nonces: ", "idempotency_keys: "].map(|t| text.contains(t));
+    assert_eq!(rows(&everything_at_rest(&cli.database()).await), [true; 3]);
+
+    let server = cli.serve();
+    server.ready().await;
+    // `serve` prunes once as it starts, beside answering requests: wait for that round.
+    let mut left = [true; 3];
+    for _ in 0..200 {
+        left = rows(&everything_at_rest(&cli.database()).await);
+        if left == [false; 3] {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(left, [false; 3], "expired session, used nonce and old idempotency key are pruned");
+}
+
+#[test]
 fn a_bad_import_names_the_problem_and_stores_nothing() {
     let cli = Cli::new();
     cli.add_site("acme", "https://acme.test");

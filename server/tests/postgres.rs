@@ -206,7 +206,8 @@ async fn a_populated_sqlite_database_moves_to_postgres_completely() {
         .await
         .unwrap();
     source.claim_idempotency_key(site.id, "key-1", "hash", 30, 0).await.unwrap();
-    source.complete_idempotency_key(site.id, "key-1", 201, "{}").await.unwrap();
+    let answer = storage::IdempotentAnswer { status: 201, sealed_body: "v1.00", testimonial_id: Some("t1") };
+    source.complete_idempotency_key(site.id, "key-1", answer).await.unwrap();
 
     let report = ok(&sqlite.url, &["copy", "--to", &postgres.url]);
     assert!(report.contains("every table has the same number of rows"), "{report}");

@@ -112,10 +112,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let content =
                 std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
             let report = service.import(&site, &content).await?;
-            println!(
-                "imported {} testimonials into {} ({} already present, left unchanged)",
-                report.imported, site.slug, report.skipped
-            );
+            if report.with_new_ids == 0 {
+                println!(
+                    "imported {} testimonials into {} ({} already present, left unchanged)",
+                    report.imported, site.slug, report.skipped
+                );
+            } else {
+                println!(
+                    "imported {} testimonials into {}, {} of them as new items with new ids (their ids \
+                     belong to another site); {} already present, left unchanged",
+                    report.imported, site.slug, report.with_new_ids, report.skipped
+                );
+            }
             Ok(())
         }
         Command::Erase { site, email } => {

@@ -13,7 +13,7 @@ use crate::clock::{now_ms, parse_rfc3339, rfc3339};
 use crate::domain::parse_tags;
 use crate::secrets;
 use crate::storage::{
-    DynStorage, ImportedTestimonial, NewTestimonialRecord, Site, Testimonial, TestimonialEdit,
+    DynStorage, ImportOutcome, ImportedTestimonial, NewTestimonialRecord, Site, Testimonial, TestimonialEdit,
 };
 
 pub const FORMAT_NAME: &str = "fanfare-export";
@@ -297,9 +297,20 @@ fn validate(site: &Site, item: &ExportedTestimonial) -> Result<ImportedTestimoni
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ImportReport {
+    /// Stored in the site, `with_new_ids` of them included.
     pub imported: usize,
-    /// Already stored under the same id; left as they are.
+    /// Stored under an id of their own because another site holds the exported one (ids are
+    /// global: an export imported into a second site, or restored beside the first).
+    pub with_new_ids: usize,
+    /// Already stored in this site (under the exported id, or the one a previous import into
+    /// this site gave it); left as they are.
     pub skipped: usize,
+}
+
+/// The id an item gets in `site` when another site holds its exported id: derived from both,
+/// so importing the same file into the same site again finds it and stays idempotent.
+fn id_in_site(site: &Site, exported_id: &str) -> String {
+    secrets::derived_id(&format!("fanfare import\n{}\n{exported_id}", site.slug))
 }
 
 async fn import(storage: &DynStorage, site: &Site, content: &str) -> anyhow::Result<ImportReport> {
@@ -319,11 +330,25 @@ async fn import(storage: &DynStorage, site: &Site, content: &str) -> anyhow::Res
         valid.push(checked);
     }
     let mut report = ImportReport::default();
-    for item in valid {
-        if storage.import_testimonial(item).await? {
-            report.imported += 1;
-        } else {
-            report.skipped += 1;
+    for mut item in valid {
+        let mut outcome = storage.import_testimonial(item.clone()).await?;
+        let mut renamed = false;
+        if outcome == ImportOutcome::TakenElsewhere {
+            let exported_id = std::mem::take(&mut item.record.id);
+            item.record.id = id_in_site(site, &exported_id);
+            outcome = storage.import_testimonial(item).await?;
+            renamed = true;
+            if outcome == ImportOutcome::TakenElsewhere {
+                // 16 symbols of a SHA-256: only a deliberately crafted id gets here.
+                bail!("testimonial {exported_id}: its id and the new id derived from it are both taken");
+            }
+        }
+        match outcome {
+            ImportOutcome::Stored => {
+                report.imported += 1;
+                report.with_new_ids += usize::from(renamed);
+            }
+            ImportOutcome::AlreadyHere | ImportOutcome::TakenElsewhere => report.skipped += 1,
         }
     }
     Ok(report)
@@ -336,7 +361,8 @@ impl Service {
     }
 
     /// Reads an export (JSON) or a CSV with a header row into the site. Every item is checked
-    /// before anything is stored, so a bad file changes nothing.
+    /// before anything is stored, so a bad file changes nothing. Items whose id another site
+    /// holds are stored under new ids; importing the same file again stores nothing twice.
     pub async fn import(&self, site: &Site, content: &str) -> anyhow::Result<ImportReport> {
         let report = import(&self.storage, site, content).await?;
         if report.imported > 0 {

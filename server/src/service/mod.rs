@@ -19,6 +19,7 @@ pub mod notify;
 pub mod photos;
 pub mod pow;
 pub mod referrals;
+pub mod retention;
 pub mod sites;
 pub mod submissions;
 pub mod testimonials;

@@ -15,11 +15,13 @@ use super::testimonials::{new_record, Draft};
 use super::{consent, Service, ServiceError, ServiceResult};
 use crate::clock::now_ms;
 use crate::domain::{email_key, truncate_ip};
-use crate::secrets;
-use crate::storage::{IdempotencyClaim, NewTestimonialRecord, Site, Testimonial, TestimonialEdit};
+use crate::secrets::{self, ClientSecret};
+use crate::storage::{
+    IdempotencyClaim, IdempotentAnswer, NewTestimonialRecord, Site, Testimonial, TestimonialEdit,
+};
 
 /// How long a key's answer is kept for retries.
-const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// What a submission got.
 pub enum Submitted {
@@ -45,11 +47,17 @@ impl Service {
         let Some(key) = idempotency_key.map(parse_idempotency_key).transpose()? else {
             return self.create(site, ip, submission).await.map(Submitted::Created);
         };
-        let request_hash = secrets::hash_token(&serde_json::to_string(&submission).unwrap_or_default());
+        // The key is a secret only the client holds: what is stored is derived from it, and the
+        // answer (with the author's manage link) is sealed under it.
+        let key = ClientSecret::new(key);
+        let key_hash = key.lookup();
+        let request = serde_json::to_string(&submission)
+            .map_err(|error| ServiceError::internal("reading the request back", error))?;
+        let request_hash = key.digest(&request);
         let now = now_ms();
         match self
             .storage
-            .claim_idempotency_key(site.id, key, &request_hash, now, now - IDEMPOTENCY_WINDOW_MS)
+            .claim_idempotency_key(site.id, &key_hash, &request_hash, now, now - IDEMPOTENCY_WINDOW_MS)
             .await?
         {
             IdempotencyClaim::New => {}
@@ -62,7 +70,14 @@ impl Service {
                     "was already used for a different request",
                 ));
             }
-            IdempotencyClaim::Done { status, body, .. } => return Ok(Submitted::Replayed { status, body }),
+            IdempotencyClaim::Done { status, sealed_body, .. } => {
+                // Found by this key's hash, so it was sealed under this key: failing to open
+                // means the row was altered.
+                let body = key.open(&sealed_body).ok_or_else(|| {
+                    ServiceError::internal("opening a stored answer", "it does not open under its key")
+                })?;
+                return Ok(Submitted::Replayed { status, body });
+            }
             IdempotencyClaim::InProgress { .. } => {
                 return Err(ServiceError::Conflict {
                     code: "request_in_progress",
@@ -76,11 +91,16 @@ impl Service {
             Ok(created) => {
                 let body = serde_json::to_string(&created)
                     .map_err(|error| ServiceError::internal("writing the answer", error))?;
-                self.storage.complete_idempotency_key(site.id, key, 201, &body).await?;
+                let answer = IdempotentAnswer {
+                    status: 201,
+                    sealed_body: &key.seal(&body),
+                    testimonial_id: Some(&created.id),
+                };
+                self.storage.complete_idempotency_key(site.id, &key_hash, answer).await?;
                 Ok(Submitted::Created(created))
             }
             Err(error) => {
-                self.storage.release_idempotency_key(site.id, key).await?;
+                self.storage.release_idempotency_key(site.id, &key_hash).await?;
                 Err(error)
             }
         }

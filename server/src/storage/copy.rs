@@ -26,7 +26,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("advocates", "id"),
     ("referral_visits", "id"),
     ("conversions", "id"),
-    ("idempotency_keys", "site_id, key"),
+    ("idempotency_keys", "site_id, key_hash"),
 ];
 
 /// A column's kind as PostgreSQL declares it; the copy binds each value as that kind.

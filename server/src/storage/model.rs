@@ -370,8 +370,51 @@ pub struct Photo {
 pub enum IdempotencyClaim {
     /// First use: the caller handles the request, then completes or releases the key.
     New,
-    /// Handled before: answer with this.
-    Done { request_hash: String, status: u16, body: String },
+    /// Handled before: answer with this, once opened with the client's key.
+    Done { request_hash: String, status: u16, sealed_body: String },
     /// Another request with this key is being handled right now.
     InProgress { request_hash: String },
+}
+
+/// The first answer to an idempotent request, as stored for its retries.
+#[derive(Debug, Clone, Copy)]
+pub struct IdempotentAnswer<'a> {
+    pub status: u16,
+    /// Sealed under the client's key: it holds the author's manage link.
+    pub sealed_body: &'a str,
+    /// The testimonial it created (so erasing its author finds the row).
+    pub testimonial_id: Option<&'a str>,
+}
+
+/// Cut-offs for [`super::OperationsStore::prune`]: each table's rows before its cut-off go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Sessions that expired before this.
+    pub sessions_expired_before: i64,
+    /// Single-use nonces used before this (no link or challenge carrying them is valid any more).
+    pub nonces_used_before: i64,
+    /// Idempotency keys claimed before this (past their replay window).
+    pub idempotency_keys_before: i64,
+    /// Webhook deliveries queued before this that were delivered or given up (pending ones stay).
+    pub finished_deliveries_before: i64,
+}
+
+/// How many rows [`super::OperationsStore::prune`] removed, table by table.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pruned {
+    pub sessions: u64,
+    pub nonces: u64,
+    pub idempotency_keys: u64,
+    pub deliveries: u64,
+}
+
+/// What importing one testimonial did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportOutcome {
+    /// Stored under its id.
+    Stored,
+    /// This site already has a testimonial with that id; left as it is.
+    AlreadyHere,
+    /// Another site has a testimonial with that id (ids are global); nothing stored.
+    TakenElsewhere,
 }

@@ -187,11 +187,12 @@ pub trait SubmissionStore: Send + Sync {
     async fn photo(&self, site_id: i64, id: &str) -> Result<Option<Photo>, StorageError>;
     /// A photo the public may see: attached to an approved testimonial.
     async fn published_photo(&self, id: &str) -> Result<Option<Photo>, StorageError>;
-    /// Claims `key` for a request, unless it was used within the last day (`fresh_since`).
+    /// Claims a key (by its hash) for a request, unless it was used within the last day
+    /// (`fresh_since`).
     async fn claim_idempotency_key(
         &self,
         site_id: i64,
-        key: &str,
+        key_hash: &str,
         request_hash: &str,
         now: i64,
         fresh_since: i64,
@@ -199,12 +200,11 @@ pub trait SubmissionStore: Send + Sync {
     async fn complete_idempotency_key(
         &self,
         site_id: i64,
-        key: &str,
-        status: u16,
-        body: &str,
+        key_hash: &str,
+        answer: IdempotentAnswer<'_>,
     ) -> Result<(), StorageError>;
     /// Forgets a key whose request failed, so a corrected retry is handled afresh.
-    async fn release_idempotency_key(&self, site_id: i64, key: &str) -> Result<(), StorageError>;
+    async fn release_idempotency_key(&self, site_id: i64, key_hash: &str) -> Result<(), StorageError>;
 }
 
 /// Webhooks and the queue of their deliveries.
@@ -303,6 +303,8 @@ pub trait OperationsStore: Send + Sync {
     /// Records a single-use nonce (an email link's, a proof-of-work challenge's); `false` if
     /// it was used before.
     async fn use_nonce(&self, nonce: &str, now: i64) -> Result<bool, StorageError>;
+    /// Removes what is past its retention from the tables that would otherwise only grow.
+    async fn prune(&self, retention: Retention) -> Result<Pruned, StorageError>;
     /// Writes a consistent copy of the whole database to `path`.
     async fn backup(&self, path: &std::path::Path) -> Result<(), StorageError>;
 }
@@ -312,10 +314,12 @@ pub trait OperationsStore: Send + Sync {
 pub trait DataStore: Send + Sync {
     /// Every testimonial of the site in any status, oldest first (for export).
     async fn all_testimonials(&self, site_id: i64) -> Result<Vec<Testimonial>, StorageError>;
-    /// Adds an exported testimonial; `false` when its id is already stored (left unchanged).
-    async fn import_testimonial(&self, item: ImportedTestimonial) -> Result<bool, StorageError>;
-    /// Removes every testimonial (with its tags) the address wrote on the site, and its referral
-    /// rows (as advocate, with their visits and conversions, and as a converted friend); returns
-    /// how many testimonials went.
+    /// Adds an exported testimonial under its id, unless a testimonial (of this site or
+    /// another) already has that id.
+    async fn import_testimonial(&self, item: ImportedTestimonial) -> Result<ImportOutcome, StorageError>;
+    /// Removes every testimonial (with its tags and photo) the address wrote on the site, its
+    /// referral rows (as advocate, with their visits and conversions, and as a converted friend),
+    /// the idempotency rows of its testimonials and every webhook delivery whose payload names
+    /// the address or one of them; returns how many testimonials went.
     async fn erase_email(&self, site_id: i64, email: &str) -> Result<u64, StorageError>;
 }

@@ -1,6 +1,6 @@
 //! Stored photos as responses: the public one of a published testimonial, and the moderators'.
 
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::storage::Photo;
@@ -13,5 +13,32 @@ pub fn photo_response(photo: Photo, cache: &'static str) -> Response {
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
+}
+
+/// How long caches may show a published photo without asking again. Its author can withdraw it
+/// (and the address's owner have it erased) at any time: after this, caches revalidate, and a
+/// photo no longer published answers 404.
+pub const PUBLISHED_PHOTO_CACHE: &str = "public, max-age=300, must-revalidate";
+
+/// A published photo, with an ETag so that revalidating an unchanged photo costs a 304 and no
+/// bytes. Photos never change under their id, so the id is the tag.
+pub fn published_photo_response(photo: Photo, request: &HeaderMap) -> Response {
+    let etag = format!("\"{}\"", photo.id);
+    let matches = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|tag| tag.trim().trim_start_matches("W/") == etag));
+    let mut response = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        photo_response(photo, PUBLISHED_PHOTO_CACHE)
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(PUBLISHED_PHOTO_CACHE));
+    // Ids are letters and digits, so the tag is always a valid header value.
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, value);
+    }
     response
 }

@@ -8,6 +8,7 @@ mod abuse;
 mod assets;
 mod cors;
 mod dashboard;
+mod data_at_rest;
 mod helpers;
 mod manage;
 mod moderation;

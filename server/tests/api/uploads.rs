@@ -86,6 +86,60 @@ async fn photos_are_turned_upright_and_stripped_then_published_with_their_testim
 }
 
 #[tokio::test]
+async fn a_published_photo_is_cached_for_minutes_and_gone_once_withdrawn_or_erased() {
+    let app = spawn_app().await;
+    let token = app.moderator_token(SITE).await;
+    let mut published = Vec::new();
+    for email in ["ada@example.com", "bob@example.com"] {
+        let response = app.upload_to(SITE, jpeg_with_exif(40, 30), "image/jpeg").await;
+        let photo = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+        let mut body = valid_submission();
+        body["photo"] = json!(photo);
+        body["email"] = json!(email);
+        let created = app.submit_ok(&body).await;
+        assert_eq!(app.moderate(&token, SITE, &created.id, "approve").await.status(), 200);
+        published.push((app.url(&format!("/api/v1/photos/{photo}")), created));
+    }
+    let [(withdrawn_url, withdrawn), (erased_url, _)] = &published[..] else { unreachable!() };
+
+    let served = app.client.get(withdrawn_url).send().await.unwrap();
+    assert_eq!(served.status(), 200);
+    let cache = served.headers()["cache-control"].to_str().unwrap().to_owned();
+    assert!(!cache.contains("immutable"), "{cache}");
+    assert!(cache.contains("must-revalidate"), "{cache}");
+    let max_age: u64 = cache
+        .split(',')
+        .find_map(|part| part.trim().strip_prefix("max-age="))
+        .and_then(|age| age.parse().ok())
+        .expect("a max-age");
+    assert!(max_age <= 300, "caches ask again within five minutes: {cache}");
+    let etag = served.headers()["etag"].to_str().unwrap().to_owned();
+    let revalidate = |url: &str| app.client.get(url).header("If-None-Match", &etag).send();
+    assert_eq!(revalidate(withdrawn_url).await.unwrap().status(), 304, "unchanged: no bytes again");
+
+    let response = app
+        .client
+        .post(withdrawn.manage_url.clone() + "/withdraw")
+        .header("Origin", &app.address)
+        .form(&[("x", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(app.client.get(withdrawn_url).send().await.unwrap().status(), 404);
+    assert_eq!(
+        revalidate(withdrawn_url).await.unwrap().status(),
+        404,
+        "a cache asking again hears it is gone"
+    );
+
+    assert_eq!(app.client.get(erased_url).send().await.unwrap().status(), 200);
+    let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
+    app.service.erase(&site, fanfare_server::service::Actor::CommandLine, "bob@example.com").await.unwrap();
+    assert_eq!(app.client.get(erased_url).send().await.unwrap().status(), 404);
+}
+
+#[tokio::test]
 async fn only_real_jpeg_png_and_webp_get_in_and_failures_leave_nothing() {
     let app = spawn_app().await;
     // The type is read from the content, whatever the header claims.

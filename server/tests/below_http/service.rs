@@ -170,3 +170,65 @@ async fn a_site_keeps_an_owner() {
         .collect();
     assert_eq!(by_owner, ["make moderator", "remove person"]);
 }
+
+#[tokio::test]
+async fn pruning_removes_only_what_is_past_each_tables_retention() {
+    use fanfare_server::service::retention::retention_at;
+    use fanfare_server::storage::{DeliveryAttempt, DeliveryState, IdempotencyClaim, Pruned};
+
+    let world = World::new().await;
+    let (storage, site) = (&world.storage, world.site.id);
+    let now: i64 = 100 * 24 * 60 * 60 * 1000;
+    let cut = retention_at(now);
+
+    let user = storage.upsert_user("mod@acme.test", None, site, Role::Moderator, 1).await.unwrap();
+    storage.create_session("expired", user.id, "csrf", 1, cut.sessions_expired_before - 1).await.unwrap();
+    storage.create_session("live", user.id, "csrf", 1, cut.sessions_expired_before + 1).await.unwrap();
+    assert!(storage.use_nonce("old-nonce", cut.nonces_used_before - 1).await.unwrap());
+    assert!(storage.use_nonce("recent-nonce", cut.nonces_used_before).await.unwrap());
+    for (hash, at) in
+        [("old-key", cut.idempotency_keys_before - 1), ("fresh-key", cut.idempotency_keys_before)]
+    {
+        storage.claim_idempotency_key(site, hash, "request", at, 0).await.unwrap();
+    }
+    storage.add_webhook(site, "https://hooks.acme.test/in", "whsec", 1).await.unwrap();
+    let old = cut.finished_deliveries_before - 1;
+    let recent = cut.finished_deliveries_before;
+    // (queued at, outcome): Some(true) delivered, Some(false) given up, None still pending.
+    let deliveries = [(old, Some(true)), (old, Some(false)), (old, None), (recent, Some(true))];
+    for (index, (at, _)) in deliveries.iter().enumerate() {
+        storage
+            .enqueue_deliveries(site, "testimonial.submitted", &format!("{{\"n\":{index}}}"), *at)
+            .await
+            .unwrap();
+    }
+    let mut claimed = storage.claim_due_deliveries(now, now + 60_000, 10).await.unwrap();
+    claimed.sort_by_key(|delivery| delivery.id);
+    assert_eq!(claimed.len(), deliveries.len());
+    for (delivery, (_, outcome)) in claimed.iter().zip(deliveries) {
+        let Some(delivered) = outcome else { continue };
+        let attempt = DeliveryAttempt { status: Some(200), error: None, retry_at: None, delivered, now };
+        storage.record_delivery_attempt(delivery.id, attempt).await.unwrap();
+    }
+
+    let pruned = world.service().await.prune(now).await.unwrap();
+    assert_eq!(pruned, Pruned { sessions: 1, nonces: 1, idempotency_keys: 1, deliveries: 2 });
+
+    assert!(storage.session("live", now).await.unwrap().is_some(), "a live session stays");
+    assert!(
+        !storage.use_nonce("recent-nonce", now).await.unwrap(),
+        "a nonce a valid link may carry stays used"
+    );
+    assert!(storage.use_nonce("old-nonce", now).await.unwrap(), "an old one was forgotten");
+    assert_eq!(
+        storage.claim_idempotency_key(site, "fresh-key", "request", now, 0).await.unwrap(),
+        IdempotencyClaim::InProgress { request_hash: "request".into() },
+        "a key inside its replay window stays"
+    );
+    let mut left: Vec<(DeliveryState, i64)> =
+        storage.deliveries(site, 10).await.unwrap().iter().map(|d| (d.state, d.created_at)).collect();
+    left.sort_by_key(|(_, at)| *at);
+    assert_eq!(left, vec![(DeliveryState::Pending, old), (DeliveryState::Delivered, recent)]);
+    let again = world.service().await.prune(now).await.unwrap();
+    assert_eq!(again, Pruned::default(), "nothing more to prune");
+}

@@ -4,8 +4,8 @@ use fanfare_protocol::api::Status;
 use fanfare_server::domain::Role;
 use fanfare_server::secrets;
 use fanfare_server::storage::{
-    Cursor, IdempotencyClaim, ListQuery, Moderated, NewAdvocate, NewConversion, SiteChanges, StorageError,
-    TestimonialEdit,
+    Cursor, IdempotencyClaim, IdempotentAnswer, ImportOutcome, ImportedTestimonial, ListQuery, Moderated,
+    NewAdvocate, NewConversion, NewTestimonialRecord, SiteChanges, StorageError, TestimonialEdit,
 };
 
 use crate::world::{new_site, record, World};
@@ -180,10 +180,11 @@ async fn an_idempotency_key_is_claimed_once_and_answers_retries() {
     let claim = |hash: &'static str| world.storage.claim_idempotency_key(site, "key-1", hash, 100, 0);
     assert_eq!(claim("h1").await.unwrap(), IdempotencyClaim::New);
     assert_eq!(claim("h1").await.unwrap(), IdempotencyClaim::InProgress { request_hash: "h1".into() });
-    world.storage.complete_idempotency_key(site, "key-1", 201, "{}").await.unwrap();
+    let answer = IdempotentAnswer { status: 201, sealed_body: "v1.sealed", testimonial_id: Some("t1") };
+    world.storage.complete_idempotency_key(site, "key-1", answer).await.unwrap();
     assert_eq!(
         claim("h1").await.unwrap(),
-        IdempotencyClaim::Done { request_hash: "h1".into(), status: 201, body: "{}".into() }
+        IdempotencyClaim::Done { request_hash: "h1".into(), status: 201, sealed_body: "v1.sealed".into() }
     );
     world.storage.claim_idempotency_key(site, "key-2", "h2", 100, 0).await.unwrap();
     world.storage.release_idempotency_key(site, "key-2").await.unwrap();
@@ -280,4 +281,23 @@ async fn deliveries_are_queued_only_for_sites_with_webhooks_and_claimed_once() {
         world.storage.claim_due_deliveries(4, 1000, 10).await.unwrap().is_empty(),
         "leased to the first claim"
     );
+}
+
+#[tokio::test]
+async fn an_imported_id_is_stored_once_and_known_to_be_taken_elsewhere() {
+    let world = World::new().await;
+    let other = world.other_site().await;
+    let item = |site: &fanfare_server::storage::Site, id: &str| ImportedTestimonial {
+        record: NewTestimonialRecord { id: id.into(), ..record(site, Status::Approved, 5, 10) },
+        reply: None,
+        featured: false,
+        tags: vec!["beans".into()],
+        updated_at: 10,
+    };
+    let import = |site, id| world.storage.import_testimonial(item(site, id));
+    assert_eq!(import(&world.site, "exported1").await.unwrap(), ImportOutcome::Stored);
+    assert_eq!(import(&world.site, "exported1").await.unwrap(), ImportOutcome::AlreadyHere);
+    assert_eq!(import(&other, "exported1").await.unwrap(), ImportOutcome::TakenElsewhere);
+    assert!(world.storage.all_testimonials(other.id).await.unwrap().is_empty(), "nothing stored there");
+    assert_eq!(import(&other, "renamed1").await.unwrap(), ImportOutcome::Stored);
 }

@@ -15,12 +15,20 @@ impl DataStore for SqlStorage {
         rows.into_iter().map(Testimonial::try_from).collect()
     }
 
-    async fn import_testimonial(&self, item: ImportedTestimonial) -> Result<bool, StorageError> {
+    async fn import_testimonial(&self, item: ImportedTestimonial) -> Result<ImportOutcome, StorageError> {
         let record = &item.record;
         let mut tx = self.write_transaction().await?;
         let inserted = insert_row(&mut tx, &item, true).await?;
         if inserted == 0 {
-            return Ok(false);
+            let holder: Option<i64> = sqlx::query_scalar("SELECT site_id FROM testimonials WHERE id = $1")
+                .bind(&record.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Ok(if holder == Some(record.site_id) {
+                ImportOutcome::AlreadyHere
+            } else {
+                ImportOutcome::TakenElsewhere
+            });
         }
         for tag in &item.tags {
             sqlx::query(
@@ -32,12 +40,42 @@ impl DataStore for SqlStorage {
             .await?;
         }
         tx.commit().await?;
-        Ok(true)
+        Ok(ImportOutcome::Stored)
     }
 
     async fn erase_email(&self, site_id: i64, email: &str) -> Result<u64, StorageError> {
         let key = crate::domain::email_key(email);
         let mut tx = self.write_transaction().await?;
+        // Read before the testimonials go: their ids find the rows elsewhere that speak of them.
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM testimonials WHERE site_id = $1 AND lower(email) = lower($2)")
+                .bind(site_id)
+                .bind(email)
+                .fetch_all(&mut *tx)
+                .await?;
+        for id in &ids {
+            sqlx::query("DELETE FROM idempotency_keys WHERE site_id = $1 AND testimonial_id = $2")
+                .bind(site_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        // Webhook payloads copy the words and addresses of the moment they were queued: every
+        // one that names the address (as author, advocate or converted friend) or one of its
+        // testimonials goes, sent or not.
+        let deliveries: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, payload FROM webhook_deliveries WHERE site_id = $1")
+                .bind(site_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        for (delivery, payload) in deliveries {
+            if payload_mentions(&payload, &key, &ids) {
+                sqlx::query("DELETE FROM webhook_deliveries WHERE id = $1")
+                    .bind(delivery)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
         sqlx::query(
             "DELETE FROM photos WHERE id IN (SELECT photo_id FROM testimonials \
              WHERE site_id = $1 AND lower(email) = lower($2) AND photo_id IS NOT NULL)",
@@ -64,5 +102,44 @@ impl DataStore for SqlStorage {
             .await?;
         tx.commit().await?;
         Ok(deleted.rows_affected())
+    }
+}
+
+/// Whether a webhook payload names the address (by its [`crate::domain::email_key`]) or one of
+/// the testimonial ids, anywhere in it.
+fn payload_mentions(payload: &str, email_key: &str, ids: &[String]) -> bool {
+    fn walk(value: &serde_json::Value, email_key: &str, ids: &[String]) -> bool {
+        match value {
+            serde_json::Value::String(text) => {
+                ids.iter().any(|id| id == text)
+                    || (text.contains('@') && crate::domain::email_key(text) == email_key)
+            }
+            serde_json::Value::Array(items) => items.iter().any(|item| walk(item, email_key, ids)),
+            serde_json::Value::Object(fields) => fields.values().any(|field| walk(field, email_key, ids)),
+            _ => false,
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(payload) {
+        Ok(value) => walk(&value, email_key, ids),
+        // We write every payload as JSON; should one not parse, err on the side of erasing it.
+        Err(_) => payload.to_lowercase().contains(email_key),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::payload_mentions;
+
+    #[test]
+    fn payloads_naming_the_address_or_a_testimonial_are_found() {
+        let ids = vec!["t1abc".to_owned()];
+        let author =
+            r#"{"event":"testimonial.submitted","testimonial":{"id":"zz","email":"Ada@Example.com"}}"#;
+        assert!(payload_mentions(author, "ada@example.com", &[]));
+        let friend =
+            r#"{"conversion":{"advocate":{"email":"bo@example.com"},"email":"ada+shop@example.com"}}"#;
+        assert!(payload_mentions(friend, "ada@example.com", &[]));
+        assert!(payload_mentions(r#"{"testimonial":{"id":"t1abc"}}"#, "x@example.com", &ids));
+        assert!(!payload_mentions(friend, "cy@example.com", &ids));
     }
 }

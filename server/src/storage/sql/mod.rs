@@ -16,10 +16,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     AccountStore, Advocate, AdvocateStats, ApiToken, AuditEntry, Conversion, DataStore, Delivery,
-    DeliveryAttempt, DeliveryState, IdempotencyClaim, ImportedTestimonial, ListQuery, Moderated, NewAdvocate,
-    NewConversion, NewSite, NewTestimonialRecord, OperationsStore, Photo, RatingSummary, ReferralStore,
-    Session, Site, SiteChanges, SiteStore, StorageError, SubmissionStore, Testimonial, TestimonialEdit,
-    TestimonialStore, User, Webhook, WebhookStore,
+    DeliveryAttempt, DeliveryState, IdempotencyClaim, IdempotentAnswer, ImportOutcome, ImportedTestimonial,
+    ListQuery, Moderated, NewAdvocate, NewConversion, NewSite, NewTestimonialRecord, OperationsStore, Photo,
+    Pruned, RatingSummary, ReferralStore, Retention, Session, Site, SiteChanges, SiteStore, StorageError,
+    SubmissionStore, Testimonial, TestimonialEdit, TestimonialStore, User, Webhook, WebhookStore,
 };
 use crate::domain::Role;
 

@@ -1,4 +1,4 @@
-//! The audit log, the server's own keys and single-use nonces, backups.
+//! The audit log, the server's own keys and single-use nonces, pruning, backups.
 
 use super::*;
 
@@ -67,6 +67,35 @@ impl OperationsStore for SqlStorage {
                 .execute(&self.pool)
                 .await?;
         Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn prune(&self, retention: Retention) -> Result<Pruned, StorageError> {
+        // One statement per table, each on its own: a long prune never holds SQLite's write lock
+        // for the whole sweep, and what one statement removed stays removed if a later one fails.
+        let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(retention.sessions_expired_before)
+            .execute(&self.pool)
+            .await?;
+        let nonces = sqlx::query("DELETE FROM used_nonces WHERE used_at < $1")
+            .bind(retention.nonces_used_before)
+            .execute(&self.pool)
+            .await?;
+        let idempotency_keys = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(retention.idempotency_keys_before)
+            .execute(&self.pool)
+            .await?;
+        let deliveries = sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE state IN ('delivered', 'failed') AND created_at < $1",
+        )
+        .bind(retention.finished_deliveries_before)
+        .execute(&self.pool)
+        .await?;
+        Ok(Pruned {
+            sessions: sessions.rows_affected(),
+            nonces: nonces.rows_affected(),
+            idempotency_keys: idempotency_keys.rows_affected(),
+            deliveries: deliveries.rows_affected(),
+        })
     }
 
     async fn backup(&self, path: &std::path::Path) -> Result<(), StorageError> {

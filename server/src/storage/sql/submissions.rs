@@ -24,24 +24,24 @@ impl SubmissionStore for SqlStorage {
     async fn claim_idempotency_key(
         &self,
         site_id: i64,
-        key: &str,
+        key_hash: &str,
         request_hash: &str,
         now: i64,
         fresh_since: i64,
     ) -> Result<IdempotencyClaim, StorageError> {
         let mut tx = self.write_transaction().await?;
-        sqlx::query("DELETE FROM idempotency_keys WHERE site_id = $1 AND key = $2 AND created_at < $3")
+        sqlx::query("DELETE FROM idempotency_keys WHERE site_id = $1 AND key_hash = $2 AND created_at < $3")
             .bind(site_id)
-            .bind(key)
+            .bind(key_hash)
             .bind(fresh_since)
             .execute(&mut *tx)
             .await?;
         let inserted = sqlx::query(
-            "INSERT INTO idempotency_keys (site_id, key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
+            "INSERT INTO idempotency_keys (site_id, key_hash, request_hash, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT DO NOTHING",
         )
         .bind(site_id)
-        .bind(key)
+        .bind(key_hash)
         .bind(request_hash)
         .bind(now)
         .execute(&mut *tx)
@@ -49,15 +49,17 @@ impl SubmissionStore for SqlStorage {
         let claim = if inserted.rows_affected() == 1 {
             IdempotencyClaim::New
         } else {
-            let (request_hash, status, body): (String, Option<i64>, Option<String>) = sqlx::query_as(
-                "SELECT request_hash, status, body FROM idempotency_keys WHERE site_id = $1 AND key = $2",
+            let (request_hash, status, sealed_body): (String, Option<i64>, Option<String>) = sqlx::query_as(
+                "SELECT request_hash, status, sealed_body FROM idempotency_keys WHERE site_id = $1 AND key_hash = $2",
             )
             .bind(site_id)
-            .bind(key)
+            .bind(key_hash)
             .fetch_one(&mut *tx)
             .await?;
-            match (status.and_then(|status| u16::try_from(status).ok()), body) {
-                (Some(status), Some(body)) => IdempotencyClaim::Done { request_hash, status, body },
+            match (status.and_then(|status| u16::try_from(status).ok()), sealed_body) {
+                (Some(status), Some(sealed_body)) => {
+                    IdempotencyClaim::Done { request_hash, status, sealed_body }
+                }
                 _ => IdempotencyClaim::InProgress { request_hash },
             }
         };
@@ -68,24 +70,27 @@ impl SubmissionStore for SqlStorage {
     async fn complete_idempotency_key(
         &self,
         site_id: i64,
-        key: &str,
-        status: u16,
-        body: &str,
+        key_hash: &str,
+        answer: IdempotentAnswer<'_>,
     ) -> Result<(), StorageError> {
-        sqlx::query("UPDATE idempotency_keys SET status = $1, body = $2 WHERE site_id = $3 AND key = $4")
-            .bind(i64::from(status))
-            .bind(body)
-            .bind(site_id)
-            .bind(key)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE idempotency_keys SET status = $1, sealed_body = $2, testimonial_id = $3 \
+             WHERE site_id = $4 AND key_hash = $5",
+        )
+        .bind(i64::from(answer.status))
+        .bind(answer.sealed_body)
+        .bind(answer.testimonial_id)
+        .bind(site_id)
+        .bind(key_hash)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
-    async fn release_idempotency_key(&self, site_id: i64, key: &str) -> Result<(), StorageError> {
-        sqlx::query("DELETE FROM idempotency_keys WHERE site_id = $1 AND key = $2")
+    async fn release_idempotency_key(&self, site_id: i64, key_hash: &str) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM idempotency_keys WHERE site_id = $1 AND key_hash = $2")
             .bind(site_id)
-            .bind(key)
+            .bind(key_hash)
             .execute(&self.pool)
             .await?;
         Ok(())

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use super::preflight;
 use crate::service::photos::MAX_UPLOAD_BYTES;
 use crate::web::error::AppError;
-use crate::web::photo::photo_response;
+use crate::web::photo::published_photo_response;
 use crate::web::request::{ClientIp, SiteFromPath};
 use crate::web::state::AppState;
 
@@ -72,11 +72,17 @@ async fn upload(
     tag = "public",
     params(("id" = String, Path, description = "The photo's id, from a testimonial's `photo_url`")),
     responses(
-        (status = 200, description = "The photo", content_type = "image/jpeg"),
+        (status = 200, description = "The photo; cached five minutes, then revalidated by its `ETag`", content_type = "image/jpeg"),
+        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
         (status = 404, description = "No such published photo", body = ApiError),
     ),
 )]
-async fn published(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn published(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    // Looked up on every request, revalidations too: a withdrawn or erased photo is 404 at once.
     let photo = state.service.published_photo(&id).await?;
-    Ok(photo_response(photo, "public, max-age=31536000, immutable"))
+    Ok(published_photo_response(photo, &headers))
 }
