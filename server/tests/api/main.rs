@@ -15,3 +15,4 @@ mod notifications;
 mod referrals;
 mod testimonials;
 mod uploads;
+mod webhooks;
