@@ -31,7 +31,11 @@ impl Cli {
 
     fn command(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_fanfare"));
-        command.current_dir(self.dir.path()).env_remove("FANFARE_DATABASE_URL").env("FANFARE_LOG", "warn");
+        command
+            .current_dir(self.dir.path())
+            .env_remove("FANFARE_DATABASE_URL")
+            .env_remove("FANFARE_ALLOW_PRIVATE_NETWORK_WEBHOOKS")
+            .env("FANFARE_LOG", "warn");
         command
     }
 
@@ -346,4 +350,59 @@ fn backups_are_complete_databases() {
     assert!(String::from_utf8_lossy(&listed.stdout).contains("acme"));
     let refused = cli.fails(&["backup", backup.to_str().unwrap()]);
     assert!(refused.contains("already exists"), "{refused}");
+}
+
+#[test]
+fn webhooks_are_added_listed_and_removed_and_private_receivers_need_the_operators_flag() {
+    let cli = Cli::new();
+    cli.add_site("acme", "https://acme.test");
+    cli.add_site("globex", "https://globex.test");
+
+    // Checked, never contacted: `localhost` is resolved, nothing listens on port 9.
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://[::1]/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://0x7f.0.0.1/",
+        "http://localhost:9/hook",
+    ] {
+        let refused = cli.fails(&["webhook", "add", "--site", "acme", url]);
+        assert!(refused.contains("url") && refused.contains("public internet"), "{url}: {refused}");
+    }
+    assert_eq!(cli.ok(&["webhook", "list"]), "", "nothing stored");
+
+    let added = cli.ok(&[
+        "webhook",
+        "add",
+        "--site",
+        "acme",
+        "http://127.0.0.1:9/hook",
+        "--allow-private-network-webhooks",
+    ]);
+    let secret = added.lines().last().expect("the secret, alone on the last line");
+    assert!(secret.starts_with("whsec_") && !secret.contains(' '), "{added}");
+    let by_env = cli
+        .command()
+        .env("FANFARE_ALLOW_PRIVATE_NETWORK_WEBHOOKS", "on")
+        .args(["--database", &cli.database(), "webhook", "add", "--site", "globex", "http://10.0.0.1/hook"])
+        .output()
+        .unwrap();
+    assert!(by_env.status.success(), "{}", String::from_utf8_lossy(&by_env.stderr));
+
+    let listed = cli.ok(&["webhook", "list"]);
+    let rows: Vec<Vec<&str>> = listed.lines().map(|line| line.split('\t').collect()).collect();
+    assert_eq!(rows.len(), 2, "{listed}");
+    assert_eq!(rows[0][1..], ["acme", "http://127.0.0.1:9/hook"]);
+    assert_eq!(rows[1][1..], ["globex", "http://10.0.0.1/hook"]);
+    assert!(!listed.contains(secret), "the secret is shown once");
+    assert_eq!(cli.ok(&["webhook", "list", "--site", "globex"]).lines().count(), 1);
+
+    let acme_hook = rows[0][0];
+    assert!(
+        cli.fails(&["webhook", "remove", "--site", "globex", acme_hook]).contains("no webhook"),
+        "another site's webhook is not found"
+    );
+    assert!(cli.ok(&["webhook", "remove", "--site", "acme", acme_hook]).contains("removed"));
+    assert_eq!(cli.ok(&["webhook", "list", "--site", "acme"]), "");
+    assert_eq!(cli.ok(&["webhook", "list"]).lines().count(), 1, "globex keeps its webhook");
 }
