@@ -84,6 +84,11 @@ impl Cli {
     }
 
     fn serve(&self) -> Server {
+        self.serve_with(&[])
+    }
+
+    /// `fanfare serve` on a free loopback port, with `extra` flags.
+    fn serve_with(&self, extra: &[&str]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free loopback port")
@@ -91,6 +96,7 @@ impl Cli {
         let child = self
             .command()
             .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database", &self.database()])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -405,4 +411,63 @@ fn webhooks_are_added_listed_and_removed_and_private_receivers_need_the_operator
     assert!(cli.ok(&["webhook", "remove", "--site", "acme", acme_hook]).contains("removed"));
     assert_eq!(cli.ok(&["webhook", "list", "--site", "acme"]), "");
     assert_eq!(cli.ok(&["webhook", "list"]).lines().count(), 1, "globex keeps its webhook");
+}
+
+#[tokio::test]
+async fn serve_delivers_to_private_networks_only_with_the_operators_flag() {
+    let cli = Cli::new();
+    cli.add_site("acme", "https://acme.test");
+    let received = std::sync::Arc::new(std::sync::Mutex::new(0u32));
+    let seen = received.clone();
+    let receiver = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let seen = seen.clone();
+            async move {
+                *seen.lock().unwrap() += 1;
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+    cli.ok(&["webhook", "add", "--site", "acme", &url, "--allow-private-network-webhooks"]);
+    let storage = fanfare_server::storage::connect(&cli.database()).await.unwrap();
+    let site = storage.site_by_slug("acme").await.unwrap().unwrap();
+    let submit = |server: &str| {
+        reqwest::Client::new()
+            .post(format!("{server}/api/v1/sites/acme/testimonials"))
+            .header("Origin", "https://acme.test")
+            .json(&serde_json::json!({
+                "name": "Ada", "email": "ada@example.com", "rating": 5,
+                "text": "The beans are wonderful and arrive fresh.", "consent": true,
+            }))
+            .send()
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+
+    {
+        let server = cli.serve();
+        server.ready().await;
+        assert_eq!(submit(&server.url).await.unwrap().status(), 201);
+        loop {
+            let log = storage.deliveries(site.id, 10).await.unwrap();
+            if log.first().is_some_and(|delivery| delivery.attempts == 1) {
+                assert_eq!(log[0].last_error.as_deref(), Some("refused: loopback address"));
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the refusal is logged: {log:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(*received.lock().unwrap(), 0, "a server without the flag never connects");
+    }
+
+    let server = cli.serve_with(&["--allow-private-network-webhooks"]);
+    server.ready().await;
+    assert_eq!(submit(&server.url).await.unwrap().status(), 201);
+    while *received.lock().unwrap() == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the delivery arrives");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
