@@ -125,62 +125,99 @@ async fn a_webhook_saved_while_allowed_is_refused_when_a_server_without_the_over
     assert!(page.contains("refused: loopback address"), "{page}");
 }
 
+/// A receiver on loopback with a `/slow` path that hangs until released and a `/fast` one that
+/// answers at once; each request's path is written down as it arrives.
+struct SlowAndFast {
+    base: String,
+    arrived: Arc<Mutex<Vec<&'static str>>>,
+    release: Arc<Notify>,
+}
+
+impl SlowAndFast {
+    async fn start() -> Self {
+        let arrived: Arc<Mutex<Vec<&'static str>>> = Arc::default();
+        let release = Arc::new(Notify::new());
+        let (log, held, fast_log) = (arrived.clone(), release.clone(), arrived.clone());
+        let receiver = axum::Router::new()
+            .route(
+                "/slow",
+                axum::routing::post(move || {
+                    let (log, held) = (log.clone(), held.clone());
+                    async move {
+                        log.lock().unwrap().push("slow");
+                        // Held until the test lets go: a receiver that hangs.
+                        held.notified().await;
+                        axum::http::StatusCode::NO_CONTENT
+                    }
+                }),
+            )
+            .route(
+                "/fast",
+                axum::routing::post(move || {
+                    let log = fast_log.clone();
+                    async move {
+                        log.lock().unwrap().push("fast");
+                        axum::http::StatusCode::NO_CONTENT
+                    }
+                }),
+            );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+        Self { base, arrived, release }
+    }
+
+    fn count(&self, path: &str) -> usize {
+        self.arrived.lock().unwrap().iter().filter(|arrived| **arrived == path).count()
+    }
+}
+
+async fn add_hook(app: &TestApp, slug: &str, url: &str) -> fanfare_server::storage::Site {
+    let site = app.storage.site_by_slug(slug).await.unwrap().unwrap();
+    app.service.add_webhook(&site, fanfare_server::service::Actor::CommandLine, url).await.unwrap();
+    site
+}
+
 #[tokio::test]
 async fn a_stalled_receiver_of_one_site_does_not_hold_up_another_sites_delivery() {
     let app = spawn_app_with(|settings| settings.allow_private_network_webhooks = true).await;
-    let arrived: Arc<Mutex<Vec<&'static str>>> = Arc::default();
-    let release = Arc::new(Notify::new());
-    let (log, held) = (arrived.clone(), release.clone());
-    let (fast_log, receiver) = (arrived.clone(), axum::Router::new());
-    let receiver = receiver
-        .route(
-            "/slow",
-            axum::routing::post(move || {
-                let (log, held) = (log.clone(), held.clone());
-                async move {
-                    log.lock().unwrap().push("slow");
-                    // Held until the test lets go: a receiver that hangs.
-                    held.notified().await;
-                    axum::http::StatusCode::NO_CONTENT
-                }
-            }),
-        )
-        .route(
-            "/fast",
-            axum::routing::post(move || {
-                let log = fast_log.clone();
-                async move {
-                    log.lock().unwrap().push("fast");
-                    axum::http::StatusCode::NO_CONTENT
-                }
-            }),
-        );
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
-    let acme = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
-    let globex = app.storage.site_by_slug(OTHER_SITE).await.unwrap().unwrap();
-    app.service
-        .add_webhook(&acme, fanfare_server::service::Actor::CommandLine, &format!("{base}/slow"))
-        .await
-        .unwrap();
-    app.service
-        .add_webhook(&globex, fanfare_server::service::Actor::CommandLine, &format!("{base}/fast"))
-        .await
-        .unwrap();
+    let receiver = SlowAndFast::start().await;
+    let acme = add_hook(&app, SITE, &format!("{}/slow", receiver.base)).await;
+    add_hook(&app, OTHER_SITE, &format!("{}/fast", receiver.base)).await;
 
     submit_to(&app, SITE, ORIGIN).await;
-    wait_for("the slow receiver to be reached", || arrived.lock().unwrap().contains(&"slow")).await;
+    wait_for("the slow receiver to be reached", || receiver.count("slow") == 1).await;
     submit_to(&app, OTHER_SITE, OTHER_ORIGIN).await;
-    wait_for("the other site's delivery", || arrived.lock().unwrap().contains(&"fast")).await;
+    wait_for("the other site's delivery", || receiver.count("fast") == 1).await;
 
     // Sent one after another, the slow delivery's attempt would be over (timed out and logged)
     // before the other site's was sent; here it is still in flight.
     let slow = app.storage.deliveries(acme.id, 10).await.unwrap();
     assert_eq!(slow.len(), 1);
     assert_eq!((slow[0].state.as_str(), slow[0].attempts), ("pending", 0), "still held: {:?}", slow[0]);
-    assert_eq!(*arrived.lock().unwrap(), ["slow", "fast"]);
-    release.notify_waiters();
+    assert_eq!(*receiver.arrived.lock().unwrap(), ["slow", "fast"]);
+    receiver.release.notify_waiters();
+}
+
+#[tokio::test]
+async fn a_hanging_receiver_holds_at_most_four_of_its_sites_deliveries_at_once() {
+    let app = spawn_app_with(|settings| settings.allow_private_network_webhooks = true).await;
+    let receiver = SlowAndFast::start().await;
+    for n in 0..5 {
+        add_hook(&app, SITE, &format!("{}/slow?hook={n}", receiver.base)).await;
+    }
+    add_hook(&app, OTHER_SITE, &format!("{}/fast", receiver.base)).await;
+
+    // One event, five deliveries for acme, all due at once.
+    submit_to(&app, SITE, ORIGIN).await;
+    wait_for("four held deliveries", || receiver.count("slow") == 4).await;
+    submit_to(&app, OTHER_SITE, OTHER_ORIGIN).await;
+    wait_for("the other site's delivery", || receiver.count("fast") == 1).await;
+
+    // The fifth was due before the other site's event was even queued, yet waits for a slot.
+    assert_eq!(receiver.count("slow"), 4, "{:?}", receiver.arrived.lock().unwrap());
+    receiver.release.notify_waiters();
+    wait_for("the fifth once a slot is free", || receiver.count("slow") == 5).await;
 }
 
 #[tokio::test]
