@@ -25,6 +25,7 @@ pub struct FileSettings {
     pub mail_from: Option<String>,
     pub rate_limits: Option<String>,
     pub trusted_proxies: Option<Vec<String>>,
+    pub allow_private_network_webhooks: Option<bool>,
 }
 
 impl FileSettings {
@@ -61,6 +62,9 @@ pub struct ServerSettings {
     pub rate_limits: bool,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<crate::domain::IpCidr>,
+    /// Webhooks may reach loopback, private and other non-public addresses (the operator's own
+    /// receivers); off by default, so a site owner cannot probe the operator's network.
+    pub allow_private_network_webhooks: bool,
     pub timeouts: Timeouts,
 }
 
@@ -92,6 +96,7 @@ impl ServerSettings {
             webhook_retry_base: DEFAULT_WEBHOOK_RETRY_BASE,
             rate_limits: true,
             trusted_proxies: Vec::new(),
+            allow_private_network_webhooks: false,
             timeouts: Timeouts::default(),
         }
     }

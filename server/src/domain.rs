@@ -1,5 +1,7 @@
 //! Server-side values parsed once at the edge: site slugs, origins, roles.
 
+pub mod addresses;
+
 use std::fmt;
 use std::str::FromStr;
 

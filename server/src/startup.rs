@@ -53,6 +53,7 @@ impl Application {
             public_url: public_url.clone(),
             mail: settings.mail.clone(),
             rate_limits: settings.rate_limits,
+            allow_private_network_webhooks: settings.allow_private_network_webhooks,
         };
         let service = Service::open(storage, &service_settings).await?;
         tokio::spawn(service.webhook_worker(settings.webhook_retry_base)?.run());

@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(name = "fanfare", version, about = "Collect, moderate and publish testimonials")]
@@ -36,6 +37,9 @@ pub enum Command {
     /// Manage API tokens
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage a site's webhooks
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     /// Write every testimonial of a site as JSON or CSV
     Export {
         #[arg(long)]
@@ -99,6 +103,15 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<String>,
+    /// Deliver webhooks to loopback, private and other non-public addresses too, for receivers
+    /// on your own network; the dashboard may then save such webhooks [default: off]
+    #[arg(
+        long,
+        env = "FANFARE_ALLOW_PRIVATE_NETWORK_WEBHOOKS",
+        action = ArgAction::SetTrue,
+        value_parser = BoolishValueParser::new()
+    )]
+    pub allow_private_network_webhooks: bool,
 }
 
 #[derive(Debug, Args)]
@@ -169,5 +182,37 @@ pub enum TokenCommand {
     Create {
         #[arg(long)]
         user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Add a webhook to a site; its signing secret is printed once, alone on the last line.
+    /// The URL's host is resolved and checked, never contacted
+    Add {
+        #[arg(long)]
+        site: String,
+        /// Where events are POSTed, e.g. https://example.com/hooks/fanfare
+        url: String,
+        /// Allow a loopback, private or other non-public address (a receiver on your own
+        /// network); the server delivers there only if it allows them too [default: off]
+        #[arg(
+            long,
+            env = "FANFARE_ALLOW_PRIVATE_NETWORK_WEBHOOKS",
+            action = ArgAction::SetTrue,
+            value_parser = BoolishValueParser::new()
+        )]
+        allow_private_network_webhooks: bool,
+    },
+    /// List webhooks (id, site, URL), of one site or of all
+    List {
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// Remove a webhook by the id `webhook list` shows
+    Remove {
+        #[arg(long)]
+        site: String,
+        id: i64,
     },
 }

@@ -8,7 +8,9 @@ use std::io::{BufRead, Write};
 
 use anyhow::{bail, Context};
 
-pub use self::args::{Cli, Command, DemoArgs, ServeArgs, SiteCommand, TokenCommand, UserCommand};
+pub use self::args::{
+    Cli, Command, DemoArgs, ServeArgs, SiteCommand, TokenCommand, UserCommand, WebhookCommand,
+};
 use crate::config::{self, FileSettings, ServerSettings};
 use crate::domain::{IpCidr, Role};
 use crate::service::data_rights::ExportFormat;
@@ -64,11 +66,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("backup written to {}", path.display());
             Ok(())
         }
-        Command::Site(command) => site(&open_service(storage, &file).await?, command).await,
+        Command::Site(command) => site(&open_service(storage, &file, false).await?, command).await,
         Command::User(UserCommand::Add { email, site, role, password_stdin }) => {
             let password = if password_stdin { Some(read_password()?) } else { None };
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;
-            let service = open_service(storage, &file).await?;
+            let service = open_service(storage, &file, false).await?;
             let site = find_site(&service, &site).await?;
             let user = service
                 .add_member(&site, Actor::CommandLine, &email, role, password)
@@ -78,7 +80,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token(TokenCommand::Create { user }) => {
-            let service = open_service(storage, &file).await?;
+            let service = open_service(storage, &file, false).await?;
             let token = service.create_token_for(&user).await.map_err(|error| match error {
                 ServiceError::NotFound(_) => {
                     anyhow::anyhow!("no user {user:?}; add one with `fanfare user add`")
@@ -89,8 +91,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
+        Command::Webhook(command) => webhook(storage, &file, command).await,
         Command::Export { site, format, output } => {
-            let service = open_service(storage, &file).await?;
+            let service = open_service(storage, &file, false).await?;
             let site = find_site(&service, &site).await?;
             let format = match format.as_str() {
                 "csv" => ExportFormat::Csv,
@@ -107,7 +110,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import { site, file: path } => {
-            let service = open_service(storage, &file).await?;
+            let service = open_service(storage, &file, false).await?;
             let site = find_site(&service, &site).await?;
             let content =
                 std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -127,7 +130,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Erase { site, email } => {
-            let service = open_service(storage, &file).await?;
+            let service = open_service(storage, &file, false).await?;
             let site = find_site(&service, &site).await?;
             let removed = service
                 .erase(&site, Actor::CommandLine, &email)
@@ -140,13 +143,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// The service for a command that works on the data (no mail, no rate limits: whoever runs the
-/// command already holds the database).
-async fn open_service(storage: DynStorage, file: &FileSettings) -> anyhow::Result<Service> {
+/// command already holds the database). `allow_private_network_webhooks`: the command's own
+/// flag; `fanfare.toml` can also allow them.
+async fn open_service(
+    storage: DynStorage,
+    file: &FileSettings,
+    allow_private_network_webhooks: bool,
+) -> anyhow::Result<Service> {
     let public_url = file.public_url.as_deref().map(config::parse_public_url).transpose()?;
     let settings = ServiceSettings {
         public_url: public_url.unwrap_or_else(|| format!("http://{}", config::DEFAULT_ADDR)),
         mail: None,
         rate_limits: false,
+        allow_private_network_webhooks: allow_private_network_webhooks
+            || file.allow_private_network_webhooks.unwrap_or(false),
     };
     Service::open(storage, &settings).await
 }
@@ -159,7 +169,7 @@ fn refused(error: ServiceError, value: &str) -> anyhow::Error {
                 .iter()
                 .map(|(field, message)| {
                     let subject = match field.as_str() {
-                        "email" | "slug" => format!("{field} {value:?}"),
+                        "email" | "slug" | "url" => format!("{field} {value:?}"),
                         "password" => "the password".to_owned(),
                         flag => format!("--{}", flag.replace('_', "-").replace("origins", "origin")),
                     };
@@ -219,6 +229,9 @@ pub fn server_settings(args: &crate::cli::ServeArgs, file: &FileSettings) -> any
                 .map(|raw| IpCidr::parse(raw).map_err(anyhow::Error::msg))
                 .collect::<anyhow::Result<_>>()?
         },
+        // The flag or FANFARE_ALLOW_PRIVATE_NETWORK_WEBHOOKS turns it on; else the file decides.
+        allow_private_network_webhooks: args.allow_private_network_webhooks
+            || file.allow_private_network_webhooks.unwrap_or(false),
         ..ServerSettings::new(config::parse_addr(&addr)?)
     })
 }
@@ -258,6 +271,48 @@ async fn site(service: &Service, command: SiteCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(|error| refused(error, &slug))?;
             println!("updated site {} ({}) for {}", site.slug, site.name, site.origins.join(", "));
+            Ok(())
+        }
+    }
+}
+
+async fn webhook(storage: DynStorage, file: &FileSettings, command: WebhookCommand) -> anyhow::Result<()> {
+    match command {
+        WebhookCommand::Add { site, url, allow_private_network_webhooks } => {
+            let service = open_service(storage, file, allow_private_network_webhooks).await?;
+            let site = find_site(&service, &site).await?;
+            let webhook = service
+                .add_webhook(&site, Actor::CommandLine, &url)
+                .await
+                .map_err(|error| refused(error, &url))?;
+            println!("added webhook {} to {} for {}", webhook.id, site.slug, webhook.url);
+            println!("signing secret (shown once; store it now):");
+            println!("{}", webhook.secret);
+            Ok(())
+        }
+        WebhookCommand::List { site } => {
+            let service = open_service(storage, file, false).await?;
+            let sites = match site {
+                Some(slug) => vec![find_site(&service, &slug).await?],
+                None => service.sites().await?,
+            };
+            for site in sites {
+                for webhook in service.webhooks(&site).await? {
+                    println!("{}\t{}\t{}", webhook.id, site.slug, webhook.url);
+                }
+            }
+            Ok(())
+        }
+        WebhookCommand::Remove { site, id } => {
+            let service = open_service(storage, file, false).await?;
+            let site = find_site(&service, &site).await?;
+            service.remove_webhook(&site, Actor::CommandLine, id).await.map_err(|error| match error {
+                ServiceError::NotFound(_) => {
+                    anyhow::anyhow!("site {} has no webhook {id}; see `fanfare webhook list`", site.slug)
+                }
+                other => anyhow::Error::new(other),
+            })?;
+            println!("removed webhook {id} from {}", site.slug);
             Ok(())
         }
     }

@@ -2,7 +2,27 @@
 
 use super::ServiceResult;
 use crate::clock::now_ms;
+use crate::domain::Role;
 use crate::storage::{AuditEntry, DynStorage, Site, User};
+
+/// The action of an entry whose detail is a webhook URL: such URLs often carry a secret (a
+/// token in the path, or a per-hook host name), so only owners see that detail.
+pub(super) const ACTION_ADD_WEBHOOK: &str = "add webhook";
+
+/// What moderators see in place of a detail only owners may read.
+pub const OWNERS_ONLY_DETAIL: &str = "(shown to owners only)";
+
+/// The entries as `viewer` may see them: moderators get no webhook URLs.
+pub(super) fn for_viewer(mut entries: Vec<AuditEntry>, viewer: Role) -> Vec<AuditEntry> {
+    if viewer != Role::Owner {
+        for entry in &mut entries {
+            if entry.action == ACTION_ADD_WEBHOOK && entry.detail.is_some() {
+                entry.detail = Some(OWNERS_ONLY_DETAIL.to_owned());
+            }
+        }
+    }
+    entries
+}
 
 /// Who acts, as the audit log names them.
 #[derive(Debug, Clone, Copy)]

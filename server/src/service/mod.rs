@@ -52,6 +52,9 @@ pub struct ServiceSettings {
     pub mail: Option<MailSettings>,
     /// Off only for load tests and benchmarks.
     pub rate_limits: bool,
+    /// The operator's override: webhooks may be saved for, and delivered to, loopback, private
+    /// and other non-public addresses (receivers on the operator's own network).
+    pub allow_private_network_webhooks: bool,
 }
 
 /// The service: cheap to clone (one pointer), shared by every request and command.
@@ -84,6 +87,8 @@ pub struct Shared {
     dummy_password_hash: OnceCell<String>,
     /// Caps concurrent image decoding, which is memory- and CPU-hungry.
     photo_work: Arc<Semaphore>,
+    /// See [`ServiceSettings::allow_private_network_webhooks`].
+    allow_private_network_webhooks: bool,
 }
 
 impl Service {
@@ -108,12 +113,18 @@ impl Service {
             password_work: Semaphore::new(2),
             dummy_password_hash: OnceCell::new(),
             photo_work: Arc::new(Semaphore::new(2)),
+            allow_private_network_webhooks: settings.allow_private_network_webhooks,
         })))
     }
 
     /// The background worker that sends the webhook deliveries this service queues.
     pub fn webhook_worker(&self, retry_base: Duration) -> anyhow::Result<WebhookWorker> {
-        WebhookWorker::new(self.storage.clone(), self.notify.webhook_wake(), retry_base)
+        WebhookWorker::new(
+            self.storage.clone(),
+            self.notify.webhook_wake(),
+            retry_base,
+            self.allow_private_network_webhooks,
+        )
     }
 
     /// The site with this slug for the public API, which asks on every request: kept in memory

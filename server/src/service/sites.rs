@@ -8,12 +8,17 @@ use std::collections::BTreeMap;
 use fanfare_protocol::api::{WidgetConfig, WidgetTheme};
 use fanfare_protocol::modes::Mode;
 
+use super::audit::ACTION_ADD_WEBHOOK;
+use super::notify::webhooks::check_receiver;
 use super::pow::MAX_DIFFICULTY;
 use super::{audit, Actor, Service, ServiceError, ServiceResult};
 use crate::clock::now_ms;
-use crate::domain::{parse_accent, parse_webhook_url, Origin, SiteSlug};
+use crate::domain::{parse_accent, parse_webhook_url, Origin, Role, SiteSlug};
 use crate::storage::{AuditEntry, Delivery, NewSite, Site, SiteChanges, StorageError, Webhook};
 use crate::{secrets, texts};
+
+/// Webhooks one site may have: each event is sent to every one of them.
+pub const MAX_WEBHOOKS_PER_SITE: usize = 10;
 
 pub const DEFAULT_CONSENT_TEXT: &str =
     "I agree that my name, role, company, rating and words may be published on this website.";
@@ -188,11 +193,26 @@ impl Service {
         Ok(updated)
     }
 
-    /// Adds a webhook with a fresh signing secret.
-    pub async fn add_webhook(&self, site: &Site, actor: Actor<'_>, url: &str) -> ServiceResult<()> {
+    /// Adds a webhook with a fresh signing secret, which is returned (and shown once). Its URL
+    /// must lead to the public internet unless the operator allows private networks; checking
+    /// it resolves the name but never contacts the receiver.
+    pub async fn add_webhook(&self, site: &Site, actor: Actor<'_>, url: &str) -> ServiceResult<Webhook> {
         let url = parse_webhook_url(url).map_err(|message| ServiceError::field("url", message))?;
-        self.storage.add_webhook(site.id, &url, &secrets::bearer_token("whsec"), now_ms()).await?;
-        audit::site_change(&self.storage, site, actor, "add webhook", Some(url)).await
+        if self.storage.webhooks(site.id).await?.len() >= MAX_WEBHOOKS_PER_SITE {
+            return Err(ServiceError::field(
+                "url",
+                format!(
+                    "cannot be added: a site has at most {MAX_WEBHOOKS_PER_SITE} webhooks; delete one first"
+                ),
+            ));
+        }
+        if !self.allow_private_network_webhooks {
+            check_receiver(&url).await.map_err(|message| ServiceError::field("url", message))?;
+        }
+        let webhook =
+            self.storage.add_webhook(site.id, &url, &secrets::bearer_token("whsec"), now_ms()).await?;
+        audit::site_change(&self.storage, site, actor, ACTION_ADD_WEBHOOK, Some(url)).await?;
+        Ok(webhook)
     }
 
     pub async fn remove_webhook(&self, site: &Site, actor: Actor<'_>, webhook_id: i64) -> ServiceResult<()> {
@@ -252,9 +272,10 @@ impl Service {
         Ok(self.storage.deliveries(site.id, limit).await?)
     }
 
-    /// The newest audit entries of the site first.
-    pub async fn audit_log(&self, site: &Site, limit: u32) -> ServiceResult<Vec<AuditEntry>> {
-        Ok(self.storage.audit_log(site.id, limit).await?)
+    /// The newest audit entries of the site first, as a member with role `viewer` may see
+    /// them (webhook URLs only for owners).
+    pub async fn audit_log(&self, site: &Site, viewer: Role, limit: u32) -> ServiceResult<Vec<AuditEntry>> {
+        Ok(audit::for_viewer(self.storage.audit_log(site.id, limit).await?, viewer))
     }
 }
 

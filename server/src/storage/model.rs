@@ -255,6 +255,7 @@ impl DeliveryState {
 pub struct Delivery {
     pub id: i64,
     pub webhook_id: i64,
+    pub site_id: i64,
     pub url: String,
     pub secret: String,
     pub event: String,

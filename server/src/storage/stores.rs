@@ -227,15 +227,18 @@ pub trait WebhookStore: Send + Sync {
         payload: &str,
         now: i64,
     ) -> Result<u64, StorageError>;
-    /// Pending deliveries whose time has come, oldest first, each claimed until `lease_until` so
-    /// that no other instance sends it meanwhile (an instance that dies mid-send releases it
-    /// when the lease runs out).
-    async fn claim_due_deliveries(
+    /// Pending deliveries whose time has come, oldest first, not yet claimed: at most
+    /// `per_site` of each site, so one site's backlog cannot hide the others' deliveries.
+    async fn due_deliveries(
         &self,
         now: i64,
-        lease_until: i64,
+        per_site: u32,
         limit: u32,
     ) -> Result<Vec<Delivery>, StorageError>;
+    /// Claims one delivery read by [`WebhookStore::due_deliveries`] until `lease_until`, so that
+    /// no other instance sends it meanwhile (an instance that dies mid-send releases it when
+    /// the lease runs out). `false`: another instance claimed it first.
+    async fn claim_delivery(&self, delivery: &Delivery, lease_until: i64) -> Result<bool, StorageError>;
     async fn record_delivery_attempt(
         &self,
         delivery_id: i64,

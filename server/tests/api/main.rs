@@ -17,3 +17,4 @@ mod openapi;
 mod referrals;
 mod testimonials;
 mod uploads;
+mod webhooks;

@@ -276,10 +276,15 @@ async fn deliveries_are_queued_only_for_sites_with_webhooks_and_claimed_once() {
     assert_eq!(world.storage.enqueue_deliveries(world.site.id, "e", "{}", 1).await.unwrap(), 0);
     world.storage.add_webhook(world.site.id, "https://hooks.example.com/a", "whsec_x", 1).await.unwrap();
     assert_eq!(world.storage.enqueue_deliveries(world.site.id, "e", "{}", 2).await.unwrap(), 1);
-    assert_eq!(world.storage.claim_due_deliveries(3, 1000, 10).await.unwrap().len(), 1);
-    assert!(
-        world.storage.claim_due_deliveries(4, 1000, 10).await.unwrap().is_empty(),
-        "leased to the first claim"
+    let due = world.storage.due_deliveries(3, 4, 10).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert!(world.storage.claim_delivery(&due[0], 1000).await.unwrap());
+    assert!(!world.storage.claim_delivery(&due[0], 1000).await.unwrap(), "another instance's claim loses");
+    assert!(world.storage.due_deliveries(4, 4, 10).await.unwrap().is_empty(), "leased to the first claim");
+    assert_eq!(
+        world.storage.due_deliveries(1000, 4, 10).await.unwrap().len(),
+        1,
+        "due again when the lease ends"
     );
 }
 
@@ -300,4 +305,19 @@ async fn an_imported_id_is_stored_once_and_known_to_be_taken_elsewhere() {
     assert_eq!(import(&other, "exported1").await.unwrap(), ImportOutcome::TakenElsewhere);
     assert!(world.storage.all_testimonials(other.id).await.unwrap().is_empty(), "nothing stored there");
     assert_eq!(import(&other, "renamed1").await.unwrap(), ImportOutcome::Stored);
+}
+
+#[tokio::test]
+async fn due_deliveries_take_a_few_of_each_site_so_one_backlog_hides_no_other_site() {
+    let world = World::new().await;
+    let other = world.other_site().await;
+    world.storage.add_webhook(world.site.id, "https://hooks.example.com/a", "whsec_x", 1).await.unwrap();
+    world.storage.add_webhook(other.id, "https://hooks.example.com/b", "whsec_y", 1).await.unwrap();
+    for at in 2..12 {
+        world.storage.enqueue_deliveries(world.site.id, "e", "{}", at).await.unwrap();
+    }
+    world.storage.enqueue_deliveries(other.id, "e", "{}", 20).await.unwrap();
+    let due = world.storage.due_deliveries(30, 4, 100).await.unwrap();
+    let of_site = |id| due.iter().filter(|delivery| delivery.site_id == id).count();
+    assert_eq!((of_site(world.site.id), of_site(other.id)), (4, 1));
 }

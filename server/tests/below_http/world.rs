@@ -27,8 +27,12 @@ impl World {
     }
 
     pub async fn service(&self) -> Service {
-        let settings =
-            ServiceSettings { public_url: "http://127.0.0.1:9".into(), mail: None, rate_limits: true };
+        let settings = ServiceSettings {
+            public_url: "http://127.0.0.1:9".into(),
+            mail: None,
+            rate_limits: true,
+            allow_private_network_webhooks: false,
+        };
         Service::open(self.storage.clone(), &settings).await.expect("the service opens")
     }
 

@@ -1,14 +1,23 @@
-//! Webhook deliveries: queued in the database with each event, sent by one background worker,
-//! signed with the webhook's secret, retried with growing pauses, logged for the dashboard.
+//! Webhook deliveries: queued in the database with each event, sent by a background worker
+//! (several at once, a few per site), signed with the webhook's secret, retried with growing
+//! pauses, logged for the dashboard.
+//!
+//! A receiver is chosen by a site owner, not by the operator, so its address is checked when it
+//! is saved ([`check_receiver`]) and again on every connection ([`CheckedResolver`] and the
+//! literal-address check in [`WebhookWorker::send`]): the check and the connection use the same
+//! addresses, so a name that resolves elsewhere a second later (DNS rebinding) gains nothing.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::clock::now_ms;
+use crate::domain::addresses::{classify, Refusal, UrlHost};
 use crate::secrets::hex;
 use crate::storage::{Delivery, DeliveryAttempt, DynStorage};
 
@@ -16,8 +25,15 @@ use crate::storage::{Delivery, DeliveryAttempt, DynStorage};
 pub const SIGNATURE_HEADER: &str = "Fanfare-Signature";
 /// Attempts before a delivery is marked failed.
 pub const MAX_ATTEMPTS: u32 = 6;
-/// How long an instance owns a delivery it is sending: longer than the request timeout.
+/// How long one request to a receiver may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an instance owns a delivery it is sending: taken just before its one request, and
+/// well beyond [`REQUEST_TIMEOUT`], so another instance never sends it again meanwhile.
 const CLAIM_LEASE_MS: i64 = 60_000;
+/// Deliveries in flight at once, over all sites.
+pub const MAX_IN_FLIGHT: usize = 16;
+/// Deliveries in flight at once for one site: a slow receiver holds at most this many slots.
+pub const MAX_IN_FLIGHT_PER_SITE: usize = 4;
 
 /// The signature header's value for `body` sent at `timestamp` (Unix seconds). The timestamp is
 /// signed too, so a receiver can refuse replays of old deliveries.
@@ -32,67 +48,194 @@ pub fn retry_delay(base: Duration, attempts: u32) -> Duration {
     base.saturating_mul(5u32.saturating_pow(attempts.saturating_sub(1)))
 }
 
+/// Where a webhook URL leads, checked before it is saved: a literal address is classified, a
+/// host name is resolved (resolving is not contacting the receiver) and refused if any of its
+/// addresses is. `Err` is the sentence for the `url` field.
+pub async fn check_receiver(url: &str) -> Result<(), String> {
+    let parsed = url::Url::parse(url).map_err(|_| "must be an http(s) URL".to_owned())?;
+    let (host, addresses) = match UrlHost::of(&parsed) {
+        Some(UrlHost::Address(ip)) => (ip.to_string(), vec![ip]),
+        Some(UrlHost::Name(name)) => {
+            let addresses = resolve(&name)
+                .await
+                .map_err(|_| format!("names host {name}, which does not resolve to an address"))?;
+            (name, addresses.iter().map(SocketAddr::ip).collect())
+        }
+        None => return Err("must name a host".into()),
+    };
+    for ip in addresses {
+        if let Err(refusal) = classify(ip) {
+            let what = if host == ip.to_string() { host.clone() } else { format!("{host} ({ip})") };
+            return Err(format!(
+                "must reach the public internet: {what} is a {refusal} (the operator can allow private networks)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn resolve(name: &str) -> std::io::Result<Vec<SocketAddr>> {
+    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((name, 0)).await?.collect();
+    if addresses.is_empty() {
+        return Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no addresses"));
+    }
+    Ok(addresses)
+}
+
+/// A refused receiver address, carried through reqwest's error so the log can say why.
+#[derive(Debug)]
+struct RefusedAddress(Refusal);
+
+impl std::fmt::Display for RefusedAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "refused: {}", self.0)
+    }
+}
+
+impl std::error::Error for RefusedAddress {}
+
+/// The HTTP client's resolver: resolves, checks every address, and hands the connector only
+/// checked ones, so the connection goes where the check looked. A name with any refused address
+/// is refused as a whole, as at save time.
+struct CheckedResolver;
+
+impl reqwest::dns::Resolve for CheckedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let name = name.as_str().to_owned();
+        Box::pin(async move {
+            let addresses = resolve(&name).await?;
+            if let Some(refusal) = addresses.iter().find_map(|address| classify(address.ip()).err()) {
+                return Err(Box::new(RefusedAddress(refusal)) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            let addresses: reqwest::dns::Addrs = Box::new(addresses.into_iter());
+            Ok(addresses)
+        })
+    }
+}
+
+/// Deliveries in flight per site, shared by the worker and the tasks it starts.
+#[derive(Clone, Default)]
+struct InFlight(Arc<Mutex<HashMap<i64, usize>>>);
+
+impl InFlight {
+    /// A slot for one more delivery of the site, if it has fewer than its cap in flight.
+    fn take(&self, site_id: i64) -> Option<SiteSlot> {
+        // The map is only counted in, never held across an await: a poisoned lock still counts.
+        let mut counts = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = counts.entry(site_id).or_default();
+        if *count >= MAX_IN_FLIGHT_PER_SITE {
+            return None;
+        }
+        *count += 1;
+        Some(SiteSlot { in_flight: self.clone(), site_id })
+    }
+}
+
+/// One delivery's place in its site's count; given back when dropped, however the send ends.
+struct SiteSlot {
+    in_flight: InFlight,
+    site_id: i64,
+}
+
+impl Drop for SiteSlot {
+    fn drop(&mut self) {
+        let mut counts = self.in_flight.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = counts.get_mut(&self.site_id) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&self.site_id);
+            }
+        }
+    }
+}
+
 pub struct WebhookWorker {
     storage: DynStorage,
     client: reqwest::Client,
     wake: Arc<Notify>,
     retry_base: Duration,
+    /// The operator's override: receivers on private networks are contacted.
+    allow_private: bool,
 }
 
 impl WebhookWorker {
     /// A worker over the queue in `storage`, woken by `wake` when an event is queued.
-    pub fn new(storage: DynStorage, wake: Arc<Notify>, retry_base: Duration) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
+    pub fn new(
+        storage: DynStorage,
+        wake: Arc<Notify>,
+        retry_base: Duration,
+        allow_private: bool,
+    ) -> anyhow::Result<Self> {
+        let mut client = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("Fanfare-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| anyhow::anyhow!("building the webhook HTTP client: {error}"))?;
-        Ok(Self { storage, client, wake, retry_base })
+            // A proxy from the environment would be contacted instead of the checked address.
+            .no_proxy()
+            .user_agent(concat!("Fanfare-Webhooks/", env!("CARGO_PKG_VERSION")));
+        if !allow_private {
+            client = client.dns_resolver(Arc::new(CheckedResolver));
+        }
+        let client =
+            client.build().map_err(|error| anyhow::anyhow!("building the webhook HTTP client: {error}"))?;
+        Ok(Self { storage, client, wake, retry_base, allow_private })
     }
 
-    /// Runs until the process ends: sends what is due, then sleeps until woken by a new event or
-    /// for a second, whichever is first.
+    /// Runs until the process ends: starts what is due as far as the caps allow, then sleeps
+    /// until woken by a new event or a finished delivery, or for a second, whichever is first.
     pub async fn run(self) {
+        let worker = Arc::new(self);
+        let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+        let in_flight = InFlight::default();
         loop {
-            let now = now_ms();
-            match self.storage.claim_due_deliveries(now, now + CLAIM_LEASE_MS, 20).await {
-                Ok(due) => {
-                    for delivery in due {
-                        self.send(delivery).await;
-                    }
-                }
-                Err(error) => tracing::error!(%error, "cannot read due webhook deliveries"),
+            if let Err(error) = worker.start_due(&slots, &in_flight).await {
+                tracing::error!(%error, "cannot read due webhook deliveries");
             }
             tokio::select! {
-                () = self.wake.notified() => {},
+                () = worker.wake.notified() => {},
                 () = tokio::time::sleep(Duration::from_secs(1)) => {},
             }
         }
     }
 
-    async fn send(&self, delivery: Delivery) {
-        let timestamp = now_ms() / 1000;
-        let response = self
-            .client
-            .post(&delivery.url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(SIGNATURE_HEADER, signature(&delivery.secret, timestamp, &delivery.payload))
-            .header("Fanfare-Event", &delivery.event)
-            .header("Fanfare-Delivery", delivery.id.to_string())
-            .body(delivery.payload.clone())
-            .send()
-            .await;
-        let (status, error) = match response {
-            Ok(response) if response.status().is_success() => (Some(response.status().as_u16()), None),
-            Ok(response) => {
-                (Some(response.status().as_u16()), Some(format!("answered {}", response.status())))
+    /// Claims each due delivery that has a free slot (overall and for its site) and sends it in
+    /// a task of its own; the claim is taken right before its one request.
+    async fn start_due(
+        self: &Arc<Self>,
+        slots: &Arc<Semaphore>,
+        in_flight: &InFlight,
+    ) -> Result<(), crate::storage::StorageError> {
+        if slots.available_permits() == 0 {
+            return Ok(());
+        }
+        let now = now_ms();
+        let per_site = u32::try_from(MAX_IN_FLIGHT_PER_SITE).unwrap_or(u32::MAX);
+        let limit = u32::try_from(MAX_IN_FLIGHT * 4).unwrap_or(u32::MAX);
+        for delivery in self.storage.due_deliveries(now, per_site, limit).await? {
+            let Ok(slot) = slots.clone().try_acquire_owned() else { break };
+            let Some(site_slot) = in_flight.take(delivery.site_id) else { continue };
+            if !self.storage.claim_delivery(&delivery, now_ms() + CLAIM_LEASE_MS).await? {
+                continue;
             }
-            Err(error) => (None, Some(describe(&error))),
+            let worker = self.clone();
+            tokio::spawn(async move {
+                worker.send(delivery).await;
+                drop((site_slot, slot));
+                // A slot is free again: look for what waited for it.
+                worker.wake.notify_one();
+            });
+        }
+        Ok(())
+    }
+
+    async fn send(&self, delivery: Delivery) {
+        let (status, error, refused) = match self.literal_refusal(&delivery.url) {
+            Some(refusal) => (None, Some(format!("refused: {refusal}")), true),
+            None => self.post(&delivery).await,
         };
         let attempts = delivery.attempts + 1;
         let delivered = error.is_none();
-        let retry_at = (!delivered && attempts < MAX_ATTEMPTS).then(|| {
+        // A refused address is refused again next time: no retries, the log says why.
+        let retry_at = (!delivered && !refused && attempts < MAX_ATTEMPTS).then(|| {
             let delay = retry_delay(self.retry_base, attempts);
             now_ms().saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
         });
@@ -104,6 +247,58 @@ impl WebhookWorker {
             tracing::error!(%error, delivery = delivery.id, "cannot record a webhook delivery attempt");
         }
     }
+
+    /// Why a URL whose host is a literal address must not be contacted: reqwest connects to
+    /// those without asking the resolver.
+    fn literal_refusal(&self, url: &str) -> Option<Refusal> {
+        if self.allow_private {
+            return None;
+        }
+        match url::Url::parse(url).ok().as_ref().and_then(UrlHost::of) {
+            Some(UrlHost::Address(ip)) => classify(ip).err(),
+            Some(UrlHost::Name(_)) => None,
+            // Saved URLs always have a host; one without is no receiver to contact.
+            None => Some(Refusal::Reserved),
+        }
+    }
+
+    /// Sends one delivery: the answer's status, the error for the log, and whether the address
+    /// was refused.
+    async fn post(&self, delivery: &Delivery) -> (Option<u16>, Option<String>, bool) {
+        let timestamp = now_ms() / 1000;
+        let response = self
+            .client
+            .post(&delivery.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(SIGNATURE_HEADER, signature(&delivery.secret, timestamp, &delivery.payload))
+            .header("Fanfare-Event", &delivery.event)
+            .header("Fanfare-Delivery", delivery.id.to_string())
+            .body(delivery.payload.clone())
+            .send()
+            .await;
+        match response {
+            Ok(response) if response.status().is_success() => (Some(response.status().as_u16()), None, false),
+            Ok(response) => {
+                (Some(response.status().as_u16()), Some(format!("answered {}", response.status())), false)
+            }
+            Err(error) => match refused_by_resolver(&error) {
+                Some(refused) => (None, Some(refused.to_string()), true),
+                None => (None, Some(describe(&error)), false),
+            },
+        }
+    }
+}
+
+/// The resolver's refusal, if that is what stopped the request.
+fn refused_by_resolver(error: &reqwest::Error) -> Option<&RefusedAddress> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = cause {
+        if let Some(refused) = current.downcast_ref::<RefusedAddress>() {
+            return Some(refused);
+        }
+        cause = current.source();
+    }
+    None
 }
 
 /// A short reason for the delivery log, without the URL (already shown beside it).

@@ -138,7 +138,7 @@ impl TryFrom<TestimonialRow> for Testimonial {
 }
 
 pub(super) const DELIVERY_COLUMNS: &str =
-    "d.id, d.webhook_id, w.url, w.secret, d.event, d.payload, d.state, d.attempts, \
+    "d.id, d.webhook_id, d.site_id, w.url, w.secret, d.event, d.payload, d.state, d.attempts, \
     d.last_status, d.last_error, d.next_attempt_at, d.created_at \
     FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id";
 
@@ -146,6 +146,7 @@ pub(super) const DELIVERY_COLUMNS: &str =
 pub(super) struct DeliveryRow {
     pub(super) id: i64,
     pub(super) webhook_id: i64,
+    pub(super) site_id: i64,
     pub(super) url: String,
     pub(super) secret: String,
     pub(super) event: String,
@@ -167,6 +168,7 @@ impl TryFrom<DeliveryRow> for Delivery {
         Ok(Delivery {
             id: row.id,
             webhook_id: row.webhook_id,
+            site_id: row.site_id,
             url: row.url,
             secret: row.secret,
             event: row.event,

@@ -75,37 +75,41 @@ impl WebhookStore for SqlStorage {
         Ok(inserted.rows_affected())
     }
 
-    async fn claim_due_deliveries(
+    async fn due_deliveries(
         &self,
         now: i64,
-        lease_until: i64,
+        per_site: u32,
         limit: u32,
     ) -> Result<Vec<Delivery>, StorageError> {
+        // Numbered within each site, so that a site with hundreds due yields only its first few.
         let rows: Vec<DeliveryRow> = sqlx::query_as(&format!(
-            "SELECT {DELIVERY_COLUMNS} WHERE d.state = 'pending' AND d.next_attempt_at <= $1 \
-             ORDER BY d.next_attempt_at, d.id LIMIT $2"
+            "SELECT {DELIVERY_COLUMNS} WHERE d.id IN (\
+               SELECT id FROM (\
+                 SELECT id, ROW_NUMBER() OVER (PARTITION BY site_id ORDER BY next_attempt_at, id) AS place \
+                 FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $1\
+               ) ranked WHERE place <= $2\
+             ) ORDER BY d.next_attempt_at, d.id LIMIT $3"
         ))
         .bind(now)
+        .bind(i64::from(per_site))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        let mut claimed = Vec::with_capacity(rows.len());
-        for row in rows {
-            // Only the instance whose UPDATE still sees the old time owns the attempt.
-            let taken = sqlx::query(
-                "UPDATE webhook_deliveries SET next_attempt_at = $1 \
-                 WHERE id = $2 AND state = 'pending' AND next_attempt_at = $3",
-            )
-            .bind(lease_until)
-            .bind(row.id)
-            .bind(row.next_attempt_at)
-            .execute(&self.pool)
-            .await?;
-            if taken.rows_affected() == 1 {
-                claimed.push(Delivery::try_from(row)?);
-            }
-        }
-        Ok(claimed)
+        rows.into_iter().map(Delivery::try_from).collect()
+    }
+
+    async fn claim_delivery(&self, delivery: &Delivery, lease_until: i64) -> Result<bool, StorageError> {
+        // Only the instance whose UPDATE still sees the time it read owns the attempt.
+        let taken = sqlx::query(
+            "UPDATE webhook_deliveries SET next_attempt_at = $1 \
+             WHERE id = $2 AND state = 'pending' AND next_attempt_at = $3",
+        )
+        .bind(lease_until)
+        .bind(delivery.id)
+        .bind(delivery.next_attempt_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(taken.rows_affected() == 1)
     }
 
     async fn record_delivery_attempt(

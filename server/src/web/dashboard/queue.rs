@@ -338,7 +338,7 @@ async fn audit(
     Path(slug): Path<String>,
 ) -> Result<Response, PageError> {
     let (site, role) = member_site(&state, &session.user, &slug).await?;
-    let entries = state.service.audit_log(&site, 200).await?;
+    let entries = state.service.audit_log(&site, role, 200).await?;
     let body = html! {
         h1 { "Audit log" }
         p.hint { "The latest 200 actions on this site." }

@@ -1,12 +1,15 @@
 //! The owner's webhooks: where events go, and the log of every delivery.
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use maud::html;
 
-use crate::service::Actor;
+use crate::service::sites::MAX_WEBHOOKS_PER_SITE;
+use crate::service::{Actor, ServiceError};
+use crate::storage::Site;
 use crate::web::page::{render, when, Frame, PageError, SiteNav};
 use crate::web::session::{owned_site, AdminForm, AdminSession};
 use crate::web::state::AppState;
@@ -23,8 +26,19 @@ async fn webhooks_page(
     Path(slug): Path<String>,
 ) -> Result<Response, PageError> {
     let site = owned_site(&state, &session.user, &slug).await?;
-    let hooks = state.service.webhooks(&site).await?;
-    let deliveries = state.service.deliveries(&site, 100).await?;
+    webhooks_view(&state, &site, &session, None, StatusCode::OK).await
+}
+
+/// The page, with a refused URL and why (`refused`) above the form when there is one.
+async fn webhooks_view(
+    state: &AppState,
+    site: &Site,
+    session: &AdminSession,
+    refused: Option<(&str, &str)>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let hooks = state.service.webhooks(site).await?;
+    let deliveries = state.service.deliveries(site, 100).await?;
     let csrf = session.csrf_token.as_str();
     let body = html! {
         h1 { "Webhooks" }
@@ -45,10 +59,15 @@ async fn webhooks_page(
                 }
             }
         }
+        @if let Some((_, message)) = refused {
+            div.error role="alert" { p { "Nothing was saved. Please check: url." } }
+            p.error id="url-error" { "The URL " (message) }
+        }
         form.stack method="post" {
             input type="hidden" name="csrf" value=(csrf);
-            label for="url" { "New webhook URL" }
-            input id="url" name="url" type="url" required placeholder="https://example.com/hooks/fanfare";
+            label for="url" { "New webhook URL (at most " (MAX_WEBHOOKS_PER_SITE) " per site; it must reach the public internet)" }
+            input id="url" name="url" type="url" required placeholder="https://example.com/hooks/fanfare"
+                value=(refused.map(|(url, _)| url).unwrap_or_default());
             button type="submit" { "Add webhook" }
         }
         h2 { "Delivery log" }
@@ -76,7 +95,7 @@ async fn webhooks_page(
         account: Some((&session.user.email, csrf)),
         site: Some(SiteNav { slug: &site.slug, name: &site.name, tab: "webhooks", owner: true }),
     };
-    Ok(render(frame, body).into_response())
+    Ok((status, render(frame, body)).into_response())
 }
 
 async fn add_webhook(
@@ -86,8 +105,15 @@ async fn add_webhook(
 ) -> Result<Response, PageError> {
     let site = owned_site(&state, &form.session.user, &slug).await?;
     let url = form.fields.get("url").unwrap_or_default();
-    state.service.add_webhook(&site, Actor::Member(&form.session.user), url).await?;
-    Ok(Redirect::to(&format!("/admin/sites/{}/webhooks", site.slug)).into_response())
+    match state.service.add_webhook(&site, Actor::Member(&form.session.user), url).await {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/sites/{}/webhooks", site.slug)).into_response()),
+        Err(ServiceError::Invalid(errors)) => {
+            let message = errors.get("url").map_or("is not valid", String::as_str);
+            let refused = Some((url, message));
+            webhooks_view(&state, &site, &form.session, refused, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 async fn delete_webhook(
