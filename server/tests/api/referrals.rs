@@ -5,7 +5,11 @@ use fanfare_server::domain::Role;
 use fanfare_server::storage::SiteChanges;
 use serde_json::{json, Value};
 
-use crate::helpers::{error_of, spawn_app, valid_submission, TestApp, ORIGIN, OTHER_SITE, SITE};
+use fanfare_server::domain::IpCidr;
+
+use crate::helpers::{
+    error_of, spawn_app, spawn_app_with, valid_submission, TestApp, ORIGIN, OTHER_SITE, SITE,
+};
 
 impl TestApp {
     async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
@@ -125,16 +129,24 @@ async fn every_fraud_signal_flags_for_review() {
     let created: Value =
         app.post_json(&format!("/api/v1/sites/{SITE}/referrals"), &create).await.json().await.unwrap();
     let code = created["code"].as_str().unwrap();
+    // Both browsers came through the link, so each case shows only its own signal.
+    for device in ["grace-browser", "ada-browser"] {
+        let path = format!("/api/v1/sites/{SITE}/referrals/{code}/visits");
+        assert_eq!(app.post_json(&path, &json!({"device": device})).await.status(), 204);
+    }
     // Every test request comes from 127.0.0.1, the advocate's own network.
     let cases = [
         (
             json!({"code": code, "id": "c1", "email": "grace@example.com", "device": "grace-browser"}),
             vec!["same_network"],
         ),
-        (json!({"code": code, "id": "c2", "email": "AdaL@gmail.com"}), vec!["self_referral", "same_network"]),
+        (
+            json!({"code": code, "id": "c2", "email": "AdaL@gmail.com", "device": "grace-browser"}),
+            vec!["self_referral", "same_network"],
+        ),
         (json!({"code": code, "id": "c3", "device": "ada-browser"}), vec!["same_network", "same_device"]),
         (
-            json!({"code": code, "id": "c4", "email": "x@mailinator.com"}),
+            json!({"code": code, "id": "c4", "email": "x@mailinator.com", "device": "grace-browser"}),
             vec!["same_network", "disposable_email"],
         ),
     ];
@@ -149,10 +161,96 @@ async fn every_fraud_signal_flags_for_review() {
         .unwrap();
     // Changed behind the server's back, as the CLI does: it applies within the site cache's life.
     tokio::time::sleep(fanfare_server::service::cache::FRESH_FOR).await;
-    app.convert(json!({"code": code, "id": "c5"})).await;
+    app.convert(json!({"code": code, "id": "c5", "device": "grace-browser"})).await;
     assert_eq!(app.flags_of("c5").await, ["same_network", "burst"], "the fifth within the hour, over 4");
     let board = app.storage.advocate_stats(site.id, 10, 0).await.unwrap();
     assert_eq!((board[0].conversions, board[0].flagged), (5, 5), "flagged still counts until reviewed");
+}
+
+#[tokio::test]
+async fn a_conversion_from_a_browser_without_a_visit_through_the_link_is_flagged() {
+    // Behind a trusted proxy, so the advocate and the friend are on different networks and a
+    // clean conversion has no flag at all.
+    let app =
+        spawn_app_with(|settings| settings.trusted_proxies = vec![IpCidr::parse("127.0.0.1").unwrap()]).await;
+    let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
+    app.storage.add_webhook(site.id, "http://127.0.0.1:9/nowhere", "whsec_x", 0).await.unwrap();
+    let from = |address: &'static str, path: String, body: Value| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url(&path))
+                .header("Origin", ORIGIN)
+                .header("X-Forwarded-For", address)
+                .json(&body)
+                .send()
+                .await
+                .expect("request sent")
+        }
+    };
+    let (ada, friend) = ("203.0.113.5", "198.51.100.7");
+    let created = from(
+        ada,
+        format!("/api/v1/sites/{SITE}/referrals"),
+        json!({"name": "Ada", "email": "ada@example.com", "device": "ada-browser"}),
+    )
+    .await;
+    let code = created.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_owned();
+    let (other, _) = app.refer("Bob", "bob@example.com").await;
+    let visits = [(code.as_str(), "grace-browser"), (other.as_str(), "mallory-browser")];
+    for (code, device) in visits {
+        let path = format!("/api/v1/sites/{SITE}/referrals/{code}/visits");
+        assert_eq!(from(friend, path, json!({"device": device})).await.status(), 204);
+    }
+
+    let conversions = [
+        (json!({"code": code, "id": "ORDER-1042", "device": "grace-browser"}), vec![]),
+        // The forgery: a code and a future order id, from no browser that followed the link.
+        (json!({"code": code, "id": "ORDER-1043"}), vec!["no_visit"]),
+        (json!({"code": code, "id": "ORDER-1044", "device": "never-visited"}), vec!["no_visit"]),
+        // A visit through another advocate's link does not vouch for this one.
+        (json!({"code": code, "id": "ORDER-1045", "device": "mallory-browser"}), vec!["no_visit"]),
+    ];
+    for (body, flags) in conversions {
+        let id = body["id"].as_str().unwrap().to_owned();
+        let response = from(friend, format!("/api/v1/sites/{SITE}/conversions"), body).await;
+        assert_eq!(response.status(), 201, "{id}: recorded, never dropped");
+        assert_eq!(response.json::<Value>().await.unwrap(), json!({"id": id}), "flags stay private");
+        assert_eq!(app.flags_of(&id).await, flags, "{id}");
+    }
+
+    // Moderators see them as flagged; like every flag, they count until reviewed.
+    let token = app.moderator_token(SITE).await;
+    let page: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/sites/{SITE}/moderation/referrals")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let row = page["items"].as_array().unwrap().iter().find(|item| item["code"] == code.as_str()).unwrap();
+    assert_eq!((row["conversions"].as_u64(), row["flagged"].as_u64()), (Some(4), Some(3)), "{row}");
+    app.dashboard_user("mod@acme.test", SITE, Role::Moderator).await;
+    let session = app.login("mod@acme.test").await;
+    let dashboard = app.get_page(&session.cookie, &format!("/admin/sites/{SITE}/referrals")).await;
+    assert!(dashboard.contains("No visit through the link from this browser"), "{dashboard}");
+
+    // Webhooks carry the flag with the conversion.
+    let flags_sent: Vec<Value> = app
+        .storage
+        .deliveries(site.id, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|delivery| delivery.event == "referral.converted")
+        .map(|delivery| serde_json::from_str::<Value>(&delivery.payload).unwrap())
+        .filter(|payload| payload["conversion"]["id"] == "ORDER-1043")
+        .map(|payload| payload["conversion"]["flags"].clone())
+        .collect();
+    assert_eq!(flags_sent, [json!(["no_visit"])]);
 }
 
 #[tokio::test]
