@@ -59,6 +59,9 @@ pub struct WidgetConfig {
     /// Leading zero bits a submission's proof of work needs; 0: none.
     #[serde(default)]
     pub proof_of_work: u8,
+    /// Whether a second referral link replaces the code a browser remembers.
+    #[serde(default)]
+    pub referral_attribution: crate::referrals::ReferralAttribution,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

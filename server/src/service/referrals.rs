@@ -323,6 +323,7 @@ mod tests {
             referral_landing_url: None,
             conversion_burst_limit: 20,
             proof_of_work: 0,
+            referral_attribution: Default::default(),
             origins: vec!["https://acme.test".into()],
             created_at: 0,
         }

@@ -1,11 +1,9 @@
 //! Referral codes, visits, conversions and their fraud flags over real HTTP.
 
 use fanfare_protocol::referrals::normalise_code;
-use fanfare_server::domain::Role;
+use fanfare_server::domain::{IpCidr, Role};
 use fanfare_server::storage::SiteChanges;
 use serde_json::{json, Value};
-
-use fanfare_server::domain::IpCidr;
 
 use crate::helpers::{
     error_of, spawn_app, spawn_app_with, valid_submission, TestApp, ORIGIN, OTHER_SITE, SITE,
@@ -335,4 +333,63 @@ async fn the_dashboard_reviews_flags_marks_rewards_and_exports() {
     // Erasing the advocate's address takes their referral rows with it.
     app.service.erase(&site, fanfare_server::service::Actor::CommandLine, "ada@example.com").await.unwrap();
     assert!(app.storage.advocate_by_code(site.id, &code).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_attribution_rule_is_a_site_setting_that_visits_and_the_widget_config_carry() {
+    let app = spawn_app().await;
+    let (code, _) = app.refer("Ada", "ada@example.com").await;
+    let rule_now = || async {
+        let visit = app
+            .post_json(&format!("/api/v1/sites/{SITE}/referrals/{code}/visits"), &json!({"device": "b-1"}))
+            .await;
+        assert_eq!(visit.status(), 204);
+        let exposed = visit.headers()["access-control-expose-headers"].to_str().unwrap().to_owned();
+        assert!(exposed.contains("fanfare-referral-attribution"), "the loader may read it: {exposed}");
+        let header = visit.headers()["fanfare-referral-attribution"].to_str().unwrap().to_owned();
+        let config: Value = app
+            .client
+            .get(app.url(&format!("/api/v1/sites/{SITE}/widget")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(config["referral_attribution"], header.as_str(), "the widget config says the same");
+        header
+    };
+    assert_eq!(rule_now().await, "first", "first touch by default");
+
+    app.dashboard_user("owner@acme.test", SITE, Role::Owner).await;
+    let session = app.login("owner@acme.test").await;
+    let path = format!("/admin/sites/{SITE}/settings");
+    let form = |rule: &'static str| {
+        [
+            ("name", "Acme"),
+            ("origins", ORIGIN),
+            ("accent", "#224466"),
+            ("consent_text", "Publish my words, please."),
+            ("low_rating_threshold", "3"),
+            ("moderation", "manual"),
+            ("texts", ""),
+            ("referral_landing_url", ""),
+            ("referral_window_days", "30"),
+            ("conversion_burst_limit", "20"),
+            ("proof_of_work", "0"),
+            ("referral_attribution", rule),
+        ]
+    };
+    let before = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
+    let refused = app.post_form(&session, &path, &form("sideways")).await;
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("referral_attribution-error") && page.contains("must be first"), "{page}");
+    assert_eq!(app.storage.site_by_slug(SITE).await.unwrap().unwrap(), before, "nothing saved");
+    assert_eq!(rule_now().await, "first");
+
+    assert_eq!(app.post_form(&session, &path, &form("last")).await.status(), 200);
+    assert_eq!(rule_now().await, "last", "in force at once");
+    let page = app.get_page(&session.cookie, &path).await;
+    assert!(page.contains(r#"value="last" checked"#), "the form shows the rule in force: {page}");
 }
