@@ -268,6 +268,7 @@ async fn a_referred_testimonial_credits_the_advocate_and_tells_webhooks() {
         .unwrap();
     assert_eq!(conversions.len(), 1);
     assert_eq!(conversions[0].external_id, format!("testimonial-{}", created.id));
+    assert!(conversions[0].flags.contains(&"no_visit".to_owned()), "sent with a code but no visit behind it");
     let events: Vec<String> =
         app.storage.deliveries(site.id, 10).await.unwrap().into_iter().map(|d| d.event).collect();
     assert!(events.contains(&"referral.converted".to_owned()), "{events:?}");
