@@ -61,6 +61,9 @@ pub struct WidgetConfig {
     /// Leading zero bits a submission's proof of work needs; 0: none.
     #[serde(default)]
     pub proof_of_work: u8,
+    /// Whether a second referral link replaces the code a browser remembers.
+    #[serde(default)]
+    pub referral_attribution: crate::referrals::ReferralAttribution,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -18,6 +18,33 @@ pub fn normalise_code(raw: &str) -> Option<String> {
     ok.then_some(code)
 }
 
+/// Which advocate a browser that followed two referral links credits: the site's rule, in
+/// its widget config and in the `Fanfare-Referral-Attribution` header of a visit's answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReferralAttribution {
+    /// The code first remembered stays until its window ends; a later link cannot take over.
+    #[default]
+    First,
+    /// Each link followed replaces the code remembered and starts its window again.
+    Last,
+}
+
+impl ReferralAttribution {
+    pub const ALL: [Self; 2] = [Self::First, Self::Last];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::First => "first",
+            Self::Last => "last",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|rule| rule.as_str() == raw)
+    }
+}
+
 /// `POST /api/v1/sites/{site}/referrals`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -3,7 +3,8 @@
 use std::io::Write;
 use std::process::{Child, Command, Output, Stdio};
 
-use fanfare_server::storage::Backend;
+use fanfare_protocol::referrals::ReferralAttribution;
+use fanfare_server::storage::{self, Backend, Site};
 use fanfare_server::testing::{backend_from_env, TestDatabase};
 
 struct Cli {
@@ -27,6 +28,21 @@ impl Cli {
 
     fn database(&self) -> String {
         self.database.url.clone()
+    }
+
+    /// The site as stored now, read beside the CLI.
+    fn site(&self, slug: &str) -> Site {
+        let (url, slug) = (self.database(), slug.to_owned());
+        std::thread::spawn(move || {
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+            runtime.block_on(async {
+                let storage = storage::connect(&url).await.expect("the database opens");
+                storage.site_by_slug(&slug).await.expect("the site is read").expect("the site exists")
+            })
+        })
+        .join()
+        .expect("the site was read")
     }
 
     fn command(&self) -> Command {
@@ -188,6 +204,23 @@ fn bad_site_input_is_refused_naming_the_value_and_keeps_what_exists() {
     }
 
     assert_eq!(cli.ok(&["site", "list"]).trim(), "acme\tacme shop\thttps://acme.test");
+}
+
+#[test]
+fn site_set_chooses_the_referral_attribution_and_names_a_wrong_one() {
+    let cli = Cli::new();
+    cli.add_site("acme", "https://acme.test");
+    let rule = || cli.site("acme").referral_attribution;
+    assert_eq!(rule(), ReferralAttribution::First, "first touch by default");
+
+    let refused = cli.fails(&["site", "set", "acme", "--referral-attribution", "middle"]);
+    assert!(refused.contains("--referral-attribution must be first"), "{refused}");
+    assert_eq!(rule(), ReferralAttribution::First, "nothing changed");
+
+    cli.ok(&["site", "set", "acme", "--referral-attribution", "last"]);
+    assert_eq!(rule(), ReferralAttribution::Last);
+    cli.ok(&["site", "set", "acme", "--referral-attribution", "first"]);
+    assert_eq!(rule(), ReferralAttribution::First);
 }
 
 #[test]

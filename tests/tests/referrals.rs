@@ -2,7 +2,10 @@
 //! another (a separate profile: nothing shared), the visit counts once and repeated conversions
 //! of one order credit the advocate once.
 
+use fanfare_protocol::referrals::CreateReferral;
 use fanfare_server::cli::demo::DEMO_SITE;
+use fanfare_server::service::sites::SettingsInput;
+use fanfare_server::service::Actor;
 use fanfare_tests::browser::{wait_for, wait_until, Browser};
 use fanfare_tests::demo::RunningDemo;
 use serde_json::json;
@@ -68,6 +71,11 @@ async fn a_friend_through_an_advocates_link_converts_once() -> anyhow::Result<()
         .collect();
     assert_eq!(ids.len(), 2);
     assert!(ids.contains(&"order-1".to_owned()) && ids.contains(&"order-2".to_owned()));
+    // This browser came through the link, so nothing says otherwise (both browsers share the
+    // loopback network here, which is flagged as such).
+    for conversion in demo.storage.conversions_of(site.id, advocate_row.id).await? {
+        assert!(!conversion.flags.contains(&"no_visit".to_owned()), "{:?}", conversion.flags);
+    }
 
     friend.close().await;
     Ok(())
@@ -88,5 +96,56 @@ async fn without_a_ref_code_nothing_is_attributed() -> anyhow::Result<()> {
     let site = demo.storage.site_by_slug(DEMO_SITE).await?.expect("the demo site");
     assert!(demo.storage.advocate_stats(site.id, 10, 0).await?.is_empty());
     browser.close().await;
+    Ok(())
+}
+
+/// A browser follows Ada's link, then Bob's, and converts at once on Bob's landing page: the
+/// site's rule decides who is credited, and the conversion carries a visit either way.
+#[tokio::test]
+async fn a_second_link_follows_the_sites_attribution_rule() -> anyhow::Result<()> {
+    let demo = RunningDemo::start().await?;
+    let site = demo.storage.site_by_slug(DEMO_SITE).await?.expect("the demo site");
+    let mut codes = Vec::new();
+    for (name, email) in [("Ada", "ada@example.com"), ("Bob", "bob@example.com")] {
+        let request =
+            CreateReferral { name: Some(name.into()), email: Some(email.into()), ..Default::default() };
+        codes.push(demo.service.refer(&site, None, request).await?.code);
+    }
+    let (ada, bob) = (codes[0].clone(), codes[1].clone());
+
+    for (rule, credited) in [("first", &ada), ("last", &bob)] {
+        let input = SettingsInput { referral_attribution: Some(rule), ..SettingsInput::default() };
+        let site = demo.service.change_site(&site, Actor::CommandLine, input).await?;
+        let browser = Browser::launch().await?;
+        let page = &browser.session;
+        let ada_id = demo.storage.advocate_by_code(site.id, &ada).await?.expect("Ada").id;
+        let visits_of_ada = || async {
+            let rows = demo.storage.advocate_stats(site.id, 10, 0).await?;
+            anyhow::Ok(rows.into_iter().find(|row| row.advocate.id == ada_id).map_or(0, |row| row.visits))
+        };
+        let before = visits_of_ada().await?;
+        page.goto(&format!("{}/product.html?ref={ada}", demo.site_url)).await?;
+        wait_until("Ada's visit is recorded", || async { Ok(visits_of_ada().await? > before) }).await?;
+        page.goto(&format!("{}/product.html?ref={bob}", demo.site_url)).await?;
+        let order = format!("order-{rule}");
+        let answer =
+            page.execute(&format!("return window.Fanfare.convert({{ id: '{order}' }})"), vec![]).await?;
+        assert_eq!(answer, json!({ "id": order }), "{rule}");
+
+        let conversion = wait_for("the conversion is stored", || async {
+            for code in [&ada, &bob] {
+                let advocate = demo.storage.advocate_by_code(site.id, code).await?.expect("the advocate");
+                let found = demo.storage.conversions_of(site.id, advocate.id).await?;
+                if let Some(conversion) = found.into_iter().find(|c| c.external_id == order) {
+                    return Ok(Some((code.clone(), conversion)));
+                }
+            }
+            Ok(None)
+        })
+        .await?;
+        assert_eq!(&conversion.0, credited, "{rule} touch");
+        assert!(!conversion.1.flags.contains(&"no_visit".to_owned()), "{rule}: {:?}", conversion.1.flags);
+        browser.close().await;
+    }
     Ok(())
 }

@@ -47,17 +47,18 @@
     });
   }
   var arrived = (new URLSearchParams(location.search).get('ref') || '').toUpperCase();
+  var visiting = Promise.resolve();
   if (/^[2-9A-HJKMNP-TV-Z]{8}$/.test(arrived) && referral() !== arrived) {
-    // One visit per code: reloads and later pages of the visit do not count again. The code
-    // applies at once (a page may convert right away) and is kept once the server knows it.
-    var previous = remembered;
-    remembered = { code: arrived, until: Date.now() + 30 * 864e5 };
-    post('/referrals/' + arrived + '/visits', { device: device }).then(function (response) {
-      if (!response.ok) { remembered = previous; return; }
-      var days = parseInt(response.headers.get('fanfare-referral-days'), 10) || 30;
-      remembered = { code: arrived, until: Date.now() + days * 864e5 };
+    // One visit per code: reloads and later pages of the visit do not count again. Its answer
+    // says how long to keep the code and whether it replaces a code still in force (the site's
+    // rule: first or last touch); conversions and mounts wait for it, so they carry the code
+    // the rule chose, from a browser the server has seen visit.
+    visiting = post('/referrals/' + arrived + '/visits', { device: device }).then(function (response) {
+      var headers = response.headers;
+      if (!response.ok || (referral() && headers.get('fanfare-referral-attribution') !== 'last')) return;
+      remembered = { code: arrived, until: Date.now() + (parseInt(headers.get('fanfare-referral-days'), 10) || 30) * 864e5 };
       store(REF_KEY, remembered);
-    }).catch(function () { remembered = previous; });
+    }, function () {});
   }
 
   function config() {
@@ -93,7 +94,7 @@
   }
 
   function mount(root, mode, href) {
-    return Promise.all([load(), stylesheet(root)]).then(function (done) {
+    return Promise.all([load(), stylesheet(root), visiting]).then(function (done) {
       var container = document.createElement('div');
       container.setAttribute('part', 'root');
       root.appendChild(container);
@@ -166,11 +167,13 @@
     // Fanfare.convert({ id: 'order-1', email: 'friend@example.com' }) on a thank-you page
     // credits the advocate whose link brought this browser; the same id counts once.
     convert: function (conversion) {
-      var code = referral();
-      if (!code || !conversion || conversion.id == null) return Promise.resolve(null);
-      return post('/conversions', {
-        code: code, id: String(conversion.id), email: conversion.email || undefined, device: device || undefined
-      }).then(function (response) { return response.ok ? response.json() : null; }, function () { return null; });
+      return visiting.then(function () {
+        var code = referral();
+        if (!code || !conversion || conversion.id == null) return null;
+        return post('/conversions', {
+          code: code, id: String(conversion.id), email: conversion.email || undefined, device: device || undefined
+        }).then(function (response) { return response.ok ? response.json() : null; }, function () { return null; });
+      });
     }
   };
   var queued = (existing && existing.q) || [];

@@ -158,6 +158,9 @@ pub enum SiteCommand {
         /// Ratings at or below this are followed up privately (1–5)
         #[arg(long)]
         low_rating_threshold: Option<u8>,
+        /// Whether a second referral link a browser follows takes the credit: first or last
+        #[arg(long, value_name = "first|last")]
+        referral_attribution: Option<String>,
     },
 }
 

@@ -255,7 +255,15 @@ async fn site(service: &Service, command: SiteCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        SiteCommand::Set { slug, name, origins, accent, consent_text, low_rating_threshold } => {
+        SiteCommand::Set {
+            slug,
+            name,
+            origins,
+            accent,
+            consent_text,
+            low_rating_threshold,
+            referral_attribution,
+        } => {
             let site = find_site(service, &slug).await?;
             let threshold = low_rating_threshold.map(|stars| stars.to_string());
             let input = SettingsInput {
@@ -264,6 +272,7 @@ async fn site(service: &Service, command: SiteCommand) -> anyhow::Result<()> {
                 accent: accent.as_deref(),
                 consent_text: consent_text.as_deref(),
                 low_rating_threshold: threshold.as_deref(),
+                referral_attribution: referral_attribution.as_deref(),
                 ..SettingsInput::default()
             };
             let site = service

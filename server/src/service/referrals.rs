@@ -113,7 +113,13 @@ impl Service {
         let advocate = self.advocate_for_code(site, code).await?;
         let now = now_ms();
         let recent = self.storage.conversions_since(site.id, now - HOUR_MS).await?;
-        let flags = fraud_flags(&advocate, &friend, recent, site.conversion_burst_limit);
+        // Anyone can post a code and an order id; a browser that really followed the link has
+        // a recorded visit through it under the loader's id for this browser.
+        let visited = match friend.device {
+            Some(device) => self.storage.visited_from(advocate.id, device).await?,
+            None => false,
+        };
+        let flags = fraud_flags(&advocate, &friend, visited, recent, site.conversion_burst_limit);
         let (conversion, new) = self
             .storage
             .record_conversion(NewConversion {
@@ -242,14 +248,19 @@ pub struct Friend<'a> {
     pub device: Option<&'a str>,
 }
 
-/// Why a conversion needs a human look; empty when nothing stands out.
+/// Why a conversion needs a human look; empty when nothing stands out. `visited`: the friend's
+/// browser has a recorded visit through the advocate's code.
 pub fn fraud_flags(
     advocate: &Advocate,
     friend: &Friend<'_>,
+    visited: bool,
     conversions_last_hour: u64,
     burst_limit: u32,
 ) -> Vec<String> {
     let mut flags = Vec::new();
+    if !visited {
+        flags.push("no_visit");
+    }
     if friend.email.is_some_and(|email| email_key(email) == email_key(&advocate.email)) {
         flags.push("self_referral");
     }
@@ -312,6 +323,7 @@ mod tests {
             referral_landing_url: None,
             conversion_burst_limit: 20,
             proof_of_work: 0,
+            referral_attribution: Default::default(),
             origins: vec!["https://acme.test".into()],
             created_at: 0,
         }
@@ -355,7 +367,8 @@ mod tests {
             ip_prefix: Some("198.51.100.0/24"),
             device: Some("dev-grace"),
         };
-        assert!(fraud_flags(&ada, &clean, 0, 20).is_empty());
+        assert!(fraud_flags(&ada, &clean, true, 0, 20).is_empty());
+        assert_eq!(fraud_flags(&ada, &clean, false, 0, 20), ["no_visit"], "no visit from that browser");
         let cases: [(Friend<'_>, u64, &str); 5] = [
             (Friend { email: Some("AdaL@gmail.com"), ..clean }, 0, "self_referral"),
             (Friend { ip_prefix: Some("203.0.113.0/24"), ..clean }, 0, "same_network"),
@@ -364,10 +377,13 @@ mod tests {
             (Friend { ..clean }, 20, "burst"),
         ];
         for (friend, recent, flag) in cases {
-            assert_eq!(fraud_flags(&ada, &friend, recent, 20), vec![flag.to_owned()]);
+            assert_eq!(fraud_flags(&ada, &friend, true, recent, 20), vec![flag.to_owned()]);
         }
         let unknown = Friend { email: None, ip_prefix: None, device: None };
         let anonymous_advocate = Advocate { ip_prefix: None, device: None, ..ada };
-        assert!(fraud_flags(&anonymous_advocate, &unknown, 0, 20).is_empty(), "missing data is not a match");
+        assert!(
+            fraud_flags(&anonymous_advocate, &unknown, true, 0, 20).is_empty(),
+            "missing data is not a match"
+        );
     }
 }

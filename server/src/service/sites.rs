@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use fanfare_protocol::api::{WidgetConfig, WidgetTheme};
 use fanfare_protocol::modes::Mode;
+use fanfare_protocol::referrals::ReferralAttribution;
 
 use super::audit::ACTION_ADD_WEBHOOK;
 use super::notify::webhooks::check_receiver;
@@ -43,6 +44,8 @@ pub struct SettingsInput<'a> {
     pub referral_landing_url: Option<&'a str>,
     pub conversion_burst_limit: Option<&'a str>,
     pub proof_of_work: Option<&'a str>,
+    /// `first` or `last`: whether a second referral link replaces the one a browser remembers.
+    pub referral_attribution: Option<&'a str>,
 }
 
 /// Refused fields, each with a sentence saying why.
@@ -108,6 +111,13 @@ impl SettingsInput<'_> {
                     .ok_or_else(|| format!("must be a whole number from 0 (off) to {MAX_DIFFICULTY}")),
             )
         });
+        let referral_attribution = self.referral_attribution.and_then(|raw| {
+            refused.take(
+                "referral_attribution",
+                ReferralAttribution::parse(raw.trim())
+                    .ok_or_else(|| "must be first (the first link followed keeps the credit) or last".into()),
+            )
+        });
         let allowed: Vec<String> = match &origins {
             Some(new) => new.iter().map(|origin| origin.as_str().to_owned()).collect(),
             None => current.origins.clone(),
@@ -137,6 +147,7 @@ impl SettingsInput<'_> {
             referral_landing_url,
             conversion_burst_limit,
             proof_of_work,
+            referral_attribution,
         })
     }
 }
@@ -249,6 +260,7 @@ pub fn widget_config(site: &Site, lang: &str) -> WidgetConfig {
         modes: Mode::ALL.iter().map(|mode| mode.as_str().to_owned()).collect(),
         low_rating_threshold: site.low_rating_threshold,
         proof_of_work: site.proof_of_work,
+        referral_attribution: site.referral_attribution,
     }
 }
 
@@ -361,6 +373,7 @@ mod tests {
             referral_landing_url: landing.map(str::to_owned),
             conversion_burst_limit: 20,
             proof_of_work: 0,
+            referral_attribution: ReferralAttribution::First,
             origins: origins.iter().map(|origin| (*origin).to_owned()).collect(),
             created_at: 0,
         }
@@ -380,6 +393,7 @@ mod tests {
             referral_landing_url: Some("https://elsewhere.example.com/"),
             conversion_burst_limit: Some("x"),
             proof_of_work: Some("99"),
+            referral_attribution: Some("middle"),
         };
         let errors = input.parse(&site(&[], None)).unwrap_err();
         let named: Vec<&str> = errors.keys().map(String::as_str).collect();
@@ -394,6 +408,7 @@ mod tests {
                 "name",
                 "origins",
                 "proof_of_work",
+                "referral_attribution",
                 "referral_landing_url",
                 "referral_window_days",
                 "texts"

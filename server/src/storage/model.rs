@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use fanfare_protocol::api::Status;
+use fanfare_protocol::referrals::ReferralAttribution;
 
 use crate::domain::{Origin, SiteSlug};
 
@@ -27,6 +28,8 @@ pub struct Site {
     pub conversion_burst_limit: u32,
     /// Leading zero bits a proof-of-work solution needs on submissions; 0 is off.
     pub proof_of_work: u8,
+    /// Whether a second referral link replaces the code a browser remembers.
+    pub referral_attribution: ReferralAttribution,
     pub origins: Vec<String>,
     pub created_at: i64,
 }
@@ -56,6 +59,7 @@ pub struct SiteChanges {
     pub referral_landing_url: Option<Option<String>>,
     pub conversion_burst_limit: Option<u32>,
     pub proof_of_work: Option<u8>,
+    pub referral_attribution: Option<ReferralAttribution>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,8 +12,11 @@ use crate::service::ServiceError;
 use crate::web::error::AppError;
 use crate::web::state::AppState;
 
-/// Tells the loader how many days to remember a referral code; the one header pages may read.
+/// Tells the loader how many days to remember a referral code.
 pub const REFERRAL_WINDOW_HEADER: &str = "fanfare-referral-days";
+/// Tells the loader whether a second referral link replaces the code it remembers (`first` or
+/// `last`). With the window, the only headers pages may read.
+pub const REFERRAL_ATTRIBUTION_HEADER: &str = "fanfare-referral-attribution";
 
 pub async fn site_cors(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some(origin) = request.headers().get(header::ORIGIN).cloned() else {
@@ -64,7 +67,10 @@ pub async fn site_cors(State(state): State<AppState>, request: Request, next: Ne
 fn allow(headers: &mut HeaderMap, origin: HeaderValue) {
     headers.insert(header::HeaderName::from_static("timing-allow-origin"), origin.clone());
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(REFERRAL_WINDOW_HEADER));
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("fanfare-referral-days, fanfare-referral-attribution"),
+    );
 }
 
 /// Answers differ by Origin, so every shared cache must key on it.

@@ -337,6 +337,7 @@ async fn owners_change_settings_and_bad_values_are_named_without_changing_anythi
         ("referral_window_days", "14"),
         ("conversion_burst_limit", "5"),
         ("proof_of_work", "0"),
+        ("referral_attribution", "last"),
     ];
     assert_eq!(app.post_form(&session, &path, &good).await.status(), 200);
     let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
@@ -349,6 +350,7 @@ async fn owners_change_settings_and_bad_values_are_named_without_changing_anythi
     assert_eq!(site.texts.get("collect.title").map(String::as_str), Some("Tell us!"));
     assert_eq!(site.referral_landing_url.as_deref(), Some("https://www.acme.test/welcome"));
     assert_eq!((site.referral_window_days, site.conversion_burst_limit), (14, 5));
+    assert_eq!(site.referral_attribution, fanfare_protocol::referrals::ReferralAttribution::Last);
 
     let published = app.submit_ok(&valid_submission()).await;
     assert_eq!(published.status, Status::Approved, "consenting 5 stars are published at once");

@@ -1,11 +1,13 @@
 //! Referral codes, visits, conversions and their fraud flags over real HTTP.
 
 use fanfare_protocol::referrals::normalise_code;
-use fanfare_server::domain::Role;
+use fanfare_server::domain::{IpCidr, Role};
 use fanfare_server::storage::SiteChanges;
 use serde_json::{json, Value};
 
-use crate::helpers::{error_of, spawn_app, valid_submission, TestApp, ORIGIN, OTHER_SITE, SITE};
+use crate::helpers::{
+    error_of, spawn_app, spawn_app_with, valid_submission, TestApp, ORIGIN, OTHER_SITE, SITE,
+};
 
 impl TestApp {
     async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
@@ -125,16 +127,24 @@ async fn every_fraud_signal_flags_for_review() {
     let created: Value =
         app.post_json(&format!("/api/v1/sites/{SITE}/referrals"), &create).await.json().await.unwrap();
     let code = created["code"].as_str().unwrap();
+    // Both browsers came through the link, so each case shows only its own signal.
+    for device in ["grace-browser", "ada-browser"] {
+        let path = format!("/api/v1/sites/{SITE}/referrals/{code}/visits");
+        assert_eq!(app.post_json(&path, &json!({"device": device})).await.status(), 204);
+    }
     // Every test request comes from 127.0.0.1, the advocate's own network.
     let cases = [
         (
             json!({"code": code, "id": "c1", "email": "grace@example.com", "device": "grace-browser"}),
             vec!["same_network"],
         ),
-        (json!({"code": code, "id": "c2", "email": "AdaL@gmail.com"}), vec!["self_referral", "same_network"]),
+        (
+            json!({"code": code, "id": "c2", "email": "AdaL@gmail.com", "device": "grace-browser"}),
+            vec!["self_referral", "same_network"],
+        ),
         (json!({"code": code, "id": "c3", "device": "ada-browser"}), vec!["same_network", "same_device"]),
         (
-            json!({"code": code, "id": "c4", "email": "x@mailinator.com"}),
+            json!({"code": code, "id": "c4", "email": "x@mailinator.com", "device": "grace-browser"}),
             vec!["same_network", "disposable_email"],
         ),
     ];
@@ -149,10 +159,96 @@ async fn every_fraud_signal_flags_for_review() {
         .unwrap();
     // Changed behind the server's back, as the CLI does: it applies within the site cache's life.
     tokio::time::sleep(fanfare_server::service::cache::FRESH_FOR).await;
-    app.convert(json!({"code": code, "id": "c5"})).await;
+    app.convert(json!({"code": code, "id": "c5", "device": "grace-browser"})).await;
     assert_eq!(app.flags_of("c5").await, ["same_network", "burst"], "the fifth within the hour, over 4");
     let board = app.storage.advocate_stats(site.id, 10, 0).await.unwrap();
     assert_eq!((board[0].conversions, board[0].flagged), (5, 5), "flagged still counts until reviewed");
+}
+
+#[tokio::test]
+async fn a_conversion_from_a_browser_without_a_visit_through_the_link_is_flagged() {
+    // Behind a trusted proxy, so the advocate and the friend are on different networks and a
+    // clean conversion has no flag at all.
+    let app =
+        spawn_app_with(|settings| settings.trusted_proxies = vec![IpCidr::parse("127.0.0.1").unwrap()]).await;
+    let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
+    app.storage.add_webhook(site.id, "http://127.0.0.1:9/nowhere", "whsec_x", 0).await.unwrap();
+    let from = |address: &'static str, path: String, body: Value| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url(&path))
+                .header("Origin", ORIGIN)
+                .header("X-Forwarded-For", address)
+                .json(&body)
+                .send()
+                .await
+                .expect("request sent")
+        }
+    };
+    let (ada, friend) = ("203.0.113.5", "198.51.100.7");
+    let created = from(
+        ada,
+        format!("/api/v1/sites/{SITE}/referrals"),
+        json!({"name": "Ada", "email": "ada@example.com", "device": "ada-browser"}),
+    )
+    .await;
+    let code = created.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_owned();
+    let (other, _) = app.refer("Bob", "bob@example.com").await;
+    let visits = [(code.as_str(), "grace-browser"), (other.as_str(), "mallory-browser")];
+    for (code, device) in visits {
+        let path = format!("/api/v1/sites/{SITE}/referrals/{code}/visits");
+        assert_eq!(from(friend, path, json!({"device": device})).await.status(), 204);
+    }
+
+    let conversions = [
+        (json!({"code": code, "id": "ORDER-1042", "device": "grace-browser"}), vec![]),
+        // The forgery: a code and a future order id, from no browser that followed the link.
+        (json!({"code": code, "id": "ORDER-1043"}), vec!["no_visit"]),
+        (json!({"code": code, "id": "ORDER-1044", "device": "never-visited"}), vec!["no_visit"]),
+        // A visit through another advocate's link does not vouch for this one.
+        (json!({"code": code, "id": "ORDER-1045", "device": "mallory-browser"}), vec!["no_visit"]),
+    ];
+    for (body, flags) in conversions {
+        let id = body["id"].as_str().unwrap().to_owned();
+        let response = from(friend, format!("/api/v1/sites/{SITE}/conversions"), body).await;
+        assert_eq!(response.status(), 201, "{id}: recorded, never dropped");
+        assert_eq!(response.json::<Value>().await.unwrap(), json!({"id": id}), "flags stay private");
+        assert_eq!(app.flags_of(&id).await, flags, "{id}");
+    }
+
+    // Moderators see them as flagged; like every flag, they count until reviewed.
+    let token = app.moderator_token(SITE).await;
+    let page: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/sites/{SITE}/moderation/referrals")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let row = page["items"].as_array().unwrap().iter().find(|item| item["code"] == code.as_str()).unwrap();
+    assert_eq!((row["conversions"].as_u64(), row["flagged"].as_u64()), (Some(4), Some(3)), "{row}");
+    app.dashboard_user("mod@acme.test", SITE, Role::Moderator).await;
+    let session = app.login("mod@acme.test").await;
+    let dashboard = app.get_page(&session.cookie, &format!("/admin/sites/{SITE}/referrals")).await;
+    assert!(dashboard.contains("No visit through the link from this browser"), "{dashboard}");
+
+    // Webhooks carry the flag with the conversion.
+    let flags_sent: Vec<Value> = app
+        .storage
+        .deliveries(site.id, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|delivery| delivery.event == "referral.converted")
+        .map(|delivery| serde_json::from_str::<Value>(&delivery.payload).unwrap())
+        .filter(|payload| payload["conversion"]["id"] == "ORDER-1043")
+        .map(|payload| payload["conversion"]["flags"].clone())
+        .collect();
+    assert_eq!(flags_sent, [json!(["no_visit"])]);
 }
 
 #[tokio::test]
@@ -172,6 +268,7 @@ async fn a_referred_testimonial_credits_the_advocate_and_tells_webhooks() {
         .unwrap();
     assert_eq!(conversions.len(), 1);
     assert_eq!(conversions[0].external_id, format!("testimonial-{}", created.id));
+    assert!(conversions[0].flags.contains(&"no_visit".to_owned()), "sent with a code but no visit behind it");
     let events: Vec<String> =
         app.storage.deliveries(site.id, 10).await.unwrap().into_iter().map(|d| d.event).collect();
     assert!(events.contains(&"referral.converted".to_owned()), "{events:?}");
@@ -237,4 +334,63 @@ async fn the_dashboard_reviews_flags_marks_rewards_and_exports() {
     // Erasing the advocate's address takes their referral rows with it.
     app.service.erase(&site, fanfare_server::service::Actor::CommandLine, "ada@example.com").await.unwrap();
     assert!(app.storage.advocate_by_code(site.id, &code).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_attribution_rule_is_a_site_setting_that_visits_and_the_widget_config_carry() {
+    let app = spawn_app().await;
+    let (code, _) = app.refer("Ada", "ada@example.com").await;
+    let rule_now = || async {
+        let visit = app
+            .post_json(&format!("/api/v1/sites/{SITE}/referrals/{code}/visits"), &json!({"device": "b-1"}))
+            .await;
+        assert_eq!(visit.status(), 204);
+        let exposed = visit.headers()["access-control-expose-headers"].to_str().unwrap().to_owned();
+        assert!(exposed.contains("fanfare-referral-attribution"), "the loader may read it: {exposed}");
+        let header = visit.headers()["fanfare-referral-attribution"].to_str().unwrap().to_owned();
+        let config: Value = app
+            .client
+            .get(app.url(&format!("/api/v1/sites/{SITE}/widget")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(config["referral_attribution"], header.as_str(), "the widget config says the same");
+        header
+    };
+    assert_eq!(rule_now().await, "first", "first touch by default");
+
+    app.dashboard_user("owner@acme.test", SITE, Role::Owner).await;
+    let session = app.login("owner@acme.test").await;
+    let path = format!("/admin/sites/{SITE}/settings");
+    let form = |rule: &'static str| {
+        [
+            ("name", "Acme"),
+            ("origins", ORIGIN),
+            ("accent", "#224466"),
+            ("consent_text", "Publish my words, please."),
+            ("low_rating_threshold", "3"),
+            ("moderation", "manual"),
+            ("texts", ""),
+            ("referral_landing_url", ""),
+            ("referral_window_days", "30"),
+            ("conversion_burst_limit", "20"),
+            ("proof_of_work", "0"),
+            ("referral_attribution", rule),
+        ]
+    };
+    let before = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
+    let refused = app.post_form(&session, &path, &form("sideways")).await;
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("referral_attribution-error") && page.contains("must be first"), "{page}");
+    assert_eq!(app.storage.site_by_slug(SITE).await.unwrap().unwrap(), before, "nothing saved");
+    assert_eq!(rule_now().await, "first");
+
+    assert_eq!(app.post_form(&session, &path, &form("last")).await.status(), 200);
+    assert_eq!(rule_now().await, "last", "in force at once");
+    let page = app.get_page(&session.cookie, &path).await;
+    assert!(page.contains(r#"value="last" checked"#), "the form shows the rule in force: {page}");
 }

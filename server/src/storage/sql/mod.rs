@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use fanfare_protocol::api::Status;
+use fanfare_protocol::referrals::ReferralAttribution;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use tokio::sync::{mpsc, oneshot};

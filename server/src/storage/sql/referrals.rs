@@ -85,6 +85,18 @@ impl ReferralStore for SqlStorage {
         Ok(inserted.rows_affected() == 1)
     }
 
+    async fn visited_from(&self, advocate_id: i64, device: &str) -> Result<bool, StorageError> {
+        // `referral_visits_by_advocate` covers (advocate_id, device).
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM referral_visits WHERE advocate_id = $1 AND device = $2 LIMIT 1",
+        )
+        .bind(advocate_id)
+        .bind(device)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
     async fn conversions_since(&self, site_id: i64, since: i64) -> Result<u64, StorageError> {
         let n: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM conversions WHERE site_id = $1 AND created_at >= $2")

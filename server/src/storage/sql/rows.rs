@@ -18,6 +18,7 @@ pub(super) struct SiteRow {
     pub(super) referral_landing_url: Option<String>,
     pub(super) conversion_burst_limit: i64,
     pub(super) proof_of_work: i64,
+    pub(super) referral_attribution: String,
     pub(super) created_at: i64,
 }
 
@@ -27,6 +28,13 @@ impl SiteRow {
             .map_err(|error| StorageError::Corrupt(format!("texts of site {}: {error}", self.slug)))?;
         let low_rating_threshold = u8::try_from(self.low_rating_threshold)
             .map_err(|_| StorageError::Corrupt(format!("low rating threshold of site {}", self.slug)))?;
+        let referral_attribution =
+            ReferralAttribution::parse(&self.referral_attribution).ok_or_else(|| {
+                StorageError::Corrupt(format!(
+                    "referral attribution {:?} of site {}",
+                    self.referral_attribution, self.slug
+                ))
+            })?;
         Ok(Site {
             id: self.id,
             slug: self.slug,
@@ -41,6 +49,7 @@ impl SiteRow {
             referral_landing_url: self.referral_landing_url,
             conversion_burst_limit: u32::try_from(self.conversion_burst_limit).unwrap_or(u32::MAX),
             proof_of_work: u8::try_from(self.proof_of_work).unwrap_or(0),
+            referral_attribution,
             origins,
             created_at: self.created_at,
         })
@@ -49,7 +58,8 @@ impl SiteRow {
 
 pub(super) const SITE_COLUMNS: &str =
     "id, slug, name, accent, texts, consent_text, consent_version, low_rating_threshold, auto_approve_min_rating, \
-     referral_window_days, referral_landing_url, conversion_burst_limit, proof_of_work, created_at";
+     referral_window_days, referral_landing_url, conversion_burst_limit, proof_of_work, referral_attribution, \
+     created_at";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct TestimonialRow {

@@ -62,7 +62,7 @@ impl SiteStore for SqlStorage {
             .transpose()
             .map_err(|error| StorageError::Corrupt(format!("texts cannot be stored: {error}")))?;
         // Every other setting is one column: set those that were given.
-        let columns: [(&str, Option<Setting>); 9] = [
+        let columns: [(&str, Option<Setting>); 10] = [
             ("name", changes.name.clone().map(|v| Setting::Text(Some(v)))),
             ("accent", changes.accent.clone().map(|v| Setting::Text(Some(v)))),
             ("texts", texts.map(|v| Setting::Text(Some(v)))),
@@ -76,6 +76,10 @@ impl SiteStore for SqlStorage {
                 changes.referral_window_days.map(|v| Setting::Number(Some(i64::from(v)))),
             ),
             ("referral_landing_url", changes.referral_landing_url.clone().map(Setting::Text)),
+            (
+                "referral_attribution",
+                changes.referral_attribution.map(|v| Setting::Text(Some(v.as_str().to_owned()))),
+            ),
             (
                 "conversion_burst_limit",
                 changes.conversion_burst_limit.map(|v| Setting::Number(Some(i64::from(v)))),

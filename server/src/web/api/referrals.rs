@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 
 use super::moderation::Moderator;
 use super::preflight;
-use crate::web::cors::REFERRAL_WINDOW_HEADER;
+use crate::web::cors::{REFERRAL_ATTRIBUTION_HEADER, REFERRAL_WINDOW_HEADER};
 use crate::web::error::AppError;
 use crate::web::extract::{decode, AppJson};
 use crate::web::request::{query_params, ClientIp, SiteFromPath};
@@ -94,7 +94,9 @@ async fn visit(
         if body.iter().all(u8::is_ascii_whitespace) { RecordVisit::default() } else { decode(&body)? };
     state.service.visit(&site, ip, &code, body).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(REFERRAL_WINDOW_HEADER, HeaderValue::from(site.referral_window_days));
+    let headers = response.headers_mut();
+    headers.insert(REFERRAL_WINDOW_HEADER, HeaderValue::from(site.referral_window_days));
+    headers.insert(REFERRAL_ATTRIBUTION_HEADER, HeaderValue::from_static(site.referral_attribution.as_str()));
     Ok(response)
 }
 

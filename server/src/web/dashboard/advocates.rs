@@ -32,6 +32,7 @@ const LEADERBOARD_SIZE: u32 = 200;
 
 fn flag_label(flag: &str) -> &str {
     match flag {
+        "no_visit" => "No visit through the link from this browser",
         "self_referral" => "Same person as the advocate",
         "same_network" => "Same network as the advocate",
         "same_device" => "Same browser as the advocate",

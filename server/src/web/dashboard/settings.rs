@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use fanfare_protocol::referrals::ReferralAttribution;
 use maud::html;
 
 use crate::service::pow::MAX_DIFFICULTY;
@@ -84,6 +85,18 @@ fn settings_form(
                 label for="referral_window_days" { "Days a visitor's browser remembers the code" }
                 input id="referral_window_days" name="referral_window_days" type="number" min="1" max="365" value=(site.referral_window_days);
                 (error("referral_window_days"))
+                fieldset {
+                    legend { "When a visitor's browser follows a second referral link" }
+                    label {
+                        input type="radio" name="referral_attribution" value="first" checked[site.referral_attribution == ReferralAttribution::First];
+                        " The first link keeps the credit until its days are over (first touch)"
+                    }
+                    label {
+                        input type="radio" name="referral_attribution" value="last" checked[site.referral_attribution == ReferralAttribution::Last];
+                        " The latest link takes the credit (last touch)"
+                    }
+                    (error("referral_attribution"))
+                }
                 label for="conversion_burst_limit" { "Flag conversions beyond this many per hour" }
                 input id="conversion_burst_limit" name="conversion_burst_limit" type="number" min="1" max="100000" value=(site.conversion_burst_limit);
                 (error("conversion_burst_limit"))
@@ -124,6 +137,7 @@ fn settings_input(fields: &FormFields) -> SettingsInput<'_> {
         referral_landing_url: get("referral_landing_url"),
         conversion_burst_limit: get("conversion_burst_limit"),
         proof_of_work: get("proof_of_work"),
+        referral_attribution: get("referral_attribution"),
     }
 }
 
