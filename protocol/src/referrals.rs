@@ -20,6 +20,7 @@ pub fn normalise_code(raw: &str) -> Option<String> {
 
 /// Which advocate a browser that followed two referral links credits: the site's rule, in
 /// its widget config and in the `Fanfare-Referral-Attribution` header of a visit's answer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ReferralAttribution {

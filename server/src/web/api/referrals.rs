@@ -75,7 +75,7 @@ async fn create(
     params(("site" = String, Path, description = "The site's slug"), ("code" = String, Path, description = "The referral code from the link")),
     request_body(content = Option<RecordVisit>, description = "Optional"),
     responses(
-        (status = 204, description = "Recorded; `Fanfare-Referral-Days` says for how many days the code counts"),
+        (status = 204, description = "Recorded; `Fanfare-Referral-Days` says for how many days the code counts, `Fanfare-Referral-Attribution` whether a later link replaces it (`last`) or not (`first`)"),
         (status = 403, description = "Sent from an origin the site does not allow", body = ApiError),
         (status = 422, description = "Fields are invalid; `fields` names each", body = ApiError),
         (status = 429, description = "Rate limited; see `Retry-After`", body = ApiError),
