@@ -47,8 +47,9 @@ pub enum SignIn {
 
 impl Service {
     /// Checks an email and password; on success starts a session and ends the one the browser
-    /// had (a planted cookie can never become a signed-in one). Failures count per network and
-    /// per address, and are refused for a while after ten.
+    /// had (a planted cookie can never become a signed-in one). Attempts count per network and
+    /// per account address before the password is checked, successes are given back, and after
+    /// ten the next are refused for a while.
     pub async fn sign_in(
         &self,
         typed_email: &str,
@@ -61,12 +62,16 @@ impl Service {
             .map(Email::into_inner)
             .unwrap_or_else(|_| typed_email.trim().to_owned());
         let network = ip.map(truncate_ip).unwrap_or_default();
-        let keys = [format!("network:{network}"), format!("email:{email}")];
-        for key in &keys {
-            if let Err(retry_after_secs) = self.limits.check(limits::SIGN_IN_FAILURES, key) {
-                return Err(ServiceError::RateLimited { retry_after_secs });
-            }
-        }
+        let network_key = format!("network:{network}");
+        let email_key = format!("email:{email}");
+        let keys = [
+            (limits::SIGN_IN_FAILURES, network_key.as_str()),
+            (limits::SIGN_IN_FAILURES, email_key.as_str()),
+        ];
+        // Counted before the password is checked, in one step with the check: a burst of
+        // parallel guesses gets only as many verifications as the limit allows. A failure
+        // keeps its count; a success gives it back below.
+        self.admit(&keys)?;
         let account = self.storage.password_hash(&email).await?;
         // Unknown addresses are checked against a dummy hash, so they take as long as a wrong
         // password.
@@ -75,13 +80,22 @@ impl Service {
             _ => (None, self.dummy_hash().await?),
         };
         let matches = self.verify_password(password, stored_hash).await?;
-        let Some(user) = user.filter(|_| matches) else {
-            for key in &keys {
-                self.limits.record(limits::SIGN_IN_FAILURES, key);
+        let user = match user {
+            Some(user) if matches => user,
+            // What was typed stays out of the log: people type passwords into the email box.
+            // A known account is named by its id; anything else is just "unknown".
+            Some(user) => {
+                tracing::info!(user_id = user.id, %network, "failed sign-in: wrong password");
+                return Ok(SignIn::WrongCredentials);
             }
-            tracing::info!(email = %email, "failed sign-in");
-            return Ok(SignIn::WrongCredentials);
+            None => {
+                tracing::info!(%network, "failed sign-in: unknown account");
+                return Ok(SignIn::WrongCredentials);
+            }
         };
+        for (rule, key) in keys {
+            self.limits.refund(rule, key);
+        }
         if let Some(old) = old_session {
             self.storage.delete_session(&secrets::hash_token(old)).await?;
         }

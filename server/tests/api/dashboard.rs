@@ -4,7 +4,7 @@ use fanfare_protocol::api::Status;
 use fanfare_server::domain::Role;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, valid_submission, OTHER_SITE, PASSWORD, SITE};
+use crate::helpers::{captured_log, spawn_app, spawn_app_with, valid_submission, OTHER_SITE, PASSWORD, SITE};
 
 const OWNER: &str = "owner@acme.test";
 
@@ -53,6 +53,59 @@ async fn unknown_people_and_wrong_passwords_get_the_same_answer_until_rate_limit
     let limited = app.login_response(OWNER, PASSWORD, "/admin").await;
     assert_eq!(limited.status(), 429);
     assert!(limited.headers().contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn parallel_wrong_sign_ins_get_only_the_limit_verified() {
+    // Ten argon2 checks two at a time take a while in a debug build on a busy machine: the
+    // request timeout must not be what answers.
+    let app =
+        spawn_app_with(|settings| settings.timeouts.request = std::time::Duration::from_secs(600)).await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    // Thirty guesses at once, for one account and for addresses nobody has: every one is
+    // counted before its password is checked, so only the limit's ten get an answer.
+    let mut guesses = tokio::task::JoinSet::new();
+    for n in 0..30 {
+        let (client, url) = (app.client.clone(), app.url("/admin/login"));
+        let origin = app.address.clone();
+        let email = if n % 2 == 0 { OWNER.to_owned() } else { format!("guess{n}@acme.test") };
+        guesses.spawn(async move {
+            let form = [("email", email.as_str()), ("password", "a wrong guess"), ("next", "/admin")];
+            client.post(url).header("Origin", origin).form(&form).send().await.unwrap().status()
+        });
+    }
+    let answers: Vec<u16> = guesses.join_all().await.into_iter().map(|status| status.as_u16()).collect();
+    let verified = answers.iter().filter(|status| **status == 401).count();
+    let refused = answers.iter().filter(|status| **status == 429).count();
+    assert_eq!((verified, refused), (10, 20), "{answers:?}");
+}
+
+#[tokio::test]
+async fn a_successful_sign_in_uses_up_none_of_the_limit() {
+    let app = spawn_app().await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    // More sign-ins than the limit, each counted before its check and given back after.
+    for _ in 0..11 {
+        assert_eq!(app.login_response(OWNER, PASSWORD, "/admin").await.status(), 303);
+    }
+    assert_eq!(app.login_response(OWNER, "wrong", "/admin").await.status(), 401, "not 429");
+}
+
+#[tokio::test]
+async fn failed_sign_ins_never_log_what_was_typed() {
+    let app = spawn_app().await;
+    let owner = "log-check-owner@acme.test";
+    app.dashboard_user(owner, SITE, Role::Owner).await;
+    // A password typed into the email box, and a wrong password for a real account.
+    let typed = "Tr0ub4dor&3-in-the-email-box";
+    assert_eq!(app.login_response(typed, "whatever", "/admin").await.status(), 401);
+    assert_eq!(app.login_response(owner, "Tr0ub4dor&3-as-password", "/admin").await.status(), 401);
+    app.login(owner).await;
+
+    let log = captured_log();
+    assert!(log.contains(owner) && log.contains("signed in"), "this server's log is captured: {log}");
+    assert!(log.contains("failed sign-in: unknown account"), "{log}");
+    assert!(!log.contains("Tr0ub4dor"), "typed text reached the log: {log}");
 }
 
 #[tokio::test]
