@@ -14,7 +14,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use crate::helpers::{spawn_app_with, valid_submission, SITE};
+use crate::helpers::{captured_log, spawn_app, spawn_app_with, valid_submission, SITE};
 
 /// A minimal SMTP server on loopback: accepts every message and hands over its DATA.
 async fn smtp_sink() -> (u16, mpsc::UnboundedReceiver<String>) {
@@ -130,6 +130,34 @@ async fn moderators_are_emailed_and_one_click_links_act_only_on_post_and_once() 
     assert_eq!(again.status(), 409, "single use");
     let forged = approve.replacen("approved", "spam", 1);
     assert_eq!(app.client.get(app.url(&forged)).send().await.unwrap().status(), 404);
+}
+
+#[tokio::test]
+async fn without_smtp_the_log_names_the_email_but_holds_no_link() {
+    let app = spawn_app().await;
+    let owner = "no-smtp-owner@acme.test";
+    app.dashboard_user(owner, SITE, Role::Owner).await;
+    let mut submission = valid_submission();
+    submission["name"] = serde_json::json!("Grace NoSmtp");
+    let created = app.submit_ok(&submission).await;
+
+    // The email is composed off the request; wait for its line.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let line = loop {
+        let log = captured_log();
+        if let Some(line) = log.lines().find(|line| line.contains(owner) && line.contains("not sent")) {
+            break line.to_owned();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the log says the email was not sent: {log}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(line.contains("New testimonial for acme Inc.: 5 stars from Grace NoSmtp"), "{line}");
+    let log = captured_log();
+    let manage_token = created.manage_url.rsplit('/').next().unwrap();
+    for secret in ["/admin/email/", manage_token, "The beans are wonderful"] {
+        assert!(!log.contains(secret), "{secret:?} is in the log: {log}");
+    }
+    assert_eq!(app.stored(SITE, &created.id).await.status, Status::Pending);
 }
 
 #[derive(Clone, Default)]
