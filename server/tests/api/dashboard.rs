@@ -20,6 +20,7 @@ async fn sign_in_sets_a_hardened_cookie_and_sign_out_really_ends_the_session() {
         assert!(cookie.contains(attribute), "{cookie}");
     }
     assert!(!cookie.contains("Secure"), "plain http on loopback: {cookie}");
+    assert!(cookie.starts_with("fanfare_session="), "browsers refuse __Host- cookies over http: {cookie}");
 
     let session = app.login(OWNER).await;
     assert!(app.get_page(&session.cookie, "/admin").await.contains("acme Inc."));
@@ -34,6 +35,48 @@ async fn sign_in_sets_a_hardened_cookie_and_sign_out_really_ends_the_session() {
     let path = format!("/admin/sites/{SITE}/testimonials/{}/approve", created.id);
     assert_eq!(app.post_form(&session, &path, &[]).await.status(), 401);
     assert_eq!(app.stored(SITE, &created.id).await.status, Status::Pending);
+}
+
+#[tokio::test]
+async fn on_https_the_session_cookie_is_host_only_and_only_that_name_counts() {
+    // TLS ends at the proxy; the public URL is what makes the server speak as https.
+    let app = spawn_app_with(|settings| settings.public_url = Some("https://reviews.acme.test".into())).await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    let response = app.login_response(OWNER, PASSWORD, "/admin").await;
+    assert_eq!(response.status(), 303);
+    let set_cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let value = set_cookie
+        .strip_prefix("__Host-fanfare_session=")
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_else(|| panic!("a __Host- cookie: {set_cookie}"))
+        .to_owned();
+    for attribute in ["; Secure", "; Path=/;", "HttpOnly", "SameSite=Lax"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    assert!(!set_cookie.to_ascii_lowercase().contains("domain="), "{set_cookie}");
+
+    let open = |cookie: String| app.client.get(app.url("/admin")).header("Cookie", cookie).send();
+    assert_eq!(open(format!("__Host-fanfare_session={value}")).await.unwrap().status(), 200);
+    // The same value under the plain name is what a planted cookie would look like.
+    let planted = open(format!("fanfare_session={value}")).await.unwrap();
+    assert_eq!(planted.status(), 303);
+    assert!(planted.headers()["location"].to_str().unwrap().starts_with("/admin/login"));
+
+    let page = app.get_page(&format!("__Host-fanfare_session={value}"), "/admin/tokens").await;
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap();
+    let signed_out = app
+        .client
+        .post(app.url("/admin/logout"))
+        .header("Cookie", format!("__Host-fanfare_session={value}"))
+        .header("Origin", &app.address)
+        .form(&[("csrf", csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_out.status(), 303);
+    let cleared = signed_out.headers()["set-cookie"].to_str().unwrap();
+    assert!(cleared.starts_with("__Host-fanfare_session=;") && cleared.contains("Max-Age=0"), "{cleared}");
+    assert_eq!(open(format!("__Host-fanfare_session={value}")).await.unwrap().status(), 303);
 }
 
 #[tokio::test]
