@@ -158,7 +158,8 @@ impl Service {
     }
 
     /// Gives the person with this email a role on the site (creating them if new), and sets
-    /// their password when one is given. A site keeps at least one owner.
+    /// their password when one is given. A site keeps at least one owner (storage refuses the
+    /// demotion of the last one in the same transaction).
     pub async fn add_member(
         &self,
         site: &Site,
@@ -176,13 +177,6 @@ impl Service {
                 ));
             }
         }
-        if role == Role::Moderator {
-            if let Some(existing) = self.storage.user_by_email(email.as_str()).await? {
-                if self.storage.role_on_site(existing.id, site.id).await? == Some(Role::Owner) {
-                    self.keeps_an_owner(site, existing.id).await?;
-                }
-            }
-        }
         let hash = match password {
             Some(password) => Some(hash_password(password).await?),
             None => None,
@@ -193,27 +187,16 @@ impl Service {
         Ok(user)
     }
 
-    /// Takes the person's role on the site away; the last owner stays.
+    /// Takes the person's role on the site away; the last owner stays (storage checks and
+    /// removes in one transaction, so two owners removing each other cannot both succeed).
     pub async fn remove_member(&self, site: &Site, actor: Actor<'_>, user_id: i64) -> ServiceResult<()> {
-        self.keeps_an_owner(site, user_id).await?;
         let members = self.storage.members(site.id).await?;
         let (member, _) =
             members.iter().find(|(user, _)| user.id == user_id).ok_or(ServiceError::NotFound("person"))?;
-        self.storage.remove_member(site.id, user_id).await?;
-        audit::site_change(&self.storage, site, actor, "remove person", Some(member.email.clone())).await
-    }
-
-    /// A site must always keep an owner, or nobody could change its settings again.
-    async fn keeps_an_owner(&self, site: &Site, without: i64) -> ServiceResult<()> {
-        let members = self.storage.members(site.id).await?;
-        if members.iter().any(|(user, role)| *role == Role::Owner && user.id != without) {
-            Ok(())
-        } else {
-            Err(ServiceError::Conflict {
-                code: "last_owner",
-                message: "A site needs at least one owner.".into(),
-            })
+        if !self.storage.remove_member(site.id, user_id).await? {
+            return Err(ServiceError::NotFound("person"));
         }
+        audit::site_change(&self.storage, site, actor, "remove person", Some(member.email.clone())).await
     }
 
     async fn dummy_hash(&self) -> ServiceResult<String> {

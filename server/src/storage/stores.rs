@@ -51,7 +51,8 @@ pub trait SiteStore: Send + Sync {
 #[async_trait]
 pub trait AccountStore: Send + Sync {
     /// Creates the user if the email is new, sets the password hash when one is given, and
-    /// grants the role on the site.
+    /// grants the role on the site. Making the site's last owner a moderator is refused with
+    /// [`StorageError::LastOwner`], checked in the same transaction as the change.
     async fn upsert_user(
         &self,
         email: &str,
@@ -84,7 +85,9 @@ pub trait AccountStore: Send + Sync {
     async fn revoke_token(&self, user_id: i64, token_id: i64, now: i64) -> Result<bool, StorageError>;
     /// Everyone with a role on the site, by email.
     async fn members(&self, site_id: i64) -> Result<Vec<(User, Role)>, StorageError>;
-    /// Takes the person's role on the site away; `false` if they had none.
+    /// Takes the person's role on the site away; `false` if they had none. Removing the site's
+    /// last owner is refused with [`StorageError::LastOwner`]: the check and the removal are one
+    /// transaction, so two owners removing each other at once cannot both succeed.
     async fn remove_member(&self, site_id: i64, user_id: i64) -> Result<bool, StorageError>;
     /// The addresses to tell about new submissions: everyone with a role on the site.
     async fn member_emails(&self, site_id: i64) -> Result<Vec<String>, StorageError>;

@@ -540,3 +540,32 @@ async fn owners_manage_people_but_never_remove_the_last_owner() {
         .await
         .contains("remove person"));
 }
+
+#[tokio::test]
+async fn two_owners_removing_each_other_at_once_leave_one_owner() {
+    let app = spawn_app().await;
+    let other = "second-owner@acme.test";
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    app.dashboard_user(other, SITE, Role::Owner).await;
+    let (first, second) = (app.login(OWNER).await, app.login(other).await);
+    let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
+    let first_id = app.storage.user_by_email(OWNER).await.unwrap().unwrap().id;
+    let second_id = app.storage.user_by_email(other).await.unwrap().unwrap().id;
+
+    let (remove_second, remove_first) = (
+        format!("/admin/sites/{SITE}/members/{second_id}/remove"),
+        format!("/admin/sites/{SITE}/members/{first_id}/remove"),
+    );
+    let (a, b) =
+        tokio::join!(app.post_form(&first, &remove_second, &[]), app.post_form(&second, &remove_first, &[]));
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    // One removal goes through; the other is refused as the last owner's (409), or, when it
+    // arrives after the first is committed, its sender is no owner any more (404).
+    assert!(statuses == [303, 409] || statuses == [303, 404], "{statuses:?}");
+    let owners = [
+        app.storage.role_on_site(first_id, site.id).await.unwrap(),
+        app.storage.role_on_site(second_id, site.id).await.unwrap(),
+    ];
+    assert_eq!(owners.iter().filter(|role| **role == Some(Role::Owner)).count(), 1, "{owners:?}");
+}

@@ -144,6 +144,31 @@ async fn settings_refused_by_the_parser_change_nothing() {
 }
 
 #[tokio::test]
+async fn two_owners_removing_each_other_at_once_leave_one() {
+    let world = World::new().await;
+    let service = world.service().await;
+    for round in 0..5 {
+        let site =
+            world.storage.create_site(crate::world::new_site(&format!("race{round}")), 0).await.unwrap();
+        let a =
+            service.add_member(&site, Actor::CommandLine, "a@race.test", Role::Owner, None).await.unwrap();
+        let b =
+            service.add_member(&site, Actor::CommandLine, "b@race.test", Role::Owner, None).await.unwrap();
+        let (first, second) = tokio::join!(
+            service.remove_member(&site, Actor::Member(&a), b.id),
+            service.remove_member(&site, Actor::Member(&b), a.id),
+        );
+        let refused = [&first, &second]
+            .iter()
+            .filter(|result| matches!(result, Err(ServiceError::Conflict { code: "last_owner", .. })))
+            .count();
+        assert_eq!(refused, 1, "round {round}: {first:?} {second:?}");
+        let members = service.members(&site).await.unwrap();
+        assert_eq!(members.iter().filter(|(_, role)| *role == Role::Owner).count(), 1, "round {round}");
+    }
+}
+
+#[tokio::test]
 async fn a_site_keeps_an_owner() {
     let world = World::new().await;
     let service = world.service().await;
