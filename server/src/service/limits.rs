@@ -25,6 +25,13 @@ pub const WRITES_PER_SITE: Rule = Rule { name: "site", max: 600, window: MINUTE 
 pub const SUBMISSIONS_PER_EMAIL: Rule = Rule { name: "email", max: 10, window: Duration::from_secs(60 * 60) };
 /// Referral visits and conversions from one address: cheap requests, so a higher ceiling.
 pub const EVENTS_PER_IP: Rule = Rule { name: "event-ip", max: 120, window: Duration::from_secs(10 * 60) };
+/// Requests to authors' manage links (page and forms) from one address, whichever token:
+/// nobody has many testimonials, so a client going through many links is guessing or scraping.
+pub const MANAGE_PER_IP: Rule = Rule { name: "manage-ip", max: 60, window: Duration::from_secs(10 * 60) };
+/// Requests to one manage link, from anywhere: an author reads and corrects a few times, a
+/// leaked link hammered from many addresses stops here.
+pub const MANAGE_PER_TOKEN: Rule =
+    Rule { name: "manage-token", max: 30, window: Duration::from_secs(10 * 60) };
 /// Sign-in attempts per account address and per client network: counted before the password
 /// is checked (so parallel guesses cannot outrun the count) and given back when one succeeds.
 pub const SIGN_IN_FAILURES: Rule = Rule { name: "sign-in", max: 10, window: Duration::from_secs(15 * 60) };

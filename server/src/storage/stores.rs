@@ -139,7 +139,8 @@ pub trait TestimonialStore: Send + Sync {
     /// Unpublishes at once and for good; `None` for an unknown token.
     async fn withdraw(&self, token_hash: &str, now: i64) -> Result<Option<Testimonial>, StorageError>;
     /// Applies the author's changes and sends the testimonial back to moderation, unless they
-    /// withdrew it.
+    /// withdrew it (then nothing changes) or moderators rejected it or marked it as spam (then
+    /// it stays there).
     async fn author_edit(
         &self,
         token_hash: &str,

@@ -105,7 +105,7 @@ async fn an_author_who_withdraws_is_unpublished_at_once_and_audited_as_the_autho
     assert_eq!(published(&service, &world.site).await, std::slice::from_ref(&created.id));
 
     let token = created.manage_url.rsplit('/').next().unwrap();
-    service.withdraw_by_author(token).await.unwrap();
+    service.withdraw_by_author(token, None).await.unwrap();
     assert!(published(&service, &world.site).await.is_empty());
     let actions = audit_actions(&world).await;
     assert_eq!(actions.last(), Some(&("author".to_owned(), "author withdrew".to_owned())));
