@@ -158,7 +158,11 @@ impl Service {
     }
 
     /// Gives the person with this email a role on the site (creating them if new), and sets
-    /// their password when one is given. A site keeps at least one owner (storage refuses the
+    /// their password when one is given. Notification email starts off for someone an owner
+    /// adds: only they can turn it on, so an owner cannot have the server mail visitors' words
+    /// to any address. The operator's `fanfare user add` vouches for the address (it is their
+    /// SMTP server), so a membership it creates starts with email on; one that already existed
+    /// keeps its person's choice. A site keeps at least one owner (storage refuses the
     /// demotion of the last one in the same transaction).
     pub async fn add_member(
         &self,
@@ -181,7 +185,14 @@ impl Service {
             Some(password) => Some(hash_password(password).await?),
             None => None,
         };
+        let existing = match (&actor, self.storage.user_by_email(email.as_str()).await?) {
+            (Actor::CommandLine, Some(user)) => self.storage.role_on_site(user.id, site.id).await?,
+            _ => None,
+        };
         let user = self.storage.upsert_user(email.as_str(), hash.as_deref(), site.id, role, now_ms()).await?;
+        if matches!(actor, Actor::CommandLine) && existing.is_none() {
+            self.storage.set_notifications(user.id, site.id, true).await?;
+        }
         audit::site_change(&self.storage, site, actor, &format!("make {role}"), Some(user.email.clone()))
             .await?;
         Ok(user)
@@ -232,5 +243,21 @@ impl Service {
     /// Everyone with a role on the site, by email.
     pub async fn members(&self, site: &Site) -> ServiceResult<Vec<(User, Role)>> {
         Ok(self.storage.members(site.id).await?)
+    }
+
+    /// Every site the person works on, with whether they get an email for each new submission.
+    pub async fn notification_choices(&self, user: &User) -> ServiceResult<Vec<(Site, bool)>> {
+        Ok(self.storage.notification_choices(user.id).await?)
+    }
+
+    /// The person turns their own notification email for one of their sites on or off; a site
+    /// they have no role on is not found. Audited, so owners see who receives mail.
+    pub async fn set_notifications(&self, user: &User, slug: &str, on: bool) -> ServiceResult<()> {
+        let site = self.find_site(slug).await?;
+        if !self.storage.set_notifications(user.id, site.id, on).await? {
+            return Err(ServiceError::NotFound("site"));
+        }
+        let action = if on { "email notifications on" } else { "email notifications off" };
+        audit::site_change(&self.storage, &site, Actor::Member(user), action, None).await
     }
 }

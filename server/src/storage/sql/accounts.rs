@@ -205,12 +205,39 @@ impl AccountStore for SqlStorage {
     async fn member_emails(&self, site_id: i64) -> Result<Vec<String>, StorageError> {
         let emails = sqlx::query_scalar(
             "SELECT users.email FROM memberships JOIN users ON users.id = memberships.user_id \
-             WHERE memberships.site_id = $1 ORDER BY users.email",
+             WHERE memberships.site_id = $1 AND memberships.notify = 1 ORDER BY users.email",
         )
         .bind(site_id)
         .fetch_all(&self.pool)
         .await?;
         Ok(emails)
+    }
+
+    async fn notification_choices(&self, user_id: i64) -> Result<Vec<(Site, bool)>, StorageError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT sites.slug, memberships.notify FROM memberships JOIN sites ON sites.id = memberships.site_id \
+             WHERE memberships.user_id = $1 ORDER BY sites.slug",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut choices = Vec::with_capacity(rows.len());
+        for (slug, notify) in rows {
+            if let Some(site) = self.site_by_slug(&slug).await? {
+                choices.push((site, notify != 0));
+            }
+        }
+        Ok(choices)
+    }
+
+    async fn set_notifications(&self, user_id: i64, site_id: i64, on: bool) -> Result<bool, StorageError> {
+        let updated = sqlx::query("UPDATE memberships SET notify = $1 WHERE user_id = $2 AND site_id = $3")
+            .bind(flag(on))
+            .bind(user_id)
+            .bind(site_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(updated.rows_affected() == 1)
     }
 }
 
