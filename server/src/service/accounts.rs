@@ -63,7 +63,8 @@ impl Service {
             .unwrap_or_else(|_| typed_email.trim().to_owned());
         let network = ip.map(truncate_ip).unwrap_or_default();
         let network_key = format!("network:{network}");
-        let email_key = format!("email:{email}");
+        // Hashed: what was typed may be a password, and the limiter keeps its keys for a while.
+        let email_key = format!("email:{}", secrets::hash_token(&email));
         let keys = [
             (limits::SIGN_IN_FAILURES, network_key.as_str()),
             (limits::SIGN_IN_FAILURES, email_key.as_str()),
