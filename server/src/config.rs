@@ -54,7 +54,7 @@ pub struct ServerSettings {
     pub public_url: Option<String>,
     /// The output of `cargo xtask build` (`embed.js` and the hashed widget files).
     pub widget_dir: PathBuf,
-    /// SMTP for moderator notifications; `None` logs them instead.
+    /// SMTP for moderator notifications; `None` logs only that one was not sent (to whom, subject).
     pub mail: Option<crate::service::notify::email::MailSettings>,
     /// The first pause before a failed webhook delivery is retried; later pauses grow.
     pub webhook_retry_base: Duration,

@@ -85,7 +85,7 @@ pub struct ServeArgs {
     #[arg(long, env = "FANFARE_WIDGET_DIR", value_name = "DIR")]
     pub widget_dir: Option<PathBuf>,
     /// SMTP server for moderator emails: smtp://host:25, smtp://user:pass@host:587?tls=required
-    /// or smtps://user:pass@host [default: none; emails are logged]
+    /// or smtps://user:pass@host [default: none; the log names each email not sent]
     #[arg(long, env = "FANFARE_SMTP_URL", value_name = "URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
     /// Sender of moderator emails, e.g. "Fanfare <fanfare@example.com>"

@@ -47,8 +47,9 @@ pub enum SignIn {
 
 impl Service {
     /// Checks an email and password; on success starts a session and ends the one the browser
-    /// had (a planted cookie can never become a signed-in one). Failures count per network and
-    /// per address, and are refused for a while after ten.
+    /// had (a planted cookie can never become a signed-in one). Attempts count per network and
+    /// per account address before the password is checked, successes are given back, and after
+    /// ten the next are refused for a while.
     pub async fn sign_in(
         &self,
         typed_email: &str,
@@ -61,12 +62,17 @@ impl Service {
             .map(Email::into_inner)
             .unwrap_or_else(|_| typed_email.trim().to_owned());
         let network = ip.map(truncate_ip).unwrap_or_default();
-        let keys = [format!("network:{network}"), format!("email:{email}")];
-        for key in &keys {
-            if let Err(retry_after_secs) = self.limits.check(limits::SIGN_IN_FAILURES, key) {
-                return Err(ServiceError::RateLimited { retry_after_secs });
-            }
-        }
+        let network_key = format!("network:{network}");
+        // Hashed: what was typed may be a password, and the limiter keeps its keys for a while.
+        let email_key = format!("email:{}", secrets::hash_token(&email));
+        let keys = [
+            (limits::SIGN_IN_FAILURES, network_key.as_str()),
+            (limits::SIGN_IN_FAILURES, email_key.as_str()),
+        ];
+        // Counted before the password is checked, in one step with the check: a burst of
+        // parallel guesses gets only as many verifications as the limit allows. A failure
+        // keeps its count; a success gives it back below.
+        self.admit(&keys)?;
         let account = self.storage.password_hash(&email).await?;
         // Unknown addresses are checked against a dummy hash, so they take as long as a wrong
         // password.
@@ -75,13 +81,22 @@ impl Service {
             _ => (None, self.dummy_hash().await?),
         };
         let matches = self.verify_password(password, stored_hash).await?;
-        let Some(user) = user.filter(|_| matches) else {
-            for key in &keys {
-                self.limits.record(limits::SIGN_IN_FAILURES, key);
+        let user = match user {
+            Some(user) if matches => user,
+            // What was typed stays out of the log: people type passwords into the email box.
+            // A known account is named by its id; anything else is just "unknown".
+            Some(user) => {
+                tracing::info!(user_id = user.id, %network, "failed sign-in: wrong password");
+                return Ok(SignIn::WrongCredentials);
             }
-            tracing::info!(email = %email, "failed sign-in");
-            return Ok(SignIn::WrongCredentials);
+            None => {
+                tracing::info!(%network, "failed sign-in: unknown account");
+                return Ok(SignIn::WrongCredentials);
+            }
         };
+        for (rule, key) in keys {
+            self.limits.refund(rule, key);
+        }
         if let Some(old) = old_session {
             self.storage.delete_session(&secrets::hash_token(old)).await?;
         }
@@ -144,7 +159,12 @@ impl Service {
     }
 
     /// Gives the person with this email a role on the site (creating them if new), and sets
-    /// their password when one is given. A site keeps at least one owner.
+    /// their password when one is given. Notification email starts off for someone an owner
+    /// adds: only they can turn it on, so an owner cannot have the server mail visitors' words
+    /// to any address. The operator's `fanfare user add` vouches for the address (it is their
+    /// SMTP server), so a membership it creates starts with email on; one that already existed
+    /// keeps its person's choice. A site keeps at least one owner (storage refuses the
+    /// demotion of the last one in the same transaction).
     pub async fn add_member(
         &self,
         site: &Site,
@@ -162,44 +182,33 @@ impl Service {
                 ));
             }
         }
-        if role == Role::Moderator {
-            if let Some(existing) = self.storage.user_by_email(email.as_str()).await? {
-                if self.storage.role_on_site(existing.id, site.id).await? == Some(Role::Owner) {
-                    self.keeps_an_owner(site, existing.id).await?;
-                }
-            }
-        }
         let hash = match password {
             Some(password) => Some(hash_password(password).await?),
             None => None,
         };
+        let existing = match (&actor, self.storage.user_by_email(email.as_str()).await?) {
+            (Actor::CommandLine, Some(user)) => self.storage.role_on_site(user.id, site.id).await?,
+            _ => None,
+        };
         let user = self.storage.upsert_user(email.as_str(), hash.as_deref(), site.id, role, now_ms()).await?;
+        if matches!(actor, Actor::CommandLine) && existing.is_none() {
+            self.storage.set_notifications(user.id, site.id, true).await?;
+        }
         audit::site_change(&self.storage, site, actor, &format!("make {role}"), Some(user.email.clone()))
             .await?;
         Ok(user)
     }
 
-    /// Takes the person's role on the site away; the last owner stays.
+    /// Takes the person's role on the site away; the last owner stays (storage checks and
+    /// removes in one transaction, so two owners removing each other cannot both succeed).
     pub async fn remove_member(&self, site: &Site, actor: Actor<'_>, user_id: i64) -> ServiceResult<()> {
-        self.keeps_an_owner(site, user_id).await?;
         let members = self.storage.members(site.id).await?;
         let (member, _) =
             members.iter().find(|(user, _)| user.id == user_id).ok_or(ServiceError::NotFound("person"))?;
-        self.storage.remove_member(site.id, user_id).await?;
-        audit::site_change(&self.storage, site, actor, "remove person", Some(member.email.clone())).await
-    }
-
-    /// A site must always keep an owner, or nobody could change its settings again.
-    async fn keeps_an_owner(&self, site: &Site, without: i64) -> ServiceResult<()> {
-        let members = self.storage.members(site.id).await?;
-        if members.iter().any(|(user, role)| *role == Role::Owner && user.id != without) {
-            Ok(())
-        } else {
-            Err(ServiceError::Conflict {
-                code: "last_owner",
-                message: "A site needs at least one owner.".into(),
-            })
+        if !self.storage.remove_member(site.id, user_id).await? {
+            return Err(ServiceError::NotFound("person"));
         }
+        audit::site_change(&self.storage, site, actor, "remove person", Some(member.email.clone())).await
     }
 
     async fn dummy_hash(&self) -> ServiceResult<String> {
@@ -235,5 +244,21 @@ impl Service {
     /// Everyone with a role on the site, by email.
     pub async fn members(&self, site: &Site) -> ServiceResult<Vec<(User, Role)>> {
         Ok(self.storage.members(site.id).await?)
+    }
+
+    /// Every site the person works on, with whether they get an email for each new submission.
+    pub async fn notification_choices(&self, user: &User) -> ServiceResult<Vec<(Site, bool)>> {
+        Ok(self.storage.notification_choices(user.id).await?)
+    }
+
+    /// The person turns their own notification email for one of their sites on or off; a site
+    /// they have no role on is not found. Audited, so owners see who receives mail.
+    pub async fn set_notifications(&self, user: &User, slug: &str, on: bool) -> ServiceResult<()> {
+        let site = self.find_site(slug).await?;
+        if !self.storage.set_notifications(user.id, site.id, on).await? {
+            return Err(ServiceError::NotFound("site"));
+        }
+        let action = if on { "email notifications on" } else { "email notifications off" };
+        audit::site_change(&self.storage, &site, Actor::Member(user), action, None).await
     }
 }

@@ -51,6 +51,10 @@ impl From<StorageError> for ServiceError {
     fn from(error: StorageError) -> Self {
         match error {
             StorageError::Conflict { field } => ServiceError::field(field, "is already taken"),
+            StorageError::LastOwner => ServiceError::Conflict {
+                code: "last_owner",
+                message: "A site needs at least one owner.".into(),
+            },
             other => ServiceError::Internal(anyhow::Error::new(other)),
         }
     }

@@ -25,7 +25,15 @@ pub const WRITES_PER_SITE: Rule = Rule { name: "site", max: 600, window: MINUTE 
 pub const SUBMISSIONS_PER_EMAIL: Rule = Rule { name: "email", max: 10, window: Duration::from_secs(60 * 60) };
 /// Referral visits and conversions from one address: cheap requests, so a higher ceiling.
 pub const EVENTS_PER_IP: Rule = Rule { name: "event-ip", max: 120, window: Duration::from_secs(10 * 60) };
-/// Failed sign-ins per address or per client network.
+/// Requests to authors' manage links (page and forms) from one address, whichever token:
+/// nobody has many testimonials, so a client going through many links is guessing or scraping.
+pub const MANAGE_PER_IP: Rule = Rule { name: "manage-ip", max: 60, window: Duration::from_secs(10 * 60) };
+/// Requests to one manage link, from anywhere: an author reads and corrects a few times, a
+/// leaked link hammered from many addresses stops here.
+pub const MANAGE_PER_TOKEN: Rule =
+    Rule { name: "manage-token", max: 30, window: Duration::from_secs(10 * 60) };
+/// Sign-in attempts per account address and per client network: counted before the password
+/// is checked (so parallel guesses cannot outrun the count) and given back when one succeeds.
 pub const SIGN_IN_FAILURES: Rule = Rule { name: "sign-in", max: 10, window: Duration::from_secs(15 * 60) };
 
 pub struct RateLimiter {
@@ -47,49 +55,51 @@ impl RateLimiter {
         Self { enabled, windows: Mutex::new(HashMap::new()) }
     }
 
-    /// `Err(seconds until the window ends)` when `key` has used up `rule`; counts nothing.
-    pub fn check(&self, rule: Rule, key: &str) -> Result<(), u64> {
+    /// Lets the event through and counts it, or refuses it (uncounted) when any rule's key is
+    /// used up. All rules are checked and counted under one lock: two requests at the same
+    /// moment cannot both pass the check before either is counted.
+    pub fn admit(&self, checks: &[(Rule, &str)]) -> Result<(), u64> {
         if !self.enabled {
             return Ok(());
         }
-        let windows = self.windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        match windows.get(&format!("{}:{key}", rule.name)) {
-            Some(window) => window.refuses(rule, Instant::now()),
-            None => Ok(()),
+        let now = Instant::now();
+        let mut windows = self.windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (rule, key) in checks {
+            if let Some(window) = windows.get(&format!("{}:{key}", rule.name)) {
+                window.refuses(*rule, now)?;
+            }
         }
+        if windows.len() >= SWEEP_AT {
+            windows.retain(|_, window| now.duration_since(window.start) < window.length);
+        }
+        for (rule, key) in checks {
+            let window = windows.entry(format!("{}:{key}", rule.name)).or_insert(Window {
+                start: now,
+                count: 0,
+                length: rule.window,
+            });
+            if now.duration_since(window.start) >= rule.window {
+                *window = Window { start: now, count: 0, length: rule.window };
+            }
+            window.count += 1;
+        }
+        Ok(())
     }
 
-    /// Counts one event for `key`.
-    pub fn record(&self, rule: Rule, key: &str) {
+    /// Gives back one event counted by [`RateLimiter::admit`] in the current window: for
+    /// attempts counted before their outcome was known that turned out not to count (a
+    /// sign-in that succeeded).
+    pub fn refund(&self, rule: Rule, key: &str) {
         if !self.enabled {
             return;
         }
         let now = Instant::now();
         let mut windows = self.windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if windows.len() >= SWEEP_AT {
-            windows.retain(|_, window| now.duration_since(window.start) < window.length);
+        if let Some(window) = windows.get_mut(&format!("{}:{key}", rule.name)) {
+            if now.duration_since(window.start) < rule.window {
+                window.count = window.count.saturating_sub(1);
+            }
         }
-        let window = windows.entry(format!("{}:{key}", rule.name)).or_insert(Window {
-            start: now,
-            count: 0,
-            length: rule.window,
-        });
-        if now.duration_since(window.start) >= rule.window {
-            *window = Window { start: now, count: 0, length: rule.window };
-        }
-        window.count += 1;
-    }
-
-    /// Lets the event through and counts it, or refuses it (uncounted) when every rule's key
-    /// is not yet used up. All rules are checked before any is counted.
-    pub fn admit(&self, checks: &[(Rule, &str)]) -> Result<(), u64> {
-        for (rule, key) in checks {
-            self.check(*rule, key)?;
-        }
-        for (rule, key) in checks {
-            self.record(*rule, key);
-        }
-        Ok(())
     }
 }
 
@@ -149,6 +159,29 @@ mod tests {
         assert!(limiter.admit(&[(other, "x"), (TWO, "a")]).is_err());
         limiter.admit(&[(other, "x")]).unwrap();
         assert!(limiter.admit(&[(other, "x")]).is_ok(), "the refused request did not use up x");
+    }
+
+    #[test]
+    fn a_refund_gives_one_event_back() {
+        let limiter = RateLimiter::new(true);
+        limiter.admit(&[(TWO, "a")]).unwrap();
+        limiter.admit(&[(TWO, "a")]).unwrap();
+        limiter.refund(TWO, "a");
+        assert!(limiter.admit(&[(TWO, "a")]).is_ok());
+        assert!(limiter.admit(&[(TWO, "a")]).is_err());
+    }
+
+    #[test]
+    fn parallel_callers_never_get_more_than_the_quota() {
+        let limiter = std::sync::Arc::new(RateLimiter::new(true));
+        let threads: Vec<_> = (0..16)
+            .map(|_| {
+                let limiter = limiter.clone();
+                std::thread::spawn(move || (0..10).filter(|_| limiter.admit(&[(TWO, "a")]).is_ok()).count())
+            })
+            .collect();
+        let admitted: usize = threads.into_iter().map(|thread| thread.join().unwrap()).sum();
+        assert_eq!(admitted, 2);
     }
 
     #[test]

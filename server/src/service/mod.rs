@@ -48,7 +48,7 @@ pub struct ServiceSettings {
     /// Base URL for links handed to people (manage links, photos, email links), without a
     /// trailing slash.
     pub public_url: String,
-    /// SMTP for moderator notifications; `None` logs them instead.
+    /// SMTP for moderator notifications; `None` logs only that one was not sent (to whom, subject).
     pub mail: Option<MailSettings>,
     /// Off only for load tests and benchmarks.
     pub rate_limits: bool,

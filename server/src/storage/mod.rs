@@ -65,6 +65,9 @@ pub enum StorageError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// The change would leave a site without an owner; nothing was changed.
+    #[error("a site needs at least one owner")]
+    LastOwner,
 }
 
 #[cfg(test)]

@@ -51,7 +51,8 @@ pub trait SiteStore: Send + Sync {
 #[async_trait]
 pub trait AccountStore: Send + Sync {
     /// Creates the user if the email is new, sets the password hash when one is given, and
-    /// grants the role on the site.
+    /// grants the role on the site. Making the site's last owner a moderator is refused with
+    /// [`StorageError::LastOwner`], checked in the same transaction as the change.
     async fn upsert_user(
         &self,
         email: &str,
@@ -84,10 +85,17 @@ pub trait AccountStore: Send + Sync {
     async fn revoke_token(&self, user_id: i64, token_id: i64, now: i64) -> Result<bool, StorageError>;
     /// Everyone with a role on the site, by email.
     async fn members(&self, site_id: i64) -> Result<Vec<(User, Role)>, StorageError>;
-    /// Takes the person's role on the site away; `false` if they had none.
+    /// Takes the person's role on the site away; `false` if they had none. Removing the site's
+    /// last owner is refused with [`StorageError::LastOwner`]: the check and the removal are one
+    /// transaction, so two owners removing each other at once cannot both succeed.
     async fn remove_member(&self, site_id: i64, user_id: i64) -> Result<bool, StorageError>;
-    /// The addresses to tell about new submissions: everyone with a role on the site.
+    /// The addresses to tell about new submissions: the members who turned notifications on.
     async fn member_emails(&self, site_id: i64) -> Result<Vec<String>, StorageError>;
+    /// Every site the person works on, with whether they get notification email for it.
+    async fn notification_choices(&self, user_id: i64) -> Result<Vec<(Site, bool)>, StorageError>;
+    /// Turns the person's notification email for the site on or off; `false` if they have no
+    /// role there. New memberships start with it off.
+    async fn set_notifications(&self, user_id: i64, site_id: i64, on: bool) -> Result<bool, StorageError>;
 }
 
 /// Testimonials as moderators, authors and the public see and change them.
@@ -136,7 +144,8 @@ pub trait TestimonialStore: Send + Sync {
     /// Unpublishes at once and for good; `None` for an unknown token.
     async fn withdraw(&self, token_hash: &str, now: i64) -> Result<Option<Testimonial>, StorageError>;
     /// Applies the author's changes and sends the testimonial back to moderation, unless they
-    /// withdrew it.
+    /// withdrew it (then nothing changes) or moderators rejected it or marked it as spam (then
+    /// it stays there).
     async fn author_edit(
         &self,
         token_hash: &str,

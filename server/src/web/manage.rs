@@ -11,6 +11,7 @@ use fanfare_protocol::fields::without_bidi_controls as shown;
 use maud::html;
 
 use super::page::{render, when, Frame, PageError};
+use super::request::ClientIp;
 use super::session::PublicForm;
 use super::state::AppState;
 use crate::service::authors::Correction;
@@ -33,9 +34,10 @@ fn status_sentence(status: Status) -> &'static str {
 
 async fn manage_page(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
-    let item = state.service.testimonial_by_manage_token(&token).await?;
+    let item = state.service.testimonial_by_manage_token(&token, ip).await?;
     let body = html! {
         h1 { "Your testimonial" }
         p role="status" { strong { (status_sentence(item.status)) } }
@@ -44,7 +46,9 @@ async fn manage_page(
         @if let Some(reply) = &item.reply { p.reply { strong { "Reply: " } bdi { (shown(reply)) } } }
         @if item.status != Status::Withdrawn {
             h2 { "Correct it" }
-            p.hint { "A corrected testimonial goes back to the business to read before it is published again." }
+            @if matches!(item.status, Status::Pending | Status::Approved) {
+                p.hint { "A corrected testimonial goes back to the business to read before it is published again." }
+            }
             form.stack method="post" action=(format!("/manage/{token}/edit")) {
                 label for="name" { "Name" }
                 input id="name" name="name" value=(item.name) required;
@@ -70,6 +74,7 @@ async fn manage_page(
 
 async fn edit(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Path(token): Path<String>,
     PublicForm(fields): PublicForm,
 ) -> Result<Response, PageError> {
@@ -81,15 +86,16 @@ async fn edit(
         rating: get("rating"),
         text: get("text"),
     };
-    state.service.correct_by_author(&token, correction).await?;
+    state.service.correct_by_author(&token, correction, ip).await?;
     Ok(Redirect::to(&format!("/manage/{token}")).into_response())
 }
 
 async fn withdraw(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Path(token): Path<String>,
     PublicForm(_fields): PublicForm,
 ) -> Result<Response, PageError> {
-    state.service.withdraw_by_author(&token).await?;
+    state.service.withdraw_by_author(&token, ip).await?;
     Ok(Redirect::to(&format!("/manage/{token}")).into_response())
 }

@@ -46,6 +46,7 @@ pub fn render(frame: Frame<'_>, main: Markup) -> Html<String> {
                     a.brand href="/admin" { "Fanfare" }
                     @if let Some((email, csrf)) = frame.account {
                         nav aria-label="Account" {
+                            a href="/admin/notifications" { "Email notifications" }
                             a href="/admin/tokens" { "API tokens" }
                             span.who { (email) }
                             form method="post" action="/admin/logout" {

@@ -13,9 +13,23 @@ use crate::storage::{Site, User};
 use crate::web::error::AppError;
 use crate::web::state::AppState;
 
+/// The session cookie on plain http (local development, tests).
 pub const SESSION_COOKIE: &str = "fanfare_session";
+/// The session cookie on https. Browsers take a `__Host-` cookie only when it is `Secure`, has
+/// `Path=/` and no `Domain`, from this exact host: a sibling subdomain or a plain-http page on
+/// the way cannot plant or overwrite it (session fixation).
+pub const SECURE_SESSION_COOKIE: &str = "__Host-fanfare_session";
 /// Dashboard forms are small; imports come through the CLI.
 const MAX_FORM_BYTES: usize = 256 * 1024;
+
+/// The session cookie's name: `__Host-` only where browsers allow it, on https.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
 
 /// A signed-in person, from the session cookie.
 #[derive(Debug, Clone)]
@@ -24,28 +38,32 @@ pub struct AdminSession {
     pub csrf_token: String,
 }
 
-/// The session cookie's value, if the request carries one.
-pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+/// The session cookie's value, if the request carries one. On https only the `__Host-` name
+/// counts: a cookie under the plain name could have been planted.
+pub fn session_cookie(headers: &HeaderMap, secure: bool) -> Option<&str> {
+    let wanted = session_cookie_name(secure);
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value)
         .filter(|value| !value.is_empty())
 }
 
-/// `Set-Cookie` for a new session, or (with `None`) one that removes it.
+/// `Set-Cookie` for a new session, or (with `None`) one that removes it. Never a `Domain`:
+/// the cookie belongs to this host alone.
 pub fn set_cookie(value: Option<&str>, secure: bool) -> String {
+    let name = session_cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
     match value {
         Some(value) => format!(
-            "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+            "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
             crate::service::accounts::SESSION_LIFETIME_MS / 1000
         ),
-        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+        None => format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
     }
 }
 
@@ -54,7 +72,7 @@ pub async fn current_session(
     headers: &HeaderMap,
     state: &AppState,
 ) -> Result<Option<AdminSession>, AppError> {
-    let Some(cookie) = session_cookie(headers) else { return Ok(None) };
+    let Some(cookie) = session_cookie(headers, state.secure_cookies) else { return Ok(None) };
     let session = state.service.session(cookie).await?;
     Ok(session.map(|session| AdminSession { user: session.user, csrf_token: session.csrf_token }))
 }
@@ -219,9 +237,19 @@ mod tests {
     fn the_session_cookie_is_found_among_others() {
         let mut headers = HeaderMap::new();
         headers.insert(header::COOKIE, HeaderValue::from_static("a=1; fanfare_session=abc; b=2"));
-        assert_eq!(session_cookie(&headers), Some("abc"));
+        assert_eq!(session_cookie(&headers, false), Some("abc"));
+        assert_eq!(session_cookie(&headers, true), None, "on https only the __Host- name counts");
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("__Host-fanfare_session=def; fanfare_session=abc"),
+        );
+        assert_eq!(session_cookie(&headers, true), Some("def"));
+        assert_eq!(session_cookie(&headers, false), Some("abc"));
+        assert!(set_cookie(Some("x"), true).starts_with("__Host-fanfare_session=x; Path=/;"));
         assert!(set_cookie(Some("x"), true).contains("HttpOnly; SameSite=Lax"));
         assert!(set_cookie(Some("x"), true).ends_with("; Secure"));
+        assert!(set_cookie(None, true).starts_with("__Host-fanfare_session=;"));
+        assert!(set_cookie(Some("x"), false).starts_with("fanfare_session=x;"));
         assert!(!set_cookie(Some("x"), false).contains("Secure"));
     }
 }

@@ -115,6 +115,29 @@ async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
 }
 
 #[tokio::test]
+async fn behind_a_trusted_proxy_one_clients_bad_sign_ins_lock_out_only_that_client() {
+    let behind_proxy =
+        spawn_app_with(|settings| settings.trusted_proxies = vec![IpCidr::parse("127.0.0.1").unwrap()]).await;
+    let direct = spawn_app().await;
+    let sign_in = |app: &crate::helpers::TestApp, n: u32, client: &str| {
+        app.client
+            .post(app.url("/admin/login"))
+            .header("Origin", &app.address)
+            .header("X-Forwarded-For", client.to_owned())
+            .form(&[("email", format!("guess{n}@acme.test")), ("password", "wrong".into())])
+            .send()
+    };
+    for n in 0..10 {
+        assert_eq!(sign_in(&behind_proxy, n, "203.0.113.5").await.unwrap().status(), 401);
+        // Sent straight to the server, the header is the client's own claim: not believed.
+        assert_eq!(sign_in(&direct, n, &format!("198.51.{n}.7")).await.unwrap().status(), 401);
+    }
+    assert_eq!(sign_in(&behind_proxy, 10, "203.0.113.5").await.unwrap().status(), 429);
+    assert_eq!(sign_in(&behind_proxy, 11, "198.51.100.7").await.unwrap().status(), 401, "others sign in");
+    assert_eq!(sign_in(&direct, 12, "192.0.2.1").await.unwrap().status(), 429, "a new claim escapes nothing");
+}
+
+#[tokio::test]
 async fn the_honeypot_answers_like_a_person_and_stores_nothing() {
     let app = spawn_app().await;
     let mut bot = valid_submission();

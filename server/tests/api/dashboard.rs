@@ -4,7 +4,7 @@ use fanfare_protocol::api::Status;
 use fanfare_server::domain::Role;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, valid_submission, OTHER_SITE, PASSWORD, SITE};
+use crate::helpers::{captured_log, spawn_app, spawn_app_with, valid_submission, OTHER_SITE, PASSWORD, SITE};
 
 const OWNER: &str = "owner@acme.test";
 
@@ -20,6 +20,7 @@ async fn sign_in_sets_a_hardened_cookie_and_sign_out_really_ends_the_session() {
         assert!(cookie.contains(attribute), "{cookie}");
     }
     assert!(!cookie.contains("Secure"), "plain http on loopback: {cookie}");
+    assert!(cookie.starts_with("fanfare_session="), "browsers refuse __Host- cookies over http: {cookie}");
 
     let session = app.login(OWNER).await;
     assert!(app.get_page(&session.cookie, "/admin").await.contains("acme Inc."));
@@ -34,6 +35,48 @@ async fn sign_in_sets_a_hardened_cookie_and_sign_out_really_ends_the_session() {
     let path = format!("/admin/sites/{SITE}/testimonials/{}/approve", created.id);
     assert_eq!(app.post_form(&session, &path, &[]).await.status(), 401);
     assert_eq!(app.stored(SITE, &created.id).await.status, Status::Pending);
+}
+
+#[tokio::test]
+async fn on_https_the_session_cookie_is_host_only_and_only_that_name_counts() {
+    // TLS ends at the proxy; the public URL is what makes the server speak as https.
+    let app = spawn_app_with(|settings| settings.public_url = Some("https://reviews.acme.test".into())).await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    let response = app.login_response(OWNER, PASSWORD, "/admin").await;
+    assert_eq!(response.status(), 303);
+    let set_cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let value = set_cookie
+        .strip_prefix("__Host-fanfare_session=")
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_else(|| panic!("a __Host- cookie: {set_cookie}"))
+        .to_owned();
+    for attribute in ["; Secure", "; Path=/;", "HttpOnly", "SameSite=Lax"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    assert!(!set_cookie.to_ascii_lowercase().contains("domain="), "{set_cookie}");
+
+    let open = |cookie: String| app.client.get(app.url("/admin")).header("Cookie", cookie).send();
+    assert_eq!(open(format!("__Host-fanfare_session={value}")).await.unwrap().status(), 200);
+    // The same value under the plain name is what a planted cookie would look like.
+    let planted = open(format!("fanfare_session={value}")).await.unwrap();
+    assert_eq!(planted.status(), 303);
+    assert!(planted.headers()["location"].to_str().unwrap().starts_with("/admin/login"));
+
+    let page = app.get_page(&format!("__Host-fanfare_session={value}"), "/admin/tokens").await;
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap();
+    let signed_out = app
+        .client
+        .post(app.url("/admin/logout"))
+        .header("Cookie", format!("__Host-fanfare_session={value}"))
+        .header("Origin", &app.address)
+        .form(&[("csrf", csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_out.status(), 303);
+    let cleared = signed_out.headers()["set-cookie"].to_str().unwrap();
+    assert!(cleared.starts_with("__Host-fanfare_session=;") && cleared.contains("Max-Age=0"), "{cleared}");
+    assert_eq!(open(format!("__Host-fanfare_session={value}")).await.unwrap().status(), 303);
 }
 
 #[tokio::test]
@@ -53,6 +96,59 @@ async fn unknown_people_and_wrong_passwords_get_the_same_answer_until_rate_limit
     let limited = app.login_response(OWNER, PASSWORD, "/admin").await;
     assert_eq!(limited.status(), 429);
     assert!(limited.headers().contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn parallel_wrong_sign_ins_get_only_the_limit_verified() {
+    // Ten argon2 checks two at a time take a while in a debug build on a busy machine: the
+    // request timeout must not be what answers.
+    let app =
+        spawn_app_with(|settings| settings.timeouts.request = std::time::Duration::from_secs(600)).await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    // Thirty guesses at once, for one account and for addresses nobody has: every one is
+    // counted before its password is checked, so only the limit's ten get an answer.
+    let mut guesses = tokio::task::JoinSet::new();
+    for n in 0..30 {
+        let (client, url) = (app.client.clone(), app.url("/admin/login"));
+        let origin = app.address.clone();
+        let email = if n % 2 == 0 { OWNER.to_owned() } else { format!("guess{n}@acme.test") };
+        guesses.spawn(async move {
+            let form = [("email", email.as_str()), ("password", "a wrong guess"), ("next", "/admin")];
+            client.post(url).header("Origin", origin).form(&form).send().await.unwrap().status()
+        });
+    }
+    let answers: Vec<u16> = guesses.join_all().await.into_iter().map(|status| status.as_u16()).collect();
+    let verified = answers.iter().filter(|status| **status == 401).count();
+    let refused = answers.iter().filter(|status| **status == 429).count();
+    assert_eq!((verified, refused), (10, 20), "{answers:?}");
+}
+
+#[tokio::test]
+async fn a_successful_sign_in_uses_up_none_of_the_limit() {
+    let app = spawn_app().await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    // More sign-ins than the limit, each counted before its check and given back after.
+    for _ in 0..11 {
+        assert_eq!(app.login_response(OWNER, PASSWORD, "/admin").await.status(), 303);
+    }
+    assert_eq!(app.login_response(OWNER, "wrong", "/admin").await.status(), 401, "not 429");
+}
+
+#[tokio::test]
+async fn failed_sign_ins_never_log_what_was_typed() {
+    let app = spawn_app().await;
+    let owner = "log-check-owner@acme.test";
+    app.dashboard_user(owner, SITE, Role::Owner).await;
+    // A password typed into the email box, and a wrong password for a real account.
+    let typed = "Tr0ub4dor&3-in-the-email-box";
+    assert_eq!(app.login_response(typed, "whatever", "/admin").await.status(), 401);
+    assert_eq!(app.login_response(owner, "Tr0ub4dor&3-as-password", "/admin").await.status(), 401);
+    app.login(owner).await;
+
+    let log = captured_log();
+    assert!(log.contains(owner) && log.contains("signed in"), "this server's log is captured: {log}");
+    assert!(log.contains("failed sign-in: unknown account"), "{log}");
+    assert!(!log.contains("Tr0ub4dor"), "typed text reached the log: {log}");
 }
 
 #[tokio::test]
@@ -445,4 +541,33 @@ async fn owners_manage_people_but_never_remove_the_last_owner() {
         .get_page(&session.cookie, &format!("/admin/sites/{SITE}/audit"))
         .await
         .contains("remove person"));
+}
+
+#[tokio::test]
+async fn two_owners_removing_each_other_at_once_leave_one_owner() {
+    let app = spawn_app().await;
+    let other = "second-owner@acme.test";
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    app.dashboard_user(other, SITE, Role::Owner).await;
+    let (first, second) = (app.login(OWNER).await, app.login(other).await);
+    let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
+    let first_id = app.storage.user_by_email(OWNER).await.unwrap().unwrap().id;
+    let second_id = app.storage.user_by_email(other).await.unwrap().unwrap().id;
+
+    let (remove_second, remove_first) = (
+        format!("/admin/sites/{SITE}/members/{second_id}/remove"),
+        format!("/admin/sites/{SITE}/members/{first_id}/remove"),
+    );
+    let (a, b) =
+        tokio::join!(app.post_form(&first, &remove_second, &[]), app.post_form(&second, &remove_first, &[]));
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    // One removal goes through; the other is refused as the last owner's (409), or, when it
+    // arrives after the first is committed, its sender is no owner any more (404).
+    assert!(statuses == [303, 409] || statuses == [303, 404], "{statuses:?}");
+    let owners = [
+        app.storage.role_on_site(first_id, site.id).await.unwrap(),
+        app.storage.role_on_site(second_id, site.id).await.unwrap(),
+    ];
+    assert_eq!(owners.iter().filter(|role| **role == Some(Role::Owner)).count(), 1, "{owners:?}");
 }

@@ -33,6 +33,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// [`spawn_app`] with changed settings (SMTP, webhook retry pauses).
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServerSettings)) -> TestApp {
+    capture_logs();
     let dir = tempfile::tempdir().expect("a temporary directory");
     let widget_dir = dir.path().join("widget");
     write_fake_build(&widget_dir);
@@ -56,6 +57,40 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServerSettings)) -> TestApp
     // Redirects are part of what the dashboard answers, so tests see them instead of following.
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     TestApp { address, storage, service, client, dir, database }
+}
+
+/// Everything every server in this test binary has logged, as `fanfare serve` would write it.
+static LOG: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        LOG.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sends the log of every server this binary starts into [`LOG`], at every level of our own
+/// code. Tests run in parallel in one process, so a test looks for strings only it produced.
+fn capture_logs() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info,fanfare_server=trace"))
+            .with_ansi(false)
+            .with_writer(|| LogWriter)
+            .try_init();
+    });
+}
+
+/// What the servers have logged so far (see [`capture_logs`]).
+pub fn captured_log() -> String {
+    String::from_utf8_lossy(&LOG.lock().unwrap_or_else(std::sync::PoisonError::into_inner)).into_owned()
 }
 
 /// Stands in for `cargo xtask build`'s output: the server serves whatever files are there.

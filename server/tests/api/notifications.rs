@@ -14,7 +14,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use crate::helpers::{spawn_app_with, valid_submission, SITE};
+use crate::helpers::{captured_log, spawn_app, spawn_app_with, valid_submission, PASSWORD, SITE};
 
 /// A minimal SMTP server on loopback: accepts every message and hands over its DATA.
 async fn smtp_sink() -> (u16, mpsc::UnboundedReceiver<String>) {
@@ -130,6 +130,105 @@ async fn moderators_are_emailed_and_one_click_links_act_only_on_post_and_once() 
     assert_eq!(again.status(), 409, "single use");
     let forged = approve.replacen("approved", "spam", 1);
     assert_eq!(app.client.get(app.url(&forged)).send().await.unwrap().status(), 404);
+}
+
+/// The next message the sink received, with its quoted-printable undone.
+async fn next_message(inbox: &mut mpsc::UnboundedReceiver<String>) -> String {
+    let message = tokio::time::timeout(Duration::from_secs(30), inbox.recv()).await.unwrap().unwrap();
+    decode_quoted_printable(&message)
+}
+
+#[tokio::test]
+async fn people_an_owner_adds_get_no_email_until_they_turn_it_on() {
+    let (port, mut inbox) = smtp_sink().await;
+    let app = spawn_app_with(|settings| {
+        settings.mail = Some(MailSettings {
+            smtp_url: format!("smtp://127.0.0.1:{port}"),
+            from: "Fanfare <fanfare@acme.test>".into(),
+        });
+    })
+    .await;
+    // Added by the operator with `fanfare user add`: notified. Named to sort last, and
+    // recipients are mailed one after another in address order, so when this owner's message
+    // arrives, one to anybody before them would already be here.
+    let owner = "zz-owner@acme.test";
+    app.dashboard_user(owner, SITE, Role::Owner).await;
+    let session = app.login(owner).await;
+    let stranger = "stranger@elsewhere.test";
+    let added = app
+        .post_form(
+            &session,
+            &format!("/admin/sites/{SITE}/members"),
+            &[("email", stranger), ("role", "moderator")],
+        )
+        .await;
+    assert_eq!(added.status(), 303);
+
+    app.submit_ok(&valid_submission()).await;
+    let message = next_message(&mut inbox).await;
+    assert!(message.contains(&format!("To: {owner}")), "{message}");
+    assert!(inbox.try_recv().is_err(), "the address the owner typed got nothing");
+
+    // The operator gives them a password; that changes nothing about email. They sign in and
+    // turn it on themselves, with the session's CSRF token.
+    app.add_user(stranger, SITE, Role::Moderator, Some(PASSWORD.into())).await;
+    let theirs = app.login(stranger).await;
+    let page = app.get_page(&theirs.cookie, "/admin/notifications").await;
+    assert!(page.contains("acme Inc.") && page.contains("Turn on"), "{page}");
+    let forged = app
+        .client
+        .post(app.url("/admin/notifications"))
+        .header("Cookie", &theirs.cookie)
+        .header("Origin", &app.address)
+        .form(&[("site", SITE), ("email", "on")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403, "no CSRF token, no change");
+    let bad = app.post_form(&theirs, "/admin/notifications", &[("site", SITE), ("email", "yes")]).await;
+    assert_eq!(bad.status(), 422);
+    let refusal = bad.text().await.unwrap();
+    assert!(refusal.contains("Please check: email."), "{refusal}");
+    let other_site =
+        app.post_form(&theirs, "/admin/notifications", &[("site", "globex"), ("email", "on")]).await;
+    assert_eq!(other_site.status(), 404, "only sites they work on");
+    let on = app.post_form(&theirs, "/admin/notifications", &[("site", SITE), ("email", "on")]).await;
+    assert_eq!(on.status(), 303);
+    assert!(app.get_page(&theirs.cookie, "/admin/notifications").await.contains("Turn off"));
+
+    app.submit_ok(&valid_submission()).await;
+    let first = next_message(&mut inbox).await;
+    let second = next_message(&mut inbox).await;
+    assert!(first.contains(&format!("To: {stranger}")), "{first}");
+    assert!(second.contains(&format!("To: {owner}")), "{second}");
+}
+
+#[tokio::test]
+async fn without_smtp_the_log_names_the_email_but_holds_no_link() {
+    let app = spawn_app().await;
+    let owner = "no-smtp-owner@acme.test";
+    app.dashboard_user(owner, SITE, Role::Owner).await;
+    let mut submission = valid_submission();
+    submission["name"] = serde_json::json!("Grace NoSmtp");
+    let created = app.submit_ok(&submission).await;
+
+    // The email is composed off the request; wait for its line.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let line = loop {
+        let log = captured_log();
+        if let Some(line) = log.lines().find(|line| line.contains(owner) && line.contains("not sent")) {
+            break line.to_owned();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the log says the email was not sent: {log}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(line.contains("New testimonial for acme Inc.: 5 stars from Grace NoSmtp"), "{line}");
+    let log = captured_log();
+    let manage_token = created.manage_url.rsplit('/').next().unwrap();
+    for secret in ["/admin/email/", manage_token, "The beans are wonderful"] {
+        assert!(!log.contains(secret), "{secret:?} is in the log: {log}");
+    }
+    assert_eq!(app.stored(SITE, &created.id).await.status, Status::Pending);
 }
 
 #[derive(Clone, Default)]

@@ -105,7 +105,7 @@ async fn an_author_who_withdraws_is_unpublished_at_once_and_audited_as_the_autho
     assert_eq!(published(&service, &world.site).await, std::slice::from_ref(&created.id));
 
     let token = created.manage_url.rsplit('/').next().unwrap();
-    service.withdraw_by_author(token).await.unwrap();
+    service.withdraw_by_author(token, None).await.unwrap();
     assert!(published(&service, &world.site).await.is_empty());
     let actions = audit_actions(&world).await;
     assert_eq!(actions.last(), Some(&("author".to_owned(), "author withdrew".to_owned())));
@@ -141,6 +141,31 @@ async fn settings_refused_by_the_parser_change_nothing() {
     let stored = world.storage.site_by_slug("acme").await.unwrap().unwrap();
     assert_eq!(stored, world.site, "nothing was written");
     assert!(world.storage.audit_log(world.site.id, 10).await.unwrap().is_empty(), "and nothing audited");
+}
+
+#[tokio::test]
+async fn two_owners_removing_each_other_at_once_leave_one() {
+    let world = World::new().await;
+    let service = world.service().await;
+    for round in 0..5 {
+        let site =
+            world.storage.create_site(crate::world::new_site(&format!("race{round}")), 0).await.unwrap();
+        let a =
+            service.add_member(&site, Actor::CommandLine, "a@race.test", Role::Owner, None).await.unwrap();
+        let b =
+            service.add_member(&site, Actor::CommandLine, "b@race.test", Role::Owner, None).await.unwrap();
+        let (first, second) = tokio::join!(
+            service.remove_member(&site, Actor::Member(&a), b.id),
+            service.remove_member(&site, Actor::Member(&b), a.id),
+        );
+        let refused = [&first, &second]
+            .iter()
+            .filter(|result| matches!(result, Err(ServiceError::Conflict { code: "last_owner", .. })))
+            .count();
+        assert_eq!(refused, 1, "round {round}: {first:?} {second:?}");
+        let members = service.members(&site).await.unwrap();
+        assert_eq!(members.iter().filter(|(_, role)| *role == Role::Owner).count(), 1, "round {round}");
+    }
 }
 
 #[tokio::test]

@@ -154,6 +154,82 @@ async fn one_refused_row_costs_the_others_nothing() {
 }
 
 #[tokio::test]
+async fn the_last_owner_is_kept_even_when_owners_remove_each_other_at_once() {
+    let world = World::new().await;
+    let site = world.site.id;
+    for round in 0..5 {
+        let a = world
+            .storage
+            .upsert_user(&format!("a{round}@acme.test"), None, site, Role::Owner, 1)
+            .await
+            .unwrap();
+        let b = world
+            .storage
+            .upsert_user(&format!("b{round}@acme.test"), None, site, Role::Owner, 1)
+            .await
+            .unwrap();
+        // Any earlier owner goes first, so these two are the only ones.
+        for (user, role) in world.storage.members(site).await.unwrap() {
+            if role == Role::Owner && user.id != a.id && user.id != b.id {
+                world.storage.remove_member(site, user.id).await.unwrap();
+            }
+        }
+        let (first, second) =
+            tokio::join!(world.storage.remove_member(site, a.id), world.storage.remove_member(site, b.id));
+        let refused =
+            [&first, &second].iter().filter(|result| matches!(result, Err(StorageError::LastOwner))).count();
+        assert_eq!(refused, 1, "round {round}: {first:?} {second:?}");
+        let owners = world
+            .storage
+            .members(site)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|(_, role)| *role == Role::Owner)
+            .count();
+        assert_eq!(owners, 1, "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn the_last_owner_is_kept_when_two_owners_demote_each_other_at_once() {
+    let world = World::new().await;
+    let site = world.site.id;
+    world.storage.upsert_user("a@acme.test", None, site, Role::Owner, 1).await.unwrap();
+    world.storage.upsert_user("b@acme.test", None, site, Role::Owner, 1).await.unwrap();
+    let (first, second) = tokio::join!(
+        world.storage.upsert_user("a@acme.test", None, site, Role::Moderator, 2),
+        world.storage.upsert_user("b@acme.test", None, site, Role::Moderator, 2),
+    );
+    assert_eq!([first.is_ok(), second.is_ok()].iter().filter(|ok| **ok).count(), 1, "{first:?} {second:?}");
+    assert!(matches!(first.err().or(second.err()), Some(StorageError::LastOwner)));
+    let roles: Vec<Role> =
+        world.storage.members(site).await.unwrap().into_iter().map(|(_, role)| role).collect();
+    assert!(roles.contains(&Role::Owner), "{roles:?}");
+    // A person who is no member is simply not removed; removing a moderator works.
+    assert!(!world.storage.remove_member(site, 9999).await.unwrap());
+}
+
+#[tokio::test]
+async fn notification_email_goes_only_to_members_who_turned_it_on() {
+    let world = World::new().await;
+    let site = world.site.id;
+    let user = world.storage.upsert_user("mod@acme.test", None, site, Role::Moderator, 1).await.unwrap();
+    assert!(world.storage.member_emails(site).await.unwrap().is_empty(), "a new membership starts off");
+    assert_eq!(world.storage.notification_choices(user.id).await.unwrap(), [(world.site.clone(), false)]);
+
+    assert!(world.storage.set_notifications(user.id, site, true).await.unwrap());
+    assert_eq!(world.storage.member_emails(site).await.unwrap(), ["mod@acme.test"]);
+    // A role change keeps the person's choice.
+    world.storage.upsert_user("mod@acme.test", None, site, Role::Owner, 2).await.unwrap();
+    assert_eq!(world.storage.member_emails(site).await.unwrap(), ["mod@acme.test"]);
+    let other = world.other_site().await;
+    assert!(!world.storage.set_notifications(user.id, other.id, true).await.unwrap(), "no role there");
+    assert!(world.storage.set_notifications(user.id, site, false).await.unwrap());
+    assert!(world.storage.member_emails(site).await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn tokens_and_sessions_open_only_while_valid() {
     let world = World::new().await;
     let user =

@@ -1,5 +1,6 @@
-//! Plain-text email to moderators through SMTP (lettre). Without SMTP settings each message is
-//! written to the log instead, so a fresh install still shows what it would have sent.
+//! Plain-text email to moderators through SMTP (lettre). Without SMTP settings the log says
+//! which email was not sent, to whom and with what subject, never its body: that holds live
+//! one-click links.
 
 use anyhow::Context;
 use lettre::message::header::ContentType;

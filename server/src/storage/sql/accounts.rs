@@ -13,6 +13,7 @@ impl AccountStore for SqlStorage {
         now: i64,
     ) -> Result<User, StorageError> {
         let mut tx = self.write_transaction().await?;
+        lock_memberships(&mut tx, self.backend, site_id).await?;
         sqlx::query("INSERT INTO users (email, created_at) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING")
             .bind(email)
             .bind(now)
@@ -28,6 +29,9 @@ impl AccountStore for SqlStorage {
                 .bind(user_id)
                 .execute(&mut *tx)
                 .await?;
+        }
+        if role != Role::Owner && is_last_owner(&mut tx, site_id, user_id).await? {
+            return Err(StorageError::LastOwner);
         }
         sqlx::query(
             "INSERT INTO memberships (user_id, site_id, role) VALUES ($1, $2, $3) \
@@ -184,22 +188,90 @@ impl AccountStore for SqlStorage {
     }
 
     async fn remove_member(&self, site_id: i64, user_id: i64) -> Result<bool, StorageError> {
+        let mut tx = self.write_transaction().await?;
+        lock_memberships(&mut tx, self.backend, site_id).await?;
+        if is_last_owner(&mut tx, site_id, user_id).await? {
+            return Err(StorageError::LastOwner);
+        }
         let deleted = sqlx::query("DELETE FROM memberships WHERE site_id = $1 AND user_id = $2")
             .bind(site_id)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(deleted.rows_affected() == 1)
     }
 
     async fn member_emails(&self, site_id: i64) -> Result<Vec<String>, StorageError> {
         let emails = sqlx::query_scalar(
             "SELECT users.email FROM memberships JOIN users ON users.id = memberships.user_id \
-             WHERE memberships.site_id = $1 ORDER BY users.email",
+             WHERE memberships.site_id = $1 AND memberships.notify = 1 ORDER BY users.email",
         )
         .bind(site_id)
         .fetch_all(&self.pool)
         .await?;
         Ok(emails)
     }
+
+    async fn notification_choices(&self, user_id: i64) -> Result<Vec<(Site, bool)>, StorageError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT sites.slug, memberships.notify FROM memberships JOIN sites ON sites.id = memberships.site_id \
+             WHERE memberships.user_id = $1 ORDER BY sites.slug",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut choices = Vec::with_capacity(rows.len());
+        for (slug, notify) in rows {
+            if let Some(site) = self.site_by_slug(&slug).await? {
+                choices.push((site, notify != 0));
+            }
+        }
+        Ok(choices)
+    }
+
+    async fn set_notifications(&self, user_id: i64, site_id: i64, on: bool) -> Result<bool, StorageError> {
+        let updated = sqlx::query("UPDATE memberships SET notify = $1 WHERE user_id = $2 AND site_id = $3")
+            .bind(flag(on))
+            .bind(user_id)
+            .bind(site_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+}
+
+/// Holds the site's row until the transaction ends, so changes to who owns it run one at a
+/// time: a check of the owners stays true until the change it guards is committed. SQLite's
+/// write transactions already hold the database's write lock from `BEGIN IMMEDIATE`.
+async fn lock_memberships(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    site_id: i64,
+) -> Result<(), StorageError> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT id FROM sites WHERE id = $1 FOR UPDATE")
+            .bind(site_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Whether the person is an owner of the site and nobody else is.
+async fn is_last_owner(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    site_id: i64,
+    user_id: i64,
+) -> Result<bool, StorageError> {
+    let (theirs, others): (i64, i64) = sqlx::query_as(
+        "SELECT COALESCE(SUM(CASE WHEN user_id = $2 THEN 1 ELSE 0 END), 0), \
+         COALESCE(SUM(CASE WHEN user_id <> $2 THEN 1 ELSE 0 END), 0) \
+         FROM memberships WHERE site_id = $1 AND role = 'owner'",
+    )
+    .bind(site_id)
+    .bind(user_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(theirs > 0 && others == 0)
 }

@@ -168,8 +168,10 @@ impl TestimonialStore for SqlStorage {
         now: i64,
     ) -> Result<Option<Testimonial>, StorageError> {
         sqlx::query(
+            // Rejected and spam stay where moderators put them; anything else is read again.
             "UPDATE testimonials SET name = $1, role = $2, company = $3, rating = $4, body = $5, edited = 1, \
-             status = 'pending', updated_at = $6 WHERE manage_token_hash = $7 AND status <> 'withdrawn'",
+             status = CASE WHEN status IN ('rejected', 'spam') THEN status ELSE 'pending' END, updated_at = $6 \
+             WHERE manage_token_hash = $7 AND status <> 'withdrawn'",
         )
         .bind(&edit.name)
         .bind(&edit.role)

@@ -66,7 +66,11 @@ async fn login(
     let next = local_path(form.get("next"));
     let email = form.get("email").unwrap_or_default();
     let password = form.get("password").unwrap_or_default().to_owned();
-    let session_id = match state.service.sign_in(email, password, ip, session_cookie(&headers)).await? {
+    let session_id = match state
+        .service
+        .sign_in(email, password, ip, session_cookie(&headers, state.secure_cookies))
+        .await?
+    {
         SignIn::SignedIn { session_id, .. } => session_id,
         SignIn::WrongCredentials => return Ok(login_form(&next, Some(WRONG), StatusCode::UNAUTHORIZED)),
     };
@@ -85,7 +89,7 @@ async fn logout(
     headers: axum::http::HeaderMap,
     form: AdminForm,
 ) -> Result<Response, PageError> {
-    if let Some(cookie) = session_cookie(&headers) {
+    if let Some(cookie) = session_cookie(&headers, state.secure_cookies) {
         state.service.sign_out(cookie).await?;
     }
     tracing::info!(email = %form.session.user.email, "signed out");

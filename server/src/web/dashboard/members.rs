@@ -60,7 +60,8 @@ async fn members_page(
         }
         p.hint {
             "New people set their password on the server with "
-            code { "fanfare user add EMAIL --site " (site.slug) " --password-stdin" } "."
+            code { "fanfare user add EMAIL --site " (site.slug) " --password-stdin" } ". "
+            "They get no notification email until they turn it on themselves under Email notifications."
         }
     };
     let frame = Frame {

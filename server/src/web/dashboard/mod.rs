@@ -7,6 +7,7 @@ mod email_links;
 mod follow_ups;
 mod login;
 mod members;
+mod notifications;
 mod queue;
 mod settings;
 mod static_files;
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .merge(members::router())
         .merge(advocates::router())
         .merge(tokens::router())
+        .merge(notifications::router())
         .merge(webhooks::router())
         .merge(data::router())
         .merge(email_links::router())
