@@ -421,7 +421,11 @@ async fn erase_on_the_command_line_leaves_nothing_of_the_address_at_rest() {
     let storage = fanfare_server::storage::connect(&cli.database()).await.unwrap();
     let site = storage.site_by_slug("acme").await.unwrap().unwrap();
     // Nothing listens on the discard port: the delivery stays queued, payload and all.
-    storage.add_webhook(site.id, "http://127.0.0.1:9/hook", "whsec", 0).await.unwrap();
+    storage
+        .add_webhook(site.id, "http://127.0.0.1:9/hook", "whsec", 0, 10)
+        .await
+        .unwrap()
+        .expect("under the cap");
     let server = cli.serve();
     server.ready().await;
     let submitted = reqwest::Client::new()

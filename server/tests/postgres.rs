@@ -160,7 +160,11 @@ async fn a_populated_sqlite_database_moves_to_postgres_completely() {
         .unwrap();
     source.server_key("email-links", "key").await.unwrap();
     source.use_nonce("nonce-1", 23).await.unwrap();
-    source.add_webhook(site.id, "https://hooks.acme.test/", "whsec_1", 24).await.unwrap();
+    source
+        .add_webhook(site.id, "https://hooks.acme.test/", "whsec_1", 24, 10)
+        .await
+        .unwrap()
+        .expect("under the cap");
     source.enqueue_deliveries(site.id, "testimonial.approved", "{}", 25).await.unwrap();
     let advocate = source
         .upsert_advocate(NewAdvocate {

@@ -19,7 +19,7 @@ use crate::storage::{AuditEntry, Delivery, NewSite, Site, SiteChanges, StorageEr
 use crate::{secrets, texts};
 
 /// Webhooks one site may have: each event is sent to every one of them.
-pub const MAX_WEBHOOKS_PER_SITE: usize = 10;
+pub const MAX_WEBHOOKS_PER_SITE: u32 = 10;
 
 pub const DEFAULT_CONSENT_TEXT: &str =
     "I agree that my name, role, company, rating and words may be published on this website.";
@@ -209,19 +209,20 @@ impl Service {
     /// it resolves the name but never contacts the receiver.
     pub async fn add_webhook(&self, site: &Site, actor: Actor<'_>, url: &str) -> ServiceResult<Webhook> {
         let url = parse_webhook_url(url).map_err(|message| ServiceError::field("url", message))?;
-        if self.storage.webhooks(site.id).await?.len() >= MAX_WEBHOOKS_PER_SITE {
+        if !self.allow_private_network_webhooks {
+            check_receiver(&url).await.map_err(|message| ServiceError::field("url", message))?;
+        }
+        let secret = secrets::bearer_token("whsec");
+        let Some(webhook) =
+            self.storage.add_webhook(site.id, &url, &secret, now_ms(), MAX_WEBHOOKS_PER_SITE).await?
+        else {
             return Err(ServiceError::field(
                 "url",
                 format!(
                     "cannot be added: a site has at most {MAX_WEBHOOKS_PER_SITE} webhooks; delete one first"
                 ),
             ));
-        }
-        if !self.allow_private_network_webhooks {
-            check_receiver(&url).await.map_err(|message| ServiceError::field("url", message))?;
-        }
-        let webhook =
-            self.storage.add_webhook(site.id, &url, &secrets::bearer_token("whsec"), now_ms()).await?;
+        };
         audit::site_change(&self.storage, site, actor, ACTION_ADD_WEBHOOK, Some(url)).await?;
         Ok(webhook)
     }

@@ -219,13 +219,16 @@ pub trait SubmissionStore: Send + Sync {
 /// Webhooks and the queue of their deliveries.
 #[async_trait]
 pub trait WebhookStore: Send + Sync {
+    /// Adds a webhook unless the site already has `at_most` (`None`): counted and added in one
+    /// transaction, so two owners adding at once cannot pass the cap together.
     async fn add_webhook(
         &self,
         site_id: i64,
         url: &str,
         secret: &str,
         now: i64,
-    ) -> Result<Webhook, StorageError>;
+        at_most: u32,
+    ) -> Result<Option<Webhook>, StorageError>;
     async fn webhooks(&self, site_id: i64) -> Result<Vec<Webhook>, StorageError>;
     async fn delete_webhook(&self, site_id: i64, webhook_id: i64) -> Result<bool, StorageError>;
     /// Queues the event for every webhook of the site; returns how many were queued.

@@ -101,8 +101,8 @@ async fn a_webhook_saved_while_allowed_is_refused_when_a_server_without_the_over
     let named = url.replace("127.0.0.1", "localhost");
     let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
     // Stored as `fanfare webhook add --allow-private-network-webhooks` stores them.
-    app.storage.add_webhook(site.id, &url, "whsec_a", 0).await.unwrap();
-    app.storage.add_webhook(site.id, &named, "whsec_b", 0).await.unwrap();
+    app.storage.add_webhook(site.id, &url, "whsec_a", 0, 10).await.unwrap().expect("under the cap");
+    app.storage.add_webhook(site.id, &named, "whsec_b", 0, 10).await.unwrap().expect("under the cap");
 
     app.submit_ok(&valid_submission()).await;
 

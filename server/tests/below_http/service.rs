@@ -216,7 +216,11 @@ async fn pruning_removes_only_what_is_past_each_tables_retention() {
     {
         storage.claim_idempotency_key(site, hash, "request", at, 0).await.unwrap();
     }
-    storage.add_webhook(site, "https://hooks.acme.test/in", "whsec", 1).await.unwrap();
+    storage
+        .add_webhook(site, "https://hooks.acme.test/in", "whsec", 1, 10)
+        .await
+        .unwrap()
+        .expect("under the cap");
     let old = cut.finished_deliveries_before - 1;
     let recent = cut.finished_deliveries_before;
     // (queued at, outcome): Some(true) delivered, Some(false) given up, None still pending.
@@ -256,4 +260,38 @@ async fn pruning_removes_only_what_is_past_each_tables_retention() {
     assert_eq!(left, vec![(DeliveryState::Pending, old), (DeliveryState::Delivered, recent)]);
     let again = world.service().await.prune(now).await.unwrap();
     assert_eq!(again, Pruned::default(), "nothing more to prune");
+}
+
+// Several threads, so the adds really overlap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn owners_adding_webhooks_at_once_never_pass_the_cap() {
+    let world = World::new().await;
+    let service = world.service().await;
+    // Public literal addresses: classified, never contacted (saving a webhook never connects).
+    for n in 0..9 {
+        let url = format!("https://93.184.216.34/hook-{n}");
+        service.add_webhook(&world.site, Actor::CommandLine, &url).await.expect("under the cap");
+    }
+    let adds: Vec<_> = (0..6)
+        .map(|n| {
+            let (service, site) = (service.clone(), world.site.clone());
+            tokio::spawn(async move {
+                let url = format!("https://93.184.216.34/late-{n}");
+                service.add_webhook(&site, Actor::CommandLine, &url).await
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for add in adds {
+        outcomes.push(add.await.unwrap());
+    }
+    let added = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
+    assert_eq!(added, 1, "exactly one fills the last place: {outcomes:?}");
+    for refused in outcomes.iter().filter_map(|outcome| outcome.as_ref().err()) {
+        assert!(
+            matches!(refused, ServiceError::Invalid(fields) if fields.contains_key("url")),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(world.storage.webhooks(world.site.id).await.unwrap().len(), 10);
 }

@@ -13,7 +13,7 @@ impl AccountStore for SqlStorage {
         now: i64,
     ) -> Result<User, StorageError> {
         let mut tx = self.write_transaction().await?;
-        lock_memberships(&mut tx, self.backend, site_id).await?;
+        lock_site(&mut tx, self.backend, site_id).await?;
         sqlx::query("INSERT INTO users (email, created_at) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING")
             .bind(email)
             .bind(now)
@@ -189,7 +189,7 @@ impl AccountStore for SqlStorage {
 
     async fn remove_member(&self, site_id: i64, user_id: i64) -> Result<bool, StorageError> {
         let mut tx = self.write_transaction().await?;
-        lock_memberships(&mut tx, self.backend, site_id).await?;
+        lock_site(&mut tx, self.backend, site_id).await?;
         if is_last_owner(&mut tx, site_id, user_id).await? {
             return Err(StorageError::LastOwner);
         }
@@ -239,23 +239,6 @@ impl AccountStore for SqlStorage {
             .await?;
         Ok(updated.rows_affected() == 1)
     }
-}
-
-/// Holds the site's row until the transaction ends, so changes to who owns it run one at a
-/// time: a check of the owners stays true until the change it guards is committed. SQLite's
-/// write transactions already hold the database's write lock from `BEGIN IMMEDIATE`.
-async fn lock_memberships(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    backend: Backend,
-    site_id: i64,
-) -> Result<(), StorageError> {
-    if backend == Backend::Postgres {
-        sqlx::query("SELECT id FROM sites WHERE id = $1 FOR UPDATE")
-            .bind(site_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-    }
-    Ok(())
 }
 
 /// Whether the person is an owner of the site and nobody else is.

@@ -186,6 +186,23 @@ async fn begin_write(
     }
 }
 
+/// Holds the site's row until the transaction ends, so checks of what a site has (its owners,
+/// its number of webhooks) stay true until the change they guard is committed. SQLite's
+/// write transactions already hold the database's write lock from `BEGIN IMMEDIATE`.
+pub(super) async fn lock_site(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    site_id: i64,
+) -> Result<(), StorageError> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT id FROM sites WHERE id = $1 FOR UPDATE")
+            .bind(site_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 async fn insert_batch(
     pool: &AnyPool,
     backend: Backend,

@@ -10,7 +10,17 @@ impl WebhookStore for SqlStorage {
         url: &str,
         secret: &str,
         now: i64,
-    ) -> Result<Webhook, StorageError> {
+        at_most: u32,
+    ) -> Result<Option<Webhook>, StorageError> {
+        let mut tx = self.write_transaction().await?;
+        lock_site(&mut tx, self.backend, site_id).await?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE site_id = $1")
+            .bind(site_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if count >= i64::from(at_most) {
+            return Ok(None);
+        }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO webhooks (site_id, url, secret, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
@@ -18,9 +28,10 @@ impl WebhookStore for SqlStorage {
         .bind(url)
         .bind(secret)
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(Webhook { id, site_id, url: url.to_owned(), secret: secret.to_owned(), created_at: now })
+        tx.commit().await?;
+        Ok(Some(Webhook { id, site_id, url: url.to_owned(), secret: secret.to_owned(), created_at: now }))
     }
 
     async fn webhooks(&self, site_id: i64) -> Result<Vec<Webhook>, StorageError> {
