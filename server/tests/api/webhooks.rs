@@ -125,6 +125,29 @@ async fn a_webhook_saved_while_allowed_is_refused_when_a_server_without_the_over
     assert!(page.contains("refused: loopback address"), "{page}");
 }
 
+#[tokio::test]
+async fn a_failed_delivery_is_logged_without_its_url() {
+    let app = spawn_app().await;
+    let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
+    // Receivers put their secret in the URL (`?token=`, a path segment); this one is refused at
+    // connect time, which fails the delivery without any traffic.
+    let secret = format!("tok{}", fanfare_server::secrets::testimonial_id());
+    let url = format!("http://127.0.0.1:9/hooks/{secret}?token={secret}");
+    app.storage.add_webhook(site.id, &url, "whsec", 0, 10).await.unwrap().expect("under the cap");
+
+    app.submit_ok(&valid_submission()).await;
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while app.storage.deliveries(site.id, 10).await.unwrap().iter().all(|delivery| delivery.attempts == 0) {
+        assert!(tokio::time::Instant::now() < deadline, "the attempt is recorded");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let log = captured_log();
+    let delivery = &app.storage.deliveries(site.id, 10).await.unwrap()[0];
+    assert!(log.contains(&format!("delivery={}", delivery.id)), "the failure is logged");
+    assert!(!log.contains(&secret), "the URL's secret is not in the log");
+}
+
 /// A receiver on loopback with a `/slow` path that hangs until released and a `/fast` one that
 /// answers at once; each request's path is written down as it arrives.
 struct SlowAndFast {

@@ -240,7 +240,15 @@ impl WebhookWorker {
             now_ms().saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
         });
         if let Some(error) = &error {
-            tracing::warn!(delivery = delivery.id, url = %delivery.url, attempts, %error, "webhook delivery failed");
+            // By id, never by URL: webhook URLs often carry the receiver's secret.
+            tracing::warn!(
+                delivery = delivery.id,
+                webhook = delivery.webhook_id,
+                site = delivery.site_id,
+                attempts,
+                %error,
+                "webhook delivery failed"
+            );
         }
         let attempt = DeliveryAttempt { status, error, retry_at, delivered, now: now_ms() };
         if let Err(error) = self.storage.record_delivery_attempt(delivery.id, attempt).await {
