@@ -3,6 +3,7 @@
 
 use fanfare_protocol::api::TestimonialCreated;
 use fanfare_server::domain::Role;
+use fanfare_server::service::moderation::Action;
 use fanfare_server::storage;
 use fanfare_server::storage::copy::{dump_table, TABLES};
 use serde_json::{json, Value};
@@ -74,7 +75,16 @@ async fn erasing_an_address_leaves_nothing_of_it_in_any_table_and_keeps_everyone
         .expect("under the cap");
     app.dashboard_user(OWNER, SITE, Role::Owner).await;
     let session = app.login(OWNER).await;
-    assert_eq!(app.submit_with_key("ada-key-1", &valid_submission()).await.status(), 201);
+    let ada: Value = app.submit_with_key("ada-key-1", &valid_submission()).await.json().await.unwrap();
+    // Moderators' words about Ada go to the audit log too: a reply and a private note.
+    let ada_id = ada["id"].as_str().unwrap();
+    let moderator = fanfare_server::service::Actor::CommandLine;
+    for action in [
+        Action::Reply(Some("Thank you, Ada of Engines Ltd!".into())),
+        Action::ResolveFollowUp(Some("Rang Ada on +44 20 7946 0000, all sorted".into())),
+    ] {
+        app.service.moderate(&site, moderator, ada_id, action).await.unwrap();
+    }
     let mut bob = valid_submission();
     bob["name"] = json!("Bob Builder");
     bob["email"] = json!("bob@example.com");
@@ -91,7 +101,8 @@ async fn erasing_an_address_leaves_nothing_of_it_in_any_table_and_keeps_everyone
     assert_eq!(page.status(), 200);
 
     let after = app.everything_at_rest().await;
-    for trace in ["ada@example.com", "Ada Lovelace", "The beans are wonderful"] {
+    for trace in ["ada@example.com", "Ada Lovelace", "The beans are wonderful", "Ada of Engines", "7946 0000"]
+    {
         assert!(!after.to_lowercase().contains(&trace.to_lowercase()), "{trace} is left:\n{after}");
     }
     assert!(after.contains("Bob Builder") && after.contains("bob@example.com"), "Bob's rows stay:\n{after}");

@@ -59,6 +59,13 @@ impl DataStore for SqlStorage {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+            // The log keeps that a moderator acted, not their words about the person (a reply,
+            // a follow-up note with a phone number).
+            sqlx::query("UPDATE audit_log SET detail = NULL WHERE site_id = $1 AND testimonial_id = $2")
+                .bind(site_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         }
         // Webhook payloads copy the words and addresses of the moment they were queued: every
         // one that names the address (as author, advocate or converted friend) or one of its
