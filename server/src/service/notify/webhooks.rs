@@ -53,25 +53,21 @@ pub fn retry_delay(base: Duration, attempts: u32) -> Duration {
 /// addresses is. `Err` is the sentence for the `url` field.
 pub async fn check_receiver(url: &str) -> Result<(), String> {
     let parsed = url::Url::parse(url).map_err(|_| "must be an http(s) URL".to_owned())?;
-    let (host, addresses) = match UrlHost::of(&parsed) {
-        Some(UrlHost::Address(ip)) => (ip.to_string(), vec![ip]),
-        Some(UrlHost::Name(name)) => {
-            let addresses = resolve(&name)
-                .await
-                .map_err(|_| format!("names host {name}, which does not resolve to an address"))?;
-            (name, addresses.iter().map(SocketAddr::ip).collect())
-        }
-        None => return Err("must name a host".into()),
-    };
-    for ip in addresses {
-        if let Err(refusal) = classify(ip) {
-            let what = if host == ip.to_string() { host.clone() } else { format!("{host} ({ip})") };
-            return Err(format!(
-                "must reach the public internet: {what} is a {refusal} (the operator can allow private networks)"
-            ));
-        }
+    match UrlHost::of(&parsed) {
+        Some(UrlHost::Address(ip)) => classify(ip).map_err(|refusal| {
+            format!("must reach the public internet: {ip} is a {refusal} (the operator can allow private networks)")
+        }),
+        // One answer whether the name is unknown or leads inside: an owner must not learn what
+        // the operator's internal names resolve to.
+        Some(UrlHost::Name(name)) => match resolve(&name).await {
+            Ok(addresses) if addresses.iter().all(|address| classify(address.ip()).is_ok()) => Ok(()),
+            _ => Err(format!(
+                "must reach the public internet: {name} does not resolve to public addresses only \
+                 (the operator can allow private networks)"
+            )),
+        },
+        None => Err("must name a host".into()),
     }
-    Ok(())
 }
 
 async fn resolve(name: &str) -> std::io::Result<Vec<SocketAddr>> {
