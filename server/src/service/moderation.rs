@@ -101,16 +101,16 @@ impl Service {
         })?;
         let site =
             self.storage.site_by_slug(&decision.site_slug).await?.ok_or(ServiceError::NotFound("link"))?;
-        // The recipient must still have a role on the site: removing a moderator disarms their links.
-        let mut user = None;
-        for email in self.storage.member_emails(site.id).await? {
-            if let Some(member) = self.storage.user_by_email(&email).await? {
-                if member.id == decision.user_id {
-                    user = Some(member);
-                }
-            }
-        }
-        let user = user.ok_or(ServiceError::NotFound("link"))?;
+        // The recipient must still have a role on the site: removing a moderator disarms their
+        // links. Turning notification email off does not: links already sent keep working.
+        let user = self
+            .storage
+            .members(site.id)
+            .await?
+            .into_iter()
+            .map(|(member, _role)| member)
+            .find(|member| member.id == decision.user_id)
+            .ok_or(ServiceError::NotFound("link"))?;
         let testimonial = self
             .storage
             .testimonial(site.id, &decision.testimonial_id)

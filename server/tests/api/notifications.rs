@@ -201,6 +201,20 @@ async fn people_an_owner_adds_get_no_email_until_they_turn_it_on() {
     let second = next_message(&mut inbox).await;
     assert!(first.contains(&format!("To: {stranger}")), "{first}");
     assert!(second.contains(&format!("To: {owner}")), "{second}");
+
+    // Turning email off again stops new mail, not the links already in their inbox.
+    let off = app.post_form(&theirs, "/admin/notifications", &[("site", SITE), ("email", "off")]).await;
+    assert_eq!(off.status(), 303);
+    let approve = first
+        .lines()
+        .find_map(|line| line.strip_prefix("Approve: "))
+        .expect("an approve link")
+        .trim()
+        .strip_prefix(&app.address)
+        .expect("links point at this server")
+        .to_owned();
+    let page = app.client.get(app.url(&approve)).send().await.unwrap();
+    assert_eq!(page.status(), 200, "a link already sent still opens its confirmation");
 }
 
 #[tokio::test]
