@@ -295,7 +295,7 @@ async fn webhook(storage: DynStorage, file: &FileSettings, command: WebhookComma
                 .await
                 .map_err(|error| refused(error, &url))?;
             println!("added webhook {} to {} for {}", webhook.id, site.slug, webhook.url);
-            println!("signing secret (shown once; store it now):");
+            println!("signing secret (also on the site's Webhooks page, for owners):");
             println!("{}", webhook.secret);
             Ok(())
         }

@@ -17,6 +17,9 @@ pub const REFERRAL_WINDOW_HEADER: &str = "fanfare-referral-days";
 /// Tells the loader whether a second referral link replaces the code it remembers (`first` or
 /// `last`). With the window, the only headers pages may read.
 pub const REFERRAL_ATTRIBUTION_HEADER: &str = "fanfare-referral-attribution";
+/// What a page's script may read of our answers: the two referral headers above (a unit test
+/// keeps this list and them in step).
+const EXPOSED_HEADERS: &str = "fanfare-referral-days, fanfare-referral-attribution";
 
 pub async fn site_cors(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some(origin) = request.headers().get(header::ORIGIN).cloned() else {
@@ -67,14 +70,21 @@ pub async fn site_cors(State(state): State<AppState>, request: Request, next: Ne
 fn allow(headers: &mut HeaderMap, origin: HeaderValue) {
     headers.insert(header::HeaderName::from_static("timing-allow-origin"), origin.clone());
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    headers.insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("fanfare-referral-days, fanfare-referral-attribution"),
-    );
+    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSED_HEADERS));
 }
 
 /// Answers differ by Origin, so every shared cache must key on it.
 fn with_vary(mut response: Response) -> Response {
     response.headers_mut().append(header::VARY, HeaderValue::from_static("origin"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exposed_headers_are_the_referral_headers() {
+        assert_eq!(EXPOSED_HEADERS, format!("{REFERRAL_WINDOW_HEADER}, {REFERRAL_ATTRIBUTION_HEADER}"));
+    }
 }

@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::session::SESSION_COOKIE;
+use super::session::session_cookie_name;
 use super::state::AppState;
 
 #[derive(OpenApi)]
@@ -32,13 +32,14 @@ use super::state::AppState;
         (name = "operations", description = "For the operator's monitoring"),
     ),
     components(schemas(ApiError)),
-    modifiers(&Credentials),
 )]
 struct ApiDoc;
 
 /// The two ways a moderator is known: a bearer token, or the dashboard's session cookie (which
-/// also needs the `X-CSRF-Token` header for writes).
-struct Credentials;
+/// also needs the `X-CSRF-Token` header for writes), named as this server names it.
+struct Credentials {
+    session_cookie: &'static str,
+}
 
 impl Modify for Credentials {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -49,7 +50,7 @@ impl Modify for Credentials {
         );
         components.add_security_scheme(
             "session",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(SESSION_COOKIE))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(self.session_cookie))),
         );
     }
 }
@@ -60,7 +61,9 @@ struct Document(Arc<str>);
 
 /// The API's routes (plus `/api/openapi.json` itself) and the document describing them.
 pub fn api_routes(state: AppState) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let mut description = ApiDoc::openapi();
+    Credentials { session_cookie: session_cookie_name(state.secure_cookies) }.modify(&mut description);
+    OpenApiRouter::with_openapi(description)
         .merge(super::api::router(state))
         .merge(super::health::router())
         .routes(routes!(document))

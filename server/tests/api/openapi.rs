@@ -7,7 +7,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::helpers::{spawn_app, SITE};
+use crate::helpers::{spawn_app, spawn_app_with, SITE};
 
 /// The routes PRODUCT.md promises, as "METHOD path".
 const CONTRACT: &[&str] = &[
@@ -156,4 +156,17 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
         }
     }
     files
+}
+
+#[tokio::test]
+async fn the_session_scheme_names_the_cookie_this_server_reads() {
+    let (_plain, document) = served_document().await;
+    let scheme = &document["components"]["securitySchemes"]["session"];
+    assert_eq!((&scheme["in"], &scheme["name"]), (&Value::from("cookie"), &Value::from("fanfare_session")));
+
+    let https =
+        spawn_app_with(|settings| settings.public_url = Some("https://reviews.acme.test".into())).await;
+    let document: Value =
+        https.client.get(https.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(document["components"]["securitySchemes"]["session"]["name"], "__Host-fanfare_session");
 }

@@ -87,6 +87,7 @@ impl FromRequestParts<AppState> for Moderator {
         (status = 200, description = "One page of the queue", body = ModerationPage),
         (status = 422, description = "A parameter is invalid; `fields` names it", body = ApiError),
         (status = 401, description = "No valid credentials", body = ApiError),
+        (status = 403, description = "A session's write without its `X-CSRF-Token`, or from another origin", body = ApiError),
         (status = 404, description = "No such site, or not one of yours", body = ApiError),
     ),
 )]
@@ -114,8 +115,9 @@ async fn list(
     params(("site" = String, Path, description = "The site's slug"), ("id" = String, Path, description = "The testimonial's id")),
     responses(
         (status = 200, description = "The testimonial as it is now", body = ModerationTestimonial),
-        (status = 409, description = "The author did not consent to publication", body = ApiError),
+        (status = 409, description = "The author did not consent to publication, or withdrew it", body = ApiError),
         (status = 401, description = "No valid credentials", body = ApiError),
+        (status = 403, description = "A session's write without its `X-CSRF-Token`, or from another origin", body = ApiError),
         (status = 404, description = "No such site, or not one of yours", body = ApiError),
     ),
 )]
@@ -136,7 +138,9 @@ async fn approve(
     params(("site" = String, Path, description = "The site's slug"), ("id" = String, Path, description = "The testimonial's id")),
     responses(
         (status = 200, description = "The testimonial as it is now", body = ModerationTestimonial),
+        (status = 409, description = "The author withdrew it", body = ApiError),
         (status = 401, description = "No valid credentials", body = ApiError),
+        (status = 403, description = "A session's write without its `X-CSRF-Token`, or from another origin", body = ApiError),
         (status = 404, description = "No such site, or not one of yours", body = ApiError),
     ),
 )]
@@ -157,7 +161,9 @@ async fn reject(
     params(("site" = String, Path, description = "The site's slug"), ("id" = String, Path, description = "The testimonial's id")),
     responses(
         (status = 200, description = "The testimonial as it is now", body = ModerationTestimonial),
+        (status = 409, description = "The author withdrew it", body = ApiError),
         (status = 401, description = "No valid credentials", body = ApiError),
+        (status = 403, description = "A session's write without its `X-CSRF-Token`, or from another origin", body = ApiError),
         (status = 404, description = "No such site, or not one of yours", body = ApiError),
     ),
 )]

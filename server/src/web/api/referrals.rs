@@ -79,7 +79,7 @@ async fn create(
         (status = 403, description = "Sent from an origin the site does not allow", body = ApiError),
         (status = 422, description = "Fields are invalid; `fields` names each", body = ApiError),
         (status = 429, description = "Rate limited; see `Retry-After`", body = ApiError),
-        (status = 404, description = "No such site", body = ApiError),
+        (status = 404, description = "No such site or referral code", body = ApiError),
     ),
 )]
 async fn visit(
@@ -112,7 +112,7 @@ async fn visit(
         (status = 403, description = "Sent from an origin the site does not allow", body = ApiError),
         (status = 422, description = "Fields are invalid; `fields` names each", body = ApiError),
         (status = 429, description = "Rate limited; see `Retry-After`", body = ApiError),
-        (status = 404, description = "No such site", body = ApiError),
+        (status = 404, description = "No such site or referral code", body = ApiError),
     ),
 )]
 async fn convert(

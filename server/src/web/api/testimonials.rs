@@ -76,6 +76,7 @@ async fn list_testimonials(
         (status = 400, description = "Not JSON", body = ApiError),
         (status = 403, description = "Sent from an origin the site does not allow", body = ApiError),
         (status = 413, description = "Body too large", body = ApiError),
+        (status = 409, description = "The first request with this `Idempotency-Key` is still being handled", body = ApiError),
         (status = 415, description = "Not `application/json`", body = ApiError),
         (status = 422, description = "Fields are invalid; `fields` names each", body = ApiError),
         (status = 429, description = "Rate limited; see `Retry-After`", body = ApiError),
