@@ -58,6 +58,8 @@ pub struct ServerSettings {
     pub mail: Option<crate::service::notify::email::MailSettings>,
     /// The first pause before a failed webhook delivery is retried; later pauses grow.
     pub webhook_retry_base: Duration,
+    /// How long one webhook request may take (10 s).
+    pub webhook_timeout: Duration,
     /// Off only for load tests and benchmarks.
     pub rate_limits: bool,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
@@ -94,6 +96,7 @@ impl ServerSettings {
             widget_dir: default_widget_dir(),
             mail: None,
             webhook_retry_base: DEFAULT_WEBHOOK_RETRY_BASE,
+            webhook_timeout: crate::service::notify::webhooks::DEFAULT_REQUEST_TIMEOUT,
             rate_limits: true,
             trusted_proxies: Vec::new(),
             allow_private_network_webhooks: false,

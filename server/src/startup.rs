@@ -19,6 +19,7 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 use crate::config::{ServerSettings, Timeouts};
+use crate::service::notify::webhooks::DeliveryTiming;
 use crate::service::{Service, ServiceSettings};
 use crate::storage::DynStorage;
 use crate::web::error::AppError;
@@ -56,7 +57,14 @@ impl Application {
             allow_private_network_webhooks: settings.allow_private_network_webhooks,
         };
         let service = Service::open(storage, &service_settings).await?;
-        tokio::spawn(service.webhook_worker(settings.webhook_retry_base)?.run());
+        tokio::spawn(
+            service
+                .webhook_worker(DeliveryTiming {
+                    retry_base: settings.webhook_retry_base,
+                    request_timeout: settings.webhook_timeout,
+                })?
+                .run(),
+        );
         // Sessions, nonces, idempotency keys and finished deliveries would otherwise only grow.
         tokio::spawn(service.clone().prune_forever());
         let state = AppState::new(Shared {

@@ -25,7 +25,6 @@ pub mod submissions;
 pub mod testimonials;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use tokio::sync::{OnceCell, Semaphore};
@@ -37,7 +36,7 @@ use self::limits::{RateLimiter, Rule};
 use self::metrics::Metrics;
 use self::notify::email::{MailSettings, Mailer};
 use self::notify::links::LinkSigner;
-use self::notify::webhooks::WebhookWorker;
+use self::notify::webhooks::{DeliveryTiming, WebhookWorker};
 use self::notify::Notifier;
 use crate::secrets;
 use crate::storage::{DynStorage, Site};
@@ -118,11 +117,11 @@ impl Service {
     }
 
     /// The background worker that sends the webhook deliveries this service queues.
-    pub fn webhook_worker(&self, retry_base: Duration) -> anyhow::Result<WebhookWorker> {
+    pub fn webhook_worker(&self, timing: DeliveryTiming) -> anyhow::Result<WebhookWorker> {
         WebhookWorker::new(
             self.storage.clone(),
             self.notify.webhook_wake(),
-            retry_base,
+            timing,
             self.allow_private_network_webhooks,
         )
     }

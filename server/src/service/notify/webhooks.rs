@@ -25,11 +25,11 @@ use crate::storage::{Delivery, DeliveryAttempt, DynStorage};
 pub const SIGNATURE_HEADER: &str = "Fanfare-Signature";
 /// Attempts before a delivery is marked failed.
 pub const MAX_ATTEMPTS: u32 = 6;
-/// How long one request to a receiver may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long an instance owns a delivery it is sending: taken just before its one request, and
-/// well beyond [`REQUEST_TIMEOUT`], so another instance never sends it again meanwhile.
-const CLAIM_LEASE_MS: i64 = 60_000;
+/// How long one request to a receiver may take, unless the server is told otherwise.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an instance owns a delivery it is sending, in request timeouts: taken just before
+/// its one request and well beyond it, so another instance never sends it again meanwhile.
+const CLAIM_LEASE_TIMEOUTS: u32 = 6;
 /// Deliveries in flight at once, over all sites.
 pub const MAX_IN_FLIGHT: usize = 16;
 /// Deliveries in flight at once for one site: a slow receiver holds at most this many slots.
@@ -150,8 +150,17 @@ pub struct WebhookWorker {
     client: reqwest::Client,
     wake: Arc<Notify>,
     retry_base: Duration,
+    claim_lease: Duration,
     /// The operator's override: receivers on private networks are contacted.
     allow_private: bool,
+}
+
+/// How deliveries are paced: the first pause before a retry (later pauses grow) and how long
+/// one request may take.
+#[derive(Debug, Clone, Copy)]
+pub struct DeliveryTiming {
+    pub retry_base: Duration,
+    pub request_timeout: Duration,
 }
 
 impl WebhookWorker {
@@ -159,11 +168,11 @@ impl WebhookWorker {
     pub fn new(
         storage: DynStorage,
         wake: Arc<Notify>,
-        retry_base: Duration,
+        timing: DeliveryTiming,
         allow_private: bool,
     ) -> anyhow::Result<Self> {
         let mut client = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
+            .timeout(timing.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
             // A proxy from the environment would be contacted instead of the checked address.
             .no_proxy()
@@ -173,7 +182,14 @@ impl WebhookWorker {
         }
         let client =
             client.build().map_err(|error| anyhow::anyhow!("building the webhook HTTP client: {error}"))?;
-        Ok(Self { storage, client, wake, retry_base, allow_private })
+        Ok(Self {
+            storage,
+            client,
+            wake,
+            retry_base: timing.retry_base,
+            claim_lease: timing.request_timeout.saturating_mul(CLAIM_LEASE_TIMEOUTS),
+            allow_private,
+        })
     }
 
     /// Runs until the process ends: starts what is due as far as the caps allow, then sleeps
@@ -209,7 +225,8 @@ impl WebhookWorker {
         for delivery in self.storage.due_deliveries(now, per_site, limit).await? {
             let Ok(slot) = slots.clone().try_acquire_owned() else { break };
             let Some(site_slot) = in_flight.take(delivery.site_id) else { continue };
-            if !self.storage.claim_delivery(&delivery, now_ms() + CLAIM_LEASE_MS).await? {
+            let lease = i64::try_from(self.claim_lease.as_millis()).unwrap_or(i64::MAX);
+            if !self.storage.claim_delivery(&delivery, now_ms().saturating_add(lease)).await? {
                 continue;
             }
             let worker = self.clone();
