@@ -114,9 +114,11 @@ impl Service {
         let now = now_ms();
         let recent = self.storage.conversions_since(site.id, now - HOUR_MS).await?;
         // Anyone can post a code and an order id; a browser that really followed the link has
-        // a recorded visit through it under the loader's id for this browser.
+        // a recorded visit through it under the loader's id for this browser, within the window
+        // the code counts for.
+        let window_start = now - i64::from(site.referral_window_days) * DAY_MS;
         let visited = match friend.device {
-            Some(device) => self.storage.visited_from(advocate.id, device).await?,
+            Some(device) => self.storage.visited_from(advocate.id, device, window_start).await?,
             None => false,
         };
         let flags = fraud_flags(&advocate, &friend, visited, recent, site.conversion_burst_limit);

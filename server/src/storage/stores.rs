@@ -278,8 +278,8 @@ pub trait ReferralStore: Send + Sync {
         now: i64,
         since: i64,
     ) -> Result<bool, StorageError>;
-    /// Whether this device has a recorded visit through this advocate's code, at any time.
-    async fn visited_from(&self, advocate_id: i64, device: &str) -> Result<bool, StorageError>;
+    /// Whether this device has a recorded visit through this advocate's code since `since`.
+    async fn visited_from(&self, advocate_id: i64, device: &str, since: i64) -> Result<bool, StorageError>;
     /// Conversions on the site since `since`, for burst detection.
     async fn conversions_since(&self, site_id: i64, since: i64) -> Result<u64, StorageError>;
     /// Stores the conversion unless its id is already known; returns the stored one and

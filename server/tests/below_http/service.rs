@@ -295,3 +295,43 @@ async fn owners_adding_webhooks_at_once_never_pass_the_cap() {
     }
     assert_eq!(world.storage.webhooks(world.site.id).await.unwrap().len(), 10);
 }
+
+#[tokio::test]
+async fn a_visit_from_before_the_referral_window_does_not_vouch_for_a_conversion() {
+    use fanfare_protocol::referrals::{CreateReferral, RecordConversion};
+    let world = World::new().await;
+    let service = world.service().await;
+    let request = CreateReferral {
+        name: Some("Ada Lovelace".into()),
+        email: Some("ada@example.com".into()),
+        ..CreateReferral::default()
+    };
+    let code = service.refer(&world.site, None, request).await.unwrap().code;
+    let advocate = world.storage.advocate_by_code(world.site.id, &code).await.unwrap().unwrap();
+    let day_ms = 24 * 60 * 60 * 1000;
+    let now = fanfare_server::clock::now_ms();
+    let window = i64::from(world.site.referral_window_days) * day_ms;
+    // This browser followed the link once, long before the window that counts today.
+    let long_ago = now - window - day_ms;
+    world
+        .storage
+        .record_visit(advocate.id, Some("old-browser"), None, long_ago, long_ago - window)
+        .await
+        .unwrap();
+    world
+        .storage
+        .record_visit(advocate.id, Some("new-browser"), None, now - day_ms, now - window)
+        .await
+        .unwrap();
+
+    let convert = |device: &'static str, id: &'static str| RecordConversion {
+        code: Some(code.clone()),
+        id: Some(id.into()),
+        device: Some(device.into()),
+        ..RecordConversion::default()
+    };
+    let old = service.convert_from_page(&world.site, None, convert("old-browser", "order-1")).await.unwrap();
+    assert!(old.flags.iter().any(|flag| flag == "no_visit"), "{:?}", old.flags);
+    let new = service.convert_from_page(&world.site, None, convert("new-browser", "order-2")).await.unwrap();
+    assert!(!new.flags.iter().any(|flag| flag == "no_visit"), "{:?}", new.flags);
+}

@@ -310,14 +310,16 @@ async fn one_person_one_code_visits_counted_once_conversions_once() {
         "same browser, same window"
     );
     assert!(world.storage.record_visit(ada.id, Some("dev-1"), None, 30, 20).await.unwrap(), "a new window");
-    assert!(world.storage.visited_from(ada.id, "dev-1").await.unwrap());
-    assert!(!world.storage.visited_from(ada.id, "dev-2").await.unwrap(), "another browser");
+    assert!(world.storage.visited_from(ada.id, "dev-1", 0).await.unwrap());
+    assert!(world.storage.visited_from(ada.id, "dev-1", 30).await.unwrap(), "the later window's visit");
+    assert!(!world.storage.visited_from(ada.id, "dev-1", 31).await.unwrap(), "none since");
+    assert!(!world.storage.visited_from(ada.id, "dev-2", 0).await.unwrap(), "another browser");
     let grace = world
         .storage
         .upsert_advocate(advocate(world.site.id, "CCCC4444", "grace@example.com"))
         .await
         .unwrap();
-    assert!(!world.storage.visited_from(grace.id, "dev-1").await.unwrap(), "another advocate's code");
+    assert!(!world.storage.visited_from(grace.id, "dev-1", 0).await.unwrap(), "another advocate's code");
 
     let conversion = NewConversion {
         site_id: world.site.id,

@@ -85,13 +85,14 @@ impl ReferralStore for SqlStorage {
         Ok(inserted.rows_affected() == 1)
     }
 
-    async fn visited_from(&self, advocate_id: i64, device: &str) -> Result<bool, StorageError> {
+    async fn visited_from(&self, advocate_id: i64, device: &str, since: i64) -> Result<bool, StorageError> {
         // `referral_visits_by_advocate` covers (advocate_id, device).
         let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM referral_visits WHERE advocate_id = $1 AND device = $2 LIMIT 1",
+            "SELECT 1 FROM referral_visits WHERE advocate_id = $1 AND device = $2 AND created_at >= $3 LIMIT 1",
         )
         .bind(advocate_id)
         .bind(device)
+        .bind(since)
         .fetch_optional(&self.pool)
         .await?;
         Ok(found.is_some())
