@@ -539,6 +539,27 @@ fn webhooks_are_added_listed_and_removed_and_private_receivers_need_the_operator
     }
     assert_eq!(cli.ok(&["webhook", "list"]), "", "nothing stored");
 
+    // Flags, then the environment, then fanfare.toml: the file allows, the environment says no.
+    std::fs::write(cli.dir.path().join("fanfare.toml"), "allow_private_network_webhooks = true\n").unwrap();
+    let env_says_off = cli
+        .command()
+        .env("FANFARE_ALLOW_PRIVATE_NETWORK_WEBHOOKS", "off")
+        .args(["--database", &cli.database(), "webhook", "add", "--site", "acme", "http://127.0.0.1:9/hook"])
+        .output()
+        .unwrap();
+    assert!(!env_says_off.status.success(), "the environment's off wins over the file's true");
+    let flag_says_off = cli.run(&[
+        "webhook",
+        "add",
+        "--site",
+        "acme",
+        "http://127.0.0.1:9/hook",
+        "--allow-private-network-webhooks=off",
+    ]);
+    assert!(!flag_says_off.status.success(), "the flag's off wins over the file's true");
+    std::fs::remove_file(cli.dir.path().join("fanfare.toml")).unwrap();
+    assert_eq!(cli.ok(&["webhook", "list"]), "", "nothing stored");
+
     let added = cli.ok(&[
         "webhook",
         "add",

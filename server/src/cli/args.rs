@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::builder::BoolishValueParser;
-use clap::{ArgAction, Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(name = "fanfare", version, about = "Collect, moderate and publish testimonials")]
@@ -108,10 +108,13 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "FANFARE_ALLOW_PRIVATE_NETWORK_WEBHOOKS",
-        action = ArgAction::SetTrue,
+        value_name = "on|off",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "on",
         value_parser = BoolishValueParser::new()
     )]
-    pub allow_private_network_webhooks: bool,
+    pub allow_private_network_webhooks: Option<bool>,
 }
 
 #[derive(Debug, Args)]
@@ -202,10 +205,13 @@ pub enum WebhookCommand {
         #[arg(
             long,
             env = "FANFARE_ALLOW_PRIVATE_NETWORK_WEBHOOKS",
-            action = ArgAction::SetTrue,
+            value_name = "on|off",
+            num_args = 0..=1,
+            require_equals = true,
+            default_missing_value = "on",
             value_parser = BoolishValueParser::new()
         )]
-        allow_private_network_webhooks: bool,
+        allow_private_network_webhooks: Option<bool>,
     },
     /// List webhooks (id, site, URL), of one site or of all
     List {

@@ -66,11 +66,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("backup written to {}", path.display());
             Ok(())
         }
-        Command::Site(command) => site(&open_service(storage, &file, false).await?, command).await,
+        Command::Site(command) => site(&open_service(storage, &file, None).await?, command).await,
         Command::User(UserCommand::Add { email, site, role, password_stdin }) => {
             let password = if password_stdin { Some(read_password()?) } else { None };
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;
-            let service = open_service(storage, &file, false).await?;
+            let service = open_service(storage, &file, None).await?;
             let site = find_site(&service, &site).await?;
             let user = service
                 .add_member(&site, Actor::CommandLine, &email, role, password)
@@ -80,7 +80,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token(TokenCommand::Create { user }) => {
-            let service = open_service(storage, &file, false).await?;
+            let service = open_service(storage, &file, None).await?;
             let token = service.create_token_for(&user).await.map_err(|error| match error {
                 ServiceError::NotFound(_) => {
                     anyhow::anyhow!("no user {user:?}; add one with `fanfare user add`")
@@ -93,7 +93,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Webhook(command) => webhook(storage, &file, command).await,
         Command::Export { site, format, output } => {
-            let service = open_service(storage, &file, false).await?;
+            let service = open_service(storage, &file, None).await?;
             let site = find_site(&service, &site).await?;
             let format = match format.as_str() {
                 "csv" => ExportFormat::Csv,
@@ -110,7 +110,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import { site, file: path } => {
-            let service = open_service(storage, &file, false).await?;
+            let service = open_service(storage, &file, None).await?;
             let site = find_site(&service, &site).await?;
             let content =
                 std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -130,7 +130,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Erase { site, email } => {
-            let service = open_service(storage, &file, false).await?;
+            let service = open_service(storage, &file, None).await?;
             let site = find_site(&service, &site).await?;
             let removed = service
                 .erase(&site, Actor::CommandLine, &email)
@@ -144,11 +144,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// The service for a command that works on the data (no mail, no rate limits: whoever runs the
 /// command already holds the database). `allow_private_network_webhooks`: the command's own
-/// flag; `fanfare.toml` can also allow them.
+/// flag or environment, if given; else `fanfare.toml` decides.
 async fn open_service(
     storage: DynStorage,
     file: &FileSettings,
-    allow_private_network_webhooks: bool,
+    allow_private_network_webhooks: Option<bool>,
 ) -> anyhow::Result<Service> {
     let public_url = file.public_url.as_deref().map(config::parse_public_url).transpose()?;
     let settings = ServiceSettings {
@@ -156,7 +156,8 @@ async fn open_service(
         mail: None,
         rate_limits: false,
         allow_private_network_webhooks: allow_private_network_webhooks
-            || file.allow_private_network_webhooks.unwrap_or(false),
+            .or(file.allow_private_network_webhooks)
+            .unwrap_or(false),
     };
     Service::open(storage, &settings).await
 }
@@ -230,8 +231,10 @@ pub fn server_settings(args: &crate::cli::ServeArgs, file: &FileSettings) -> any
                 .collect::<anyhow::Result<_>>()?
         },
         // The flag or FANFARE_ALLOW_PRIVATE_NETWORK_WEBHOOKS turns it on; else the file decides.
-        allow_private_network_webhooks: args.allow_private_network_webhooks
-            || file.allow_private_network_webhooks.unwrap_or(false),
+        allow_private_network_webhooks: args
+            .allow_private_network_webhooks
+            .or(file.allow_private_network_webhooks)
+            .unwrap_or(false),
         ..ServerSettings::new(config::parse_addr(&addr)?)
     })
 }
@@ -300,7 +303,7 @@ async fn webhook(storage: DynStorage, file: &FileSettings, command: WebhookComma
             Ok(())
         }
         WebhookCommand::List { site } => {
-            let service = open_service(storage, file, false).await?;
+            let service = open_service(storage, file, None).await?;
             let sites = match site {
                 Some(slug) => vec![find_site(&service, &slug).await?],
                 None => service.sites().await?,
@@ -313,7 +316,7 @@ async fn webhook(storage: DynStorage, file: &FileSettings, command: WebhookComma
             Ok(())
         }
         WebhookCommand::Remove { site, id } => {
-            let service = open_service(storage, file, false).await?;
+            let service = open_service(storage, file, None).await?;
             let site = find_site(&service, &site).await?;
             service.remove_webhook(&site, Actor::CommandLine, id).await.map_err(|error| match error {
                 ServiceError::NotFound(_) => {
