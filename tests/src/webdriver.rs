@@ -81,6 +81,17 @@ impl Session {
             .await
     }
 
+    /// Sends a Chrome DevTools Protocol command to the page (chromedriver's extension), for what
+    /// WebDriver cannot do, such as holding a request unanswered.
+    pub async fn devtools(&self, command: &str, params: Value) -> anyhow::Result<Value> {
+        self.call(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({ "cmd": command, "params": params })),
+        )
+        .await
+    }
+
     pub async fn find(&self, css: &str) -> anyhow::Result<Option<Element>> {
         let found = self
             .call(reqwest::Method::POST, "/elements", Some(json!({ "using": "css selector", "value": css })))

@@ -149,3 +149,32 @@ async fn a_second_link_follows_the_sites_attribution_rule() -> anyhow::Result<()
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn a_visit_that_never_answers_holds_up_neither_the_page_nor_its_conversion() -> anyhow::Result<()> {
+    let demo = RunningDemo::start().await?;
+    let site = demo.storage.site_by_slug(DEMO_SITE).await?.expect("the demo site");
+    let request = CreateReferral {
+        name: Some("Ada".into()),
+        email: Some("ada@example.com".into()),
+        ..Default::default()
+    };
+    let code = demo.service.refer(&site, None, request).await?.code;
+
+    let browser = Browser::launch().await?;
+    let page = &browser.session;
+    // Every visit request is held by the browser itself, unanswered, as on a network that drops it.
+    page.devtools("Fetch.enable", json!({ "patterns": [{ "urlPattern": "*/visits*" }] })).await?;
+    page.goto(&format!("{}/kind-words.html?ref={code}", demo.site_url)).await?;
+    let wall = browser.mount_root("wall").await?;
+    browser.wait_in(&wall, ".fanfare-quote").await?;
+    let converted = page
+        .execute(
+            "return window.Fanfare.convert({ id: 'order-held-visit' }).then((answer) => answer && answer.id);",
+            vec![],
+        )
+        .await?;
+    assert_eq!(converted, "order-held-visit", "the conversion went out without the visit's answer");
+    browser.close().await;
+    Ok(())
+}

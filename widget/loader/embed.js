@@ -53,12 +53,19 @@
     // says how long to keep the code and whether it replaces a code still in force (the site's
     // rule: first or last touch); conversions and mounts wait for it, so they carry the code
     // the rule chose, from a browser the server has seen visit.
-    visiting = post('/referrals/' + arrived + '/visits', { device: device }).then(function (response) {
+    // They wait three seconds at most: a visit the network holds must not hold up the page,
+    // and meanwhile a browser with no code of its own carries this one, on this page only.
+    var prior = remembered, inForce = referral(), answered = false;
+    visiting = Promise.race([post('/referrals/' + arrived + '/visits', { device: device }).then(function (response) {
+      answered = true;
       var headers = response.headers;
-      if (!response.ok || (referral() && headers.get('fanfare-referral-attribution') !== 'last')) return;
+      remembered = prior;
+      if (!response.ok || (inForce && headers.get('fanfare-referral-attribution') !== 'last')) return;
       remembered = { code: arrived, until: Date.now() + (parseInt(headers.get('fanfare-referral-days'), 10) || 30) * 864e5 };
       store(REF_KEY, remembered);
-    }, function () {});
+    }, function () { answered = true; }), new Promise(function (done) { setTimeout(done, 3000); })]).then(function () {
+      if (!answered && !inForce) remembered = { code: arrived, until: Date.now() + 864e5 };
+    });
   }
 
   function config() {
