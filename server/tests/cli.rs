@@ -51,7 +51,15 @@ impl Cli {
             .current_dir(self.dir.path())
             .env_remove("FANFARE_DATABASE_URL")
             .env_remove("FANFARE_ALLOW_PRIVATE_NETWORK_WEBHOOKS")
+            .env_remove("FANFARE_SECRET_KEY")
+            .env_remove("FANFARE_SECRET_KEY_FILE")
             .env("FANFARE_LOG", "warn");
+        // SQLite finds its key beside the database (the test database wrote it there, as the
+        // first start would); PostgreSQL has no such place and is given the key.
+        if backend_from_env() == Backend::Postgres {
+            let (name, value) = self.database.secret_key_env();
+            command.env(name, value);
+        }
         command
     }
 

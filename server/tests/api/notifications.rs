@@ -284,7 +284,7 @@ async fn webhooks_are_signed_retried_and_logged() {
     let added = app.post_form(&session, &format!("/admin/sites/{SITE}/webhooks"), &[("url", &url)]).await;
     assert_eq!(added.status(), 303);
     let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
-    let secret = app.storage.webhooks(site.id).await.unwrap()[0].secret.clone();
+    let secret = app.service.webhooks(&site).await.unwrap()[0].secret.clone();
 
     let created = app.submit_ok(&valid_submission()).await;
     let token = app.moderator_token(SITE).await;
