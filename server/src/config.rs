@@ -193,19 +193,25 @@ fn sqlite_path(database_url: &str) -> Option<PathBuf> {
     (!path.is_empty() && !path.starts_with(":memory:")).then(|| PathBuf::from(path))
 }
 
+/// A key as read, and the file made for it if there was none.
+#[derive(Debug)]
+pub struct LoadedKey {
+    pub key: SecretKey,
+    /// The key file created just now beside a SQLite database (its first start).
+    pub created: Option<PathBuf>,
+}
+
 /// Reads the key from where `source` says; beside a SQLite database, creates it (mode 0600) if
 /// it is not there yet. Errors name the file or the variable, never the key.
-pub fn load_secret_key(source: &SecretKeySource) -> anyhow::Result<SecretKey> {
+pub fn load_secret_key(source: &SecretKeySource) -> anyhow::Result<LoadedKey> {
+    let read = |key| LoadedKey { key, created: None };
     match source {
-        SecretKeySource::Inline(text) => {
-            SecretKey::parse(text).map_err(|problem| anyhow::anyhow!("FANFARE_SECRET_KEY {problem}"))
-        }
-        SecretKeySource::File(path) => read_key_file(path),
-        SecretKeySource::BesideDatabase(path) => match read_key_file(path) {
-            Ok(key) => Ok(key),
-            Err(_) if !path.exists() => create_key_file(path),
-            Err(error) => Err(error),
-        },
+        SecretKeySource::Inline(text) => SecretKey::parse(text)
+            .map(read)
+            .map_err(|problem| anyhow::anyhow!("FANFARE_SECRET_KEY {problem}")),
+        SecretKeySource::File(path) => read_key_file(path).map(read),
+        SecretKeySource::BesideDatabase(path) if path.exists() => read_key_file(path).map(read),
+        SecretKeySource::BesideDatabase(path) => create_key_file(path),
     }
 }
 
@@ -218,7 +224,7 @@ fn read_key_file(path: &Path) -> anyhow::Result<SecretKey> {
 
 /// A new key in a new file, readable by its owner only. Two processes starting at once: the
 /// one that loses the race reads the winner's key.
-fn create_key_file(path: &Path) -> anyhow::Result<SecretKey> {
+fn create_key_file(path: &Path) -> anyhow::Result<LoadedKey> {
     use std::io::Write;
     let key = SecretKey::generate();
     let mut options = std::fs::OpenOptions::new();
@@ -234,9 +240,11 @@ fn create_key_file(path: &Path) -> anyhow::Result<SecretKey> {
                 path = %path.display(),
                 "created the secret key file; back it up apart from the database"
             );
-            Ok(key)
+            Ok(LoadedKey { key, created: Some(path.to_owned()) })
         }
-        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => read_key_file(path),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            read_key_file(path).map(|key| LoadedKey { key, created: None })
+        }
         Err(error) => Err(error).with_context(|| format!("creating the secret key file {}", path.display())),
     }
 }
@@ -301,7 +309,9 @@ mod tests {
         let path = dir.path().join("fanfare.db.key");
         let source = SecretKeySource::BesideDatabase(path.clone());
         let created = load_secret_key(&source).unwrap();
-        assert_eq!(load_secret_key(&source).unwrap().check_value(), created.check_value());
+        assert_eq!(created.created.as_deref(), Some(path.as_path()));
+        let again = load_secret_key(&source).unwrap();
+        assert_eq!((again.key.check_value(), again.created), (created.key.check_value(), None));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -17,7 +17,7 @@ use crate::secrets::SecretKey;
 use crate::service::data_rights::ExportFormat;
 use crate::service::notify::email::MailSettings;
 use crate::service::sites::{NewSiteInput, SettingsInput};
-use crate::service::{Actor, Service, ServiceError, ServiceSettings};
+use crate::service::{self, Actor, Service, ServiceError, ServiceSettings};
 use crate::startup;
 use crate::storage::{self, copy, DynStorage, Site};
 
@@ -40,24 +40,52 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    // Read before the database is opened: without a key, nothing is touched.
-    let env = |name: &str| std::env::var(name).ok();
-    let key_source = config::secret_key_source(cli.secret_key_file.as_deref(), env, &file, &database_url)?;
+    // Read before the database is opened: without a key, nothing is touched. Backups copy the
+    // database as it is and need none.
     let secret_key = match &cli.command {
         Command::Backup { .. } => None,
-        _ => Some(config::load_secret_key(&key_source)?),
+        _ => {
+            let env = |name: &str| std::env::var(name).ok();
+            let source =
+                config::secret_key_source(cli.secret_key_file.as_deref(), env, &file, &database_url)?;
+            Some(config::load_secret_key(&source)?)
+        }
     };
     let storage = storage::connect(&database_url)
         .await
         .with_context(|| format!("opening database {}", storage::redact_url(&database_url)))?;
-    let Some(secret_key) = secret_key else {
+    let Some(loaded) = secret_key else {
         return match cli.command {
             Command::Backup { path } => backup(&storage, &path).await,
             _ => bail!("only `fanfare backup` runs without the secret key"),
         };
     };
 
-    match cli.command {
+    let created = loaded.created.clone();
+    let outcome = command(cli.command, storage, &file, loaded.key).await;
+    match (outcome, created) {
+        // A key file made just now for a database sealed under another key is the wrong one:
+        // it goes again, and the operator is told where the right one belongs.
+        (Err(error), Some(path)) if format!("{error:#}").contains(service::ANOTHER_KEY) => {
+            let _ = std::fs::remove_file(&path);
+            Err(error.context(format!(
+                "no key file was beside this database, so {} was made and removed again; put the \
+                 key file of the database this one came from (a backup or a copy) there",
+                path.display()
+            )))
+        }
+        (outcome, _) => outcome,
+    }
+}
+
+/// Runs one command that needs the service, sealing under `secret_key`.
+async fn command(
+    command: Command,
+    storage: DynStorage,
+    file: &FileSettings,
+    secret_key: SecretKey,
+) -> anyhow::Result<()> {
+    match command {
         Command::Serve(args) => {
             let settings = server_settings(&args, &file, secret_key)?;
             let app = startup::Application::build(storage, &settings).await?;

@@ -39,6 +39,7 @@ use self::notify::email::{MailSettings, Mailer};
 use self::notify::links::LinkSigner;
 use self::notify::webhooks::WebhookWorker;
 use self::notify::Notifier;
+pub use self::sealed::ANOTHER_KEY;
 use crate::secrets::SecretKey;
 use crate::storage::{DynStorage, Site};
 

@@ -7,6 +7,9 @@ use anyhow::{bail, Context};
 use crate::secrets::{self, SecretKey};
 use crate::storage::{DynStorage, StoredSecret};
 
+/// The start of the refusal when the key is not the one the database was sealed with.
+pub const ANOTHER_KEY: &str = "this database was sealed with a different secret key";
+
 /// The `server_keys` row holding the check value of the operator's key (not a secret: it
 /// reveals nothing of the key, so it is the one row left unsealed).
 const KEY_CHECK: &str = "secret-key-check";
@@ -28,9 +31,9 @@ pub(super) async fn prepare(storage: &DynStorage, key: &SecretKey) -> anyhow::Re
         storage.server_key(KEY_CHECK, &check).await.context("reading the secret key's check value")?;
     if !secrets::same_secret(&recorded, &check) {
         bail!(
-            "this database was sealed with a different secret key: give the key it was first \
-             started with (--secret-key-file, FANFARE_SECRET_KEY_FILE, FANFARE_SECRET_KEY or \
-             secret_key_file in fanfare.toml); nothing was changed"
+            "{ANOTHER_KEY}: give the key it was first started with (--secret-key-file, \
+             FANFARE_SECRET_KEY_FILE, FANFARE_SECRET_KEY or secret_key_file in fanfare.toml); \
+             nothing was changed"
         );
     }
     let sealed = storage
