@@ -237,7 +237,7 @@ async fn a_populated_sqlite_database_moves_to_postgres_completely() {
     assert!(!refused.status.success(), "another key is refused");
     assert!(String::from_utf8_lossy(&refused.stderr).contains("different secret key"));
     // New rows on PostgreSQL get fresh ids after the copied ones.
-    succeeded(common::command(&postgres.url, &sqlite).args(&[
+    succeeded(common::command(&postgres.url, &sqlite).args([
         "site",
         "add",
         "globex",
@@ -246,7 +246,7 @@ async fn a_populated_sqlite_database_moves_to_postgres_completely() {
         "--origin",
         "https://globex.test",
     ]));
-    assert!(succeeded(common::command(&postgres.url, &sqlite).args(&["site", "list"])).contains("globex"));
-    let hooks = succeeded(common::command(&postgres.url, &sqlite).args(&["webhook", "list"]));
+    assert!(succeeded(common::command(&postgres.url, &sqlite).args(["site", "list"])).contains("globex"));
+    let hooks = succeeded(common::command(&postgres.url, &sqlite).args(["webhook", "list"]));
     assert!(hooks.contains("https://hooks.acme.test/"), "the copied webhook opens there: {hooks}");
 }

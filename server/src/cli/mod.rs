@@ -87,25 +87,25 @@ async fn command(
 ) -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => {
-            let settings = server_settings(&args, &file, secret_key)?;
+            let settings = server_settings(&args, file, secret_key)?;
             let app = startup::Application::build(storage, &settings).await?;
             tracing::info!(addr = %app.addr(), public_url = app.public_url(), "fanfare is serving");
             app.run_until(startup::shutdown_signal()).await.context("serving HTTP")
         }
         Command::Demo(args) => {
-            let settings = server_settings(&args.serve, &file, secret_key)?;
+            let settings = server_settings(&args.serve, file, secret_key)?;
             let site_addr =
                 config::parse_addr(args.site_addr.as_deref().unwrap_or(config::DEFAULT_DEMO_SITE_ADDR))?;
             demo::run(storage, settings, site_addr).await
         }
         Command::Copy { .. } | Command::Backup { .. } => bail!("handled above"),
         Command::Site(command) => {
-            site(&open_service(storage, &file, &secret_key, false).await?, command).await
+            site(&open_service(storage, file, &secret_key, false).await?, command).await
         }
         Command::User(UserCommand::Add { email, site, role, password_stdin }) => {
             let password = if password_stdin { Some(read_password()?) } else { None };
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;
-            let service = open_service(storage, &file, &secret_key, false).await?;
+            let service = open_service(storage, file, &secret_key, false).await?;
             let site = find_site(&service, &site).await?;
             let user = service
                 .add_member(&site, Actor::CommandLine, &email, role, password)
@@ -115,7 +115,7 @@ async fn command(
             Ok(())
         }
         Command::Token(TokenCommand::Create { user }) => {
-            let service = open_service(storage, &file, &secret_key, false).await?;
+            let service = open_service(storage, file, &secret_key, false).await?;
             let token = service.create_token_for(&user).await.map_err(|error| match error {
                 ServiceError::NotFound(_) => {
                     anyhow::anyhow!("no user {user:?}; add one with `fanfare user add`")
@@ -126,9 +126,9 @@ async fn command(
             println!("{token}");
             Ok(())
         }
-        Command::Webhook(command) => webhook(storage, &file, &secret_key, command).await,
+        Command::Webhook(command) => webhook(storage, file, &secret_key, command).await,
         Command::Export { site, format, output } => {
-            let service = open_service(storage, &file, &secret_key, false).await?;
+            let service = open_service(storage, file, &secret_key, false).await?;
             let site = find_site(&service, &site).await?;
             let format = match format.as_str() {
                 "csv" => ExportFormat::Csv,
@@ -145,7 +145,7 @@ async fn command(
             Ok(())
         }
         Command::Import { site, file: path } => {
-            let service = open_service(storage, &file, &secret_key, false).await?;
+            let service = open_service(storage, file, &secret_key, false).await?;
             let site = find_site(&service, &site).await?;
             let content =
                 std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -165,7 +165,7 @@ async fn command(
             Ok(())
         }
         Command::Erase { site, email } => {
-            let service = open_service(storage, &file, &secret_key, false).await?;
+            let service = open_service(storage, file, &secret_key, false).await?;
             let site = find_site(&service, &site).await?;
             let removed = service
                 .erase(&site, Actor::CommandLine, &email)
