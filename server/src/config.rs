@@ -180,7 +180,8 @@ pub fn secret_key_source(
         }
         None => anyhow::bail!(
             "no secret key given: this server seals webhook secrets and its link-signing key with \
-             a key kept outside the database, and PostgreSQL has no default one; {SECRET_KEY_HOWTO}"
+             a key kept outside the database, and PostgreSQL (unlike a SQLite file) has no place for a \
+             default one; {SECRET_KEY_HOWTO}"
         ),
     }
 }

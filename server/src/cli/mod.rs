@@ -17,7 +17,7 @@ use crate::secrets::SecretKey;
 use crate::service::data_rights::ExportFormat;
 use crate::service::notify::email::MailSettings;
 use crate::service::sites::{NewSiteInput, SettingsInput};
-use crate::service::{self, Actor, Service, ServiceError, ServiceSettings};
+use crate::service::{Actor, AnotherKey, Service, ServiceError, ServiceSettings};
 use crate::startup;
 use crate::storage::{self, copy, DynStorage, Site};
 
@@ -66,7 +66,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match (outcome, created) {
         // A key file made just now for a database sealed under another key is the wrong one:
         // it goes again, and the operator is told where the right one belongs.
-        (Err(error), Some(path)) if format!("{error:#}").contains(service::ANOTHER_KEY) => {
+        (Err(error), Some(path)) if error.chain().any(|cause| cause.is::<AnotherKey>()) => {
             let _ = std::fs::remove_file(&path);
             Err(error.context(format!(
                 "no key file was beside this database, so {} was made and removed again; put the \

@@ -39,7 +39,7 @@ use self::notify::email::{MailSettings, Mailer};
 use self::notify::links::LinkSigner;
 use self::notify::webhooks::WebhookWorker;
 use self::notify::Notifier;
-pub use self::sealed::ANOTHER_KEY;
+pub use self::sealed::AnotherKey;
 use crate::secrets::SecretKey;
 use crate::storage::{DynStorage, Site};
 

@@ -2,13 +2,19 @@
 //! sealed at rest under the operator's key; this is where they are sealed and opened, and where
 //! a database from before sealing is brought up to date.
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 
 use crate::secrets::{self, SecretKey};
 use crate::storage::{DynStorage, StoredSecret};
 
-/// The start of the refusal when the key is not the one the database was sealed with.
-pub const ANOTHER_KEY: &str = "this database was sealed with a different secret key";
+/// The refusal when the key is not the one the database was sealed with.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "this database was sealed with a different secret key: give the key it was first started with \
+     (--secret-key-file, FANFARE_SECRET_KEY_FILE, FANFARE_SECRET_KEY or secret_key_file in \
+     fanfare.toml); nothing was changed"
+)]
+pub struct AnotherKey;
 
 /// The `server_keys` row holding the check value of the operator's key (not a secret: it
 /// reveals nothing of the key, so it is the one row left unsealed).
@@ -30,11 +36,7 @@ pub(super) async fn prepare(storage: &DynStorage, key: &SecretKey) -> anyhow::Re
     let recorded =
         storage.server_key(KEY_CHECK, &check).await.context("reading the secret key's check value")?;
     if !secrets::same_secret(&recorded, &check) {
-        bail!(
-            "{ANOTHER_KEY}: give the key it was first started with (--secret-key-file, \
-             FANFARE_SECRET_KEY_FILE, FANFARE_SECRET_KEY or secret_key_file in fanfare.toml); \
-             nothing was changed"
-        );
+        return Err(AnotherKey.into());
     }
     let sealed = storage
         .seal_in_place(&|stored| match stored {
