@@ -250,3 +250,20 @@ async fn a_populated_sqlite_database_moves_to_postgres_completely() {
     let hooks = succeeded(common::command(&postgres.url, &sqlite).args(["webhook", "list"]));
     assert!(hooks.contains("https://hooks.acme.test/"), "the copied webhook opens there: {hooks}");
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL; cargo xtask test runs it when a server is reachable"]
+async fn a_copy_into_a_database_started_with_another_key_is_refused() {
+    let sqlite = TestDatabase::create_on(Backend::Sqlite).await.unwrap();
+    let postgres = TestDatabase::create_on(Backend::Postgres).await.unwrap();
+    ok(&sqlite, &["site", "add", "acme", "--name", "Acme", "--origin", "https://acme.test"]);
+    // The PostgreSQL instances were started first, with a key of their own.
+    ok(&postgres, &["site", "list"]);
+
+    let refused =
+        common::command(&sqlite.url, &sqlite).args(["copy", "--to", &postgres.url]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "refused");
+    assert!(stderr.contains("different secret key") && stderr.contains("nothing was copied"), "{stderr}");
+    assert!(ok(&postgres, &["site", "list"]).is_empty(), "nothing was copied");
+}

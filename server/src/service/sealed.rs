@@ -5,7 +5,7 @@
 use anyhow::Context;
 
 use crate::secrets::{self, SecretKey};
-use crate::storage::{DynStorage, StoredSecret};
+use crate::storage::{DynStorage, StoredSecret, SECRET_KEY_CHECK};
 
 /// The refusal when the key is not the one the database was sealed with.
 #[derive(Debug, thiserror::Error)]
@@ -16,9 +16,6 @@ use crate::storage::{DynStorage, StoredSecret};
 )]
 pub struct AnotherKey;
 
-/// The `server_keys` row holding the check value of the operator's key (not a secret: it
-/// reveals nothing of the key, so it is the one row left unsealed).
-const KEY_CHECK: &str = "secret-key-check";
 /// The `server_keys` row of the key that signs email links and proof-of-work challenges.
 const LINK_KEY: &str = "email-links";
 /// What a webhook secret is sealed for, so a sealed value cannot be moved to another use.
@@ -34,13 +31,13 @@ fn server_key_purpose(name: &str) -> String {
 pub(super) async fn prepare(storage: &DynStorage, key: &SecretKey) -> anyhow::Result<Vec<u8>> {
     let check = key.check_value();
     let recorded =
-        storage.server_key(KEY_CHECK, &check).await.context("reading the secret key's check value")?;
+        storage.server_key(SECRET_KEY_CHECK, &check).await.context("reading the secret key's check value")?;
     if !secrets::same_secret(&recorded, &check) {
         return Err(AnotherKey.into());
     }
     let sealed = storage
         .seal_in_place(&|stored| match stored {
-            StoredSecret::ServerKey { name, .. } if name == KEY_CHECK => None,
+            StoredSecret::ServerKey { name, .. } if name == SECRET_KEY_CHECK => None,
             StoredSecret::ServerKey { value, .. } | StoredSecret::Webhook { secret: value, .. }
                 if SecretKey::is_sealed(value) =>
             {

@@ -435,3 +435,7 @@ pub enum StoredSecret<'a> {
     /// A webhook's signing secret.
     Webhook { id: i64, secret: &'a str },
 }
+
+/// The `server_keys` row that holds the check value of the operator's secret key (not a secret:
+/// it reveals nothing of the key), so another key is told apart before anything is opened.
+pub const SECRET_KEY_CHECK: &str = "secret-key-check";
