@@ -1,7 +1,7 @@
 //! Random identifiers, bearer secrets and their stored hashes; answers sealed under a secret only
-//! the client holds.
+//! the client holds; the secrets the server must use again, sealed under the operator's key.
 
-use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -89,12 +89,7 @@ impl<'a> ClientSecret<'a> {
     /// HMAC-SHA256 keyed by the client's secret, one label per use, so the derived values are
     /// independent of each other.
     fn derive(&self, label: &str, data: &[u8]) -> [u8; 32] {
-        let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(self.0.as_bytes()).expect("HMAC takes any key length");
-        mac.update(label.as_bytes());
-        mac.update(b"\n");
-        mac.update(data);
-        mac.finalize().into_bytes().into()
+        derive(self.0.as_bytes(), label, data)
     }
 
     /// What the row is found under.
@@ -109,29 +104,167 @@ impl<'a> ClientSecret<'a> {
     }
 
     /// `plaintext` encrypted and authenticated (ChaCha20-Poly1305) under a key derived from the
-    /// secret: `v1.` + hex(nonce) + hex(ciphertext).
+    /// secret: see [`seal`].
     pub fn seal(&self, plaintext: &str) -> String {
-        let cipher = ChaCha20Poly1305::new(Key::from_slice(&self.derive("fanfare seal v1", b"")));
-        let mut nonce = [0u8; 12];
-        getrandom::fill(&mut nonce).expect("the operating system's random source is unavailable");
-        // Encryption into a Vec fails only on lengths far beyond any answer we store.
-        let sealed = cipher
-            .encrypt(Nonce::from_slice(&nonce), plaintext.as_bytes())
-            .expect("ChaCha20-Poly1305 encrypts any answer of sane length");
-        format!("v1.{}{}", hex(&nonce), hex(&sealed))
+        seal(&self.derive("fanfare seal v1", b""), b"", plaintext)
     }
 
     /// What [`Self::seal`] sealed, if it was sealed under this secret and not altered.
     pub fn open(&self, sealed: &str) -> Option<String> {
-        let bytes = unhex(sealed.strip_prefix("v1.")?)?;
-        if bytes.len() < 12 {
-            return None;
-        }
-        let (nonce, ciphertext) = bytes.split_at(12);
-        let cipher = ChaCha20Poly1305::new(Key::from_slice(&self.derive("fanfare seal v1", b"")));
-        let plaintext = cipher.decrypt(Nonce::from_slice(nonce), ciphertext).ok()?;
-        String::from_utf8(plaintext).ok()
+        open(&self.derive("fanfare seal v1", b""), b"", sealed)
     }
+}
+
+/// HMAC-SHA256 keyed by `key` over `label`, a newline and `data`: one label per use, so values
+/// derived from one key are independent of each other.
+fn derive(key: &[u8], label: &str, data: &[u8]) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(label.as_bytes());
+    mac.update(b"\n");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// The one way anything is sealed: `plaintext` encrypted and authenticated with
+/// ChaCha20-Poly1305 under `key`, bound to `context` (associated data, so a value sealed for one
+/// use does not open as another): `v1.` + hex(nonce) + hex(ciphertext).
+fn seal(key: &[u8; 32], context: &[u8], plaintext: &str) -> String {
+    let cipher = ChaCha20Poly1305::new(Key::from_slice(key));
+    let mut nonce = [0u8; 12];
+    getrandom::fill(&mut nonce).expect("the operating system's random source is unavailable");
+    // Encryption into a Vec fails only on lengths far beyond any value we store.
+    let sealed = cipher
+        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext.as_bytes(), aad: context })
+        .expect("ChaCha20-Poly1305 encrypts any value of sane length");
+    format!("{SEALED_PREFIX}{}{}", hex(&nonce), hex(&sealed))
+}
+
+/// What [`seal`] sealed under `key` for `context`, if it was not altered.
+fn open(key: &[u8; 32], context: &[u8], sealed: &str) -> Option<String> {
+    let bytes = unhex(sealed.strip_prefix(SEALED_PREFIX)?)?;
+    if bytes.len() < 12 {
+        return None;
+    }
+    let (nonce, ciphertext) = bytes.split_at(12);
+    let cipher = ChaCha20Poly1305::new(Key::from_slice(key));
+    let plaintext =
+        cipher.decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: context }).ok()?;
+    String::from_utf8(plaintext).ok()
+}
+
+/// How every sealed value starts. Plain secrets never do (webhook secrets start `whsec_`, server
+/// keys are hex), which is how rows written before sealing are told apart.
+const SEALED_PREFIX: &str = "v1.";
+
+/// The operator's secret key: 32 random bytes held outside the database, under which the
+/// secrets the server must use again (its link-signing key, webhook signing secrets) are sealed
+/// at rest. Never printed: `Debug` shows nothing of it.
+#[derive(Clone)]
+pub struct SecretKey([u8; 32]);
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(…)")
+    }
+}
+
+impl SecretKey {
+    pub const LENGTH: usize = 32;
+
+    /// A fresh random key.
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; Self::LENGTH];
+        getrandom::fill(&mut bytes).expect("the operating system's random source is unavailable");
+        Self(bytes)
+    }
+
+    /// A key written as hex (64 digits) or base64 (standard or URL-safe alphabet, padding
+    /// optional); surrounding whitespace, such as a key file's final newline, is ignored. The
+    /// error names what is wrong, never the text itself.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("is empty; it must be 32 random bytes as hex (64 digits) or base64".to_owned());
+        }
+        // Even-length hex is read as hex: 32 bytes in base64 are 43 symbols or end in `=`, so
+        // a right-sized key is never ambiguous, and a wrong-sized one is measured as meant.
+        let bytes = if text.len() % 2 == 0 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            unhex(text)
+        } else {
+            unbase64(text)
+        };
+        let bytes = bytes.ok_or_else(|| {
+            "is neither hex nor base64; it must be 32 random bytes written as 64 hex digits or in base64"
+                .to_owned()
+        })?;
+        let length = bytes.len();
+        <[u8; Self::LENGTH]>::try_from(bytes).map(Self).map_err(|_| {
+            format!(
+                "is {length} bytes long; it must be exactly 32 bytes (64 hex digits or 44 base64 characters)"
+            )
+        })
+    }
+
+    /// The key as a key file holds it: 64 hex digits and a newline.
+    pub fn to_file_text(&self) -> String {
+        format!("{}\n", hex(&self.0))
+    }
+
+    /// A value the database records to tell keys apart: an HMAC of a fixed label, which
+    /// reveals nothing of the key but differs for every other key.
+    pub fn check_value(&self) -> String {
+        hex(&derive(&self.0, "fanfare secret key check v1", b""))
+    }
+
+    /// `plaintext` sealed for `purpose` (e.g. "webhook secret"): it opens only under this key
+    /// and for the same purpose.
+    pub fn seal(&self, purpose: &str, plaintext: &str) -> String {
+        seal(&self.sealing_key(), purpose.as_bytes(), plaintext)
+    }
+
+    /// What [`Self::seal`] sealed for `purpose`, if under this key and not altered.
+    pub fn open(&self, purpose: &str, sealed: &str) -> Option<String> {
+        open(&self.sealing_key(), purpose.as_bytes(), sealed)
+    }
+
+    /// Whether a stored value is sealed already (rows from before sealing are not).
+    pub fn is_sealed(value: &str) -> bool {
+        value.starts_with(SEALED_PREFIX)
+    }
+
+    /// Sealing uses a key derived from the operator's, so the key itself is used for nothing
+    /// but derivations, each with its own label.
+    fn sealing_key(&self) -> [u8; 32] {
+        derive(&self.0, "fanfare operator seal v1", b"")
+    }
+}
+
+/// Base64 (standard `+/` or URL-safe `-_`, padding optional) back to bytes; `None` for
+/// anything else.
+fn unbase64(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim_end_matches('=');
+    let mut bytes = Vec::with_capacity(text.len() * 3 / 4);
+    let mut buffer = 0u32;
+    let mut bits = 0u32;
+    for symbol in text.bytes() {
+        let value = match symbol {
+            b'A'..=b'Z' => symbol - b'A',
+            b'a'..=b'z' => symbol - b'a' + 26,
+            b'0'..=b'9' => symbol - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        };
+        buffer = (buffer << 6) | u32::from(value);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            // Masked to the low 8 bits, so the cast keeps every bit that matters.
+            bytes.push(((buffer >> bits) & 0xff) as u8);
+        }
+    }
+    // Six leftover bits (one symbol past a full group) cannot be base64.
+    (bits < 6).then_some(bytes)
 }
 
 /// Lower-case (or upper-case) hex back to bytes; `None` for anything else.
@@ -187,5 +320,40 @@ mod tests {
         assert_ne!(secret.lookup(), hash_token("4f1c2b7e-key"));
         assert_eq!(secret.digest("a"), secret.digest("a"));
         assert_ne!(secret.digest("a"), secret.digest("b"));
+    }
+
+    #[test]
+    fn secret_keys_parse_from_hex_or_base64_and_name_a_wrong_length() {
+        let hex_text = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        let from_hex = SecretKey::parse(&format!("{hex_text}\n")).unwrap();
+        assert_eq!(from_hex.to_file_text(), format!("{hex_text}\n"));
+        // The same 32 bytes in base64, with and without padding, standard and URL-safe.
+        let base64_text = "ABEiM0RVZneImaq7zN3u/wARIjNEVWZ3iJmqu8zd7v8=";
+        for text in [base64_text, base64_text.trim_end_matches('='), &base64_text.replace('/', "_")] {
+            let key = SecretKey::parse(text).unwrap_or_else(|error| panic!("{text}: {error}"));
+            assert_eq!(key.check_value(), from_hex.check_value(), "{text}");
+        }
+        assert!(SecretKey::parse(&hex_text.to_uppercase()).is_ok());
+        let short = SecretKey::parse("00112233").unwrap_err();
+        assert!(short.contains("is 4 bytes long") && short.contains("exactly 32 bytes"), "{short}");
+        let long = SecretKey::parse(&format!("{hex_text}00")).unwrap_err();
+        assert!(long.contains("is 33 bytes long"), "{long}");
+        let junk = SecretKey::parse("not a key!").unwrap_err();
+        assert!(junk.contains("neither hex nor base64") && !junk.contains("not a key"), "{junk}");
+        assert!(SecretKey::parse("  \n").unwrap_err().contains("is empty"));
+        assert_eq!(format!("{from_hex:?}"), "SecretKey(…)");
+    }
+
+    #[test]
+    fn operator_sealed_values_open_only_under_their_key_and_purpose() {
+        let key = SecretKey::generate();
+        let sealed = key.seal("webhook secret", "whsec_abc");
+        assert!(SecretKey::is_sealed(&sealed) && !sealed.contains("whsec_abc"), "{sealed}");
+        assert!(!SecretKey::is_sealed("whsec_abc"));
+        assert_eq!(key.open("webhook secret", &sealed).as_deref(), Some("whsec_abc"));
+        assert_eq!(key.open("server key email-links", &sealed), None);
+        assert_eq!(SecretKey::generate().open("webhook secret", &sealed), None);
+        assert_ne!(key.check_value(), SecretKey::generate().check_value());
+        assert!(!key.check_value().contains(&key.to_file_text().trim_end()[..16]));
     }
 }

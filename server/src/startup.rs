@@ -55,6 +55,7 @@ impl Application {
             mail: settings.mail.clone(),
             rate_limits: settings.rate_limits,
             allow_private_network_webhooks: settings.allow_private_network_webhooks,
+            secret_key: settings.secret_key.clone(),
         };
         let service = Service::open(storage, &service_settings).await?;
         tokio::spawn(

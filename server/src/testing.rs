@@ -8,7 +8,7 @@ use anyhow::Context;
 use sqlx::any::AnyPoolOptions;
 use sqlx::Executor;
 
-use crate::secrets;
+use crate::secrets::{self, SecretKey};
 use crate::storage::Backend;
 
 /// The PostgreSQL server tests use: `FANFARE_TEST_POSTGRES_URL`, else the local one.
@@ -28,6 +28,11 @@ pub fn backend_from_env() -> Backend {
 /// A fresh, empty database that disappears with this value.
 pub struct TestDatabase {
     pub url: String,
+    /// The key its secrets are sealed under. For SQLite it is also written where `fanfare` looks
+    /// when given none (`PATH.key`), so the binary and in-process servers agree with no setup;
+    /// PostgreSQL has no such place, so commands get it as `FANFARE_SECRET_KEY` (see
+    /// [`Self::secret_key_env`]).
+    pub secret_key: SecretKey,
     cleanup: Cleanup,
 }
 
@@ -47,7 +52,14 @@ impl TestDatabase {
         match backend {
             Backend::Sqlite => {
                 let path = std::env::temp_dir().join(format!("{name}.db"));
-                Ok(Self { url: format!("sqlite://{}", path.display()), cleanup: Cleanup::File(path) })
+                let secret_key = SecretKey::generate();
+                std::fs::write(format!("{}.key", path.display()), secret_key.to_file_text())
+                    .context("writing the test database's key file")?;
+                Ok(Self {
+                    url: format!("sqlite://{}", path.display()),
+                    secret_key,
+                    cleanup: Cleanup::File(path),
+                })
             }
             Backend::Postgres => {
                 let admin_url = postgres_admin_url();
@@ -62,10 +74,18 @@ impl TestDatabase {
                 admin.close().await;
                 Ok(Self {
                     url: with_database(&admin_url, &name),
+                    secret_key: SecretKey::generate(),
                     cleanup: Cleanup::Postgres { admin_url, name },
                 })
             }
         }
+    }
+}
+
+impl TestDatabase {
+    /// `FANFARE_SECRET_KEY` and its value, for a `fanfare` command on this database.
+    pub fn secret_key_env(&self) -> (&'static str, String) {
+        ("FANFARE_SECRET_KEY", self.secret_key.to_file_text().trim_end().to_owned())
     }
 }
 
@@ -83,7 +103,7 @@ impl Drop for TestDatabase {
     fn drop(&mut self) {
         match &self.cleanup {
             Cleanup::File(path) => {
-                for suffix in ["", "-wal", "-shm"] {
+                for suffix in ["", "-wal", "-shm", ".key"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
             }

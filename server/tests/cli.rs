@@ -45,13 +45,33 @@ impl Cli {
         .expect("the site was read")
     }
 
+    /// [`everything_at_rest`] in this database, from sync tests too.
+    fn at_rest(&self) -> String {
+        let url = self.database();
+        std::thread::spawn(move || {
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+            runtime.block_on(everything_at_rest(&url))
+        })
+        .join()
+        .expect("the tables were read")
+    }
+
     fn command(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_fanfare"));
         command
             .current_dir(self.dir.path())
             .env_remove("FANFARE_DATABASE_URL")
             .env_remove("FANFARE_ALLOW_PRIVATE_NETWORK_WEBHOOKS")
+            .env_remove("FANFARE_SECRET_KEY")
+            .env_remove("FANFARE_SECRET_KEY_FILE")
             .env("FANFARE_LOG", "warn");
+        // SQLite finds its key beside the database (the test database wrote it there, as the
+        // first start would); PostgreSQL has no such place and is given the key.
+        if backend_from_env() == Backend::Postgres {
+            let (name, value) = self.database.secret_key_env();
+            command.env(name, value);
+        }
         command
     }
 
@@ -510,12 +530,20 @@ fn backups_are_complete_databases() {
         return;
     }
     cli.ok(&["backup", backup.to_str().unwrap()]);
-    let listed = cli
-        .command()
-        .args(["--database", &format!("sqlite://{}", backup.display()), "site", "list"])
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&listed.stdout).contains("acme"));
+    let list_backup = || {
+        cli.command().args(["--database", &format!("sqlite://{}", backup.display()), "site", "list"]).output()
+    };
+    // The backup is sealed like its database: without that database's key it is refused, and
+    // the key file made for it on the way is removed again.
+    let backup_key = cli.dir.path().join("backup.db.key");
+    let refused = list_backup().unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && stderr.contains("different secret key"), "{stderr}");
+    assert!(stderr.contains("backup.db.key") && !backup_key.exists(), "{stderr}");
+    let database_key = format!("{}.key", cli.database().trim_start_matches("sqlite://"));
+    std::fs::copy(database_key, &backup_key).unwrap();
+    let listed = list_backup().unwrap();
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("acme"), "{listed:?}");
     let refused = cli.fails(&["backup", backup.to_str().unwrap()]);
     assert!(refused.contains("already exists"), "{refused}");
 }
@@ -570,6 +598,8 @@ fn webhooks_are_added_listed_and_removed_and_private_receivers_need_the_operator
     ]);
     let secret = added.lines().last().expect("the secret, alone on the last line");
     assert!(secret.starts_with("whsec_") && !secret.contains(' '), "{added}");
+    let at_rest = cli.at_rest();
+    assert!(at_rest.contains("webhooks: ") && !at_rest.contains(secret), "stored sealed:\n{at_rest}");
     let by_env = cli
         .command()
         .env("FANFARE_ALLOW_PRIVATE_NETWORK_WEBHOOKS", "on")
@@ -652,5 +682,104 @@ async fn serve_delivers_to_private_networks_only_with_the_operators_flag() {
     while *received.lock().unwrap() == 0 {
         assert!(tokio::time::Instant::now() < deadline, "the delivery arrives");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[test]
+fn a_sqlite_database_gets_its_secret_key_file_at_first_start_and_never_shows_it() {
+    let cli = Cli::new();
+    let database = cli.dir.path().join("first.db");
+    let key_file = cli.dir.path().join("first.db.key");
+    let url = format!("sqlite://{}", database.display());
+    let run = |args: &[&str]| {
+        let output = cli
+            .command()
+            .env("FANFARE_LOG", "debug")
+            .env_remove("FANFARE_SECRET_KEY")
+            .arg("--database")
+            .arg(&url)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    };
+    let first = run(&["site", "add", "acme", "--name", "Acme", "--origin", "https://acme.test"]);
+    let key = std::fs::read_to_string(&key_file).expect("the key file beside the database");
+    assert_eq!(key.trim_end().len(), 64, "32 bytes as hex");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "readable by its owner only");
+    }
+    let second = run(&[
+        "webhook",
+        "add",
+        "--site",
+        "acme",
+        "http://10.0.0.1/hook",
+        "--allow-private-network-webhooks",
+    ]);
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), key, "made once, then read");
+    for output in [first, second] {
+        assert!(!output.contains(key.trim_end()), "the key is never printed or logged: {output}");
+    }
+    let missing = cli.dir.path().join("typo.key");
+    let refused = cli.fails(&["--secret-key-file", missing.to_str().unwrap(), "site", "list"]);
+    assert!(refused.contains("typo.key"), "a named key file is never made up: {refused}");
+}
+
+#[tokio::test]
+async fn a_command_or_server_with_another_key_refuses_and_changes_nothing() {
+    let cli = Cli::new();
+    cli.add_site("acme", "https://acme.test");
+    cli.ok(&["webhook", "add", "--site", "acme", "http://10.0.0.1/hook", "--allow-private-network-webhooks"]);
+    let before = everything_at_rest(&cli.database()).await;
+    let other = "ab".repeat(32);
+    for args in [
+        &["site", "add", "globex", "--name", "Globex", "--origin", "https://globex.test"][..],
+        &["webhook", "list"],
+        &["serve", "--addr", "127.0.0.1:0"],
+    ] {
+        let output = cli
+            .command()
+            .env("FANFARE_SECRET_KEY", &other)
+            .arg("--database")
+            .arg(cli.database())
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} must refuse another key");
+        assert!(stderr.contains("sealed with a different secret key"), "{args:?}: {stderr}");
+        assert!(stderr.contains("nothing was changed") && !stderr.contains(&other), "{stderr}");
+    }
+    assert_eq!(everything_at_rest(&cli.database()).await, before, "nothing was changed");
+    assert_eq!(cli.ok(&["webhook", "list"]).lines().count(), 1, "the right key still works");
+}
+
+#[test]
+fn postgres_without_a_secret_key_refuses_naming_the_setting_to_add() {
+    let cli = Cli::new();
+    // Refused before connecting: nothing listens here, and nothing is touched.
+    for args in [
+        &["site", "list"][..],
+        &["serve"],
+        &["webhook", "add", "--site", "acme", "https://hooks.example.com/"],
+    ] {
+        let output = cli
+            .command()
+            .env_remove("FANFARE_SECRET_KEY")
+            .args(["--database", "postgres://fanfare@127.0.0.1:1/fanfare"])
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(stderr.contains("no secret key given"), "{args:?}: {stderr}");
+        assert!(stderr.contains("secret_key_file = \"/etc/fanfare/secret.key\""), "{stderr}");
+        assert!(stderr.contains("FANFARE_SECRET_KEY_FILE=/etc/fanfare/secret.key"), "{stderr}");
+        assert!(!stderr.contains("connect"), "refused before connecting: {stderr}");
     }
 }

@@ -22,18 +22,18 @@ const WRITERS: usize = 32;
 const CYCLES: usize = 3;
 const ORIGIN: &str = "https://acme.test";
 
-fn add_site(database: &str) {
+fn add_site(database: &TestDatabase) {
     ok(database, &["site", "add", "acme", "--name", "Acme", "--origin", ORIGIN]);
 }
 
 #[tokio::test]
 async fn acknowledged_submissions_survive_sigkill_mid_load() {
     let database = TestDatabase::create().await.unwrap();
-    add_site(&database.url);
+    add_site(&database);
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     let port = free_port();
     for cycle in 0..CYCLES {
-        let mut server = serve(&database.url, port, &[("FANFARE_RATE_LIMITS", "off")]).await;
+        let mut server = serve(&database, port, &[("FANFARE_RATE_LIMITS", "off")]).await;
         let client = reqwest::Client::new();
         let url = format!("{}/api/v1/sites/acme/testimonials", server.url);
         let writers: Vec<_> = (0..WRITERS)
@@ -90,8 +90,8 @@ async fn acknowledged_submissions_survive_sigkill_mid_load() {
 #[tokio::test]
 async fn sigterm_lets_requests_in_flight_finish() {
     let database = TestDatabase::create().await.unwrap();
-    add_site(&database.url);
-    let mut server = serve(&database.url, free_port(), &[("FANFARE_RATE_LIMITS", "off")]).await;
+    add_site(&database);
+    let mut server = serve(&database, free_port(), &[("FANFARE_RATE_LIMITS", "off")]).await;
     let address = server.url.trim_start_matches("http://").to_owned();
     let body = json!({"name": "Ada", "email": "ada@example.com", "rating": 5, "text": "Sent slowly.", "consent": true})
         .to_string();

@@ -7,9 +7,9 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use common::{free_port, ok, serve};
+use common::{free_port, ok, serve, succeeded};
 use fanfare_protocol::api::Status;
 use fanfare_server::domain::{Origin, Role, SiteSlug};
 use fanfare_server::storage::copy::{dump_table, TABLES};
@@ -21,10 +21,10 @@ use serde_json::{json, Value};
 #[ignore = "needs PostgreSQL; cargo xtask test runs it when a server is reachable"]
 async fn two_servers_on_one_database_act_as_one_service() {
     let database = TestDatabase::create_on(Backend::Postgres).await.unwrap();
-    let db = database.url.as_str();
+    let db = &database;
     ok(db, &["site", "add", "acme", "--name", "Acme", "--origin", "https://acme.test"]);
-    let mut add = Command::new(env!("CARGO_BIN_EXE_fanfare"))
-        .args(["--database", db, "user", "add", "mod@acme.test", "--site", "acme", "--password-stdin"])
+    let mut add = common::command(&database.url, db)
+        .args(["user", "add", "mod@acme.test", "--site", "acme", "--password-stdin"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -213,7 +213,10 @@ async fn a_populated_sqlite_database_moves_to_postgres_completely() {
     let answer = storage::IdempotentAnswer { status: 201, sealed_body: "v1.00", testimonial_id: Some("t1") };
     source.complete_idempotency_key(site.id, "key-1", answer).await.unwrap();
 
-    let report = ok(&sqlite.url, &["copy", "--to", &postgres.url]);
+    // Started once, as a database in use is: its secrets sealed under its key, which the copy
+    // keeps.
+    ok(&sqlite, &["site", "list"]);
+    let report = ok(&sqlite, &["copy", "--to", &postgres.url]);
     assert!(report.contains("every table has the same number of rows"), "{report}");
     let (from, to) = (storage::open(&sqlite.url).await.unwrap(), storage::open(&postgres.url).await.unwrap());
     for (table, _) in TABLES {
@@ -222,14 +225,45 @@ async fn a_populated_sqlite_database_moves_to_postgres_completely() {
         assert_eq!(here, there, "{table} is the same on both sides");
     }
 
-    let again = ok(&sqlite.url, &["copy", "--to", &postgres.url]);
+    let again = ok(&sqlite, &["copy", "--to", &postgres.url]);
     let table_lines: Vec<&str> = again.lines().filter(|line| line.ends_with("newly copied")).collect();
     assert_eq!(table_lines.len(), TABLES.len(), "{again}");
     assert!(
         table_lines.iter().all(|line| line.ends_with(" 0 newly copied")),
         "a second run copies nothing: {again}"
     );
+    // The copy is sealed under the SQLite database's key: PostgreSQL instances need that key.
+    let refused = common::command(&postgres.url, &postgres).args(["site", "list"]).output().unwrap();
+    assert!(!refused.status.success(), "another key is refused");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("different secret key"));
     // New rows on PostgreSQL get fresh ids after the copied ones.
-    ok(&postgres.url, &["site", "add", "globex", "--name", "Globex", "--origin", "https://globex.test"]);
-    assert!(ok(&postgres.url, &["site", "list"]).contains("globex"));
+    succeeded(common::command(&postgres.url, &sqlite).args([
+        "site",
+        "add",
+        "globex",
+        "--name",
+        "Globex",
+        "--origin",
+        "https://globex.test",
+    ]));
+    assert!(succeeded(common::command(&postgres.url, &sqlite).args(["site", "list"])).contains("globex"));
+    let hooks = succeeded(common::command(&postgres.url, &sqlite).args(["webhook", "list"]));
+    assert!(hooks.contains("https://hooks.acme.test/"), "the copied webhook opens there: {hooks}");
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL; cargo xtask test runs it when a server is reachable"]
+async fn a_copy_into_a_database_started_with_another_key_is_refused() {
+    let sqlite = TestDatabase::create_on(Backend::Sqlite).await.unwrap();
+    let postgres = TestDatabase::create_on(Backend::Postgres).await.unwrap();
+    ok(&sqlite, &["site", "add", "acme", "--name", "Acme", "--origin", "https://acme.test"]);
+    // The PostgreSQL instances were started first, with a key of their own.
+    ok(&postgres, &["site", "list"]);
+
+    let refused =
+        common::command(&sqlite.url, &sqlite).args(["copy", "--to", &postgres.url]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "refused");
+    assert!(stderr.contains("different secret key") && stderr.contains("nothing was copied"), "{stderr}");
+    assert!(ok(&postgres, &["site", "list"]).is_empty(), "nothing was copied");
 }

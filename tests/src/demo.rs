@@ -44,8 +44,10 @@ impl RunningDemo {
         // SQLite or PostgreSQL, as FANFARE_TEST_BACKEND says: the flow runs on both.
         let database = TestDatabase::create().await?;
         let storage = storage::connect(&database.url).await?;
-        let settings =
-            ServerSettings { widget_dir: widget_dir()?, ..ServerSettings::new("127.0.0.1:0".parse()?) };
+        let settings = ServerSettings {
+            widget_dir: widget_dir()?,
+            ..ServerSettings::new("127.0.0.1:0".parse()?, database.secret_key.clone())
+        };
         let demo = Demo::start(storage.clone(), settings, "127.0.0.1:0".parse()?).await?;
         let (api_url, site_url, token) = (demo.api_url.clone(), demo.site_url.clone(), demo.token.clone());
         let password = demo.moderator_password.clone();

@@ -18,6 +18,13 @@ pub struct Cli {
     #[arg(long, global = true, env = "FANFARE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// File holding the secret key (32 random bytes, hex or base64) that seals webhook secrets
+    /// and the link-signing key in the database; env FANFARE_SECRET_KEY_FILE, or the key itself
+    /// in FANFARE_SECRET_KEY [default: DATABASE.key beside a SQLite database, created at first
+    /// start; PostgreSQL needs one]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub secret_key_file: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -13,10 +13,11 @@ pub use self::args::{
 };
 use crate::config::{self, FileSettings, ServerSettings};
 use crate::domain::{IpCidr, Role};
+use crate::secrets::SecretKey;
 use crate::service::data_rights::ExportFormat;
 use crate::service::notify::email::MailSettings;
 use crate::service::sites::{NewSiteInput, SettingsInput};
-use crate::service::{Actor, Service, ServiceError, ServiceSettings};
+use crate::service::{Actor, AnotherKey, Service, ServiceError, ServiceSettings};
 use crate::startup;
 use crate::storage::{self, copy, DynStorage, Site};
 
@@ -27,50 +28,84 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         _ => config::DEFAULT_DATABASE_URL,
     };
     let database_url = cli.database.or(file.database.clone()).unwrap_or_else(|| default_database.to_owned());
+    // Copies move the database as it is, sealed values included: they need no key.
+    if let Command::Copy { to } = &cli.command {
+        for report in copy::copy(&database_url, to).await? {
+            println!("{:<20} {:>8} rows, {:>8} newly copied", report.table, report.rows, report.copied);
+        }
+        println!(
+            "copied {} to {}: every table has the same number of rows",
+            storage::redact_url(&database_url),
+            storage::redact_url(to)
+        );
+        return Ok(());
+    }
+    // Read before the database is opened: without a key, nothing is touched. Backups copy the
+    // database as it is and need none.
+    let secret_key = match &cli.command {
+        Command::Backup { .. } => None,
+        _ => {
+            let env = |name: &str| std::env::var(name).ok();
+            let source =
+                config::secret_key_source(cli.secret_key_file.as_deref(), env, &file, &database_url)?;
+            Some(config::load_secret_key(&source)?)
+        }
+    };
     let storage = storage::connect(&database_url)
         .await
         .with_context(|| format!("opening database {}", storage::redact_url(&database_url)))?;
+    let Some(loaded) = secret_key else {
+        return match cli.command {
+            Command::Backup { path } => backup(&storage, &path).await,
+            _ => bail!("only `fanfare backup` runs without the secret key"),
+        };
+    };
 
-    match cli.command {
+    let created = loaded.created.clone();
+    let outcome = command(cli.command, storage, &file, loaded.key).await;
+    match (outcome, created) {
+        // A key file made just now for a database sealed under another key is the wrong one:
+        // it goes again, and the operator is told where the right one belongs.
+        (Err(error), Some(path)) if error.chain().any(|cause| cause.is::<AnotherKey>()) => {
+            let _ = std::fs::remove_file(&path);
+            Err(error.context(format!(
+                "no key file was beside this database, so {} was made and removed again; put the \
+                 key file of the database this one came from (a backup or a copy) there",
+                path.display()
+            )))
+        }
+        (outcome, _) => outcome,
+    }
+}
+
+/// Runs one command that needs the service, sealing under `secret_key`.
+async fn command(
+    command: Command,
+    storage: DynStorage,
+    file: &FileSettings,
+    secret_key: SecretKey,
+) -> anyhow::Result<()> {
+    match command {
         Command::Serve(args) => {
-            let settings = server_settings(&args, &file)?;
+            let settings = server_settings(&args, file, secret_key)?;
             let app = startup::Application::build(storage, &settings).await?;
             tracing::info!(addr = %app.addr(), public_url = app.public_url(), "fanfare is serving");
             app.run_until(startup::shutdown_signal()).await.context("serving HTTP")
         }
         Command::Demo(args) => {
-            let settings = server_settings(&args.serve, &file)?;
+            let settings = server_settings(&args.serve, file, secret_key)?;
             let site_addr =
                 config::parse_addr(args.site_addr.as_deref().unwrap_or(config::DEFAULT_DEMO_SITE_ADDR))?;
             demo::run(storage, settings, site_addr).await
         }
-        Command::Copy { to } => {
-            for report in copy::copy(&database_url, &to).await? {
-                println!("{:<20} {:>8} rows, {:>8} newly copied", report.table, report.rows, report.copied);
-            }
-            println!(
-                "copied {} to {}: every table has the same number of rows",
-                storage::redact_url(&database_url),
-                storage::redact_url(&to)
-            );
-            Ok(())
+        Command::Copy { .. } | Command::Backup { .. } => bail!("handled above"),
+        Command::Site(command) => {
+            site(&open_service(storage, file, &secret_key, None).await?, command).await
         }
-        Command::Backup { path } => {
-            if path.exists() {
-                bail!("{} already exists; choose a new file name", path.display());
-            }
-            storage
-                .backup(&path)
-                .await
-                .with_context(|| format!("writing the backup to {}", path.display()))?;
-            println!("backup written to {}", path.display());
-            Ok(())
-        }
-        Command::Site(command) => site(&open_service(storage, &file, None).await?, command).await,
         Command::User(UserCommand::Add { email, site, role, password_stdin }) => {
             let password = if password_stdin { Some(read_password()?) } else { None };
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;
-            let service = open_service(storage, &file, None).await?;
+            let service = open_service(storage, file, &secret_key, None).await?;
             let site = find_site(&service, &site).await?;
             let user = service
                 .add_member(&site, Actor::CommandLine, &email, role, password)
@@ -80,7 +115,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token(TokenCommand::Create { user }) => {
-            let service = open_service(storage, &file, None).await?;
+            let service = open_service(storage, file, &secret_key, None).await?;
             let token = service.create_token_for(&user).await.map_err(|error| match error {
                 ServiceError::NotFound(_) => {
                     anyhow::anyhow!("no user {user:?}; add one with `fanfare user add`")
@@ -91,9 +126,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
-        Command::Webhook(command) => webhook(storage, &file, command).await,
+        Command::Webhook(command) => webhook(storage, file, &secret_key, command).await,
         Command::Export { site, format, output } => {
-            let service = open_service(storage, &file, None).await?;
+            let service = open_service(storage, file, &secret_key, None).await?;
             let site = find_site(&service, &site).await?;
             let format = match format.as_str() {
                 "csv" => ExportFormat::Csv,
@@ -110,7 +145,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import { site, file: path } => {
-            let service = open_service(storage, &file, None).await?;
+            let service = open_service(storage, file, &secret_key, None).await?;
             let site = find_site(&service, &site).await?;
             let content =
                 std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -130,7 +165,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Erase { site, email } => {
-            let service = open_service(storage, &file, None).await?;
+            let service = open_service(storage, file, &secret_key, None).await?;
             let site = find_site(&service, &site).await?;
             let removed = service
                 .erase(&site, Actor::CommandLine, &email)
@@ -142,12 +177,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// `fanfare backup PATH`: the database as it is, sealed values included.
+async fn backup(storage: &DynStorage, path: &std::path::Path) -> anyhow::Result<()> {
+    if path.exists() {
+        bail!("{} already exists; choose a new file name", path.display());
+    }
+    storage.backup(path).await.with_context(|| format!("writing the backup to {}", path.display()))?;
+    println!("backup written to {}", path.display());
+    Ok(())
+}
+
 /// The service for a command that works on the data (no mail, no rate limits: whoever runs the
 /// command already holds the database). `allow_private_network_webhooks`: the command's own
 /// flag or environment, if given; else `fanfare.toml` decides.
 async fn open_service(
     storage: DynStorage,
     file: &FileSettings,
+    secret_key: &SecretKey,
     allow_private_network_webhooks: Option<bool>,
 ) -> anyhow::Result<Service> {
     let public_url = file.public_url.as_deref().map(config::parse_public_url).transpose()?;
@@ -158,6 +204,7 @@ async fn open_service(
         allow_private_network_webhooks: allow_private_network_webhooks
             .or(file.allow_private_network_webhooks)
             .unwrap_or(false),
+        secret_key: secret_key.clone(),
     };
     Service::open(storage, &settings).await
 }
@@ -188,7 +235,11 @@ fn refused(error: ServiceError, value: &str) -> anyhow::Error {
     }
 }
 
-pub fn server_settings(args: &crate::cli::ServeArgs, file: &FileSettings) -> anyhow::Result<ServerSettings> {
+pub fn server_settings(
+    args: &crate::cli::ServeArgs,
+    file: &FileSettings,
+    secret_key: SecretKey,
+) -> anyhow::Result<ServerSettings> {
     let addr = args.addr.clone().or(file.addr.clone()).unwrap_or_else(|| config::DEFAULT_ADDR.to_owned());
     let public_url = args
         .public_url
@@ -235,7 +286,7 @@ pub fn server_settings(args: &crate::cli::ServeArgs, file: &FileSettings) -> any
             .allow_private_network_webhooks
             .or(file.allow_private_network_webhooks)
             .unwrap_or(false),
-        ..ServerSettings::new(config::parse_addr(&addr)?)
+        ..ServerSettings::new(config::parse_addr(&addr)?, secret_key)
     })
 }
 
@@ -288,35 +339,40 @@ async fn site(service: &Service, command: SiteCommand) -> anyhow::Result<()> {
     }
 }
 
-async fn webhook(storage: DynStorage, file: &FileSettings, command: WebhookCommand) -> anyhow::Result<()> {
+async fn webhook(
+    storage: DynStorage,
+    file: &FileSettings,
+    secret_key: &SecretKey,
+    command: WebhookCommand,
+) -> anyhow::Result<()> {
     match command {
         WebhookCommand::Add { site, url, allow_private_network_webhooks } => {
-            let service = open_service(storage, file, allow_private_network_webhooks).await?;
+            let service = open_service(storage, file, secret_key, allow_private_network_webhooks).await?;
             let site = find_site(&service, &site).await?;
             let webhook = service
                 .add_webhook(&site, Actor::CommandLine, &url)
                 .await
                 .map_err(|error| refused(error, &url))?;
-            println!("added webhook {} to {} for {}", webhook.id, site.slug, webhook.url);
+            println!("added webhook {} to {} for {}", webhook.webhook.id, site.slug, webhook.webhook.url);
             println!("signing secret (also on the site's Webhooks page, for owners):");
             println!("{}", webhook.secret);
             Ok(())
         }
         WebhookCommand::List { site } => {
-            let service = open_service(storage, file, None).await?;
+            let service = open_service(storage, file, secret_key, None).await?;
             let sites = match site {
                 Some(slug) => vec![find_site(&service, &slug).await?],
                 None => service.sites().await?,
             };
             for site in sites {
-                for webhook in service.webhooks(&site).await? {
-                    println!("{}\t{}\t{}", webhook.id, site.slug, webhook.url);
+                for owned in service.webhooks(&site).await? {
+                    println!("{}\t{}\t{}", owned.webhook.id, site.slug, owned.webhook.url);
                 }
             }
             Ok(())
         }
         WebhookCommand::Remove { site, id } => {
-            let service = open_service(storage, file, None).await?;
+            let service = open_service(storage, file, secret_key, None).await?;
             let site = find_site(&service, &site).await?;
             service.remove_webhook(&site, Actor::CommandLine, id).await.map_err(|error| match error {
                 ServiceError::NotFound(_) => {

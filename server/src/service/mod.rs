@@ -20,13 +20,13 @@ pub mod photos;
 pub mod pow;
 pub mod referrals;
 pub mod retention;
+mod sealed;
 pub mod sites;
 pub mod submissions;
 pub mod testimonials;
 
 use std::sync::Arc;
 
-use anyhow::Context;
 use tokio::sync::{OnceCell, Semaphore};
 
 pub use self::audit::Actor;
@@ -38,7 +38,8 @@ use self::notify::email::{MailSettings, Mailer};
 use self::notify::links::LinkSigner;
 use self::notify::webhooks::{DeliveryTiming, WebhookWorker};
 use self::notify::Notifier;
-use crate::secrets;
+pub use self::sealed::AnotherKey;
+use crate::secrets::SecretKey;
 use crate::storage::{DynStorage, Site};
 
 /// What the service needs to know about its surroundings.
@@ -54,6 +55,8 @@ pub struct ServiceSettings {
     /// The operator's override: webhooks may be saved for, and delivered to, loopback, private
     /// and other non-public addresses (receivers on the operator's own network).
     pub allow_private_network_webhooks: bool,
+    /// The operator's key, under which the secrets the server must use again are sealed.
+    pub secret_key: SecretKey,
 }
 
 /// The service: cheap to clone (one pointer), shared by every request and command.
@@ -88,19 +91,19 @@ pub struct Shared {
     photo_work: Arc<Semaphore>,
     /// See [`ServiceSettings::allow_private_network_webhooks`].
     allow_private_network_webhooks: bool,
+    /// See [`ServiceSettings::secret_key`].
+    secret_key: SecretKey,
 }
 
 impl Service {
-    /// Opens the service over `storage`; reads (or creates) the key that signs email links.
+    /// Opens the service over `storage`: refuses a secret key other than the one the database
+    /// was sealed with, seals what an earlier version stored in plain text, and reads (or
+    /// creates) the key that signs email links.
     pub async fn open(storage: DynStorage, settings: &ServiceSettings) -> anyhow::Result<Self> {
         let mailer = settings.mail.as_ref().map(Mailer::new).transpose()?;
-        let link_key = storage
-            .server_key("email-links", &secrets::random_key())
-            .await
-            .context("reading the key that signs email links")?;
+        let link_key = sealed::prepare(&storage, &settings.secret_key).await?;
         let public_url: Arc<str> = settings.public_url.as_str().into();
-        let notify =
-            Notifier::new(storage.clone(), mailer, LinkSigner::new(link_key.as_bytes()), public_url.clone());
+        let notify = Notifier::new(storage.clone(), mailer, LinkSigner::new(&link_key), public_url.clone());
         Ok(Self(Arc::new(Shared {
             storage,
             public_url,
@@ -113,6 +116,7 @@ impl Service {
             dummy_password_hash: OnceCell::new(),
             photo_work: Arc::new(Semaphore::new(2)),
             allow_private_network_webhooks: settings.allow_private_network_webhooks,
+            secret_key: settings.secret_key.clone(),
         })))
     }
 
@@ -123,6 +127,7 @@ impl Service {
             self.notify.webhook_wake(),
             timing,
             self.allow_private_network_webhooks,
+            self.secret_key.clone(),
         )
     }
 

@@ -12,11 +12,18 @@ use fanfare_protocol::referrals::ReferralAttribution;
 use super::audit::ACTION_ADD_WEBHOOK;
 use super::notify::webhooks::check_receiver;
 use super::pow::MAX_DIFFICULTY;
-use super::{audit, Actor, Service, ServiceError, ServiceResult};
+use super::{audit, sealed, Actor, Service, ServiceError, ServiceResult};
 use crate::clock::now_ms;
 use crate::domain::{parse_accent, parse_webhook_url, Origin, Role, SiteSlug};
 use crate::storage::{AuditEntry, Delivery, NewSite, Site, SiteChanges, StorageError, Webhook};
 use crate::{secrets, texts};
+
+/// A webhook as its owner sees it: with its signing secret, which is stored only sealed.
+#[derive(Debug, Clone)]
+pub struct OwnedWebhook {
+    pub webhook: Webhook,
+    pub secret: String,
+}
 
 /// Webhooks one site may have: each event is sent to every one of them.
 pub const MAX_WEBHOOKS_PER_SITE: u32 = 10;
@@ -207,14 +214,15 @@ impl Service {
     /// Adds a webhook with a fresh signing secret, which is returned (and shown once). Its URL
     /// must lead to the public internet unless the operator allows private networks; checking
     /// it resolves the name but never contacts the receiver.
-    pub async fn add_webhook(&self, site: &Site, actor: Actor<'_>, url: &str) -> ServiceResult<Webhook> {
+    pub async fn add_webhook(&self, site: &Site, actor: Actor<'_>, url: &str) -> ServiceResult<OwnedWebhook> {
         let url = parse_webhook_url(url).map_err(|message| ServiceError::field("url", message))?;
         if !self.allow_private_network_webhooks {
             check_receiver(&url).await.map_err(|message| ServiceError::field("url", message))?;
         }
         let secret = secrets::bearer_token("whsec");
+        let stored = sealed::seal_webhook_secret(&self.secret_key, &secret);
         let Some(webhook) =
-            self.storage.add_webhook(site.id, &url, &secret, now_ms(), MAX_WEBHOOKS_PER_SITE).await?
+            self.storage.add_webhook(site.id, &url, &stored, now_ms(), MAX_WEBHOOKS_PER_SITE).await?
         else {
             return Err(ServiceError::field(
                 "url",
@@ -224,7 +232,7 @@ impl Service {
             ));
         };
         audit::site_change(&self.storage, site, actor, ACTION_ADD_WEBHOOK, Some(url)).await?;
-        Ok(webhook)
+        Ok(OwnedWebhook { webhook, secret })
     }
 
     pub async fn remove_webhook(&self, site: &Site, actor: Actor<'_>, webhook_id: i64) -> ServiceResult<()> {
@@ -276,8 +284,22 @@ impl Service {
         Ok(self.storage.list_sites().await?)
     }
 
-    pub async fn webhooks(&self, site: &Site) -> ServiceResult<Vec<Webhook>> {
-        Ok(self.storage.webhooks(site.id).await?)
+    /// The site's webhooks with their signing secrets opened, for the owner who receives them.
+    pub async fn webhooks(&self, site: &Site) -> ServiceResult<Vec<OwnedWebhook>> {
+        let hooks = self.storage.webhooks(site.id).await?;
+        hooks
+            .into_iter()
+            .map(|webhook| {
+                let secret = sealed::open_webhook_secret(&self.secret_key, &webhook.sealed_secret)
+                    .ok_or_else(|| {
+                        StorageError::Corrupt(format!(
+                            "the signing secret of webhook {} does not open",
+                            webhook.id
+                        ))
+                    })?;
+                Ok(OwnedWebhook { webhook, secret })
+            })
+            .collect()
     }
 
     /// The delivery log, newest first.

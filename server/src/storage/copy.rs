@@ -51,6 +51,18 @@ pub async fn copy(source_url: &str, target_url: &str) -> anyhow::Result<Vec<Tabl
     if target.backend() != Backend::Postgres {
         bail!("--to must be a postgres://… URL; copies go from SQLite up to PostgreSQL");
     }
+    // Sealed values are copied as they are: into a database already sealed under another key
+    // they would open under neither.
+    let (from, to) = (key_check(&source).await?, key_check(&target).await?);
+    if let (Some(from), Some(to)) = (from, to) {
+        if from != to {
+            bail!(
+                "the target was started with a different secret key than the source, and the \
+                 copy keeps the source's sealed values: copy into a new database, or one started \
+                 with the source's key; nothing was copied"
+            );
+        }
+    }
     let mut reports = Vec::with_capacity(TABLES.len());
     let mut tx = target.pool().begin().await?;
     for (table, order) in TABLES {
@@ -130,6 +142,15 @@ async fn columns(pool: &AnyPool, table: &str) -> anyhow::Result<Vec<(String, Kin
 }
 
 /// Every row of `table` as text, in key order: what "the same data" is compared on.
+/// The check value of the secret key a database was sealed under, if it was ever started.
+async fn key_check(storage: &SqlStorage) -> anyhow::Result<Option<String>> {
+    sqlx::query_scalar("SELECT value FROM server_keys WHERE name = $1")
+        .bind(super::SECRET_KEY_CHECK)
+        .fetch_optional(storage.pool())
+        .await
+        .context("reading the secret key's check value")
+}
+
 pub async fn dump_table(storage: &SqlStorage, table: &str) -> anyhow::Result<Vec<Vec<Option<String>>>> {
     let (_, order) = TABLES.iter().find(|(name, _)| *name == table).context("no such table")?;
     let rows =

@@ -227,7 +227,9 @@ pub struct Webhook {
     pub id: i64,
     pub site_id: i64,
     pub url: String,
-    pub secret: String,
+    /// The signing secret as stored: sealed under the operator's key (see
+    /// `secrets::SecretKey`); only the service opens it.
+    pub sealed_secret: String,
     pub created_at: i64,
 }
 
@@ -261,7 +263,8 @@ pub struct Delivery {
     pub webhook_id: i64,
     pub site_id: i64,
     pub url: String,
-    pub secret: String,
+    /// The webhook's signing secret, sealed as [`Webhook::sealed_secret`].
+    pub sealed_secret: String,
     pub event: String,
     pub payload: String,
     pub state: DeliveryState,
@@ -423,3 +426,16 @@ pub enum ImportOutcome {
     /// Another site has a testimonial with that id (ids are global); nothing stored.
     TakenElsewhere,
 }
+
+/// A secret the server keeps to use again, as stored, for [`OperationsStore::seal_in_place`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredSecret<'a> {
+    /// A row of `server_keys`.
+    ServerKey { name: &'a str, value: &'a str },
+    /// A webhook's signing secret.
+    Webhook { id: i64, secret: &'a str },
+}
+
+/// The `server_keys` row that holds the check value of the operator's secret key (not a secret:
+/// it reveals nothing of the key), so another key is told apart before anything is opened.
+pub const SECRET_KEY_CHECK: &str = "secret-key-check";

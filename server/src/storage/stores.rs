@@ -225,7 +225,7 @@ pub trait WebhookStore: Send + Sync {
         &self,
         site_id: i64,
         url: &str,
-        secret: &str,
+        sealed_secret: &str,
         now: i64,
         at_most: u32,
     ) -> Result<Option<Webhook>, StorageError>;
@@ -317,6 +317,14 @@ pub trait OperationsStore: Send + Sync {
     async fn audit_log(&self, site_id: i64, limit: u32) -> Result<Vec<AuditEntry>, StorageError>;
     /// The named server key; `fresh` is stored and returned when there is none yet.
     async fn server_key(&self, name: &str, fresh: &str) -> Result<String, StorageError>;
+    /// Rewrites stored secrets in place, in one transaction: every server key and webhook secret
+    /// for which `seal` gives a new value (rows written before sealing) gets it, unless another
+    /// process changed the row meanwhile. Returns how many rows were rewritten; running it again
+    /// rewrites none.
+    async fn seal_in_place(
+        &self,
+        seal: &(dyn for<'s> Fn(StoredSecret<'s>) -> Option<String> + Send + Sync),
+    ) -> Result<u64, StorageError>;
     /// Records a single-use nonce (an email link's, a proof-of-work challenge's); `false` if
     /// it was used before.
     async fn use_nonce(&self, nonce: &str, now: i64) -> Result<bool, StorageError>;

@@ -61,7 +61,10 @@ async fn a_missing_widget_build_is_explained() {
     // Assets are read at start: a second server over the same database sees the missing build.
     let settings = fanfare_server::config::ServerSettings {
         widget_dir: app.dir.path().join("widget"),
-        ..fanfare_server::config::ServerSettings::new("127.0.0.1:0".parse().unwrap())
+        ..fanfare_server::config::ServerSettings::new(
+            "127.0.0.1:0".parse().unwrap(),
+            app.database.secret_key.clone(),
+        )
     };
     let server = fanfare_server::startup::Application::build(app.storage.clone(), &settings).await.unwrap();
     let url = format!("http://127.0.0.1:{}/embed.js", server.port());

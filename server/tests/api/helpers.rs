@@ -3,7 +3,8 @@ use std::path::Path;
 use fanfare_protocol::api::{ModerationPage, TestimonialCreated, TestimonialPage};
 use fanfare_server::config::ServerSettings;
 use fanfare_server::domain::{Origin, Role, SiteSlug};
-use fanfare_server::service::{Actor, Service};
+use fanfare_server::service::sites::OwnedWebhook;
+use fanfare_server::service::{Actor, Service, ServiceSettings};
 use fanfare_server::startup::Application;
 use fanfare_server::storage::{self, DynStorage, NewSite};
 use fanfare_server::testing::TestDatabase;
@@ -48,7 +49,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServerSettings)) -> TestApp
         };
         storage.create_site(site, 0).await.expect("a site");
     }
-    let mut settings = ServerSettings { widget_dir, ..ServerSettings::new("127.0.0.1:0".parse().unwrap()) };
+    let mut settings = ServerSettings {
+        widget_dir,
+        ..ServerSettings::new("127.0.0.1:0".parse().unwrap(), database.secret_key.clone())
+    };
     adjust(&mut settings);
     let app = Application::build(storage.clone(), &settings).await.expect("the server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -119,6 +123,21 @@ pub fn valid_submission() -> Value {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    /// A webhook of `acme` stored as `fanfare webhook add --allow-private-network-webhooks`
+    /// stores it (its secret sealed under this database's key), whatever this server allows.
+    pub async fn add_webhook_as_operator(&self, url: &str) -> OwnedWebhook {
+        let settings = ServiceSettings {
+            public_url: self.address.clone(),
+            mail: None,
+            rate_limits: false,
+            allow_private_network_webhooks: true,
+            secret_key: self.database.secret_key.clone(),
+        };
+        let operator = Service::open(self.storage.clone(), &settings).await.expect("the service opens");
+        let site = operator.find_site(SITE).await.expect("the site");
+        operator.add_webhook(&site, Actor::CommandLine, url).await.expect("the webhook is added")
     }
 
     /// POSTs a testimonial from the site's own origin, as the widget does.

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use crate::helpers::{captured_log, spawn_app, spawn_app_with, valid_submission, PASSWORD, SITE};
 
 /// A minimal SMTP server on loopback: accepts every message and hands over its DATA.
-async fn smtp_sink() -> (u16, mpsc::UnboundedReceiver<String>) {
+pub(crate) async fn smtp_sink() -> (u16, mpsc::UnboundedReceiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (sender, receiver) = mpsc::unbounded_channel();
@@ -62,7 +62,7 @@ async fn smtp_sink() -> (u16, mpsc::UnboundedReceiver<String>) {
 }
 
 /// Quoted-printable bodies wrap long lines with `=` and encode `=` itself; undo both.
-fn decode_quoted_printable(text: &str) -> String {
+pub(crate) fn decode_quoted_printable(text: &str) -> String {
     let joined = text.replace("=\n", "");
     let mut out = String::new();
     let mut chars = joined.chars().peekable();
@@ -246,12 +246,12 @@ async fn without_smtp_the_log_names_the_email_but_holds_no_link() {
 }
 
 #[derive(Clone, Default)]
-struct Receiver {
-    received: Arc<Mutex<Vec<(HeaderMap, String)>>>,
+pub(crate) struct Receiver {
+    pub(crate) received: Arc<Mutex<Vec<(HeaderMap, String)>>>,
 }
 
 /// An HTTP endpoint that fails the first delivery, then accepts.
-async fn webhook_receiver() -> (String, Receiver) {
+pub(crate) async fn webhook_receiver() -> (String, Receiver) {
     let receiver = Receiver::default();
     let state = receiver.clone();
     let app = axum::Router::new().route(
@@ -275,7 +275,7 @@ async fn webhook_receiver() -> (String, Receiver) {
     (url, receiver)
 }
 
-fn verify_signature(secret: &str, header: &str, body: &str) -> bool {
+pub(crate) fn verify_signature(secret: &str, header: &str, body: &str) -> bool {
     let Some((timestamp, signature)) = header.split_once(",v1=") else { return false };
     let timestamp = timestamp.trim_start_matches("t=");
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
@@ -298,7 +298,7 @@ async fn webhooks_are_signed_retried_and_logged() {
     let added = app.post_form(&session, &format!("/admin/sites/{SITE}/webhooks"), &[("url", &url)]).await;
     assert_eq!(added.status(), 303);
     let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
-    let secret = app.storage.webhooks(site.id).await.unwrap()[0].secret.clone();
+    let secret = app.service.webhooks(&site).await.unwrap()[0].secret.clone();
 
     let created = app.submit_ok(&valid_submission()).await;
     let token = app.moderator_token(SITE).await;

@@ -109,8 +109,8 @@ async fn a_webhook_saved_while_allowed_is_refused_when_a_server_without_the_over
     let named = url.replace("127.0.0.1", "localhost");
     let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
     // Stored as `fanfare webhook add --allow-private-network-webhooks` stores them.
-    app.storage.add_webhook(site.id, &url, "whsec_a", 0, 10).await.unwrap().expect("under the cap");
-    app.storage.add_webhook(site.id, &named, "whsec_b", 0, 10).await.unwrap().expect("under the cap");
+    app.add_webhook_as_operator(&url).await;
+    app.add_webhook_as_operator(&named).await;
 
     app.submit_ok(&valid_submission()).await;
 
@@ -141,7 +141,7 @@ async fn a_failed_delivery_is_logged_without_its_url() {
     // connect time, which fails the delivery without any traffic.
     let secret = format!("tok{}", fanfare_server::secrets::testimonial_id());
     let url = format!("http://127.0.0.1:9/hooks/{secret}?token={secret}");
-    app.storage.add_webhook(site.id, &url, "whsec", 0, 10).await.unwrap().expect("under the cap");
+    app.add_webhook_as_operator(&url).await;
 
     app.submit_ok(&valid_submission()).await;
 

@@ -11,7 +11,7 @@ pub struct World {
     pub storage: DynStorage,
     pub site: Site,
     // Dropped last: the database goes after everything using it.
-    _database: TestDatabase,
+    database: TestDatabase,
 }
 
 impl World {
@@ -19,7 +19,7 @@ impl World {
         let database = TestDatabase::create().await.expect("a fresh database");
         let storage = storage::connect(&database.url).await.expect("a migrated database");
         let site = storage.create_site(new_site("acme"), 0).await.expect("a site");
-        Self { storage, site, _database: database }
+        Self { storage, site, database }
     }
 
     pub async fn other_site(&self) -> Site {
@@ -32,6 +32,7 @@ impl World {
             mail: None,
             rate_limits: true,
             allow_private_network_webhooks: false,
+            secret_key: self.database.secret_key.clone(),
         };
         Service::open(self.storage.clone(), &settings).await.expect("the service opens")
     }

@@ -1,24 +1,34 @@
 //! Running the real `fanfare` binary from tests: one-off commands, and servers that are
 //! stopped (and reaped) however the test ends.
 
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// `fanfare --database DATABASE ARGS…`, run to completion.
-pub fn fanfare(database: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fanfare"))
-        .env("FANFARE_LOG", "warn")
-        .arg("--database")
-        .arg(database)
-        .args(args)
-        .output()
-        .expect("fanfare runs")
+use fanfare_server::testing::TestDatabase;
+
+/// The `fanfare` binary on the database at `url`, sealing under `key_of`'s key: SQLite finds it
+/// beside the file (the test database wrote it there); PostgreSQL has no such place and is
+/// given it in the environment.
+pub fn command(url: &str, key_of: &TestDatabase) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_fanfare"));
+    command.env("FANFARE_LOG", "warn").env_remove("FANFARE_SECRET_KEY").env_remove("FANFARE_SECRET_KEY_FILE");
+    if url.starts_with("postgres") {
+        let (name, value) = key_of.secret_key_env();
+        command.env(name, value);
+    }
+    command.arg("--database").arg(url);
+    command
 }
 
-/// [`fanfare`] that must succeed; its standard output.
-pub fn ok(database: &str, args: &[&str]) -> String {
-    let output = fanfare(database, args);
-    assert!(output.status.success(), "fanfare {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+/// `fanfare --database DATABASE ARGS…`, which must succeed; its standard output.
+pub fn ok(database: &TestDatabase, args: &[&str]) -> String {
+    succeeded(command(&database.url, database).args(args))
+}
+
+/// Runs `command`, which must succeed; its standard output.
+pub fn succeeded(command: &mut Command) -> String {
+    let output = command.output().expect("fanfare runs");
+    assert!(output.status.success(), "{command:?}: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).expect("utf-8")
 }
 
@@ -39,11 +49,10 @@ pub fn free_port() -> u16 {
 }
 
 /// `fanfare serve` on `port` with extra environment, once it answers `/healthz`.
-pub async fn serve(database: &str, port: u16, env: &[(&str, &str)]) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_fanfare"))
-        .env("FANFARE_LOG", "warn")
+pub async fn serve(database: &TestDatabase, port: u16, env: &[(&str, &str)]) -> Server {
+    let child = command(&database.url, database)
         .envs(env.iter().copied())
-        .args(["--database", database, "serve", "--addr", &format!("127.0.0.1:{port}")])
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

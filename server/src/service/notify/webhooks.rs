@@ -18,7 +18,8 @@ use tokio::sync::{Notify, Semaphore};
 
 use crate::clock::now_ms;
 use crate::domain::addresses::{classify, Refusal, UrlHost};
-use crate::secrets::hex;
+use crate::secrets::{hex, SecretKey};
+use crate::service::sealed::open_webhook_secret;
 use crate::storage::{Delivery, DeliveryAttempt, DynStorage};
 
 /// Header carrying `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
@@ -153,6 +154,8 @@ pub struct WebhookWorker {
     claim_lease: Duration,
     /// The operator's override: receivers on private networks are contacted.
     allow_private: bool,
+    /// Opens each webhook's sealed signing secret just before signing.
+    secret_key: SecretKey,
 }
 
 /// How deliveries are paced: the first pause before a retry (later pauses grow) and how long
@@ -170,6 +173,7 @@ impl WebhookWorker {
         wake: Arc<Notify>,
         timing: DeliveryTiming,
         allow_private: bool,
+        secret_key: SecretKey,
     ) -> anyhow::Result<Self> {
         let mut client = reqwest::Client::builder()
             .timeout(timing.request_timeout)
@@ -189,6 +193,7 @@ impl WebhookWorker {
             retry_base: timing.retry_base,
             claim_lease: timing.request_timeout.saturating_mul(CLAIM_LEASE_TIMEOUTS),
             allow_private,
+            secret_key,
         })
     }
 
@@ -287,11 +292,16 @@ impl WebhookWorker {
     /// was refused.
     async fn post(&self, delivery: &Delivery) -> (Option<u16>, Option<String>, bool) {
         let timestamp = now_ms() / 1000;
+        // The service refuses to start under another key, so this fails only if the row was
+        // altered; the attempt is then logged as failed, never sent unsigned.
+        let Some(secret) = open_webhook_secret(&self.secret_key, &delivery.sealed_secret) else {
+            return (None, Some("the webhook's stored signing secret does not open".to_owned()), false);
+        };
         let response = self
             .client
             .post(&delivery.url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(SIGNATURE_HEADER, signature(&delivery.secret, timestamp, &delivery.payload))
+            .header(SIGNATURE_HEADER, signature(&secret, timestamp, &delivery.payload))
             .header("Fanfare-Event", &delivery.event)
             .header("Fanfare-Delivery", delivery.id.to_string())
             .body(delivery.payload.clone())

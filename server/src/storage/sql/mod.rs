@@ -20,7 +20,8 @@ use super::{
     DeliveryAttempt, DeliveryState, IdempotencyClaim, IdempotentAnswer, ImportOutcome, ImportedTestimonial,
     ListQuery, Moderated, NewAdvocate, NewConversion, NewSite, NewTestimonialRecord, OperationsStore, Photo,
     Pruned, RatingSummary, ReferralStore, Retention, Session, Site, SiteChanges, SiteStore, StorageError,
-    SubmissionStore, Testimonial, TestimonialEdit, TestimonialStore, User, Webhook, WebhookStore,
+    StoredSecret, SubmissionStore, Testimonial, TestimonialEdit, TestimonialStore, User, Webhook,
+    WebhookStore,
 };
 use crate::domain::Role;
 

@@ -59,6 +59,43 @@ impl OperationsStore for SqlStorage {
         Ok(key)
     }
 
+    async fn seal_in_place(
+        &self,
+        seal: &(dyn for<'s> Fn(StoredSecret<'s>) -> Option<String> + Send + Sync),
+    ) -> Result<u64, StorageError> {
+        let mut tx = self.write_transaction().await?;
+        let mut rewritten = 0;
+        let keys: Vec<(String, String)> =
+            sqlx::query_as("SELECT name, value FROM server_keys ORDER BY name").fetch_all(&mut *tx).await?;
+        for (name, value) in keys {
+            if let Some(sealed) = seal(StoredSecret::ServerKey { name: &name, value: &value }) {
+                // Only if unchanged: an instance starting beside this one may have sealed it.
+                let done = sqlx::query("UPDATE server_keys SET value = $1 WHERE name = $2 AND value = $3")
+                    .bind(&sealed)
+                    .bind(&name)
+                    .bind(&value)
+                    .execute(&mut *tx)
+                    .await?;
+                rewritten += done.rows_affected();
+            }
+        }
+        let hooks: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, secret FROM webhooks ORDER BY id").fetch_all(&mut *tx).await?;
+        for (id, secret) in hooks {
+            if let Some(sealed) = seal(StoredSecret::Webhook { id, secret: &secret }) {
+                let done = sqlx::query("UPDATE webhooks SET secret = $1 WHERE id = $2 AND secret = $3")
+                    .bind(&sealed)
+                    .bind(id)
+                    .bind(&secret)
+                    .execute(&mut *tx)
+                    .await?;
+                rewritten += done.rows_affected();
+            }
+        }
+        tx.commit().await?;
+        Ok(rewritten)
+    }
+
     async fn use_nonce(&self, nonce: &str, now: i64) -> Result<bool, StorageError> {
         let inserted =
             sqlx::query("INSERT INTO used_nonces (nonce, used_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")

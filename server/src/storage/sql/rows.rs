@@ -180,7 +180,7 @@ impl TryFrom<DeliveryRow> for Delivery {
             webhook_id: row.webhook_id,
             site_id: row.site_id,
             url: row.url,
-            secret: row.secret,
+            sealed_secret: row.secret,
             event: row.event,
             payload: row.payload,
             state,

@@ -8,7 +8,7 @@ impl WebhookStore for SqlStorage {
         &self,
         site_id: i64,
         url: &str,
-        secret: &str,
+        sealed_secret: &str,
         now: i64,
         at_most: u32,
     ) -> Result<Option<Webhook>, StorageError> {
@@ -26,12 +26,18 @@ impl WebhookStore for SqlStorage {
         )
         .bind(site_id)
         .bind(url)
-        .bind(secret)
+        .bind(sealed_secret)
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(Some(Webhook { id, site_id, url: url.to_owned(), secret: secret.to_owned(), created_at: now }))
+        Ok(Some(Webhook {
+            id,
+            site_id,
+            url: url.to_owned(),
+            sealed_secret: sealed_secret.to_owned(),
+            created_at: now,
+        }))
     }
 
     async fn webhooks(&self, site_id: i64) -> Result<Vec<Webhook>, StorageError> {
@@ -43,7 +49,13 @@ impl WebhookStore for SqlStorage {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, site_id, url, secret, created_at)| Webhook { id, site_id, url, secret, created_at })
+            .map(|(id, site_id, url, sealed_secret, created_at)| Webhook {
+                id,
+                site_id,
+                url,
+                sealed_secret,
+                created_at,
+            })
             .collect())
     }
 

@@ -51,8 +51,8 @@ async fn webhooks_view(
         ul.webhooks {
             @for hook in &hooks {
                 li {
-                    code { (hook.url) } " · secret " code.secret { (hook.secret) }
-                    form.inline method="post" action=(format!("/admin/sites/{}/webhooks/{}/delete", site.slug, hook.id)) {
+                    code { (hook.webhook.url) } " · secret " code.secret { (hook.secret) }
+                    form.inline method="post" action=(format!("/admin/sites/{}/webhooks/{}/delete", site.slug, hook.webhook.id)) {
                         input type="hidden" name="csrf" value=(csrf);
                         button type="submit" { "Delete" }
                     }
