@@ -78,18 +78,20 @@ pub fn hash_token(token: &str) -> String {
 
 /// A secret the client sent and the server must not keep (an `Idempotency-Key`): the server
 /// stores only values derived from it: a lookup hash, keyed digests, and answers sealed under it,
-/// so the database alone can neither find a key's row by guessing nor read what it holds.
-pub struct ClientSecret<'a>(&'a str);
+/// so the database alone can neither find a key's row by guessing nor read what it holds. The
+/// operator's key goes into every derivation too: a short or guessable client key (`order-1`)
+/// cannot be tried against a copy of the database by someone without the operator's key.
+pub struct ClientSecret([u8; 32]);
 
-impl<'a> ClientSecret<'a> {
-    pub fn new(raw: &'a str) -> Self {
-        Self(raw)
+impl ClientSecret {
+    pub fn new(operator: &SecretKey, raw: &str) -> Self {
+        Self(derive(&operator.0, "fanfare client secret v1", raw.as_bytes()))
     }
 
-    /// HMAC-SHA256 keyed by the client's secret, one label per use, so the derived values are
-    /// independent of each other.
+    /// HMAC-SHA256 keyed by the client's secret (mixed with the operator's), one label per use,
+    /// so the derived values are independent of each other.
     fn derive(&self, label: &str, data: &[u8]) -> [u8; 32] {
-        derive(self.0.as_bytes(), label, data)
+        derive(&self.0, label, data)
     }
 
     /// What the row is found under.
@@ -306,17 +308,24 @@ mod tests {
 
     #[test]
     fn sealed_answers_open_only_under_their_secret() {
-        let secret = ClientSecret::new("4f1c2b7e-key");
+        let operator = SecretKey::generate();
+        let secret = ClientSecret::new(&operator, "4f1c2b7e-key");
         let sealed = secret.seal("{\"manage_url\":\"https://x/manage/ffm_abc\"}");
         assert!(!sealed.contains("ffm_abc"), "{sealed}");
         assert_eq!(secret.open(&sealed).as_deref(), Some("{\"manage_url\":\"https://x/manage/ffm_abc\"}"));
-        assert_eq!(ClientSecret::new("another-key").open(&sealed), None);
+        assert_eq!(ClientSecret::new(&operator, "another-key").open(&sealed), None);
+        // The same client key under another operator's key: nothing found, nothing opened, so a
+        // copy of the database without the operator's key cannot try guessed client keys.
+        let elsewhere = ClientSecret::new(&SecretKey::generate(), "4f1c2b7e-key");
+        assert_eq!(elsewhere.open(&sealed), None);
+        assert_ne!(elsewhere.lookup(), secret.lookup());
+        assert_ne!(elsewhere.digest("a"), secret.digest("a"));
         let mut altered = sealed.clone();
         let flipped = if sealed.ends_with('0') { "1" } else { "0" };
         altered.replace_range(sealed.len() - 1.., flipped);
         assert_eq!(secret.open(&altered), None);
         assert_eq!(secret.open("v1.zz"), None);
-        assert_ne!(secret.lookup(), ClientSecret::new("another-key").lookup());
+        assert_ne!(secret.lookup(), ClientSecret::new(&operator, "another-key").lookup());
         assert_ne!(secret.lookup(), hash_token("4f1c2b7e-key"));
         assert_eq!(secret.digest("a"), secret.digest("a"));
         assert_ne!(secret.digest("a"), secret.digest("b"));

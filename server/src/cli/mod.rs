@@ -99,9 +99,7 @@ async fn command(
             demo::run(storage, settings, site_addr).await
         }
         Command::Copy { .. } | Command::Backup { .. } => bail!("handled above"),
-        Command::Site(command) => {
-            site(&open_service(storage, file, &secret_key, None).await?, command).await
-        }
+        Command::Site(command) => site(&open_service(storage, file, &secret_key, None).await?, command).await,
         Command::User(UserCommand::Add { email, site, role, password_stdin }) => {
             let password = if password_stdin { Some(read_password()?) } else { None };
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;

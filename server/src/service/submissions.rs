@@ -49,7 +49,7 @@ impl Service {
         };
         // The key is a secret only the client holds: what is stored is derived from it, and the
         // answer (with the author's manage link) is sealed under it.
-        let key = ClientSecret::new(key);
+        let key = ClientSecret::new(&self.secret_key, key);
         let key_hash = key.lookup();
         let request = serde_json::to_string(&submission)
             .map_err(|error| ServiceError::internal("reading the request back", error))?;

@@ -69,7 +69,12 @@ async fn list_testimonials(
     post,
     path = "/api/v1/sites/{site}/testimonials",
     tag = "public",
-    params(("site" = String, Path, description = "The site's slug"), ("Idempotency-Key" = Option<String>, Header, description = "Any unique string; a retry with the same key gets the first answer")),
+    params(
+        ("site" = String, Path, description = "The site's slug"),
+        ("Idempotency-Key" = Option<String>, Header,
+            description = "A random value such as a UUID (1 to 255 visible ASCII characters); \
+                           a retry with the same key and body within a day gets the first answer"),
+    ),
     request_body = SubmitTestimonial,
     responses(
         (status = 201, description = "Stored", body = TestimonialCreated),
