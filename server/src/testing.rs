@@ -131,6 +131,21 @@ impl Drop for TestDatabase {
     }
 }
 
+/// Every row of every table of the database at `url`, one line a row (`table: cell | cell`),
+/// for tests that look for what must not be at rest (a secret, an erased address).
+pub async fn everything_at_rest(url: &str) -> anyhow::Result<String> {
+    use crate::storage::copy::{dump_table, TABLES};
+    let storage = crate::storage::open(url).await.context("opening the test database")?;
+    let mut text = String::new();
+    for (table, _) in TABLES {
+        for row in dump_table(&storage, table).await.with_context(|| format!("reading {table}"))? {
+            let cells: Vec<String> = row.into_iter().map(Option::unwrap_or_default).collect();
+            text.push_str(&format!("{table}: {}\n", cells.join(" | ")));
+        }
+    }
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -422,16 +422,7 @@ fn an_export_imported_into_another_site_arrives_there_as_new_items_once() {
 
 /// Every value of every table, one line per row, as the database holds them.
 async fn everything_at_rest(database: &str) -> String {
-    use fanfare_server::storage::copy::{dump_table, TABLES};
-    let storage = fanfare_server::storage::open(database).await.expect("the test database opens");
-    let mut text = String::new();
-    for (table, _) in TABLES {
-        for row in dump_table(&storage, table).await.expect("the table reads") {
-            let cells: Vec<String> = row.into_iter().map(Option::unwrap_or_default).collect();
-            text.push_str(&format!("{table}: {}\n", cells.join(" | ")));
-        }
-    }
-    text
+    fanfare_server::testing::everything_at_rest(database).await.expect("every table reads")
 }
 
 #[tokio::test]

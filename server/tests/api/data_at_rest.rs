@@ -12,7 +12,7 @@ use fanfare_server::service::notify::email::MailSettings;
 use fanfare_server::service::notify::links::{EmailDecision, LinkSigner};
 use fanfare_server::startup::Application;
 use fanfare_server::storage;
-use fanfare_server::storage::copy::{dump_table, TABLES};
+use fanfare_server::storage::copy::dump_table;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, spawn_app_with, valid_submission, TestApp, ORIGIN, SITE};
@@ -23,15 +23,7 @@ const OWNER: &str = "owner@acme.test";
 impl TestApp {
     /// Every value of every table, one line per row, as the database holds them.
     async fn everything_at_rest(&self) -> String {
-        let storage = storage::open(&self.database.url).await.unwrap();
-        let mut text = String::new();
-        for (table, _) in TABLES {
-            for row in dump_table(&storage, table).await.unwrap() {
-                let cells: Vec<String> = row.into_iter().map(Option::unwrap_or_default).collect();
-                text.push_str(&format!("{table}: {}\n", cells.join(" | ")));
-            }
-        }
-        text
+        fanfare_server::testing::everything_at_rest(&self.database.url).await.expect("every table reads")
     }
 
     async fn submit_with_key(&self, key: &str, body: &Value) -> reqwest::Response {
