@@ -110,8 +110,17 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<String>,
-    /// Deliver webhooks to loopback, private and other non-public addresses too, for receivers
-    /// on your own network; the dashboard may then save such webhooks [default: off]
+    /// Deliveries to receivers on your own network, and the dashboard saving them.
+    #[command(flatten)]
+    pub private_networks: PrivateNetworks,
+}
+
+/// `--allow-private-network-webhooks[=on|off]`, for `serve` and `webhook add` alike.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct PrivateNetworks {
+    /// Allow webhooks at loopback, private and other non-public addresses (receivers on your own
+    /// network): on `serve` for its deliveries and its dashboard, on `webhook add` for that
+    /// command [default: off]
     #[arg(
         long,
         env = "FANFARE_ALLOW_PRIVATE_NETWORK_WEBHOOKS",
@@ -122,6 +131,13 @@ pub struct ServeArgs {
         value_parser = BoolishValueParser::new()
     )]
     pub allow_private_network_webhooks: Option<bool>,
+}
+
+impl PrivateNetworks {
+    /// The flag or the environment if given, else `fanfare.toml`'s word, else off.
+    pub fn allowed(self, file: Option<bool>) -> bool {
+        self.allow_private_network_webhooks.or(file).unwrap_or(false)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -200,25 +216,15 @@ pub enum TokenCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum WebhookCommand {
-    /// Add a webhook to a site; its signing secret is printed once, alone on the last line.
+    /// Add a webhook to a site; its signing secret is printed alone on the last line.
     /// The URL's host is resolved and checked, never contacted
     Add {
         #[arg(long)]
         site: String,
         /// Where events are POSTed, e.g. https://example.com/hooks/fanfare
         url: String,
-        /// Allow a loopback, private or other non-public address (a receiver on your own
-        /// network); the server delivers there only if it allows them too [default: off]
-        #[arg(
-            long,
-            env = "FANFARE_ALLOW_PRIVATE_NETWORK_WEBHOOKS",
-            value_name = "on|off",
-            num_args = 0..=1,
-            require_equals = true,
-            default_missing_value = "on",
-            value_parser = BoolishValueParser::new()
-        )]
-        allow_private_network_webhooks: Option<bool>,
+        #[command(flatten)]
+        private_networks: PrivateNetworks,
     },
     /// List webhooks (id, site, URL), of one site or of all
     List {

@@ -9,7 +9,8 @@ use std::io::{BufRead, Write};
 use anyhow::{bail, Context};
 
 pub use self::args::{
-    Cli, Command, DemoArgs, ServeArgs, SiteCommand, TokenCommand, UserCommand, WebhookCommand,
+    Cli, Command, DemoArgs, PrivateNetworks, ServeArgs, SiteCommand, TokenCommand, UserCommand,
+    WebhookCommand,
 };
 use crate::config::{self, FileSettings, ServerSettings};
 use crate::domain::{IpCidr, Role};
@@ -99,11 +100,13 @@ async fn command(
             demo::run(storage, settings, site_addr).await
         }
         Command::Copy { .. } | Command::Backup { .. } => bail!("handled above"),
-        Command::Site(command) => site(&open_service(storage, file, &secret_key, None).await?, command).await,
+        Command::Site(command) => {
+            site(&open_service(storage, file, &secret_key, PrivateNetworks::default()).await?, command).await
+        }
         Command::User(UserCommand::Add { email, site, role, password_stdin }) => {
             let password = if password_stdin { Some(read_password()?) } else { None };
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;
-            let service = open_service(storage, file, &secret_key, None).await?;
+            let service = open_service(storage, file, &secret_key, PrivateNetworks::default()).await?;
             let site = find_site(&service, &site).await?;
             let user = service
                 .add_member(&site, Actor::CommandLine, &email, role, password)
@@ -113,7 +116,7 @@ async fn command(
             Ok(())
         }
         Command::Token(TokenCommand::Create { user }) => {
-            let service = open_service(storage, file, &secret_key, None).await?;
+            let service = open_service(storage, file, &secret_key, PrivateNetworks::default()).await?;
             let token = service.create_token_for(&user).await.map_err(|error| match error {
                 ServiceError::NotFound(_) => {
                     anyhow::anyhow!("no user {user:?}; add one with `fanfare user add`")
@@ -126,7 +129,7 @@ async fn command(
         }
         Command::Webhook(command) => webhook(storage, file, &secret_key, command).await,
         Command::Export { site, format, output } => {
-            let service = open_service(storage, file, &secret_key, None).await?;
+            let service = open_service(storage, file, &secret_key, PrivateNetworks::default()).await?;
             let site = find_site(&service, &site).await?;
             let format = match format.as_str() {
                 "csv" => ExportFormat::Csv,
@@ -143,7 +146,7 @@ async fn command(
             Ok(())
         }
         Command::Import { site, file: path } => {
-            let service = open_service(storage, file, &secret_key, None).await?;
+            let service = open_service(storage, file, &secret_key, PrivateNetworks::default()).await?;
             let site = find_site(&service, &site).await?;
             let content =
                 std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -163,7 +166,7 @@ async fn command(
             Ok(())
         }
         Command::Erase { site, email } => {
-            let service = open_service(storage, file, &secret_key, None).await?;
+            let service = open_service(storage, file, &secret_key, PrivateNetworks::default()).await?;
             let site = find_site(&service, &site).await?;
             let removed = service
                 .erase(&site, Actor::CommandLine, &email)
@@ -186,22 +189,20 @@ async fn backup(storage: &DynStorage, path: &std::path::Path) -> anyhow::Result<
 }
 
 /// The service for a command that works on the data (no mail, no rate limits: whoever runs the
-/// command already holds the database). `allow_private_network_webhooks`: the command's own
-/// flag or environment, if given; else `fanfare.toml` decides.
+/// command already holds the database). `private_networks`: the command's own flag (none given
+/// for commands without one), then `fanfare.toml`.
 async fn open_service(
     storage: DynStorage,
     file: &FileSettings,
     secret_key: &SecretKey,
-    allow_private_network_webhooks: Option<bool>,
+    private_networks: PrivateNetworks,
 ) -> anyhow::Result<Service> {
     let public_url = file.public_url.as_deref().map(config::parse_public_url).transpose()?;
     let settings = ServiceSettings {
         public_url: public_url.unwrap_or_else(|| format!("http://{}", config::DEFAULT_ADDR)),
         mail: None,
         rate_limits: false,
-        allow_private_network_webhooks: allow_private_network_webhooks
-            .or(file.allow_private_network_webhooks)
-            .unwrap_or(false),
+        allow_private_network_webhooks: private_networks.allowed(file.allow_private_network_webhooks),
         secret_key: secret_key.clone(),
     };
     Service::open(storage, &settings).await
@@ -279,11 +280,7 @@ pub fn server_settings(
                 .map(|raw| IpCidr::parse(raw).map_err(anyhow::Error::msg))
                 .collect::<anyhow::Result<_>>()?
         },
-        // The flag or FANFARE_ALLOW_PRIVATE_NETWORK_WEBHOOKS turns it on; else the file decides.
-        allow_private_network_webhooks: args
-            .allow_private_network_webhooks
-            .or(file.allow_private_network_webhooks)
-            .unwrap_or(false),
+        allow_private_network_webhooks: args.private_networks.allowed(file.allow_private_network_webhooks),
         ..ServerSettings::new(config::parse_addr(&addr)?, secret_key)
     })
 }
@@ -344,8 +341,8 @@ async fn webhook(
     command: WebhookCommand,
 ) -> anyhow::Result<()> {
     match command {
-        WebhookCommand::Add { site, url, allow_private_network_webhooks } => {
-            let service = open_service(storage, file, secret_key, allow_private_network_webhooks).await?;
+        WebhookCommand::Add { site, url, private_networks } => {
+            let service = open_service(storage, file, secret_key, private_networks).await?;
             let site = find_site(&service, &site).await?;
             let webhook = service
                 .add_webhook(&site, Actor::CommandLine, &url)
@@ -357,7 +354,7 @@ async fn webhook(
             Ok(())
         }
         WebhookCommand::List { site } => {
-            let service = open_service(storage, file, secret_key, None).await?;
+            let service = open_service(storage, file, secret_key, PrivateNetworks::default()).await?;
             let sites = match site {
                 Some(slug) => vec![find_site(&service, &slug).await?],
                 None => service.sites().await?,
@@ -370,7 +367,7 @@ async fn webhook(
             Ok(())
         }
         WebhookCommand::Remove { site, id } => {
-            let service = open_service(storage, file, secret_key, None).await?;
+            let service = open_service(storage, file, secret_key, PrivateNetworks::default()).await?;
             let site = find_site(&service, &site).await?;
             service.remove_webhook(&site, Actor::CommandLine, id).await.map_err(|error| match error {
                 ServiceError::NotFound(_) => {
