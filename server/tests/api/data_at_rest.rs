@@ -8,7 +8,6 @@ use fanfare_server::config::ServerSettings;
 use fanfare_server::domain::Role;
 use fanfare_server::secrets::SecretKey;
 use fanfare_server::service::moderation::Action;
-use fanfare_server::service::notify::email::MailSettings;
 use fanfare_server::service::notify::links::{EmailDecision, LinkSigner};
 use fanfare_server::startup::Application;
 use fanfare_server::storage;
@@ -16,7 +15,9 @@ use fanfare_server::storage::copy::dump_table;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, spawn_app_with, valid_submission, TestApp, ORIGIN, SITE};
-use crate::notifications::{decode_quoted_printable, smtp_sink, verify_signature, webhook_receiver};
+use crate::notifications::{
+    decode_quoted_printable, mail_to_sink, smtp_sink, verify_signature, webhook_receiver,
+};
 
 const OWNER: &str = "owner@acme.test";
 
@@ -150,10 +151,7 @@ fn token_after<'p>(page: &'p str, prefix: &str) -> &'p str {
 async fn webhook_secrets_and_the_link_key_are_sealed_at_rest_and_both_still_work() {
     let (port, mut inbox) = smtp_sink().await;
     let app = spawn_app_with(|settings| {
-        settings.mail = Some(MailSettings {
-            smtp_url: format!("smtp://127.0.0.1:{port}"),
-            from: "Fanfare <fanfare@acme.test>".into(),
-        });
+        mail_to_sink(settings, port);
         settings.webhook_retry_base = Duration::from_millis(100);
         settings.allow_private_network_webhooks = true;
     })

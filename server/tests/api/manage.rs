@@ -4,7 +4,15 @@ use fanfare_protocol::api::Status;
 
 use fanfare_server::domain::IpCidr;
 
-use crate::helpers::{spawn_app, spawn_app_with, valid_submission, SITE};
+use crate::helpers::{spawn_app, spawn_app_with, valid_submission, TestApp, SITE};
+
+impl TestApp {
+    /// What an author's browser sends from their manage page: `edit` or `withdraw`.
+    async fn author_posts(&self, path: &str, action: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let url = self.url(&format!("{path}/{action}"));
+        self.client.post(url).header("Origin", &self.address).form(form).send().await.unwrap()
+    }
+}
 
 #[tokio::test]
 async fn authors_see_correct_and_withdraw_through_their_private_link() {
@@ -27,14 +35,7 @@ async fn authors_see_correct_and_withdraw_through_their_private_link() {
         ("rating", "4"),
         ("text", "Still wonderful, a bit pricey."),
     ];
-    let response = app
-        .client
-        .post(app.url(&format!("{path}/edit")))
-        .header("Origin", &app.address)
-        .form(&edit)
-        .send()
-        .await
-        .unwrap();
+    let response = app.author_posts(&path, "edit", &edit).await;
     assert_eq!(response.status(), 303);
     let stored = app.stored(SITE, &created.id).await;
     assert_eq!(
@@ -45,14 +46,7 @@ async fn authors_see_correct_and_withdraw_through_their_private_link() {
     assert!(app.public_page("").await.items.iter().all(|item| item.id != created.id));
 
     app.moderate(&token, SITE, &created.id, "approve").await;
-    let response = app
-        .client
-        .post(app.url(&format!("{path}/withdraw")))
-        .header("Origin", &app.address)
-        .form(&[("x", "")])
-        .send()
-        .await
-        .unwrap();
+    let response = app.author_posts(&path, "withdraw", &[("x", "")]).await;
     assert_eq!(response.status(), 303);
     assert!(app.public_page("").await.items.is_empty(), "withdrawal unpublishes at once");
     assert_eq!(app.moderate(&token, SITE, &created.id, "approve").await.status(), 409, "and for good");
@@ -85,14 +79,7 @@ async fn manage_links_refuse_strangers_and_bad_corrections() {
         .unwrap();
     assert_eq!(cross_site.status(), 403);
     let bad = [("name", "Ada"), ("rating", "0"), ("text", "")];
-    let response = app
-        .client
-        .post(app.url(&format!("{path}/edit")))
-        .header("Origin", &app.address)
-        .form(&bad)
-        .send()
-        .await
-        .unwrap();
+    let response = app.author_posts(&path, "edit", &bad).await;
     assert_eq!(response.status(), 422);
     let stored = app.stored(SITE, &created.id).await;
     assert_eq!((stored.status, stored.rating, stored.edited), (Status::Pending, 5, false));
@@ -109,14 +96,7 @@ async fn an_authors_edit_leaves_spam_and_rejected_where_moderators_put_them() {
         let before = app.stored(SITE, &created.id).await.status;
 
         let edit = [("name", "Ada"), ("rating", "5"), ("text", "Buy cheap watches at example.test")];
-        let response = app
-            .client
-            .post(app.url(&format!("{path}/edit")))
-            .header("Origin", &app.address)
-            .form(&edit)
-            .send()
-            .await
-            .unwrap();
+        let response = app.author_posts(&path, "edit", &edit).await;
         assert_eq!(response.status(), 303);
         let stored = app.stored(SITE, &created.id).await;
         assert_eq!((stored.status, stored.edited), (before, true), "{decision}: stays where it was put");

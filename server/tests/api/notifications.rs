@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
 use fanfare_protocol::api::Status;
+use fanfare_server::config::ServerSettings;
 use fanfare_server::domain::Role;
 use fanfare_server::service::notify::email::MailSettings;
 use hmac::{Hmac, Mac};
@@ -15,6 +16,14 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use crate::helpers::{captured_log, spawn_app, spawn_app_with, valid_submission, PASSWORD, SITE};
+
+/// Notification email to the [`smtp_sink`] listening on `port`.
+pub(crate) fn mail_to_sink(settings: &mut ServerSettings, port: u16) {
+    settings.mail = Some(MailSettings {
+        smtp_url: format!("smtp://127.0.0.1:{port}"),
+        from: "Fanfare <fanfare@acme.test>".into(),
+    });
+}
 
 /// A minimal SMTP server on loopback: accepts every message and hands over its DATA.
 pub(crate) async fn smtp_sink() -> (u16, mpsc::UnboundedReceiver<String>) {
@@ -80,13 +89,7 @@ pub(crate) fn decode_quoted_printable(text: &str) -> String {
 #[tokio::test]
 async fn moderators_are_emailed_and_one_click_links_act_only_on_post_and_once() {
     let (port, mut inbox) = smtp_sink().await;
-    let app = spawn_app_with(|settings| {
-        settings.mail = Some(MailSettings {
-            smtp_url: format!("smtp://127.0.0.1:{port}"),
-            from: "Fanfare <fanfare@acme.test>".into(),
-        });
-    })
-    .await;
+    let app = spawn_app_with(|settings| mail_to_sink(settings, port)).await;
     app.dashboard_user("owner@acme.test", SITE, Role::Owner).await;
     let created = app.submit_ok(&valid_submission()).await;
 
@@ -141,13 +144,7 @@ async fn next_message(inbox: &mut mpsc::UnboundedReceiver<String>) -> String {
 #[tokio::test]
 async fn people_an_owner_adds_get_no_email_until_they_turn_it_on() {
     let (port, mut inbox) = smtp_sink().await;
-    let app = spawn_app_with(|settings| {
-        settings.mail = Some(MailSettings {
-            smtp_url: format!("smtp://127.0.0.1:{port}"),
-            from: "Fanfare <fanfare@acme.test>".into(),
-        });
-    })
-    .await;
+    let app = spawn_app_with(|settings| mail_to_sink(settings, port)).await;
     // Added by the operator with `fanfare user add`: notified. Named to sort last, and
     // recipients are mailed one after another in address order, so when this owner's message
     // arrives, one to anybody before them would already be here.

@@ -134,7 +134,7 @@ async fn a_webhook_saved_while_allowed_is_refused_when_a_server_without_the_over
 }
 
 #[tokio::test]
-async fn a_failed_delivery_is_logged_without_its_url() {
+async fn a_failed_delivery_leaves_its_url_out_of_the_log() {
     let app = spawn_app().await;
     let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
     // Receivers put their secret in the URL (`?token=`, a path segment); this one is refused at
