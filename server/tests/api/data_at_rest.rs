@@ -69,11 +69,7 @@ async fn erasing_an_address_leaves_nothing_of_it_in_any_table_and_keeps_everyone
     let app = spawn_app().await;
     let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
     // Nothing listens on the discard port: deliveries stay queued or failed, payloads and all.
-    app.storage
-        .add_webhook(site.id, "http://127.0.0.1:9/hook", "whsec", 0, 10)
-        .await
-        .unwrap()
-        .expect("under the cap");
+    app.add_webhook_as_operator("http://127.0.0.1:9/hook").await;
     app.dashboard_user(OWNER, SITE, Role::Owner).await;
     let session = app.login(OWNER).await;
     let ada: Value = app.submit_with_key("ada-key-1", &valid_submission()).await.json().await.unwrap();

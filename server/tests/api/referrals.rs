@@ -172,11 +172,7 @@ async fn a_conversion_from_a_browser_without_a_visit_through_the_link_is_flagged
     let app =
         spawn_app_with(|settings| settings.trusted_proxies = vec![IpCidr::parse("127.0.0.1").unwrap()]).await;
     let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
-    app.storage
-        .add_webhook(site.id, "http://127.0.0.1:9/nowhere", "whsec_x", 0, 10)
-        .await
-        .unwrap()
-        .expect("under the cap");
+    app.add_webhook_as_operator("http://127.0.0.1:9/nowhere").await;
     let from = |address: &'static str, path: String, body: Value| {
         let app = &app;
         async move {
@@ -259,11 +255,7 @@ async fn a_conversion_from_a_browser_without_a_visit_through_the_link_is_flagged
 async fn a_referred_testimonial_credits_the_advocate_and_tells_webhooks() {
     let app = spawn_app().await;
     let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
-    app.storage
-        .add_webhook(site.id, "http://127.0.0.1:9/nowhere", "whsec_x", 0, 10)
-        .await
-        .unwrap()
-        .expect("under the cap");
+    app.add_webhook_as_operator("http://127.0.0.1:9/nowhere").await;
     let (code, _) = app.refer("Ada", "ada@example.com").await;
     let mut body = valid_submission();
     body["email"] = json!("grace@example.com");
