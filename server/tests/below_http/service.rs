@@ -216,11 +216,7 @@ async fn pruning_removes_only_what_is_past_each_tables_retention() {
     {
         storage.claim_idempotency_key(site, hash, "request", at, 0).await.unwrap();
     }
-    storage
-        .add_webhook(site, "https://hooks.acme.test/in", "whsec", 1, 10)
-        .await
-        .unwrap()
-        .expect("under the cap");
+    world.webhook(site, "https://hooks.acme.test/in").await;
     let old = cut.finished_deliveries_before - 1;
     let recent = cut.finished_deliveries_before;
     // (queued at, outcome): Some(true) delivered, Some(false) given up, None still pending.

@@ -360,12 +360,7 @@ async fn erasure_takes_an_addresss_testimonials_and_referrals_and_nothing_else()
 async fn deliveries_are_queued_only_for_sites_with_webhooks_and_claimed_once() {
     let world = World::new().await;
     assert_eq!(world.storage.enqueue_deliveries(world.site.id, "e", "{}", 1).await.unwrap(), 0);
-    world
-        .storage
-        .add_webhook(world.site.id, "https://hooks.example.com/a", "whsec_x", 1, 10)
-        .await
-        .unwrap()
-        .expect("under the cap");
+    world.webhook(world.site.id, "https://hooks.example.com/a").await;
     assert_eq!(world.storage.enqueue_deliveries(world.site.id, "e", "{}", 2).await.unwrap(), 1);
     let due = world.storage.due_deliveries(3, 4, 10).await.unwrap();
     assert_eq!(due.len(), 1);
@@ -404,7 +399,7 @@ async fn the_webhook_cap_holds_when_several_are_added_at_once() {
     let world = World::new().await;
     for n in 0..9 {
         let url = format!("https://hooks.example.com/{n}");
-        world.storage.add_webhook(world.site.id, &url, "whsec", 1, 10).await.unwrap().expect("under the cap");
+        world.webhook(world.site.id, &url).await;
     }
     let adds = (0..6).map(|n| {
         let storage = world.storage.clone();
@@ -427,18 +422,8 @@ async fn the_webhook_cap_holds_when_several_are_added_at_once() {
 async fn due_deliveries_take_a_few_of_each_site_so_one_backlog_hides_no_other_site() {
     let world = World::new().await;
     let other = world.other_site().await;
-    world
-        .storage
-        .add_webhook(world.site.id, "https://hooks.example.com/a", "whsec_x", 1, 10)
-        .await
-        .unwrap()
-        .expect("under the cap");
-    world
-        .storage
-        .add_webhook(other.id, "https://hooks.example.com/b", "whsec_y", 1, 10)
-        .await
-        .unwrap()
-        .expect("under the cap");
+    world.webhook(world.site.id, "https://hooks.example.com/a").await;
+    world.webhook(other.id, "https://hooks.example.com/b").await;
     for at in 2..12 {
         world.storage.enqueue_deliveries(world.site.id, "e", "{}", at).await.unwrap();
     }

@@ -15,6 +15,12 @@ pub struct World {
 }
 
 impl World {
+    /// A webhook of the site `site_id` at `url`, stored directly (its secret is a placeholder:
+    /// these tests never sign anything).
+    pub async fn webhook(&self, site_id: i64, url: &str) {
+        self.storage.add_webhook(site_id, url, "whsec_test", 1, 10).await.unwrap().expect("under the cap");
+    }
+
     pub async fn new() -> Self {
         let database = TestDatabase::create().await.expect("a fresh database");
         let storage = storage::connect(&database.url).await.expect("a migrated database");
