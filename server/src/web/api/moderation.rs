@@ -15,6 +15,7 @@ use crate::service::testimonials::{moderation_view, next_cursor};
 use crate::service::Actor;
 use crate::storage::{Site, User};
 use crate::web::error::AppError;
+use crate::web::openapi::{ModeratorRefusals, ModeratorWriteRefusals};
 use crate::web::request::{query_params, site_in_path, ListParams};
 use crate::web::session::{check_same_origin, current_session};
 use crate::web::state::AppState;
@@ -86,9 +87,7 @@ impl FromRequestParts<AppState> for Moderator {
     responses(
         (status = 200, description = "One page of the queue", body = ModerationPage),
         (status = 422, description = "A parameter is invalid; `fields` names it", body = ApiError),
-        (status = 401, description = "No valid credentials", body = ApiError),
-        (status = 403, description = "A session's write without its `X-CSRF-Token`, or from another origin", body = ApiError),
-        (status = 404, description = "No such site, or not one of yours", body = ApiError),
+        ModeratorRefusals,
     ),
 )]
 async fn list(
@@ -116,9 +115,8 @@ async fn list(
     responses(
         (status = 200, description = "The testimonial as it is now", body = ModerationTestimonial),
         (status = 409, description = "The author did not consent to publication, or withdrew it", body = ApiError),
-        (status = 401, description = "No valid credentials", body = ApiError),
-        (status = 403, description = "A session's write without its `X-CSRF-Token`, or from another origin", body = ApiError),
-        (status = 404, description = "No such site, or not one of yours", body = ApiError),
+        ModeratorRefusals,
+        ModeratorWriteRefusals,
     ),
 )]
 async fn approve(
@@ -139,9 +137,8 @@ async fn approve(
     responses(
         (status = 200, description = "The testimonial as it is now", body = ModerationTestimonial),
         (status = 409, description = "The author withdrew it", body = ApiError),
-        (status = 401, description = "No valid credentials", body = ApiError),
-        (status = 403, description = "A session's write without its `X-CSRF-Token`, or from another origin", body = ApiError),
-        (status = 404, description = "No such site, or not one of yours", body = ApiError),
+        ModeratorRefusals,
+        ModeratorWriteRefusals,
     ),
 )]
 async fn reject(
@@ -162,9 +159,8 @@ async fn reject(
     responses(
         (status = 200, description = "The testimonial as it is now", body = ModerationTestimonial),
         (status = 409, description = "The author withdrew it", body = ApiError),
-        (status = 401, description = "No valid credentials", body = ApiError),
-        (status = 403, description = "A session's write without its `X-CSRF-Token`, or from another origin", body = ApiError),
-        (status = 404, description = "No such site, or not one of yours", body = ApiError),
+        ModeratorRefusals,
+        ModeratorWriteRefusals,
     ),
 )]
 async fn spam(

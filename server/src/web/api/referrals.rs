@@ -22,6 +22,7 @@ use super::preflight;
 use crate::web::cors::{REFERRAL_ATTRIBUTION_HEADER, REFERRAL_WINDOW_HEADER};
 use crate::web::error::AppError;
 use crate::web::extract::{decode, AppJson};
+use crate::web::openapi::{ModeratorRefusals, PublicWriteRefusals};
 use crate::web::request::{query_params, ClientIp, SiteFromPath};
 use crate::web::state::AppState;
 
@@ -51,9 +52,8 @@ pub fn moderation_routes() -> OpenApiRouter<AppState> {
     request_body = CreateReferral,
     responses(
         (status = 201, description = "The advocate's code and link", body = ReferralCreated),
-        (status = 403, description = "Sent from an origin the site does not allow", body = ApiError),
         (status = 422, description = "Fields are invalid; `fields` names each", body = ApiError),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = ApiError),
+        PublicWriteRefusals,
         (status = 404, description = "No such site", body = ApiError),
     ),
 )]
@@ -76,9 +76,8 @@ async fn create(
     request_body(content = Option<RecordVisit>, description = "Optional"),
     responses(
         (status = 204, description = "Recorded; `Fanfare-Referral-Days` says for how many days the code counts, `Fanfare-Referral-Attribution` whether a later link replaces it (`last`) or not (`first`)"),
-        (status = 403, description = "Sent from an origin the site does not allow", body = ApiError),
         (status = 422, description = "Fields are invalid; `fields` names each", body = ApiError),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = ApiError),
+        PublicWriteRefusals,
         (status = 404, description = "No such site or referral code", body = ApiError),
     ),
 )]
@@ -109,9 +108,8 @@ async fn visit(
     request_body = RecordConversion,
     responses(
         (status = 201, description = "Recorded (or already recorded with this `id`)", body = ConversionRecorded),
-        (status = 403, description = "Sent from an origin the site does not allow", body = ApiError),
         (status = 422, description = "Fields are invalid; `fields` names each", body = ApiError),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = ApiError),
+        PublicWriteRefusals,
         (status = 404, description = "No such site or referral code", body = ApiError),
     ),
 )]
@@ -139,8 +137,7 @@ struct LeaderboardParams {
     params(("site" = String, Path, description = "The site's slug"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
     responses(
         (status = 200, description = "One page of advocates", body = ReferralPage),
-        (status = 401, description = "No valid credentials", body = ApiError),
-        (status = 404, description = "No such site, or not one of yours", body = ApiError),
+        ModeratorRefusals,
         (status = 422, description = "A parameter is invalid; `fields` names it", body = ApiError),
     ),
 )]

@@ -15,6 +15,7 @@ use super::{preflight, with_cache};
 use crate::service::submissions::Submitted;
 use crate::web::error::AppError;
 use crate::web::extract::AppJson;
+use crate::web::openapi::PublicWriteRefusals;
 use crate::web::request::{query_params, ClientIp, ListParams, SiteFromPath};
 use crate::web::state::AppState;
 
@@ -79,12 +80,11 @@ async fn list_testimonials(
     responses(
         (status = 201, description = "Stored", body = TestimonialCreated),
         (status = 400, description = "Not JSON", body = ApiError),
-        (status = 403, description = "Sent from an origin the site does not allow", body = ApiError),
         (status = 413, description = "Body too large", body = ApiError),
         (status = 409, description = "The first request with this `Idempotency-Key` is still being handled", body = ApiError),
         (status = 415, description = "Not `application/json`", body = ApiError),
         (status = 422, description = "Fields are invalid; `fields` names each", body = ApiError),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = ApiError),
+        PublicWriteRefusals,
         (status = 404, description = "No such site", body = ApiError),
     ),
 )]

@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 use super::preflight;
 use crate::service::photos::MAX_UPLOAD_BYTES;
 use crate::web::error::AppError;
+use crate::web::openapi::PublicWriteRefusals;
 use crate::web::photo::published_photo_response;
 use crate::web::request::{ClientIp, SiteFromPath};
 use crate::web::state::AppState;
@@ -42,7 +43,7 @@ pub fn photo_routes() -> OpenApiRouter<AppState> {
         (status = 413, description = "Over 5 MiB", body = ApiError),
         (status = 415, description = "Not a JPEG, PNG or WebP image", body = ApiError),
         (status = 422, description = "Damaged, incomplete or too many pixels (`fields.photo`)", body = ApiError),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = ApiError),
+        PublicWriteRefusals,
         (status = 404, description = "No such site", body = ApiError),
     ),
 )]
