@@ -55,36 +55,6 @@ impl Modify for Credentials {
     }
 }
 
-/// What a public write (a submission, an upload, a referral, a visit, a conversion) can be
-/// refused with, besides its own field errors.
-#[derive(utoipa::IntoResponses)]
-pub enum PublicWriteRefusals {
-    #[response(status = 403, description = "Sent from an origin the site does not allow")]
-    OriginNotAllowed(ApiError),
-    #[response(status = 429, description = "Rate limited; see `Retry-After`")]
-    RateLimited(ApiError),
-}
-
-/// What any moderation request can be refused with (see the `Moderator` extractor).
-#[derive(utoipa::IntoResponses)]
-pub enum ModeratorRefusals {
-    #[response(status = 401, description = "No valid credentials")]
-    Unauthenticated(ApiError),
-    #[response(status = 404, description = "No such site, or not one of yours")]
-    NotYours(ApiError),
-}
-
-/// What a moderation write can be refused with besides [`ModeratorRefusals`]: a dashboard
-/// session's write is checked as the dashboard's own forms are.
-#[derive(utoipa::IntoResponses)]
-pub enum ModeratorWriteRefusals {
-    #[response(
-        status = 403,
-        description = "A session's write without its `X-CSRF-Token`, or from another origin"
-    )]
-    CrossSite(ApiError),
-}
-
 /// The document's own JSON, rendered once at startup.
 #[derive(Clone)]
 struct Document(Arc<str>);

@@ -3,6 +3,7 @@
 
 mod moderation;
 mod referrals;
+mod refusals;
 mod testimonials;
 mod uploads;
 mod widget;

@@ -9,13 +9,13 @@ use fanfare_protocol::api::{ApiError, ModerationPage, ModerationTestimonial, Sta
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::refusals::{ModeratorRefusals, ModeratorWriteRefusals};
 use crate::secrets;
 use crate::service::moderation::Action;
 use crate::service::testimonials::{moderation_view, next_cursor};
 use crate::service::Actor;
 use crate::storage::{Site, User};
 use crate::web::error::AppError;
-use crate::web::openapi::{ModeratorRefusals, ModeratorWriteRefusals};
 use crate::web::request::{query_params, site_in_path, ListParams};
 use crate::web::session::{check_same_origin, current_session};
 use crate::web::state::AppState;

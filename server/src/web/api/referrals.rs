@@ -19,10 +19,10 @@ use utoipa_axum::routes;
 
 use super::moderation::Moderator;
 use super::preflight;
+use super::refusals::{ModeratorRefusals, PublicWriteRefusals};
 use crate::web::cors::{REFERRAL_ATTRIBUTION_HEADER, REFERRAL_WINDOW_HEADER};
 use crate::web::error::AppError;
 use crate::web::extract::{decode, AppJson};
-use crate::web::openapi::{ModeratorRefusals, PublicWriteRefusals};
 use crate::web::request::{query_params, ClientIp, SiteFromPath};
 use crate::web::state::AppState;
 

@@ -11,11 +11,11 @@ use fanfare_protocol::SubmitTestimonial;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::refusals::PublicWriteRefusals;
 use super::{preflight, with_cache};
 use crate::service::submissions::Submitted;
 use crate::web::error::AppError;
 use crate::web::extract::AppJson;
-use crate::web::openapi::PublicWriteRefusals;
 use crate::web::request::{query_params, ClientIp, ListParams, SiteFromPath};
 use crate::web::state::AppState;
 

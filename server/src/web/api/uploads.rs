@@ -11,9 +11,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::preflight;
+use super::refusals::PublicWriteRefusals;
 use crate::service::photos::MAX_UPLOAD_BYTES;
 use crate::web::error::AppError;
-use crate::web::openapi::PublicWriteRefusals;
 use crate::web::photo::published_photo_response;
 use crate::web::request::{ClientIp, SiteFromPath};
 use crate::web::state::AppState;
