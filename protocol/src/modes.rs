@@ -1,7 +1,7 @@
 //! What a host page may ask the widget for: the values of `data-fanfare`.
 //!
-//! The loader refuses any other value before downloading the widget, the widget renders these,
-//! and the server lists them; `cargo xtask build` fails when the loader's list drifts from
+//! The loader refuses any other value before downloading anything; the server renders the
+//! read-only ones and the widget the others, and the server lists them; `cargo xtask build` fails when the loader's list drifts from
 //! [`Mode::ALL`].
 
 /// One embeddable mode of the widget.
@@ -17,6 +17,15 @@ pub enum Mode {
 impl Mode {
     /// Every mode, in the order they are listed to page authors.
     pub const ALL: [Mode; 5] = [Mode::Wall, Mode::Carousel, Mode::Badge, Mode::Collect, Mode::Refer];
+
+    /// The modes that only show testimonials: the server renders them
+    /// (`/embed/{site}/{mode}.html`) and the loader places that HTML, with no WebAssembly.
+    pub const READ_ONLY: [Mode; 3] = [Mode::Wall, Mode::Carousel, Mode::Badge];
+
+    /// Whether the server renders this mode (see [`Mode::READ_ONLY`]).
+    pub fn is_read_only(self) -> bool {
+        Self::READ_ONLY.contains(&self)
+    }
 
     /// The mode's `data-fanfare` value.
     pub const fn as_str(self) -> &'static str {
@@ -50,5 +59,7 @@ mod tests {
         for other in ["", "floating", "Wall", " wall", "walls"] {
             assert_eq!(Mode::parse(other), None, "{other}");
         }
+        let interactive: Vec<Mode> = Mode::ALL.into_iter().filter(|mode| !mode.is_read_only()).collect();
+        assert_eq!(interactive, [Mode::Collect, Mode::Refer], "the forms need the widget");
     }
 }

@@ -266,6 +266,41 @@ pub fn truncate_ip(ip: std::net::IpAddr) -> String {
     }
 }
 
+/// Where a badge links to (`data-href`): an http(s) address or a reference relative to the
+/// host page. It is written into the badge's `href`, so every other scheme (`javascript:`,
+/// `data:`…) is refused, as are the control characters and spaces browsers strip before they
+/// read a scheme ("java\tscript:").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkTarget(String);
+
+impl LinkTarget {
+    pub const MAX_LEN: usize = 2048;
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let refuse = || format!("link {raw:?} must be an http(s) address or a path on your site");
+        if raw.is_empty()
+            || raw.len() > Self::MAX_LEN
+            || raw.chars().any(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(refuse());
+        }
+        // A scheme is what comes before the first ':' when no '/', '?' or '#' comes earlier.
+        let before_colon = raw.split([':', '/', '?', '#']).next().unwrap_or_default();
+        let has_scheme = raw.as_bytes().get(before_colon.len()) == Some(&b':');
+        if has_scheme {
+            let scheme = before_colon.to_ascii_lowercase();
+            if scheme != "http" && scheme != "https" || !raw[before_colon.len()..].starts_with("://") {
+                return Err(refuse());
+            }
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,5 +412,39 @@ mod tests {
         assert_eq!(parse_accent("112233").unwrap(), "#112233");
         assert!(parse_accent("red").is_err());
         assert!(parse_accent("#12345").is_err());
+    }
+
+    #[test]
+    fn badge_links_are_web_addresses_or_paths_and_nothing_that_runs() {
+        for fine in [
+            "https://shop.example/reviews",
+            "HTTP://a.example",
+            "/kind-words.html",
+            "kind-words.html",
+            "#wall",
+            "?page=2",
+            "reviews/x:y",
+        ] {
+            assert_eq!(
+                LinkTarget::parse(fine).map(|link| link.as_str().to_owned()),
+                Ok(fine.to_owned()),
+                "{fine}"
+            );
+        }
+        for refused in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "java\tscript:alert(1)",
+            "data:text/html,x",
+            "vbscript:x",
+            "http:x",
+            "",
+            " /x",
+            "/x y",
+            "mailto:a@b.example",
+        ] {
+            assert!(LinkTarget::parse(refused).is_err(), "{refused:?}");
+        }
+        assert!(LinkTarget::parse(&"a".repeat(LinkTarget::MAX_LEN + 1)).is_err());
     }
 }

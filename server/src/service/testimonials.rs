@@ -57,8 +57,24 @@ impl Service {
     /// A page of the site's published testimonials with the honest summary, as JSON, from
     /// memory when nothing changed since it was last built.
     pub async fn public_page(&self, site: &Site, query: &ListQuery) -> ServiceResult<Cached> {
+        self.public_rendering(site, query, "json", |page| {
+            serde_json::to_vec(page).map_err(|error| ServiceError::internal("JSON", error))
+        })
+        .await
+    }
+
+    /// The same page as [`Service::public_page`] in another form (`variant` names it, with
+    /// whatever else the form depends on: the embed fragments' mode, language and theme),
+    /// `render`ed on a miss and cached beside the JSON, invalidated by the same changes.
+    pub async fn public_rendering(
+        &self,
+        site: &Site,
+        query: &ListQuery,
+        variant: &str,
+        render: impl FnOnce(&TestimonialPage) -> ServiceResult<Vec<u8>>,
+    ) -> ServiceResult<Cached> {
         let key = format!(
-            "{}|{}|{}",
+            "{variant}|{}|{}|{}",
             query.limit,
             query.cursor.as_ref().map(Cursor::encode).unwrap_or_default(),
             query.tag.as_deref().unwrap_or_default()
@@ -76,7 +92,7 @@ impl Service {
             items: items.iter().map(|item| public_view(item, &self.public_url)).collect(),
             summary: public_summary(summary),
         };
-        let body = serde_json::to_vec(&page).map_err(|error| ServiceError::internal("JSON", error))?;
+        let body = render(&page)?;
         Ok(self.public_cache.put(site.id, key, body.into(), generation))
     }
 }

@@ -8,12 +8,14 @@ mod ar;
 mod de;
 mod en;
 mod es;
+mod formats;
 mod fr;
 mod it;
 mod ja;
 mod nl;
 mod pt;
 
+pub use self::formats::Formats;
 use self::{ar::AR, de::DE, en::EN, es::ES, fr::FR, it::IT, ja::JA, nl::NL, pt::PT};
 
 /// The languages the widget speaks, by primary subtag.
@@ -23,6 +25,12 @@ pub const LANGUAGES: [&str; 9] = ["en", "de", "fr", "es", "pt", "it", "nl", "ja"
 /// language has none (unknown languages get English throughout).
 pub fn for_language(lang: &str) -> BTreeMap<String, String> {
     EN.iter().chain(translation(lang)).map(|(key, text)| ((*key).to_owned(), (*text).to_owned())).collect()
+}
+
+/// Whether `lang` is written right to left (Arabic, Hebrew, Persian, Urdu).
+pub fn is_right_to_left(lang: &str) -> bool {
+    ["ar", "he", "fa", "ur"]
+        .contains(&lang.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase().as_str())
 }
 
 /// The translation for `lang`, or none for English and unknown languages.

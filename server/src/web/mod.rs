@@ -6,6 +6,7 @@ mod api;
 mod assets;
 mod cors;
 pub mod dashboard;
+mod embed;
 pub mod error;
 pub mod extract;
 mod health;

@@ -64,7 +64,8 @@ pub fn api_routes(state: AppState) -> (axum::Router<AppState>, utoipa::openapi::
     let mut description = ApiDoc::openapi();
     Credentials { session_cookie: session_cookie_name(state.secure_cookies) }.modify(&mut description);
     OpenApiRouter::with_openapi(description)
-        .merge(super::api::router(state))
+        .merge(super::api::router(state.clone()))
+        .merge(super::embed::router(state))
         .merge(super::health::router())
         .routes(routes!(document))
         .split_for_parts()

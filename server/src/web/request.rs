@@ -32,9 +32,10 @@ pub async fn site_in_path(parts: &Parts, state: &AppState) -> Result<Site, AppEr
     Ok(Site::clone(&site))
 }
 
-/// `acme` from `/api/v1/sites/acme/…`.
+/// `acme` from `/api/v1/sites/acme/…` or `/embed/acme/…`.
 pub fn site_slug(path: &str) -> Option<&str> {
-    path.strip_prefix("/api/v1/sites/")?.split('/').next().filter(|slug| !slug.is_empty())
+    let rest = path.strip_prefix("/api/v1/sites/").or_else(|| path.strip_prefix("/embed/"))?;
+    rest.split('/').next().filter(|slug| !slug.is_empty())
 }
 
 /// The client's address: the connection's peer, or, when that peer is a configured reverse
@@ -86,6 +87,15 @@ pub struct ListParams {
 }
 
 pub const DEFAULT_LIMIT: u32 = 20;
+
+/// The one tag a public list is filtered by, lower-cased; none when blank.
+pub fn list_tag(raw: Option<&str>) -> Result<Option<String>, &'static str> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(tag) if tag.len() <= 40 && !tag.chars().any(char::is_control) => Ok(Some(tag.to_lowercase())),
+        Some(_) => Err("must be a tag of at most 40 characters"),
+    }
+}
 pub const MAX_LIMIT: u32 = 50;
 
 impl ListParams {
@@ -106,11 +116,7 @@ impl ListParams {
                     .ok_or_else(|| AppError::field("cursor", "is not a cursor this API issued"))?,
             ),
         };
-        let tag = match self.tag.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(tag) if tag.len() <= 40 && !tag.chars().any(char::is_control) => Some(tag.to_lowercase()),
-            Some(_) => return Err(AppError::field("tag", "must be a tag of at most 40 characters")),
-        };
+        let tag = list_tag(self.tag.as_deref()).map_err(|message| AppError::field("tag", message))?;
         // The public list never filters by rating: what is shown must not be cherry-picked.
         Ok(ListQuery { limit, cursor, tag, search: None, rating: None })
     }
@@ -155,6 +161,8 @@ mod tests {
         assert_eq!(site_slug("/api/v1/sites/acme/testimonials"), Some("acme"));
         assert_eq!(site_slug("/api/v1/sites/acme"), Some("acme"));
         assert_eq!(site_slug("/api/v1/sites//x"), None);
+        assert_eq!(site_slug("/embed/acme/wall.html"), Some("acme"));
+        assert_eq!(site_slug("/embed.js"), None);
         assert_eq!(site_slug("/healthz"), None);
     }
 

@@ -17,6 +17,8 @@ pub struct Asset {
 #[derive(Default)]
 pub struct WidgetAssets {
     files: HashMap<String, Asset>,
+    /// `manifest.json`: what each hashed file is (`glue`, `wasm`, `css`, `views`).
+    names: HashMap<String, String>,
 }
 
 impl WidgetAssets {
@@ -58,7 +60,21 @@ impl WidgetAssets {
                 }
             }
         }
-        Ok(Self { files })
+        let names = match files.get("manifest.json") {
+            Some(manifest) => serde_json::from_slice(&manifest.bytes).map_err(|error| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("{}: {error}", dir.join("manifest.json").display()),
+                )
+            })?,
+            None => HashMap::new(),
+        };
+        Ok(Self { files, names })
+    }
+
+    /// The hashed name of the widget's stylesheet, which the server-rendered views link too.
+    pub fn stylesheet(&self) -> Option<&str> {
+        self.names.get("css").map(String::as_str)
     }
 
     pub fn get(&self, name: &str) -> Option<&Asset> {

@@ -103,6 +103,10 @@ fn write_fake_build(dir: &Path) {
     std::fs::write(dir.join("embed.js"), "/* loader */").unwrap();
     std::fs::write(dir.join("fanfare-0123abcd_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dir.join("fanfare-0123abcd.js"), "export default 1;").unwrap();
+    std::fs::write(dir.join("fanfare-0123abcd.css"), ".fanfare{}").unwrap();
+    let manifest =
+        r#"{"glue":"fanfare-0123abcd.js","wasm":"fanfare-0123abcd_bg.wasm","css":"fanfare-0123abcd.css"}"#;
+    std::fs::write(dir.join("manifest.json"), manifest).unwrap();
     // Stand-ins for the precompressed copies: what matters is which one is sent.
     std::fs::write(dir.join("fanfare-0123abcd_bg.wasm.br"), b"brotli bytes").unwrap();
     std::fs::write(dir.join("fanfare-0123abcd_bg.wasm.gz"), b"gzip bytes").unwrap();

@@ -9,6 +9,7 @@ mod assets;
 mod cors;
 mod dashboard;
 mod data_at_rest;
+mod embed;
 mod helpers;
 mod manage;
 mod moderation;

@@ -1,0 +1,327 @@
+//! `GET /embed/{site}/{mode}.html`: the read-only modes rendered on the server, for the loader
+//! and for host pages that include them in their own HTML; and `GET /embed/{site}/theme.css`,
+//! the site's colours for them.
+
+mod views;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use fanfare_protocol::api::ApiError;
+use fanfare_protocol::modes::Mode;
+use serde::Deserialize;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use self::views::View;
+use super::cors::site_cors;
+use crate::domain::LinkTarget;
+use crate::service::cache::Cached;
+use crate::service::sites::widget_config;
+use crate::storage::ListQuery;
+use crate::web::error::AppError;
+use crate::web::request::{list_tag, query_params, ListParams, SiteFromPath};
+use crate::web::state::AppState;
+
+/// The fragments are documented as `{mode}.html`; the router matches whole segments, so the
+/// handler reads the mode from the file name.
+#[derive(OpenApi)]
+#[openapi(paths(fragment, theme_stylesheet))]
+struct EmbedDoc;
+
+pub fn router(state: AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(EmbedDoc::openapi())
+        .route("/embed/{site}/theme.css", get(theme_stylesheet))
+        .route("/embed/{site}/{file}", get(fragment))
+        .layer(middleware::from_fn_with_state(state, site_cors))
+}
+
+/// How long a browser or CDN may keep a fragment without asking: a moderation decision or a
+/// site change shows within a minute.
+const FRESH_FOR: &str = "public, max-age=60";
+
+/// `?lang=&limit=&tags=&theme=&href=&cursor=` as typed.
+#[derive(Debug, Default, Deserialize)]
+pub struct FragmentParams {
+    lang: Option<String>,
+    limit: Option<String>,
+    tags: Option<String>,
+    theme: Option<String>,
+    /// The badge's link (the mount's `data-href`).
+    href: Option<String>,
+    /// The next page, for the wall's "show more".
+    cursor: Option<String>,
+}
+
+/// A fragment request, checked.
+#[derive(Debug)]
+struct FragmentQuery {
+    list: ListQuery,
+    lang: String,
+    theme: &'static str,
+    href: Option<LinkTarget>,
+    /// The parameters to repeat in the next page's address.
+    raw_tags: Option<String>,
+}
+
+impl FragmentParams {
+    fn parse(&self, mode: Mode) -> Result<FragmentQuery, AppError> {
+        let mut refused = std::collections::BTreeMap::new();
+        let page =
+            ListParams { limit: self.limit.clone(), cursor: self.cursor.clone(), ..ListParams::default() };
+        let list = match page.parse() {
+            Ok(list) => Some(list),
+            Err(AppError::Validation(fields)) => {
+                refused.extend(fields);
+                None
+            }
+            Err(other) => return Err(other),
+        };
+        // A wall may list several tags (`data-tags="coffee,gifts"`); the first one filters.
+        let first_tag = self.tags.as_deref().and_then(|tags| tags.split(',').next());
+        let tag = list_tag(first_tag).map_err(|message| refused.insert("tags".into(), message.into())).ok();
+        let lang =
+            language_tag(self.lang.as_deref()).map_err(|message| refused.insert("lang".into(), message)).ok();
+        let theme = match self.theme.as_deref() {
+            None | Some("" | "auto") => Some("auto"),
+            Some("light") => Some("light"),
+            Some("dark") => Some("dark"),
+            Some(_) => {
+                refused.insert("theme".into(), "must be light, dark or auto".into());
+                None
+            }
+        };
+        let href = match self.href.as_deref() {
+            None | Some("") => Some(None),
+            Some(raw) => LinkTarget::parse(raw)
+                .map(Some)
+                .map_err(|message| refused.insert("href".into(), message))
+                .ok(),
+        };
+        let (Some(mut list), Some(tag), Some(lang), Some(theme), Some(href)) = (list, tag, lang, theme, href)
+        else {
+            return Err(AppError::Validation(refused));
+        };
+        list.tag = tag;
+        if mode == Mode::Badge {
+            // The badge shows the summary only; one item keeps its query cheap.
+            list.limit = 1;
+        }
+        Ok(FragmentQuery { list, lang, theme, href, raw_tags: self.tags.clone() })
+    }
+}
+
+/// `de`, `pt-BR`, `de_DE` (read as `de-DE`); English when none is given.
+fn language_tag(raw: Option<&str>) -> Result<String, String> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok("en".to_owned()),
+        Some(tag)
+            if tag.len() <= 35
+                && tag.starts_with(|c: char| c.is_ascii_alphabetic())
+                && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+        {
+            Ok(tag.replace('_', "-"))
+        }
+        Some(_) => Err("must be a language tag such as en or pt-BR".to_owned()),
+    }
+}
+
+/// A read-only mode's testimonials as HTML: a custom element holding a declarative shadow root
+/// with the stylesheets and the items.
+#[utoipa::path(
+    get,
+    path = "/embed/{site}/{mode}.html",
+    tag = "public",
+    params(
+        ("site" = String, Path, description = "The site's slug"),
+        ("mode" = String, Path, description = "`wall`, `carousel` or `badge`"),
+        ("lang" = Option<String>, Query, description = "Language of the texts, numbers and dates, e.g. `de`; `en` by default"),
+        ("limit" = Option<u32>, Query, description = "Testimonials shown, 1 to 50 (20 by default)"),
+        ("tags" = Option<String>, Query, description = "Only testimonials with this tag (the first of a comma-separated list)"),
+        ("theme" = Option<String>, Query, description = "`light`, `dark` or `auto` (the default: follows the reader's system)"),
+        ("href" = Option<String>, Query, description = "Badge only: where it links to (an http(s) address or a path)"),
+        ("cursor" = Option<String>, Query, description = "The next page, as the wall's \"show more\" button names it"),
+    ),
+    responses(
+        (status = 200, description = "The fragment", content_type = "text/html"),
+        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
+        (status = 404, description = "No such site, or a mode that needs the script (collect, refer)", body = ApiError),
+        (status = 422, description = "A parameter is invalid; `fields` names it", body = ApiError),
+    ),
+)]
+async fn fragment(
+    State(state): State<AppState>,
+    SiteFromPath(site): SiteFromPath,
+    Path((_, file)): Path<(String, String)>,
+    headers: HeaderMap,
+    params: Result<Query<FragmentParams>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let mode = file
+        .strip_suffix(".html")
+        .and_then(Mode::parse)
+        .filter(|mode| mode.is_read_only())
+        .ok_or(AppError::NotFound("read-only mode (wall, carousel or badge)"))?;
+    let query = query_params(params)?.parse(mode)?;
+    let config = widget_config(&site, &query.lang);
+    let base = state.service.public_url();
+    let stylesheets: Vec<String> = state
+        .assets
+        .stylesheet()
+        .map(|css| format!("{base}/widget/{css}"))
+        .into_iter()
+        .chain([format!("{base}/embed/{}/theme.css", site.slug)])
+        .collect();
+    let variant = format!(
+        "{}|{}|{}|{}",
+        mode.as_str(),
+        query.lang,
+        query.theme,
+        query.href.as_ref().map(LinkTarget::as_str).unwrap_or_default()
+    );
+    let cached = state
+        .service
+        .public_rendering(&site, &query.list, &variant, |page| {
+            let more = page
+                .next_cursor
+                .as_deref()
+                .filter(|_| mode == Mode::Wall)
+                .map(|cursor| next_page_url(base, &site.slug, &query, cursor));
+            let view = View {
+                mode,
+                site_name: &site.name,
+                texts: &config.texts,
+                lang: &query.lang,
+                theme: query.theme,
+                stylesheets: &stylesheets,
+                href: query.href.as_ref().map(LinkTarget::as_str),
+                more,
+                json_ld: None,
+            };
+            Ok(views::fragment(page, &view).into_bytes())
+        })
+        .await?;
+    Ok(revalidated(cached, &headers, "text/html; charset=utf-8"))
+}
+
+/// The wall's next page, with the same language, theme, tags and page size.
+fn next_page_url(base: &str, site: &str, query: &FragmentQuery, cursor: &str) -> String {
+    let mut url = format!(
+        "{base}/embed/{site}/wall.html?lang={}&theme={}&limit={}",
+        query.lang, query.theme, query.list.limit
+    );
+    if let Some(tags) = &query.raw_tags {
+        url.push_str("&tags=");
+        url.push_str(&percent_encode(tags));
+    }
+    url.push_str("&cursor=");
+    url.push_str(&percent_encode(cursor));
+    url
+}
+
+/// Everything but unreserved characters percent-encoded, for a query value.
+fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(byte).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+/// The site's accent colour for the fragments, as the custom property the stylesheet reads.
+#[utoipa::path(
+    get,
+    path = "/embed/{site}/theme.css",
+    tag = "public",
+    params(("site" = String, Path, description = "The site's slug")),
+    responses(
+        (status = 200, description = "The site's colours", content_type = "text/css"),
+        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
+        (status = 404, description = "No such site", body = ApiError),
+    ),
+)]
+async fn theme_stylesheet(SiteFromPath(site): SiteFromPath, headers: HeaderMap) -> Response {
+    // The accent was checked to be a hex colour when it was set.
+    let body = format!(":host{{--fanfare-site-accent:{}}}\n", site.accent);
+    let cached = Cached { etag: crate::service::cache::etag(body.as_bytes()), body: body.into() };
+    revalidated(cached, &headers, "text/css; charset=utf-8")
+}
+
+/// `cached` with its ETag, or 304 when the client holds the same; cacheable for a minute.
+fn revalidated(cached: Cached, request: &HeaderMap, content_type: &'static str) -> Response {
+    let Ok(etag) = HeaderValue::from_str(&cached.etag) else {
+        return AppError::Internal(anyhow::anyhow!("an ETag that is not a header value")).into_response();
+    };
+    let fresh = request.get(header::IF_NONE_MATCH).is_some_and(|sent| sent.as_bytes() == etag.as_bytes());
+    let mut response =
+        if fresh { StatusCode::NOT_MODIFIED.into_response() } else { cached.body.into_response() };
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::ETAG, etag);
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(FRESH_FOR));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::HeaderName::from_static("timing-allow-origin"), HeaderValue::from_static("*"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> FragmentParams {
+        let query: Vec<String> =
+            pairs.iter().map(|(key, value)| format!("{key}={}", percent_encode(value))).collect();
+        let uri: axum::http::Uri =
+            format!("/embed/acme/wall.html?{}", query.join("&")).parse().expect("a URI");
+        Query::<FragmentParams>::try_from_uri(&uri).expect("a query string").0
+    }
+
+    #[test]
+    fn a_fragment_query_is_read_with_the_widgets_defaults() {
+        let query = params(&[]).parse(Mode::Wall).expect("no parameters is fine");
+        assert_eq!(
+            (query.lang.as_str(), query.theme, query.list.limit, query.href),
+            ("en", "auto", 20, None)
+        );
+        let query =
+            params(&[("lang", "de_DE"), ("theme", "dark"), ("limit", "3"), ("tags", "Coffee, gifts")])
+                .parse(Mode::Wall)
+                .expect("valid");
+        assert_eq!((query.lang.as_str(), query.theme, query.list.limit), ("de-DE", "dark", 3));
+        assert_eq!(query.list.tag.as_deref(), Some("coffee"));
+        assert_eq!(params(&[("limit", "9")]).parse(Mode::Badge).expect("valid").list.limit, 1);
+    }
+
+    #[test]
+    fn every_bad_parameter_is_named_at_once() {
+        let bad = params(&[
+            ("lang", "<script>"),
+            ("theme", "neon"),
+            ("limit", "ten"),
+            ("href", "javascript:alert(1)"),
+            ("cursor", "nope"),
+        ]);
+        let Err(AppError::Validation(fields)) = bad.parse(Mode::Badge) else {
+            panic!("refused");
+        };
+        assert_eq!(fields.keys().map(String::as_str).collect::<Vec<_>>(), ["href", "lang", "limit", "theme"]);
+        // Each field's own reason (the cursor is only read once the limit is a number).
+        assert!(fields["limit"].contains("whole number"), "{fields:?}");
+        let Err(AppError::Validation(fields)) = params(&[("cursor", "nope")]).parse(Mode::Wall) else {
+            panic!("refused");
+        };
+        assert!(fields.contains_key("cursor"), "{fields:?}");
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(percent_encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+        assert_eq!(percent_encode("Az09-_.~"), "Az09-_.~");
+    }
+}
