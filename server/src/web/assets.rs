@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+use crate::web::encoding::Encoding;
 use crate::web::error::AppError;
 use crate::web::state::AppState;
 
@@ -41,20 +42,22 @@ async fn widget_file(
 
 /// The smallest encoding the browser accepts: brotli, then gzip, then the file as it is.
 fn serve(asset: &super::widget_files::Asset, request: &HeaderMap, cache: &'static str) -> Response {
-    let accepts = |encoding: &str| {
-        request.get(header::ACCEPT_ENCODING).and_then(|value| value.to_str().ok()).is_some_and(|value| {
-            value.split(',').any(|item| item.split(';').next().is_some_and(|e| e.trim() == encoding))
-        })
-    };
-    let (body, encoding) = match (&asset.brotli, &asset.gzip) {
-        (Some(brotli), _) if accepts("br") => (brotli.clone(), Some("br")),
-        (_, Some(gzip)) if accepts("gzip") => (gzip.clone(), Some("gzip")),
-        _ => (asset.bytes.clone(), None),
-    };
+    let available: Vec<Encoding> =
+        [asset.brotli.as_ref().map(|_| Encoding::Brotli), asset.gzip.as_ref().map(|_| Encoding::Gzip)]
+            .into_iter()
+            .flatten()
+            .collect();
+    let encoding = Encoding::preferred(request, &available);
+    let body = match encoding {
+        Encoding::Brotli => asset.brotli.clone(),
+        Encoding::Gzip => asset.gzip.clone(),
+        Encoding::Identity => None,
+    }
+    .unwrap_or_else(|| asset.bytes.clone());
     let mut response = body.into_response();
     let headers = response.headers_mut();
-    if let Some(encoding) = encoding {
-        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+    if let Some(encoding) = encoding.header() {
+        headers.insert(header::CONTENT_ENCODING, encoding);
     }
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));

@@ -7,6 +7,7 @@ mod assets;
 mod cors;
 pub mod dashboard;
 mod embed;
+mod encoding;
 pub mod error;
 pub mod extract;
 mod health;

@@ -18,9 +18,11 @@ use utoipa_axum::router::OpenApiRouter;
 
 use self::views::View;
 use super::cors::site_cors;
+use super::encoding::Encoding;
 use crate::domain::LinkTarget;
 use crate::service::cache::Cached;
 use crate::service::sites::widget_config;
+use crate::service::ServiceError;
 use crate::storage::ListQuery;
 use crate::web::error::AppError;
 use crate::web::request::{list_tag, query_params, ListParams, SiteFromPath};
@@ -39,9 +41,10 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
         .layer(middleware::from_fn_with_state(state, site_cors))
 }
 
-/// How long a browser or CDN may keep a fragment without asking: a moderation decision or a
-/// site change shows within a minute.
-const FRESH_FOR: &str = "public, max-age=60";
+/// A CDN or shared cache may keep a fragment for a minute, so a moderation decision or a site
+/// change shows within one; browsers ask every time, cheaply (the ETag answers 304), so the
+/// moderator who just approved a testimonial sees it on the next view.
+const FRESH_FOR: &str = "public, max-age=0, s-maxage=60";
 
 /// `?lang=&limit=&tags=&theme=&href=&cursor=` as typed.
 #[derive(Debug, Default, Deserialize)]
@@ -174,12 +177,14 @@ async fn fragment(
         .into_iter()
         .chain([format!("{base}/embed/{}/theme.css", site.slug)])
         .collect();
+    let encoding = Encoding::preferred(&headers, &[Encoding::Brotli, Encoding::Gzip]);
     let variant = format!(
-        "{}|{}|{}|{}",
+        "{}|{}|{}|{}|{}",
         mode.as_str(),
         query.lang,
         query.theme,
-        query.href.as_ref().map(LinkTarget::as_str).unwrap_or_default()
+        query.href.as_ref().map(LinkTarget::as_str).unwrap_or_default(),
+        encoding.as_str()
     );
     let cached = state
         .service
@@ -200,10 +205,18 @@ async fn fragment(
                 more,
                 json_ld: None,
             };
-            Ok(views::fragment(page, &view).into_bytes())
+            let html = views::fragment(page, &view);
+            encoding
+                .compress(html.as_bytes())
+                .map_err(|error| ServiceError::internal("compressing a fragment", error))
         })
         .await?;
-    Ok(revalidated(cached, &headers, "text/html; charset=utf-8"))
+    let mut response = revalidated(cached, &headers, "text/html; charset=utf-8");
+    if let Some(content_encoding) = encoding.header() {
+        response.headers_mut().insert(header::CONTENT_ENCODING, content_encoding);
+    }
+    response.headers_mut().append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    Ok(response)
 }
 
 /// The wall's next page, with the same language, theme, tags and page size.
