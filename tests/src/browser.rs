@@ -24,6 +24,17 @@ pub struct Browser {
 
 impl Browser {
     pub async fn launch() -> anyhow::Result<Self> {
+        Self::launch_with_preferences(json!({})).await
+    }
+
+    /// A browser whose pages run no script of their own, as some readers (and crawlers) have
+    /// them; WebDriver can still look at the page.
+    pub async fn launch_without_javascript() -> anyhow::Result<Self> {
+        Self::launch_with_preferences(json!({ "profile.managed_default_content_settings.javascript": 2 }))
+            .await
+    }
+
+    async fn launch_with_preferences(preferences: serde_json::Value) -> anyhow::Result<Self> {
         for tool in [CHROMIUM, CHROMEDRIVER] {
             if !std::path::Path::new(tool).exists() {
                 bail!("{tool} is missing: run `apt-get install -y chromium chromium-driver` (or `cargo xtask test`, which does)");
@@ -55,6 +66,7 @@ impl Browser {
                     "--disable-quic", "--no-first-run", "--window-size=1280,900", "--lang=en-US",
                     format!("--user-data-dir={}", profile.path().display()),
                 ],
+                "prefs": preferences,
             },
         });
         let session = Session::start(&driver_url, capabilities).await?;

@@ -134,10 +134,10 @@ async fn malformed_language_tags_still_get_their_language_and_working_dates() ->
     let demo = RunningDemo::start().await?;
     let browser = Browser::launch().await?;
     let page = &browser.session;
-    // Tags the browser's Intl throws on, as real pages have them: `de_DE` is read as `de-DE`
-    // (German numbers: a decimal comma); `de-x` cannot be repaired, so numbers and dates fall
-    // back to the browser's own formatting, and the texts are German all the same.
-    for (tag, decimal_comma) in [("de_DE", true), ("de-x", false)] {
+    // Tags the browser's Intl throws on, as real pages have them: `de_DE` is read as `de-DE`;
+    // `de-x` cannot be repaired. The wall is written by the server, which goes by the primary
+    // subtag: German texts, numbers (a decimal comma) and dates for both.
+    for tag in ["de_DE", "de-x"] {
         page.goto(&format!("{}/kind-words.html?lang={tag}", demo.site_url)).await?;
         let wall = browser.mount_root("wall").await?;
         let title = page.text(&browser.wait_in(&wall, "#fanfare-wall-title").await?).await?;
@@ -150,7 +150,7 @@ async fn malformed_language_tags_still_get_their_language_and_working_dates() ->
         );
         let summary = page.text(&browser.wait_in(&wall, ".fanfare-summary").await?).await?;
         assert!(summary.contains(" von 5 "), "{tag}: {summary}");
-        assert_eq!(summary.contains(','), decimal_comma, "{tag}: {summary}");
+        assert!(summary.contains(','), "{tag}: {summary}");
     }
 
     let form = browser.mount_root("collect").await?;
@@ -216,7 +216,7 @@ async fn the_badge_and_the_carousel_show_the_honest_summary_and_one_at_a_time() 
     let listed = demo.wall().await?;
     let texts: Vec<&str> = listed.items.iter().map(|item| item.text.as_str()).collect();
     assert!(texts.len() > 2, "enough testimonials that Next and Previous land on different ones: {texts:?}");
-    let (quote, position) = (".fanfare-slide .fanfare-quote", ".fanfare-controls > span");
+    let (quote, position) = (".fanfare-slide > li:not(.is-away) .fanfare-quote", ".fanfare-controls > span");
     // Paused first, so from here on only the visitor's own click may move it.
     let pause = browser.wait_in(&carousel, "button[aria-pressed]").await?;
     assert_eq!(page.property(&pause, "ariaPressed").await?, "false", "it turns by itself at first");
@@ -232,9 +232,11 @@ async fn the_badge_and_the_carousel_show_the_honest_summary_and_one_at_a_time() 
         page.text(&browser.wait_in(&carousel, position).await?).await?,
         format!("{} of {}", at + 1, texts.len())
     );
-    assert_eq!(page.execute("return document.querySelector('[data-fanfare=carousel]').shadowRoot.querySelectorAll('.fanfare-quote').length", vec![]).await?, 1, "one at a time");
+    let visible = "return [...document.querySelector('[data-fanfare=carousel]').shadowRoot.querySelectorAll('.fanfare-quote')]
+                     .filter(quote => getComputedStyle(quote).visibility === 'visible').length";
+    assert_eq!(page.execute(visible, vec![]).await?, 1, "one at a time");
 
-    page.click(&browser.wait_in(&carousel, ".fanfare-controls button:nth-of-type(2)").await?).await?;
+    page.click(&browser.wait_in(&carousel, "[data-step='1']").await?).await?;
     let second = wait_for("the next testimonial", || async {
         let text = page.text(&browser.wait_in(&carousel, quote).await?).await?;
         Ok((text != first).then_some(text))

@@ -63,9 +63,9 @@ async fn every_mode_works_under_the_strict_policy_without_a_violation() -> anyho
                 browser.wait_in(&root, ".fanfare-grid .fanfare-quote").await?;
             }
             Mode::Carousel => {
-                let quote = ".fanfare-slide .fanfare-quote";
+                let quote = ".fanfare-slide > li:not(.is-away) .fanfare-quote";
                 let first = page.text(&browser.wait_in(&root, quote).await?).await?;
-                let next = ".fanfare-controls button:nth-of-type(2)";
+                let next = ".is-live [data-step='1']";
                 page.click(&browser.wait_in(&root, next).await?).await?;
                 wait_for("the carousel to turn", || async {
                     let shown = page.text(&browser.wait_in(&root, quote).await?).await?;
@@ -99,6 +99,17 @@ async fn every_mode_works_under_the_strict_policy_without_a_violation() -> anyho
             }
         }
     }
+
+    // A page that includes the wall in its own HTML: the loader runs its "show more".
+    page.goto(&format!("{}/stories.html", demo.site_url)).await?;
+    let included = browser.widget_root("fanfare-wall").await?;
+    let shown = || async {
+        page.execute("return document.querySelector('fanfare-wall').shadowRoot.querySelectorAll('.fanfare-grid > li').length", vec![]).await
+    };
+    let before = shown().await?;
+    page.click(&browser.wait_in(&included, ".is-live .fanfare-more").await?).await?;
+    wait_for("the next page of the included wall", || async { Ok((shown().await? != before).then_some(())) })
+        .await?;
 
     // The floating button and its dialog, on a page without mounts.
     page.goto(&format!("{}/index.html", demo.site_url)).await?;

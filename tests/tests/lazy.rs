@@ -1,6 +1,7 @@
 //! Lazy and steady: on a long page with the wall far below the fold, only `embed.js` is
-//! fetched until the visitor scrolls near the wall, and filling it in shifts nothing on the
-//! page (a layout-shift sum of exactly 0, as the browser measures it).
+//! fetched until the visitor scrolls near the wall; then the server's view of it arrives (no
+//! WebAssembly for a wall), and filling it in shifts nothing on the page (a layout-shift sum of
+//! exactly 0, as the browser measures it).
 
 use fanfare_tests::browser::{wait_for, wait_until, Browser};
 use fanfare_tests::demo::RunningDemo;
@@ -35,7 +36,8 @@ async fn nothing_but_the_loader_loads_before_scrolling_and_nothing_shifts_after(
     wait_for("the wall's items", || async { page.find_in(&wall, ".fanfare-grid .fanfare-item").await })
         .await?;
     let after: Vec<String> = serde_json::from_value(page.execute(RESOURCES, vec![]).await?)?;
-    assert!(after.iter().any(|url| url.ends_with(".wasm")), "the widget loads once the wall is near");
+    assert!(after.iter().any(|url| url.contains("/embed/kettle-crow/wall.html")), "{after:#?}");
+    assert!(!after.iter().any(|url| url.ends_with(".wasm")), "a wall needs no WebAssembly: {after:#?}");
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let shift = page.execute("return window.__shift", vec![]).await?;
     assert_eq!(shift.as_f64(), Some(0.0), "layout shift caused by the widget");

@@ -1,6 +1,7 @@
 /*! Fanfare embed loader. Reads its settings from its own script tag, gives each
-    [data-fanfare] element a shadow root, and loads the widget only when one nears the
-    viewport (or the floating button is pressed). Defines no global but window.Fanfare. */
+    [data-fanfare] element a shadow root, and fills it only when it nears the viewport: the
+    server-rendered view for wall, carousel and badge (views.js, no WebAssembly), the widget
+    for the forms and the floating button. Defines no global but window.Fanfare. */
 (function () {
   'use strict';
   var script = document.currentScript;
@@ -11,7 +12,8 @@
   var base = new URL(script.src).origin;
   var site = data.site;
   var MODES = ['wall', 'carousel', 'badge', 'collect', 'refer'];
-  var widget;
+  var VIEWS = ['wall', 'carousel', 'badge'];
+  var widget, views;
 
   if (!site) {
     console.error('Fanfare: add data-site="your-site-slug" to the embed.js script tag.');
@@ -90,6 +92,10 @@
     }));
   }
 
+  function viewsModule() {
+    return views || (views = import(base + '/widget/__FANFARE_VIEWS__'));
+  }
+
   function stylesheet(root) {
     return new Promise(function (resolve) {
       var link = document.createElement('link');
@@ -100,16 +106,17 @@
     });
   }
 
+  // Read-only modes get the server's view (views.js); the others the widget.
   function mount(root, mode, href) {
-    return Promise.all([load(), stylesheet(root), visiting]).then(function (done) {
+    return (VIEWS.indexOf(mode) >= 0 ? viewsModule().then(function (module) {
+      return module.show(root, mode, config(), href);
+    }) : Promise.all([load(), stylesheet(root), visiting]).then(function (done) {
       var container = document.createElement('div');
       container.setAttribute('part', 'root');
       root.appendChild(container);
-      var settings = config();
-      settings.href = href || undefined;
-      done[0].mount(container, mode, settings);
-    }).catch(function (error) {
-      console.error('Fanfare: the widget could not load.', error);
+      done[0].mount(container, mode, config());
+    })).catch(function (error) {
+      console.error('Fanfare: the ' + mode + ' could not load.', error);
     });
   }
 
@@ -131,7 +138,11 @@
         console.warn('Fanfare: unknown data-fanfare="' + mode + '"; use one of ' + MODES.join(', ') + '.');
         return;
       }
-      if (host.shadowRoot) return;
+      // A view the page included in its own HTML is already there: only its controls need us.
+      if (host.shadowRoot) {
+        if (VIEWS.indexOf(mode) >= 0) viewsModule().then(function (module) { module.enhance(host.shadowRoot); });
+        return;
+      }
       host.attachShadow({ mode: 'open' });
       if (observer) observer.observe(host);
       else mount(host.shadowRoot, mode, host.getAttribute('data-href'));

@@ -2,7 +2,7 @@
 //! [`crate::json`]), so the widget carries no HTTP client or JSON parser of its own. Every failure becomes a sentence the
 //! widget can show.
 
-use fanfare_protocol::api::{Challenge, TestimonialCreated, TestimonialPage, UploadCreated};
+use fanfare_protocol::api::{Challenge, TestimonialCreated, UploadCreated};
 use fanfare_protocol::referrals::{CreateReferral, ReferralCreated};
 use fanfare_protocol::SubmitTestimonial;
 use wasm_bindgen::{JsCast, JsValue};
@@ -38,28 +38,6 @@ pub async fn widget_config(config: &MountConfig) -> Result<Site, String> {
     let lang = config.lang.as_deref().unwrap_or("en");
     get_json(&(config.site_url("/widget") + "?lang=" + &String::from(js_sys::encode_uri_component(lang))))
         .await
-}
-
-pub async fn testimonials(config: &MountConfig, cursor: Option<&str>) -> Result<TestimonialPage, String> {
-    let mut url = config.site_url("/testimonials");
-    let mut add = |name: &str, value: &str| {
-        url.push(if url.contains('?') { '&' } else { '?' });
-        url.push_str(name);
-        url.push('=');
-        url.push_str(&String::from(js_sys::encode_uri_component(value)));
-    };
-    if let Some(limit) = config.limit {
-        add("limit", &crate::texts::digits(u64::from(limit)));
-    }
-    if let Some(tag) = config.tags.as_deref().and_then(|tags| tags.split(',').next()).map(str::trim) {
-        if !tag.is_empty() {
-            add("tag", tag);
-        }
-    }
-    if let Some(cursor) = cursor {
-        add("cursor", cursor);
-    }
-    get_json(&url).await
 }
 
 pub async fn submit(

@@ -4,14 +4,11 @@ use crate::site::Site;
 use yew::prelude::*;
 
 use crate::api;
-use crate::badge::Badge;
-use crate::carousel::Carousel;
 use crate::collect::Collect;
 use crate::config::{Mode, MountConfig};
 use crate::dialog::Floating;
 use crate::refer::Refer;
 use crate::texts::Texts;
-use crate::wall::Wall;
 
 #[derive(Properties, PartialEq)]
 pub struct AppProps {
@@ -66,10 +63,7 @@ pub fn app(props: &AppProps) -> Html {
             let (config, site) = (props.config.clone(), site.clone());
             match props.mode {
                 Mode::Collect => html! { <Collect {config} {site} {texts} /> },
-                Mode::Wall => html! { <Wall {config} {site} {texts} /> },
                 Mode::Refer => html! { <Refer {config} {texts} /> },
-                Mode::Carousel => html! { <Carousel {config} {site} {texts} /> },
-                Mode::Badge => html! { <Badge {config} {texts} /> },
                 Mode::Floating => html! { <Floating {config} {site} {texts} /> },
             }
         }

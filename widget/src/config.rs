@@ -9,16 +9,12 @@ pub struct MountConfig {
     pub site: String,
     pub lang: Option<String>,
     pub theme: Option<String>,
-    pub limit: Option<u32>,
-    pub tags: Option<String>,
     /// The host page's address, sent with a submission for the moderators' context.
     pub page_url: Option<String>,
     /// The referral code this browser arrived with (kept by `embed.js` for the site's window).
     pub referral: Option<String>,
     /// The loader's random first-party id for this browser, for referral fraud checks.
     pub device: Option<String>,
-    /// Where a badge links to (the mount's `data-href`), usually the page with the wall.
-    pub href: Option<String>,
 }
 
 impl MountConfig {
@@ -27,14 +23,12 @@ impl MountConfig {
     }
 }
 
-/// What a mount renders: one of the embeddable modes every side shares
-/// ([`fanfare_protocol::modes::Mode`]), or the loader's own floating button.
+/// What a mount renders: one of the interactive modes every side shares
+/// ([`fanfare_protocol::modes::Mode`]; the server renders the read-only ones), or the loader's
+/// own floating button.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Collect,
-    Wall,
-    Carousel,
-    Badge,
     Refer,
     /// The floating "Leave a testimonial" button and the dialog it opens.
     Floating,
@@ -46,21 +40,11 @@ const FLOATING: &str = "floating";
 
 impl Mode {
     pub fn parse(raw: &str) -> Option<Self> {
-        if raw == FLOATING {
-            return Some(Mode::Floating);
-        }
-        modes::Mode::parse(raw).map(Mode::from)
-    }
-}
-
-impl From<modes::Mode> for Mode {
-    fn from(mode: modes::Mode) -> Self {
-        match mode {
-            modes::Mode::Collect => Mode::Collect,
-            modes::Mode::Wall => Mode::Wall,
-            modes::Mode::Carousel => Mode::Carousel,
-            modes::Mode::Badge => Mode::Badge,
-            modes::Mode::Refer => Mode::Refer,
+        match modes::Mode::parse(raw) {
+            Some(modes::Mode::Collect) => Some(Mode::Collect),
+            Some(modes::Mode::Refer) => Some(Mode::Refer),
+            Some(modes::Mode::Wall | modes::Mode::Carousel | modes::Mode::Badge) => None,
+            None => (raw == FLOATING).then_some(Mode::Floating),
         }
     }
 }
@@ -70,9 +54,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_shared_mode_and_the_floating_button_can_be_mounted() {
+    fn every_interactive_mode_and_the_floating_button_can_be_mounted() {
         for shared in modes::Mode::ALL {
-            assert_eq!(Mode::parse(shared.as_str()), Some(Mode::from(shared)));
+            assert_eq!(Mode::parse(shared.as_str()).is_some(), !shared.is_read_only(), "{}", shared.as_str());
         }
         assert_eq!(Mode::parse("floating"), Some(Mode::Floating));
         for unknown in ["", "Wall", "popup"] {

@@ -6,9 +6,7 @@
 //! one definition of every body; the browser tests run every one of these readers against the
 //! real server.
 
-use fanfare_protocol::api::{
-    Challenge, PublicTestimonial, Status, Summary, TestimonialCreated, TestimonialPage, UploadCreated,
-};
+use fanfare_protocol::api::{Challenge, Status, TestimonialCreated, UploadCreated};
 use fanfare_protocol::referrals::{CreateReferral, ReferralCreated};
 use fanfare_protocol::SubmitTestimonial;
 use js_sys::{Array, Reflect};
@@ -35,10 +33,6 @@ impl Object {
         self.get(key).as_string()
     }
 
-    pub fn bool(&self, key: &str) -> Option<bool> {
-        self.get(key).as_bool()
-    }
-
     pub fn number(&self, key: &str) -> Option<f64> {
         self.get(key).as_f64().filter(|number| number.is_finite())
     }
@@ -56,15 +50,6 @@ impl Object {
 
     pub fn object(&self, key: &str) -> Option<Object> {
         Object::new(self.get(key))
-    }
-
-    /// An array field, each element read by `read`; one bad element spoils the whole.
-    pub fn list<T>(&self, key: &str, read: impl Fn(JsValue) -> Option<T>) -> Option<Vec<T>> {
-        let value = self.get(key);
-        if !Array::is_array(&value) {
-            return None;
-        }
-        Array::from(&value).iter().map(read).collect()
     }
 
     /// An object of strings (texts, field errors) as its key/value pairs.
@@ -137,12 +122,9 @@ impl FromJson for MountConfig {
             // `en_US` is common on real pages; the browser (its Intl, `lang=`) wants `en-US`.
             lang: object.string("lang").map(|lang| lang.replace('_', "-")),
             theme: object.string("theme"),
-            limit: object.whole("limit"),
-            tags: object.string("tags"),
             page_url: object.string("page_url"),
             referral: object.string("ref"),
             device: object.string("device"),
-            href: object.string("href"),
         })
     }
 }
@@ -156,35 +138,6 @@ impl FromJson for Site {
             consent_text: object.string("consent_text")?,
             low_rating_threshold: object.whole("low_rating_threshold")?,
             proof_of_work: object.whole("proof_of_work").unwrap_or(0),
-        })
-    }
-}
-
-impl FromJson for PublicTestimonial {
-    fn from_json(object: &Object) -> Option<Self> {
-        Some(Self {
-            id: object.string("id")?,
-            name: object.string("name")?,
-            role: object.string("role"),
-            company: object.string("company"),
-            rating: object.whole("rating")?,
-            text: object.string("text")?,
-            photo_url: object.string("photo_url"),
-            reply: object.string("reply"),
-            featured: object.bool("featured")?,
-            edited: object.bool("edited").unwrap_or(false),
-            created_at: object.string("created_at")?,
-        })
-    }
-}
-
-impl FromJson for TestimonialPage {
-    fn from_json(object: &Object) -> Option<Self> {
-        let summary = object.object("summary")?;
-        Some(Self {
-            items: object.list("items", PublicTestimonial::read)?,
-            next_cursor: object.string("next_cursor"),
-            summary: Summary { count: summary.whole("count")?, average: summary.number("average") },
         })
     }
 }

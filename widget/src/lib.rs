@@ -1,10 +1,9 @@
-//! The Fanfare widget. `embed.js` creates a shadow root per `data-fanfare` element and calls
-//! [`mount`] with a container inside it; yew owns only that container.
+//! The Fanfare widget: the forms (collect, refer) and the floating button. `embed.js` creates a
+//! shadow root per mount and calls [`mount`] with a container inside it; yew owns only that
+//! container. The read-only modes (wall, carousel, badge) are rendered by the server.
 
 mod api;
 mod app;
-mod badge;
-mod carousel;
 mod collect;
 mod config;
 mod dialog;
@@ -19,7 +18,6 @@ mod site;
 #[cfg(test)]
 mod text_ids;
 mod texts;
-mod wall;
 
 use wasm_bindgen::prelude::*;
 

@@ -1,6 +1,6 @@
-//! Every text the widget shows, by id, in the widget's language, and the numbers and dates in
-//! it. The wording comes from the server (`server/src/texts/`: every language, English
-//! included, with the site's own wording on top), so the wasm carries no text tables.
+//! Every text the widget shows, by id, in the widget's language, and the numbers in it. The
+//! wording comes from the server (`server/src/texts/`: every language, English included, with
+//! the site's own wording on top), so the wasm carries no text tables.
 
 use std::rc::Rc;
 
@@ -20,18 +20,6 @@ impl Texts {
         Self { texts: Rc::new(texts), lang: lang.into() }
     }
 
-    /// A number as the language writes it, with exactly `fraction_digits` decimals (the
-    /// browser's Intl does the formatting; no number tables or `core::fmt` in the wasm).
-    pub fn number(&self, value: f64, fraction_digits: u8) -> String {
-        let options = js_sys::Object::new();
-        for key in ["minimumFractionDigits", "maximumFractionDigits"] {
-            let _ = Reflect::set(&options, &key.into(), &fraction_digits.into());
-        }
-        intl_format(&self.lang, "NumberFormat", &options, &value.into())
-            .or_else(|| js_sys::Number::from(value).to_fixed(fraction_digits).ok().map(String::from))
-            .unwrap_or_default()
-    }
-
     /// A count as the language writes it ("1,234", "1.234"…).
     pub fn count(&self, value: u64) -> String {
         // Counts shown to people stay far below 2^53, where f64 is exact.
@@ -39,17 +27,6 @@ impl Texts {
         let number = value as f64;
         intl_format(&self.lang, "NumberFormat", &js_sys::Object::new(), &number.into())
             .unwrap_or_else(|| digits(value))
-    }
-
-    /// An RFC 3339 time as a date in the widget's language ("24 November 2026").
-    pub fn date(&self, rfc3339: &str) -> String {
-        let date = js_sys::Date::new(&JsValue::from_str(rfc3339));
-        let options = js_sys::Object::new();
-        for (key, value) in [("year", "numeric"), ("month", "long"), ("day", "numeric")] {
-            let _ = Reflect::set(&options, &key.into(), &value.into());
-        }
-        intl_format(&self.lang, "DateTimeFormat", &options, &date.into())
-            .unwrap_or_else(|| rfc3339.to_owned())
     }
 
     /// "Name is required": a refusal with its subject, so that it reads on its own where it is
@@ -82,14 +59,6 @@ impl Texts {
 /// "4 out of 5 stars", in the widget's language.
 pub fn stars_label(texts: &Texts, rating: u8) -> String {
     texts.get("stars").replace("{n}", &texts.count(rating.into()))
-}
-
-/// "4.7 out of 5 from 12 ratings": the honest summary, with the numbers in local form.
-pub fn summary_label(texts: &Texts, average: f64, count: u64) -> String {
-    texts
-        .get(if count == 1 { "summary.one" } else { "summary.many" })
-        .replace("{average}", &texts.number(average, 1))
-        .replace("{count}", &texts.count(count))
 }
 
 /// `value` in ASCII digits, for ids and addresses (what people read goes through

@@ -29,22 +29,26 @@ pub fn check(loader: &str) -> anyhow::Result<()> {
 }
 
 fn check_modes(loader: &str) -> anyhow::Result<()> {
-    let loader_modes = modes(loader)?;
-    let protocol_modes: Vec<&str> = Mode::ALL.iter().map(|mode| mode.as_str()).collect();
     // The same order too: page authors read the loader's list in its console warning.
-    if loader_modes != protocol_modes {
-        bail!(
-            "its MODES are {loader_modes:?} but fanfare_protocol::modes::Mode::ALL is {protocol_modes:?} \
-             (the same names in the same order)"
-        );
+    for (name, protocol_name, modes) in
+        [("MODES", "ALL", &Mode::ALL[..]), ("VIEWS", "READ_ONLY", &Mode::READ_ONLY[..])]
+    {
+        let loader_modes = string_array(loader, name)?;
+        let protocol_modes: Vec<&str> = modes.iter().map(|mode| mode.as_str()).collect();
+        if loader_modes != protocol_modes {
+            bail!(
+                "its {name} are {loader_modes:?} but fanfare_protocol::modes::Mode::{protocol_name} is \
+                 {protocol_modes:?} (the same names in the same order)"
+            );
+        }
     }
     Ok(())
 }
 
-/// The strings of the loader's `MODES = [...]` array literal.
-fn modes(loader: &str) -> anyhow::Result<Vec<&str>> {
+/// The strings of the loader's `NAME = [...]` array literal (`MODES`, `VIEWS`).
+fn string_array<'a>(loader: &'a str, array: &str) -> anyhow::Result<Vec<&'a str>> {
     let literals: Vec<&str> = loader
-        .match_indices("MODES")
+        .match_indices(array)
         .filter_map(|(at, name)| {
             let rest = loader[at + name.len()..].trim_start().strip_prefix('=')?.trim_start();
             let list = rest.strip_prefix('[')?;
@@ -52,7 +56,7 @@ fn modes(loader: &str) -> anyhow::Result<Vec<&str>> {
         })
         .collect();
     let [list] = literals.as_slice() else {
-        bail!("expected one `MODES = [...]` array literal, found {}", literals.len());
+        bail!("expected one `{array} = [...]` array literal, found {}", literals.len());
     };
     let items: Vec<&str> = list.split(',').map(str::trim).collect();
     // A trailing comma leaves one empty item at the end, which is not a mode.
@@ -64,7 +68,7 @@ fn modes(loader: &str) -> anyhow::Result<Vec<&str>> {
         .iter()
         .map(|item| match item.as_bytes() {
             [quote @ (b'\'' | b'"'), .., last] if last == quote => Ok(&item[1..item.len() - 1]),
-            _ => bail!("MODES holds {item:?}, which is not a plain string literal"),
+            _ => bail!("{array} holds {item:?}, which is not a plain string literal"),
         })
         .collect()
 }
@@ -179,11 +183,14 @@ mod tests {
 
     #[test]
     fn the_mode_list_is_read_with_either_quote_and_a_trailing_comma() {
+        let modes = |loader| string_array(loader, "MODES");
         assert_eq!(modes("var MODES = ['wall', \"badge\",];").unwrap(), ["wall", "badge"]);
         assert_eq!(modes("var MODES=[];").unwrap(), Vec::<&str>::new());
         assert!(modes("var MODES = [wall];").is_err());
         assert!(modes("var modes = ['wall'];").is_err());
         assert!(modes("var MODES = ['a']; var MODES = ['b'];").is_err());
+        let views = "var MODES = ['wall', 'collect'], VIEWS = ['wall']; if (MODES.indexOf(m) < 0 || VIEWS.indexOf(m)) {}";
+        assert_eq!(string_array(views, "VIEWS").unwrap(), ["wall"]);
     }
 
     #[test]
@@ -197,8 +204,17 @@ mod tests {
     #[test]
     fn every_difference_fails_the_build_by_name() {
         let loader = "var MODES = ['wall', 'carousel', 'badge', 'collect', 'refer'];\n\
+                      var VIEWS = ['wall', 'carousel', 'badge'];\n\
                       if (/^[2-9A-HJKMNP-TV-Z]{8}$/.test(arrived)) {}";
         check(loader).unwrap();
+
+        // A read-only mode the loader would send to the wasm, which no longer has it.
+        let view_missing = loader.replace("'carousel', 'badge'];", "'badge'];");
+        let error = format!("{:#}", check(&view_missing).unwrap_err());
+        assert!(
+            error.contains("its VIEWS are [\"wall\", \"badge\"]") && error.contains("READ_ONLY"),
+            "{error}"
+        );
 
         let missing_mode = loader.replace(", 'refer'", "");
         let error = format!("{:#}", check(&missing_mode).unwrap_err());

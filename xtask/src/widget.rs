@@ -24,6 +24,7 @@ use crate::tools;
 const GLUE_PLACEHOLDER: &str = "__FANFARE_GLUE__";
 const WASM_PLACEHOLDER: &str = "__FANFARE_WASM__";
 const CSS_PLACEHOLDER: &str = "__FANFARE_CSS__";
+const VIEWS_PLACEHOLDER: &str = "__FANFARE_VIEWS__";
 
 /// Flags for the size build (all need [`tools::WIDGET_TOOLCHAIN`]): panics abort without a
 /// message, and neither panic locations nor `Debug` output are compiled in.
@@ -111,12 +112,17 @@ pub fn build(root: &Path) -> anyhow::Result<BuildOutput> {
         .args(["--strip-producers", "-o"])
         .arg(&optimised))?;
 
-    println!("== minifying the loader, the glue and the stylesheet");
+    println!("== minifying the loader, the read-only views, the glue and the stylesheet");
     let minified = work.join("embed.min.js");
     run(Command::new(bin.join("terser"))
         .arg(&loader_source)
         .args(["--compress", "--mangle", "--ecma", "2017", "--output"])
         .arg(&minified))?;
+    let minified_views = work.join("views.min.js");
+    run(Command::new(bin.join("terser"))
+        .arg(root.join("widget/loader/views.js"))
+        .args(["--module", "--compress", "--mangle", "--ecma", "2017", "--output"])
+        .arg(&minified_views))?;
     let minified_glue = work.join("fanfare.min.js");
     run(Command::new(bin.join("terser"))
         .arg(&short_glue_path)
@@ -135,27 +141,45 @@ pub fn build(root: &Path) -> anyhow::Result<BuildOutput> {
     let glue_name = hashed_name("fanfare", &glue, ".js");
     let wasm_name = hashed_name("fanfare", &wasm, "_bg.wasm");
     let css_name = hashed_name("fanfare", &css, ".css");
-    let loader = point_loader(&std::fs::read_to_string(&minified)?, &glue_name, &wasm_name, &css_name)?;
+    let views = std::fs::read(&minified_views)?;
+    let views_name = hashed_name("views", &views, ".js");
+    let loader = point_loader(
+        &std::fs::read_to_string(&minified)?,
+        &[
+            (GLUE_PLACEHOLDER, &glue_name),
+            (WASM_PLACEHOLDER, &wasm_name),
+            (CSS_PLACEHOLDER, &css_name),
+            (VIEWS_PLACEHOLDER, &views_name),
+        ],
+    )?;
 
     // Replace the previous build whole, so stale hashed files never linger.
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out)?;
-    let files: [(&str, &[u8]); 4] =
-        [("embed.js", loader.as_bytes()), (&glue_name, &glue), (&wasm_name, &wasm), (&css_name, &css)];
+    // The loader first, then the widget (glue, wasm, stylesheet), then the read-only views.
+    let files: [(&str, &[u8]); 5] = [
+        ("embed.js", loader.as_bytes()),
+        (&glue_name, &glue),
+        (&wasm_name, &wasm),
+        (&css_name, &css),
+        (&views_name, &views),
+    ];
     for (name, bytes) in files {
         std::fs::write(out.join(name), bytes)?;
         // Compressed once here, so the server sends them without compressing on each request.
         std::fs::write(out.join(format!("{name}.br")), sizes::brotli(bytes))?;
         std::fs::write(out.join(format!("{name}.gz")), sizes::gzip(bytes))?;
     }
-    let manifest = format!("{{\"glue\":\"{glue_name}\",\"wasm\":\"{wasm_name}\",\"css\":\"{css_name}\"}}\n");
+    let manifest = format!(
+        "{{\"glue\":\"{glue_name}\",\"wasm\":\"{wasm_name}\",\"css\":\"{css_name}\",\"views\":\"{views_name}\"}}\n"
+    );
     std::fs::write(out.join("manifest.json"), manifest)?;
 
     let rows: Vec<(String, Sizes)> =
         files.iter().map(|(name, bytes)| ((*name).to_owned(), Sizes::of(bytes))).collect();
     let loader_sizes = rows[0].1;
     let widget_sizes =
-        rows[1..].iter().fold(Sizes { raw: 0, gzip: 0, brotli: 0 }, |sum, (_, sizes)| sum.plus(*sizes));
+        rows[1..4].iter().fold(Sizes { raw: 0, gzip: 0, brotli: 0 }, |sum, (_, sizes)| sum.plus(*sizes));
     println!("\n== widget build in {}\n", out.display());
     print!("{}", sizes::table(&rows, loader_sizes, widget_sizes));
     std::fs::write(out.join("sizes.md"), sizes::markdown(&rows, loader_sizes, widget_sizes))?;
@@ -173,11 +197,11 @@ pub fn hashed_name(stem: &str, content: &[u8], suffix: &str) -> String {
     format!("{stem}-{hex}{suffix}")
 }
 
-/// Writes the hashed names into the loader, insisting each placeholder is there exactly once
-/// so a renamed placeholder cannot silently ship a loader pointing nowhere.
-pub fn point_loader(loader: &str, glue: &str, wasm: &str, css: &str) -> anyhow::Result<String> {
+/// Writes the hashed names into the loader (placeholder → name), insisting each placeholder is
+/// there exactly once so a renamed placeholder cannot silently ship a loader pointing nowhere.
+pub fn point_loader(loader: &str, names: &[(&str, &str)]) -> anyhow::Result<String> {
     let mut pointed = loader.to_owned();
-    for (placeholder, name) in [(GLUE_PLACEHOLDER, glue), (WASM_PLACEHOLDER, wasm), (CSS_PLACEHOLDER, css)] {
+    for &(placeholder, name) in names {
         let count = pointed.matches(placeholder).count();
         if count != 1 {
             bail!("widget/loader/embed.js must contain {placeholder} exactly once (found {count})");
@@ -205,14 +229,16 @@ mod tests {
     #[test]
     fn the_loader_is_pointed_at_each_file() {
         let loader = "g='__FANFARE_GLUE__';w='__FANFARE_WASM__';c='__FANFARE_CSS__'";
-        let pointed = point_loader(loader, "a.js", "b.wasm", "c.css").unwrap();
+        let names = [(GLUE_PLACEHOLDER, "a.js"), (WASM_PLACEHOLDER, "b.wasm"), (CSS_PLACEHOLDER, "c.css")];
+        let pointed = point_loader(loader, &names).unwrap();
         assert_eq!(pointed, "g='a.js';w='b.wasm';c='c.css'");
     }
 
     #[test]
     fn a_missing_or_doubled_placeholder_fails_the_build() {
-        assert!(point_loader("no placeholders", "a", "b", "c").is_err());
+        let names = [(GLUE_PLACEHOLDER, "a"), (WASM_PLACEHOLDER, "b"), (CSS_PLACEHOLDER, "c")];
+        assert!(point_loader("no placeholders", &names).is_err());
         let doubled = "__FANFARE_GLUE__ __FANFARE_GLUE__ __FANFARE_WASM__ __FANFARE_CSS__";
-        assert!(point_loader(doubled, "a", "b", "c").is_err());
+        assert!(point_loader(doubled, &names).is_err());
     }
 }

@@ -35,6 +35,7 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("how-it-is-made.html", "text/html; charset=utf-8", include_str!("../../../demo/how-it-is-made.html")),
     ("wholesale.html", "text/html; charset=utf-8", include_str!("../../../demo/wholesale.html")),
     ("journal.html", "text/html; charset=utf-8", include_str!("../../../demo/journal.html")),
+    ("stories.html", "text/html; charset=utf-8", include_str!("../../../demo/stories.html")),
     ("hostile.css", "text/css; charset=utf-8", include_str!("../../../demo/hostile.css")),
     ("order.js", "text/javascript; charset=utf-8", include_str!("../../../demo/order.js")),
     ("style.css", "text/css; charset=utf-8", include_str!("../../../demo/style.css")),
@@ -315,11 +316,12 @@ async fn page(
         site.push_str(&format!("\" data-lang=\"{lang}"));
     }
     let body = body.replace("{{FANFARE_URL}}", api_url).replace("{{FANFARE_SITE}}", &site);
+    let body = include_fragments(&body, api_url).await;
     // The strict policy README.md tells site owners to use; violations are reported back here.
     let csp = format!(
         "default-src 'self'; script-src 'self' {api_url} 'wasm-unsafe-eval'; connect-src {api_url}; \
          img-src 'self' {api_url}; style-src 'self' {api_url}; require-trusted-types-for 'script'; \
-         report-uri /csp-reports"
+         trusted-types fanfare; report-uri /csp-reports"
     );
     let mut response = body.into_response();
     let headers = response.headers_mut();
@@ -328,6 +330,36 @@ async fn page(
         headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
     response
+}
+
+/// What nginx's `ssi on` does with `<!--# include virtual="/embed/…" -->`, the recipe README
+/// gives: the server-rendered view, fetched from Fanfare and written into the page's own HTML.
+/// A failed fetch leaves a comment in its place, as nginx leaves an error message.
+async fn include_fragments(page: &str, api_url: &str) -> String {
+    const OPEN: &str = "<!--# include virtual=\"";
+    const CLOSE: &str = "\" -->";
+    let mut included = String::with_capacity(page.len());
+    let mut rest = page;
+    while let Some((before, after)) = rest.split_once(OPEN) {
+        let Some((path, tail)) = after.split_once(CLOSE) else {
+            break;
+        };
+        included.push_str(before);
+        let fetched = async {
+            let response = reqwest::get(format!("{api_url}{path}")).await?.error_for_status()?;
+            response.text().await
+        };
+        match fetched.await {
+            Ok(fragment) => included.push_str(&fragment),
+            Err(error) => {
+                tracing::warn!(%error, path, "the demo website could not include a fragment");
+                included.push_str("<!-- Fanfare: the testimonials could not be included -->");
+            }
+        }
+        rest = tail;
+    }
+    included.push_str(rest);
+    included
 }
 
 /// Bootstrap and Bulma for the wholesale page, from the npm packages `cargo xtask` installs

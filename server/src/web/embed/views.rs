@@ -86,10 +86,10 @@ fn wall(page: &TestimonialPage, view: &View<'_>) -> Markup {
                 }
             }
             @if let Some(more) = &view.more {
-                // Shown by views.js, which fetches the next page; a page without script shows
-                // the first page only.
+                // Run by views.js, which fetches the next page; invisible (its place kept) on a
+                // page without script, which shows the first page only.
                 button.fanfare-button.fanfare-secondary.fanfare-more type="button" part="button more"
-                    data-more=(more) hidden { (view.text("wall.more")) }
+                    data-more=(more) { (view.text("wall.more")) }
             }
         }
     }
@@ -117,7 +117,7 @@ fn carousel(page: &TestimonialPage, view: &View<'_>) -> Markup {
                     }
                 }
                 @if page.items.len() > 1 {
-                    div.fanfare-controls part="controls" hidden {
+                    div.fanfare-controls part="controls" {
                         button.fanfare-button.fanfare-secondary type="button" data-step="-1" aria-label=(view.text("carousel.previous")) { "‹" }
                         span.fanfare-muted { (position(0)) }
                         button.fanfare-button.fanfare-secondary type="button" data-step="1" aria-label=(view.text("carousel.next")) { "›" }

@@ -1,0 +1,143 @@
+//! The read-only modes without WebAssembly. The demo's `stories.html` carries the wall in its
+//! own HTML (its web server includes `/embed/…/wall.html` as nginx's SSI would), and a carousel
+//! and a badge that the loader fills with the server's view. The widget's wasm is never
+//! fetched, the controls work, a reader without JavaScript still sees the testimonials, and
+//! nothing moves on a page that reserved no room for them.
+
+use anyhow::Context;
+use fanfare_tests::browser::{wait_for, wait_until, Browser};
+use fanfare_tests::demo::RunningDemo;
+use serde_json::json;
+
+const RESOURCES: &str = "return performance.getEntriesByType('resource').map(e => e.name)";
+/// How many testimonials the page includes (its SSI line asks for `limit=3`).
+const INCLUDED: usize = 3;
+
+/// How many `css` match inside the shadow root of the first `host`.
+async fn count_in(browser: &Browser, host: &str, css: &str) -> anyhow::Result<u64> {
+    let script =
+        "return document.querySelector(arguments[0]).shadowRoot.querySelectorAll(arguments[1]).length";
+    let count = browser.session.execute(script, vec![json!(host), json!(css)]).await?;
+    count.as_u64().context("a count")
+}
+
+#[tokio::test]
+async fn every_read_only_mode_shows_and_works_without_ever_fetching_the_wasm() -> anyhow::Result<()> {
+    let demo = RunningDemo::start().await?;
+    let published = demo.wall().await?.items.len();
+    assert!(published > INCLUDED, "the demo has more than one page of the included wall: {published}");
+    let browser = Browser::launch().await?;
+    let page = &browser.session;
+    page.goto(&format!("{}/stories.html", demo.site_url)).await?;
+
+    // The included wall: in the page's HTML, then made live by the loader's views.js.
+    let wall = browser.widget_root("fanfare-wall").await?;
+    assert_eq!(count_in(&browser, "fanfare-wall", ".fanfare-grid > li").await?, INCLUDED as u64);
+    let more = browser.wait_in(&wall, ".fanfare-wall.is-live .fanfare-more").await?;
+    page.click(&more).await?;
+    wait_until("the next page of the wall", || async {
+        Ok(count_in(&browser, "fanfare-wall", ".fanfare-grid > li").await? as usize
+            == published.min(2 * INCLUDED))
+    })
+    .await?;
+
+    // The carousel, placed by the loader: one testimonial at a time, turned by the visitor.
+    let carousel = browser.mount_root("carousel").await?;
+    let pause = browser.wait_in(&carousel, ".fanfare-carousel.is-live [aria-pressed]").await?;
+    page.click(&pause).await?;
+    let current = ".fanfare-slide > li:not(.is-away) .fanfare-quote";
+    let first = page.text(&browser.wait_in(&carousel, current).await?).await?;
+    let visible = "return [...document.querySelector('[data-fanfare=carousel]').shadowRoot.querySelectorAll('.fanfare-slide > li')]
+                     .filter(li => getComputedStyle(li).visibility === 'visible').length";
+    assert_eq!(page.execute(visible, vec![]).await?, json!(1), "one at a time");
+    page.click(&browser.wait_in(&carousel, "[data-step='1']").await?).await?;
+    wait_for("the next testimonial", || async {
+        let shown = page.text(&browser.wait_in(&carousel, current).await?).await?;
+        Ok((shown != first).then_some(()))
+    })
+    .await?;
+    let position = page.text(&browser.wait_in(&carousel, ".fanfare-controls > span").await?).await?;
+    assert_eq!(position, format!("2 of {published}"));
+
+    // The badge: the honest summary, linking where the mount's data-href says.
+    let badge = browser.mount_root("badge").await?;
+    let link = browser.wait_in(&badge, "a.fanfare-badge").await?;
+    let href = page.property(&link, "href").await?;
+    assert_eq!(href, format!("{}/kind-words.html", demo.site_url));
+    let label = page.property(&browser.wait_in(&badge, "[role=img]").await?, "ariaLabel").await?;
+    assert!(label.as_str().unwrap_or_default().contains(" out of 5 from "), "{label}");
+
+    browser.screenshot_if_asked("stories-badge").await?;
+    page.execute("document.querySelector('fanfare-wall').scrollIntoView()", vec![]).await?;
+    browser.screenshot_if_asked("stories-wall").await?;
+    let fetched: Vec<String> = serde_json::from_value(page.execute(RESOURCES, vec![]).await?)?;
+    let ours: Vec<&String> = fetched.iter().filter(|url| url.starts_with(&demo.api_url)).collect();
+    assert!(ours.iter().any(|url| url.contains("/embed/kettle-crow/carousel.html")), "{ours:#?}");
+    assert!(ours.iter().any(|url| url.contains("/widget/views-")), "{ours:#?}");
+    let widget: Vec<&&String> = ours
+        .iter()
+        .filter(|url| url.ends_with(".wasm") || url.contains("/widget/fanfare-") && url.ends_with(".js"))
+        .collect();
+    assert!(widget.is_empty(), "the WebAssembly widget was fetched for read-only modes: {widget:#?}");
+    browser.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_reader_without_javascript_sees_the_included_testimonials() -> anyhow::Result<()> {
+    let demo = RunningDemo::start().await?;
+    let newest = demo.wall().await?.items.into_iter().next().context("a published testimonial")?;
+    let browser = Browser::launch_without_javascript().await?;
+    let page = &browser.session;
+    page.goto(&format!("{}/stories.html", demo.site_url)).await?;
+
+    let wall = browser.widget_root("fanfare-wall").await?;
+    let quote = page.text(&browser.wait_in(&wall, ".fanfare-grid > li .fanfare-quote").await?).await?;
+    assert_eq!(quote, newest.text.trim());
+    let title = page.text(&browser.wait_in(&wall, "#fanfare-wall-title").await?).await?;
+    assert_eq!(title, "Selected testimonials");
+    // Scripts really are off: the loader never gave the other mounts their shadow roots.
+    let carousel = page.find("[data-fanfare=carousel]").await?.context("the carousel mount")?;
+    assert!(page.shadow_root(&carousel).await?.is_none(), "embed.js ran");
+    browser.screenshot_if_asked("stories-without-javascript").await?;
+    browser.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_included_view_moves_nothing_on_a_page_that_reserved_no_room() -> anyhow::Result<()> {
+    let demo = RunningDemo::start().await?;
+    let browser = Browser::launch().await?;
+    let page = &browser.session;
+    page.goto(&format!("{}/stories.html", demo.site_url)).await?;
+    page.execute(
+        "window.__shift = 0; window.__moved = [];
+         new PerformanceObserver(list => { for (const e of list.getEntries()) {
+           window.__shift += e.value;
+           for (const s of e.sources) window.__moved.push((s.node ? s.node.nodeName + '.' + (s.node.className || '') : '?') + ' ' + JSON.stringify(s.previousRect) + ' -> ' + JSON.stringify(s.currentRect) + ' at ' + Math.round(e.startTime) + ' ms');
+         } }).observe({ type: 'layout-shift', buffered: true });",
+        vec![],
+    )
+    .await?;
+    // The wall is at the top and the text under it in view, so any move would be seen.
+    let below = page
+        .execute(
+            "return document.getElementById('roasting').getBoundingClientRect().top < innerHeight",
+            vec![],
+        )
+        .await?;
+    assert_eq!(below, json!(true), "the text under the included wall starts in the first screen");
+    // Not scrolled to: the loader must not fill the mounts further down meanwhile.
+    let wall = wait_for("the included wall", || async {
+        let Some(host) = page.find("fanfare-wall").await? else { return Ok(None) };
+        page.shadow_root(&host).await
+    })
+    .await?;
+    browser.wait_in(&wall, ".fanfare-wall.is-live").await?;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let shift = page.execute("return window.__shift", vec![]).await?;
+    let moved = page.execute("return window.__moved", vec![]).await?;
+    assert_eq!(shift.as_f64(), Some(0.0), "layout shift on the page with the included wall: {moved:#}");
+    browser.close().await;
+    Ok(())
+}
