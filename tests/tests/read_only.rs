@@ -141,3 +141,23 @@ async fn the_included_view_moves_nothing_on_a_page_that_reserved_no_room() -> an
     browser.close().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn the_carousel_stands_still_for_readers_who_asked_for_reduced_motion() -> anyhow::Result<()> {
+    let demo = RunningDemo::start().await?;
+    let browser = Browser::launch().await?;
+    let page = &browser.session;
+    for (reduce, turning) in [("reduce", false), ("no-preference", true)] {
+        let features = json!([{ "name": "prefers-reduced-motion", "value": reduce }]);
+        page.devtools("Emulation.setEmulatedMedia", json!({ "features": features })).await?;
+        page.goto(&format!("{}/stories.html", demo.site_url)).await?;
+        let carousel = browser.mount_root("carousel").await?;
+        let pause = browser.wait_in(&carousel, ".fanfare-carousel.is-live [aria-pressed]").await?;
+        // aria-pressed is the pause button's: pressed means standing still.
+        assert_eq!(page.property(&pause, "ariaPressed").await?, json!((!turning).to_string()), "{reduce}");
+        let label = page.text(&pause).await?;
+        assert_eq!(label, if turning { "Pause" } else { "Play" }, "{reduce}");
+    }
+    browser.close().await;
+    Ok(())
+}
