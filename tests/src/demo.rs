@@ -39,13 +39,33 @@ pub fn widget_dir() -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
+/// The test-only widget with json.rs's readers and writers exported (`cargo xtask build
+/// --wire-probe`): `FANFARE_WIRE_WIDGET_DIR` or the source tree's target/widget-wire.
+pub fn wire_probe_widget_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::var_os("FANFARE_WIRE_WIDGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| default_widget_dir().with_file_name("widget-wire"));
+    if !dir.join("manifest.json").exists() {
+        bail!(
+            "no wire-probe widget build in {}: run `cargo xtask build --wire-probe` first (`cargo xtask test` does)",
+            dir.display()
+        );
+    }
+    Ok(dir)
+}
+
 impl RunningDemo {
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_serving(widget_dir()?).await
+    }
+
+    /// The demo serving the widget build in `widget_dir`.
+    pub async fn start_serving(widget_dir: PathBuf) -> anyhow::Result<Self> {
         // SQLite or PostgreSQL, as FANFARE_TEST_BACKEND says: the flow runs on both.
         let database = TestDatabase::create().await?;
         let storage = storage::connect(&database.url).await?;
         let settings = ServerSettings {
-            widget_dir: widget_dir()?,
+            widget_dir,
             ..ServerSettings::new("127.0.0.1:0".parse()?, database.secret_key.clone())
         };
         let demo = Demo::start(storage.clone(), settings, "127.0.0.1:0".parse()?).await?;

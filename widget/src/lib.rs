@@ -18,6 +18,8 @@ mod site;
 #[cfg(test)]
 mod text_ids;
 mod texts;
+#[cfg(feature = "wire-probe")]
+mod wire_probe;
 
 use wasm_bindgen::prelude::*;
 

@@ -16,6 +16,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   build   build the widget into target/widget and print its sizes
+          (--wire-probe: the test-only widget of tests/tests/wire.rs, into target/widget-wire)
   demo    build, then run `fanfare demo` (extra arguments are passed on)
   test    every check and test: fmt, clippy, unit, API, CLI and browser tests
   fuzz    run every cargo-fuzz target for SECONDS each (default 600): cargo xtask fuzz [SECONDS]
@@ -24,6 +25,9 @@ commands:
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
+        Some("build") if args.get(1).is_some_and(|arg| arg == "--wire-probe") => {
+            widget::build_wire_probe(&workspace_root()).map(drop)
+        }
         Some("build") => widget::build(&workspace_root()).map(drop),
         Some("demo") => demo(&args[1..]),
         Some("test") => test(),
@@ -109,6 +113,8 @@ fn test() -> anyhow::Result<()> {
     let root = workspace_root();
     tools::ensure_chromium()?;
     let output = widget::build(&root)?;
+    println!("\n== the wire-probe widget, for the browser test of the wire format");
+    let wire = widget::build_wire_probe(&root)?;
 
     println!("\n== formatting");
     run(cargo(&root).args(["fmt", "--all", "--", "--check"]))?;
@@ -121,6 +127,8 @@ fn test() -> anyhow::Result<()> {
         "fanfare-widget",
         "--target",
         "wasm32-unknown-unknown",
+        "--features",
+        "wire-probe",
         "--",
         "-D",
         "warnings",
@@ -136,7 +144,10 @@ fn test() -> anyhow::Result<()> {
     println!("\n== tests on SQLite");
     // The default members are the host crates; the widget's logic (reducer, texts) runs as host
     // unit tests, its rendering through the browser tests.
-    run(cargo(&root).args(["test", "--no-fail-fast"]).env("FANFARE_WIDGET_DIR", &output.dir))?;
+    run(cargo(&root)
+        .args(["test", "--no-fail-fast"])
+        .env("FANFARE_WIDGET_DIR", &output.dir)
+        .env("FANFARE_WIRE_WIDGET_DIR", &wire.dir))?;
     run(cargo(&root).args(["test", "--package", "fanfare-widget", "--lib"]))?;
 
     let postgres = tools::postgres_url();
@@ -163,7 +174,8 @@ fn test() -> anyhow::Result<()> {
                 .args(["test", "--no-fail-fast"])
                 .args(suites)
                 .env("FANFARE_TEST_BACKEND", "postgres")
-                .env("FANFARE_WIDGET_DIR", &output.dir))?;
+                .env("FANFARE_WIDGET_DIR", &output.dir)
+                .env("FANFARE_WIRE_WIDGET_DIR", &wire.dir))?;
         }
         run(cargo(&root).args([
             "test",
