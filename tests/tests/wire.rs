@@ -36,27 +36,12 @@ const RED_DOT_PNG: &str =
 
 #[tokio::test]
 async fn the_widget_reads_and_writes_every_wire_type_as_the_protocol_defines_it() -> anyhow::Result<()> {
-    let widget_dir = wire_probe_widget_dir()?;
-    let manifest: Value = serde_json::from_slice(&std::fs::read(widget_dir.join("manifest.json"))?)?;
-    let demo = RunningDemo::start_serving(widget_dir).await?;
+    let demo = RunningDemo::start_serving(wire_probe_widget_dir()?).await?;
     let browser = Browser::launch().await?;
     let page = &browser.session;
     // A page of the demo website: its strict policy lets the widget's module and wasm in.
     page.goto(&format!("{}/index.html", demo.site_url)).await?;
-    let file = |key: &str| -> anyhow::Result<String> {
-        let name = manifest[key].as_str().with_context(|| format!("the manifest names the {key}"))?;
-        Ok(format!("{}/widget/{name}", demo.api_url))
-    };
-    let loaded = page
-        .execute(
-            "return import(arguments[0]).then(m => m.default({ module_or_path: arguments[1] }).then(() => {
-               window.__wire = m;
-               return typeof m.wire_read === 'function' && typeof m.wire_write === 'function';
-             }))",
-            vec![json!(file("glue")?), json!(file("wasm")?)],
-        )
-        .await?;
-    assert_eq!(loaded, json!(true), "the wire-probe widget exports wire_read and wire_write");
+    load_probe(page, &demo).await?;
     let probe = Probe { page, api: Api::new(&demo) };
 
     // --- Bodies the widget reads, as the real server sends them.
@@ -167,6 +152,68 @@ async fn the_widget_reads_and_writes_every_wire_type_as_the_protocol_defines_it(
     api.post("/referrals", "application/json", written_referral.into(), 201).await?;
 
     browser.close().await;
+    Ok(())
+}
+
+/// What the real loader (`embed.js`) gives each mount is what the widget reads: the loader's
+/// names and json.rs's agree, every field included (a referral arrival, a theme and a
+/// malformed-but-common language tag on the script tag).
+#[tokio::test]
+async fn the_widget_reads_every_setting_the_loader_gives_a_mount() -> anyhow::Result<()> {
+    let demo = RunningDemo::start_serving(wire_probe_widget_dir()?).await?;
+    let api = Api::new(&demo);
+    let referral = json!({ "name": "Ada Lovelace", "email": "ada@example.com" }).to_string();
+    let referral: ReferralCreated =
+        serde_json::from_str(&api.post("/referrals", "application/json", referral.into(), 201).await?)?;
+    let browser = Browser::launch().await?;
+    let page = &browser.session;
+    page.goto(&format!("{}/kind-words.html?theme=dark&lang=de_DE&ref={}", demo.site_url, referral.code))
+        .await?;
+    let form = browser.mount_root("collect").await?;
+    browser.wait_in(&form, "input[name=name]").await?;
+    load_probe(page, &demo).await?;
+    let mounted = page.execute("return window.__wire.wire_mounted()", vec![]).await?;
+    let mounted: Vec<Value> = serde_json::from_str(mounted.as_str().context("wire_mounted gives text")?)?;
+    let device = page.execute("return JSON.parse(localStorage.getItem('fanfare:device'))", vec![]).await?;
+    assert!(
+        device.as_str().is_some_and(|device| !device.is_empty()),
+        "the loader keeps a device id: {device}"
+    );
+    let page_url = page.execute("return location.href", vec![]).await?;
+    let expected = json!({
+        "api": demo.api_url,
+        "site": DEMO_SITE,
+        // `de_DE` as real pages write it, read as the browser wants it.
+        "lang": "de-DE",
+        "theme": "dark",
+        "page_url": page_url,
+        "referral": referral.code,
+        "device": device,
+    });
+    assert_eq!(mounted, vec![expected], "the collect mount's configuration, as the widget read it");
+    browser.close().await;
+    Ok(())
+}
+
+/// Loads the wire-probe widget's module into the page as `window.__wire` (the same module the
+/// loader imports, when it has).
+async fn load_probe(page: &Session, demo: &RunningDemo) -> anyhow::Result<()> {
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(wire_probe_widget_dir()?.join("manifest.json"))?)?;
+    let file = |key: &str| -> anyhow::Result<String> {
+        let name = manifest[key].as_str().with_context(|| format!("the manifest names the {key}"))?;
+        Ok(format!("{}/widget/{name}", demo.api_url))
+    };
+    let loaded = page
+        .execute(
+            "return import(arguments[0]).then(m => m.default({ module_or_path: arguments[1] }).then(() => {
+               window.__wire = m;
+               return ['wire_read', 'wire_write', 'wire_mounted'].every(name => typeof m[name] === 'function');
+             }))",
+            vec![json!(file("glue")?), json!(file("wasm")?)],
+        )
+        .await?;
+    assert_eq!(loaded, json!(true), "the wire-probe widget exports wire_read, wire_write and wire_mounted");
     Ok(())
 }
 

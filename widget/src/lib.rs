@@ -40,6 +40,8 @@ pub fn mount(container: web_sys::Element, mode: String, config: JsValue) {
         web_sys::console::error_1(&"Fanfare: bad mount configuration (api and site are required)".into());
         return;
     };
+    #[cfg(feature = "wire-probe")]
+    wire_probe::mounted(&config);
     let props = AppProps { mode, config: std::rc::Rc::new(config) };
     yew::Renderer::<App>::with_root_and_props(container, props).render();
 }

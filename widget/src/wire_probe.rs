@@ -5,7 +5,8 @@
 //! The test hands in a body (from the real server, or serde_json's text of a protocol value) and
 //! gets back what the widget made of it, written by the protocol type's own serde derive, so it
 //! can compare the two field by field: a field renamed in `protocol` is one json.rs no longer
-//! finds, and the comparison fails.
+//! finds, and the comparison fails. The one body whose other side is not `protocol` but the
+//! loader, the mount configuration, is noted as [`crate::mount`] reads it ([`wire_mounted`]).
 
 use fanfare_protocol::api::{
     ApiError, Challenge, TestimonialCreated, UploadCreated, WidgetConfig, WidgetTheme,
@@ -16,8 +17,14 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::api::Refusal;
+use crate::config::MountConfig;
 use crate::json::{FromJson, ToJson};
 use crate::site::Site;
+
+thread_local! {
+    /// Every configuration [`crate::mount`] read from the loader, as [`wire_mounted`] gives it.
+    static MOUNTED: std::cell::RefCell<Vec<serde_json::Value>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 /// Reads `body` (a parsed JSON body) as the widget reads a `kind` answer, and returns what it
 /// read as the protocol type's JSON; `undefined` when the widget could not read it.
@@ -72,4 +79,23 @@ fn as_widget_config(site: Site) -> WidgetConfig {
 fn as_api_error(refusal: Refusal) -> ApiError {
     let Refusal { message, fields } = refusal;
     ApiError { error: String::new(), message, fields: fields.into_iter().collect() }
+}
+
+/// Notes what [`crate::mount`] read of the loader's configuration, by the Rust field names (the
+/// loader, not `protocol`, is its other side). Taken apart field by field, so a field added to
+/// [`MountConfig`] does not compile here until the test looks at it too.
+pub fn mounted(config: &MountConfig) {
+    let MountConfig { api, site, lang, theme, page_url, referral, device } = config;
+    let read = serde_json::json!({
+        "api": api, "site": site, "lang": lang, "theme": theme,
+        "page_url": page_url, "referral": referral, "device": device,
+    });
+    MOUNTED.with(|mounted| mounted.borrow_mut().push(read));
+}
+
+/// The configurations the page's mounts were given, as json.rs read them from the loader's
+/// objects: a JSON array, oldest first.
+#[wasm_bindgen]
+pub fn wire_mounted() -> String {
+    MOUNTED.with(|mounted| serde_json::Value::Array(mounted.borrow().clone()).to_string())
 }
