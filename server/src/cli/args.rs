@@ -187,6 +187,9 @@ pub enum SiteCommand {
         /// Whether a second referral link a browser follows takes the credit: first or last
         #[arg(long, value_name = "first|last")]
         referral_attribution: Option<String>,
+        /// Whether the read-only fragments carry schema.org JSON-LD (off by default; see README)
+        #[arg(long, value_name = "on|off")]
+        structured_data: Option<String>,
     },
 }
 

@@ -312,6 +312,7 @@ async fn site(service: &Service, command: SiteCommand) -> anyhow::Result<()> {
             consent_text,
             low_rating_threshold,
             referral_attribution,
+            structured_data,
         } => {
             let site = find_site(service, &slug).await?;
             let threshold = low_rating_threshold.map(|stars| stars.to_string());
@@ -322,6 +323,7 @@ async fn site(service: &Service, command: SiteCommand) -> anyhow::Result<()> {
                 consent_text: consent_text.as_deref(),
                 low_rating_threshold: threshold.as_deref(),
                 referral_attribution: referral_attribution.as_deref(),
+                structured_data: structured_data.as_deref(),
                 ..SettingsInput::default()
             };
             let site = service

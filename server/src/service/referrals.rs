@@ -326,6 +326,7 @@ mod tests {
             conversion_burst_limit: 20,
             proof_of_work: 0,
             referral_attribution: Default::default(),
+            structured_data: false,
             origins: vec!["https://acme.test".into()],
             created_at: 0,
         }

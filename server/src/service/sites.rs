@@ -53,6 +53,8 @@ pub struct SettingsInput<'a> {
     pub proof_of_work: Option<&'a str>,
     /// `first` or `last`: whether a second referral link replaces the one a browser remembers.
     pub referral_attribution: Option<&'a str>,
+    /// `on` or `off`: whether the read-only fragments carry schema.org JSON-LD.
+    pub structured_data: Option<&'a str>,
 }
 
 /// Refused fields, each with a sentence saying why.
@@ -125,6 +127,8 @@ impl SettingsInput<'_> {
                     .ok_or_else(|| "must be first (the first link followed keeps the credit) or last".into()),
             )
         });
+        let structured_data =
+            self.structured_data.and_then(|raw| refused.take("structured_data", on_or_off(raw)));
         let allowed: Vec<String> = match &origins {
             Some(new) => new.iter().map(|origin| origin.as_str().to_owned()).collect(),
             None => current.origins.clone(),
@@ -155,6 +159,7 @@ impl SettingsInput<'_> {
             conversion_burst_limit,
             proof_of_work,
             referral_attribution,
+            structured_data,
         })
     }
 }
@@ -342,6 +347,14 @@ fn stars(raw: &str) -> Result<u8, String> {
         .ok_or_else(|| "must be a whole number from 1 to 5".into())
 }
 
+fn on_or_off(raw: &str) -> Result<bool, String> {
+    match raw.trim() {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err("must be on or off".into()),
+    }
+}
+
 fn whole_number(raw: &str, min: u32, max: u32) -> Option<u32> {
     raw.trim().parse::<u32>().ok().filter(|n| (min..=max).contains(n))
 }
@@ -397,6 +410,7 @@ mod tests {
             conversion_burst_limit: 20,
             proof_of_work: 0,
             referral_attribution: ReferralAttribution::First,
+            structured_data: false,
             origins: origins.iter().map(|origin| (*origin).to_owned()).collect(),
             created_at: 0,
         }
@@ -417,6 +431,7 @@ mod tests {
             conversion_burst_limit: Some("x"),
             proof_of_work: Some("99"),
             referral_attribution: Some("middle"),
+            structured_data: Some("yes"),
         };
         let errors = input.parse(&site(&[], None)).unwrap_err();
         let named: Vec<&str> = errors.keys().map(String::as_str).collect();
@@ -434,6 +449,7 @@ mod tests {
                 "referral_attribution",
                 "referral_landing_url",
                 "referral_window_days",
+                "structured_data",
                 "texts"
             ]
         );
@@ -446,6 +462,16 @@ mod tests {
             .unwrap();
         assert_eq!(changes.accent.as_deref(), Some("#aabbcc"));
         assert!(changes.name.is_none() && changes.consent_text.is_none() && changes.origins.is_none());
+    }
+
+    #[test]
+    fn structured_data_is_on_or_off() {
+        let parse = |raw| {
+            SettingsInput { structured_data: Some(raw), ..SettingsInput::default() }.parse(&site(&[], None))
+        };
+        assert_eq!(parse(" on ").unwrap().structured_data, Some(true));
+        assert_eq!(parse("off").unwrap().structured_data, Some(false));
+        assert_eq!(parse("true").unwrap_err()["structured_data"], "must be on or off");
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub struct Site {
     pub proof_of_work: u8,
     /// Whether a second referral link replaces the code a browser remembers.
     pub referral_attribution: ReferralAttribution,
+    /// Whether the read-only fragments carry schema.org JSON-LD; off by default.
+    pub structured_data: bool,
     pub origins: Vec<String>,
     pub created_at: i64,
 }
@@ -60,6 +62,7 @@ pub struct SiteChanges {
     pub conversion_burst_limit: Option<u32>,
     pub proof_of_work: Option<u8>,
     pub referral_attribution: Option<ReferralAttribution>,
+    pub structured_data: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

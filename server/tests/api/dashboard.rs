@@ -465,6 +465,57 @@ async fn owners_change_settings_and_bad_values_are_named_without_changing_anythi
 }
 
 #[tokio::test]
+async fn owners_turn_structured_data_on_with_a_checkbox_and_off_by_unticking_it() {
+    let app = spawn_app().await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    let session = app.login(OWNER).await;
+    let path = format!("/admin/sites/{SITE}/settings");
+    let page = app.get_page(&session.cookie, &path).await;
+    assert!(page.contains(r#"name="structured_data" value="on""#), "{page}");
+    assert!(!page.contains(r#"value="on" checked"#), "off by default: {page}");
+    assert!(
+        page.contains("Google shows no review stars for reviews a business publishes about itself"),
+        "{page}"
+    );
+    let form = |structured_data: Option<&'static str>| {
+        let mut fields = vec![
+            ("name", "acme Inc."),
+            ("origins", "https://acme.test"),
+            ("accent", "#224466"),
+            ("consent_text", "You may publish this."),
+            ("low_rating_threshold", "3"),
+            ("moderation", "manual"),
+            ("texts", ""),
+            ("referral_landing_url", ""),
+            ("referral_window_days", "30"),
+            ("conversion_burst_limit", "20"),
+            ("proof_of_work", "0"),
+            ("referral_attribution", "first"),
+        ];
+        fields.extend(structured_data.map(|value| ("structured_data", value)));
+        fields
+    };
+    let on = |app: &crate::helpers::TestApp| {
+        let storage = app.storage.clone();
+        async move { storage.site_by_slug(SITE).await.unwrap().unwrap().structured_data }
+    };
+
+    let saved = app.post_form(&session, &path, &form(Some("on"))).await;
+    assert_eq!(saved.status(), 200);
+    assert!(saved.text().await.unwrap().contains(r#"value="on" checked"#), "the box stays ticked");
+    assert!(on(&app).await);
+
+    let refused = app.post_form(&session, &path, &form(Some("yes"))).await;
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("structured_data-error") && page.contains("must be on or off"), "{page}");
+    assert!(on(&app).await, "nothing changed");
+
+    assert_eq!(app.post_form(&session, &path, &form(None)).await.status(), 200);
+    assert!(!on(&app).await, "an unticked box is sent as nothing: off");
+}
+
+#[tokio::test]
 async fn low_ratings_and_contact_requests_reach_the_follow_up_inbox() {
     let app = spawn_app().await;
     app.dashboard_user(OWNER, SITE, Role::Owner).await;

@@ -1,7 +1,9 @@
 //! The server-rendered read-only modes, `GET /embed/{site}/{mode}.html`: what a host page
 //! includes in its own HTML and what the loader places into a mount.
 
-use serde_json::json;
+use fanfare_server::service::sites::SettingsInput;
+use fanfare_server::service::Actor;
+use serde_json::{json, Value};
 
 use crate::helpers::{error_of, spawn_app, valid_submission, TestApp, ORIGIN, OTHER_ORIGIN, SITE};
 
@@ -26,6 +28,24 @@ impl TestApp {
         assert_eq!(response.status(), 200, "{path_and_query}");
         response.text().await.expect("a body")
     }
+
+    /// Turns the site's structured data `on` or `off`, as the dashboard and the CLI do.
+    async fn structured_data(&self, on_or_off: &str) {
+        let site = self.service.find_site(SITE).await.unwrap();
+        let input = SettingsInput { structured_data: Some(on_or_off), ..SettingsInput::default() };
+        self.service.change_site(&site, Actor::CommandLine, input).await.expect("changed");
+    }
+}
+
+const LD_OPEN: &str = r#"<script type="application/ld+json">"#;
+
+/// The fragment's JSON-LD, parsed; `None` when it has none.
+fn json_ld(html: &str) -> Option<Value> {
+    assert!(html.matches(LD_OPEN).count() <= 1, "{html}");
+    let (_, rest) = html.split_once(LD_OPEN)?;
+    let (script, after) = rest.split_once("</script>").expect("a closed script element");
+    assert!(after.ends_with(">") && !after.contains("<script"), "the script ends the element: {after}");
+    Some(serde_json::from_str(script).unwrap_or_else(|error| panic!("{error}: {script}")))
 }
 
 #[tokio::test]
@@ -262,4 +282,99 @@ async fn fragments_are_compressed_for_browsers_that_accept_it() {
     brotli::BrotliDecompress(&mut &packed[..], &mut unpacked).unwrap();
     assert_eq!(String::from_utf8(unpacked).unwrap(), plain);
     assert!(packed.len() * 2 < plain.len(), "{} bytes of brotli for {} of HTML", packed.len(), plain.len());
+}
+
+#[tokio::test]
+async fn structured_data_is_off_by_default_and_then_describes_exactly_what_each_fragment_shows() {
+    let app = spawn_app().await;
+    let token = app.moderator_token(SITE).await;
+    app.published(&token, "Ada Writer", 5).await;
+    app.published(&token, "Bea Writer", 4).await;
+    for mode in ["wall", "carousel", "badge"] {
+        let html = app.fragment_html(&format!("/embed/{SITE}/{mode}.html")).await;
+        assert!(!html.contains("ld+json"), "off by default: {html}");
+    }
+
+    app.structured_data("on").await;
+    // The wall shows one of the two: the summary counts both, the reviews are the one shown.
+    let wall = app.fragment_html(&format!("/embed/{SITE}/wall.html?limit=1")).await;
+    assert!(wall.contains("4.5 out of 5 from 2 ratings") && wall.contains("Bea Writer"), "{wall}");
+    let json = json_ld(&wall).expect("JSON-LD on the wall");
+    assert_eq!((&json["@context"], &json["@type"]), (&json!("https://schema.org"), &json!("Product")));
+    assert_eq!(json["name"], "acme Inc.", "the site's name when no product is named");
+    assert_eq!(
+        json["aggregateRating"],
+        json!({"@type": "AggregateRating", "ratingValue": 4.5, "ratingCount": 2, "bestRating": 5, "worstRating": 1})
+    );
+    let reviews = json["review"].as_array().expect("reviews");
+    assert_eq!(reviews.len(), 1, "only the item the wall shows: {json}");
+    let shown_date = wall.split(r#"<time class="fanfare-muted" datetime=""#).nth(1).unwrap()[..10].to_owned();
+    assert_eq!(
+        reviews[0],
+        json!({
+            "@type": "Review",
+            "author": {"@type": "Person", "name": "Bea Writer"},
+            "reviewRating": {"@type": "Rating", "ratingValue": 4, "bestRating": 5, "worstRating": 1},
+            "reviewBody": valid_submission()["text"],
+            "datePublished": shown_date,
+        })
+    );
+    assert!(wall.ends_with("</script></fanfare-wall>"), "in the light DOM, outside the shadow root: {wall}");
+
+    let carousel =
+        app.fragment_html(&format!("/embed/{SITE}/carousel.html?product=House%20Blend%20%26%20Co.")).await;
+    let json = json_ld(&carousel).expect("JSON-LD on the carousel");
+    assert_eq!(json["name"], "House Blend & Co.", "the product asked for");
+    let names: Vec<&Value> =
+        json["review"].as_array().unwrap().iter().map(|r| &r["author"]["name"]).collect();
+    assert_eq!(names, [&json!("Bea Writer"), &json!("Ada Writer")], "every slide, in order");
+
+    let badge = app.fragment_html(&format!("/embed/{SITE}/badge.html?product=Espresso")).await;
+    let json = json_ld(&badge).expect("JSON-LD on the badge");
+    assert_eq!((&json["name"], &json["aggregateRating"]["ratingCount"]), (&json!("Espresso"), &json!(2)));
+    assert!(json.get("review").is_none(), "the badge shows no testimonial: {json}");
+
+    app.structured_data("off").await;
+    let wall = app.fragment_html(&format!("/embed/{SITE}/wall.html?limit=1")).await;
+    assert!(!wall.contains("ld+json"), "off again at once: {wall}");
+}
+
+#[tokio::test]
+async fn no_testimonial_can_close_the_json_ld_script() {
+    let app = spawn_app().await;
+    app.structured_data("on").await;
+    let token = app.moderator_token(SITE).await;
+    let name = "<img src=x onerror=alert(1)>";
+    let text = "Great </script><script>alert(1)</script> beans & <!-- more -->";
+    let mut body = valid_submission();
+    body["name"] = json!(name);
+    body["text"] = json!(text);
+    let created = app.submit_ok(&body).await;
+    assert_eq!(app.moderate(&token, SITE, &created.id, "approve").await.status(), 200);
+
+    for mode in ["wall", "carousel"] {
+        let html = app.fragment_html(&format!("/embed/{SITE}/{mode}.html?product=%3C%2Fscript%3E")).await;
+        assert_eq!(html.matches("</script>").count(), 1, "only the JSON-LD's own end: {html}");
+        assert!(!html.contains("<script>") && !html.contains("<img src=x"), "{html}");
+        let json = json_ld(&html).expect("JSON-LD");
+        assert_eq!(json["review"][0]["author"]["name"], name);
+        assert_eq!(json["review"][0]["reviewBody"], text);
+        assert_eq!(json["name"], "</script>");
+    }
+}
+
+#[tokio::test]
+async fn a_bad_product_is_refused_naming_it() {
+    let app = spawn_app().await;
+    for product in ["x".repeat(101), "Beans%0Aand%0Amore".to_owned()] {
+        for mode in ["wall", "badge"] {
+            let response = app.fragment(&format!("/embed/{SITE}/{mode}.html?product={product}")).await;
+            assert_eq!(response.status(), 422, "{product}");
+            let (code, fields) = error_of(response).await;
+            assert_eq!(code, "validation_failed");
+            assert!(fields["product"].as_str().unwrap().contains("100 characters"), "{fields}");
+        }
+    }
+    let fine = format!("/embed/{SITE}/wall.html?product={}", "é".repeat(100));
+    assert_eq!(app.fragment(&fine).await.status(), 200);
 }

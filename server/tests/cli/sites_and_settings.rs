@@ -83,6 +83,22 @@ fn site_set_chooses_the_referral_attribution_and_names_a_wrong_one() {
 }
 
 #[test]
+fn site_set_turns_structured_data_on_and_off_and_names_a_wrong_value() {
+    let cli = Cli::new();
+    cli.add_site("acme", "https://acme.test");
+    let on = || cli.site("acme").structured_data;
+    assert!(!on(), "off by default");
+
+    cli.ok(&["site", "set", "acme", "--structured-data", "on"]);
+    assert!(on());
+    let refused = cli.fails(&["site", "set", "acme", "--structured-data", "yes"]);
+    assert!(refused.contains("--structured-data must be on or off"), "{refused}");
+    assert!(on(), "nothing changed");
+    cli.ok(&["site", "set", "acme", "--structured-data", "off"]);
+    assert!(!on());
+}
+
+#[test]
 fn the_database_flag_may_follow_the_subcommand() {
     let cli = Cli::new();
     let output = cli

@@ -19,6 +19,7 @@ pub(super) struct SiteRow {
     pub(super) conversion_burst_limit: i64,
     pub(super) proof_of_work: i64,
     pub(super) referral_attribution: String,
+    pub(super) structured_data: i64,
     pub(super) created_at: i64,
 }
 
@@ -50,6 +51,7 @@ impl SiteRow {
             conversion_burst_limit: u32::try_from(self.conversion_burst_limit).unwrap_or(u32::MAX),
             proof_of_work: u8::try_from(self.proof_of_work).unwrap_or(0),
             referral_attribution,
+            structured_data: self.structured_data != 0,
             origins,
             created_at: self.created_at,
         })
@@ -59,7 +61,7 @@ impl SiteRow {
 pub(super) const SITE_COLUMNS: &str =
     "id, slug, name, accent, texts, consent_text, consent_version, low_rating_threshold, auto_approve_min_rating, \
      referral_window_days, referral_landing_url, conversion_burst_limit, proof_of_work, referral_attribution, \
-     created_at";
+     structured_data, created_at";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct TestimonialRow {

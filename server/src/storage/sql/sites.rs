@@ -62,7 +62,7 @@ impl SiteStore for SqlStorage {
             .transpose()
             .map_err(|error| StorageError::Corrupt(format!("texts cannot be stored: {error}")))?;
         // Every other setting is one column: set those that were given.
-        let columns: [(&str, Option<Setting>); 10] = [
+        let columns: [(&str, Option<Setting>); 11] = [
             ("name", changes.name.clone().map(|v| Setting::Text(Some(v)))),
             ("accent", changes.accent.clone().map(|v| Setting::Text(Some(v)))),
             ("texts", texts.map(|v| Setting::Text(Some(v)))),
@@ -80,6 +80,7 @@ impl SiteStore for SqlStorage {
                 "referral_attribution",
                 changes.referral_attribution.map(|v| Setting::Text(Some(v.as_str().to_owned()))),
             ),
+            ("structured_data", changes.structured_data.map(|on| Setting::Number(Some(i64::from(on))))),
             (
                 "conversion_burst_limit",
                 changes.conversion_burst_limit.map(|v| Setting::Number(Some(i64::from(v)))),

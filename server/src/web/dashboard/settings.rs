@@ -104,6 +104,19 @@ fn settings_form(
             label for="proof_of_work" { "Proof of work on submissions (0: off; 12–16 slows floods, costs a visitor about a second)" }
             input id="proof_of_work" name="proof_of_work" type="number" min="0" max=(MAX_DIFFICULTY) value=(site.proof_of_work);
             (error("proof_of_work"))
+            fieldset {
+                legend { "Structured data for search engines" }
+                label {
+                    input type="checkbox" name="structured_data" value="on" checked[site.structured_data] aria-describedby="structured_data-help";
+                    " Add schema.org JSON-LD (a Product with the rating summary and the reviews shown) to included walls, carousels and badges"
+                }
+                p.hint id="structured_data-help" {
+                    "Google shows no review stars for reviews a business publishes about itself (since 2019), so a wall about your whole company earns nothing from it. "
+                    "It can help on a product page whose wall shows only that product's testimonials (tags=…, product=…). "
+                    "Search engines read it only in a fragment your own page includes; the script-placed widget carries none."
+                }
+                (error("structured_data"))
+            }
             label for="texts" { "Widget texts (one per line: text id = your wording; prefix a language, as in de:collect.title, for that language only)" }
             textarea id="texts" name="texts" rows="5" { (texts) }
             (error("texts"))
@@ -138,6 +151,8 @@ fn settings_input(fields: &FormFields) -> SettingsInput<'_> {
         conversion_burst_limit: get("conversion_burst_limit"),
         proof_of_work: get("proof_of_work"),
         referral_attribution: get("referral_attribution"),
+        // A checkbox: left unticked, the browser sends nothing.
+        structured_data: Some(fields.get("structured_data").unwrap_or("off")),
     }
 }
 

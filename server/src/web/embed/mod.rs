@@ -2,6 +2,7 @@
 //! and for host pages that include them in their own HTML; and `GET /embed/{site}/theme.css`,
 //! the site's colours for them.
 
+mod json_ld;
 mod views;
 
 use axum::extract::rejection::QueryRejection;
@@ -46,7 +47,7 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
 /// moderator who just approved a testimonial sees it on the next view.
 const FRESH_FOR: &str = "public, max-age=0, s-maxage=60";
 
-/// `?lang=&limit=&tags=&theme=&href=&cursor=` as typed.
+/// `?lang=&limit=&tags=&theme=&href=&cursor=&product=` as typed.
 #[derive(Debug, Default, Deserialize)]
 pub struct FragmentParams {
     lang: Option<String>,
@@ -57,6 +58,8 @@ pub struct FragmentParams {
     href: Option<String>,
     /// The next page, for the wall's "show more".
     cursor: Option<String>,
+    /// What the testimonials are about, named in the JSON-LD (the site's name by default).
+    product: Option<String>,
 }
 
 /// A fragment request, checked.
@@ -68,6 +71,8 @@ struct FragmentQuery {
     href: Option<LinkTarget>,
     /// The parameters to repeat in the next page's address.
     raw_tags: Option<String>,
+    /// The JSON-LD's product name, when one was given.
+    product: Option<String>,
 }
 
 impl FragmentParams {
@@ -104,7 +109,11 @@ impl FragmentParams {
                 .map_err(|message| refused.insert("href".into(), message))
                 .ok(),
         };
-        let (Some(mut list), Some(tag), Some(lang), Some(theme), Some(href)) = (list, tag, lang, theme, href)
+        let product = product_name(self.product.as_deref())
+            .map_err(|message| refused.insert("product".into(), message))
+            .ok();
+        let (Some(mut list), Some(tag), Some(lang), Some(theme), Some(href), Some(product)) =
+            (list, tag, lang, theme, href, product)
         else {
             return Err(AppError::Validation(refused));
         };
@@ -113,7 +122,7 @@ impl FragmentParams {
             // The badge shows the summary only; one item keeps its query cheap.
             list.limit = 1;
         }
-        Ok(FragmentQuery { list, lang, theme, href, raw_tags: self.tags.clone() })
+        Ok(FragmentQuery { list, lang, theme, href, raw_tags: self.tags.clone(), product })
     }
 }
 
@@ -132,6 +141,17 @@ fn language_tag(raw: Option<&str>) -> Result<String, String> {
     }
 }
 
+/// The product a fragment's testimonials are about, for its JSON-LD; `None` when not given.
+fn product_name(raw: Option<&str>) -> Result<Option<String>, String> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(name) if name.chars().count() <= 100 && !name.chars().any(char::is_control) => {
+            Ok(Some(name.to_owned()))
+        }
+        Some(_) => Err("must be at most 100 characters without control characters".to_owned()),
+    }
+}
+
 /// A read-only mode's testimonials as HTML: a custom element holding a declarative shadow root
 /// with the stylesheets and the items.
 #[utoipa::path(
@@ -147,6 +167,7 @@ fn language_tag(raw: Option<&str>) -> Result<String, String> {
         ("theme" = Option<String>, Query, description = "`light`, `dark` or `auto` (the default: follows the reader's system)"),
         ("href" = Option<String>, Query, description = "Badge only: where it links to (an http(s) address or a path)"),
         ("cursor" = Option<String>, Query, description = "The next page, as the wall's \"show more\" button names it"),
+        ("product" = Option<String>, Query, description = "When the site has structured data on: the name of the `Product` its JSON-LD describes (at most 100 characters; the site's name by default)"),
     ),
     responses(
         (status = 200, description = "The fragment", content_type = "text/html"),
@@ -178,13 +199,16 @@ async fn fragment(
         .chain([format!("{base}/embed/{}/theme.css", site.slug)])
         .collect();
     let encoding = Encoding::preferred(&headers, &[Encoding::Brotli, Encoding::Gzip]);
+    // With structured data on, the JSON-LD names the product: the asked one, or the site.
+    let product = site.structured_data.then(|| query.product.as_deref().unwrap_or(&site.name));
     let variant = format!(
-        "{}|{}|{}|{}|{}",
+        "{}|{}|{}|{}|{}|{}",
         mode.as_str(),
         query.lang,
         query.theme,
         query.href.as_ref().map(LinkTarget::as_str).unwrap_or_default(),
-        encoding.as_str()
+        encoding.as_str(),
+        product.map(|name| format!("ld:{}", percent_encode(name))).unwrap_or_default(),
     );
     let cached = state
         .service
@@ -203,7 +227,7 @@ async fn fragment(
                 stylesheets: &stylesheets,
                 href: query.href.as_ref().map(LinkTarget::as_str),
                 more,
-                json_ld: None,
+                json_ld: product.and_then(|name| json_ld::product(name, page, mode != Mode::Badge)),
             };
             let html = views::fragment(page, &view);
             encoding
@@ -219,7 +243,7 @@ async fn fragment(
     Ok(response)
 }
 
-/// The wall's next page, with the same language, theme, tags and page size.
+/// The wall's next page, with the same language, theme, tags, product and page size.
 fn next_page_url(base: &str, site: &str, query: &FragmentQuery, cursor: &str) -> String {
     let mut url = format!(
         "{base}/embed/{site}/wall.html?lang={}&theme={}&limit={}",
@@ -228,6 +252,10 @@ fn next_page_url(base: &str, site: &str, query: &FragmentQuery, cursor: &str) ->
     if let Some(tags) = &query.raw_tags {
         url.push_str("&tags=");
         url.push_str(&percent_encode(tags));
+    }
+    if let Some(product) = &query.product {
+        url.push_str("&product=");
+        url.push_str(&percent_encode(product));
     }
     url.push_str("&cursor=");
     url.push_str(&percent_encode(cursor));
@@ -319,17 +347,34 @@ mod tests {
             ("limit", "ten"),
             ("href", "javascript:alert(1)"),
             ("cursor", "nope"),
+            ("product", "Beans\u{7}"),
         ]);
         let Err(AppError::Validation(fields)) = bad.parse(Mode::Badge) else {
             panic!("refused");
         };
-        assert_eq!(fields.keys().map(String::as_str).collect::<Vec<_>>(), ["href", "lang", "limit", "theme"]);
+        assert_eq!(
+            fields.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["href", "lang", "limit", "product", "theme"]
+        );
         // Each field's own reason (the cursor is only read once the limit is a number).
         assert!(fields["limit"].contains("whole number"), "{fields:?}");
         let Err(AppError::Validation(fields)) = params(&[("cursor", "nope")]).parse(Mode::Wall) else {
             panic!("refused");
         };
         assert!(fields.contains_key("cursor"), "{fields:?}");
+    }
+
+    #[test]
+    fn a_product_is_named_in_at_most_100_characters() {
+        let named =
+            |product: &str| params(&[("product", product)]).parse(Mode::Wall).map(|query| query.product);
+        assert_eq!(named(" House Blend ").unwrap().as_deref(), Some("House Blend"));
+        assert_eq!(named("").unwrap(), None);
+        assert_eq!(named(&"é".repeat(100)).unwrap().map(|name| name.chars().count()), Some(100));
+        for bad in ["é".repeat(101), "Line\nbreak".to_owned()] {
+            let Err(AppError::Validation(fields)) = named(&bad) else { panic!("refused: {bad:?}") };
+            assert!(fields["product"].contains("100 characters"), "{fields:?}");
+        }
     }
 
     #[test]
