@@ -171,7 +171,37 @@ pub fn axe_source() -> anyhow::Result<String> {
         .with_context(|| format!("reading {} (`cargo xtask test` installs it from npm)", path.display()))
 }
 
+/// What the browser counts as layout shift, summed from the page's start, and what moved.
+pub struct LayoutShifts {
+    pub total: f64,
+    /// Each moved element, its box before and after, and when.
+    pub moved: serde_json::Value,
+}
+
 impl Browser {
+    /// Starts adding up the current page's layout shifts, those before this call included.
+    pub async fn watch_layout_shifts(&self) -> anyhow::Result<()> {
+        self.session
+            .execute(
+                "window.__shift = 0; window.__moved = [];
+                 new PerformanceObserver(list => { for (const e of list.getEntries()) {
+                   window.__shift += e.value;
+                   for (const s of e.sources) window.__moved.push((s.node ? s.node.nodeName + '.' + (s.node.className || '') : '?')
+                     + ' ' + JSON.stringify(s.previousRect) + ' -> ' + JSON.stringify(s.currentRect) + ' at ' + Math.round(e.startTime) + ' ms');
+                 } }).observe({ type: 'layout-shift', buffered: true });",
+                vec![],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The layout shifts since [`Browser::watch_layout_shifts`] began on this page.
+    pub async fn layout_shifts(&self) -> anyhow::Result<LayoutShifts> {
+        let total = self.session.execute("return window.__shift", vec![]).await?;
+        let moved = self.session.execute("return window.__moved", vec![]).await?;
+        Ok(LayoutShifts { total: total.as_f64().context("the layout shift sum")?, moved })
+    }
+
     /// Runs axe-core on the current page (shadow roots included) for WCAG 2.2 A and AA and
     /// returns the violations, one line each: rule, impact, and the first offending element.
     pub async fn accessibility_violations(&self, axe: &str) -> anyhow::Result<Vec<String>> {

@@ -16,12 +16,7 @@ async fn nothing_but_the_loader_loads_before_scrolling_and_nothing_shifts_after(
     let page = &browser.session;
     page.goto(&format!("{}/how-it-is-made.html", demo.site_url)).await?;
     // Layout shifts are recorded from the start (buffered) and summed at the end.
-    page.execute(
-        "window.__shift = 0; new PerformanceObserver(list => { for (const e of list.getEntries()) window.__shift += e.value; })
-           .observe({ type: 'layout-shift', buffered: true });",
-        vec![],
-    )
-    .await?;
+    browser.watch_layout_shifts().await?;
     wait_until("the loader to run", || async {
         Ok(page.execute("return !!(window.Fanfare && window.Fanfare.loaded)", vec![]).await? == json!(true))
     })
@@ -39,8 +34,8 @@ async fn nothing_but_the_loader_loads_before_scrolling_and_nothing_shifts_after(
     assert!(after.iter().any(|url| url.contains("/embed/kettle-crow/wall.html")), "{after:#?}");
     assert!(!after.iter().any(|url| url.ends_with(".wasm")), "a wall needs no WebAssembly: {after:#?}");
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let shift = page.execute("return window.__shift", vec![]).await?;
-    assert_eq!(shift.as_f64(), Some(0.0), "layout shift caused by the widget");
+    let shifts = browser.layout_shifts().await?;
+    assert_eq!(shifts.total, 0.0, "layout shift caused by the widget: {:#}", shifts.moved);
     browser.close().await;
     Ok(())
 }

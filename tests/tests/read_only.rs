@@ -110,15 +110,7 @@ async fn the_included_view_moves_nothing_on_a_page_that_reserved_no_room() -> an
     let browser = Browser::launch().await?;
     let page = &browser.session;
     page.goto(&format!("{}/stories.html", demo.site_url)).await?;
-    page.execute(
-        "window.__shift = 0; window.__moved = [];
-         new PerformanceObserver(list => { for (const e of list.getEntries()) {
-           window.__shift += e.value;
-           for (const s of e.sources) window.__moved.push((s.node ? s.node.nodeName + '.' + (s.node.className || '') : '?') + ' ' + JSON.stringify(s.previousRect) + ' -> ' + JSON.stringify(s.currentRect) + ' at ' + Math.round(e.startTime) + ' ms');
-         } }).observe({ type: 'layout-shift', buffered: true });",
-        vec![],
-    )
-    .await?;
+    browser.watch_layout_shifts().await?;
     // The wall is at the top and the text under it in view, so any move would be seen.
     let below = page
         .execute(
@@ -135,9 +127,8 @@ async fn the_included_view_moves_nothing_on_a_page_that_reserved_no_room() -> an
     .await?;
     browser.wait_in(&wall, ".fanfare-wall.is-live").await?;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let shift = page.execute("return window.__shift", vec![]).await?;
-    let moved = page.execute("return window.__moved", vec![]).await?;
-    assert_eq!(shift.as_f64(), Some(0.0), "layout shift on the page with the included wall: {moved:#}");
+    let shifts = browser.layout_shifts().await?;
+    assert_eq!(shifts.total, 0.0, "layout shift on the page with the included wall: {:#}", shifts.moved);
     browser.close().await;
     Ok(())
 }

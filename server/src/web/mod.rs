@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod page;
 mod photo;
 pub mod request;
+mod revalidate;
 pub mod session;
 pub mod state;
 pub mod widget_files;

@@ -4,6 +4,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::storage::Photo;
+use crate::web::revalidate::client_holds;
 
 /// A stored photo as an image response that no browser will run or sniff as anything else.
 pub fn photo_response(photo: Photo, cache: &'static str) -> Response {
@@ -25,11 +26,7 @@ pub const PUBLISHED_PHOTO_CACHE: &str = "public, max-age=300, must-revalidate";
 /// bytes. Photos never change under their id, so the id is the tag.
 pub fn published_photo_response(photo: Photo, request: &HeaderMap) -> Response {
     let etag = format!("\"{}\"", photo.id);
-    let matches = request
-        .get(header::IF_NONE_MATCH)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|tags| tags.split(',').any(|tag| tag.trim().trim_start_matches("W/") == etag));
-    let mut response = if matches {
+    let mut response = if client_holds(request, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         photo_response(photo, PUBLISHED_PHOTO_CACHE)

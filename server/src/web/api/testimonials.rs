@@ -11,12 +11,13 @@ use fanfare_protocol::SubmitTestimonial;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::preflight;
 use super::refusals::PublicWriteRefusals;
-use super::{preflight, with_cache};
 use crate::service::submissions::Submitted;
 use crate::web::error::AppError;
 use crate::web::extract::AppJson;
 use crate::web::request::{query_params, ClientIp, ListParams, SiteFromPath};
+use crate::web::revalidate::revalidated;
 use crate::web::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -53,15 +54,7 @@ async fn list_testimonials(
     let cached = state.service.public_page(&site, &query).await?;
     // Revalidated every time (a moderation decision must show on the next view), cheaply: a
     // CDN or browser holding the same ETag gets 304 without a body.
-    let etag = HeaderValue::from_str(&cached.etag).map_err(|error| AppError::Internal(error.into()))?;
-    let fresh = headers.get(header::IF_NONE_MATCH).is_some_and(|sent| sent.as_bytes() == etag.as_bytes());
-    let mut response = if fresh {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], cached.body).into_response()
-    };
-    response.headers_mut().insert(header::ETAG, etag);
-    Ok(with_cache(response, "public, no-cache"))
+    Ok(revalidated(cached, &headers, "application/json", "public, no-cache"))
 }
 
 /// A visitor's testimonial: stored as pending (or approved when the site publishes high

@@ -7,9 +7,9 @@ mod views;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use fanfare_protocol::api::ApiError;
 use fanfare_protocol::modes::Mode;
@@ -20,6 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use self::views::View;
 use super::cors::site_cors;
 use super::encoding::Encoding;
+use super::revalidate;
 use crate::domain::LinkTarget;
 use crate::service::cache::Cached;
 use crate::service::sites::widget_config;
@@ -294,18 +295,11 @@ async fn theme_stylesheet(SiteFromPath(site): SiteFromPath, headers: HeaderMap) 
     revalidated(cached, &headers, "text/css; charset=utf-8")
 }
 
-/// `cached` with its ETag, or 304 when the client holds the same; cacheable for a minute.
+/// `cached` for a browser, a CDN or a host page's own server: revalidated by its ETag, kept
+/// by shared caches for a minute, never sniffed.
 fn revalidated(cached: Cached, request: &HeaderMap, content_type: &'static str) -> Response {
-    let Ok(etag) = HeaderValue::from_str(&cached.etag) else {
-        return AppError::Internal(anyhow::anyhow!("an ETag that is not a header value")).into_response();
-    };
-    let fresh = request.get(header::IF_NONE_MATCH).is_some_and(|sent| sent.as_bytes() == etag.as_bytes());
-    let mut response =
-        if fresh { StatusCode::NOT_MODIFIED.into_response() } else { cached.body.into_response() };
+    let mut response = revalidate::revalidated(cached, request, content_type, FRESH_FOR);
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(header::ETAG, etag);
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(FRESH_FOR));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::HeaderName::from_static("timing-allow-origin"), HeaderValue::from_static("*"));
     response
