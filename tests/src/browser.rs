@@ -19,7 +19,7 @@ pub const PATIENCE: Duration = Duration::from_secs(30);
 pub struct Browser {
     pub session: Session,
     driver: Child,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
 }
 
 impl Browser {
@@ -70,7 +70,7 @@ impl Browser {
             },
         });
         let session = Session::start(&driver_url, capabilities).await?;
-        Ok(Self { session, driver, _profile: profile })
+        Ok(Self { session, driver, profile })
     }
 
     /// The open shadow root of the first element matching `host_selector`, scrolled into view
@@ -122,8 +122,14 @@ impl Browser {
 }
 
 impl Drop for Browser {
+    /// A test that fails never reaches [`Browser::close`]: killing chromedriver alone would leave
+    /// its Chromium running (each one holds a few hundred MB), so the browser of this profile
+    /// goes too.
     fn drop(&mut self) {
         let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let profile = format!("--user-data-dir={}", self.profile.path().display());
+        let _ = Command::new("pkill").args(["-f", "--", &profile]).status();
     }
 }
 
