@@ -18,10 +18,13 @@ function parse(text) {
   return inner ? inner.content : holder.content;
 }
 
+// The body, or an error carrying the server's answer (which names a refused setting).
 function get(url) {
   return fetch(url).then(function (response) {
-    if (!response.ok) throw new Error('Fanfare: ' + url + ' answered ' + response.status);
-    return response.text();
+    return response.text().then(function (body) {
+      if (!response.ok) throw new Error(url + ' answered ' + response.status + ': ' + body);
+      return body;
+    });
   });
 }
 

@@ -70,11 +70,7 @@ pub fn app(props: &AppProps) -> Html {
     };
     let lang = props.config.lang.clone().unwrap_or_else(|| "en".into());
     // Arabic (and any other right-to-left language) lays the whole widget out from the right.
-    let dir = if ["ar", "he", "fa", "ur"].contains(&lang.split('-').next().unwrap_or_default()) {
-        "rtl"
-    } else {
-        "ltr"
-    };
+    let dir = if fanfare_protocol::languages::is_right_to_left(&lang) { "rtl" } else { "ltr" };
     html! {
         <div ref={root} class="fanfare" data-theme={theme} lang={lang} dir={dir}>
             { content }

@@ -251,7 +251,7 @@ impl Service {
 /// The site's public settings, with the widget's texts in the asked language: our translation,
 /// then the site's own wording (`key` for every language, `xx:key` for one).
 pub fn widget_config(site: &Site, lang: &str) -> WidgetConfig {
-    let primary = lang.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase();
+    let primary = fanfare_protocol::languages::primary_subtag(lang);
     let mut texts = texts::for_language(lang);
     for (key, text) in &site.texts {
         match key.split_once(':') {

@@ -86,7 +86,8 @@ impl Service {
         Metrics::add(&self.metrics.public_list_cache_misses);
         let generation = self.public_cache.generation(site.id);
         let items = self.storage.list_published(site.id, query).await?;
-        let summary = self.storage.rating_summary(site.id).await?;
+        // A product page's wall (a tag) sums up that product's ratings, not the whole shop's.
+        let summary = self.storage.rating_summary(site.id, query.tag.as_deref()).await?;
         let page = TestimonialPage {
             next_cursor: next_cursor(&items, query.limit),
             items: items.iter().map(|item| public_view(item, &self.public_url)).collect(),

@@ -104,7 +104,9 @@ pub trait TestimonialStore: Send + Sync {
     /// Approved testimonials, newest first.
     async fn list_published(&self, site_id: i64, query: &ListQuery)
         -> Result<Vec<Testimonial>, StorageError>;
-    async fn rating_summary(&self, site_id: i64) -> Result<RatingSummary, StorageError>;
+    /// The honest summary: every moderated rating (approved or rejected), of one tag's
+    /// testimonials when `tag` is given.
+    async fn rating_summary(&self, site_id: i64, tag: Option<&str>) -> Result<RatingSummary, StorageError>;
     async fn list_by_status(
         &self,
         site_id: i64,

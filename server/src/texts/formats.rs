@@ -2,6 +2,8 @@
 //! (the read-only fragments). They follow what the browser's `Intl` prints for the same
 //! language, so a wall looks the same whether the server or the widget wrote it.
 
+use fanfare_protocol::languages::primary_subtag;
+
 /// How one language writes numbers and long dates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Formats {
@@ -41,9 +43,8 @@ const EN_MONTHS: [&str; 12] = [
 impl Formats {
     /// The formats of `lang`'s primary subtag (`de-AT`, `pt_BR`…); English for any other.
     pub fn of(lang: &str) -> Self {
-        let primary = lang.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase();
         let day_month = |after_day, before_year| DateOrder::DayMonthYear { after_day, before_year };
-        let (decimal, group, min_grouping, months, date) = match primary.as_str() {
+        let (decimal, group, min_grouping, months, date) = match primary_subtag(lang).as_str() {
             "de" => (',', '.', 1, DE_MONTHS, day_month(". ", " ")),
             "fr" => (',', '\u{202f}', 1, FR_MONTHS, day_month(" ", " ")),
             "es" => (',', '.', 2, ES_MONTHS, day_month(" de ", " de ")),
@@ -52,6 +53,8 @@ impl Formats {
             "nl" => (',', '.', 1, NL_MONTHS, day_month(" ", " ")),
             "ja" => ('.', ',', 1, EN_MONTHS, DateOrder::Japanese),
             "ar" => ('.', ',', 1, AR_MONTHS, day_month(" ", " ")),
+            // English outside the United States, Canada and the Philippines puts the day first.
+            "en" if !english_month_first(lang) => ('.', ',', 1, EN_MONTHS, day_month(" ", " ")),
             _ => ('.', ',', 1, EN_MONTHS, DateOrder::MonthDayYear),
         };
         Self { decimal, group, min_grouping, months, date }
@@ -118,6 +121,13 @@ impl Formats {
         }
         out
     }
+}
+
+/// Whether an English tag writes "November 4, 2026" (`en`, `en-US`, `en-CA`, `en-PH`) rather
+/// than "4 November 2026" (`en-GB`, `en-AU`, `en-IN`…), as `Intl` does.
+fn english_month_first(lang: &str) -> bool {
+    let region = lang.split(['-', '_']).nth(1).unwrap_or_default().to_ascii_uppercase();
+    region.is_empty() || ["US", "CA", "PH", "AS", "GU", "MP", "PR", "UM", "VI"].contains(&region.as_str())
 }
 
 const DE_MONTHS: [&str; 12] = [
@@ -252,6 +262,16 @@ mod tests {
         assert_eq!(Formats::of("de_DE"), Formats::of("de"));
         assert_eq!(Formats::of("pt-BR").number(4.25, 1), "4,3");
         assert_eq!(Formats::of("xx").date("2026-01-31T00:00:00Z"), "January 31, 2026");
+        // As Intl: Britain, India, Australia put the day first, the United States and Canada the month.
+        for (tag, date) in [
+            ("en-GB", "31 January 2026"),
+            ("en_IN", "31 January 2026"),
+            ("en-AU", "31 January 2026"),
+            ("en-US", "January 31, 2026"),
+            ("en-CA", "January 31, 2026"),
+        ] {
+            assert_eq!(Formats::of(tag).date("2026-01-31T00:00:00Z"), date, "{tag}");
+        }
     }
 
     #[test]

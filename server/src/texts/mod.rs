@@ -17,6 +17,7 @@ mod pt;
 
 pub use self::formats::Formats;
 use self::{ar::AR, de::DE, en::EN, es::ES, fr::FR, it::IT, ja::JA, nl::NL, pt::PT};
+use fanfare_protocol::languages::primary_subtag;
 
 /// The languages the widget speaks, by primary subtag.
 pub const LANGUAGES: [&str; 9] = ["en", "de", "fr", "es", "pt", "it", "nl", "ja", "ar"];
@@ -27,15 +28,9 @@ pub fn for_language(lang: &str) -> BTreeMap<String, String> {
     EN.iter().chain(translation(lang)).map(|(key, text)| ((*key).to_owned(), (*text).to_owned())).collect()
 }
 
-/// Whether `lang` is written right to left (Arabic, Hebrew, Persian, Urdu).
-pub fn is_right_to_left(lang: &str) -> bool {
-    ["ar", "he", "fa", "ur"]
-        .contains(&lang.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase().as_str())
-}
-
 /// The translation for `lang`, or none for English and unknown languages.
 fn translation(lang: &str) -> &'static [(&'static str, &'static str)] {
-    match lang.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase().as_str() {
+    match primary_subtag(lang).as_str() {
         "de" => DE,
         "fr" => FR,
         "es" => ES,

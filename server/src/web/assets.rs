@@ -8,6 +8,7 @@ use axum::Router;
 
 use crate::web::encoding::Encoding;
 use crate::web::error::AppError;
+use crate::web::revalidate::client_holds;
 use crate::web::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -28,12 +29,34 @@ async fn embed_js(State(state): State<AppState>, headers: HeaderMap) -> Response
     }
 }
 
-/// Hashed names change with their content, so they may be cached forever.
+/// The widget's stylesheet under a name that stays: the server-rendered fragments link it, so
+/// a fragment pasted into a page, built into a static site or held by a CDN keeps its styles
+/// across releases (a hashed name would be gone after the next one).
+pub const STABLE_STYLESHEET: &str = "fanfare.css";
+
+/// Hashed names change with their content, so they may be cached forever; the stable
+/// stylesheet is revalidated after five minutes (its ETag is the hashed name).
 async fn widget_file(
     State(state): State<AppState>,
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    if file == STABLE_STYLESHEET {
+        let Some((name, asset)) =
+            state.assets.stylesheet().and_then(|name| Some((name, state.assets.get(name)?)))
+        else {
+            return AppError::NotFound("file").into_response();
+        };
+        let etag = format!("\"{name}\"");
+        if client_holds(&headers, &etag) {
+            return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+        }
+        let mut response = serve(asset, &headers, "public, max-age=300");
+        if let Ok(etag) = HeaderValue::from_str(&etag) {
+            response.headers_mut().insert(header::ETAG, etag);
+        }
+        return response;
+    }
     match state.assets.get(&file).filter(|_| file != "embed.js") {
         Some(asset) => serve(asset, &headers, "public, max-age=31536000, immutable"),
         None => AppError::NotFound("file").into_response(),

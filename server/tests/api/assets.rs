@@ -102,3 +102,17 @@ async fn metrics_are_for_the_machine_itself_only() {
         app.client.get(app.url("/metrics")).header("X-Forwarded-For", "203.0.113.9").send().await.unwrap();
     assert_eq!(outside.status(), 404, "a visitor behind the proxy sees nothing");
 }
+
+#[tokio::test]
+async fn the_stylesheet_fragments_link_keeps_its_name_across_releases() {
+    let app = spawn_app().await;
+    let response = app.client.get(app.url("/widget/fanfare.css")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "public, max-age=300");
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(etag, "\"fanfare-0123abcd.css\"", "the hashed build it stands for");
+    assert_eq!(response.text().await.unwrap(), ".fanfare{}");
+    let again =
+        app.client.get(app.url("/widget/fanfare.css")).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(again.status(), 304);
+}

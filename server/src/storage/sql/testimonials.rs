@@ -12,12 +12,14 @@ impl TestimonialStore for SqlStorage {
         self.list_by_status(site_id, Status::Approved, query).await
     }
 
-    async fn rating_summary(&self, site_id: i64) -> Result<RatingSummary, StorageError> {
+    async fn rating_summary(&self, site_id: i64, tag: Option<&str>) -> Result<RatingSummary, StorageError> {
         let (count, average): (i64, Option<f64>) = sqlx::query_as(
             "SELECT COUNT(*), CAST(AVG(rating) AS DOUBLE PRECISION) FROM testimonials \
-             WHERE site_id = $1 AND status IN ('approved', 'rejected')",
+             WHERE site_id = $1 AND status IN ('approved', 'rejected') \
+             AND ($2 IS NULL OR id IN (SELECT testimonial_id FROM testimonial_tags WHERE tag = $2))",
         )
         .bind(site_id)
+        .bind(tag)
         .fetch_one(&self.pool)
         .await?;
         Ok(RatingSummary { count: u64::try_from(count).unwrap_or(0), average })

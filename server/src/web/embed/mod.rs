@@ -18,6 +18,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use self::views::View;
+use super::assets::STABLE_STYLESHEET;
 use super::cors::site_cors;
 use super::encoding::Encoding;
 use super::revalidate;
@@ -70,8 +71,6 @@ struct FragmentQuery {
     lang: String,
     theme: &'static str,
     href: Option<LinkTarget>,
-    /// The parameters to repeat in the next page's address.
-    raw_tags: Option<String>,
     /// The JSON-LD's product name, when one was given.
     product: Option<String>,
 }
@@ -94,7 +93,7 @@ impl FragmentParams {
         let tag = list_tag(first_tag).map_err(|message| refused.insert("tags".into(), message.into())).ok();
         let lang =
             language_tag(self.lang.as_deref()).map_err(|message| refused.insert("lang".into(), message)).ok();
-        let theme = match self.theme.as_deref() {
+        let theme = match self.theme.as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("" | "auto") => Some("auto"),
             Some("light") => Some("light"),
             Some("dark") => Some("dark"),
@@ -123,13 +122,14 @@ impl FragmentParams {
             // The badge shows the summary only; one item keeps its query cheap.
             list.limit = 1;
         }
-        Ok(FragmentQuery { list, lang, theme, href, raw_tags: self.tags.clone(), product })
+        Ok(FragmentQuery { list, lang, theme, href, product })
     }
 }
 
-/// `de`, `pt-BR`, `de_DE` (read as `de-DE`); English when none is given.
+/// `de`, `pt-BR`, `de_DE` (read as `de-DE`), `en_US.UTF-8` (a POSIX locale, read as `en-US`);
+/// English when none is given.
 fn language_tag(raw: Option<&str>) -> Result<String, String> {
-    match raw.map(str::trim) {
+    match raw.map(|tag| tag.trim().split(['.', '@']).next().unwrap_or_default()) {
         None | Some("") => Ok("en".to_owned()),
         Some(tag)
             if tag.len() <= 35
@@ -190,35 +190,46 @@ async fn fragment(
         .filter(|mode| mode.is_read_only())
         .ok_or(AppError::NotFound("read-only mode (wall, carousel or badge)"))?;
     let query = query_params(params)?.parse(mode)?;
-    let config = widget_config(&site, &query.lang);
     let base = state.service.public_url();
-    let stylesheets: Vec<String> = state
-        .assets
-        .stylesheet()
-        .map(|css| format!("{base}/widget/{css}"))
-        .into_iter()
-        .chain([format!("{base}/embed/{}/theme.css", site.slug)])
-        .collect();
     let encoding = Encoding::preferred(&headers, &[Encoding::Brotli, Encoding::Gzip]);
     // With structured data on, the JSON-LD names the product: the asked one, or the site.
     let product = site.structured_data.then(|| query.product.as_deref().unwrap_or(&site.name));
+    // Everything the fragment shows besides the list itself (whose limit, cursor and tag the
+    // service adds to the key); the free-form values last and encoded, so no two requests share
+    // a key by a stray `|`.
     let variant = format!(
         "{}|{}|{}|{}|{}|{}",
         mode.as_str(),
         query.lang,
         query.theme,
-        query.href.as_ref().map(LinkTarget::as_str).unwrap_or_default(),
         encoding.as_str(),
-        product.map(|name| format!("ld:{}", percent_encode(name))).unwrap_or_default(),
+        form_urlencoded::byte_serialize(
+            query.href.as_ref().map(LinkTarget::as_str).unwrap_or_default().as_bytes()
+        )
+        .collect::<String>(),
+        product
+            .map(|name| form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>())
+            .unwrap_or_default(),
     );
+    // The asked product travels to the next page only when it is shown (in the JSON-LD).
+    let asked_product = query.product.as_deref().filter(|_| site.structured_data);
     let cached = state
         .service
         .public_rendering(&site, &query.list, &variant, |page| {
+            // Built only when the fragment is not cached: the texts are a map of every id.
+            let config = widget_config(&site, &query.lang);
+            let stylesheets: Vec<String> = state
+                .assets
+                .stylesheet()
+                .map(|_| format!("{base}/widget/{STABLE_STYLESHEET}"))
+                .into_iter()
+                .chain([format!("{base}/embed/{}/theme.css", site.slug)])
+                .collect();
             let more = page
                 .next_cursor
                 .as_deref()
                 .filter(|_| mode == Mode::Wall)
-                .map(|cursor| next_page_url(base, &site.slug, &query, cursor));
+                .map(|cursor| next_page_url(base, &site.slug, &query, asked_product, cursor));
             let view = View {
                 mode,
                 site_name: &site.name,
@@ -244,36 +255,25 @@ async fn fragment(
     Ok(response)
 }
 
-/// The wall's next page, with the same language, theme, tags, product and page size.
-fn next_page_url(base: &str, site: &str, query: &FragmentQuery, cursor: &str) -> String {
-    let mut url = format!(
-        "{base}/embed/{site}/wall.html?lang={}&theme={}&limit={}",
-        query.lang, query.theme, query.list.limit
-    );
-    if let Some(tags) = &query.raw_tags {
-        url.push_str("&tags=");
-        url.push_str(&percent_encode(tags));
+/// The wall's next page, with the same language, theme, tag, product and page size.
+fn next_page_url(
+    base: &str,
+    site: &str,
+    query: &FragmentQuery,
+    product: Option<&str>,
+    cursor: &str,
+) -> String {
+    let mut parameters = form_urlencoded::Serializer::new(String::new());
+    parameters.append_pair("lang", &query.lang).append_pair("theme", query.theme);
+    parameters.append_pair("limit", &query.list.limit.to_string());
+    if let Some(tag) = &query.list.tag {
+        parameters.append_pair("tags", tag);
     }
-    if let Some(product) = &query.product {
-        url.push_str("&product=");
-        url.push_str(&percent_encode(product));
+    if let Some(product) = product {
+        parameters.append_pair("product", product);
     }
-    url.push_str("&cursor=");
-    url.push_str(&percent_encode(cursor));
-    url
-}
-
-/// Everything but unreserved characters percent-encoded, for a query value.
-fn percent_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(byte).to_string()
-            }
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
+    parameters.append_pair("cursor", cursor);
+    format!("{base}/embed/{site}/wall.html?{}", parameters.finish())
 }
 
 /// The site's accent colour for the fragments, as the custom property the stylesheet reads.
@@ -301,6 +301,17 @@ fn revalidated(cached: Cached, request: &HeaderMap, content_type: &'static str) 
     let mut response = revalidate::revalidated(cached, request, content_type, FRESH_FOR);
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    // Opened on its own, a fragment is a page of this origin (the dashboard's): it may run
+    // nothing and reach nothing. Fetches and server-side includes ignore this header.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'; style-src *; img-src *"),
+    );
+    // Host pages that isolate themselves (COEP) still load it.
+    headers.insert(
+        header::HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderValue::from_static("cross-origin"),
+    );
     headers.insert(header::HeaderName::from_static("timing-allow-origin"), HeaderValue::from_static("*"));
     response
 }
@@ -310,10 +321,8 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> FragmentParams {
-        let query: Vec<String> =
-            pairs.iter().map(|(key, value)| format!("{key}={}", percent_encode(value))).collect();
-        let uri: axum::http::Uri =
-            format!("/embed/acme/wall.html?{}", query.join("&")).parse().expect("a URI");
+        let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        let uri: axum::http::Uri = format!("/embed/acme/wall.html?{query}").parse().expect("a URI");
         Query::<FragmentParams>::try_from_uri(&uri).expect("a query string").0
     }
 
@@ -331,6 +340,9 @@ mod tests {
         assert_eq!((query.lang.as_str(), query.theme, query.list.limit), ("de-DE", "dark", 3));
         assert_eq!(query.list.tag.as_deref(), Some("coffee"));
         assert_eq!(params(&[("limit", "9")]).parse(Mode::Badge).expect("valid").list.limit, 1);
+        // What the widget accepted, the fragments accept: a theme in capitals, a POSIX locale.
+        let query = params(&[("theme", "Dark"), ("lang", "en_US.UTF-8")]).parse(Mode::Wall).expect("valid");
+        assert_eq!((query.theme, query.lang.as_str()), ("dark", "en-US"));
     }
 
     #[test]
@@ -372,8 +384,16 @@ mod tests {
     }
 
     #[test]
-    fn query_values_are_percent_encoded() {
-        assert_eq!(percent_encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
-        assert_eq!(percent_encode("Az09-_.~"), "Az09-_.~");
+    fn the_next_page_repeats_what_the_wall_shows_and_nothing_else() {
+        let query =
+            params(&[("lang", "pt-BR"), ("tags", "House Blend,gifts"), ("limit", "2"), ("product", "A&B")])
+                .parse(Mode::Wall)
+                .expect("valid");
+        let url = next_page_url("https://r.example", "acme", &query, Some("A&B"), "c u/r");
+        assert_eq!(
+            url,
+            "https://r.example/embed/acme/wall.html?lang=pt-BR&theme=auto&limit=2&tags=house+blend&product=A%26B&cursor=c+u%2Fr"
+        );
+        assert!(!next_page_url("https://r.example", "acme", &query, None, "c").contains("product"));
     }
 }

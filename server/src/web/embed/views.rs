@@ -48,7 +48,7 @@ impl View<'_> {
 /// The fragment: `<fanfare-MODE>` holding an open declarative shadow root with the stylesheets
 /// and the view (the same tree the widget used to build: `[part=root] > .fanfare > …`).
 pub fn fragment(page: &TestimonialPage, view: &View<'_>) -> String {
-    let dir = if crate::texts::is_right_to_left(view.lang) { "rtl" } else { "ltr" };
+    let dir = if fanfare_protocol::languages::is_right_to_left(view.lang) { "rtl" } else { "ltr" };
     let element = format!("fanfare-{}", view.mode.as_str());
     let body = match view.mode {
         Mode::Carousel => carousel(page, view),
