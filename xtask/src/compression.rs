@@ -1,5 +1,5 @@
 //! The compression the widget's files are served with, at the settings the budgets are measured
-//! at. Also compiled into the bench (`tests/src/bin/bench.rs`), so both measure brotli alike.
+//! at. Also compiled into the bench (`tests/src/bin/bench/`), so both measure brotli alike.
 
 use std::io::Write;
 

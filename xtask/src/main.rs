@@ -80,7 +80,7 @@ fn cargo(root: &Path) -> Command {
 }
 
 /// Builds what is measured in release, installs wrk and nginx from Debian and the npm tools
-/// (Lighthouse) when missing, then runs the measuring binary (`tests/src/bin/bench.rs`). That
+/// (Lighthouse) when missing, then runs the measuring binary (`tests/src/bin/bench/`). That
 /// binary writes BENCHMARKS.md first and fails after, when a budget is missed.
 fn bench() -> anyhow::Result<()> {
     let root = workspace_root();
