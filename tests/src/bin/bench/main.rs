@@ -1,31 +1,55 @@
-//! `cargo xtask bench`: measures what PRODUCT.md promises, the same way every time, and writes
-//! BENCHMARKS.md. Run through xtask, which builds the widget and the release binary first.
+//! `cargo xtask bench`: measures what PRODUCT.md promises, the same way every time, writes
+//! BENCHMARKS.md, prints every budget missed and then exits non-zero when one was. Run through
+//! xtask, which builds the widget and the release binary first.
 //!
 //! - Browser: headless Chromium, median of 5 runs, navigation → `fanfare:ready` and → the first
-//!   wall item; bytes fetched before and after scrolling to a mount below the fold.
+//!   wall item; on the long page, → the first testimonial with the snippet and with the wall's
+//!   fragment included in the HTML; bytes fetched before and after scrolling to a mount below
+//!   the fold.
+//! - Pages with only read-only modes: every byte from the Fanfare server, and no `.wasm`.
+//! - Lighthouse on every demo page, mobile and desktop, with Fanfare and without it.
 //! - Server: wrk (Debian) against the real release binary over loopback, each figure the median
 //!   of 3 runs: public GET of a 50-item list at 1, 16 and 64 connections, POST at 16; peak RSS.
 //!   On SQLite, and on PostgreSQL when reachable.
-//! - Reference: nginx serving the same JSON as a static file, as the ceiling.
+//! - Reference: nginx serving the same JSON, and the same wall fragment, as static files.
+
+mod budgets;
+// The compression xtask measures the widget with, so both report brotli alike.
+#[path = "../../../../xtask/src/compression.rs"]
+#[allow(dead_code)] // gzip: the bench reports brotli only
+mod compression;
+mod lighthouse;
+mod pages;
+mod read_only;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use budgets::Budgets;
 use fanfare_protocol::api::Status;
+use fanfare_server::cli::demo::DEMO_SITE;
 use fanfare_server::domain::{Origin, SiteSlug};
 use fanfare_server::service::testimonials::{new_record, Draft};
 use fanfare_server::storage::{self, Backend, NewSite, NewTestimonialRecord, TestimonialEdit};
 use fanfare_server::testing::TestDatabase;
-use fanfare_tests::browser::{wait_until, Browser};
-use fanfare_tests::demo::RunningDemo;
+use fanfare_tests::browser::{wait_for, wait_until, Browser};
+use fanfare_tests::demo::{widget_dir, RunningDemo};
+use lighthouse::{FormFactor, Scores};
+use pages::PageCopies;
+use read_only::ReadOnlyPage;
 use serde_json::json;
 
 const RUNS: usize = 3;
 const BROWSER_RUNS: usize = 5;
 const SECONDS: u32 = 5;
+/// PRODUCT.md, budgets of wave 2: a public GET reaches this share of nginx serving the same bytes.
+const NGINX_SHARE: f64 = 0.9;
+/// Lighthouse budgets, with Fanfare on the page.
+const LIGHTHOUSE_PERFORMANCE: f64 = 95.0;
+const LIGHTHOUSE_CLS: f64 = 0.05;
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Load {
@@ -35,22 +59,37 @@ struct Load {
     errors: u64,
 }
 
+/// Something the Fanfare server may not serve yet: `Err` says why, as the report shows it.
+type IfServed<T> = Result<T, String>;
+
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<ExitCode> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let binary = root.join("target/release/fanfare");
-    if !binary.exists() {
-        bail!("{} is missing: run `cargo xtask bench`, which builds it", binary.display());
-    }
+    let binary = built_beside_me("fanfare")?;
     for tool in ["wrk", "nginx"] {
         if !on_path(tool) {
             bail!("{tool} is missing: run `apt-get install -y wrk nginx-light` (cargo xtask bench does, as root)");
         }
     }
-    let sizes = std::fs::read_to_string(root.join("target/widget/sizes.md")).unwrap_or_default();
+    let lighthouse = lighthouse::lighthouse_bin(&root)?;
+    let sizes = std::fs::read_to_string(widget_dir()?.join("sizes.md")).unwrap_or_default();
+
+    let demo = RunningDemo::start().await?;
+    let wall_fragment = fetch_if_served(&format!("{}/embed/{DEMO_SITE}/wall.html", demo.api_url)).await?;
+    let fragment_text = wall_fragment.as_ref().ok().map(|bytes| String::from_utf8_lossy(bytes).into_owned());
+    let copies = PageCopies::start(&demo.site_url, fragment_text).await?;
 
     println!("== browser timings ({BROWSER_RUNS} runs each)");
-    let browser = browser_timings().await?;
+    let browser = browser_timings(&demo, &copies, wall_fragment.is_ok()).await?;
+    println!("== Fanfare bytes on the pages with only read-only modes");
+    let read_only = read_only_pages(&root, &demo).await?;
+    println!(
+        "== Lighthouse {} (one run per page, form factor and variant)",
+        lighthouse::version(&lighthouse)
+    );
+    let audits = lighthouse_audits(&root, &lighthouse, &demo, &copies).await?;
+    drop(copies);
+    drop(demo);
 
     let mut server = Vec::new();
     for backend in [Backend::Sqlite, Backend::Postgres] {
@@ -62,13 +101,45 @@ async fn main() -> anyhow::Result<()> {
         server.push((backend, server_load(&binary, backend).await?));
     }
 
-    let report = report(&sizes, &browser, &server);
+    let mut budgets = Budgets::default();
+    let measured = Measured {
+        sizes: &sizes,
+        browser: &browser,
+        read_only: &read_only,
+        audits: &audits,
+        server: &server,
+    };
+    let report = report(&mut budgets, &measured, &lighthouse::version(&lighthouse));
     println!("\n{report}");
     let path = root.join("BENCHMARKS.md");
     let previous = std::fs::read_to_string(&path).unwrap_or_default();
-    std::fs::write(&path, with_history(&report, &previous))?;
-    println!("written to {}", path.display());
-    Ok(())
+    std::fs::write(&path, with_history(&report, &previous, budgets.missed_count()))
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!("written to {}\n\n{}", path.display(), budgets.summary());
+    Ok(if budgets.any_missed() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// A binary built into the same directory as this one (`cargo xtask bench` builds both).
+fn built_beside_me(name: &str) -> anyhow::Result<PathBuf> {
+    let me = std::env::current_exe().context("finding the bench's own path")?;
+    let binary = me.with_file_name(name);
+    if !binary.exists() {
+        bail!("{} is missing: run `cargo xtask bench`, which builds it", binary.display());
+    }
+    Ok(binary)
+}
+
+/// The body at `url`, or why not (`not available (404 Not Found)`) when the server does not serve it.
+async fn fetch_if_served(url: &str) -> anyhow::Result<IfServed<Vec<u8>>> {
+    let response = reqwest::get(url).await.with_context(|| format!("fetching {url}"))?;
+    if !response.status().is_success() {
+        return Ok(Err(format!(
+            "not available (GET {} answers {})",
+            response.url().path(),
+            response.status()
+        )));
+    }
+    Ok(Ok(response.bytes().await.with_context(|| format!("reading {url}"))?.to_vec()))
 }
 
 fn on_path(name: &str) -> bool {
@@ -88,16 +159,27 @@ fn median(mut values: Vec<f64>) -> f64 {
 struct BrowserFigures {
     ready_ms: f64,
     first_item_ms: f64,
+    /// On the long page, scrolled to the wall as soon as it is parsed: with the snippet …
+    first_testimonial_snippet_ms: f64,
+    /// … and with the wall's fragment included in the page's HTML.
+    first_testimonial_static_ms: IfServed<f64>,
     bytes_before_scroll: f64,
     bytes_after_scroll: f64,
     fanfare_requests_before_scroll: f64,
     layout_shift: f64,
 }
 
-async fn browser_timings() -> anyhow::Result<BrowserFigures> {
-    let demo = RunningDemo::start().await?;
+/// The long demo page, with the wall far below the fold.
+const LONG_PAGE: &str = "how-it-is-made.html";
+
+async fn browser_timings(
+    demo: &RunningDemo,
+    copies: &PageCopies,
+    fragment_served: bool,
+) -> anyhow::Result<BrowserFigures> {
     let (mut ready, mut first, mut before, mut after) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut requests, mut shifts) = (Vec::new(), Vec::new());
+    let (mut snippet, mut static_include) = (Vec::new(), Vec::new());
     for _ in 0..BROWSER_RUNS {
         // A fresh profile each time: nothing cached, as for a first-time visitor.
         let browser = Browser::launch().await?;
@@ -121,7 +203,7 @@ async fn browser_timings() -> anyhow::Result<BrowserFigures> {
         // A second fresh profile: the widget's files must not come from the first page's cache.
         let browser = Browser::launch().await?;
         let page = &browser.session;
-        page.goto(&format!("{}/how-it-is-made.html", demo.site_url)).await?;
+        page.goto(&format!("{}/{LONG_PAGE}", demo.site_url)).await?;
         page.execute(
             "window.__shift = 0; new PerformanceObserver(l => l.getEntries().forEach(e => window.__shift += e.value))
                .observe({ type: 'layout-shift', buffered: true });",
@@ -147,10 +229,21 @@ async fn browser_timings() -> anyhow::Result<BrowserFigures> {
         after.push(page.execute(transferred, vec![]).await?.as_f64().unwrap_or_default());
         shifts.push(page.execute("return window.__shift", vec![]).await?.as_f64().unwrap_or_default());
         browser.close().await;
+
+        snippet.push(first_testimonial_ms(&format!("{}/{LONG_PAGE}", demo.site_url)).await?);
+        if fragment_served {
+            static_include.push(first_testimonial_ms(&copies.with_static_wall(LONG_PAGE)).await?);
+        }
     }
     Ok(BrowserFigures {
         ready_ms: median(ready),
         first_item_ms: median(first),
+        first_testimonial_snippet_ms: median(snippet),
+        first_testimonial_static_ms: if fragment_served {
+            Ok(median(static_include))
+        } else {
+            Err(format!("not available (the server has no /embed/{DEMO_SITE}/wall.html yet)"))
+        },
         bytes_before_scroll: median(before),
         bytes_after_scroll: median(after),
         fanfare_requests_before_scroll: median(requests),
@@ -158,11 +251,135 @@ async fn browser_timings() -> anyhow::Result<BrowserFigures> {
     })
 }
 
+/// Runs in the page before its own scripts: scrolls the wall's slot into view as soon as it is
+/// parsed, then notes (in `window.__firstTestimonial`) the first frame with a wall item anywhere
+/// in the page, shadow roots included.
+const FIRST_TESTIMONIAL_WATCH: &str = "(() => {
+    const deep = root => root.querySelector('.fanfare-item')
+      || [...root.querySelectorAll('*')].reduce((hit, el) => hit || (el.shadowRoot && deep(el.shadowRoot)), null);
+    addEventListener('DOMContentLoaded', () => {
+      const slot = document.querySelector('.wall-slot');
+      if (slot) slot.scrollIntoView({ block: 'center', behavior: 'instant' });
+    });
+    const check = () => {
+      if (deep(document)) window.__firstTestimonial = performance.now();
+      else requestAnimationFrame(check);
+    };
+    requestAnimationFrame(check);
+  })();";
+
+/// Navigation → the first wall item in the page, in a fresh browser.
+async fn first_testimonial_ms(url: &str) -> anyhow::Result<f64> {
+    let browser = Browser::launch().await?;
+    let page = &browser.session;
+    let watched = async {
+        page.devtools("Page.addScriptToEvaluateOnNewDocument", json!({ "source": FIRST_TESTIMONIAL_WATCH }))
+            .await?;
+        page.goto(url).await?;
+        wait_for(&format!("the first testimonial on {url}"), || async {
+            Ok(page.execute("return window.__firstTestimonial ?? null", vec![]).await?.as_f64())
+        })
+        .await
+    }
+    .await;
+    browser.close().await;
+    watched
+}
+
+/// The demo pages whose mounts are all read-only (wall, carousel, badge), each measured.
+async fn read_only_pages(root: &Path, demo: &RunningDemo) -> anyhow::Result<Vec<ReadOnlyPage>> {
+    let mut measured = Vec::new();
+    for page in pages::demo_pages(root)? {
+        let path = root.join("demo").join(&page);
+        let html = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let modes = pages::mounts(&html).with_context(|| format!("finding the mounts of {page}"))?;
+        if modes.is_empty() || !modes.iter().all(|mode| pages::READ_ONLY_MODES.contains(&mode.as_str())) {
+            continue;
+        }
+        let url = format!("{}/{page}", demo.site_url);
+        let result = read_only::measure(&page, &url, &modes, &demo.api_url).await;
+        match &result.measured {
+            Ok(bytes) => println!(
+                "   {page} ({}): {:.1} KB brotli from Fanfare in {} responses, .wasm fetched: {}",
+                modes.join(", "),
+                bytes.brotli() / 1024.0,
+                bytes.responses.len(),
+                bytes.wasm_fetched()
+            ),
+            Err(error) => println!("   {page}: {error:#}"),
+        }
+        measured.push(result);
+    }
+    Ok(measured)
+}
+
+/// Lighthouse on one page in one form factor, with Fanfare as the demo ships it and without it.
+struct PageAudit {
+    page: String,
+    form_factor: FormFactor,
+    with_fanfare: anyhow::Result<Scores>,
+    without_fanfare: anyhow::Result<Scores>,
+}
+
+async fn lighthouse_audits(
+    root: &Path,
+    lighthouse: &Path,
+    demo: &RunningDemo,
+    copies: &PageCopies,
+) -> anyhow::Result<Vec<PageAudit>> {
+    let mut audits = Vec::new();
+    for page in pages::demo_pages(root)? {
+        for form_factor in FormFactor::ALL {
+            let with_fanfare =
+                lighthouse::audit(lighthouse, &format!("{}/{page}", demo.site_url), form_factor).await;
+            let without_fanfare =
+                lighthouse::audit(lighthouse, &copies.without_fanfare(&page), form_factor).await;
+            let audit = PageAudit { page: page.clone(), form_factor, with_fanfare, without_fanfare };
+            println!("   {page} {}: {}", form_factor.label(), audit.one_line());
+            audits.push(audit);
+        }
+    }
+    Ok(audits)
+}
+
+impl PageAudit {
+    fn one_line(&self) -> String {
+        let show = |scores: &anyhow::Result<Scores>| match scores {
+            Ok(s) => format!(
+                "performance {:.0}, CLS {:.3}, SEO {:.0}",
+                s.performance, s.cumulative_layout_shift, s.seo
+            ),
+            Err(error) => format!("failed: {error:#}"),
+        };
+        format!("{} (without Fanfare: {})", show(&self.with_fanfare), show(&self.without_fanfare))
+    }
+}
+
 struct ServerFigures {
     get: Vec<(u32, Load)>,
     post: Load,
     peak_rss_mb: f64,
-    nginx: Option<Load>,
+    /// Measured on SQLite only.
+    references: Option<References>,
+}
+
+/// nginx serving the same bytes as static files, at 64 connections.
+struct References {
+    /// nginx serving the JSON list (Fanfare's figure is the GET at 64 connections).
+    list_nginx: Load,
+    wall_fragment: IfServed<Versus>,
+}
+
+/// Fanfare and nginx serving the same bytes, at 64 connections.
+#[derive(Clone, Copy)]
+struct Versus {
+    fanfare: Load,
+    nginx: Load,
+}
+
+/// Fanfare's requests per second as a share of nginx's.
+fn share_of(fanfare: &Load, nginx: &Load) -> f64 {
+    fanfare.requests_per_second / nginx.requests_per_second.max(1.0)
 }
 
 struct Running(Child);
@@ -231,13 +448,34 @@ wrk.body = '{"name":"Load Test","email":"load@example.com","rating":5,"text":"Me
     let peak_rss_mb = peak_rss_kb(pid)? / 1024.0;
     println!("   peak RSS {peak_rss_mb:.1} MB");
 
-    let nginx = if backend == Backend::Sqlite {
-        let body = reqwest::get(&list).await?.bytes().await?;
-        Some(nginx_reference(&body)?)
+    let references = if backend == Backend::Sqlite {
+        let body = reqwest::get(&list).await?.bytes().await.context("reading the list")?;
+        let list_nginx = nginx_reference(&body, "list.json")?;
+        let wall_fragment = wall_fragment_versus_nginx(&base).await?;
+        Some(References { list_nginx, wall_fragment })
     } else {
         None
     };
-    Ok(ServerFigures { get, post, peak_rss_mb, nginx })
+    Ok(ServerFigures { get, post, peak_rss_mb, references })
+}
+
+/// wrk at 64 connections on the `bench` site's wall fragment, then nginx serving its bytes.
+async fn wall_fragment_versus_nginx(base: &str) -> anyhow::Result<IfServed<Versus>> {
+    let url = format!("{base}/embed/bench/wall.html");
+    let body = match fetch_if_served(&url).await? {
+        Ok(body) => body,
+        Err(why) => {
+            println!("   GET wall fragment: {why}");
+            return Ok(Err(why));
+        }
+    };
+    let fanfare = repeated(|| wrk(&url, 64, None))?;
+    println!(
+        "   GET wall fragment c=64 {:>9.0} req/s  p99 {:.2} ms  errors {}",
+        fanfare.requests_per_second, fanfare.p99_ms, fanfare.errors
+    );
+    let nginx = nginx_reference(&body, "wall.html")?;
+    Ok(Ok(Versus { fanfare, nginx }))
 }
 
 /// 50 approved testimonials on a site called `bench`.
@@ -341,17 +579,18 @@ fn peak_rss_kb(pid: u32) -> anyhow::Result<f64> {
     Ok(line.split_whitespace().nth(1).and_then(|kb| kb.parse().ok()).unwrap_or_default())
 }
 
-/// The same body as a static file from nginx, at 64 connections: the ceiling to compare with.
-fn nginx_reference(body: &[u8]) -> anyhow::Result<Load> {
+/// The same body as a static file (`file`, whose extension gives its type) from nginx, at 64
+/// connections: the ceiling to compare with.
+fn nginx_reference(body: &[u8], file: &str) -> anyhow::Result<Load> {
     let dir = tempfile::tempdir()?;
     std::fs::create_dir_all(dir.path().join("www"))?;
     std::fs::create_dir_all(dir.path().join("logs"))?;
-    std::fs::write(dir.path().join("www/list.json"), body)?;
+    std::fs::write(dir.path().join("www").join(file), body)?;
     let port = free_port()?;
     let config = format!(
         "worker_processes 2; error_log {dir}/logs/error.log; pid {dir}/nginx.pid;
          events {{ worker_connections 1024; }}
-         http {{ access_log off; default_type application/json;
+         http {{ access_log off; types {{ application/json json; text/html html; }}
                  client_body_temp_path {dir}/tmp; proxy_temp_path {dir}/tmp; fastcgi_temp_path {dir}/tmp;
                  uwsgi_temp_path {dir}/tmp; scgi_temp_path {dir}/tmp;
                  server {{ listen 127.0.0.1:{port}; root {dir}/www; }} }}",
@@ -367,12 +606,25 @@ fn nginx_reference(body: &[u8]) -> anyhow::Result<Load> {
         .context("starting nginx")?;
     let _nginx = Running(child);
     std::thread::sleep(Duration::from_millis(300));
-    let load = repeated(|| wrk(&format!("http://127.0.0.1:{port}/list.json"), 64, None))?;
-    println!("   nginx static c=64 {:>9.0} req/s  p99 {:.2} ms", load.requests_per_second, load.p99_ms);
+    let load = repeated(|| wrk(&format!("http://127.0.0.1:{port}/{file}"), 64, None))?;
+    println!(
+        "   nginx static {file} c=64 {:>9.0} req/s  p99 {:.2} ms",
+        load.requests_per_second, load.p99_ms
+    );
     Ok(load)
 }
 
-fn report(sizes: &str, browser: &BrowserFigures, server: &[(Backend, ServerFigures)]) -> String {
+/// Everything one run measured, for the report.
+struct Measured<'a> {
+    sizes: &'a str,
+    browser: &'a BrowserFigures,
+    read_only: &'a [ReadOnlyPage],
+    audits: &'a [PageAudit],
+    server: &'a [(Backend, ServerFigures)],
+}
+
+/// BENCHMARKS.md's "Latest run", each budget checked as it is written down.
+fn report(budgets: &mut Budgets, measured: &Measured, lighthouse_version: &str) -> String {
     let mut out = String::new();
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -384,22 +636,55 @@ fn report(sizes: &str, browser: &BrowserFigures, server: &[(Backend, ServerFigur
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let _ = writeln!(out, "## Latest run\n");
-    let _ = writeln!(out, "Machine: {cores} cores ({cpu}), loopback. Command: `cargo xtask bench`. Load: wrk, {SECONDS} s per run, median of {RUNS} runs; browser: median of {BROWSER_RUNS} fresh Chromium profiles.\n");
-    let _ = writeln!(out, "### Sizes\n\n{sizes}\n");
-    let _ = writeln!(out, "### Browser\n");
-    let _ = writeln!(out, "| what | measured | budget |\n|---|---|---|");
+    let _ = writeln!(out, "Machine: {cores} cores ({cpu}), loopback. Command: `cargo xtask bench`. Load: wrk, {SECONDS} s per run, median of {RUNS} runs; browser: median of {BROWSER_RUNS} fresh Chromium profiles; Lighthouse {lighthouse_version}: one run per page, form factor and variant. A budget missed reads MISSED.\n");
+    budgets.note_size_table(measured.sizes);
+    let _ = writeln!(out, "### Sizes\n\n{}\n", measured.sizes);
+    out += &browser_section(budgets, measured.browser);
+    out += &read_only_section(budgets, measured.read_only);
+    out += &lighthouse_section(budgets, measured.audits);
+    for (backend, figures) in measured.server {
+        out += &server_section(budgets, *backend, figures);
+    }
+    out
+}
+
+fn browser_section(budgets: &mut Budgets, browser: &BrowserFigures) -> String {
+    let mut out = String::from("### Browser\n\n| what | measured | budget |\n|---|---|---|\n");
     let _ =
         writeln!(out, "| navigation → `fanfare:ready` (kind-words page) | {:.0} ms | — |", browser.ready_ms);
-    let _ = writeln!(out, "| navigation → first wall item rendered | {:.0} ms | — |", browser.first_item_ms);
     let _ = writeln!(
         out,
-        "| requests to Fanfare before a mount nears the viewport | {:.0} | 1 (embed.js) |",
-        browser.fanfare_requests_before_scroll
+        "| navigation → first wall item rendered (kind-words page, wall in view) | {:.0} ms | — |",
+        browser.first_item_ms
     );
     let _ = writeln!(
         out,
-        "| layout shift on a long page as the wall loads (worst of the runs) | {:.3} | 0 |",
-        browser.layout_shift
+        "| navigation → first testimonial on the long page ({LONG_PAGE}, scrolled to the wall once parsed), with the snippet | {:.0} ms | — |",
+        browser.first_testimonial_snippet_ms
+    );
+    let static_include = match &browser.first_testimonial_static_ms {
+        Ok(ms) => format!("{ms:.0} ms"),
+        Err(why) => why.clone(),
+    };
+    let _ = writeln!(
+        out,
+        "| the same with the wall's fragment included in the page's HTML (static include) | {static_include} | — |"
+    );
+    let requests = browser.fanfare_requests_before_scroll;
+    let verdict = budgets.check(requests <= 1.0, || {
+        format!("requests to Fanfare before a mount nears the viewport ≤ 1: {requests:.0}")
+    });
+    let _ = writeln!(
+        out,
+        "| requests to Fanfare before a mount nears the viewport | {requests:.0} | 1 (embed.js) {verdict} |"
+    );
+    let shift = browser.layout_shift;
+    // Compared at the precision shown.
+    let verdict =
+        budgets.check(shift < 0.0005, || format!("layout shift caused by the widget = 0: {shift:.3}"));
+    let _ = writeln!(
+        out,
+        "| layout shift on a long page as the wall loads (worst of the runs) | {shift:.3} | 0 {verdict} |"
     );
     let _ = writeln!(
         out,
@@ -411,48 +696,222 @@ fn report(sizes: &str, browser: &BrowserFigures, server: &[(Backend, ServerFigur
         "| bytes after scrolling to it (+ wasm, glue, CSS, API) | {:.1} KB | — |\n",
         browser.bytes_after_scroll / 1024.0
     );
-    for (backend, figures) in server {
-        let _ = writeln!(out, "### Server on {backend:?}\n");
+    out
+}
+
+fn read_only_section(budgets: &mut Budgets, pages: &[ReadOnlyPage]) -> String {
+    let mut out = String::from(
+        "### Pages with only read-only modes\n\n\
+         Every response from the Fanfare server to a fresh browser that scrolled to each mount and waited until it \
+         rendered. *transferred* is Resource Timing's `transferSize` (headers included, bodies as sent); *brotli* is \
+         each body as the server sent it when it sent brotli, otherwise compressed here with brotli at the build's \
+         settings: the budget is checked on *brotli*.\n\n",
+    );
+    if pages.is_empty() {
+        out += "No demo page has only wall, carousel and badge mounts.\n\n";
+        return out;
+    }
+    out += "| page | mounts | responses | transferred | brotli | `.wasm` fetched | budget |\n|---|---|---|---|---|---|---|\n";
+    let mut details = String::new();
+    let budget = format!("≤ {:.0} KB, no `.wasm`", read_only::BUDGET_BYTES / 1024.0);
+    for page in pages {
+        let (name, modes) = (&page.page, page.modes.join(", "));
+        match &page.measured {
+            Ok(bytes) => {
+                let verdict = budgets.check(bytes.within_budget(), || {
+                    format!(
+                        "page with only read-only modes ({name}) {budget}: {:.1} KB brotli, .wasm fetched: {}",
+                        bytes.brotli() / 1024.0,
+                        if bytes.wasm_fetched() { "yes" } else { "no" }
+                    )
+                });
+                let _ = writeln!(
+                    out,
+                    "| {name} | {modes} | {} | {:.1} KB | {:.1} KB | {} | {budget} {verdict} |",
+                    bytes.responses.len(),
+                    bytes.transferred() / 1024.0,
+                    bytes.brotli() / 1024.0,
+                    if bytes.wasm_fetched() { "yes" } else { "no" },
+                );
+                let listed: Vec<String> = bytes
+                    .responses
+                    .iter()
+                    .map(|response| {
+                        let how =
+                            if response.served_as_brotli { "sent as brotli" } else { "compressed here" };
+                        format!(
+                            "`{}` {:.1} KB ({how})",
+                            short_url(&response.url),
+                            response.brotli as f64 / 1024.0
+                        )
+                    })
+                    .collect();
+                let _ = writeln!(details, "- {name}: {}", listed.join(", "));
+            }
+            Err(error) => {
+                let verdict =
+                    budgets.check(false, || format!("page with only read-only modes ({name}): {error:#}"));
+                let _ = writeln!(out, "| {name} | {modes} | failed: {error:#} | | | | {budget} {verdict} |");
+            }
+        }
+    }
+    out + "\n" + &details + "\n"
+}
+
+/// A URL without its scheme and host, as the report lists it.
+fn short_url(url: &str) -> &str {
+    url.split_once("://").and_then(|(_, rest)| rest.find('/').map(|slash| &rest[slash..])).unwrap_or(url)
+}
+
+fn lighthouse_section(budgets: &mut Budgets, audits: &[PageAudit]) -> String {
+    let mut out = format!(
+        "### Lighthouse\n\n\
+         Debian's Chromium, headless. *mobile* is Lighthouse's default (a throttled mid-range phone), *desktop* its \
+         desktop preset. *Without Fanfare* is the same page with the `embed.js` script tag and the `data-fanfare` \
+         elements taken out (served through the bench's loopback copy of the demo website). One run each: scores \
+         move by a few points between runs. Budgets, with Fanfare: performance ≥ {LIGHTHOUSE_PERFORMANCE:.0}, \
+         CLS ≤ {LIGHTHOUSE_CLS}.\n\n\
+         | page | form factor | performance | CLS | transferred | SEO | without Fanfare: performance | CLS | transferred | SEO |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n"
+    );
+    let mut failures = String::new();
+    for audit in audits {
+        let (page, form_factor) = (&audit.page, audit.form_factor.label());
+        let with_fanfare = match &audit.with_fanfare {
+            Ok(scores) => {
+                let performance = budgets.check(scores.performance >= LIGHTHOUSE_PERFORMANCE, || {
+                    format!(
+                        "Lighthouse performance ≥ {LIGHTHOUSE_PERFORMANCE:.0} on {page} ({form_factor}): {:.0}",
+                        scores.performance
+                    )
+                });
+                let cls = budgets.check(scores.cumulative_layout_shift <= LIGHTHOUSE_CLS, || {
+                    format!(
+                        "Lighthouse CLS ≤ {LIGHTHOUSE_CLS} on {page} ({form_factor}): {:.3}",
+                        scores.cumulative_layout_shift
+                    )
+                });
+                scores_cells(scores, performance, cls)
+            }
+            Err(error) => {
+                budgets.check(false, || format!("Lighthouse on {page} ({form_factor}) failed: {error:#}"));
+                let _ = writeln!(failures, "- {page} ({form_factor}), with Fanfare: {error:#}");
+                "failed (MISSED) | | | ".to_owned()
+            }
+        };
+        let without_fanfare = match &audit.without_fanfare {
+            Ok(scores) => scores_cells(scores, "", ""),
+            Err(error) => {
+                let _ = writeln!(failures, "- {page} ({form_factor}), without Fanfare: {error:#}");
+                "failed | | | ".to_owned()
+            }
+        };
+        let _ = writeln!(out, "| {page} | {form_factor} | {with_fanfare} | {without_fanfare} |");
+    }
+    if !failures.is_empty() {
+        out += &format!("\nLighthouse runs that failed:\n\n{failures}");
+    }
+    out + "\n"
+}
+
+/// Performance, CLS, transferred and SEO as four table cells, the first two followed by their verdicts.
+fn scores_cells(scores: &Scores, performance_verdict: &str, cls_verdict: &str) -> String {
+    format!(
+        "{:.0} {performance_verdict} | {:.3} {cls_verdict} | {:.1} KB | {:.0}",
+        scores.performance,
+        scores.cumulative_layout_shift,
+        scores.transferred_bytes / 1024.0,
+        scores.seo
+    )
+    .replace("  |", " |")
+}
+
+fn server_section(budgets: &mut Budgets, backend: Backend, figures: &ServerFigures) -> String {
+    let mut out = format!(
+        "### Server on {backend:?}\n\n\
+         | request | connections | req/s | p50 | p99 | errors | budget |\n|---|---|---|---|---|---|---|\n"
+    );
+    for (connections, load) in &figures.get {
+        let budget = if *connections == 64 {
+            let verdict = budgets.check(load.requests_per_second >= 20_000.0 && load.p99_ms <= 10.0, || {
+                format!(
+                    "{backend:?}: GET list at 64 connections ≥ 20,000 req/s, p99 ≤ 10 ms: {:.0} req/s, p99 {:.2} ms",
+                    load.requests_per_second, load.p99_ms
+                )
+            });
+            format!("≥ 20,000 req/s, p99 ≤ 10 ms {verdict}")
+        } else {
+            "—".to_owned()
+        };
         let _ = writeln!(
             out,
-            "| request | connections | req/s | p50 | p99 | errors | budget |\n|---|---|---|---|---|---|---|"
+            "| GET list (50 items) | {connections} | {:.0} | {:.2} ms | {:.2} ms | {} | {budget} |",
+            load.requests_per_second, load.p50_ms, load.p99_ms, load.errors
         );
-        for (connections, load) in &figures.get {
-            let budget = if *connections == 64 { "≥ 20,000 req/s, p99 ≤ 10 ms" } else { "—" };
-            let _ = writeln!(
-                out,
-                "| GET list (50 items) | {connections} | {:.0} | {:.2} ms | {:.2} ms | {} | {budget} |",
-                load.requests_per_second, load.p50_ms, load.p99_ms, load.errors
-            );
-        }
-        let p = &figures.post;
-        let _ = writeln!(out, "| POST testimonial (durable) | 16 | {:.0} | {:.2} ms | {:.2} ms | {} | ≥ 1,500 req/s, zero errors |", p.requests_per_second, p.p50_ms, p.p99_ms, p.errors);
-        let _ = writeln!(
-            out,
-            "\nPeak server RSS over the whole run: {:.1} MB (budget ≤ 60 MB).\n",
-            figures.peak_rss_mb
-        );
-        if let Some(nginx) = &figures.nginx {
-            let ours = figures
-                .get
-                .iter()
-                .find(|(c, _)| *c == 64)
-                .map(|(_, l)| l.requests_per_second)
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "Reference: nginx serving the same JSON as a static file at 64 connections: {:.0} req/s, p99 {:.2} ms; Fanfare reaches {:.0} % of it.\n",
-                nginx.requests_per_second,
-                nginx.p99_ms,
-                100.0 * ours / nginx.requests_per_second.max(1.0)
-            );
-        }
+    }
+    let p = &figures.post;
+    // PRODUCT.md: 1,500 req/s; on PostgreSQL, wave 2 asks for 3,000.
+    let floor = if backend == Backend::Postgres { 3_000.0 } else { 1_500.0 };
+    let verdict = budgets.check(p.requests_per_second >= floor && p.errors == 0, || {
+        format!(
+            "{backend:?}: POST at 16 connections ≥ {floor:.0} req/s, zero errors: {:.0} req/s, {} errors",
+            p.requests_per_second, p.errors
+        )
+    });
+    let _ = writeln!(
+        out,
+        "| POST testimonial (durable) | 16 | {:.0} | {:.2} ms | {:.2} ms | {} | ≥ {floor:.0} req/s, zero errors {verdict} |",
+        p.requests_per_second, p.p50_ms, p.p99_ms, p.errors
+    );
+    let rss = figures.peak_rss_mb;
+    let verdict =
+        budgets.check(rss <= 60.0, || format!("{backend:?}: server memory ≤ 60 MB RSS: {rss:.1} MB"));
+    let _ = writeln!(out, "\nPeak server RSS over the whole run: {rss:.1} MB (budget ≤ 60 MB) {verdict}.\n");
+    if let Some(references) = &figures.references {
+        out += &references_section(budgets, figures, references);
     }
     out
 }
 
+fn references_section(budgets: &mut Budgets, figures: &ServerFigures, references: &References) -> String {
+    let mut out = format!(
+        "Reference: nginx serving the same bytes as a static file, 64 connections; budget: Fanfare ≥ {:.0} % of nginx.\n\n\
+         | request | Fanfare req/s | Fanfare p99 | nginx req/s | nginx p99 | share of nginx | budget |\n|---|---|---|---|---|---|---|\n",
+        100.0 * NGINX_SHARE
+    );
+    let list = figures.get.iter().find(|(c, _)| *c == 64).map(|(_, load)| *load).unwrap_or_default();
+    let rows = [
+        ("GET list (50 items, JSON)", Ok(Versus { fanfare: list, nginx: references.list_nginx })),
+        ("GET wall fragment (`/embed/bench/wall.html`)", references.wall_fragment.clone()),
+    ];
+    for (what, versus) in rows {
+        match versus {
+            Ok(Versus { fanfare, nginx }) => {
+                let share = share_of(&fanfare, &nginx);
+                let verdict = budgets.check(share >= NGINX_SHARE, || {
+                    format!("{what} ≥ {:.0} % of nginx: {:.0} %", 100.0 * NGINX_SHARE, 100.0 * share)
+                });
+                let _ = writeln!(
+                    out,
+                    "| {what} | {:.0} | {:.2} ms | {:.0} | {:.2} ms | {:.0} % | ≥ {:.0} % {verdict} |",
+                    fanfare.requests_per_second,
+                    fanfare.p99_ms,
+                    nginx.requests_per_second,
+                    nginx.p99_ms,
+                    100.0 * share,
+                    100.0 * NGINX_SHARE
+                );
+            }
+            Err(why) => {
+                let _ = writeln!(out, "| {what} | {why} | | | | | ≥ {:.0} % |", 100.0 * NGINX_SHARE);
+            }
+        }
+    }
+    out + "\n"
+}
+
 /// The new report, then a one-line summary of every run so far, newest first.
-fn with_history(report: &str, previous: &str) -> String {
+fn with_history(report: &str, previous: &str, budgets_missed: usize) -> String {
     let mut history: Vec<String> = previous
         .lines()
         .skip_while(|l| !l.starts_with("## History"))
@@ -489,11 +948,13 @@ fn with_history(report: &str, previous: &str) -> String {
             )
         })
         .collect();
-    history.insert(0, format!("- {today}: {}", figures.join("; ")));
+    history.insert(0, format!("- {today}: {}; budgets missed: {budgets_missed}", figures.join("; ")));
     format!(
         "# Benchmarks\n\nWhat PRODUCT.md promises, measured by `cargo xtask bench` on this project's 2-core machine \
-         kind. Figures vary between runs on shared machines: each is a median of repeated runs, and the nginx \
-         ratio matters more than any absolute number. Not part of `cargo xtask test`: no test asserts a timing.\n\n\
+         kind. Figures vary between runs on shared machines: each is a median of repeated runs (Lighthouse: one \
+         run per page, form factor and variant, to keep the run within some twenty minutes), and the nginx ratio \
+         matters more than any absolute number. Not part of `cargo xtask test`: no test asserts a timing. A budget \
+         missed reads MISSED, and `cargo xtask bench` then fails after writing this file.\n\n\
          {report}\n## History\n\n{}\n",
         history.join("\n")
     )
