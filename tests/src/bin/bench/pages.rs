@@ -152,13 +152,14 @@ async fn fetch_and_change(upstream: &Upstream, uri: &Uri) -> anyhow::Result<Resp
     let response = upstream.http.get(&url).send().await.with_context(|| format!("fetching {url}"))?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response.text().await.with_context(|| format!("reading {url}"))?;
+    let body = response.bytes().await.with_context(|| format!("reading {url}"))?.to_vec();
+    let page = || String::from_utf8(body.clone()).with_context(|| format!("{url} is not UTF-8"));
     let body = match uri.query() {
-        Some("fanfare=off") => without_fanfare(&body)?,
+        Some("fanfare=off") => without_fanfare(&page()?)?.into_bytes(),
         Some("fanfare=static-wall") => {
             let fragment =
                 upstream.wall_fragment.as_deref().context("the Fanfare server serves no wall fragment")?;
-            with_static_wall(&body, fragment)?
+            with_static_wall(&page()?, fragment)?.into_bytes()
         }
         _ => body,
     };
