@@ -405,19 +405,26 @@ async fn server_load(binary: &Path, backend: Backend) -> anyhow::Result<ServerFi
     let database = TestDatabase::create_on(backend).await?;
     seed(&database.url).await?;
     let port = free_port()?;
+    // PostgreSQL keeps no key file beside the database: the server gets the key as the tests do.
+    let (key_name, key) = database.secret_key_env();
+    let log = tempfile::NamedTempFile::new().context("creating the server's log file")?;
     let child = Command::new(binary)
         .args(["--database", &database.url, "serve", "--addr", &format!("127.0.0.1:{port}")])
         .env("FANFARE_RATE_LIMITS", "off")
         .env("FANFARE_LOG", "warn")
+        .env(key_name, key)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log.reopen().context("opening the server's log file")?)
         .spawn()
         .context("starting the release server")?;
     let pid = child.id();
     let _server = Running(child);
     let base = format!("http://127.0.0.1:{port}");
     let list = format!("{base}/api/v1/sites/bench/testimonials?limit=50");
-    wait_for_port(&format!("{base}/healthz")).await?;
+    wait_for_port(&format!("{base}/healthz")).await.with_context(|| {
+        let said = std::fs::read_to_string(log.path()).unwrap_or_default();
+        format!("the release server on {backend:?} did not start; it said: {}", said.trim())
+    })?;
 
     let mut get = Vec::new();
     for connections in [1, 16, 64] {
@@ -689,7 +696,7 @@ fn browser_section(budgets: &mut Budgets, browser: &BrowserFigures) -> String {
     );
     let _ = writeln!(
         out,
-        "| bytes after scrolling to it (+ wasm, glue, CSS, API) | {:.1} KB | — |\n",
+        "| bytes after scrolling to it (+ what the wall mount loads) | {:.1} KB | — |\n",
         browser.bytes_after_scroll / 1024.0
     );
     out
