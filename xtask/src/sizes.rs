@@ -32,6 +32,9 @@ impl Sizes {
     }
 }
 
+/// A built file: its name and its bytes.
+type File<'a> = (&'a str, &'a [u8]);
+
 /// The sizes of one widget build: each file, the loader, and the widget's files together.
 pub struct BuildSizes {
     pub files: Vec<(String, Sizes)>,
@@ -42,8 +45,8 @@ pub struct BuildSizes {
 impl BuildSizes {
     /// From `embed.js`, the widget's files (glue, wasm, CSS) and the other files the build ships
     /// (listed, outside the widget's budget), in that order.
-    pub fn of(loader: (&str, &[u8]), widget: &[(&str, &[u8])], others: &[(&str, &[u8])]) -> Self {
-        let measure = |&(name, bytes): &(&str, &[u8])| (name.to_owned(), Sizes::of(bytes));
+    pub fn of(loader: File, widget: &[File], others: &[File]) -> Self {
+        let measure = |&(name, bytes): &File| (name.to_owned(), Sizes::of(bytes));
         let loader = measure(&loader);
         let widget: Vec<(String, Sizes)> = widget.iter().map(measure).collect();
         Self {
@@ -76,7 +79,7 @@ impl BuildSizes {
         });
         let (_, loader) = read("embed.js".to_owned())?;
         let files: Vec<(String, Vec<u8>)> = names.into_iter().map(read).collect::<anyhow::Result<_>>()?;
-        let (widget, others): (Vec<(&str, &[u8])>, Vec<(&str, &[u8])>) = files
+        let (widget, others): (Vec<File>, Vec<File>) = files
             .iter()
             .map(|(name, bytes)| (name.as_str(), bytes.as_slice()))
             .partition(|(name, _)| name.starts_with("fanfare-"));

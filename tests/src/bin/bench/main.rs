@@ -282,17 +282,19 @@ async fn first_testimonial_ms(url: &str) -> anyhow::Result<f64> {
     watched
 }
 
-/// The demo pages whose mounts are all read-only (wall, carousel, badge), each measured.
+/// The demo pages whose mounts (and included fragments) are all read-only (wall, carousel,
+/// badge), each measured.
 async fn read_only_pages(root: &Path, demo: &RunningDemo) -> anyhow::Result<Vec<ReadOnlyPage>> {
     let mut measured = Vec::new();
     for page in pages::demo_pages(root)? {
-        let path = root.join("demo").join(&page);
-        let html = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        // As served: a page may include fragments (themselves `data-fanfare` elements) on the server.
+        let url = format!("{}/{page}", demo.site_url);
+        let response = reqwest::get(&url).await.with_context(|| format!("fetching {url}"))?;
+        let html = response.text().await.with_context(|| format!("reading {url}"))?;
         let modes = pages::mounts(&html).with_context(|| format!("finding the mounts of {page}"))?;
         if modes.is_empty() || !modes.iter().all(|mode| pages::READ_ONLY_MODES.contains(&mode.as_str())) {
             continue;
         }
-        let url = format!("{}/{page}", demo.site_url);
         let result = read_only::measure(&page, &url, &modes, &demo.api_url).await;
         match &result.measured {
             Ok(bytes) => println!(
