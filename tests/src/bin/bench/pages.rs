@@ -79,7 +79,7 @@ fn elements(html: &str, wanted: impl Fn(&str) -> bool) -> anyhow::Result<Vec<Ran
         if tag.starts_with("</") || tag.starts_with("<!") || !wanted(tag) {
             continue;
         }
-        let name: String = tag[1..].chars().take_while(char::is_ascii_alphanumeric).collect();
+        let name: String = tag[1..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
         let close = format!("</{name}>");
         let end =
             html[at..].find(&close).with_context(|| format!("no {close} after {tag}"))? + at + close.len();
@@ -178,18 +178,20 @@ mod tests {
 
     const PAGE: &str = r#"<head><script src="http://api/embed.js" data-site="demo" async></script>
 <link rel="stylesheet" href="style.css"></head><body><p>Hello</p>
-<div class="wall-slot" data-fanfare="wall"></div><div data-fanfare="badge" data-href="x.html"></div></body>"#;
+<div class="wall-slot" data-fanfare="wall"></div><div data-fanfare="badge" data-href="x.html"></div>
+<fanfare-carousel data-fanfare="carousel"><template shadowrootmode="open"><div></div></template></fanfare-carousel></body>"#;
 
     #[test]
-    fn mounts_are_listed_in_order() {
-        assert_eq!(mounts(PAGE).unwrap(), ["wall", "badge"]);
+    fn mounts_and_included_fragments_are_listed_in_order() {
+        assert_eq!(mounts(PAGE).unwrap(), ["wall", "badge", "carousel"]);
     }
 
     #[test]
     fn without_fanfare_keeps_everything_else() {
+        // Mounts, the loader, and fragments included in the HTML all go.
         assert_eq!(
             without_fanfare(PAGE).unwrap(),
-            "<head>\n<link rel=\"stylesheet\" href=\"style.css\"></head><body><p>Hello</p>\n</body>"
+            "<head>\n<link rel=\"stylesheet\" href=\"style.css\"></head><body><p>Hello</p>\n\n</body>"
         );
         assert!(without_fanfare("<p>no widget</p>").is_err());
     }
