@@ -894,11 +894,11 @@ fn references_section(budgets: &mut Budgets, figures: &ServerFigures, references
             Ok(Versus { fanfare, nginx }) => {
                 let share = share_of(&fanfare, &nginx);
                 let verdict = budgets.check(share >= NGINX_SHARE, || {
-                    format!("{what} ≥ {:.0} % of nginx: {:.0} %", 100.0 * NGINX_SHARE, 100.0 * share)
+                    format!("{what} ≥ {:.0} % of nginx: {:.1} %", 100.0 * NGINX_SHARE, 100.0 * share)
                 });
                 let _ = writeln!(
                     out,
-                    "| {what} | {:.0} | {:.2} ms | {:.0} | {:.2} ms | {:.0} % | ≥ {:.0} % {verdict} |",
+                    "| {what} | {:.0} | {:.2} ms | {:.0} | {:.2} ms | {:.1} % | ≥ {:.0} % {verdict} |",
                     fanfare.requests_per_second,
                     fanfare.p99_ms,
                     nginx.requests_per_second,
