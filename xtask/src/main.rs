@@ -1,5 +1,6 @@
 //! `cargo xtask …`: the project's own build, demo and test commands.
 
+mod compression;
 mod fuzz;
 mod loader_rules;
 mod names;
@@ -12,6 +13,8 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context};
 
+use crate::sizes::BuildSizes;
+
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
@@ -20,7 +23,9 @@ commands:
   demo    build, then run `fanfare demo` (extra arguments are passed on)
   test    every check and test: fmt, clippy, unit, API, CLI and browser tests
   fuzz    run every cargo-fuzz target for SECONDS each (default 600): cargo xtask fuzz [SECONDS]
-  bench   measure sizes, browser timings and server load (wrk, nginx); writes BENCHMARKS.md";
+  bench   measure sizes, browser timings, Lighthouse and server load (wrk, nginx); writes
+          BENCHMARKS.md, then fails when a budget is missed. With FANFARE_WIDGET_DIR set, measures
+          that widget build instead of building one";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -74,13 +79,18 @@ fn cargo(root: &Path) -> Command {
     command
 }
 
-/// Builds what is measured in release, installs wrk and nginx from Debian when missing, then
-/// runs the measuring binary (`tests/src/bin/bench.rs`).
+/// Builds what is measured in release, installs wrk and nginx from Debian and the npm tools
+/// (Lighthouse) when missing, then runs the measuring binary (`tests/src/bin/bench/`). That
+/// binary writes BENCHMARKS.md first and fails after, when a budget is missed.
 fn bench() -> anyhow::Result<()> {
     let root = workspace_root();
     tools::ensure_chromium()?;
     tools::ensure_debian_packages(&[("wrk", "wrk"), ("nginx", "nginx-light")])?;
-    let output = widget::build(&root)?;
+    let widget_dir = widget_to_measure(&root)?;
+    // Measured again here: a build made earlier may have been reported against older budgets.
+    let sizes = BuildSizes::of_build(&widget_dir)?;
+    std::fs::write(widget_dir.join("sizes.md"), sizes.markdown())
+        .with_context(|| format!("writing the size table into {}", widget_dir.display()))?;
     println!("\n== building the release server and the benchmark");
     // One build for both, so their shared dependencies are compiled once.
     run(cargo(&root).args([
@@ -95,9 +105,33 @@ fn bench() -> anyhow::Result<()> {
         "--bin",
         "bench",
     ]))?;
-    run(Command::new(root.join("target/release/bench"))
+    run(Command::new(target_dir(&root).join("release/bench"))
         .current_dir(&root)
-        .env("FANFARE_WIDGET_DIR", &output.dir))
+        .env("FANFARE_WIDGET_DIR", &widget_dir))
+}
+
+/// The widget build the bench measures: the one `FANFARE_WIDGET_DIR` names, as it is, when that
+/// is set; otherwise a fresh `cargo xtask build`.
+fn widget_to_measure(root: &Path) -> anyhow::Result<PathBuf> {
+    let Some(dir) = std::env::var_os("FANFARE_WIDGET_DIR").map(PathBuf::from) else {
+        return Ok(widget::build(root)?.dir);
+    };
+    if !dir.join("embed.js").exists() {
+        bail!("FANFARE_WIDGET_DIR is {}, which holds no widget build", dir.display());
+    }
+    println!(
+        "== measuring the widget build in {} (FANFARE_WIDGET_DIR), without rebuilding it",
+        dir.display()
+    );
+    // The build would have installed them; Lighthouse is among them.
+    tools::ensure_node_tools(root)?;
+    Ok(dir)
+}
+
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR` when set (relative to the workspace), else
+/// `target` in the workspace.
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |dir| root.join(dir))
 }
 
 fn demo(extra: &[String]) -> anyhow::Result<()> {

@@ -61,7 +61,7 @@ pub fn ensure_widget_toolchain() -> anyhow::Result<()> {
 
 /// Installs the pinned npm tools into `tools/node_modules`: binaryen, terser and csso for the build,
 /// axe-core for the accessibility tests, swagger-parser for the OpenAPI test, Bootstrap and Bulma
-/// for the demo's hostile-CSS page.
+/// for the demo's hostile-CSS page, Lighthouse for the bench.
 pub fn ensure_node_tools(root: &Path) -> anyhow::Result<PathBuf> {
     let tools = root.join("tools");
     let bin = tools.join("node_modules/.bin");
@@ -70,6 +70,7 @@ pub fn ensure_node_tools(root: &Path) -> anyhow::Result<PathBuf> {
         "bootstrap/dist/css/bootstrap.min.css",
         "bulma/css/bulma.min.css",
         "@apidevtools/swagger-parser/package.json",
+        "lighthouse/package.json",
     ];
     let all_there = needed.iter().all(|file| tools.join("node_modules").join(file).exists());
     let tools_there = ["wasm-opt", "terser", "csso"].iter().all(|tool| bin.join(tool).exists());

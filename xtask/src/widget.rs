@@ -5,7 +5,7 @@
 //! `wasm-bindgen`) → short import/export names ([`crate::names`]) → binaryen's wasm-opt and
 //! terser and csso → content-hashed names in `target/widget`, with the loader pointed at those names.
 //! Fails before compiling when the loader's copies of shared rules drift ([`crate::loader_rules`]).
-//! Fails when a file is over its budget in PRODUCT.md.
+//! Fails when a file is over the limit the build enforces ([`crate::sizes::WIDGET_BUILD_LIMIT`]).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -14,10 +14,11 @@ use std::process::Command;
 use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
 
+use crate::compression;
 use crate::loader_rules;
 use crate::names;
 use crate::run;
-use crate::sizes::{self, Sizes};
+use crate::sizes::BuildSizes;
 use crate::tools;
 
 /// The placeholders in `widget/loader/embed.js` that name the hashed files.
@@ -196,24 +197,21 @@ fn build_variant(root: &Path, variant: &Variant) -> anyhow::Result<BuildOutput> 
     for (name, bytes) in files {
         std::fs::write(out.join(name), bytes)?;
         // Compressed once here, so the server sends them without compressing on each request.
-        std::fs::write(out.join(format!("{name}.br")), sizes::brotli(bytes))?;
-        std::fs::write(out.join(format!("{name}.gz")), sizes::gzip(bytes))?;
+        std::fs::write(out.join(format!("{name}.br")), compression::brotli(bytes))?;
+        std::fs::write(out.join(format!("{name}.gz")), compression::gzip(bytes))?;
     }
     let manifest = format!(
         "{{\"glue\":\"{glue_name}\",\"wasm\":\"{wasm_name}\",\"css\":\"{css_name}\",\"views\":\"{views_name}\"}}\n"
     );
     std::fs::write(out.join("manifest.json"), manifest)?;
 
-    let rows: Vec<(String, Sizes)> =
-        files.iter().map(|(name, bytes)| ((*name).to_owned(), Sizes::of(bytes))).collect();
-    let loader_sizes = rows[0].1;
-    let widget_sizes =
-        rows[1..4].iter().fold(Sizes { raw: 0, gzip: 0, brotli: 0 }, |sum, (_, sizes)| sum.plus(*sizes));
+    // The loader, the widget (glue, wasm, stylesheet), then the read-only views, outside its budget.
+    let sizes = BuildSizes::of(files[0], &files[1..4], &files[4..]);
     println!("\n== widget build in {}\n", out.display());
-    print!("{}", sizes::table(&rows, loader_sizes, widget_sizes));
-    std::fs::write(out.join("sizes.md"), sizes::markdown(&rows, loader_sizes, widget_sizes))?;
+    print!("{}", sizes.table());
+    std::fs::write(out.join("sizes.md"), sizes.markdown())?;
     if variant.budgeted {
-        sizes::within_budgets(loader_sizes, widget_sizes)?;
+        sizes.within_build_limits()?;
     } else {
         println!("(a test-only build, never shipped: the budgets above do not apply to it)");
     }
