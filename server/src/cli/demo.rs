@@ -301,21 +301,28 @@ async fn page(
         return (StatusCode::NOT_FOUND, "Not found").into_response();
     };
     let api_url = &website.api_url;
-    // Extra script-tag attributes, closed and reopened inside data-site's quotes.
-    let mut site = DEMO_SITE.to_owned();
-    if let Some(theme @ ("light" | "dark" | "auto")) = params.theme.as_deref() {
-        site.push_str(&format!("\" data-theme=\"{theme}"));
-    }
+    let theme = params.theme.as_deref().filter(|theme| ["light", "dark", "auto"].contains(theme));
     // Any tag made of letters, digits, `-` and `_` (so also malformed ones such as `de_DE`, as
     // real pages have them), and nothing that could leave the attribute.
     let plain_tag = |lang: &&str| {
         (1..=35).contains(&lang.len())
             && lang.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     };
-    if let Some(lang) = params.lang.as_deref().filter(plain_tag) {
-        site.push_str(&format!("\" data-lang=\"{lang}"));
+    let lang = params.lang.as_deref().filter(plain_tag);
+    // Extra script-tag attributes, closed and reopened inside data-site's quotes; and the same
+    // settings for the fragments the page includes, as a template would pass them.
+    let mut site = DEMO_SITE.to_owned();
+    let mut included = Vec::new();
+    for (attribute, value) in [("theme", theme), ("lang", lang)] {
+        if let Some(value) = value {
+            site.push_str(&format!("\" data-{attribute}=\"{value}"));
+            included.push(format!("{attribute}={value}"));
+        }
     }
-    let body = body.replace("{{FANFARE_URL}}", api_url).replace("{{FANFARE_SITE}}", &site);
+    let body = body
+        .replace("{{FANFARE_URL}}", api_url)
+        .replace("{{FANFARE_SITE}}", &site)
+        .replace("{{FANFARE_QUERY}}", &included.join("&"));
     let body = include_fragments(&body, api_url).await;
     // The strict policy README.md tells site owners to use; violations are reported back here.
     let csp = format!(
