@@ -1,0 +1,270 @@
+//! The server under load: wrk against the release binary on SQLite and PostgreSQL, and nginx
+//! serving the same bytes as static files for reference.
+
+use super::*;
+
+pub(crate) struct ServerFigures {
+    pub(crate) get: Vec<(u32, Load)>,
+    pub(crate) post: Load,
+    pub(crate) peak_rss_mb: f64,
+    /// Measured on SQLite only.
+    pub(crate) references: Option<References>,
+}
+
+/// nginx serving the same bytes as static files, at 64 connections.
+pub(crate) struct References {
+    /// nginx serving the JSON list (Fanfare's figure is the GET at 64 connections).
+    pub(crate) list_nginx: Load,
+    pub(crate) wall_fragment: IfServed<Versus>,
+}
+
+/// Fanfare and nginx serving the same bytes, at 64 connections.
+#[derive(Clone, Copy)]
+pub(crate) struct Versus {
+    pub(crate) fanfare: Load,
+    pub(crate) nginx: Load,
+}
+
+/// Fanfare's requests per second as a share of nginx's.
+pub(crate) fn share_of(fanfare: &Load, nginx: &Load) -> f64 {
+    fanfare.requests_per_second / nginx.requests_per_second.max(1.0)
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+async fn wait_for_port(url: &str) -> anyhow::Result<()> {
+    for _ in 0..200 {
+        if reqwest::get(url).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("{url} did not answer")
+}
+
+pub(crate) async fn server_load(binary: &Path, backend: Backend) -> anyhow::Result<ServerFigures> {
+    let database = TestDatabase::create_on(backend).await?;
+    seed(&database.url).await?;
+    let port = free_port()?;
+    // PostgreSQL keeps no key file beside the database: the server gets the key as the tests do.
+    let (key_name, key) = database.secret_key_env();
+    let log = tempfile::NamedTempFile::new().context("creating the server's log file")?;
+    let child = Command::new(binary)
+        .args(["--database", &database.url, "serve", "--addr", &format!("127.0.0.1:{port}")])
+        .env("FANFARE_RATE_LIMITS", "off")
+        .env("FANFARE_LOG", "warn")
+        .env(key_name, key)
+        .stdout(Stdio::null())
+        .stderr(log.reopen().context("opening the server's log file")?)
+        .spawn()
+        .context("starting the release server")?;
+    let pid = child.id();
+    let _server = Running(child);
+    let base = format!("http://127.0.0.1:{port}");
+    let list = format!("{base}/api/v1/sites/bench/testimonials?limit=50");
+    wait_for_port(&format!("{base}/healthz")).await.with_context(|| {
+        let said = std::fs::read_to_string(log.path()).unwrap_or_default();
+        format!("the release server on {backend:?} did not start; it said: {}", said.trim())
+    })?;
+
+    let mut get = Vec::new();
+    for connections in [1, 16, 64] {
+        let load = repeated(|| wrk(&list, connections, None))?;
+        println!(
+            "   GET  c={connections:<3} {:>9.0} req/s  p50 {:.2} ms  p99 {:.2} ms  errors {}",
+            load.requests_per_second, load.p50_ms, load.p99_ms, load.errors
+        );
+        get.push((connections, load));
+    }
+    let script = std::env::temp_dir().join(format!("fanfare-post-{port}.lua"));
+    std::fs::write(
+        &script,
+        r#"wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"name":"Load Test","email":"load@example.com","rating":5,"text":"Measured, not guessed.","consent":true}'
+"#,
+    )?;
+    let post = repeated(|| wrk(&format!("{base}/api/v1/sites/bench/testimonials"), 16, Some(&script)))?;
+    println!(
+        "   POST c=16  {:>9.0} req/s  p50 {:.2} ms  p99 {:.2} ms  errors {}",
+        post.requests_per_second, post.p50_ms, post.p99_ms, post.errors
+    );
+    let peak_rss_mb = peak_rss_kb(pid)? / 1024.0;
+    println!("   peak RSS {peak_rss_mb:.1} MB");
+
+    let references = if backend == Backend::Sqlite {
+        let body = reqwest::get(&list).await?.bytes().await.context("reading the list")?;
+        let list_nginx = nginx_reference(&body, "list.json")?;
+        let wall_fragment = wall_fragment_versus_nginx(&base).await?;
+        Some(References { list_nginx, wall_fragment })
+    } else {
+        None
+    };
+    Ok(ServerFigures { get, post, peak_rss_mb, references })
+}
+
+/// wrk at 64 connections on the `bench` site's wall fragment, then nginx serving its bytes.
+async fn wall_fragment_versus_nginx(base: &str) -> anyhow::Result<IfServed<Versus>> {
+    let url = format!("{base}/embed/bench/wall.html");
+    let body = match fetch_if_served(&url).await? {
+        Ok(body) => body,
+        Err(why) => {
+            println!("   GET wall fragment: {why}");
+            return Ok(Err(why));
+        }
+    };
+    let fanfare = repeated(|| wrk(&url, 64, None))?;
+    println!(
+        "   GET wall fragment c=64 {:>9.0} req/s  p99 {:.2} ms  errors {}",
+        fanfare.requests_per_second, fanfare.p99_ms, fanfare.errors
+    );
+    let nginx = nginx_reference(&body, "wall.html")?;
+    Ok(Ok(Versus { fanfare, nginx }))
+}
+
+/// 50 approved testimonials on a site called `bench`.
+async fn seed(url: &str) -> anyhow::Result<()> {
+    let storage = storage::connect(url).await?;
+    let site = storage
+        .create_site(
+            NewSite {
+                slug: SiteSlug::parse("bench").map_err(anyhow::Error::msg)?,
+                name: "Bench".into(),
+                origins: vec![Origin::parse("https://bench.test").map_err(anyhow::Error::msg)?],
+                consent_text: "Yes".into(),
+            },
+            0,
+        )
+        .await?;
+    for n in 0..50 {
+        let (record, _manage_token) = new_record(
+            &site,
+            Draft {
+                content: TestimonialEdit {
+                    name: format!("Customer {n}"),
+                    role: Some("Regular".into()),
+                    company: (n % 3 == 0).then(|| "Acme".to_owned()),
+                    rating: 4 + u8::from(n % 2 == 0),
+                    text: "Fresh beans every time, and a roast that tastes of something. Worth every cent."
+                        .into(),
+                },
+                email: format!("c{n}@example.com"),
+                consent: true,
+            },
+        );
+        storage
+            .insert_testimonial(NewTestimonialRecord {
+                id: format!("seed{n:04}"),
+                status: Status::Approved,
+                created_at: 1_700_000_000_000 + n,
+                ..record
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+fn repeated(mut run: impl FnMut() -> anyhow::Result<Load>) -> anyhow::Result<Load> {
+    let loads: Vec<Load> = (0..RUNS).map(|_| run()).collect::<anyhow::Result<_>>()?;
+    Ok(Load {
+        requests_per_second: median(loads.iter().map(|l| l.requests_per_second).collect()),
+        p50_ms: median(loads.iter().map(|l| l.p50_ms).collect()),
+        p99_ms: median(loads.iter().map(|l| l.p99_ms).collect()),
+        errors: loads.iter().map(|l| l.errors).sum(),
+    })
+}
+
+fn wrk(url: &str, connections: u32, script: Option<&PathBuf>) -> anyhow::Result<Load> {
+    let mut command = Command::new("wrk");
+    command.args([
+        "-t",
+        &connections.min(2).to_string(),
+        "-c",
+        &connections.to_string(),
+        "-d",
+        &format!("{SECONDS}s"),
+        "--latency",
+    ]);
+    if let Some(script) = script {
+        command.arg("-s").arg(script);
+    }
+    let output = command.arg(url).output().context("running wrk")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    parse_wrk(&text).with_context(|| format!("reading wrk's output:\n{text}"))
+}
+
+fn parse_wrk(text: &str) -> Option<Load> {
+    let millis = |raw: &str| -> Option<f64> {
+        let raw = raw.trim();
+        if let Some(us) = raw.strip_suffix("us") {
+            us.parse::<f64>().ok().map(|v| v / 1000.0)
+        } else if let Some(ms) = raw.strip_suffix("ms") {
+            ms.parse().ok()
+        } else {
+            raw.strip_suffix('s')?.parse::<f64>().ok().map(|v| v * 1000.0)
+        }
+    };
+    let line = |prefix: &str| text.lines().map(str::trim).find(|line| line.starts_with(prefix));
+    let requests_per_second = line("Requests/sec:")?.split_whitespace().nth(1)?.parse().ok()?;
+    let p50_ms = millis(line("50%")?.split_whitespace().nth(1)?)?;
+    let p99_ms = millis(line("99%")?.split_whitespace().nth(1)?)?;
+    let non_2xx: u64 = line("Non-2xx or 3xx responses:")
+        .and_then(|l| l.split_whitespace().last()?.parse().ok())
+        .unwrap_or(0);
+    let socket: u64 = line("Socket errors:")
+        .map(|l| l.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse::<u64>().ok()).sum())
+        .unwrap_or(0);
+    Some(Load { requests_per_second, p50_ms, p99_ms, errors: non_2xx + socket })
+}
+
+fn peak_rss_kb(pid: u32) -> anyhow::Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:")).context("no VmHWM")?;
+    Ok(line.split_whitespace().nth(1).and_then(|kb| kb.parse().ok()).unwrap_or_default())
+}
+
+/// The same body as a static file (`file`, whose extension gives its type) from nginx, at 64
+/// connections: the ceiling to compare with.
+fn nginx_reference(body: &[u8], file: &str) -> anyhow::Result<Load> {
+    let dir = tempfile::tempdir()?;
+    std::fs::create_dir_all(dir.path().join("www"))?;
+    std::fs::create_dir_all(dir.path().join("logs"))?;
+    std::fs::write(dir.path().join("www").join(file), body)?;
+    let port = free_port()?;
+    let config = format!(
+        "worker_processes 2; error_log {dir}/logs/error.log; pid {dir}/nginx.pid;
+         events {{ worker_connections 1024; }}
+         http {{ access_log off; types {{ application/json json; text/html html; }}
+                 client_body_temp_path {dir}/tmp; proxy_temp_path {dir}/tmp; fastcgi_temp_path {dir}/tmp;
+                 uwsgi_temp_path {dir}/tmp; scgi_temp_path {dir}/tmp;
+                 server {{ listen 127.0.0.1:{port}; root {dir}/www; }} }}",
+        dir = dir.path().display()
+    );
+    std::fs::write(dir.path().join("nginx.conf"), config)?;
+    let child = Command::new("nginx")
+        .arg("-c")
+        .arg(dir.path().join("nginx.conf"))
+        .args(["-g", "daemon off;"])
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting nginx")?;
+    let _nginx = Running(child);
+    std::thread::sleep(Duration::from_millis(300));
+    let load = repeated(|| wrk(&format!("http://127.0.0.1:{port}/{file}"), 64, None))?;
+    println!(
+        "   nginx static {file} c=64 {:>9.0} req/s  p99 {:.2} ms",
+        load.requests_per_second, load.p99_ms
+    );
+    Ok(load)
+}
