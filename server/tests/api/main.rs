@@ -8,6 +8,7 @@ mod abuse;
 mod assets;
 mod cors;
 mod dashboard;
+mod dashboard_sessions;
 mod data_at_rest;
 mod embed;
 mod helpers;
