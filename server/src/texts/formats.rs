@@ -109,10 +109,11 @@ impl Formats {
     }
 
     fn grouped(&self, digits: &str) -> String {
-        if digits.len() < 4 || digits.len() < 4 + self.min_grouping - 1 {
+        // Grouped from four digits, or five where the language waits (min_grouping 2).
+        if digits.len() < 3 + self.min_grouping {
             return digits.to_owned();
         }
-        let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3);
+        let mut out = String::with_capacity(digits.len() * 2);
         for (index, digit) in digits.chars().enumerate() {
             if index > 0 && (digits.len() - index) % 3 == 0 {
                 out.push(self.group);
