@@ -90,6 +90,10 @@ pub struct PublicTestimonial {
     /// Changed after it was first submitted (by a moderator or its author); shown as such.
     #[serde(default)]
     pub edited: bool,
+    /// Sent through a personal invitation the business emailed after a purchase: a verified
+    /// customer.
+    #[serde(default)]
+    pub verified: bool,
     /// RFC 3339, UTC.
     pub created_at: String,
 }
@@ -120,6 +124,9 @@ pub struct TestimonialCreated {
     pub status: Status,
     /// The author's private link to see, edit or withdraw what they wrote.
     pub manage_url: String,
+    /// Whether it came through a valid, unused invitation link (a verified customer).
+    #[serde(default)]
+    pub verified: bool,
 }
 
 /// `GET /api/v1/sites/{site}/challenge`: a proof-of-work puzzle for the next submission.
@@ -201,6 +208,7 @@ mod tests {
                 reply: None,
                 featured: false,
                 edited: false,
+                verified: false,
                 created_at: "2026-01-01T00:00:00Z".into(),
             },
             status: Status::Pending,

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod errors;
 pub mod fields;
+pub mod invitations;
 pub mod languages;
 pub mod modes;
 pub mod referrals;

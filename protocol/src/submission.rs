@@ -50,6 +50,10 @@ pub struct SubmitTestimonial {
     /// `CHALLENGE:COUNTER`, when the site asks for proof of work.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pow: Option<String>,
+    /// The token of a personal invitation link (`/c/{site}?invite=TOKEN`): a valid, unused one
+    /// makes this a verified customer's testimonial. Any other value is an ordinary submission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite: Option<String>,
 }
 
 /// The wire names of [`SubmitTestimonial`]'s fields, for naming unknown ones.
@@ -68,6 +72,7 @@ pub const SUBMIT_TESTIMONIAL_FIELDS: &[&str] = &[
     "device",
     "website",
     "pow",
+    "invite",
 ];
 
 /// What a testimonial says, by the rules every path shares: a visitor's submission, the
@@ -118,6 +123,8 @@ pub struct NewTestimonial {
     pub page_url: Option<String>,
     pub contact_me: bool,
     pub device: Option<Reference>,
+    /// The invitation token as sent, if any (whether it is valid is the server's business).
+    pub invite: Option<String>,
 }
 
 impl SubmitTestimonial {
@@ -158,6 +165,12 @@ impl SubmitTestimonial {
                     page_url: fields::page_url(self.page_url.as_deref()),
                     contact_me: self.contact_me.unwrap_or(false),
                     device,
+                    invite: self
+                        .invite
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|token| !token.is_empty())
+                        .map(str::to_owned),
                 })
             }
             _ => Err(errors),

@@ -57,8 +57,12 @@ pub struct ServerSettings {
     pub public_url: Option<String>,
     /// The output of `cargo xtask build` (`embed.js` and the hashed widget files).
     pub widget_dir: PathBuf,
-    /// SMTP for moderator notifications; `None` logs only that one was not sent (to whom, subject).
+    /// SMTP for moderator notifications and customer invitations; `None`: notifications are
+    /// logged as not sent and invitations wait in their queue.
     pub mail: Option<crate::service::notify::email::MailSettings>,
+    /// Whether this server sends due invitations in the background (on unless a test drives
+    /// the sender with a clock of its own).
+    pub send_invitations: bool,
     /// The first pause before a failed webhook delivery is retried; later pauses grow.
     pub webhook_retry_base: Duration,
     /// How long one webhook request may take (10 s).
@@ -101,6 +105,7 @@ impl ServerSettings {
             public_url: None,
             widget_dir: default_widget_dir(),
             mail: None,
+            send_invitations: true,
             webhook_retry_base: DEFAULT_WEBHOOK_RETRY_BASE,
             webhook_timeout: crate::service::notify::webhooks::DEFAULT_REQUEST_TIMEOUT,
             rate_limits: true,

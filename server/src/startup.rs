@@ -66,6 +66,9 @@ impl Application {
                 })?
                 .run(),
         );
+        if settings.send_invitations {
+            tokio::spawn(service.clone().send_invitations_forever());
+        }
         // Sessions, nonces, idempotency keys and finished deliveries would otherwise only grow.
         tokio::spawn(service.clone().prune_forever());
         let state = AppState::new(Shared {

@@ -35,6 +35,8 @@ pub enum Actor<'a> {
     Author,
     /// Someone with access to the server, through the `fanfare` command.
     CommandLine,
+    /// The business's own system, with a site key (its label).
+    SiteKey(&'a str),
 }
 
 impl Actor<'_> {
@@ -45,13 +47,14 @@ impl Actor<'_> {
             Actor::EmailLink(user) => format!("{} (email link)", user.email),
             Actor::Author => "author".into(),
             Actor::CommandLine => "command line".into(),
+            Actor::SiteKey(label) => format!("site key \"{label}\""),
         }
     }
 
     fn user_id(self) -> Option<i64> {
         match self {
             Actor::Member(user) | Actor::EmailLink(user) => Some(user.id),
-            Actor::Author | Actor::CommandLine => None,
+            Actor::Author | Actor::CommandLine | Actor::SiteKey(_) => None,
         }
     }
 }

@@ -57,13 +57,16 @@ pub struct ExportedTestimonial {
     pub featured: bool,
     pub follow_up: bool,
     pub contact_me: bool,
+    /// Sent through an invitation link (a verified customer); absent in exports before it existed.
+    #[serde(default)]
+    pub verified: bool,
     pub tags: Vec<String>,
     pub created_at: String,
     pub updated_at: String,
 }
 
 /// The CSV header, in column order.
-pub const CSV_COLUMNS: [&str; 20] = [
+pub const CSV_COLUMNS: [&str; 21] = [
     "id",
     "status",
     "name",
@@ -81,6 +84,7 @@ pub const CSV_COLUMNS: [&str; 20] = [
     "featured",
     "follow_up",
     "contact_me",
+    "verified",
     "tags",
     "created_at",
     "updated_at",
@@ -106,6 +110,7 @@ impl From<&Testimonial> for ExportedTestimonial {
             featured: t.featured,
             follow_up: t.follow_up,
             contact_me: t.contact_me,
+            verified: t.verified,
             tags: t.tags.clone(),
             created_at: rfc3339(t.created_at),
             updated_at: rfc3339(t.updated_at),
@@ -173,6 +178,7 @@ fn to_csv(testimonials: &[ExportedTestimonial]) -> anyhow::Result<Vec<u8>> {
             t.featured.to_string(),
             t.follow_up.to_string(),
             t.contact_me.to_string(),
+            t.verified.to_string(),
             t.tags.join(", "),
             t.created_at.clone(),
             t.updated_at.clone(),
@@ -230,6 +236,7 @@ fn from_csv(text: &str) -> anyhow::Result<Vec<ExportedTestimonial>> {
             featured: flag("featured")?,
             follow_up: flag("follow_up")?,
             contact_me: flag("contact_me")?,
+            verified: flag("verified")?,
             tags: parse_tags(&cell("tags"))
                 .map_err(|error| anyhow::anyhow!("CSV row {row}: tags: {error}"))?,
             created_at: optional("created_at").unwrap_or_else(|| now.clone()),
@@ -285,12 +292,13 @@ fn validate(site: &Site, item: &ExportedTestimonial) -> Result<ImportedTestimoni
             follow_up: item.follow_up,
             contact_me: item.contact_me,
             status,
+            verified: item.verified,
+            tags,
             created_at,
             ..record
         },
         reply: item.reply.clone(),
         featured: item.featured,
-        tags,
         updated_at,
     })
 }
@@ -419,6 +427,7 @@ mod tests {
             featured: true,
             follow_up: false,
             contact_me: false,
+            verified: true,
             tags: vec!["beans".into(), "coffee".into()],
             created_at: "2026-11-24T10:00:00Z".into(),
             updated_at: "2026-11-24T11:00:00Z".into(),

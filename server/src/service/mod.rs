@@ -12,6 +12,7 @@ pub mod cache;
 pub mod consent;
 pub mod data_rights;
 mod error;
+pub mod invitations;
 pub mod limits;
 pub mod metrics;
 pub mod moderation;
@@ -21,13 +22,14 @@ pub mod pow;
 pub mod referrals;
 pub mod retention;
 mod sealed;
+pub mod site_keys;
 pub mod sites;
 pub mod submissions;
 pub mod testimonials;
 
 use std::sync::Arc;
 
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{Notify, OnceCell, Semaphore};
 
 pub use self::audit::Actor;
 use self::cache::{PublicCache, SiteCache};
@@ -48,7 +50,8 @@ pub struct ServiceSettings {
     /// Base URL for links handed to people (manage links, photos, email links), without a
     /// trailing slash.
     pub public_url: String,
-    /// SMTP for moderator notifications; `None` logs only that one was not sent (to whom, subject).
+    /// SMTP for moderator notifications and customer invitations; `None`: notifications are
+    /// logged as not sent (to whom, subject) and invitations wait in their queue.
     pub mail: Option<MailSettings>,
     /// Off only for load tests and benchmarks.
     pub rate_limits: bool,
@@ -93,6 +96,8 @@ pub struct Shared {
     allow_private_network_webhooks: bool,
     /// See [`ServiceSettings::secret_key`].
     secret_key: SecretKey,
+    /// Wakes the invitation sender when invitations are queued.
+    invitations_wake: Arc<Notify>,
 }
 
 impl Service {
@@ -117,6 +122,7 @@ impl Service {
             photo_work: Arc::new(Semaphore::new(2)),
             allow_private_network_webhooks: settings.allow_private_network_webhooks,
             secret_key: settings.secret_key.clone(),
+            invitations_wake: Arc::new(Notify::new()),
         })))
     }
 

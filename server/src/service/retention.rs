@@ -1,5 +1,5 @@
-//! How long what only grows is kept: expired sessions, used nonces, idempotency keys and finished
-//! webhook deliveries are pruned on a schedule (`serve` runs [`Service::prune`] every hour).
+//! How long what only grows is kept: expired sessions, used nonces, idempotency keys, finished
+//! webhook deliveries and invitations with nothing more to send are pruned on a schedule (`serve` runs [`Service::prune`] every hour).
 
 use std::time::Duration;
 
@@ -15,6 +15,10 @@ pub const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
 /// Delivered and failed webhook deliveries stay in the site's delivery log this long.
 pub const DELIVERY_LOG_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
+/// Invitations with nothing more to send stay this long: past the 30 days within which an
+/// address is not invited again, and past the life of their link.
+pub const INVITATION_KEPT_MS: i64 = 180 * 24 * 60 * 60 * 1000;
+
 /// A used nonce must outlive the longest-lived thing that carries one (an email link, 7 days; a
 /// proof-of-work challenge lives 10 minutes), or that link would work a second time. An hour
 /// more covers clocks that disagree.
@@ -27,6 +31,7 @@ pub fn retention_at(now: i64) -> Retention {
         nonces_used_before: now - NONCE_KEPT_MS,
         idempotency_keys_before: now - IDEMPOTENCY_WINDOW_MS,
         finished_deliveries_before: now - DELIVERY_LOG_MS,
+        invitations_before: now - INVITATION_KEPT_MS,
     }
 }
 
@@ -40,6 +45,7 @@ impl Service {
                 nonces = pruned.nonces,
                 idempotency_keys = pruned.idempotency_keys,
                 webhook_deliveries = pruned.deliveries,
+                invitations = pruned.invitations,
                 "pruned rows past their retention"
             );
         }

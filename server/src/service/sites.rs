@@ -55,6 +55,10 @@ pub struct SettingsInput<'a> {
     pub referral_attribution: Option<&'a str>,
     /// `on` or `off`: whether the read-only fragments carry schema.org JSON-LD.
     pub structured_data: Option<&'a str>,
+    /// Days after an invitation before its one reminder; 0 sends none.
+    pub invitation_reminder_days: Option<&'a str>,
+    /// Invitation and reminder emails the site may send in any 24 hours.
+    pub invitation_daily_cap: Option<&'a str>,
 }
 
 /// Refused fields, each with a sentence saying why.
@@ -129,6 +133,20 @@ impl SettingsInput<'_> {
         });
         let structured_data =
             self.structured_data.and_then(|raw| refused.take("structured_data", on_or_off(raw)));
+        let invitation_reminder_days = self.invitation_reminder_days.and_then(|raw| {
+            refused.take(
+                "invitation_reminder_days",
+                whole_number(raw, 0, 60)
+                    .ok_or_else(|| "must be a whole number of days from 0 (no reminder) to 60".into()),
+            )
+        });
+        let invitation_daily_cap = self.invitation_daily_cap.and_then(|raw| {
+            refused.take(
+                "invitation_daily_cap",
+                whole_number(raw, 1, 100_000)
+                    .ok_or_else(|| "must be a whole number from 1 to 100,000".into()),
+            )
+        });
         let allowed: Vec<String> = match &origins {
             Some(new) => new.iter().map(|origin| origin.as_str().to_owned()).collect(),
             None => current.origins.clone(),
@@ -160,6 +178,8 @@ impl SettingsInput<'_> {
             proof_of_work,
             referral_attribution,
             structured_data,
+            invitation_reminder_days,
+            invitation_daily_cap,
         })
     }
 }
@@ -248,9 +268,9 @@ impl Service {
     }
 }
 
-/// The site's public settings, with the widget's texts in the asked language: our translation,
-/// then the site's own wording (`key` for every language, `xx:key` for one).
-pub fn widget_config(site: &Site, lang: &str) -> WidgetConfig {
+/// Every text in the asked language: our translation, then the site's own wording (`key` for
+/// every language, `xx:key` for one).
+pub fn site_texts(site: &Site, lang: &str) -> BTreeMap<String, String> {
     let primary = fanfare_protocol::languages::primary_subtag(lang);
     let mut texts = texts::for_language(lang);
     for (key, text) in &site.texts {
@@ -264,6 +284,14 @@ pub fn widget_config(site: &Site, lang: &str) -> WidgetConfig {
             Some(_) => {}
         }
     }
+    texts
+}
+
+/// The site's public settings, with the texts a page shows in the asked language (the emails'
+/// texts stay on the server).
+pub fn widget_config(site: &Site, lang: &str) -> WidgetConfig {
+    let mut texts = site_texts(site, lang);
+    texts.retain(|key, _| !texts::SERVER_ONLY.iter().any(|prefix| key.starts_with(prefix)));
     WidgetConfig {
         site: site.slug.clone(),
         name: site.name.clone(),

@@ -121,6 +121,7 @@ impl Service {
                 id: secrets::testimonial_id(),
                 status: Status::Pending,
                 manage_url: format!("{}/manage/{}", self.public_url, secrets::bearer_token("ffm")),
+                verified: false,
             });
         }
         if site.proof_of_work > 0 {
@@ -163,7 +164,7 @@ impl Service {
                 consent: accepted.consent,
             },
         );
-        let record = NewTestimonialRecord {
+        let mut record = NewTestimonialRecord {
             photo_id,
             referral_code: referral.clone(),
             page_url: accepted.page_url.filter(|url| is_web_address(url)),
@@ -172,12 +173,27 @@ impl Service {
             status: initial_status(site, accepted.consent, rating),
             ..record
         };
+        // A valid, unused invitation link: a verified customer, with the invitation's tags.
+        let invitation = match accepted.invite.as_deref() {
+            Some(token) => self.answer_invitation(site, token, &record.id).await?,
+            None => None,
+        };
+        if let Some(invitation) = &invitation {
+            record.verified = true;
+            record.tags = invitation.tags.clone();
+        }
         let id = record.id.clone();
         let status = record.status;
-        self.storage.insert_testimonial(record).await?;
+        let verified = record.verified;
+        if let Err(error) = self.storage.insert_testimonial(record).await {
+            if let Some(invitation) = &invitation {
+                self.unanswer_invitation(invitation).await;
+            }
+            return Err(error.into());
+        }
         self.public_cache.invalidate(site.id);
         Metrics::add(&self.metrics.testimonials_submitted);
-        tracing::info!(site = %site.slug, testimonial = %id, %status, "testimonial submitted");
+        tracing::info!(site = %site.slug, testimonial = %id, %status, verified, "testimonial submitted");
         if let Some(testimonial) = self.storage.testimonial(site.id, &id).await? {
             self.notify.submitted(site, &testimonial).await;
             self.credit_referral(site, &testimonial, referral.as_deref(), device.as_deref()).await;
@@ -186,6 +202,7 @@ impl Service {
             id,
             status,
             manage_url: format!("{}/manage/{manage_token}", self.public_url),
+            verified,
         })
     }
 

@@ -24,6 +24,7 @@ pub fn public_view(testimonial: &Testimonial, base: &str) -> PublicTestimonial {
         reply: testimonial.reply.clone(),
         featured: testimonial.featured,
         edited: testimonial.edited,
+        verified: testimonial.verified,
         created_at: rfc3339(testimonial.created_at),
     }
 }
@@ -182,6 +183,8 @@ pub fn new_record(site: &Site, draft: Draft) -> (NewTestimonialRecord, String) {
         contact_me: false,
         status: Status::Pending,
         manage_token_hash: secrets::hash_token(&manage_token),
+        verified: false,
+        tags: Vec::new(),
         created_at: now_ms(),
     };
     (record, manage_token)

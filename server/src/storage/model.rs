@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use fanfare_protocol::api::Status;
+pub use fanfare_protocol::invitations::InvitationStatus;
 use fanfare_protocol::referrals::ReferralAttribution;
 
 use crate::domain::{Origin, SiteSlug};
@@ -32,6 +33,10 @@ pub struct Site {
     pub referral_attribution: ReferralAttribution,
     /// Whether the read-only fragments carry schema.org JSON-LD; off by default.
     pub structured_data: bool,
+    /// Days after an invitation before its one reminder; 0 sends none.
+    pub invitation_reminder_days: u32,
+    /// Invitation and reminder emails the site may send in any 24 hours.
+    pub invitation_daily_cap: u32,
     pub origins: Vec<String>,
     pub created_at: i64,
 }
@@ -63,6 +68,8 @@ pub struct SiteChanges {
     pub proof_of_work: Option<u8>,
     pub referral_attribution: Option<ReferralAttribution>,
     pub structured_data: Option<bool>,
+    pub invitation_reminder_days: Option<u32>,
+    pub invitation_daily_cap: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +108,8 @@ pub struct Testimonial {
     pub tags: Vec<String>,
     /// Changed by a moderator or by its author after it was first submitted.
     pub edited: bool,
+    /// Sent through a personal invitation link: a verified customer.
+    pub verified: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -128,7 +137,84 @@ pub struct NewTestimonialRecord {
     /// Pending, or approved when the site auto-approves this rating.
     pub status: Status,
     pub manage_token_hash: String,
+    /// Sent through a valid, unused invitation link.
+    pub verified: bool,
+    /// Tags it arrives with (an invitation's product).
+    pub tags: Vec<String>,
     pub created_at: i64,
+}
+
+/// A site key as listed; the key itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteKey {
+    pub id: i64,
+    pub site_id: i64,
+    pub label: String,
+    /// The key's last four characters.
+    pub hint: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// An invitation to store, already checked.
+#[derive(Debug, Clone)]
+pub struct NewInvitation {
+    pub id: String,
+    pub email: String,
+    /// See [`crate::domain::email_key`].
+    pub email_key: String,
+    pub name: Option<String>,
+    pub tags: Vec<String>,
+    pub order_id: Option<String>,
+    pub lang: String,
+    /// Whether the address asked this site never to email it again (then it is stored as
+    /// unsubscribed and never sent).
+    pub suppressed: bool,
+}
+
+/// An invitation as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    pub id: String,
+    pub site_id: i64,
+    pub email: String,
+    pub email_key: String,
+    pub name: Option<String>,
+    pub tags: Vec<String>,
+    pub order_id: Option<String>,
+    pub lang: String,
+    pub status: InvitationStatus,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    pub reminded_at: Option<i64>,
+    pub responded_at: Option<i64>,
+    /// When the sender acts on it next; `None`: nothing more to send.
+    pub next_send_at: Option<i64>,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub testimonial_id: Option<String>,
+}
+
+/// What asking to store an invitation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invited {
+    Created(Invitation),
+    /// The address was invited within the window: that invitation, unchanged.
+    Existing(Invitation),
+}
+
+/// The result of one attempt to send an invitation's email.
+#[derive(Debug, Clone)]
+pub enum SendOutcome {
+    /// The invitation (or its reminder) went out; `next_send_at` is when the reminder is due.
+    Sent { reminder: bool, next_send_at: Option<i64> },
+    /// It failed; `retry_at` is the next try, `None` gives up (failed).
+    Failed { error: String, retry_at: Option<i64> },
+    /// Not sent and not to be: the address is suppressed.
+    Suppressed,
+    /// Over the site's daily cap: try again then, without counting an attempt.
+    Deferred { until: i64 },
 }
 
 /// A position in a newest-first list: the last item of the previous page.
@@ -295,7 +381,6 @@ pub struct ImportedTestimonial {
     pub record: NewTestimonialRecord,
     pub reply: Option<String>,
     pub featured: bool,
-    pub tags: Vec<String>,
     pub updated_at: i64,
 }
 
@@ -408,6 +493,9 @@ pub struct Retention {
     pub idempotency_keys_before: i64,
     /// Webhook deliveries queued before this that were delivered or given up (pending ones stay).
     pub finished_deliveries_before: i64,
+    /// Invitations created before this with nothing more to send (answered ones keep their
+    /// testimonial's `verified` mark).
+    pub invitations_before: i64,
 }
 
 /// How many rows [`super::OperationsStore::prune`] removed, table by table.
@@ -417,6 +505,7 @@ pub struct Pruned {
     pub nonces: u64,
     pub idempotency_keys: u64,
     pub deliveries: u64,
+    pub invitations: u64,
 }
 
 /// What importing one testimonial did.

@@ -17,6 +17,8 @@ pub trait Storage:
     + ReferralStore
     + OperationsStore
     + DataStore
+    + InvitationStore
+    + SiteKeyStore
     + Send
     + Sync
     + 'static
@@ -32,6 +34,8 @@ impl<T> Storage for T where
         + ReferralStore
         + OperationsStore
         + DataStore
+        + InvitationStore
+        + SiteKeyStore
         + Send
         + Sync
         + 'static
@@ -349,4 +353,91 @@ pub trait DataStore: Send + Sync {
     /// the idempotency rows of its testimonials and every webhook delivery whose payload names
     /// the address or one of them; returns how many testimonials went.
     async fn erase_email(&self, site_id: i64, email: &str) -> Result<u64, StorageError>;
+}
+
+/// Invitations emailed to customers, and the addresses that asked never to be emailed again.
+#[async_trait]
+pub trait InvitationStore: Send + Sync {
+    /// Stores each invitation, in one transaction, unless its address was invited by the site
+    /// since `fresh_since` (then that invitation is returned as it is). A suppressed one is
+    /// stored as unsubscribed and never sent; the others are due at once.
+    async fn create_invitations(
+        &self,
+        site_id: i64,
+        invitations: Vec<NewInvitation>,
+        now: i64,
+        fresh_since: i64,
+    ) -> Result<Vec<Invited>, StorageError>;
+    async fn invitation(&self, site_id: i64, id: &str) -> Result<Option<Invitation>, StorageError>;
+    /// The site's invitations, newest first, of one status or all.
+    async fn invitations(
+        &self,
+        site_id: i64,
+        status: Option<InvitationStatus>,
+        cursor: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Vec<Invitation>, StorageError>;
+    /// How many of the site's invitations are in each status.
+    async fn invitation_counts(&self, site_id: i64) -> Result<Vec<(InvitationStatus, u64)>, StorageError>;
+    /// Invitations whose next email is due, oldest first, not held by another sender.
+    async fn due_invitations(&self, now: i64, limit: u32) -> Result<Vec<Invitation>, StorageError>;
+    /// Holds one due invitation until `lease_until`; `false`: another sender has it, or it
+    /// changed (answered, unsubscribed) since it was read.
+    async fn claim_invitation(
+        &self,
+        invitation: &Invitation,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<bool, StorageError>;
+    /// Records what the attempt did and releases the hold.
+    async fn record_invitation_send(
+        &self,
+        id: &str,
+        outcome: &SendOutcome,
+        now: i64,
+    ) -> Result<(), StorageError>;
+    /// Invitation and reminder emails the site sent since `since`.
+    async fn invitation_emails_since(&self, site_id: i64, since: i64) -> Result<u64, StorageError>;
+    /// Marks the invitation answered by `testimonial_id`, unless it was answered before;
+    /// returns it when this call did so. Nothing more is sent for it.
+    async fn respond_to_invitation(
+        &self,
+        site_id: i64,
+        id: &str,
+        testimonial_id: &str,
+        now: i64,
+    ) -> Result<Option<Invitation>, StorageError>;
+    /// Undoes [`Self::respond_to_invitation`] when the testimonial could not be stored.
+    async fn unrespond_invitation(&self, id: &str, previous: &Invitation) -> Result<(), StorageError>;
+    /// Queues the invitation's email again (a moderator's "resend"); `false` when it was
+    /// answered or unsubscribed.
+    async fn requeue_invitation(&self, site_id: i64, id: &str, now: i64) -> Result<bool, StorageError>;
+    /// Adds the address to the site's suppression list and stops every invitation to it that
+    /// is not answered; `false` when it was already there.
+    async fn suppress(
+        &self,
+        site_id: i64,
+        address_hash: &str,
+        email_key: &str,
+        now: i64,
+    ) -> Result<bool, StorageError>;
+    async fn is_suppressed(&self, site_id: i64, address_hash: &str) -> Result<bool, StorageError>;
+}
+
+/// Site keys: what the business's own systems authenticate with.
+#[async_trait]
+pub trait SiteKeyStore: Send + Sync {
+    async fn create_site_key(
+        &self,
+        site_id: i64,
+        key_hash: &str,
+        label: &str,
+        hint: &str,
+        now: i64,
+    ) -> Result<SiteKey, StorageError>;
+    async fn site_keys(&self, site_id: i64) -> Result<Vec<SiteKey>, StorageError>;
+    /// `false` when the site has no such key (or it was revoked before).
+    async fn revoke_site_key(&self, site_id: i64, key_id: i64, now: i64) -> Result<bool, StorageError>;
+    /// The unrevoked key with this hash, marked as used now.
+    async fn use_site_key(&self, key_hash: &str, now: i64) -> Result<Option<SiteKey>, StorageError>;
 }

@@ -19,6 +19,10 @@ pub use self::formats::Formats;
 use self::{ar::AR, de::DE, en::EN, es::ES, fr::FR, it::IT, ja::JA, nl::NL, pt::PT};
 use fanfare_protocol::languages::primary_subtag;
 
+/// Texts only the server shows (emails, the unsubscribe page), by prefix: the widget's
+/// configuration leaves them out.
+pub const SERVER_ONLY: [&str; 2] = ["invite.", "unsubscribe."];
+
 /// The languages the widget speaks, by primary subtag.
 pub const LANGUAGES: [&str; 9] = ["en", "de", "fr", "es", "pt", "it", "nl", "ja", "ar"];
 
@@ -47,7 +51,8 @@ fn translation(lang: &str) -> &'static [(&'static str, &'static str)] {
 mod tests {
     use super::*;
 
-    const PLACEHOLDERS: [&str; 6] = ["{n}", "{total}", "{average}", "{count}", "{field}", "{message}"];
+    const PLACEHOLDERS: [&str; 9] =
+        ["{n}", "{total}", "{average}", "{count}", "{field}", "{message}", "{site}", "{name}", "{email}"];
 
     #[test]
     fn every_language_translates_every_english_text_with_its_placeholders() {

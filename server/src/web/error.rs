@@ -25,6 +25,9 @@ pub enum AppError {
     /// 403: a dashboard form sent from another site, or without its CSRF token.
     #[error("cross-site request refused")]
     CrossSite,
+    /// 403: valid credentials that do not allow this (a moderator where an owner is needed).
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
     /// 429: too many attempts; try again after this many seconds.
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
@@ -68,6 +71,7 @@ impl AppError {
             AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             AppError::OriginNotAllowed => (StatusCode::FORBIDDEN, "origin_not_allowed"),
             AppError::CrossSite => (StatusCode::FORBIDDEN, "cross_site_request"),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
@@ -90,6 +94,7 @@ impl AppError {
             AppError::CrossSite => {
                 "This form was sent from another page or has expired. Reload the page and try again.".into()
             }
+            AppError::Forbidden(message) => (*message).to_owned(),
             AppError::RateLimited { retry_after_secs } => {
                 format!("Too many attempts. Try again in {} minutes.", retry_after_secs.div_ceil(60).max(1))
             }

@@ -29,6 +29,7 @@ use super::state::AppState;
     tags(
         (name = "public", description = "What embedding pages call: no credentials, the site's CORS"),
         (name = "moderation", description = "A site's members, with a token or a session"),
+        (name = "invitations", description = "Asking customers for a testimonial: the business's systems invite with a site key (`fanfare key create`), members read the list"),
         (name = "operations", description = "For the operator's monitoring"),
     ),
     components(schemas(ApiError)),
@@ -47,6 +48,14 @@ impl Modify for Credentials {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        // The same header as `bearer`, with a site key (`ffs_…`): a separate name so each
+        // operation says which it takes.
+        components.add_security_scheme(
+            "site_key",
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("ffs_…").build(),
+            ),
         );
         components.add_security_scheme(
             "session",

@@ -47,3 +47,58 @@ impl Mailer {
         Ok(())
     }
 }
+
+/// An email to a customer: plain text and a simple HTML part of the same words, and the
+/// headers that let their mail program offer a one-click unsubscribe (RFC 8058).
+#[derive(Debug, Clone)]
+pub struct CustomerEmail {
+    pub to: String,
+    /// Shown as the sender's name (the site's), in front of the server's own address.
+    pub sender_name: String,
+    pub subject: String,
+    pub plain: String,
+    pub html: String,
+    pub unsubscribe_url: String,
+}
+
+/// Why an email was not sent, and whether trying again could help.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct SendFailure {
+    pub message: String,
+    /// The SMTP server refused for good (an unknown mailbox): no retry.
+    pub permanent: bool,
+}
+
+impl Mailer {
+    pub async fn send_to_customer(&self, email: &CustomerEmail) -> Result<(), SendFailure> {
+        let refused = |message: String| SendFailure { message, permanent: true };
+        let to: Mailbox =
+            email.to.parse().map_err(|_| refused(format!("{:?} is not an email address", email.to)))?;
+        let from = Mailbox::new(Some(email.sender_name.clone()), self.from.email.clone());
+        let header = |name: &'static str, value: String| {
+            lettre::message::header::HeaderValue::new(
+                lettre::message::header::HeaderName::new_from_ascii_str(name),
+                value,
+            )
+        };
+        let message = Message::builder()
+            .from(from)
+            .to(to)
+            .subject(&email.subject)
+            .raw_header(header("List-Unsubscribe", format!("<{}>", email.unsubscribe_url)))
+            .raw_header(header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".to_owned()))
+            // Tells autoresponders (out of office) not to answer.
+            .raw_header(header("Auto-Submitted", "auto-generated".to_owned()))
+            .multipart(lettre::message::MultiPart::alternative_plain_html(
+                email.plain.clone(),
+                email.html.clone(),
+            ))
+            .map_err(|error| refused(format!("building the email: {error}")))?;
+        self.transport
+            .send(message)
+            .await
+            .map_err(|error| SendFailure { permanent: error.is_permanent(), message: format!("{error}") })?;
+        Ok(())
+    }
+}

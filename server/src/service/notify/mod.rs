@@ -13,7 +13,7 @@ use fanfare_protocol::fields::without_bidi_controls;
 use serde_json::json;
 use tokio::sync::Notify;
 
-use self::email::Mailer;
+use self::email::{CustomerEmail, Mailer, SendFailure};
 use self::links::{EmailDecision, LinkSigner, LINK_LIFETIME_MS};
 use crate::clock::{now_ms, rfc3339};
 use crate::secrets;
@@ -38,6 +38,22 @@ pub struct Notifier {
 impl Notifier {
     pub fn new(storage: DynStorage, mailer: Option<Mailer>, links: LinkSigner, public_url: Arc<str>) -> Self {
         Self { storage, mailer, links, public_url, webhook_wake: Arc::new(Notify::new()) }
+    }
+
+    /// Whether email can go out at all (SMTP is configured).
+    pub fn can_email(&self) -> bool {
+        self.mailer.is_some()
+    }
+
+    /// An email to a customer (an invitation), sent now; the caller records the outcome.
+    pub async fn email_customer(&self, email: &CustomerEmail) -> Result<(), SendFailure> {
+        match &self.mailer {
+            Some(mailer) => mailer.send_to_customer(email).await,
+            None => Err(SendFailure {
+                message: "no SMTP server is configured (--smtp-url)".into(),
+                permanent: false,
+            }),
+        }
     }
 
     /// What the webhook worker waits on.

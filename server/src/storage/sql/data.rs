@@ -30,15 +30,6 @@ impl DataStore for SqlStorage {
                 ImportOutcome::TakenElsewhere
             });
         }
-        for tag in &item.tags {
-            sqlx::query(
-                "INSERT INTO testimonial_tags (testimonial_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            )
-            .bind(&record.id)
-            .bind(tag)
-            .execute(&mut *tx)
-            .await?;
-        }
         tx.commit().await?;
         Ok(ImportOutcome::Stored)
     }
@@ -103,6 +94,13 @@ impl DataStore for SqlStorage {
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM conversions WHERE site_id = $1 AND email_key = $2")
+            .bind(site_id)
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?;
+        // The suppression list stays: it holds no address, and an erased person who asked not
+        // to be emailed must not be emailed again.
+        sqlx::query("DELETE FROM invitations WHERE site_id = $1 AND email_key = $2")
             .bind(site_id)
             .bind(&key)
             .execute(&mut *tx)

@@ -16,20 +16,23 @@ use sqlx::{AnyPool, Executor};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    AccountStore, Advocate, AdvocateStats, ApiToken, AuditEntry, Conversion, DataStore, Delivery,
+    AccountStore, Advocate, AdvocateStats, ApiToken, AuditEntry, Conversion, Cursor, DataStore, Delivery,
     DeliveryAttempt, DeliveryState, IdempotencyClaim, IdempotentAnswer, ImportOutcome, ImportedTestimonial,
-    ListQuery, Moderated, NewAdvocate, NewConversion, NewSite, NewTestimonialRecord, OperationsStore, Photo,
-    Pruned, RatingSummary, ReferralStore, Retention, Session, Site, SiteChanges, SiteStore, StorageError,
-    StoredSecret, SubmissionStore, Testimonial, TestimonialEdit, TestimonialStore, User, Webhook,
-    WebhookStore,
+    Invitation, InvitationStatus, InvitationStore, Invited, ListQuery, Moderated, NewAdvocate, NewConversion,
+    NewInvitation, NewSite, NewTestimonialRecord, OperationsStore, Photo, Pruned, RatingSummary,
+    ReferralStore, Retention, SendOutcome, Session, Site, SiteChanges, SiteKey, SiteKeyStore, SiteStore,
+    StorageError, StoredSecret, SubmissionStore, Testimonial, TestimonialEdit, TestimonialStore, User,
+    Webhook, WebhookStore,
 };
 use crate::domain::Role;
 
 mod accounts;
 mod data;
+mod invitations;
 mod operations;
 mod referrals;
 mod rows;
+mod site_keys;
 mod sites;
 mod submissions;
 mod testimonials;
@@ -229,8 +232,8 @@ async fn insert_row(
     let inserted = sqlx::query(&format!(
         "INSERT INTO testimonials (id, site_id, status, name, email, role, company, rating, body, \
          consent, consent_text, consent_version, photo_id, referral_code, page_url, ip_prefix, follow_up, \
-         contact_me, manage_token_hash, reply, featured, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23){on_conflict}"
+         contact_me, manage_token_hash, reply, featured, verified, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24){on_conflict}"
     ))
     .bind(&record.id)
     .bind(record.site_id)
@@ -253,10 +256,22 @@ async fn insert_row(
     .bind(&record.manage_token_hash)
     .bind(&item.reply)
     .bind(flag(item.featured))
+    .bind(flag(record.verified))
     .bind(record.created_at)
     .bind(item.updated_at)
     .execute(&mut *conn)
     .await?;
+    if inserted.rows_affected() == 1 {
+        for tag in &record.tags {
+            sqlx::query(
+                "INSERT INTO testimonial_tags (testimonial_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(&record.id)
+            .bind(tag)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
     Ok(inserted.rows_affected())
 }
 

@@ -127,11 +127,17 @@ impl OperationsStore for SqlStorage {
         .bind(retention.finished_deliveries_before)
         .execute(&self.pool)
         .await?;
+        let invitations =
+            sqlx::query("DELETE FROM invitations WHERE created_at < $1 AND next_send_at IS NULL")
+                .bind(retention.invitations_before)
+                .execute(&self.pool)
+                .await?;
         Ok(Pruned {
             sessions: sessions.rows_affected(),
             nonces: nonces.rows_affected(),
             idempotency_keys: idempotency_keys.rows_affected(),
             deliveries: deliveries.rows_affected(),
+            invitations: invitations.rows_affected(),
         })
     }
 

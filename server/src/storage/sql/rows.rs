@@ -20,6 +20,8 @@ pub(super) struct SiteRow {
     pub(super) proof_of_work: i64,
     pub(super) referral_attribution: String,
     pub(super) structured_data: i64,
+    pub(super) invitation_reminder_days: i64,
+    pub(super) invitation_daily_cap: i64,
     pub(super) created_at: i64,
 }
 
@@ -52,6 +54,8 @@ impl SiteRow {
             proof_of_work: u8::try_from(self.proof_of_work).unwrap_or(0),
             referral_attribution,
             structured_data: self.structured_data != 0,
+            invitation_reminder_days: u32::try_from(self.invitation_reminder_days).unwrap_or(0),
+            invitation_daily_cap: u32::try_from(self.invitation_daily_cap).unwrap_or(0),
             origins,
             created_at: self.created_at,
         })
@@ -61,7 +65,7 @@ impl SiteRow {
 pub(super) const SITE_COLUMNS: &str =
     "id, slug, name, accent, texts, consent_text, consent_version, low_rating_threshold, auto_approve_min_rating, \
      referral_window_days, referral_landing_url, conversion_burst_limit, proof_of_work, referral_attribution, \
-     structured_data, created_at";
+     structured_data, invitation_reminder_days, invitation_daily_cap, created_at";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct TestimonialRow {
@@ -89,13 +93,14 @@ pub(super) struct TestimonialRow {
     pub(super) follow_up_note: Option<String>,
     pub(super) tags: Option<String>,
     pub(super) edited: i64,
+    pub(super) verified: i64,
     pub(super) created_at: i64,
     pub(super) updated_at: i64,
 }
 
 pub(super) const TESTIMONIAL_COLUMNS: &str = "id, site_id, status, name, email, role, company, rating, body, consent, \
     consent_text, consent_version, photo_id, referral_code, page_url, ip_prefix, reply, featured, follow_up, contact_me, \
-    follow_up_resolved_at, follow_up_note, edited, created_at, updated_at";
+    follow_up_resolved_at, follow_up_note, edited, verified, created_at, updated_at";
 
 /// A new value for one column of `sites` (`None` stores NULL).
 pub(super) enum Setting {
@@ -143,6 +148,7 @@ impl TryFrom<TestimonialRow> for Testimonial {
             follow_up_note: row.follow_up_note,
             tags: split_tags(row.tags.as_deref()),
             edited: row.edited != 0,
+            verified: row.verified != 0,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })

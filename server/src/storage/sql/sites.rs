@@ -62,7 +62,7 @@ impl SiteStore for SqlStorage {
             .transpose()
             .map_err(|error| StorageError::Corrupt(format!("texts cannot be stored: {error}")))?;
         // Every other setting is one column: set those that were given.
-        let columns: [(&str, Option<Setting>); 11] = [
+        let columns: [(&str, Option<Setting>); 13] = [
             ("name", changes.name.clone().map(|v| Setting::Text(Some(v)))),
             ("accent", changes.accent.clone().map(|v| Setting::Text(Some(v)))),
             ("texts", texts.map(|v| Setting::Text(Some(v)))),
@@ -84,6 +84,14 @@ impl SiteStore for SqlStorage {
             (
                 "conversion_burst_limit",
                 changes.conversion_burst_limit.map(|v| Setting::Number(Some(i64::from(v)))),
+            ),
+            (
+                "invitation_reminder_days",
+                changes.invitation_reminder_days.map(|v| Setting::Number(Some(i64::from(v)))),
+            ),
+            (
+                "invitation_daily_cap",
+                changes.invitation_daily_cap.map(|v| Setting::Number(Some(i64::from(v)))),
             ),
             (
                 "low_rating_threshold",

@@ -6,13 +6,7 @@ use super::*;
 impl SubmissionStore for SqlStorage {
     async fn insert_testimonial(&self, record: NewTestimonialRecord) -> Result<(), StorageError> {
         let created_at = record.created_at;
-        let row = ImportedTestimonial {
-            record,
-            reply: None,
-            featured: false,
-            tags: Vec::new(),
-            updated_at: created_at,
-        };
+        let row = ImportedTestimonial { record, reply: None, featured: false, updated_at: created_at };
         let (stored, answer) = oneshot::channel();
         self.submissions
             .send((row, stored))

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`: what embedding pages call (behind the site's CORS and a small
 //! body limit), and what moderators call with a token.
 
+mod invitations;
 mod moderation;
 mod referrals;
 mod refusals;
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
         .merge(public)
         .merge(moderation::router())
+        .merge(invitations::router())
         .merge(referrals::moderation_routes())
         .merge(uploads::photo_routes())
 }

@@ -42,14 +42,7 @@ impl FromRequestParts<AppState> for Moderator {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|token| !token.is_empty());
-        let user = match bearer {
+        let user = match bearer(parts) {
             Some(token) => state.service.user_by_token(token).await?.ok_or(AppError::Unauthenticated)?,
             None => {
                 let session =
@@ -68,6 +61,17 @@ impl FromRequestParts<AppState> for Moderator {
         state.service.role_on(&user, &site).await?;
         Ok(Self { user, site })
     }
+}
+
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
 }
 
 /// The site's testimonials in one status, newest first, with what only moderators see.

@@ -101,6 +101,15 @@ fn settings_form(
                 input id="conversion_burst_limit" name="conversion_burst_limit" type="number" min="1" max="100000" value=(site.conversion_burst_limit);
                 (error("conversion_burst_limit"))
             }
+            fieldset {
+                legend { "Invitations" }
+                label for="invitation_reminder_days" { "Remind customers who have not answered after this many days (0: no reminder)" }
+                input id="invitation_reminder_days" name="invitation_reminder_days" type="number" min="0" max="60" value=(site.invitation_reminder_days);
+                (error("invitation_reminder_days"))
+                label for="invitation_daily_cap" { "Send at most this many invitation emails a day (the rest wait for the next day)" }
+                input id="invitation_daily_cap" name="invitation_daily_cap" type="number" min="1" max="100000" value=(site.invitation_daily_cap);
+                (error("invitation_daily_cap"))
+            }
             label for="proof_of_work" { "Proof of work on submissions (0: off; 12–16 slows floods, costs a visitor about a second)" }
             input id="proof_of_work" name="proof_of_work" type="number" min="0" max=(MAX_DIFFICULTY) value=(site.proof_of_work);
             (error("proof_of_work"))
@@ -153,6 +162,8 @@ fn settings_input(fields: &FormFields) -> SettingsInput<'_> {
         referral_attribution: get("referral_attribution"),
         // A checkbox: left unticked, the browser sends nothing.
         structured_data: Some(fields.get("structured_data").unwrap_or("off")),
+        invitation_reminder_days: get("invitation_reminder_days"),
+        invitation_daily_cap: get("invitation_daily_cap"),
     }
 }
 

@@ -91,6 +91,7 @@ mod tests {
             reply: Some("Thank you!".into()),
             featured: false,
             edited: false,
+            verified: false,
             created_at: "2026-11-30T09:15:00Z".into(),
         }
     }

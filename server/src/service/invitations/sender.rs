@@ -1,0 +1,139 @@
+//! Sends what is due: each invitation's email, then its one reminder unless it was answered,
+//! within the site's daily cap, never to a suppressed address. An SMTP failure is retried a few
+//! times with growing pauses, then the invitation is failed, with the server's words, for the
+//! dashboard to show. Time comes in as an argument, so tests drive the reminder with a clock of
+//! their own instead of sleeping.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::email::{compose, Kind, Links};
+use crate::clock::now_ms;
+use crate::service::{Service, ServiceResult};
+use crate::storage::{Invitation, InvitationStatus, SendOutcome, Site};
+
+const MINUTE_MS: i64 = 60 * 1000;
+const DAY_MS: i64 = 24 * 60 * MINUTE_MS;
+
+/// The pauses after the first, second… failed attempt; after the last, it is failed.
+const RETRY_PAUSES_MS: [i64; 4] = [5 * MINUTE_MS, 30 * MINUTE_MS, 2 * 60 * MINUTE_MS, 12 * 60 * MINUTE_MS];
+
+/// How long one sender holds an invitation it is sending.
+const LEASE_MS: i64 = 5 * MINUTE_MS;
+
+/// How long an invitation over the daily cap waits before it is looked at again.
+const CAP_PAUSE_MS: i64 = 60 * MINUTE_MS;
+
+/// Most invitations looked at in one round.
+const ROUND: u32 = 200;
+
+/// How often the sender looks for due emails when nothing wakes it.
+pub const SEND_EVERY: Duration = Duration::from_secs(60);
+
+/// What one round did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SendReport {
+    pub sent: u32,
+    pub reminded: u32,
+    /// Attempts that failed (to be retried, or given up).
+    pub failed: u32,
+    /// Over the site's daily cap: waiting.
+    pub deferred: u32,
+    /// The address unsubscribed since it was queued.
+    pub suppressed: u32,
+}
+
+impl Service {
+    /// Sends every invitation and reminder due at `now`. Without SMTP settings nothing is sent
+    /// and everything waits in the queue.
+    pub async fn send_due_invitations(&self, now: i64) -> ServiceResult<SendReport> {
+        let mut report = SendReport::default();
+        if !self.notify.can_email() {
+            return Ok(report);
+        }
+        let due = self.storage.due_invitations(now, ROUND).await?;
+        if due.is_empty() {
+            return Ok(report);
+        }
+        let sites: HashMap<i64, Site> =
+            self.storage.list_sites().await?.into_iter().map(|site| (site.id, site)).collect();
+        for invitation in due {
+            let Some(site) = sites.get(&invitation.site_id) else { continue };
+            if !self.storage.claim_invitation(&invitation, now, now + LEASE_MS).await? {
+                continue;
+            }
+            let outcome = self.send_invitation(site, &invitation, now).await?;
+            match &outcome {
+                SendOutcome::Sent { reminder: false, .. } => report.sent += 1,
+                SendOutcome::Sent { reminder: true, .. } => report.reminded += 1,
+                SendOutcome::Failed { .. } => report.failed += 1,
+                SendOutcome::Deferred { .. } => report.deferred += 1,
+                SendOutcome::Suppressed => report.suppressed += 1,
+            }
+            self.storage.record_invitation_send(&invitation.id, &outcome, now).await?;
+        }
+        Ok(report)
+    }
+
+    async fn send_invitation(
+        &self,
+        site: &Site,
+        invitation: &Invitation,
+        now: i64,
+    ) -> ServiceResult<SendOutcome> {
+        let kind =
+            if invitation.status == InvitationStatus::Sent { Kind::Reminder } else { Kind::Invitation };
+        let hash = self.address_hash(site, &invitation.email_key);
+        if self.storage.is_suppressed(site.id, &hash).await? {
+            return Ok(SendOutcome::Suppressed);
+        }
+        let sent_today = self.storage.invitation_emails_since(site.id, now - DAY_MS).await?;
+        if sent_today >= u64::from(site.invitation_daily_cap) {
+            tracing::info!(site = %site.slug, cap = site.invitation_daily_cap, "daily invitation cap reached; waiting");
+            return Ok(SendOutcome::Deferred { until: now + CAP_PAUSE_MS });
+        }
+        let links = Links {
+            collect: self.invitation_url(site, invitation),
+            unsubscribe: self.unsubscribe_url(site, invitation),
+        };
+        let email = compose(site, invitation, kind, &links);
+        Ok(match self.notify.email_customer(&email).await {
+            Ok(()) => {
+                tracing::info!(site = %site.slug, invitation = %invitation.id, ?kind, "invitation email sent");
+                let reminder_at = (kind == Kind::Invitation && site.invitation_reminder_days > 0)
+                    .then(|| now + i64::from(site.invitation_reminder_days) * DAY_MS);
+                SendOutcome::Sent { reminder: kind == Kind::Reminder, next_send_at: reminder_at }
+            }
+            Err(failure) => {
+                let pause = RETRY_PAUSES_MS.get(invitation.attempts as usize).filter(|_| !failure.permanent);
+                tracing::warn!(
+                    site = %site.slug, invitation = %invitation.id, error = %failure.message,
+                    retry = pause.is_some(), "invitation email not sent"
+                );
+                let mut error = failure.message;
+                error.truncate(error.char_indices().nth(500).map_or(error.len(), |(at, _)| at));
+                SendOutcome::Failed { error, retry_at: pause.map(|pause| now + pause) }
+            }
+        })
+    }
+
+    /// What wakes the sender when an invitation is queued.
+    pub fn invitations_wake(&self) -> Arc<Notify> {
+        self.invitations_wake.clone()
+    }
+
+    /// Sends what is due now and whenever woken or a minute has passed, for as long as the
+    /// server runs. A failed round is logged; the next one tries again.
+    pub async fn send_invitations_forever(self) {
+        let wake = self.invitations_wake();
+        loop {
+            if let Err(error) = self.send_due_invitations(now_ms()).await {
+                tracing::error!(%error, "cannot send due invitations; trying again in a minute");
+            }
+            let _ = tokio::time::timeout(SEND_EVERY, wake.notified()).await;
+        }
+    }
+}
