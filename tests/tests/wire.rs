@@ -72,6 +72,7 @@ async fn the_widget_reads_and_writes_every_wire_type_as_the_protocol_defines_it(
             id: format!("t-{status}"),
             status,
             manage_url: "https://fanfare.example/manage/t?token=é".into(),
+            verified: status == Status::Approved,
         };
         probe.read_exactly::<TestimonialCreated>("TestimonialCreated", &to_json(&created)).await?;
     }
@@ -122,6 +123,8 @@ async fn the_widget_reads_and_writes_every_wire_type_as_the_protocol_defines_it(
         device: Some("d-123".into()),
         website: Some("bot-bait".into()),
         pow: Some("7".into()),
+        // Not a link this server made: the real server below takes it as an ordinary submission.
+        invite: Some("noinvite.0123abcd".into()),
     };
     probe.write_exactly("SubmitTestimonial", &everything).await?;
     let advocate = CreateReferral {
@@ -149,6 +152,10 @@ async fn the_widget_reads_and_writes_every_wire_type_as_the_protocol_defines_it(
     assert_eq!((stored.public.company.as_deref(), stored.public.rating), (Some("Engines & Co"), 5));
     assert_eq!(stored.public.text, "Numbers, \"quoted\", and a new\nline.");
     assert_eq!(stored.page_url, submission.page_url);
+    assert!(
+        !created.verified && !stored.public.verified,
+        "an invite token this server never made verifies nothing"
+    );
     api.post("/referrals", "application/json", written_referral.into(), 201).await?;
 
     browser.close().await;

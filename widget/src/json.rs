@@ -36,6 +36,11 @@ impl Object {
         self.get(key).as_string()
     }
 
+    /// A boolean field; `None` when absent or not a boolean.
+    pub fn bool(&self, key: &str) -> Option<bool> {
+        self.get(key).as_bool()
+    }
+
     pub fn number(&self, key: &str) -> Option<f64> {
         self.get(key).as_f64().filter(|number| number.is_finite())
     }
@@ -151,6 +156,7 @@ impl FromJson for TestimonialCreated {
             id: object.string("id")?,
             status: Status::parse(&object.string("status")?)?,
             manage_url: object.string("manage_url")?,
+            verified: object.bool("verified").unwrap_or(false),
         })
     }
 }
@@ -202,6 +208,7 @@ impl ToJson for SubmitTestimonial {
             device,
             website,
             pow,
+            invite,
         } = self;
         object.string("name", name.as_deref());
         object.string("email", email.as_deref());
@@ -217,6 +224,7 @@ impl ToJson for SubmitTestimonial {
         object.string("device", device.as_deref());
         object.string("website", website.as_deref());
         object.string("pow", pow.as_deref());
+        object.string("invite", invite.as_deref());
     }
 }
 
