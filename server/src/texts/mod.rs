@@ -19,9 +19,9 @@ pub use self::formats::Formats;
 use self::{ar::AR, de::DE, en::EN, es::ES, fr::FR, it::IT, ja::JA, nl::NL, pt::PT};
 use fanfare_protocol::languages::primary_subtag;
 
-/// Texts only the server shows (emails, the unsubscribe page), by prefix: the widget's
-/// configuration leaves them out.
-pub const SERVER_ONLY: [&str; 2] = ["invite.", "unsubscribe."];
+/// Texts only the server shows (emails, the unsubscribe page, the collection page), by prefix:
+/// the widget's configuration leaves them out.
+pub const SERVER_ONLY: [&str; 3] = ["invite.", "unsubscribe.", "page."];
 
 /// The languages the widget speaks, by primary subtag.
 pub const LANGUAGES: [&str; 9] = ["en", "de", "fr", "es", "pt", "it", "nl", "ja", "ar"];
