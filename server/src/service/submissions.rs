@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use fanfare_protocol::api::{Status, TestimonialCreated};
 use fanfare_protocol::SubmitTestimonial;
 
+use super::invitations::InviteLink;
 use super::limits::{self, client_key_of};
 use super::metrics::Metrics;
 use super::pow::{self, PowError};
@@ -124,7 +125,8 @@ impl Service {
                 verified: false,
             });
         }
-        if site.proof_of_work > 0 {
+        if site.proof_of_work > 0 && !self.holds_usable_invitation(site, submission.invite.as_deref()).await?
+        {
             let solution = submission
                 .pow
                 .as_deref()
@@ -204,6 +206,18 @@ impl Service {
             manage_url: format!("{}/manage/{manage_token}", self.public_url),
             verified,
         })
+    }
+
+    /// Whether `token` is an invitation link that would make this a verified customer's
+    /// testimonial. Such a link is signed, personal and single use, so it stands in for the proof
+    /// of work: an invited customer can send the hosted page's form without JavaScript. A link
+    /// answered by a concurrent request in between lets that one submission through as an
+    /// ordinary one, once per link.
+    async fn holds_usable_invitation(&self, site: &Site, token: Option<&str>) -> ServiceResult<bool> {
+        match token.map(str::trim).filter(|token| !token.is_empty()) {
+            Some(token) => Ok(matches!(self.invitation_link(site, token).await?, InviteLink::Usable { .. })),
+            None => Ok(false),
+        }
     }
 
     /// A testimonial from a referred visitor is a conversion for their advocate. A code that
