@@ -1,9 +1,11 @@
-//! HTTP: the public and moderation APIs, the dashboard, the author's manage pages and the widget
-//! files. Handlers parse the request, call one [`crate::service`] operation, and map its answer;
-//! each route module exports `router()` and [`app`] puts them together.
+//! HTTP: the public and moderation APIs, the dashboard, the author's manage pages, the hosted
+//! collection page and the widget files. Handlers parse the request, call one [`crate::service`]
+//! operation, and map its answer; each route module exports `router()` and [`app`] puts them
+//! together.
 
 mod api;
 mod assets;
+mod collect;
 mod cors;
 pub mod dashboard;
 mod embed;
@@ -47,6 +49,7 @@ pub fn app(state: AppState) -> Router {
                 .layer(axum::middleware::from_fn(page::security_headers)),
         )
         .merge(assets::router())
+        .merge(collect::router())
         .fallback(|| async { AppError::NotFound("page") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), count_response))
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
