@@ -78,6 +78,7 @@ const SITE_TABS: &[(&str, &str, bool)] = &[
     ("queue", "Queue", false),
     ("follow-ups", "Follow-ups", false),
     ("referrals", "Referrals", false),
+    ("collect", "Collection page", false),
     ("audit", "Audit log", false),
     ("settings", "Settings", true),
     ("members", "People", true),

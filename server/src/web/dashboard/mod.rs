@@ -2,6 +2,7 @@
 //! and a small script of keyboard shortcuts served from our own origin.
 
 mod advocates;
+mod collect;
 mod data;
 mod email_links;
 mod follow_ups;
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .merge(settings::router())
         .merge(members::router())
         .merge(advocates::router())
+        .merge(collect::router())
         .merge(tokens::router())
         .merge(notifications::router())
         .merge(webhooks::router())
