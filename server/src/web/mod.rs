@@ -17,6 +17,7 @@ pub mod page;
 mod photo;
 pub mod request;
 mod revalidate;
+mod unsubscribe;
 pub mod session;
 pub mod state;
 pub mod widget_files;
@@ -44,6 +45,7 @@ pub fn app(state: AppState) -> Router {
         .merge(
             dashboard::router()
                 .merge(manage::router())
+                .merge(unsubscribe::router())
                 .layer(axum::middleware::from_fn(page::security_headers)),
         )
         .merge(assets::router())

@@ -198,6 +198,11 @@ fn testimonial(item: &PublicTestimonial, view: &View<'_>) -> Markup {
                     img.fanfare-photo part="photo" src=(photo) alt="" loading="lazy" width="48" height="48";
                 }
                 bdi.fanfare-name part="name" { (shown(&item.name)) }
+                // Sent through a personal invitation after a purchase: said in words, not by a
+                // mark alone, so a screen reader says it too.
+                @if item.verified {
+                    span.fanfare-verified part="verified" { span aria-hidden="true" { "✓ " } (view.text("wall.verified")) }
+                }
                 @if !byline.is_empty() { bdi.fanfare-muted { (shown(&byline.join(", "))) } }
                 time.fanfare-muted datetime=(item.created_at) { (formats.date(&item.created_at)) }
                 @if item.edited { span.fanfare-muted.fanfare-edited { (view.text("wall.edited")) } }
