@@ -15,15 +15,15 @@ pub(super) async fn key(service: &Service, command: KeyCommand) -> anyhow::Resul
     match command {
         KeyCommand::Create { site, label } => {
             let site = find_site(service, &site).await?;
-            let created = service.create_site_key(&site, Actor::CommandLine, &label).await.map_err(|error| {
-                match error {
+            let created = service.create_site_key(&site, Actor::CommandLine, &label).await.map_err(
+                |error| match error {
                     ServiceError::Invalid(fields) => anyhow::anyhow!(
                         "--label {}",
                         fields.get("label").map_or("is not valid", String::as_str)
                     ),
                     other => anyhow::Error::new(other),
-                }
-            })?;
+                },
+            )?;
             println!(
                 "site key {} ({}) for {}: it can invite customers and record conversions, nothing else.",
                 created.key.id, created.key.label, site.slug
@@ -37,7 +37,9 @@ pub(super) async fn key(service: &Service, command: KeyCommand) -> anyhow::Resul
             for key in service.site_keys(&site).await? {
                 let state = match key.revoked_at {
                     Some(at) => format!("revoked {}", rfc3339(at)),
-                    None => key.last_used_at.map_or("never used".to_owned(), |at| format!("last used {}", rfc3339(at))),
+                    None => key
+                        .last_used_at
+                        .map_or("never used".to_owned(), |at| format!("last used {}", rfc3339(at))),
                 };
                 println!("{}\t…{}\t{}\t{}", key.id, key.hint, key.label, state);
             }

@@ -10,8 +10,8 @@ use std::io::{BufRead, Write};
 use anyhow::{bail, Context};
 
 pub use self::args::{
-    Cli, Command, DemoArgs, KeyCommand, PrivateNetworks, ServeArgs, SiteCommand, TokenCommand,
-    UserCommand, WebhookCommand,
+    Cli, Command, DemoArgs, KeyCommand, PrivateNetworks, ServeArgs, SiteCommand, TokenCommand, UserCommand,
+    WebhookCommand,
 };
 use crate::config::{self, FileSettings, ServerSettings};
 use crate::domain::{IpCidr, Role};

@@ -17,9 +17,9 @@ pub mod page;
 mod photo;
 pub mod request;
 mod revalidate;
-mod unsubscribe;
 pub mod session;
 pub mod state;
+mod unsubscribe;
 pub mod widget_files;
 
 use axum::Router;

@@ -15,8 +15,8 @@ use super::page::{render_in, Frame, PageError};
 use super::state::AppState;
 use crate::service::invitations::UnsubscribeTarget;
 use crate::service::sites::site_texts;
-use crate::storage::Site;
 use crate::service::ServiceError;
+use crate::storage::Site;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/c/{site}/unsubscribe/{token}", get(confirm_page).post(unsubscribe))
@@ -61,7 +61,11 @@ fn not_valid(site: &Site) -> Response {
 fn page(site: &Site, token: &str, target: &UnsubscribeTarget, after_post: bool) -> Response {
     let texts = site_texts(site, &target.lang);
     let text = |id: &str| {
-        texts.get(id).map_or("", String::as_str).replace("{site}", &site.name).replace("{email}", &target.email)
+        texts
+            .get(id)
+            .map_or("", String::as_str)
+            .replace("{site}", &site.name)
+            .replace("{email}", &target.email)
     };
     let title = text("unsubscribe.title");
     let body = html! {

@@ -395,10 +395,15 @@ impl Service {
     /// Whom an unsubscribe link is for, without changing anything (the page that asks to
     /// confirm: mail scanners that open links must not unsubscribe anyone); `None` for a link
     /// that is not valid (forged, or its invitation is long gone).
-    pub async fn unsubscribe_target(&self, site: &Site, token: &str) -> ServiceResult<Option<UnsubscribeTarget>> {
+    pub async fn unsubscribe_target(
+        &self,
+        site: &Site,
+        token: &str,
+    ) -> ServiceResult<Option<UnsubscribeTarget>> {
         let Some(id) = self.id_of_signed("unsubscribe", site, token) else { return Ok(None) };
         let Some(invitation) = self.storage.invitation(site.id, id).await? else { return Ok(None) };
-        let done = self.storage.is_suppressed(site.id, &self.address_hash(site, &invitation.email_key)).await?;
+        let done =
+            self.storage.is_suppressed(site.id, &self.address_hash(site, &invitation.email_key)).await?;
         Ok(Some(UnsubscribeTarget { email: invitation.email, lang: invitation.lang, done }))
     }
 

@@ -66,7 +66,9 @@ async fn invitations_page(
 fn notice_text(word: &str) -> Option<&'static str> {
     match word {
         "queued" => Some("Invitation queued: it goes out within a minute."),
-        "already" => Some("This address was invited within the last 30 days: that invitation stands, nothing new was sent."),
+        "already" => Some(
+            "This address was invited within the last 30 days: that invitation stands, nothing new was sent.",
+        ),
         "unsubscribed" => Some("This address unsubscribed from your emails: it is not invited."),
         "uploaded" => Some("Invitations queued: they go out within minutes, within your daily cap."),
         "resent" => Some("The invitation is queued again."),
@@ -192,7 +194,8 @@ fn invite_one_form(
     csrf: &str,
     refused: Option<&(&FormFields, std::collections::BTreeMap<String, String>)>,
 ) -> Markup {
-    let typed = |field: &str| refused.and_then(|(fields, _)| fields.get(field)).unwrap_or_default().to_owned();
+    let typed =
+        |field: &str| refused.and_then(|(fields, _)| fields.get(field)).unwrap_or_default().to_owned();
     let error = |field: &str| {
         html! { @if let Some(message) = refused.and_then(|(_, errors)| errors.get(field)) { p.error id=(format!("invite-{field}-error")) { (message) } } }
     };
@@ -244,7 +247,12 @@ fn upload_form(site: &Site, csrf: &str, text: Option<&str>) -> Markup {
     }
 }
 
-fn keys_section(site: &Site, csrf: &str, keys: &[crate::storage::SiteKey], new_key: Option<&CreatedKey>) -> Markup {
+fn keys_section(
+    site: &Site,
+    csrf: &str,
+    keys: &[crate::storage::SiteKey],
+    new_key: Option<&CreatedKey>,
+) -> Markup {
     html! {
         h2 { "Site keys" }
         p.hint {
@@ -291,11 +299,18 @@ fn keys_section(site: &Site, csrf: &str, keys: &[crate::storage::SiteKey], new_k
 }
 
 fn request_of(fields: &FormFields) -> InviteCustomer {
-    let optional = |field: &str| fields.get(field).map(str::to_owned).filter(|value| !value.trim().is_empty());
+    let optional =
+        |field: &str| fields.get(field).map(str::to_owned).filter(|value| !value.trim().is_empty());
     InviteCustomer {
         email: optional("email"),
         name: optional("name"),
-        tags: fields.get("tags").unwrap_or_default().split([',', ' ']).filter(|tag| !tag.is_empty()).map(str::to_owned).collect(),
+        tags: fields
+            .get("tags")
+            .unwrap_or_default()
+            .split([',', ' '])
+            .filter(|tag| !tag.is_empty())
+            .map(str::to_owned)
+            .collect(),
         order_id: optional("order_id"),
         lang: optional("lang"),
     }
@@ -310,13 +325,23 @@ async fn send_one(
     let actor = Actor::Member(&form.session.user);
     let notice = match state.service.invite(&site, actor, &request_of(&form.fields)).await {
         Ok(crate::storage::Invited::Existing(_)) => "already",
-        Ok(crate::storage::Invited::Created(new)) if new.status == InvitationStatus::Unsubscribed => "unsubscribed",
+        Ok(crate::storage::Invited::Created(new)) if new.status == InvitationStatus::Unsubscribed => {
+            "unsubscribed"
+        }
         Ok(crate::storage::Invited::Created(_)) => "queued",
         Err(ServiceError::Invalid(errors)) => {
             let extra = Extra { refused: Some((&form.fields, errors)), ..Extra::default() };
             let params = ListParams::default();
-            return page(&state, &site, Role::Owner, &form.session, &params, extra, StatusCode::UNPROCESSABLE_ENTITY)
-                .await;
+            return page(
+                &state,
+                &site,
+                Role::Owner,
+                &form.session,
+                &params,
+                extra,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
         Err(other) => return Err(other.into()),
     };
@@ -332,7 +357,9 @@ async fn preview(
     let site = owned_site(&state, &form.session.user, &slug).await?;
     let text = form.fields.get("csv").unwrap_or_default();
     let (body, status) = match csv::read(text) {
-        Err(errors) => (refused_file(&site, &form.session.csrf_token, text, &errors), StatusCode::UNPROCESSABLE_ENTITY),
+        Err(errors) => {
+            (refused_file(&site, &form.session.csrf_token, text, &errors), StatusCode::UNPROCESSABLE_ENTITY)
+        }
         Ok(checked) => {
             let actor = Actor::Member(&form.session.user);
             let report = state.service.invite_checked(&site, actor, checked, true).await?;
