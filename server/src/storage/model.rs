@@ -286,6 +286,8 @@ pub struct ListQuery {
 pub struct RatingSummary {
     pub count: u64,
     pub average: Option<f64>,
+    /// Of those, sent by verified customers.
+    pub verified: u64,
 }
 
 /// The outcome of a moderator's decision.
