@@ -105,6 +105,9 @@ pub struct Summary {
     pub count: u64,
     /// `None` when nothing is counted yet.
     pub average: Option<f64>,
+    /// How many of the counted ratings came from verified customers (through an invitation).
+    #[serde(default)]
+    pub verified: u64,
 }
 
 /// `GET /api/v1/sites/{site}/testimonials`.

@@ -46,4 +46,17 @@
   const next = start && start.nextElementSibling ? start.nextElementSibling.querySelector("article.item") : null;
   if (next) next.focus();
   else if (items().length > 0 && !document.querySelector("[autofocus]")) items()[0].focus();
+
+  // A CSV of customers to invite: the chosen file's text goes into the form's text box, which
+  // is what is sent (without this script, people paste the text themselves).
+  const file = document.getElementById("csv-file");
+  const text = document.getElementById("csv");
+  if (file && text) {
+    file.hidden = false;
+    if (file.labels[0]) file.labels[0].hidden = false;
+    file.addEventListener("change", () => {
+      const chosen = file.files && file.files[0];
+      if (chosen) chosen.text().then((content) => { text.value = content; });
+    });
+  }
 })();

@@ -139,6 +139,8 @@ async fn a_populated_sqlite_database_moves_to_postgres_completely() {
                 contact_me: false,
                 status,
                 manage_token_hash: format!("manage{n}"),
+                verified: n == 1,
+                tags: if n == 1 { vec!["espresso".to_owned()] } else { Vec::new() },
                 created_at: 10 + n,
             })
             .await
@@ -212,6 +214,19 @@ async fn a_populated_sqlite_database_moves_to_postgres_completely() {
     source.claim_idempotency_key(site.id, "key-1", "hash", 30, 0).await.unwrap();
     let answer = storage::IdempotentAnswer { status: 201, sealed_body: "v1.00", testimonial_id: Some("t1") };
     source.complete_idempotency_key(site.id, "key-1", answer).await.unwrap();
+    source.create_site_key(site.id, "keyhash", "order system", "wxyz", 31).await.unwrap();
+    let invitation = storage::NewInvitation {
+        id: "inv1".into(),
+        email: "bo@example.com".into(),
+        email_key: "bo@example.com".into(),
+        name: Some("Bo".into()),
+        tags: vec!["espresso".into()],
+        order_id: Some("A-1".into()),
+        lang: "de".into(),
+        suppressed: false,
+    };
+    source.create_invitations(site.id, vec![invitation], 32, 0).await.unwrap();
+    source.suppress(site.id, "addresshash", "cy@example.com", 33).await.unwrap();
 
     // Started once, as a database in use is: its secrets sealed under its key, which the copy
     // keeps.

@@ -47,6 +47,22 @@ pub enum Command {
     /// Manage a site's webhooks
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Site keys for the business's own systems (an order system inviting customers, a
+    /// checkout recording conversions): they can invite and convert, nothing else.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Invites the customers in a CSV file (header `email,name[,tags][,order_id][,lang]`): each
+    /// gets one email with a personal link, sent by the running server. Every line is checked
+    /// first; one bad line and nothing is queued.
+    Invite {
+        #[arg(long)]
+        site: String,
+        file: PathBuf,
+        /// Check the file and say who would be invited, already invited or unsubscribed;
+        /// store and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Write every testimonial of a site as JSON or CSV
     Export {
         #[arg(long)]
@@ -190,6 +206,33 @@ pub enum SiteCommand {
         /// Whether the read-only fragments carry schema.org JSON-LD (off by default; see README)
         #[arg(long, value_name = "on|off")]
         structured_data: Option<String>,
+        /// Days after an invitation before its one reminder (0: none).
+        #[arg(long, value_name = "DAYS")]
+        invitation_reminder_days: Option<String>,
+        /// Invitation and reminder emails the site may send in any 24 hours.
+        #[arg(long, value_name = "N")]
+        invitation_daily_cap: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Makes a key and prints it once, alone on the last line (only its hash is kept).
+    Create {
+        #[arg(long)]
+        site: String,
+        /// What uses it, to tell keys apart later.
+        #[arg(long, default_value = "order system")]
+        label: String,
+    },
+    List {
+        #[arg(long)]
+        site: String,
+    },
+    Revoke {
+        #[arg(long)]
+        site: String,
+        id: i64,
     },
 }
 

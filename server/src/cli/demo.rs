@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use fanfare_protocol::api::Status;
+use fanfare_protocol::invitations::InviteCustomer;
 use tokio::net::TcpListener;
 
 use crate::clock::now_ms;
@@ -48,6 +49,8 @@ struct Seed {
     rating: u8,
     text: &'static str,
     status: Status,
+    /// Sent through an invitation after an order: a verified customer.
+    verified: bool,
 }
 
 /// Kind words a roaster might really get, with one honest grumble among them (rejected, yet
@@ -60,6 +63,7 @@ const SEED: &[Seed] = &[
         rating: 5,
         text: "We switched our shop to the Crow's Nest blend in spring. Customers ask about it every single morning, and the roast dates are always fresh.",
         status: Status::Approved,
+        verified: false,
     },
     Seed {
         name: "Tomás Reyes",
@@ -68,6 +72,7 @@ const SEED: &[Seed] = &[
         rating: 5,
         text: "The subscription arrives on Friday like clockwork. Best part of my weekend is the first cup.",
         status: Status::Approved,
+        verified: true,
     },
     Seed {
         name: "Priya Natarajan",
@@ -76,6 +81,7 @@ const SEED: &[Seed] = &[
         rating: 4,
         text: "Lovely, bright Ethiopian. I'd love a slightly bigger bag size, but the flavour notes on the label are spot on.",
         status: Status::Approved,
+        verified: true,
     },
     Seed {
         name: "Jonas Weber",
@@ -84,6 +90,7 @@ const SEED: &[Seed] = &[
         rating: 5,
         text: "Their decaf is the first one our guests don't notice is decaf. That says everything.",
         status: Status::Approved,
+        verified: false,
     },
     Seed {
         name: "Aiko Tanaka",
@@ -92,6 +99,7 @@ const SEED: &[Seed] = &[
         rating: 4,
         text: "Friendly people at the roastery, and they took time to dial in my grinder setting with me.",
         status: Status::Approved,
+        verified: false,
     },
     Seed {
         name: "Sam O'Neill",
@@ -100,6 +108,7 @@ const SEED: &[Seed] = &[
         rating: 2,
         text: "Parcel was a week late in December. The coffee itself was good once it came.",
         status: Status::Rejected,
+        verified: true,
     },
 ];
 
@@ -243,7 +252,23 @@ async fn seed(service: &Service, site_url: &str, site_port: u16) -> anyhow::Resu
             },
         );
         let created_at = now_ms() - age_days * 3 * day_ms;
-        service.seed_testimonial(NewTestimonialRecord { status: seed.status, created_at, ..record }).await?;
+        let record =
+            NewTestimonialRecord { status: seed.status, verified: seed.verified, created_at, ..record };
+        service.seed_testimonial(record).await?;
+    }
+    // Last week's buyers, asked for a testimonial: they wait in the queue until the demo is
+    // given an SMTP server (`--smtp-url`).
+    for (email, name, tags) in [
+        ("lena@example.com", "Lena Fischer", vec!["espresso".to_owned()]),
+        ("omar@example.com", "Omar Haddad", vec!["decaf".to_owned()]),
+    ] {
+        let request = InviteCustomer {
+            email: Some(email.into()),
+            name: Some(name.into()),
+            tags,
+            ..InviteCustomer::default()
+        };
+        service.invite(&site, Actor::CommandLine, &request).await?;
     }
     Ok(site)
 }

@@ -3,13 +3,14 @@
 
 mod args;
 pub mod demo;
+mod invitations;
 
 use std::io::{BufRead, Write};
 
 use anyhow::{bail, Context};
 
 pub use self::args::{
-    Cli, Command, DemoArgs, PrivateNetworks, ServeArgs, SiteCommand, TokenCommand, UserCommand,
+    Cli, Command, DemoArgs, KeyCommand, PrivateNetworks, ServeArgs, SiteCommand, TokenCommand, UserCommand,
     WebhookCommand,
 };
 use crate::config::{self, FileSettings, ServerSettings};
@@ -128,6 +129,14 @@ async fn command(
             Ok(())
         }
         Command::Webhook(command) => webhook(storage, file, &secret_key, command).await,
+        Command::Key(command) => {
+            let service = open_service(storage, file, &secret_key, PrivateNetworks::default()).await?;
+            invitations::key(&service, command).await
+        }
+        Command::Invite { site, file: path, dry_run } => {
+            let service = open_service(storage, file, &secret_key, PrivateNetworks::default()).await?;
+            invitations::invite(&service, &site, &path, dry_run).await
+        }
         Command::Export { site, format, output } => {
             let service = open_service(storage, file, &secret_key, PrivateNetworks::default()).await?;
             let site = find_site(&service, &site).await?;
@@ -313,6 +322,8 @@ async fn site(service: &Service, command: SiteCommand) -> anyhow::Result<()> {
             low_rating_threshold,
             referral_attribution,
             structured_data,
+            invitation_reminder_days,
+            invitation_daily_cap,
         } => {
             let site = find_site(service, &slug).await?;
             let threshold = low_rating_threshold.map(|stars| stars.to_string());
@@ -324,6 +335,8 @@ async fn site(service: &Service, command: SiteCommand) -> anyhow::Result<()> {
                 low_rating_threshold: threshold.as_deref(),
                 referral_attribution: referral_attribution.as_deref(),
                 structured_data: structured_data.as_deref(),
+                invitation_reminder_days: invitation_reminder_days.as_deref(),
+                invitation_daily_cap: invitation_daily_cap.as_deref(),
                 ..SettingsInput::default()
             };
             let site = service
@@ -383,7 +396,7 @@ async fn webhook(
     }
 }
 
-async fn find_site(service: &Service, slug: &str) -> anyhow::Result<Site> {
+pub(crate) async fn find_site(service: &Service, slug: &str) -> anyhow::Result<Site> {
     service.find_site(slug).await.map_err(|error| match error {
         ServiceError::NotFound(_) => anyhow::anyhow!("no site {slug:?}; see `fanfare site list`"),
         other => anyhow::Error::new(other),

@@ -148,6 +148,12 @@ impl Service {
         &self.metrics
     }
 
+    /// Whether this server can send email at all (SMTP is configured): without it, invitations
+    /// wait in their queue.
+    pub fn sends_email(&self) -> bool {
+        self.notify.can_email()
+    }
+
     /// Where people reach this server, for links handed to them.
     pub fn public_url(&self) -> &str {
         &self.public_url

@@ -101,6 +101,21 @@ impl Service {
         self.convert(site, request.code.as_deref().unwrap_or_default(), &external_id, friend).await
     }
 
+    /// A conversion reported by the business's own system with a site key (a checkout, an
+    /// order system): the key is the proof, so none of a visitor's rate limits apply (every
+    /// order comes from the same address); the fraud checks still do.
+    pub async fn convert_from_system(
+        &self,
+        site: &Site,
+        request: RecordConversion,
+    ) -> ServiceResult<Conversion> {
+        let external_id = parse_conversion_id(request.id.as_deref())?;
+        let email = parse_optional_email(request.email.as_deref())?;
+        let device = parse_device(request.device.as_deref())?;
+        let friend = Friend { email: email.as_deref(), ip_prefix: None, device: device.as_deref() };
+        self.convert(site, request.code.as_deref().unwrap_or_default(), &external_id, friend).await
+    }
+
     /// Records the conversion `external_id` for the advocate behind `code`; the same id twice is
     /// one conversion. A new one is announced to the site's webhooks.
     pub async fn convert(
@@ -311,25 +326,7 @@ mod tests {
     use super::*;
 
     fn site() -> Site {
-        Site {
-            id: 1,
-            slug: "acme".into(),
-            name: "Acme".into(),
-            accent: "#000000".into(),
-            texts: Default::default(),
-            consent_text: "ok".into(),
-            consent_version: 1,
-            low_rating_threshold: 3,
-            auto_approve_min_rating: None,
-            referral_window_days: 30,
-            referral_landing_url: None,
-            conversion_burst_limit: 20,
-            proof_of_work: 0,
-            referral_attribution: Default::default(),
-            structured_data: false,
-            origins: vec!["https://acme.test".into()],
-            created_at: 0,
-        }
+        Site::example()
     }
 
     fn advocate() -> Advocate {

@@ -424,23 +424,9 @@ mod tests {
 
     fn site(origins: &[&str], landing: Option<&str>) -> Site {
         Site {
-            id: 1,
-            slug: "acme".into(),
-            name: "Acme".into(),
-            accent: "#000000".into(),
-            texts: BTreeMap::new(),
-            consent_text: "ok".into(),
-            consent_version: 1,
-            low_rating_threshold: 3,
-            auto_approve_min_rating: None,
-            referral_window_days: 30,
             referral_landing_url: landing.map(str::to_owned),
-            conversion_burst_limit: 20,
-            proof_of_work: 0,
-            referral_attribution: ReferralAttribution::First,
-            structured_data: false,
             origins: origins.iter().map(|origin| (*origin).to_owned()).collect(),
-            created_at: 0,
+            ..Site::example()
         }
     }
 
@@ -460,6 +446,8 @@ mod tests {
             proof_of_work: Some("99"),
             referral_attribution: Some("middle"),
             structured_data: Some("yes"),
+            invitation_reminder_days: Some("61"),
+            invitation_daily_cap: Some("0"),
         };
         let errors = input.parse(&site(&[], None)).unwrap_err();
         let named: Vec<&str> = errors.keys().map(String::as_str).collect();
@@ -470,6 +458,8 @@ mod tests {
                 "auto_approve_min_rating",
                 "consent_text",
                 "conversion_burst_limit",
+                "invitation_daily_cap",
+                "invitation_reminder_days",
                 "low_rating_threshold",
                 "name",
                 "origins",

@@ -51,6 +51,7 @@ fn public_summary(summary: RatingSummary) -> Summary {
     Summary {
         count: summary.count,
         average: summary.average.map(|average| (average * 100.0).round() / 100.0),
+        verified: summary.verified,
     }
 }
 

@@ -27,6 +27,9 @@ pub const TABLES: &[(&str, &str)] = &[
     ("referral_visits", "id"),
     ("conversions", "id"),
     ("idempotency_keys", "site_id, key_hash"),
+    ("site_keys", "id"),
+    ("invitations", "id"),
+    ("suppressions", "site_id, address_hash"),
 ];
 
 /// A column's kind as PostgreSQL declares it; the copy binds each value as that kind.

@@ -41,6 +41,34 @@ pub struct Site {
     pub created_at: i64,
 }
 
+#[cfg(test)]
+impl Site {
+    /// A site with the settings a new one gets, for unit tests of code that reads sites.
+    pub fn example() -> Self {
+        Site {
+            id: 1,
+            slug: "acme".into(),
+            name: "Acme".into(),
+            accent: "#000000".into(),
+            texts: BTreeMap::new(),
+            consent_text: "ok".into(),
+            consent_version: 1,
+            low_rating_threshold: 3,
+            auto_approve_min_rating: None,
+            referral_window_days: 30,
+            referral_landing_url: None,
+            conversion_burst_limit: 20,
+            proof_of_work: 0,
+            referral_attribution: ReferralAttribution::First,
+            structured_data: false,
+            invitation_reminder_days: 7,
+            invitation_daily_cap: 200,
+            origins: vec!["https://acme.test".into()],
+            created_at: 0,
+        }
+    }
+}
+
 pub struct NewSite {
     pub slug: SiteSlug,
     pub name: String,
@@ -258,6 +286,8 @@ pub struct ListQuery {
 pub struct RatingSummary {
     pub count: u64,
     pub average: Option<f64>,
+    /// Of those, sent by verified customers.
+    pub verified: u64,
 }
 
 /// The outcome of a moderator's decision.

@@ -113,4 +113,5 @@ pub const AR: &[(&str, &str)] = &[
     ("unsubscribe.button", "إلغاء الاشتراك"),
     ("unsubscribe.done", "تم: لن يراسل {site} العنوان {email} مرة أخرى."),
     ("unsubscribe.invalid", "لم يعد هذا الرابط صالحًا. لن يُرسل عبره أي شيء."),
+    ("summary.verified", "{count} من عملاء موثّقين"),
 ];

@@ -104,4 +104,5 @@ pub const DE: &[(&str, &str)] = &[
     ("unsubscribe.button", "Abmelden"),
     ("unsubscribe.done", "Erledigt: {site} schreibt {email} nicht mehr."),
     ("unsubscribe.invalid", "Dieser Link gilt nicht mehr. Über ihn wird nichts mehr gesendet."),
+    ("summary.verified", "{count} nach verifiziertem Kauf"),
 ];

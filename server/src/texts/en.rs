@@ -104,4 +104,5 @@ pub const EN: &[(&str, &str)] = &[
     ("unsubscribe.button", "Unsubscribe"),
     ("unsubscribe.done", "Done: {site} will not email {email} again."),
     ("unsubscribe.invalid", "This link is not valid any more. Nothing will be sent from it."),
+    ("summary.verified", "{count} from verified customers"),
 ];

@@ -119,4 +119,5 @@ pub const ES: &[(&str, &str)] = &[
     ("unsubscribe.button", "Darse de baja"),
     ("unsubscribe.done", "Hecho: {site} no volverá a escribir a {email}."),
     ("unsubscribe.invalid", "Este enlace ya no es válido. No se enviará nada más a través de él."),
+    ("summary.verified", "{count} de clientes verificados"),
 ];

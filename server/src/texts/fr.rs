@@ -104,4 +104,5 @@ pub const FR: &[(&str, &str)] = &[
     ("unsubscribe.button", "Se désabonner"),
     ("unsubscribe.done", "C’est fait : {site} n’écrira plus à {email}."),
     ("unsubscribe.invalid", "Ce lien n’est plus valable. Plus rien ne sera envoyé par son biais."),
+    ("summary.verified", "{count} de clients vérifiés"),
 ];

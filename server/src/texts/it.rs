@@ -104,4 +104,5 @@ pub const IT: &[(&str, &str)] = &[
     ("unsubscribe.button", "Annulla iscrizione"),
     ("unsubscribe.done", "Fatto: {site} non scriverà più a {email}."),
     ("unsubscribe.invalid", "Questo link non è più valido. Non verrà inviato più nulla tramite esso."),
+    ("summary.verified", "{count} da clienti verificati"),
 ];

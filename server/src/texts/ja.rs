@@ -110,4 +110,5 @@ pub const JA: &[(&str, &str)] = &[
     ("unsubscribe.button", "配信を停止する"),
     ("unsubscribe.done", "完了しました。{site}から{email}へメールが送られることはありません。"),
     ("unsubscribe.invalid", "このリンクは無効になりました。このリンクから何かが送られることはありません。"),
+    ("summary.verified", "購入確認済みのお客様から{count}件"),
 ];

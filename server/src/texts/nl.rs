@@ -113,4 +113,5 @@ pub const NL: &[(&str, &str)] = &[
     ("unsubscribe.button", "Afmelden"),
     ("unsubscribe.done", "Klaar: {site} mailt {email} niet meer."),
     ("unsubscribe.invalid", "Deze link is niet meer geldig. Er wordt niets meer via verstuurd."),
+    ("summary.verified", "{count} van geverifieerde klanten"),
 ];

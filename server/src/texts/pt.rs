@@ -113,4 +113,5 @@ pub const PT: &[(&str, &str)] = &[
     ("unsubscribe.button", "Cancelar subscrição"),
     ("unsubscribe.done", "Feito: a {site} não voltará a escrever para {email}."),
     ("unsubscribe.invalid", "Este link já não é válido. Nada mais será enviado através dele."),
+    ("summary.verified", "{count} de clientes verificados"),
 ];

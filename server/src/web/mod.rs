@@ -21,6 +21,7 @@ pub mod request;
 mod revalidate;
 pub mod session;
 pub mod state;
+mod unsubscribe;
 pub mod widget_files;
 
 use axum::Router;
@@ -46,6 +47,7 @@ pub fn app(state: AppState) -> Router {
         .merge(
             dashboard::router()
                 .merge(manage::router())
+                .merge(unsubscribe::router())
                 .layer(axum::middleware::from_fn(page::security_headers)),
         )
         .merge(assets::router())

@@ -30,9 +30,16 @@ pub struct SiteNav<'a> {
 }
 
 pub fn render(frame: Frame<'_>, main: Markup) -> Html<String> {
+    render_in("en", frame, main)
+}
+
+/// [`render`] for a page in another language (a customer's, from their invitation).
+pub fn render_in(lang: &str, frame: Frame<'_>, main: Markup) -> Html<String> {
+    let primary = fanfare_protocol::languages::primary_subtag(lang);
+    let dir = if fanfare_protocol::languages::is_right_to_left(&primary) { "rtl" } else { "ltr" };
     let page = html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(lang) dir=(dir) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -77,6 +84,7 @@ pub fn render(frame: Frame<'_>, main: Markup) -> Html<String> {
 const SITE_TABS: &[(&str, &str, bool)] = &[
     ("queue", "Queue", false),
     ("follow-ups", "Follow-ups", false),
+    ("invitations", "Invitations", false),
     ("referrals", "Referrals", false),
     ("collect", "Collection page", false),
     ("audit", "Audit log", false),

@@ -22,6 +22,9 @@ pub const SECURE_SESSION_COOKIE: &str = "__Host-fanfare_session";
 /// Dashboard forms are small; imports come through the CLI.
 const MAX_FORM_BYTES: usize = 256 * 1024;
 
+/// A signed-in member's form may be bigger: a pasted list of customers to invite.
+const MAX_ADMIN_FORM_BYTES: usize = 2 * 1024 * 1024;
+
 /// The session cookie's name: `__Host-` only where browsers allow it, on https.
 pub fn session_cookie_name(secure: bool) -> &'static str {
     if secure {
@@ -125,7 +128,7 @@ impl FromRequest<AppState> for AdminForm {
         let (mut parts, body) = request.into_parts();
         let session = AdminSession::from_request_parts(&mut parts, state).await?;
         check_same_origin(&parts.headers)?;
-        let fields = read_form(&parts, body).await?;
+        let fields = read_form(&parts, body, MAX_ADMIN_FORM_BYTES).await?;
         let token = fields.get("csrf").unwrap_or_default();
         if !secrets::same_secret(token, &session.csrf_token) {
             return Err(AppError::CrossSite.into());
@@ -144,16 +147,16 @@ impl FromRequest<AppState> for PublicForm {
     async fn from_request(request: Request, _state: &AppState) -> Result<Self, Self::Rejection> {
         let (parts, body) = request.into_parts();
         check_same_origin(&parts.headers)?;
-        Ok(Self(read_form(&parts, body).await?))
+        Ok(Self(read_form(&parts, body, MAX_FORM_BYTES).await?))
     }
 }
 
-async fn read_form(parts: &Parts, body: Body) -> Result<FormFields, AppError> {
+async fn read_form(parts: &Parts, body: Body, limit: usize) -> Result<FormFields, AppError> {
     let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
     if !content_type.is_some_and(|value| value.starts_with("application/x-www-form-urlencoded")) {
         return Err(AppError::UnsupportedMediaType);
     }
-    let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| AppError::TooLarge)?;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| AppError::TooLarge)?;
     Ok(FormFields(form_urlencoded::parse(&bytes).into_owned().collect()))
 }
 

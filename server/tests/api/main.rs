@@ -12,6 +12,7 @@ mod dashboard_sessions;
 mod data_at_rest;
 mod embed;
 mod helpers;
+mod invitations;
 mod manage;
 mod moderation;
 mod notifications;

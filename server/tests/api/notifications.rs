@@ -27,6 +27,16 @@ pub(crate) fn mail_to_sink(settings: &mut ServerSettings, port: u16) {
 
 /// A minimal SMTP server on loopback: accepts every message and hands over its DATA.
 pub(crate) async fn smtp_sink() -> (u16, mpsc::UnboundedReceiver<String>) {
+    smtp_server(None).await
+}
+
+/// An SMTP server on loopback that refuses every recipient with `refusal` (e.g.
+/// `"451 4.3.0 try later"` or `"550 5.1.1 no such user"`).
+pub(crate) async fn smtp_refusing(refusal: &'static str) -> u16 {
+    smtp_server(Some(refusal)).await.0
+}
+
+async fn smtp_server(refusal: Option<&'static str>) -> (u16, mpsc::UnboundedReceiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (sender, receiver) = mpsc::unbounded_channel();
@@ -39,8 +49,11 @@ pub(crate) async fn smtp_sink() -> (u16, mpsc::UnboundedReceiver<String>) {
                 write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
                 while let Ok(Some(line)) = lines.next_line().await {
                     let command = line.to_ascii_uppercase();
+                    let refused = refusal.map(|line| format!("{line}\r\n"));
                     let reply: &[u8] = if command.starts_with("EHLO") || command.starts_with("HELO") {
                         b"250 sink\r\n"
+                    } else if let (true, Some(refused)) = (command.starts_with("RCPT"), &refused) {
+                        refused.as_bytes()
                     } else if command.starts_with("DATA") {
                         write.write_all(b"354 go on\r\n").await.unwrap();
                         let mut data = String::new();
@@ -136,7 +149,7 @@ async fn moderators_are_emailed_and_one_click_links_act_only_on_post_and_once() 
 }
 
 /// The next message the sink received, with its quoted-printable undone.
-async fn next_message(inbox: &mut mpsc::UnboundedReceiver<String>) -> String {
+pub(crate) async fn next_message(inbox: &mut mpsc::UnboundedReceiver<String>) -> String {
     let message = tokio::time::timeout(Duration::from_secs(30), inbox.recv()).await.unwrap().unwrap();
     decode_quoted_printable(&message)
 }

@@ -55,7 +55,8 @@ async fn public_items_never_carry_private_fields() {
             "rating",
             "reply",
             "role",
-            "text"
+            "text",
+            "verified"
         ]
     );
     assert!(!raw.to_string().contains("ada@example.com"));

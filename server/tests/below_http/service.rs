@@ -199,7 +199,9 @@ async fn a_site_keeps_an_owner() {
 #[tokio::test]
 async fn pruning_removes_only_what_is_past_each_tables_retention() {
     use fanfare_server::service::retention::retention_at;
-    use fanfare_server::storage::{DeliveryAttempt, DeliveryState, IdempotencyClaim, Pruned};
+    use fanfare_server::storage::{
+        DeliveryAttempt, DeliveryState, IdempotencyClaim, NewInvitation, Pruned, SendOutcome,
+    };
 
     let world = World::new().await;
     let (storage, site) = (&world.storage, world.site.id);
@@ -236,8 +238,34 @@ async fn pruning_removes_only_what_is_past_each_tables_retention() {
         storage.record_delivery_attempt(delivery.id, attempt).await.unwrap();
     }
 
+    // Invitations: (created at, finished): only an old one with nothing left to send goes.
+    let stale = cut.invitations_before - 1;
+    let invitations = [(stale, true), (stale, false), (cut.invitations_before, true)];
+    for (index, (at, finished)) in invitations.iter().enumerate() {
+        let new = NewInvitation {
+            id: format!("inv{index}"),
+            email: format!("customer{index}@example.com"),
+            email_key: format!("customer{index}@example.com"),
+            name: None,
+            tags: Vec::new(),
+            order_id: None,
+            lang: "en".into(),
+            suppressed: false,
+        };
+        storage.create_invitations(site, vec![new], *at, *at).await.unwrap();
+        if *finished {
+            storage
+                .record_invitation_send(&format!("inv{index}"), &SendOutcome::Suppressed, *at)
+                .await
+                .unwrap();
+        }
+    }
+
     let pruned = world.service().await.prune(now).await.unwrap();
-    assert_eq!(pruned, Pruned { sessions: 1, nonces: 1, idempotency_keys: 1, deliveries: 2 });
+    assert_eq!(pruned, Pruned { sessions: 1, nonces: 1, idempotency_keys: 1, deliveries: 2, invitations: 1 });
+    for (id, kept) in [("inv0", false), ("inv1", true), ("inv2", true)] {
+        assert_eq!(storage.invitation(site, id).await.unwrap().is_some(), kept, "{id}");
+    }
 
     assert!(storage.session("live", now).await.unwrap().is_some(), "a live session stays");
     assert!(

@@ -396,10 +396,13 @@ async fn an_imported_id_is_stored_once_and_known_to_be_taken_elsewhere() {
     let world = World::new().await;
     let other = world.other_site().await;
     let item = |site: &fanfare_server::storage::Site, id: &str| ImportedTestimonial {
-        record: NewTestimonialRecord { id: id.into(), ..record(site, Status::Approved, 5, 10) },
+        record: NewTestimonialRecord {
+            id: id.into(),
+            tags: vec!["beans".into()],
+            ..record(site, Status::Approved, 5, 10)
+        },
         reply: None,
         featured: false,
-        tags: vec!["beans".into()],
         updated_at: 10,
     };
     let import = |site, id| world.storage.import_testimonial(item(site, id));

@@ -84,6 +84,8 @@ pub fn record(site: &Site, status: Status, rating: u8, created_at: i64) -> NewTe
         contact_me: false,
         status,
         manage_token_hash: secrets::hash_token(&secrets::bearer_token("ffm")),
+        verified: false,
+        tags: Vec::new(),
         created_at,
     }
 }

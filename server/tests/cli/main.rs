@@ -2,6 +2,7 @@
 
 mod data;
 mod helpers;
+mod invitations;
 mod secret_key;
 mod sites_and_settings;
 mod webhooks;

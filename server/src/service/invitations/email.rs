@@ -119,25 +119,10 @@ mod tests {
 
     fn site() -> Site {
         Site {
-            id: 1,
-            slug: "acme".into(),
             name: "Acme <Beans>".into(),
             accent: "#7a3e12".into(),
             texts: BTreeMap::from([("de:invite.action".to_owned(), "Jetzt erzählen".to_owned())]),
-            consent_text: String::new(),
-            consent_version: 1,
-            low_rating_threshold: 3,
-            auto_approve_min_rating: None,
-            referral_window_days: 30,
-            referral_landing_url: None,
-            conversion_burst_limit: 10,
-            proof_of_work: 0,
-            referral_attribution: Default::default(),
-            structured_data: false,
-            invitation_reminder_days: 7,
-            invitation_daily_cap: 200,
-            origins: Vec::new(),
-            created_at: 0,
+            ..Site::example()
         }
     }
 

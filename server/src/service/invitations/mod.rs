@@ -113,13 +113,13 @@ pub enum InviteLink {
     Unusable,
 }
 
-/// What following an unsubscribe link did.
+/// Whom an unsubscribe link is for: shown on the page that asks to confirm, in their language.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Unsubscribed {
-    /// This address will not be emailed by the site again.
-    Now { email: String },
-    /// It was already on the list.
-    Before { email: String },
+pub struct UnsubscribeTarget {
+    pub email: String,
+    pub lang: String,
+    /// Already on the site's suppression list.
+    pub done: bool,
 }
 
 impl Service {
@@ -392,26 +392,33 @@ impl Service {
         }
     }
 
-    /// The address behind an unsubscribe link, without changing anything (the page that asks
-    /// to confirm); `None` for a link that is not valid.
-    pub async fn unsubscribe_address(&self, site: &Site, token: &str) -> ServiceResult<Option<String>> {
+    /// Whom an unsubscribe link is for, without changing anything (the page that asks to
+    /// confirm: mail scanners that open links must not unsubscribe anyone); `None` for a link
+    /// that is not valid (forged, or its invitation is long gone).
+    pub async fn unsubscribe_target(
+        &self,
+        site: &Site,
+        token: &str,
+    ) -> ServiceResult<Option<UnsubscribeTarget>> {
         let Some(id) = self.id_of_signed("unsubscribe", site, token) else { return Ok(None) };
-        Ok(self.storage.invitation(site.id, id).await?.map(|invitation| invitation.email))
+        let Some(invitation) = self.storage.invitation(site.id, id).await? else { return Ok(None) };
+        let done =
+            self.storage.is_suppressed(site.id, &self.address_hash(site, &invitation.email_key)).await?;
+        Ok(Some(UnsubscribeTarget { email: invitation.email, lang: invitation.lang, done }))
     }
 
     /// Puts the address behind an unsubscribe link on the site's suppression list: nothing more
-    /// is sent to it by this site, whatever invitation it was on.
-    pub async fn unsubscribe(&self, site: &Site, token: &str) -> ServiceResult<Unsubscribed> {
+    /// is sent to it by this site, whatever invitation it was on. Following it again changes
+    /// nothing (`done` was already true).
+    pub async fn unsubscribe(&self, site: &Site, token: &str) -> ServiceResult<UnsubscribeTarget> {
         let id = self.id_of_signed("unsubscribe", site, token).ok_or(ServiceError::NotFound("link"))?;
         let invitation = self.storage.invitation(site.id, id).await?.ok_or(ServiceError::NotFound("link"))?;
         let hash = self.address_hash(site, &invitation.email_key);
         let added = self.storage.suppress(site.id, &hash, &invitation.email_key, now_ms()).await?;
-        tracing::info!(site = %site.slug, invitation = %invitation.id, "address unsubscribed");
-        Ok(if added {
-            Unsubscribed::Now { email: invitation.email }
-        } else {
-            Unsubscribed::Before { email: invitation.email }
-        })
+        if added {
+            tracing::info!(site = %site.slug, invitation = %invitation.id, "address unsubscribed");
+        }
+        Ok(UnsubscribeTarget { email: invitation.email, lang: invitation.lang, done: !added })
     }
 }
 

@@ -13,8 +13,9 @@ impl TestimonialStore for SqlStorage {
     }
 
     async fn rating_summary(&self, site_id: i64, tag: Option<&str>) -> Result<RatingSummary, StorageError> {
-        let (count, average): (i64, Option<f64>) = sqlx::query_as(
-            "SELECT COUNT(*), CAST(AVG(rating) AS DOUBLE PRECISION) FROM testimonials \
+        let (count, average, verified): (i64, Option<f64>, i64) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(AVG(rating) AS DOUBLE PRECISION), \
+             COALESCE(SUM(CASE WHEN verified = 1 THEN 1 ELSE 0 END), 0) FROM testimonials \
              WHERE site_id = $1 AND status IN ('approved', 'rejected') \
              AND ($2 IS NULL OR id IN (SELECT testimonial_id FROM testimonial_tags WHERE tag = $2))",
         )
@@ -22,7 +23,11 @@ impl TestimonialStore for SqlStorage {
         .bind(tag)
         .fetch_one(&self.pool)
         .await?;
-        Ok(RatingSummary { count: u64::try_from(count).unwrap_or(0), average })
+        Ok(RatingSummary {
+            count: count.try_into().unwrap_or(0),
+            average,
+            verified: verified.try_into().unwrap_or(0),
+        })
     }
 
     async fn list_by_status(

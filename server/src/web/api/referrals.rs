@@ -17,7 +17,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::moderation::Moderator;
+use super::moderation::{bearer, Moderator};
 use super::preflight;
 use super::refusals::{ModeratorRefusals, PublicWriteRefusals};
 use crate::web::cors::{REFERRAL_ATTRIBUTION_HEADER, REFERRAL_WINDOW_HEADER};
@@ -99,11 +99,30 @@ async fn visit(
     Ok(response)
 }
 
-/// Records a conversion (an order) credited to a referral code; idempotent on `id`.
+/// A site key sent as `Authorization: Bearer ffs_…`, if any (checked by the handler).
+struct SiteKeyHeader(Option<String>);
+
+impl axum::extract::FromRequestParts<AppState> for SiteKeyHeader {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let prefix = format!("{}_", crate::service::site_keys::PREFIX);
+        Ok(Self(bearer(parts).filter(|token| token.starts_with(&prefix)).map(str::to_owned)))
+    }
+}
+
+/// Records a conversion (an order) credited to a referral code; idempotent on `id`. A page
+/// calls it without credentials (rate limited like any visitor); the business's own system
+/// may send a site key instead (`Authorization: Bearer ffs_…`, no visitor limits; a bad key
+/// is 401).
 #[utoipa::path(
     post,
     path = "/api/v1/sites/{site}/conversions",
     tag = "public",
+    security((), ("site_key" = [])),
     params(("site" = String, Path, description = "The site's slug")),
     request_body = RecordConversion,
     responses(
@@ -117,9 +136,16 @@ async fn convert(
     State(state): State<AppState>,
     SiteFromPath(site): SiteFromPath,
     ClientIp(ip): ClientIp,
+    SiteKeyHeader(key): SiteKeyHeader,
     AppJson(body): AppJson<RecordConversion>,
 ) -> Result<(StatusCode, Json<ConversionRecorded>), AppError> {
-    let conversion = state.service.convert_from_page(&site, ip, body).await?;
+    let conversion = match key {
+        Some(secret) => {
+            state.service.site_key(&site, &secret).await?.ok_or(AppError::Unauthenticated)?;
+            state.service.convert_from_system(&site, body).await?
+        }
+        None => state.service.convert_from_page(&site, ip, body).await?,
+    };
     Ok((StatusCode::CREATED, Json(ConversionRecorded { id: conversion.external_id })))
 }
 

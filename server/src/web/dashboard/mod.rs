@@ -6,6 +6,7 @@ mod collect;
 mod data;
 mod email_links;
 mod follow_ups;
+mod invitations;
 mod login;
 mod members;
 mod notifications;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .merge(login::router())
         .merge(queue::router())
         .merge(follow_ups::router())
+        .merge(invitations::router())
         .merge(settings::router())
         .merge(members::router())
         .merge(advocates::router())

@@ -202,6 +202,10 @@ fn item_card(site: &Site, item: &Testimonial, csrf: &str, here: &str) -> Markup 
             }
             dl.facts {
                 dt { "Email" } dd { (item.email) }
+                dt { "Customer" }
+                dd {
+                    @if item.verified { strong { "Verified customer" } " (answered a personal invitation)" } @else { "Not verified" }
+                }
                 dt { "Consent" }
                 dd {
                     @if item.consent {

@@ -162,8 +162,9 @@ fn settings_input(fields: &FormFields) -> SettingsInput<'_> {
         referral_attribution: get("referral_attribution"),
         // A checkbox: left unticked, the browser sends nothing.
         structured_data: Some(fields.get("structured_data").unwrap_or("off")),
-        invitation_reminder_days: get("invitation_reminder_days"),
-        invitation_daily_cap: get("invitation_daily_cap"),
+        // Added after the others: a form from before them leaves them as they are.
+        invitation_reminder_days: fields.get("invitation_reminder_days"),
+        invitation_daily_cap: fields.get("invitation_daily_cap"),
     }
 }
 

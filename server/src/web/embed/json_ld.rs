@@ -97,7 +97,7 @@ mod tests {
     }
 
     fn page(items: Vec<PublicTestimonial>, count: u64, average: Option<f64>) -> TestimonialPage {
-        TestimonialPage { items, next_cursor: None, summary: Summary { count, average } }
+        TestimonialPage { items, next_cursor: None, summary: Summary { count, average, verified: 0 } }
     }
 
     fn parsed(json_ld: Option<String>) -> Value {

@@ -133,7 +133,7 @@ fn carousel(page: &TestimonialPage, view: &View<'_>) -> Markup {
 /// The badge: the honest average and count (every moderated rating, not only the published
 /// ones), stars with a text alternative, linking to the wall.
 fn badge(summary: Summary, view: &View<'_>) -> Markup {
-    let Summary { count, average: Some(average) } = summary else {
+    let Summary { count, average: Some(average), verified } = summary else {
         return html! { p.fanfare-badge.fanfare-muted part="badge" { (view.text("wall.empty")) } };
     };
     let label = summary_label(view, average, count);
@@ -145,6 +145,9 @@ fn badge(summary: Summary, view: &View<'_>) -> Markup {
                 span.fanfare-stars-off aria-hidden="true" { ("★".repeat(5 - lit)) }
             }
             span aria-hidden="true" { " " (label) }
+            @if verified > 0 {
+                span.fanfare-muted { (view.text("summary.verified").replace("{count}", &view.formats().count(verified))) }
+            }
             span.fanfare-badge-link { (view.text("badge.link")) }
         }
     }
@@ -153,7 +156,7 @@ fn badge(summary: Summary, view: &View<'_>) -> Markup {
 /// The honest summary line, or that there is nothing yet.
 fn summary(page: &TestimonialPage, view: &View<'_>) -> Markup {
     html! {
-        @if let Summary { count, average: Some(average) } = page.summary {
+        @if let Summary { count, average: Some(average), .. } = page.summary {
             p.fanfare-summary part="summary" {
                 span.fanfare-stars-static aria-hidden="true" { "★" }
                 " " (summary_label(view, average, count))
@@ -198,6 +201,11 @@ fn testimonial(item: &PublicTestimonial, view: &View<'_>) -> Markup {
                     img.fanfare-photo part="photo" src=(photo) alt="" loading="lazy" width="48" height="48";
                 }
                 bdi.fanfare-name part="name" { (shown(&item.name)) }
+                // Sent through a personal invitation after a purchase: said in words, not by a
+                // mark alone, so a screen reader says it too.
+                @if item.verified {
+                    span.fanfare-verified part="verified" { span aria-hidden="true" { "✓ " } (view.text("wall.verified")) }
+                }
                 @if !byline.is_empty() { bdi.fanfare-muted { (shown(&byline.join(", "))) } }
                 time.fanfare-muted datetime=(item.created_at) { (formats.date(&item.created_at)) }
                 @if item.edited { span.fanfare-muted.fanfare-edited { (view.text("wall.edited")) } }
