@@ -6,6 +6,7 @@
 
 mod abuse;
 mod assets;
+mod collection;
 mod cors;
 mod dashboard;
 mod dashboard_sessions;
