@@ -132,6 +132,26 @@ impl Session {
         .map(drop)
     }
 
+    /// Presses each key of `keys` (text, or WebDriver key codes such as `\u{E004}` for Tab) and
+    /// lets it go, into whatever has focus: the W3C key actions, so nothing runs in the page.
+    pub async fn press(&self, keys: &str) -> anyhow::Result<()> {
+        let actions: Vec<Value> = keys
+            .chars()
+            .flat_map(|key| {
+                let key = key.to_string();
+                [json!({ "type": "keyDown", "value": key }), json!({ "type": "keyUp", "value": key })]
+            })
+            .collect();
+        let body = json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": actions }] });
+        self.call(reqwest::Method::POST, "/actions", Some(body)).await.map(drop)
+    }
+
+    /// The element that has focus.
+    pub async fn active(&self) -> anyhow::Result<Option<Element>> {
+        let value = self.call(reqwest::Method::GET, "/element/active", None).await?;
+        Ok(value[ELEMENT_KEY].as_str().map(|id| Element(id.to_owned())))
+    }
+
     pub async fn text(&self, element: &Element) -> anyhow::Result<String> {
         let value = self.call(reqwest::Method::GET, &format!("/element/{}/text", element.0), None).await?;
         Ok(value.as_str().unwrap_or_default().to_owned())
