@@ -7,6 +7,8 @@
 use anyhow::Context;
 use fanfare_protocol::api::Status;
 use fanfare_server::cli::demo::DEMO_SITE;
+use fanfare_server::service::sites::SettingsInput;
+use fanfare_server::service::Actor;
 use fanfare_tests::browser::{axe_source, wait_for, wait_until, Browser};
 use fanfare_tests::demo::RunningDemo;
 use fanfare_tests::webdriver::Element;
@@ -203,6 +205,32 @@ async fn with_javascript_a_low_rating_shows_the_private_path_at_once() -> anyhow
     let site = demo.storage.site_by_slug(DEMO_SITE).await?.context("the demo site")?;
     let stored = demo.storage.testimonial(site.id, &sent.public.id).await?.context("stored")?;
     assert!(stored.contact_me, "the visitor asked to be contacted");
+    browser.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn where_the_site_asks_for_proof_of_work_the_script_solves_it_before_sending() -> anyhow::Result<()> {
+    let demo = RunningDemo::start().await?;
+    let site = demo.service.find_site(DEMO_SITE).await?;
+    let input = SettingsInput { proof_of_work: Some("10"), ..SettingsInput::default() };
+    demo.service.change_site(&site, Actor::CommandLine, input).await?;
+    let browser = Browser::launch().await?;
+    let page = &browser.session;
+    page.goto(&format!("{}/c/{DEMO_SITE}", demo.api_url)).await?;
+    heading(&browser).await?;
+    fill(&browser, "Pat Puzzle", "pat@example.com", "Solved without noticing.").await?;
+    page.execute(
+        "document.getElementById('rating-5').click(); document.getElementById('consent').click()",
+        vec![],
+    )
+    .await?;
+    page.execute("document.querySelector('button[type=submit]').focus()", vec![]).await?;
+    page.press(ENTER).await?;
+    wait_until("the thank-you screen", || async { Ok(page.find("a.manage").await?.is_some()) }).await?;
+    let sent =
+        demo.queue(Status::Pending).await?.items.into_iter().find(|item| item.public.name == "Pat Puzzle");
+    assert!(sent.is_some(), "the testimonial arrived with its proof of work");
     browser.close().await;
     Ok(())
 }
