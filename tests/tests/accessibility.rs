@@ -63,6 +63,7 @@ async fn every_widget_mode_and_dashboard_page_has_no_axe_violation() -> anyhow::
         "/admin/sites/kettle-crow/settings",
         "/admin/sites/kettle-crow/referrals",
         "/admin/sites/kettle-crow/invitations",
+        "/admin/sites/kettle-crow/collect",
         "/admin/notifications",
     ] {
         page.goto(&format!("{}{path}", demo.api_url)).await?;

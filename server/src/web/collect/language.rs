@@ -29,7 +29,7 @@ pub fn accepted(header: &str) -> Option<&'static str> {
         })
         .collect();
     // Stable: among equals, the header's own order decides.
-    ranked.sort_by(|a, b| b.0.cmp(&a.0));
+    ranked.sort_by_key(|(quality, _)| std::cmp::Reverse(*quality));
     ranked.first().map(|(_, lang)| *lang)
 }
 
