@@ -45,10 +45,11 @@
     };
 
     let sending = false;
+    const button = form.querySelector('button[type=submit]');
+    const label = button.textContent;
     form.addEventListener('submit', (event) => {
       if (sending) return event.preventDefault();
       sending = true;
-      const button = form.querySelector('button[type=submit]');
       button.disabled = true;
       button.textContent = form.dataset.sending;
       form.setAttribute('aria-busy', 'true');
@@ -63,7 +64,8 @@
     // Back from the next page (bfcache): the form can be sent again.
     addEventListener('pageshow', () => {
       sending = false;
-      form.querySelector('button[type=submit]').disabled = false;
+      button.disabled = false;
+      button.textContent = label;
       form.removeAttribute('aria-busy');
     });
   }
