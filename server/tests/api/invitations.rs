@@ -395,6 +395,9 @@ async fn smtp_failures_are_retried_then_shown_and_a_refused_address_is_not_retri
     let owner = app.owner_token().await;
     let failed = app.invitations(&owner, "?status=failed").await;
     assert_eq!(failed.items[0].attempts, 5);
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("fanfare_invitation_email_failures_total 5\n"), "{metrics}");
+    assert!(metrics.contains("fanfare_invitation_emails_sent_total 0\n"), "{metrics}");
 
     // Once the mail server is fixed, an owner sends it again.
     app.service.resend_invitation(&site, Actor::CommandLine, &invitation.id).await.unwrap();

@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 
 use super::email::{compose, Kind, Links};
 use crate::clock::now_ms;
+use crate::service::metrics::Metrics;
 use crate::service::{Service, ServiceResult};
 use crate::storage::{Invitation, InvitationStatus, SendOutcome, Site};
 
@@ -100,7 +101,13 @@ impl Service {
             unsubscribe: self.unsubscribe_url(site, invitation),
         };
         let email = compose(site, invitation, kind, &links);
-        Ok(match self.notify.email_customer(&email).await {
+        let sent = self.notify.email_customer(&email).await;
+        Metrics::add(if sent.is_ok() {
+            &self.metrics.invitation_emails_sent
+        } else {
+            &self.metrics.invitation_email_failures
+        });
+        Ok(match sent {
             Ok(()) => {
                 tracing::info!(site = %site.slug, invitation = %invitation.id, ?kind, "invitation email sent");
                 let reminder_at = (kind == Kind::Invitation && site.invitation_reminder_days > 0)
