@@ -250,6 +250,7 @@ mod tests {
             device: Some(String::new()),
             website: Some(String::new()),
             pow: Some(String::new()),
+            invite: Some(String::new()),
         };
         let value = serde_json::to_value(everything).unwrap();
         let mut keys: Vec<_> = value.as_object().unwrap().keys().cloned().collect();

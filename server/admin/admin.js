@@ -56,7 +56,16 @@
     if (file.labels[0]) file.labels[0].hidden = false;
     file.addEventListener("change", () => {
       const chosen = file.files && file.files[0];
-      if (chosen) chosen.text().then((content) => { text.value = content; });
+      if (!chosen) return;
+      // Strictly UTF-8: a spreadsheet's older encoding would turn "Jörg" into "J�rg" in the
+      // emails; the server names such a line, so it is left for the reader to see.
+      chosen.arrayBuffer().then((bytes) => {
+        try {
+          text.value = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+        } catch (_) {
+          text.value = new TextDecoder("utf-8").decode(bytes);
+        }
+      });
     });
   }
 })();

@@ -223,9 +223,9 @@ async fn a_populated_sqlite_database_moves_to_postgres_completely() {
         tags: vec!["espresso".into()],
         order_id: Some("A-1".into()),
         lang: "de".into(),
-        suppressed: false,
+        address_hash: "addresshash".into(),
     };
-    source.create_invitations(site.id, vec![invitation], 32, 0).await.unwrap();
+    source.create_invitations(site.id, vec![invitation], 32, 0, false).await.unwrap();
     source.suppress(site.id, "addresshash", "cy@example.com", 33).await.unwrap();
 
     // Started once, as a database in use is: its secrets sealed under its key, which the copy

@@ -45,7 +45,9 @@ CREATE TABLE invitations (
     responded_at BIGINT,
     -- When the sender acts on it next (the email, a retry, the reminder); NULL: nothing more.
     next_send_at BIGINT,
-    -- A sender holding it until then; another instance leaves it alone meanwhile.
+    -- A sender holding it until then (the one that wrote lease_owner); another instance leaves
+    -- it alone meanwhile.
+    lease_owner TEXT,
     lease_until BIGINT NOT NULL DEFAULT 0,
     attempts BIGINT NOT NULL DEFAULT 0,
     last_error TEXT,
@@ -54,6 +56,9 @@ CREATE TABLE invitations (
 CREATE INDEX invitations_by_address ON invitations (site_id, email_key, created_at);
 CREATE INDEX invitations_by_site ON invitations (site_id, created_at, id);
 CREATE INDEX invitations_due ON invitations (next_send_at) WHERE next_send_at IS NOT NULL;
+-- The daily cap counts a site's emails of the last 24 hours.
+CREATE INDEX invitations_sent ON invitations (site_id, sent_at) WHERE sent_at IS NOT NULL;
+CREATE INDEX invitations_reminded ON invitations (site_id, reminded_at) WHERE reminded_at IS NOT NULL;
 
 -- Addresses a site must never email again, as a keyed hash: an erased person stays unsubscribed
 -- without their address being kept.

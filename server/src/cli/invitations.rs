@@ -64,7 +64,18 @@ pub(super) async fn key(service: &Service, command: KeyCommand) -> anyhow::Resul
 pub(super) async fn invite(service: &Service, site: &str, path: &Path, dry_run: bool) -> anyhow::Result<()> {
     let site = find_site(service, site).await?;
     let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let text = String::from_utf8(text).with_context(|| format!("{} is not UTF-8 text", path.display()))?;
+    let text = match String::from_utf8(text) {
+        Ok(text) => text,
+        Err(error) => {
+            let bytes = error.as_bytes();
+            let line =
+                1 + bytes[..error.utf8_error().valid_up_to()].iter().filter(|byte| **byte == b'\n').count();
+            bail!(
+                "{}: line {line} is not UTF-8 text; save the file as \"CSV UTF-8\" (nothing was queued)",
+                path.display()
+            );
+        }
+    };
     let checked = match csv::read(&text) {
         Ok(checked) => checked,
         Err(errors) => {

@@ -9,6 +9,9 @@ use crate::storage::StorageError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
+    /// The credentials sent are not valid for this.
+    #[error("not authorized")]
+    Unauthorized,
     /// Unknown, or not the caller's to know about (another site's item).
     #[error("{0} not found")]
     NotFound(&'static str),

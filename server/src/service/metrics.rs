@@ -12,6 +12,8 @@ pub struct Metrics {
     pub moderation_actions: AtomicU64,
     pub public_list_cache_hits: AtomicU64,
     pub public_list_cache_misses: AtomicU64,
+    pub invitation_emails_sent: AtomicU64,
+    pub invitation_email_failures: AtomicU64,
 }
 
 impl Metrics {
@@ -53,6 +55,16 @@ impl Metrics {
                 "fanfare_public_list_cache_misses_total",
                 "Public lists read from the database.",
                 &self.public_list_cache_misses,
+            ),
+            (
+                "fanfare_invitation_emails_sent_total",
+                "Invitation and reminder emails the SMTP server accepted.",
+                &self.invitation_emails_sent,
+            ),
+            (
+                "fanfare_invitation_email_failures_total",
+                "Invitation and reminder emails the SMTP server refused or could not take.",
+                &self.invitation_email_failures,
             ),
         ] {
             let _ = writeln!(

@@ -104,11 +104,14 @@ impl Service {
     /// A conversion reported by the business's own system with a site key (a checkout, an
     /// order system): the key is the proof, so none of a visitor's rate limits apply (every
     /// order comes from the same address); the fraud checks still do.
+    /// `Unauthorized` when `key` is not a site key of this site.
     pub async fn convert_from_system(
         &self,
         site: &Site,
+        key: &str,
         request: RecordConversion,
     ) -> ServiceResult<Conversion> {
+        self.site_key(site, key).await?.ok_or(ServiceError::Unauthorized)?;
         let external_id = parse_conversion_id(request.id.as_deref())?;
         let email = parse_optional_email(request.email.as_deref())?;
         let device = parse_device(request.device.as_deref())?;

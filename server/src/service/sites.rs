@@ -136,8 +136,9 @@ impl SettingsInput<'_> {
         let invitation_reminder_days = self.invitation_reminder_days.and_then(|raw| {
             refused.take(
                 "invitation_reminder_days",
-                whole_number(raw, 0, 60)
-                    .ok_or_else(|| "must be a whole number of days from 0 (no reminder) to 60".into()),
+                // Well inside the invitation link's 60 days.
+                whole_number(raw, 0, 30)
+                    .ok_or_else(|| "must be a whole number of days from 0 (no reminder) to 30".into()),
             )
         });
         let invitation_daily_cap = self.invitation_daily_cap.and_then(|raw| {
@@ -446,7 +447,7 @@ mod tests {
             proof_of_work: Some("99"),
             referral_attribution: Some("middle"),
             structured_data: Some("yes"),
-            invitation_reminder_days: Some("61"),
+            invitation_reminder_days: Some("31"),
             invitation_daily_cap: Some("0"),
         };
         let errors = input.parse(&site(&[], None)).unwrap_err();

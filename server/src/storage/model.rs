@@ -196,9 +196,9 @@ pub struct NewInvitation {
     pub tags: Vec<String>,
     pub order_id: Option<String>,
     pub lang: String,
-    /// Whether the address asked this site never to email it again (then it is stored as
-    /// unsubscribed and never sent).
-    pub suppressed: bool,
+    /// The address's stand-in on the site's suppression list: when it is there, the invitation
+    /// is stored as unsubscribed, without the address, and never sent.
+    pub address_hash: String,
 }
 
 /// An invitation as stored.
@@ -241,6 +241,8 @@ pub enum SendOutcome {
     Failed { error: String, retry_at: Option<i64> },
     /// Not sent and not to be: the address is suppressed.
     Suppressed,
+    /// The reminder is no longer wanted (the site turned reminders off).
+    Cancelled,
     /// Over the site's daily cap: try again then, without counting an attempt.
     Deferred { until: i64 },
 }

@@ -359,14 +359,17 @@ pub trait DataStore: Send + Sync {
 #[async_trait]
 pub trait InvitationStore: Send + Sync {
     /// Stores each invitation, in one transaction, unless its address was invited by the site
-    /// since `fresh_since` (then that invitation is returned as it is). A suppressed one is
-    /// stored as unsubscribed and never sent; the others are due at once.
+    /// since `fresh_since` (then that invitation is returned as it is). One whose address is on
+    /// the suppression list is stored as unsubscribed, without the address, and never sent; the
+    /// others are due at once. With `dry_run` the transaction is rolled back: the answer is
+    /// what storing would do, and nothing is stored.
     async fn create_invitations(
         &self,
         site_id: i64,
         invitations: Vec<NewInvitation>,
         now: i64,
         fresh_since: i64,
+        dry_run: bool,
     ) -> Result<Vec<Invited>, StorageError>;
     async fn invitation(&self, site_id: i64, id: &str) -> Result<Option<Invitation>, StorageError>;
     /// The site's invitations, newest first, of one status or all.
@@ -381,37 +384,45 @@ pub trait InvitationStore: Send + Sync {
     async fn invitation_counts(&self, site_id: i64) -> Result<Vec<(InvitationStatus, u64)>, StorageError>;
     /// Invitations whose next email is due, oldest first, not held by another sender.
     async fn due_invitations(&self, now: i64, limit: u32) -> Result<Vec<Invitation>, StorageError>;
-    /// Holds one due invitation until `lease_until`; `false`: another sender has it, or it
-    /// changed (answered, unsubscribed) since it was read.
+    /// Holds one due invitation for `owner` (a random token of the sender) until `lease_until`;
+    /// `false`: another sender holds it, or it changed (answered, unsubscribed) since it was read.
     async fn claim_invitation(
         &self,
         invitation: &Invitation,
+        owner: &str,
         now: i64,
         lease_until: i64,
     ) -> Result<bool, StorageError>;
-    /// Records what the attempt did and releases the hold.
+    /// Records what `owner`'s attempt did and releases its hold; nothing, if its lease ran out
+    /// and another sender took the invitation over.
     async fn record_invitation_send(
         &self,
         id: &str,
+        owner: &str,
         outcome: &SendOutcome,
         now: i64,
     ) -> Result<(), StorageError>;
     /// Invitation and reminder emails the site sent since `since`.
     async fn invitation_emails_since(&self, site_id: i64, since: i64) -> Result<u64, StorageError>;
-    /// Marks the invitation answered by `testimonial_id`, unless it was answered before;
-    /// returns it when this call did so. Nothing more is sent for it.
+    /// Marks the invitation answered by `testimonial_id`, unless it was answered before or its
+    /// last email (or, unsent, its creation) is older than `link_fresh_since`; returns it as it
+    /// was when this call did so. Nothing more is sent for it.
     async fn respond_to_invitation(
         &self,
         site_id: i64,
         id: &str,
         testimonial_id: &str,
         now: i64,
+        link_fresh_since: i64,
     ) -> Result<Option<Invitation>, StorageError>;
-    /// Undoes [`Self::respond_to_invitation`] when the testimonial could not be stored.
-    async fn unrespond_invitation(&self, id: &str, previous: &Invitation) -> Result<(), StorageError>;
-    /// Queues the invitation's email again (a moderator's "resend"); `false` when it was
-    /// answered or unsubscribed.
+    /// Undoes [`Self::respond_to_invitation`] when the testimonial could not be stored: back to
+    /// what its emails say it is (a reminder it was due is dropped, never sent twice).
+    async fn unrespond_invitation(&self, id: &str, now: i64) -> Result<(), StorageError>;
+    /// Queues a failed invitation's email again (an owner's "send again"); `false` when it had
+    /// not failed.
     async fn requeue_invitation(&self, site_id: i64, id: &str, now: i64) -> Result<bool, StorageError>;
+    /// Queues every failed invitation of the site again; how many.
+    async fn requeue_failed_invitations(&self, site_id: i64, now: i64) -> Result<u64, StorageError>;
     /// Adds the address to the site's suppression list and stops every invitation to it that
     /// is not answered; `false` when it was already there.
     async fn suppress(

@@ -140,6 +140,7 @@ impl From<ServiceError> for AppError {
     fn from(error: ServiceError) -> Self {
         match error {
             ServiceError::NotFound(what) => AppError::NotFound(what),
+            ServiceError::Unauthorized => AppError::Unauthenticated,
             ServiceError::Invalid(fields) => AppError::Validation(fields),
             ServiceError::Conflict { code, message } => AppError::Conflict { code, message },
             ServiceError::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs },

@@ -22,8 +22,9 @@ pub const SECURE_SESSION_COOKIE: &str = "__Host-fanfare_session";
 /// Dashboard forms are small; imports come through the CLI.
 const MAX_FORM_BYTES: usize = 256 * 1024;
 
-/// A signed-in member's form may be bigger: a pasted list of customers to invite.
-const MAX_ADMIN_FORM_BYTES: usize = 2 * 1024 * 1024;
+/// A signed-in member's form may be bigger: a list of customers to invite, big enough that a
+/// file with too many lines is refused by its line, not by its size.
+const MAX_ADMIN_FORM_BYTES: usize = 8 * 1024 * 1024;
 
 /// The session cookie's name: `__Host-` only where browsers allow it, on https.
 pub fn session_cookie_name(secure: bool) -> &'static str {

@@ -358,8 +358,18 @@ async fn the_one_click_unsubscribe_stops_the_reminder_and_every_later_email() {
 
     // Even once the address is erased (its invitations with it), the site never emails it again.
     app.service.erase(&site, Actor::CommandLine, "ada@example.com").await.unwrap();
-    let later = app.invite("ada@example.com", None, &[]).await;
+    let later = app.invite("ada@example.com", Some("Ada"), &[]).await;
     assert_eq!(later.status, InvitationStatus::Unsubscribed);
+    // Kept to show the attempt, without the address the person asked to be left alone at.
+    let stored = app.storage.invitation(site.id, &later.id).await.unwrap().unwrap();
+    assert_eq!((stored.email.as_str(), stored.name.as_deref()), ("", None));
+    assert!(!app
+        .storage
+        .invitations(site.id, None, None, 10)
+        .await
+        .unwrap()
+        .iter()
+        .any(|i| i.email.contains("ada")));
     assert_eq!(app.service.send_due_invitations(now_ms()).await.unwrap(), Default::default());
     assert!(inbox.try_recv().is_err());
 
@@ -395,11 +405,20 @@ async fn smtp_failures_are_retried_then_shown_and_a_refused_address_is_not_retri
     let owner = app.owner_token().await;
     let failed = app.invitations(&owner, "?status=failed").await;
     assert_eq!(failed.items[0].attempts, 5);
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("fanfare_invitation_email_failures_total 5\n"), "{metrics}");
+    assert!(metrics.contains("fanfare_invitation_emails_sent_total 0\n"), "{metrics}");
 
     // Once the mail server is fixed, an owner sends it again.
     app.service.resend_invitation(&site, Actor::CommandLine, &invitation.id).await.unwrap();
     let requeued = app.storage.invitation(site.id, &invitation.id).await.unwrap().unwrap();
     assert_eq!((requeued.status, requeued.attempts), (InvitationStatus::Queued, 0));
+
+    let mut all = app.service.resend_failed_invitations(&site, Actor::CommandLine).await.unwrap();
+    assert_eq!(all, 0, "the one failed invitation was already queued again");
+    all = app.storage.invitations(site.id, Some(InvitationStatus::Queued), None, 10).await.unwrap().len()
+        as u64;
+    assert_eq!(all, 1);
 
     let refusing_for_good = smtp_refusing("550 5.1.1 no such user").await;
     let app = spawn_app_with(|settings| {
@@ -517,4 +536,43 @@ async fn the_dashboard_previews_a_csv_and_sends_nothing_when_a_line_is_wrong() {
     assert!(page.contains("ada@example.com") && !page.contains("Site keys"), "{page}");
     let refused = app.post_form(&moderator, &format!("{path}/send"), &[("email", "cy@example.com")]).await;
     assert_eq!(refused.status(), 404);
+}
+
+#[tokio::test]
+async fn a_mail_server_that_refuses_us_pauses_the_round_instead_of_failing_every_invitation() {
+    // A relay's policy refusal (5.7.x) and a failed sign-in are about us, not the address.
+    for refusal in ["550 5.7.1 relaying denied", "535 5.7.8 authentication failed"] {
+        let port = smtp_refusing(refusal).await;
+        let app = spawn_app_with(|settings| {
+            mail_to_sink(settings, port);
+            settings.send_invitations = false;
+        })
+        .await;
+        for email in ["a@example.com", "b@example.com", "c@example.com"] {
+            app.invite(email, None, &[]).await;
+        }
+        let report = app.service.send_due_invitations(now_ms()).await.unwrap();
+        assert!(report.paused, "{refusal}: {report:?}");
+        assert_eq!(report.failed, 1, "{refusal}: one try, then the round stops");
+        let site = app.site(SITE).await;
+        let stored = app.storage.invitations(site.id, None, None, 10).await.unwrap();
+        assert!(stored.iter().all(|invitation| invitation.status == InvitationStatus::Queued), "{stored:?}");
+        assert_eq!(stored.iter().map(|invitation| invitation.attempts).sum::<u32>(), 1, "{refusal}");
+    }
+}
+
+#[tokio::test]
+async fn reminders_turned_off_after_the_email_went_out_are_not_sent() {
+    let (app, mut inbox) = app_with_mail().await;
+    app.invite("ada@example.com", None, &[]).await;
+    let start = now_ms();
+    assert_eq!(app.service.send_due_invitations(start).await.unwrap().sent, 1);
+    next_message(&mut inbox).await;
+    let site = app.site(SITE).await;
+    let off = SettingsInput { invitation_reminder_days: Some("0"), ..SettingsInput::default() };
+    app.service.change_site(&site, Actor::CommandLine, off).await.unwrap();
+    let report = app.service.send_due_invitations(start + 8 * DAY_MS).await.unwrap();
+    assert_eq!((report.reminded, report.cancelled), (0, 1));
+    assert_eq!(app.service.send_due_invitations(start + 30 * DAY_MS).await.unwrap(), Default::default());
+    assert!(inbox.try_recv().is_err());
 }

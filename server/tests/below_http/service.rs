@@ -199,9 +199,7 @@ async fn a_site_keeps_an_owner() {
 #[tokio::test]
 async fn pruning_removes_only_what_is_past_each_tables_retention() {
     use fanfare_server::service::retention::retention_at;
-    use fanfare_server::storage::{
-        DeliveryAttempt, DeliveryState, IdempotencyClaim, NewInvitation, Pruned, SendOutcome,
-    };
+    use fanfare_server::storage::{DeliveryAttempt, DeliveryState, IdempotencyClaim, NewInvitation, Pruned};
 
     let world = World::new().await;
     let (storage, site) = (&world.storage, world.site.id);
@@ -242,22 +240,21 @@ async fn pruning_removes_only_what_is_past_each_tables_retention() {
     let stale = cut.invitations_before - 1;
     let invitations = [(stale, true), (stale, false), (cut.invitations_before, true)];
     for (index, (at, finished)) in invitations.iter().enumerate() {
+        let email = format!("customer{index}@example.com");
         let new = NewInvitation {
             id: format!("inv{index}"),
-            email: format!("customer{index}@example.com"),
-            email_key: format!("customer{index}@example.com"),
+            email: email.clone(),
+            email_key: email.clone(),
             name: None,
             tags: Vec::new(),
             order_id: None,
             lang: "en".into(),
-            suppressed: false,
+            address_hash: format!("hash{index}"),
         };
-        storage.create_invitations(site, vec![new], *at, *at).await.unwrap();
+        storage.create_invitations(site, vec![new], *at, *at, false).await.unwrap();
         if *finished {
-            storage
-                .record_invitation_send(&format!("inv{index}"), &SendOutcome::Suppressed, *at)
-                .await
-                .unwrap();
+            // Unsubscribed: nothing more to send.
+            storage.suppress(site, &format!("hash{index}"), &email, *at).await.unwrap();
         }
     }
 

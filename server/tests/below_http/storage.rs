@@ -452,3 +452,56 @@ async fn due_deliveries_take_a_few_of_each_site_so_one_backlog_hides_no_other_si
     let of_site = |id| due.iter().filter(|delivery| delivery.site_id == id).count();
     assert_eq!((of_site(world.site.id), of_site(other.id)), (4, 1));
 }
+
+#[tokio::test]
+async fn a_due_invitation_is_held_by_one_sender_and_only_its_holder_records_it() {
+    use fanfare_server::storage::{InvitationStatus, NewInvitation, SendOutcome};
+
+    let world = World::new().await;
+    let (storage, site) = (&world.storage, world.site.id);
+    let new = NewInvitation {
+        id: "inv1".into(),
+        email: "ada@example.com".into(),
+        email_key: "ada@example.com".into(),
+        name: None,
+        tags: vec!["espresso".into()],
+        order_id: None,
+        lang: "en".into(),
+        address_hash: "hash-ada".into(),
+    };
+    // A dry run answers as storing would, and stores nothing.
+    let preview = storage.create_invitations(site, vec![new.clone()], 1_000, 0, true).await.unwrap();
+    assert_eq!(preview.len(), 1);
+    assert!(storage.invitation(site, "inv1").await.unwrap().is_none());
+    storage.create_invitations(site, vec![new], 1_000, 0, false).await.unwrap();
+
+    let due = storage.due_invitations(2_000, 10).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert!(storage.claim_invitation(&due[0], "sender-a", 2_000, 2_000 + 900_000).await.unwrap());
+    // Another sender, before the lease ends: neither claims nor records.
+    assert!(storage.due_invitations(3_000, 10).await.unwrap().is_empty());
+    assert!(!storage.claim_invitation(&due[0], "sender-b", 3_000, 3_000 + 900_000).await.unwrap());
+    let sent = SendOutcome::Sent { reminder: false, next_send_at: Some(10_000) };
+    storage.record_invitation_send("inv1", "sender-b", &sent, 3_000).await.unwrap();
+    assert_eq!(storage.invitation(site, "inv1").await.unwrap().unwrap().status, InvitationStatus::Queued);
+    // The holder records, and its hold ends.
+    storage.record_invitation_send("inv1", "sender-a", &sent, 3_000).await.unwrap();
+    let stored = storage.invitation(site, "inv1").await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.sent_at, stored.next_send_at),
+        (InvitationStatus::Sent, Some(3_000), Some(10_000))
+    );
+    let reminder_due = storage.due_invitations(10_000, 10).await.unwrap();
+    assert_eq!(reminder_due.len(), 1, "released for the reminder");
+
+    // Answered after its email: once, and not with a link past its life.
+    assert!(storage.respond_to_invitation(site, "inv1", "t1", 4_000, 3_001).await.unwrap().is_none());
+    let answered = storage.respond_to_invitation(site, "inv1", "t1", 4_000, 2_000).await.unwrap();
+    assert_eq!(answered.map(|before| before.status), Some(InvitationStatus::Sent));
+    assert!(storage.respond_to_invitation(site, "inv1", "t2", 4_100, 2_000).await.unwrap().is_none());
+    assert!(storage.due_invitations(20_000, 10).await.unwrap().is_empty(), "no reminder after an answer");
+    // Given back (the testimonial could not be stored): sent, its reminder dropped.
+    storage.unrespond_invitation("inv1", 5_000).await.unwrap();
+    let back = storage.invitation(site, "inv1").await.unwrap().unwrap();
+    assert_eq!((back.status, back.next_send_at, back.testimonial_id), (InvitationStatus::Sent, None, None));
+}

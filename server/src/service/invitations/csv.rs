@@ -31,6 +31,33 @@ impl fmt::Display for LineError {
     }
 }
 
+/// Turns the byte offsets the csv reader gives into line numbers as an editor counts them. The
+/// reader's offset is where it began looking for the record, before any blank lines it skips;
+/// offsets only grow, so the counting goes on from the last one.
+struct LineCounter<'t> {
+    text: &'t [u8],
+    offset: usize,
+    line: usize,
+}
+
+impl<'t> LineCounter<'t> {
+    fn new(text: &'t str) -> Self {
+        Self { text: text.as_bytes(), offset: 0, line: 1 }
+    }
+
+    fn line_at(&mut self, offset: u64) -> usize {
+        let mut start = usize::try_from(offset).unwrap_or(usize::MAX).min(self.text.len());
+        while matches!(self.text.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        if start > self.offset {
+            self.line += self.text[self.offset..start].iter().filter(|byte| **byte == b'\n').count();
+            self.offset = start;
+        }
+        self.line
+    }
+}
+
 /// At most this many errors are reported: a file that wrong needs fixing as a whole.
 const MAX_ERRORS: usize = 50;
 
@@ -57,9 +84,16 @@ pub fn read(text: &str) -> Result<Vec<CheckedInvitation>, Vec<LineError>> {
     let column = |name: &str| names.iter().position(|header| header == name);
     let mut checked = Vec::new();
     let mut errors = Vec::new();
-    for (index, record) in reader.records().enumerate() {
-        let line = index + 2;
-        if checked.len() + errors.len() >= MAX_PER_BATCH {
+    let mut rows = 0;
+    let mut lines = LineCounter::new(text);
+    for record in reader.records() {
+        let start = match &record {
+            Ok(record) => record.position().map(csv::Position::byte),
+            Err(error) => error.position().map(csv::Position::byte),
+        };
+        let line = start.map_or(rows + 2, |start| lines.line_at(start));
+        rows += 1;
+        if rows > MAX_PER_BATCH {
             errors.push(LineError {
                 line,
                 field: None,
@@ -77,6 +111,14 @@ pub fn read(text: &str) -> Result<Vec<CheckedInvitation>, Vec<LineError>> {
             }
         };
         if record.iter().all(|cell| cell.trim().is_empty()) {
+            continue;
+        }
+        if record.iter().any(|cell| cell.contains('\u{fffd}')) {
+            errors.push(LineError {
+                line,
+                field: None,
+                message: "has characters that are not UTF-8 text; save the file as \"CSV UTF-8\"".into(),
+            });
             continue;
         }
         if record.len() > names.len() {
@@ -149,6 +191,16 @@ mod tests {
         assert_eq!(shown.len(), 2, "{shown:?}");
         assert!(shown[0].starts_with("line 3: email "), "{shown:?}");
         assert!(shown[1].starts_with("line 5: email "), "{shown:?}");
+    }
+
+    #[test]
+    fn lines_are_counted_as_an_editor_counts_them() {
+        let file = "email,name\n\nada@example.com,\"Ada\nLovelace\"\n\nnot-an-address,Bo\nJ\u{fffd}rg@example.com,J\u{fffd}rg\n";
+        let errors = read(file).unwrap_err();
+        let lines: Vec<usize> = errors.iter().map(|error| error.line).collect();
+        // A name on two lines is refused where it starts; the next error is counted past it.
+        assert_eq!(lines, [3, 6, 7], "{errors:?}");
+        assert!(errors[2].message.contains("UTF-8"), "{errors:?}");
     }
 
     #[test]

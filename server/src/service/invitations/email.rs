@@ -47,13 +47,15 @@ pub fn compose(site: &Site, invitation: &Invitation, kind: Kind, links: &Links) 
         note: text("invite.note"),
         why: text("invite.why"),
         unsubscribe: text("invite.unsubscribe"),
+        unsubscribe_link: text("unsubscribe.button"),
     };
+    let html = page(&subject, &words, links, &invitation.lang, &site.accent);
     CustomerEmail {
         to: invitation.email.clone(),
         sender_name: site.name.clone(),
         subject,
         plain: plain(&words, links),
-        html: page(&words, links, &invitation.lang, &site.accent),
+        html,
         unsubscribe_url: links.unsubscribe.clone(),
     }
 }
@@ -65,6 +67,8 @@ struct Words {
     note: String,
     why: String,
     unsubscribe: String,
+    /// The unsubscribe link's words in the HTML part (the plain part shows the address).
+    unsubscribe_link: String,
 }
 
 fn plain(words: &Words, links: &Links) -> String {
@@ -81,7 +85,7 @@ fn plain(words: &Words, links: &Links) -> String {
     )
 }
 
-fn page(words: &Words, links: &Links, lang: &str, accent: &str) -> String {
+fn page(subject: &str, words: &Words, links: &Links, lang: &str, accent: &str) -> String {
     let dir = if is_right_to_left(&primary_subtag(lang)) { "rtl" } else { "ltr" };
     // Inline styles only: mail programs drop style sheets. The accent is a checked #rrggbb.
     let button = format!(
@@ -91,7 +95,12 @@ fn page(words: &Words, links: &Links, lang: &str, accent: &str) -> String {
     html! {
         (maud::DOCTYPE)
         html lang=(lang) dir=(dir) {
-            head { meta charset="utf-8"; meta name="viewport" content="width=device-width, initial-scale=1"; }
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                // Read aloud first when the message opens in a browser or a screen reader.
+                title { (subject) }
+            }
             body style="margin:0;padding:24px;font-family:system-ui,sans-serif;font-size:16px;line-height:1.5;color:#1f1f1f;background:#ffffff" {
                 div style="max-width:560px;margin:0 auto" {
                     p { (words.greeting) }
@@ -101,7 +110,7 @@ fn page(words: &Words, links: &Links, lang: &str, accent: &str) -> String {
                     hr style="border:0;border-top:1px solid #dddddd;margin:28px 0 16px";
                     p style="font-size:14px;color:#4a4a4a" {
                         (words.why) br;
-                        (words.unsubscribe) " " a href=(links.unsubscribe) style="color:#4a4a4a" { (links.unsubscribe) }
+                        (words.unsubscribe) " " a href=(links.unsubscribe) style="color:#4a4a4a" { (words.unsubscribe_link) }
                     }
                 }
             }

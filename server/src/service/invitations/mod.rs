@@ -24,8 +24,14 @@ use crate::texts::LANGUAGES;
 /// An address is invited by a site at most once in this long.
 pub const INVITE_AGAIN_AFTER_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
-/// How long an invitation's link makes a testimonial verified.
+/// How long an invitation's link makes a testimonial verified, from its last email (so the
+/// reminder's link lives as long as the first one's).
 pub const LINK_LIFETIME_MS: i64 = 60 * 24 * 60 * 60 * 1000;
+
+/// When the customer last heard from the site about this invitation.
+fn last_contact(invitation: &Invitation) -> i64 {
+    invitation.reminded_at.or(invitation.sent_at).unwrap_or(invitation.created_at)
+}
 
 /// Most invitations in one file or upload: a bigger list is split by whoever sends it.
 pub const MAX_PER_BATCH: usize = 10_000;
@@ -157,27 +163,25 @@ impl Service {
             ));
         }
         let now = now_ms();
-        let mut new = Vec::with_capacity(invitations.len());
-        for invitation in invitations {
-            let key = email_key(&invitation.email);
-            let suppressed = self.storage.is_suppressed(site.id, &self.address_hash(site, &key)).await?;
-            new.push(NewInvitation {
-                id: secrets::testimonial_id(),
-                email: invitation.email,
-                email_key: key,
-                name: invitation.name,
-                tags: invitation.tags,
-                order_id: invitation.order_id,
-                lang: invitation.lang,
-                suppressed,
-            });
-        }
-        let fresh_since = now - INVITE_AGAIN_AFTER_MS;
-        let outcomes = if dry_run {
-            self.preview_invitations(site, new, now, fresh_since).await?
-        } else {
-            self.storage.create_invitations(site.id, new, now, fresh_since).await?
-        };
+        let new = invitations
+            .into_iter()
+            .map(|invitation| {
+                let key = email_key(&invitation.email);
+                NewInvitation {
+                    id: secrets::testimonial_id(),
+                    address_hash: self.address_hash(site, &key),
+                    email: invitation.email,
+                    email_key: key,
+                    name: invitation.name,
+                    tags: invitation.tags,
+                    order_id: invitation.order_id,
+                    lang: invitation.lang,
+                }
+            })
+            .collect();
+        // A dry run is the real run rolled back: it cannot disagree with what storing would do.
+        let outcomes =
+            self.storage.create_invitations(site.id, new, now, now - INVITE_AGAIN_AFTER_MS, dry_run).await?;
         let mut report = InviteReport::default();
         for outcome in outcomes {
             match outcome {
@@ -194,79 +198,6 @@ impl Service {
             self.invitations_wake.notify_one();
         }
         Ok(report)
-    }
-
-    /// What storing would do, without storing: the same 30-day and suppression rules, read only.
-    async fn preview_invitations(
-        &self,
-        site: &Site,
-        new: Vec<NewInvitation>,
-        now: i64,
-        fresh_since: i64,
-    ) -> ServiceResult<Vec<Invited>> {
-        let mut seen: Vec<Invitation> = Vec::new();
-        let mut outcomes = Vec::with_capacity(new.len());
-        for invitation in new {
-            if let Some(earlier) = seen.iter().find(|earlier| earlier.email_key == invitation.email_key) {
-                outcomes.push(Invited::Existing(earlier.clone()));
-                continue;
-            }
-            if let Some(earlier) = self.recent_invitation(site, &invitation.email_key, fresh_since).await? {
-                outcomes.push(Invited::Existing(earlier));
-                continue;
-            }
-            let status =
-                if invitation.suppressed { InvitationStatus::Unsubscribed } else { InvitationStatus::Queued };
-            let preview = Invitation {
-                id: invitation.id,
-                site_id: site.id,
-                email: invitation.email,
-                email_key: invitation.email_key,
-                name: invitation.name,
-                tags: invitation.tags,
-                order_id: invitation.order_id,
-                lang: invitation.lang,
-                status,
-                created_at: now,
-                sent_at: None,
-                reminded_at: None,
-                responded_at: None,
-                next_send_at: None,
-                attempts: 0,
-                last_error: None,
-                testimonial_id: None,
-            };
-            seen.push(preview.clone());
-            outcomes.push(Invited::Created(preview));
-        }
-        Ok(outcomes)
-    }
-
-    async fn recent_invitation(
-        &self,
-        site: &Site,
-        email_key: &str,
-        since: i64,
-    ) -> ServiceResult<Option<Invitation>> {
-        // Through the newest-first list: a preview is rare and reads few rows.
-        let mut cursor: Option<Cursor> = None;
-        loop {
-            let page = self.storage.invitations(site.id, None, cursor.as_ref(), 500).await?;
-            for invitation in &page {
-                if invitation.created_at < since {
-                    return Ok(None);
-                }
-                if invitation.email_key == email_key {
-                    return Ok(Some(invitation.clone()));
-                }
-            }
-            match page.last() {
-                Some(last) if page.len() == 500 => {
-                    cursor = Some(Cursor { created_at: last.created_at, id: last.id.clone() })
-                }
-                _ => return Ok(None),
-            }
-        }
     }
 
     /// The site's invitations, newest first, with the cursor of the next page.
@@ -294,6 +225,18 @@ impl Service {
     /// How many invitations are in each state.
     pub async fn invitation_counts(&self, site: &Site) -> ServiceResult<Vec<(InvitationStatus, u64)>> {
         Ok(self.storage.invitation_counts(site.id).await?)
+    }
+
+    /// Sends every failed invitation of the site again (after the SMTP problem was fixed);
+    /// how many.
+    pub async fn resend_failed_invitations(&self, site: &Site, actor: Actor<'_>) -> ServiceResult<u64> {
+        let requeued = self.storage.requeue_failed_invitations(site.id, now_ms()).await?;
+        if requeued > 0 {
+            let detail = format!("{requeued} failed invitations");
+            audit::site_change(&self.storage, site, actor, "resend invitations", Some(detail)).await?;
+            self.invitations_wake.notify_one();
+        }
+        Ok(requeued)
     }
 
     /// Sends a failed invitation again (after the SMTP problem was fixed).
@@ -357,7 +300,7 @@ impl Service {
         };
         Ok(if invitation.status == InvitationStatus::Responded {
             InviteLink::Used
-        } else if invitation.created_at + LINK_LIFETIME_MS < now_ms() {
+        } else if last_contact(&invitation) + LINK_LIFETIME_MS < now_ms() {
             InviteLink::Unusable
         } else {
             InviteLink::Usable { name: invitation.name, email: invitation.email, lang: invitation.lang }
@@ -375,19 +318,15 @@ impl Service {
     ) -> ServiceResult<Option<Invitation>> {
         let Some(id) = self.id_of_signed("invite", site, token) else { return Ok(None) };
         let now = now_ms();
-        let answered = self.storage.respond_to_invitation(site.id, id, testimonial_id, now).await?;
-        match answered {
-            Some(invitation) if invitation.created_at + LINK_LIFETIME_MS < now => {
-                self.storage.unrespond_invitation(id, &invitation).await?;
-                Ok(None)
-            }
-            other => Ok(other),
-        }
+        Ok(self
+            .storage
+            .respond_to_invitation(site.id, id, testimonial_id, now, now - LINK_LIFETIME_MS)
+            .await?)
     }
 
     /// Gives the link back when the testimonial it was used for could not be stored.
     pub(super) async fn unanswer_invitation(&self, invitation: &Invitation) {
-        if let Err(error) = self.storage.unrespond_invitation(&invitation.id, invitation).await {
+        if let Err(error) = self.storage.unrespond_invitation(&invitation.id, now_ms()).await {
             tracing::error!(%error, invitation = %invitation.id, "cannot give an invitation link back");
         }
     }

@@ -61,18 +61,44 @@ pub struct CustomerEmail {
     pub unsubscribe_url: String,
 }
 
-/// Why an email was not sent, and whether trying again could help.
+/// Why an email was not sent, and what that says about the next one.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct SendFailure {
     pub message: String,
-    /// The SMTP server refused for good (an unknown mailbox): no retry.
-    pub permanent: bool,
+    pub kind: FailureKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// This address is refused for good (no such mailbox): trying again cannot help.
+    Recipient,
+    /// The mail server itself is out of reach or refuses us (connection, TLS, sign-in): every
+    /// email would fail the same way, so sending pauses until the next round.
+    Server,
+    /// Anything else (a busy mailbox, a full queue): worth another try later.
+    Transient,
+}
+
+impl FailureKind {
+    /// Reads lettre's error: its reply code, and the enhanced status code (RFC 3463) in the
+    /// server's words where there is one, so that a relay's policy refusal (`550 5.7.1`) is
+    /// not taken for an unknown mailbox.
+    fn of(error: &lettre::transport::smtp::Error) -> Self {
+        let Some(code) = error.status() else { return FailureKind::Server };
+        let text = error.to_string();
+        match u16::from(code) {
+            550 | 551 | 553 if !text.contains(" 5.7.") => FailureKind::Recipient,
+            421 | 454 | 530 | 534 | 535 | 538 => FailureKind::Server,
+            550..=559 if text.contains(" 5.7.") => FailureKind::Server,
+            _ => FailureKind::Transient,
+        }
+    }
 }
 
 impl Mailer {
     pub async fn send_to_customer(&self, email: &CustomerEmail) -> Result<(), SendFailure> {
-        let refused = |message: String| SendFailure { message, permanent: true };
+        let refused = |message: String| SendFailure { message, kind: FailureKind::Recipient };
         let to: Mailbox =
             email.to.parse().map_err(|_| refused(format!("{:?} is not an email address", email.to)))?;
         let from = Mailbox::new(Some(email.sender_name.clone()), self.from.email.clone());
@@ -98,7 +124,7 @@ impl Mailer {
         self.transport
             .send(message)
             .await
-            .map_err(|error| SendFailure { permanent: error.is_permanent(), message: format!("{error}") })?;
+            .map_err(|error| SendFailure { kind: FailureKind::of(&error), message: format!("{error}") })?;
         Ok(())
     }
 }

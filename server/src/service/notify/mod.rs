@@ -13,7 +13,7 @@ use fanfare_protocol::fields::without_bidi_controls;
 use serde_json::json;
 use tokio::sync::Notify;
 
-use self::email::{CustomerEmail, Mailer, SendFailure};
+use self::email::{CustomerEmail, FailureKind, Mailer, SendFailure};
 use self::links::{EmailDecision, LinkSigner, LINK_LIFETIME_MS};
 use crate::clock::{now_ms, rfc3339};
 use crate::secrets;
@@ -51,7 +51,7 @@ impl Notifier {
             Some(mailer) => mailer.send_to_customer(email).await,
             None => Err(SendFailure {
                 message: "no SMTP server is configured (--smtp-url)".into(),
-                permanent: false,
+                kind: FailureKind::Server,
             }),
         }
     }

@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// The first key of the advisory lock that serialises a site's invitation batches (PostgreSQL).
+const INVITATIONS_LOCK: i32 = 0x1_0a17;
+
 const INVITATION_COLUMNS: &str =
     "id, site_id, email, email_key, name, tags, order_id, lang, status, created_at, \
      sent_at, reminded_at, responded_at, next_send_at, attempts, last_error, testimonial_id";
@@ -79,11 +82,20 @@ impl InvitationStore for SqlStorage {
         invitations: Vec<NewInvitation>,
         now: i64,
         fresh_since: i64,
+        dry_run: bool,
     ) -> Result<Vec<Invited>, StorageError> {
         let mut tx = self.write_transaction().await?;
-        lock_site(&mut tx, self.backend, site_id).await?;
+        if self.backend == Backend::Postgres {
+            // One batch of a site at a time, so two cannot both find an address new. An advisory
+            // lock, not the site's row: that would hold up every insert that refers to the site.
+            sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+                .bind(INVITATIONS_LOCK)
+                .bind(i32::try_from(site_id % i64::from(i32::MAX)).unwrap_or(0))
+                .execute(&mut *tx)
+                .await?;
+        }
         let mut outcomes = Vec::with_capacity(invitations.len());
-        for new in invitations {
+        for mut new in invitations {
             let earlier: Option<InvitationRow> = sqlx::query_as(&format!(
                 "SELECT {INVITATION_COLUMNS} FROM invitations \
                  WHERE site_id = $1 AND email_key = $2 AND created_at >= $3 \
@@ -98,7 +110,17 @@ impl InvitationStore for SqlStorage {
                 outcomes.push(Invited::Existing(earlier.try_into()?));
                 continue;
             }
-            let (status, next_send_at) = if new.suppressed {
+            let suppressed: Option<i64> =
+                sqlx::query_scalar("SELECT 1 FROM suppressions WHERE site_id = $1 AND address_hash = $2")
+                    .bind(site_id)
+                    .bind(&new.address_hash)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let (status, next_send_at) = if suppressed.is_some() {
+                // Kept without the address: the list shows the attempt, nothing more.
+                new.email = String::new();
+                new.email_key = format!("suppressed:{}", new.address_hash);
+                new.name = None;
                 (InvitationStatus::Unsubscribed, None)
             } else {
                 (InvitationStatus::Queued, Some(now))
@@ -140,7 +162,11 @@ impl InvitationStore for SqlStorage {
                 testimonial_id: None,
             }));
         }
-        tx.commit().await?;
+        if dry_run {
+            tx.rollback().await?;
+        } else {
+            tx.commit().await?;
+        }
         Ok(outcomes)
     }
 
@@ -203,14 +229,16 @@ impl InvitationStore for SqlStorage {
     async fn claim_invitation(
         &self,
         invitation: &Invitation,
+        owner: &str,
         now: i64,
         lease_until: i64,
     ) -> Result<bool, StorageError> {
         let claimed = sqlx::query(
-            "UPDATE invitations SET lease_until = $1 \
-             WHERE id = $2 AND status = $3 AND next_send_at = $4 AND lease_until <= $5",
+            "UPDATE invitations SET lease_until = $1, lease_owner = $2 \
+             WHERE id = $3 AND status = $4 AND next_send_at = $5 AND lease_until <= $6",
         )
         .bind(lease_until)
+        .bind(owner)
         .bind(&invitation.id)
         .bind(invitation.status.as_str())
         .bind(invitation.next_send_at)
@@ -223,47 +251,55 @@ impl InvitationStore for SqlStorage {
     async fn record_invitation_send(
         &self,
         id: &str,
+        owner: &str,
         outcome: &SendOutcome,
         now: i64,
     ) -> Result<(), StorageError> {
-        // Each update keeps its hands off an invitation answered or unsubscribed while the
+        // Only the holder records (a sender whose lease ran out finds another's name there),
+        // and each update keeps its hands off an invitation answered or unsubscribed while the
         // email was on its way: those have nothing more to send.
         let query = match outcome {
             SendOutcome::Sent { reminder: false, next_send_at } => sqlx::query(
                 "UPDATE invitations SET status = 'sent', sent_at = $1, next_send_at = $2, last_error = NULL, \
-                 lease_until = 0 WHERE id = $3 AND status IN ('queued', 'failed')",
+                 attempts = 0 WHERE id = $3 AND lease_owner = $4 AND status IN ('queued', 'failed')",
             )
             .bind(now)
             .bind(*next_send_at),
             SendOutcome::Sent { reminder: true, .. } => sqlx::query(
                 "UPDATE invitations SET status = 'reminded', reminded_at = $1, next_send_at = NULL, \
-                 last_error = NULL, lease_until = 0 WHERE id = $2 AND status = 'sent'",
+                 last_error = NULL, attempts = 0 WHERE id = $2 AND lease_owner = $3 AND status = 'sent'",
             )
             .bind(now),
             SendOutcome::Failed { error, retry_at } => sqlx::query(
                 "UPDATE invitations SET attempts = attempts + 1, last_error = $1, next_send_at = $2, \
-                 status = CASE WHEN $3 = 1 AND status = 'queued' THEN 'failed' ELSE status END, lease_until = 0 \
-                 WHERE id = $4 AND status IN ('queued', 'sent')",
+                 status = CASE WHEN $3 = 1 AND status = 'queued' THEN 'failed' ELSE status END \
+                 WHERE id = $4 AND lease_owner = $5 AND status IN ('queued', 'sent')",
             )
             .bind(error.as_str())
             .bind(*retry_at)
             .bind(i64::from(retry_at.is_none())),
             SendOutcome::Suppressed => sqlx::query(
-                "UPDATE invitations SET status = 'unsubscribed', next_send_at = NULL, lease_until = 0 \
-                 WHERE id = $1 AND status <> 'responded'",
+                "UPDATE invitations SET status = 'unsubscribed', next_send_at = NULL \
+                 WHERE id = $1 AND lease_owner = $2 AND status <> 'responded'",
+            ),
+            SendOutcome::Cancelled => sqlx::query(
+                "UPDATE invitations SET next_send_at = NULL WHERE id = $1 AND lease_owner = $2",
             ),
             SendOutcome::Deferred { until } => sqlx::query(
-                "UPDATE invitations SET next_send_at = $1, lease_until = 0 \
-                 WHERE id = $2 AND next_send_at IS NOT NULL",
+                "UPDATE invitations SET next_send_at = $1 \
+                 WHERE id = $2 AND lease_owner = $3 AND next_send_at IS NOT NULL",
             )
             .bind(*until),
         };
-        query.bind(id).execute(&self.pool).await?;
-        // Whatever happened, the hold is over.
-        sqlx::query("UPDATE invitations SET lease_until = 0 WHERE id = $1 AND lease_until <> 0")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        query.bind(id).bind(owner).execute(&self.pool).await?;
+        // Whatever happened, this sender's hold is over (and only this sender's).
+        sqlx::query(
+            "UPDATE invitations SET lease_until = 0, lease_owner = NULL WHERE id = $1 AND lease_owner = $2",
+        )
+        .bind(id)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -287,30 +323,37 @@ impl InvitationStore for SqlStorage {
         id: &str,
         testimonial_id: &str,
         now: i64,
+        link_fresh_since: i64,
     ) -> Result<Option<Invitation>, StorageError> {
         let mut tx = self.write_transaction().await?;
         let Some(before) = invitation_in(&mut tx, site_id, id).await? else { return Ok(None) };
         let answered = sqlx::query(
             "UPDATE invitations SET status = 'responded', responded_at = $1, testimonial_id = $2, \
-             next_send_at = NULL WHERE site_id = $3 AND id = $4 AND status <> 'responded'",
+             next_send_at = NULL WHERE site_id = $3 AND id = $4 AND status <> 'responded' \
+             AND COALESCE(reminded_at, sent_at, created_at) >= $5",
         )
         .bind(now)
         .bind(testimonial_id)
         .bind(site_id)
         .bind(id)
+        .bind(link_fresh_since)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok((answered.rows_affected() == 1).then_some(before))
     }
 
-    async fn unrespond_invitation(&self, id: &str, previous: &Invitation) -> Result<(), StorageError> {
+    async fn unrespond_invitation(&self, id: &str, now: i64) -> Result<(), StorageError> {
+        // From the columns, not from a state read earlier: the sender may have recorded an
+        // email in between. An unsent one is due again; a due reminder is dropped.
         sqlx::query(
-            "UPDATE invitations SET status = $1, responded_at = NULL, testimonial_id = NULL, next_send_at = $2 \
-             WHERE id = $3 AND status = 'responded'",
+            "UPDATE invitations SET responded_at = NULL, testimonial_id = NULL, \
+             status = CASE WHEN reminded_at IS NOT NULL THEN 'reminded' WHEN sent_at IS NOT NULL THEN 'sent' \
+             ELSE 'queued' END, \
+             next_send_at = CASE WHEN sent_at IS NULL THEN $1 ELSE NULL END \
+             WHERE id = $2 AND status = 'responded'",
         )
-        .bind(previous.status.as_str())
-        .bind(previous.next_send_at)
+        .bind(now)
         .bind(id)
         .execute(&self.pool)
         .await?;
@@ -328,6 +371,18 @@ impl InvitationStore for SqlStorage {
         .execute(&self.pool)
         .await?;
         Ok(requeued.rows_affected() == 1)
+    }
+
+    async fn requeue_failed_invitations(&self, site_id: i64, now: i64) -> Result<u64, StorageError> {
+        let requeued = sqlx::query(
+            "UPDATE invitations SET status = 'queued', next_send_at = $1, attempts = 0, last_error = NULL \
+             WHERE site_id = $2 AND status = 'failed'",
+        )
+        .bind(now)
+        .bind(site_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(requeued.rows_affected())
     }
 
     async fn suppress(

@@ -140,10 +140,7 @@ async fn convert(
     AppJson(body): AppJson<RecordConversion>,
 ) -> Result<(StatusCode, Json<ConversionRecorded>), AppError> {
     let conversion = match key {
-        Some(secret) => {
-            state.service.site_key(&site, &secret).await?.ok_or(AppError::Unauthenticated)?;
-            state.service.convert_from_system(&site, body).await?
-        }
+        Some(key) => state.service.convert_from_system(&site, &key, body).await?,
         None => state.service.convert_from_page(&site, ip, body).await?,
     };
     Ok((StatusCode::CREATED, Json(ConversionRecorded { id: conversion.external_id })))

@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/sites/{site}/invitations/preview", post(preview))
         .route("/admin/sites/{site}/invitations/upload", post(upload))
         .route("/admin/sites/{site}/invitations/{id}/resend", post(resend))
+        .route("/admin/sites/{site}/invitations/resend-failed", post(resend_failed))
         .route("/admin/sites/{site}/keys", post(create_key))
         .route("/admin/sites/{site}/keys/{id}/revoke", post(revoke_key))
 }
@@ -72,6 +73,7 @@ fn notice_text(word: &str) -> Option<&'static str> {
         "unsubscribed" => Some("This address unsubscribed from your emails: it is not invited."),
         "uploaded" => Some("Invitations queued: they go out within minutes, within your daily cap."),
         "resent" => Some("The invitation is queued again."),
+        "resent-all" => Some("Every failed invitation is queued again."),
         "revoked" => Some("The key was revoked: it is refused from now on."),
         _ => None,
     }
@@ -121,6 +123,13 @@ async fn page(
             }
             @if let Some(next) = next {
                 p { a href=(format!("{base}?{}", query(filter, &next))) { "Older invitations" } }
+            }
+        }
+        @let failed = counts.iter().find(|(state_of, _)| *state_of == InvitationStatus::Failed).map_or(0, |(_, n)| *n);
+        @if owner && failed > 0 {
+            form method="post" action=(format!("{base}/resend-failed")) {
+                input type="hidden" name="csrf" value=(csrf);
+                button type="submit" { "Send all " (failed) " failed invitations again" }
             }
         }
         @if owner {
@@ -437,6 +446,16 @@ async fn resend(
     let site = owned_site(&state, &form.session.user, &slug).await?;
     state.service.resend_invitation(&site, Actor::Member(&form.session.user), &id).await?;
     Ok(Redirect::to(&format!("/admin/sites/{}/invitations?notice=resent", site.slug)).into_response())
+}
+
+async fn resend_failed(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    form: AdminForm,
+) -> Result<Response, PageError> {
+    let site = owned_site(&state, &form.session.user, &slug).await?;
+    state.service.resend_failed_invitations(&site, Actor::Member(&form.session.user)).await?;
+    Ok(Redirect::to(&format!("/admin/sites/{}/invitations?notice=resent-all", site.slug)).into_response())
 }
 
 async fn create_key(

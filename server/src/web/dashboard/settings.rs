@@ -104,7 +104,7 @@ fn settings_form(
             fieldset {
                 legend { "Invitations" }
                 label for="invitation_reminder_days" { "Remind customers who have not answered after this many days (0: no reminder)" }
-                input id="invitation_reminder_days" name="invitation_reminder_days" type="number" min="0" max="60" value=(site.invitation_reminder_days);
+                input id="invitation_reminder_days" name="invitation_reminder_days" type="number" min="0" max="30" value=(site.invitation_reminder_days);
                 (error("invitation_reminder_days"))
                 label for="invitation_daily_cap" { "Send at most this many invitation emails a day (the rest wait for the next day)" }
                 input id="invitation_daily_cap" name="invitation_daily_cap" type="number" min="1" max="100000" value=(site.invitation_daily_cap);
