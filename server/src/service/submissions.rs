@@ -107,6 +107,32 @@ impl Service {
         }
     }
 
+    /// A form that carries its photo's bytes with it (the hosted collection page, which works
+    /// without JavaScript): the photo goes through the upload pipeline only when the rest of the
+    /// form would be accepted, so a refused form leaves no upload behind; then [`Self::submit`].
+    /// A photo refused as a photo is a `photo` field error.
+    pub async fn submit_with_photo(
+        &self,
+        site: &Site,
+        ip: Option<IpAddr>,
+        mut submission: SubmitTestimonial,
+        photo: Option<bytes::Bytes>,
+        idempotency_key: Option<&[u8]>,
+    ) -> ServiceResult<Submitted> {
+        let is_bot = submission.website.as_deref().is_some_and(|trap| !trap.trim().is_empty());
+        if let Some(bytes) = photo.filter(|_| !is_bot && submission.validate().is_ok()) {
+            self.admit_upload(site, ip)?;
+            let id = self.upload_photo(site, bytes).await.map_err(|error| match error {
+                ServiceError::Invalid(_) | ServiceError::UnsupportedMedia(_) => {
+                    ServiceError::field("photo", error.to_string())
+                }
+                other => other,
+            })?;
+            submission.photo = Some(id);
+        }
+        self.submit(site, ip, submission, idempotency_key).await
+    }
+
     /// Stores a new testimonial (or, for the honeypot, pretends to).
     async fn create(
         &self,

@@ -271,29 +271,22 @@ impl Form<'_> {
     }
 
     async fn send(&self, ip: Option<IpAddr>, photo: PhotoPart) -> Response {
-        let mut submission = self.submission();
+        let submission = self.submission();
         // The shared rules, applied here too: their refusals come typed (and so translated),
         // and a photo is processed and kept only for a form that can be stored.
         let rules = submission.validate();
         let photo_sent = !matches!(photo, PhotoPart::None);
-        let is_bot = !self.values.website.trim().is_empty();
-        match photo {
+        let photo = match photo {
             PhotoPart::TooLarge => {
                 let mut errors = self.rule_refusals(&rules);
                 errors.push(("photo".to_owned(), self.photo_refusal()));
                 return self.refused(StatusCode::PAYLOAD_TOO_LARGE, errors, None, photo_sent).await;
             }
-            PhotoPart::Chosen(bytes) if rules.is_ok() && !is_bot => match self.upload(ip, bytes).await {
-                Ok(id) => submission.photo = Some(id),
-                Err(ServiceError::Invalid(_) | ServiceError::UnsupportedMedia(_)) => {
-                    let errors = vec![("photo".to_owned(), self.photo_refusal())];
-                    return self.refused(StatusCode::UNPROCESSABLE_ENTITY, errors, None, photo_sent).await;
-                }
-                Err(error) => return self.failure(error, &rules, photo_sent).await,
-            },
-            PhotoPart::Chosen(_) | PhotoPart::None => {}
-        }
-        match self.state.service.submit(self.site, ip, submission, self.idempotency_key()).await {
+            PhotoPart::Chosen(bytes) => Some(bytes),
+            PhotoPart::None => None,
+        };
+        let key = self.idempotency_key();
+        match self.state.service.submit_with_photo(self.site, ip, submission, photo, key).await {
             Ok(Submitted::Created(created)) => self.thanks(&created),
             Ok(Submitted::Replayed { body, .. }) => match serde_json::from_str::<TestimonialCreated>(&body) {
                 Ok(created) => self.thanks(&created),
@@ -311,11 +304,6 @@ impl Form<'_> {
             }
             Err(error) => self.failure(error, &rules, photo_sent).await,
         }
-    }
-
-    async fn upload(&self, ip: Option<IpAddr>, bytes: bytes::Bytes) -> Result<String, ServiceError> {
-        self.state.service.admit_upload(self.site, ip)?;
-        self.state.service.upload_photo(self.site, bytes).await
     }
 
     /// Rate limited, gone, or our own failure: the form again with what the rules found, and

@@ -218,9 +218,10 @@ fn form(texts: &PageTexts, site: &Site, view: &FormView<'_>) -> Markup {
             }
             div.field {
                 label for="photo" { (texts.get("collect.photo")) }
-                // `capture` makes a phone offer its (front) camera; `image/*` lets it send JPEG
-                // from an iPhone's HEIC library, which iOS converts on the way.
-                input id="photo" name="photo" type="file" accept="image/*" capture="user"
+                // `image/*` makes a phone offer its camera beside the photo library (a `capture`
+                // attribute would take the library away: Android then opens the camera only), and
+                // lets an iPhone send JPEG from its HEIC library, converted on the way.
+                input id="photo" name="photo" type="file" accept="image/*"
                     aria-invalid=[photo_error.map(|_| "true")]
                     aria-describedby=[described_by(&[photo_hint.clone(), photo_error.map(|_| "photo-error".to_owned())])];
                 @if view.photo_dropped { p.hint id="photo-hint" { (texts.get("page.photo_again")) } }
