@@ -32,11 +32,14 @@
     show();
 
     const preview = (input) => {
+      const file = input.files && input.files[0];
+      const tooLarge = !!file && file.size > Number(input.dataset.maxBytes);
+      input.setCustomValidity(tooLarge ? input.dataset.tooLarge : '');
+      if (tooLarge) input.reportValidity();
       const box = byId('photo-preview');
       box.replaceChildren();
-      const file = input.files && input.files[0];
-      box.hidden = !file;
-      if (!file) return;
+      box.hidden = !file || tooLarge;
+      if (box.hidden) return;
       const img = document.createElement('img');
       img.alt = '';
       img.src = URL.createObjectURL(file);

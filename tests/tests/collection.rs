@@ -111,6 +111,10 @@ async fn in_arabic_the_page_reads_right_to_left_and_every_state_passes_axe() -> 
     assert_eq!(heading(&browser).await?, "شاركنا تجربتك");
     let direction = page.execute("return getComputedStyle(document.body).direction", vec![]).await?;
     assert_eq!(direction, "rtl");
+    phone_sized(&browser).await?;
+    // Right to left, anything pushed off to the left would scroll: nothing is.
+    let widths = page.execute("return [document.documentElement.scrollWidth, innerWidth]", vec![]).await?;
+    assert_eq!(widths[0], widths[1], "nothing scrolls sideways in Arabic");
     no_violations(&browser, &axe, "the Arabic form").await?;
 
     let submit = page.find("button[type=submit]").await?.context("the send button")?;

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use fanfare_protocol::api::{Status, TestimonialCreated};
 use fanfare_protocol::SubmitTestimonial;
+use sha2::{Digest, Sha256};
 
 use super::invitations::InviteLink;
 use super::limits::{self, client_key_of};
@@ -43,17 +44,47 @@ impl Service {
         submission: SubmitTestimonial,
         idempotency_key: Option<&[u8]>,
     ) -> ServiceResult<Submitted> {
+        self.submit_form(site, ip, submission, None, idempotency_key).await
+    }
+
+    /// [`Self::submit`] for a form that carries its photo's bytes with it (the hosted collection
+    /// page, which works without JavaScript). The photo goes through the upload pipeline only for
+    /// a form that passed the rules, after its key was claimed: a replay answers without a new
+    /// upload. A photo refused as a photo is a `photo` field error.
+    pub async fn submit_with_photo(
+        &self,
+        site: &Site,
+        ip: Option<IpAddr>,
+        submission: SubmitTestimonial,
+        photo: Option<bytes::Bytes>,
+        idempotency_key: Option<&[u8]>,
+    ) -> ServiceResult<Submitted> {
+        self.submit_form(site, ip, submission, photo, idempotency_key).await
+    }
+
+    async fn submit_form(
+        &self,
+        site: &Site,
+        ip: Option<IpAddr>,
+        submission: SubmitTestimonial,
+        photo: Option<bytes::Bytes>,
+        idempotency_key: Option<&[u8]>,
+    ) -> ServiceResult<Submitted> {
         let client = client_key_of(ip);
         self.admit(&[(limits::WRITES_PER_IP, &client), (limits::WRITES_PER_SITE, &site.slug)])?;
         let Some(key) = idempotency_key.map(parse_idempotency_key).transpose()? else {
-            return self.create(site, ip, submission).await.map(Submitted::Created);
+            return self.create(site, ip, submission, photo).await.map(Submitted::Created);
         };
         // The key is a secret only the client holds: what is stored is derived from it, and the
         // answer (with the author's manage link) is sealed under it.
         let key = ClientSecret::new(&self.secret_key, key);
         let key_hash = key.lookup();
-        let request = serde_json::to_string(&submission)
+        let mut request = serde_json::to_string(&submission)
             .map_err(|error| ServiceError::internal("reading the request back", error))?;
+        if let Some(bytes) = &photo {
+            // The photo by what it is: a second send of the same form is the same request.
+            request.push_str(&crate::secrets::hex(&Sha256::digest(bytes)));
+        }
         let request_hash = key.digest(&request);
         let now = now_ms();
         match self
@@ -88,16 +119,23 @@ impl Service {
                 });
             }
         }
-        match self.create(site, ip, submission).await {
+        match self.create(site, ip, submission, photo).await {
             Ok(created) => {
-                let body = serde_json::to_string(&created)
-                    .map_err(|error| ServiceError::internal("writing the answer", error))?;
-                let answer = IdempotentAnswer {
-                    status: 201,
-                    sealed_body: &key.seal(&body),
-                    testimonial_id: Some(&created.id),
-                };
-                self.storage.complete_idempotency_key(site.id, &key_hash, answer).await?;
+                // Stored: whatever happens to the key now, the author gets their answer (a
+                // retry would otherwise store the testimonial twice).
+                match serde_json::to_string(&created) {
+                    Ok(body) => {
+                        let answer = IdempotentAnswer {
+                            status: 201,
+                            sealed_body: &key.seal(&body),
+                            testimonial_id: Some(&created.id),
+                        };
+                        if let Err(error) = self.storage.complete_idempotency_key(site.id, &key_hash, answer).await {
+                            tracing::error!(%error, site = %site.slug, "cannot keep a submission's answer for its retries");
+                        }
+                    }
+                    Err(error) => tracing::error!(%error, "cannot write a submission's answer"),
+                }
                 Ok(Submitted::Created(created))
             }
             Err(error) => {
@@ -107,38 +145,13 @@ impl Service {
         }
     }
 
-    /// A form that carries its photo's bytes with it (the hosted collection page, which works
-    /// without JavaScript): the photo goes through the upload pipeline only when the rest of the
-    /// form would be accepted, so a refused form leaves no upload behind; then [`Self::submit`].
-    /// A photo refused as a photo is a `photo` field error.
-    pub async fn submit_with_photo(
-        &self,
-        site: &Site,
-        ip: Option<IpAddr>,
-        mut submission: SubmitTestimonial,
-        photo: Option<bytes::Bytes>,
-        idempotency_key: Option<&[u8]>,
-    ) -> ServiceResult<Submitted> {
-        let is_bot = submission.website.as_deref().is_some_and(|trap| !trap.trim().is_empty());
-        if let Some(bytes) = photo.filter(|_| !is_bot && submission.validate().is_ok()) {
-            self.admit_upload(site, ip)?;
-            let id = self.upload_photo(site, bytes).await.map_err(|error| match error {
-                ServiceError::Invalid(_) | ServiceError::UnsupportedMedia(_) => {
-                    ServiceError::field("photo", error.to_string())
-                }
-                other => other,
-            })?;
-            submission.photo = Some(id);
-        }
-        self.submit(site, ip, submission, idempotency_key).await
-    }
-
     /// Stores a new testimonial (or, for the honeypot, pretends to).
     async fn create(
         &self,
         site: &Site,
         ip: Option<IpAddr>,
         submission: SubmitTestimonial,
+        photo: Option<bytes::Bytes>,
     ) -> ServiceResult<TestimonialCreated> {
         if submission.website.as_deref().is_some_and(|trap| !trap.trim().is_empty()) {
             // The honeypot: people never see this field, form-filling bots do. They get the
@@ -151,8 +164,10 @@ impl Service {
                 verified: false,
             });
         }
-        if site.proof_of_work > 0 && !self.holds_usable_invitation(site, submission.invite.as_deref()).await?
-        {
+        // The rules first: a refused form does not use up its solved puzzle.
+        let accepted = submission.validate()?;
+        let invited = site.proof_of_work > 0 && self.holds_usable_invitation(site, accepted.invite.as_deref()).await?;
+        if site.proof_of_work > 0 && !invited {
             let solution = submission
                 .pow
                 .as_deref()
@@ -163,18 +178,24 @@ impl Service {
                 return Err(ServiceError::field("pow", PowError::Replayed.to_string()));
             }
         }
-        let accepted = submission.validate()?;
         let per_email = format!("{}:{}", site.slug, email_key(accepted.email.as_str()));
         self.admit(&[(limits::SUBMISSIONS_PER_EMAIL, &per_email)])?;
-        let photo_id = accepted.photo.map(|photo| photo.into_inner());
-        if let Some(photo) = &photo_id {
-            if !self.storage.unattached_photo(site.id, photo).await? {
-                return Err(ServiceError::field(
-                    "photo",
-                    "refers to no upload of this site (or one already used)",
-                ));
+        let photo_id = match photo {
+            // Sent with the form: through the upload pipeline, now that the form passed.
+            Some(bytes) => Some(self.form_photo(site, ip, bytes).await?),
+            None => {
+                let photo_id = accepted.photo.map(|photo| photo.into_inner());
+                if let Some(photo) = &photo_id {
+                    if !self.storage.unattached_photo(site.id, photo).await? {
+                        return Err(ServiceError::field(
+                            "photo",
+                            "refers to no upload of this site (or one already used)",
+                        ));
+                    }
+                }
+                photo_id
             }
-        }
+        };
         let rating = accepted.rating.stars();
         let referral = accepted.referral.map(|code| code.into_inner());
         let device = accepted.device.map(|device| device.into_inner());
@@ -209,6 +230,10 @@ impl Service {
         if let Some(invitation) = &invitation {
             record.verified = true;
             record.tags = invitation.tags.clone();
+        } else if invited {
+            // The link stood in for the puzzle, and another request answered it meanwhile: this
+            // one has neither.
+            return Err(ServiceError::field("pow", PowError::Missing.to_string()));
         }
         let id = record.id.clone();
         let status = record.status;
@@ -222,9 +247,14 @@ impl Service {
         self.public_cache.invalidate(site.id);
         Metrics::add(&self.metrics.testimonials_submitted);
         tracing::info!(site = %site.slug, testimonial = %id, %status, verified, "testimonial submitted");
-        if let Some(testimonial) = self.storage.testimonial(site.id, &id).await? {
-            self.notify.submitted(site, &testimonial).await;
-            self.credit_referral(site, &testimonial, referral.as_deref(), device.as_deref()).await;
+        // Stored: what follows may fail without failing the author, who would send it again.
+        match self.storage.testimonial(site.id, &id).await {
+            Ok(Some(testimonial)) => {
+                self.notify.submitted(site, &testimonial).await;
+                self.credit_referral(site, &testimonial, referral.as_deref(), device.as_deref()).await;
+            }
+            Ok(None) => {}
+            Err(error) => tracing::error!(%error, testimonial = %id, "cannot read a new testimonial back to announce it"),
         }
         Ok(TestimonialCreated {
             id,
@@ -234,11 +264,22 @@ impl Service {
         })
     }
 
+    /// The photo sent with a form, through the upload pipeline (its limits, decoding, re-encoding);
+    /// refused as a photo, it is a `photo` field error.
+    async fn form_photo(&self, site: &Site, ip: Option<IpAddr>, bytes: bytes::Bytes) -> ServiceResult<String> {
+        self.admit_upload(site, ip)?;
+        self.upload_photo(site, bytes).await.map_err(|error| match error {
+            ServiceError::Invalid(_) | ServiceError::UnsupportedMedia(_) => {
+                ServiceError::field("photo", error.to_string())
+            }
+            other => other,
+        })
+    }
+
     /// Whether `token` is an invitation link that would make this a verified customer's
     /// testimonial. Such a link is signed, personal and single use, so it stands in for the proof
-    /// of work: an invited customer can send the hosted page's form without JavaScript. A link
-    /// answered by a concurrent request in between lets that one submission through as an
-    /// ordinary one, once per link.
+    /// of work: an invited customer can send the hosted page's form without JavaScript. Only the
+    /// request that then answers the invitation gets through on it (see [`Self::create`]).
     async fn holds_usable_invitation(&self, site: &Site, token: Option<&str>) -> ServiceResult<bool> {
         match token.map(str::trim).filter(|token| !token.is_empty()) {
             Some(token) => Ok(matches!(self.invitation_link(site, token).await?, InviteLink::Usable { .. })),

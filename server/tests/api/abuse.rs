@@ -274,6 +274,12 @@ async fn a_site_may_ask_for_proof_of_work_and_each_solution_counts_once() {
     let solution = fanfare_server::service::pow::solve(&fetch().await, 10);
     let mut body = valid_submission();
     body["pow"] = json!(solution);
+    // A form the rules refuse does not use up its puzzle: corrected, it goes through with it.
+    let mut refused = body.clone();
+    refused["text"] = json!("Hi");
+    let refused = app.submit(&refused).await;
+    assert_eq!(refused.status(), 422);
+    assert!(error_of(refused).await.1.get("pow").is_none(), "refused for its words, not its puzzle");
     assert_eq!(app.submit(&body).await.status(), 201);
     let replayed = app.submit(&body).await;
     assert_eq!(replayed.status(), 422, "a solution works once");

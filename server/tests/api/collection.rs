@@ -249,7 +249,7 @@ async fn a_valid_form_with_a_photo_is_stored_pending_and_thanked_with_the_manage
 
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
-    assert_eq!(response.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(response.headers()["referrer-policy"], "same-origin");
     let page = response.text().await.unwrap();
     assert!(page.contains("Thank you!") && page.contains("will appear once it has been reviewed"));
     assert!(!page.contains("Verified customer"));
@@ -304,6 +304,21 @@ async fn the_same_copy_of_the_form_sent_twice_is_one_testimonial() {
     assert_eq!(second.status(), 200, "a reload of the thank-you screen");
     assert_eq!(second.text().await.unwrap(), first, "the same thank-you, the same manage link");
     assert_eq!(app.everything_stored().await.len(), 1);
+
+    // With a photo too: the photo is the same whatever upload id it got the first time.
+    let with_photo = || {
+        app.post_collect(
+            SITE,
+            filled("eeeeeeeeeeeeeeeeeeeeeeee").text("consent", "on").file("photo", "me.png", "image/png", &png(32, 32)),
+        )
+    };
+    let first = with_photo().await;
+    assert_eq!(first.status(), 200);
+    let first = first.text().await.unwrap();
+    let again = with_photo().await;
+    assert_eq!(again.status(), 200, "sent again with its photo: the first answer, not \"already sent\"");
+    assert_eq!(again.text().await.unwrap(), first);
+    assert_eq!(app.everything_stored().await.len(), 2);
 }
 
 #[tokio::test]

@@ -78,7 +78,8 @@ async fn security_headers(request: Request, next: axum::middleware::Next) -> Res
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Nothing to other sites; our own forms keep their Origin (see `views::page`).
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     response
 }
@@ -391,6 +392,8 @@ impl Form<'_> {
         if self.idempotency_key().is_none() {
             values.key = secrets::nonce();
         }
+        // A solved puzzle is spent once checked: the next send solves a new one.
+        values.pow.clear();
         let invitation = match values.invite.trim() {
             "" => Invitation::None,
             token => match invitation_link(self.state, self.site, token).await {

@@ -8,6 +8,7 @@ use maud::{html, Markup, DOCTYPE};
 
 use super::posted::Values;
 use super::texts::PageTexts;
+use crate::service::photos::MAX_UPLOAD_BYTES;
 use crate::storage::Site;
 
 /// Fields in the order the form shows them: the error summary lists refusals the same way.
@@ -56,7 +57,9 @@ pub fn document(texts: &PageTexts, title: &str, site: Option<&Site>, main: Marku
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="referrer" content="no-referrer";
+                // Not `no-referrer`: browsers then send `Origin: null` with the form, and one that
+                // sends no `Sec-Fetch-Site` either would be refused as cross-site.
+                meta name="referrer" content="same-origin";
                 // Invitation links carry personal tokens: nothing here belongs in a search index.
                 meta name="robots" content="noindex";
                 title { (title) }
@@ -177,6 +180,8 @@ fn form(texts: &PageTexts, site: &Site, view: &FormView<'_>) -> Markup {
     let photo_error = error_of(view, "photo");
     let consent_error = error_of(view, "consent");
     let photo_hint = view.photo_dropped.then(|| "photo-hint".to_owned());
+    let megabytes = texts.count((MAX_UPLOAD_BYTES / (1024 * 1024)) as u64);
+    let too_large = texts.fill("page.photo_refused", &[("n", &megabytes)]);
     let threshold = texts.count(site.low_rating_threshold.into());
     html! {
         form id="collect" method="post" action=(format!("/c/{}", site.slug)) enctype="multipart/form-data" novalidate
@@ -194,7 +199,8 @@ fn form(texts: &PageTexts, site: &Site, view: &FormView<'_>) -> Markup {
                 autocomplete: "organization-title", value: &values.role, hint: None, required: false }))
             (input(view, Input { name: "company", label: texts.get("collect.company"), kind: "text",
                 autocomplete: "organization", value: &values.company, hint: None, required: false }))
-            fieldset.rating aria-invalid=[rating_error.map(|_| "true")]
+            // A radio group by role too, so its error state and message reach the radios.
+            fieldset.rating role="radiogroup" aria-invalid=[rating_error.map(|_| "true")]
                 aria-describedby=[rating_error.map(|_| "rating-error")] {
                 legend { (texts.get("collect.rating")) }
                 div.stars {
@@ -221,7 +227,10 @@ fn form(texts: &PageTexts, site: &Site, view: &FormView<'_>) -> Markup {
                 // `image/*` makes a phone offer its camera beside the photo library (a `capture`
                 // attribute would take the library away: Android then opens the camera only), and
                 // lets an iPhone send JPEG from its HEIC library, converted on the way.
+                // The script refuses a photo over the limit before sending (a phone's camera makes
+                // big ones; a body cut off at the limit would lose the fields after it).
                 input id="photo" name="photo" type="file" accept="image/*"
+                    data-max-bytes=(MAX_UPLOAD_BYTES) data-too-large=(too_large)
                     aria-invalid=[photo_error.map(|_| "true")]
                     aria-describedby=[described_by(&[photo_hint.clone(), photo_error.map(|_| "photo-error".to_owned())])];
                 @if view.photo_dropped { p.hint id="photo-hint" { (texts.get("page.photo_again")) } }
