@@ -130,7 +130,9 @@ impl Service {
                             sealed_body: &key.seal(&body),
                             testimonial_id: Some(&created.id),
                         };
-                        if let Err(error) = self.storage.complete_idempotency_key(site.id, &key_hash, answer).await {
+                        if let Err(error) =
+                            self.storage.complete_idempotency_key(site.id, &key_hash, answer).await
+                        {
                             tracing::error!(%error, site = %site.slug, "cannot keep a submission's answer for its retries");
                         }
                     }
@@ -166,7 +168,8 @@ impl Service {
         }
         // The rules first: a refused form does not use up its solved puzzle.
         let accepted = submission.validate()?;
-        let invited = site.proof_of_work > 0 && self.holds_usable_invitation(site, accepted.invite.as_deref()).await?;
+        let invited =
+            site.proof_of_work > 0 && self.holds_usable_invitation(site, accepted.invite.as_deref()).await?;
         if site.proof_of_work > 0 && !invited {
             let solution = submission
                 .pow
@@ -254,7 +257,9 @@ impl Service {
                 self.credit_referral(site, &testimonial, referral.as_deref(), device.as_deref()).await;
             }
             Ok(None) => {}
-            Err(error) => tracing::error!(%error, testimonial = %id, "cannot read a new testimonial back to announce it"),
+            Err(error) => {
+                tracing::error!(%error, testimonial = %id, "cannot read a new testimonial back to announce it")
+            }
         }
         Ok(TestimonialCreated {
             id,
@@ -266,7 +271,12 @@ impl Service {
 
     /// The photo sent with a form, through the upload pipeline (its limits, decoding, re-encoding);
     /// refused as a photo, it is a `photo` field error.
-    async fn form_photo(&self, site: &Site, ip: Option<IpAddr>, bytes: bytes::Bytes) -> ServiceResult<String> {
+    async fn form_photo(
+        &self,
+        site: &Site,
+        ip: Option<IpAddr>,
+        bytes: bytes::Bytes,
+    ) -> ServiceResult<String> {
         self.admit_upload(site, ip)?;
         self.upload_photo(site, bytes).await.map_err(|error| match error {
             ServiceError::Invalid(_) | ServiceError::UnsupportedMedia(_) => {

@@ -309,7 +309,12 @@ async fn the_same_copy_of_the_form_sent_twice_is_one_testimonial() {
     let with_photo = || {
         app.post_collect(
             SITE,
-            filled("eeeeeeeeeeeeeeeeeeeeeeee").text("consent", "on").file("photo", "me.png", "image/png", &png(32, 32)),
+            filled("eeeeeeeeeeeeeeeeeeeeeeee").text("consent", "on").file(
+                "photo",
+                "me.png",
+                "image/png",
+                &png(32, 32),
+            ),
         )
     };
     let first = with_photo().await;
