@@ -125,6 +125,17 @@ async fn find_site(state: &AppState, slug: &str, headers: &HeaderMap) -> Result<
     }
 }
 
+/// The site a form was posted to, if it was posted from our own page; else the page to answer.
+async fn posted_site(state: &AppState, slug: &str, headers: &HeaderMap) -> Result<Arc<Site>, Response> {
+    let site = find_site(state, slug, headers).await?;
+    if check_same_origin(headers).is_err() {
+        let texts = browser_texts(headers);
+        let html = views::message_page(&texts, Some(&site), texts.get("page.cross_site"), None);
+        return Err(page(StatusCode::FORBIDDEN, html));
+    }
+    Ok(site)
+}
+
 /// What an invitation token stands for; a token too long to be ours is not looked up.
 async fn invitation_link(state: &AppState, site: &Site, token: &str) -> Result<InviteLink, ServiceError> {
     if token.len() > MAX_INVITE_TOKEN {
@@ -194,17 +205,10 @@ async fn send(
     request: Request,
 ) -> Response {
     let headers = request.headers().clone();
-    let site = match find_site(&state, &slug, &headers).await {
+    let site = match posted_site(&state, &slug, &headers).await {
         Ok(site) => site,
         Err(response) => return response,
     };
-    if check_same_origin(&headers).is_err() {
-        let texts = browser_texts(&headers);
-        return page(
-            StatusCode::FORBIDDEN,
-            views::message_page(&texts, Some(&site), texts.get("page.cross_site"), None),
-        );
-    }
     let Posted { values, photo } = match posted::read(request).await {
         Ok(posted) => posted,
         Err(unreadable) => {
@@ -449,17 +453,11 @@ async fn refer(
     request: Request,
 ) -> Response {
     let headers = request.headers().clone();
-    let site = match find_site(&state, &slug, &headers).await {
+    let site = match posted_site(&state, &slug, &headers).await {
         Ok(site) => site,
         Err(response) => return response,
     };
     let texts = browser_texts(&headers);
-    if check_same_origin(&headers).is_err() {
-        return page(
-            StatusCode::FORBIDDEN,
-            views::message_page(&texts, Some(&site), texts.get("page.cross_site"), None),
-        );
-    }
     let values = match posted::read(request).await {
         Ok(posted) => posted.values,
         Err(_) => {
