@@ -211,7 +211,7 @@ async fn a_populated_sqlite_database_moves_to_postgres_completely() {
         )
         .await
         .unwrap();
-    source.claim_idempotency_key(site.id, "key-1", "hash", 30, 0).await.unwrap();
+    source.claim_idempotency_key(site.id, "key-1", "hash", 30, 0, 0).await.unwrap();
     let answer = storage::IdempotentAnswer { status: 201, sealed_body: "v1.00", testimonial_id: Some("t1") };
     source.complete_idempotency_key(site.id, "key-1", answer).await.unwrap();
     source.create_site_key(site.id, "keyhash", "order system", "wxyz", 31).await.unwrap();

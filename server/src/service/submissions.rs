@@ -25,6 +25,11 @@ use crate::storage::{
 /// How long a key's answer is kept for retries.
 pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// A claim still unanswered after this long belongs to a request that was cut off (every
+/// request ends within 30 s): a retry may take it over instead of being told, for a day, that
+/// the first one is still running.
+const ABANDONED_AFTER_MS: i64 = 2 * 60 * 1000;
+
 /// What a submission got.
 pub enum Submitted {
     /// Stored now (or, for the honeypot, seemingly).
@@ -89,7 +94,14 @@ impl Service {
         let now = now_ms();
         match self
             .storage
-            .claim_idempotency_key(site.id, &key_hash, &request_hash, now, now - IDEMPOTENCY_WINDOW_MS)
+            .claim_idempotency_key(
+                site.id,
+                &key_hash,
+                &request_hash,
+                now,
+                now - IDEMPOTENCY_WINDOW_MS,
+                now - ABANDONED_AFTER_MS,
+            )
             .await?
         {
             IdempotencyClaim::New => {}

@@ -203,7 +203,8 @@ pub trait SubmissionStore: Send + Sync {
     /// A photo the public may see: attached to an approved testimonial.
     async fn published_photo(&self, id: &str) -> Result<Option<Photo>, StorageError>;
     /// Claims a key (by its hash) for a request, unless it was used within the last day
-    /// (`fresh_since`).
+    /// (`fresh_since`). A claim still unanswered from before `abandoned_before` is taken over:
+    /// its request was cut off (a deadline, a dropped connection) before it could finish.
     async fn claim_idempotency_key(
         &self,
         site_id: i64,
@@ -211,6 +212,7 @@ pub trait SubmissionStore: Send + Sync {
         request_hash: &str,
         now: i64,
         fresh_since: i64,
+        abandoned_before: i64,
     ) -> Result<IdempotencyClaim, StorageError>;
     async fn complete_idempotency_key(
         &self,

@@ -214,7 +214,7 @@ async fn pruning_removes_only_what_is_past_each_tables_retention() {
     for (hash, at) in
         [("old-key", cut.idempotency_keys_before - 1), ("fresh-key", cut.idempotency_keys_before)]
     {
-        storage.claim_idempotency_key(site, hash, "request", at, 0).await.unwrap();
+        storage.claim_idempotency_key(site, hash, "request", at, 0, 0).await.unwrap();
     }
     world.webhook(site, "https://hooks.acme.test/in").await;
     let old = cut.finished_deliveries_before - 1;
@@ -271,7 +271,7 @@ async fn pruning_removes_only_what_is_past_each_tables_retention() {
     );
     assert!(storage.use_nonce("old-nonce", now).await.unwrap(), "an old one was forgotten");
     assert_eq!(
-        storage.claim_idempotency_key(site, "fresh-key", "request", now, 0).await.unwrap(),
+        storage.claim_idempotency_key(site, "fresh-key", "request", now, 0, 0).await.unwrap(),
         IdempotencyClaim::InProgress { request_hash: "request".into() },
         "a key inside its replay window stays"
     );

@@ -270,7 +270,7 @@ async fn tokens_and_sessions_open_only_while_valid() {
 async fn an_idempotency_key_is_claimed_once_and_answers_retries() {
     let world = World::new().await;
     let site = world.site.id;
-    let claim = |hash: &'static str| world.storage.claim_idempotency_key(site, "key-1", hash, 100, 0);
+    let claim = |hash: &'static str| world.storage.claim_idempotency_key(site, "key-1", hash, 100, 0, 0);
     assert_eq!(claim("h1").await.unwrap(), IdempotencyClaim::New);
     assert_eq!(claim("h1").await.unwrap(), IdempotencyClaim::InProgress { request_hash: "h1".into() });
     let answer = IdempotentAnswer { status: 201, sealed_body: "v1.sealed", testimonial_id: Some("t1") };
@@ -279,12 +279,25 @@ async fn an_idempotency_key_is_claimed_once_and_answers_retries() {
         claim("h1").await.unwrap(),
         IdempotencyClaim::Done { request_hash: "h1".into(), status: 201, sealed_body: "v1.sealed".into() }
     );
-    world.storage.claim_idempotency_key(site, "key-2", "h2", 100, 0).await.unwrap();
+    world.storage.claim_idempotency_key(site, "key-2", "h2", 100, 0, 0).await.unwrap();
     world.storage.release_idempotency_key(site, "key-2").await.unwrap();
     assert_eq!(
-        world.storage.claim_idempotency_key(site, "key-2", "h2", 101, 0).await.unwrap(),
+        world.storage.claim_idempotency_key(site, "key-2", "h2", 101, 0, 0).await.unwrap(),
         IdempotencyClaim::New
     );
+
+    // A claim its request never answered (cut off by the deadline) is taken over once it is
+    // older than the abandonment cut-off, and not before.
+    let retry = |now, abandoned_before| {
+        world.storage.claim_idempotency_key(site, "key-2", "h2", now, 0, abandoned_before)
+    };
+    assert_eq!(retry(102, 100).await.unwrap(), IdempotencyClaim::InProgress { request_hash: "h2".into() });
+    assert_eq!(retry(300, 102).await.unwrap(), IdempotencyClaim::New);
+    // An answered one is never taken over within its window.
+    assert!(matches!(
+        world.storage.claim_idempotency_key(site, "key-1", "h1", 400, 0, 399).await.unwrap(),
+        IdempotencyClaim::Done { .. }
+    ));
 }
 
 #[tokio::test]

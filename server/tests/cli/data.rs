@@ -135,7 +135,7 @@ async fn serve_prunes_what_is_past_its_retention() {
     // Written as of the epoch: past every retention by decades.
     storage.create_session("long-expired", user.id, "csrf", 1, 2).await.unwrap();
     storage.use_nonce("long-used", 1).await.unwrap();
-    storage.claim_idempotency_key(site.id, "long-gone", "request", 1, 0).await.unwrap();
+    storage.claim_idempotency_key(site.id, "long-gone", "request", 1, 0, 0).await.unwrap();
     let rows = |text: &str| ["sessions: ", "used_nonces: ", "idempotency_keys: "].map(|t| text.contains(t));
     assert_eq!(rows(&everything_at_rest(&cli.database()).await), [true; 3]);
 

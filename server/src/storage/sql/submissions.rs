@@ -22,14 +22,19 @@ impl SubmissionStore for SqlStorage {
         request_hash: &str,
         now: i64,
         fresh_since: i64,
+        abandoned_before: i64,
     ) -> Result<IdempotencyClaim, StorageError> {
         let mut tx = self.write_transaction().await?;
-        sqlx::query("DELETE FROM idempotency_keys WHERE site_id = $1 AND key_hash = $2 AND created_at < $3")
-            .bind(site_id)
-            .bind(key_hash)
-            .bind(fresh_since)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE site_id = $1 AND key_hash = $2 \
+             AND (created_at < $3 OR (status IS NULL AND created_at < $4))",
+        )
+        .bind(site_id)
+        .bind(key_hash)
+        .bind(fresh_since)
+        .bind(abandoned_before)
+        .execute(&mut *tx)
+        .await?;
         let inserted = sqlx::query(
             "INSERT INTO idempotency_keys (site_id, key_hash, request_hash, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT DO NOTHING",
