@@ -11,6 +11,11 @@ use crate::storage::{Site, SiteKey};
 /// What every site key starts with, so one pasted in the wrong place is recognised.
 pub const PREFIX: &str = "ffs";
 
+/// Whether a bearer token is a site key (and not a person's API token), by its prefix.
+pub fn is_site_key(token: &str) -> bool {
+    token.strip_prefix(PREFIX).is_some_and(|rest| rest.starts_with('_'))
+}
+
 /// A key just made: the secret is in this value and nowhere else.
 pub struct CreatedKey {
     pub key: SiteKey,
@@ -56,7 +61,7 @@ impl Service {
     /// The site's unrevoked key with this secret; `None` for anything else, another site's
     /// key included.
     pub async fn site_key(&self, site: &Site, secret: &str) -> ServiceResult<Option<SiteKey>> {
-        if !secret.starts_with(&format!("{PREFIX}_")) {
+        if !is_site_key(secret) {
             return Ok(None);
         }
         let key = self.storage.use_site_key(&secrets::hash_token(secret), now_ms()).await?;

@@ -304,13 +304,9 @@ async fn one_reminder_goes_out_after_the_delay_and_none_after_an_answer() {
     assert!(inbox.try_recv().is_err(), "no further email");
 
     let site = app.site(SITE).await;
-    let stored = |id: String| {
-        let app = &app;
-        let site = site.clone();
-        async move { app.storage.invitation(site.id, &id).await.unwrap().unwrap() }
-    };
-    assert_eq!(stored(answers.id.clone()).await.status, InvitationStatus::Responded);
-    let reminded = stored(waits.id.clone()).await;
+    let answered = app.storage.invitation(site.id, &answers.id).await.unwrap().unwrap();
+    assert_eq!(answered.status, InvitationStatus::Responded);
+    let reminded = app.storage.invitation(site.id, &waits.id).await.unwrap().unwrap();
     assert_eq!(reminded.status, InvitationStatus::Reminded);
     assert!(reminded.reminded_at.is_some());
 }

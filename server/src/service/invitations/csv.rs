@@ -6,7 +6,7 @@ use std::fmt;
 
 use fanfare_protocol::invitations::InviteCustomer;
 
-use super::{CheckedInvitation, MAX_PER_BATCH};
+use super::{typed_tags, CheckedInvitation, MAX_PER_BATCH};
 use crate::service::ServiceError;
 
 /// The columns a file may have; `email` is required.
@@ -134,12 +134,8 @@ pub fn read(text: &str) -> Result<Vec<CheckedInvitation>, Vec<LineError>> {
         let request = InviteCustomer {
             email: Some(cell("email").to_owned()),
             name: optional("name"),
-            // Inside one cell tags are separated by spaces, semicolons or |, as commas end the cell.
-            tags: cell("tags")
-                .split([' ', ';', '|'])
-                .filter(|tag| !tag.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            // Commas end a cell unless it is quoted: spaces, semicolons or | separate tags in one.
+            tags: typed_tags(cell("tags")),
             order_id: optional("order_id"),
             lang: optional("lang"),
         };

@@ -39,6 +39,12 @@ pub const MAX_PER_BATCH: usize = 10_000;
 /// Invitations listed per page.
 pub const PAGE_SIZE: u32 = 50;
 
+/// The tags of a text field a person typed (a CSV cell, a dashboard box): separated by commas,
+/// spaces, semicolons or `|`; checked later with the other fields.
+pub fn typed_tags(raw: &str) -> Vec<String> {
+    raw.split([',', ' ', ';', '|']).filter(|tag| !tag.is_empty()).map(str::to_owned).collect()
+}
+
 /// An invitation that passed every rule, not yet stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedInvitation {
@@ -272,9 +278,7 @@ impl Service {
 
     /// `ID.SIGNATURE`, the signature binding the purpose, the site and the id.
     fn signed_id(&self, purpose: &str, site: &Site, id: &str) -> String {
-        let signed = self.notify.links.sign_fields(&format!("{purpose}.{}.{id}", site.slug));
-        let signature = signed.rsplit_once('.').map_or("", |(_, signature)| signature);
-        format!("{id}.{signature}")
+        format!("{id}.{}", self.notify.links.digest(&format!("{purpose}.{}.{id}", site.slug)))
     }
 
     /// The id a token [`Self::signed_id`] made for this purpose and site.

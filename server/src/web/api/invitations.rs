@@ -18,7 +18,7 @@ use super::moderation::{bearer, Moderator};
 use super::refusals::{ModeratorRefusals, ModeratorWriteRefusals};
 use crate::clock::rfc3339;
 use crate::domain::Role;
-use crate::service::site_keys::PREFIX as SITE_KEY_PREFIX;
+use crate::service::site_keys::is_site_key;
 use crate::service::Actor;
 use crate::storage::{Invitation, Invited, Site, User};
 use crate::web::error::AppError;
@@ -56,8 +56,7 @@ impl FromRequestParts<AppState> for Inviter {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if let Some(secret) = bearer(parts).filter(|token| token.starts_with(&format!("{SITE_KEY_PREFIX}_")))
-        {
+        if let Some(secret) = bearer(parts).filter(|token| is_site_key(token)) {
             let secret = secret.to_owned();
             let site = site_in_path(parts, state).await?;
             let key = state.service.site_key(&site, &secret).await?.ok_or(AppError::Unauthenticated)?;

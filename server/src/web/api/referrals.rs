@@ -109,8 +109,9 @@ impl axum::extract::FromRequestParts<AppState> for SiteKeyHeader {
         parts: &mut axum::http::request::Parts,
         _state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let prefix = format!("{}_", crate::service::site_keys::PREFIX);
-        Ok(Self(bearer(parts).filter(|token| token.starts_with(&prefix)).map(str::to_owned)))
+        Ok(Self(
+            bearer(parts).filter(|token| crate::service::site_keys::is_site_key(token)).map(str::to_owned),
+        ))
     }
 }
 

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::domain::Role;
 use crate::service::invitations::csv::{self, LineError};
-use crate::service::invitations::{CheckedInvitation, InviteReport};
+use crate::service::invitations::{typed_tags, CheckedInvitation, InviteReport};
 use crate::service::site_keys::CreatedKey;
 use crate::service::{Actor, ServiceError};
 use crate::storage::{Invitation, InvitationStatus, Site};
@@ -313,13 +313,7 @@ fn request_of(fields: &FormFields) -> InviteCustomer {
     InviteCustomer {
         email: optional("email"),
         name: optional("name"),
-        tags: fields
-            .get("tags")
-            .unwrap_or_default()
-            .split([',', ' '])
-            .filter(|tag| !tag.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        tags: typed_tags(fields.get("tags").unwrap_or_default()),
         order_id: optional("order_id"),
         lang: optional("lang"),
     }
