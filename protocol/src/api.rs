@@ -84,6 +84,14 @@ pub struct PublicTestimonial {
     pub rating: u8,
     pub text: String,
     pub photo_url: Option<String>,
+    /// A video testimonial: the video (WebM or MP4, served with `Range`), its poster frame,
+    /// and WebVTT captions when its transcript (`text`) has been timed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poster_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captions_url: Option<String>,
     /// The business's public reply.
     pub reply: Option<String>,
     pub featured: bool,
@@ -148,6 +156,39 @@ pub struct UploadCreated {
     pub id: String,
 }
 
+/// `POST /api/v1/sites/{site}/uploads/resumable`: a video sent in parts, so that a phone on a
+/// slow network resumes where it stopped instead of starting again.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BeginUpload {
+    /// The whole file's size in bytes (at most 50 MiB).
+    pub size: u64,
+}
+
+/// Where a resumable upload stands: its id, the size of every part but the last, and the parts
+/// the server holds (answer to beginning it and to `GET …/uploads/{id}/parts`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadProgress {
+    pub id: String,
+    pub size: u64,
+    pub part_bytes: u64,
+    /// Indexes of the parts received, ascending.
+    pub received: Vec<u32>,
+}
+
+/// `201` answer to a finished video upload: the id a submission's `video` refers to, and what
+/// the server read from the container.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VideoUploaded {
+    pub id: String,
+    pub duration_ms: u64,
+    pub width: u32,
+    pub height: u32,
+}
+
 /// A testimonial as moderators see it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -208,6 +249,9 @@ mod tests {
                 rating: 4,
                 text: "Good".into(),
                 photo_url: None,
+                video_url: None,
+                poster_url: None,
+                captions_url: None,
                 reply: None,
                 featured: false,
                 edited: false,

@@ -31,6 +31,13 @@ pub struct SubmitTestimonial {
     /// The id of an earlier upload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub photo: Option<String>,
+    /// The id of an earlier video upload; the text is its transcript.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<String>,
+    /// The transcript timed as captions, one cue a line: `m:ss text` (each cue lasts until the
+    /// next one starts). Needs a `video`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captions: Option<String>,
     /// The referral code that brought this visitor, if any.
     #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
     pub referral: Option<String>,
@@ -66,6 +73,8 @@ pub const SUBMIT_TESTIMONIAL_FIELDS: &[&str] = &[
     "text",
     "consent",
     "photo",
+    "video",
+    "captions",
     "ref",
     "page_url",
     "contact_me",
@@ -119,6 +128,9 @@ pub struct NewTestimonial {
     /// still reaches the moderators, it just can never be published.
     pub consent: bool,
     pub photo: Option<Reference>,
+    pub video: Option<Reference>,
+    /// The timed transcript as sent (its rules need the video's duration: the server's).
+    pub captions: Option<String>,
     pub referral: Option<Reference>,
     pub page_url: Option<String>,
     pub contact_me: bool,
@@ -144,11 +156,12 @@ impl SubmitTestimonial {
         let email = errors.take("email", Email::parse(&required(&self.email)));
         let consent = errors.take("consent", self.consent.ok_or(FieldError::Required));
         let photo = errors.take("photo", Reference::parse_optional(self.photo.as_deref()));
+        let video = errors.take("video", Reference::parse_optional(self.video.as_deref()));
         let referral = errors.take("ref", Reference::parse_optional(self.referral.as_deref()));
         let device = errors.take("device", Reference::parse_optional(self.device.as_deref()));
 
-        match (content, email, consent, photo, referral, device) {
-            (Some(content), Some(email), Some(consent), Some(photo), Some(referral), Some(device))
+        match (content, email, consent, photo, video, referral, device) {
+            (Some(content), Some(email), Some(consent), Some(photo), Some(video), Some(referral), Some(device))
                 if errors.is_empty() =>
             {
                 let TestimonialContent { name, role, company, rating, text } = content;
@@ -161,6 +174,13 @@ impl SubmitTestimonial {
                     text,
                     consent,
                     photo,
+                    video,
+                    captions: self
+                        .captions
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|lines| !lines.is_empty())
+                        .map(str::to_owned),
                     referral,
                     page_url: fields::page_url(self.page_url.as_deref()),
                     contact_me: self.contact_me.unwrap_or(false),
@@ -244,6 +264,8 @@ mod tests {
             text: Some(String::new()),
             consent: Some(true),
             photo: Some(String::new()),
+            video: Some(String::new()),
+            captions: Some(String::new()),
             referral: Some(String::new()),
             page_url: Some(String::new()),
             contact_me: Some(true),
