@@ -161,9 +161,15 @@ impl SubmitTestimonial {
         let device = errors.take("device", Reference::parse_optional(self.device.as_deref()));
 
         match (content, email, consent, photo, video, referral, device) {
-            (Some(content), Some(email), Some(consent), Some(photo), Some(video), Some(referral), Some(device))
-                if errors.is_empty() =>
-            {
+            (
+                Some(content),
+                Some(email),
+                Some(consent),
+                Some(photo),
+                Some(video),
+                Some(referral),
+                Some(device),
+            ) if errors.is_empty() => {
                 let TestimonialContent { name, role, company, rating, text } = content;
                 Ok(NewTestimonial {
                     name,

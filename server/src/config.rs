@@ -9,6 +9,7 @@ use anyhow::Context;
 use serde::Deserialize;
 
 use crate::secrets::SecretKey;
+use crate::storage::media::MediaLocation;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://fanfare.db";
 pub const DEFAULT_DEMO_DATABASE_URL: &str = "sqlite://fanfare-demo.db";
@@ -29,6 +30,8 @@ pub struct FileSettings {
     pub trusted_proxies: Option<Vec<String>>,
     pub allow_private_network_webhooks: Option<bool>,
     pub secret_key_file: Option<PathBuf>,
+    /// Where photos and videos go: a directory or `s3://bucket/prefix`.
+    pub media_url: Option<String>,
 }
 
 impl FileSettings {
@@ -77,6 +80,8 @@ pub struct ServerSettings {
     /// The operator's key, under which webhook secrets and the link-signing key are sealed.
     pub secret_key: SecretKey,
     pub timeouts: Timeouts,
+    /// Where photos and videos are kept.
+    pub media: MediaLocation,
 }
 
 /// How long a client may take: slow clients must not hold connections open.
@@ -99,7 +104,7 @@ pub const DEFAULT_WEBHOOK_RETRY_BASE: Duration = Duration::from_secs(30);
 impl ServerSettings {
     /// Settings for a server on `addr` sealing under `secret_key`, with everything else at its
     /// default.
-    pub fn new(addr: SocketAddr, secret_key: SecretKey) -> Self {
+    pub fn new(addr: SocketAddr, secret_key: SecretKey, media: MediaLocation) -> Self {
         Self {
             addr,
             public_url: None,
@@ -113,6 +118,7 @@ impl ServerSettings {
             allow_private_network_webhooks: false,
             secret_key,
             timeouts: Timeouts::default(),
+            media,
         }
     }
 }
@@ -192,6 +198,27 @@ pub fn secret_key_source(
              default one; {SECRET_KEY_HOWTO}"
         ),
     }
+}
+
+/// Where media go: the flag (or `FANFARE_MEDIA_URL`), then the settings file, then a directory
+/// beside a SQLite database (`PATH.media`), or `fanfare-media` in the working directory beside
+/// PostgreSQL. Several instances must share one S3-compatible bucket instead.
+pub fn media_location(
+    flag: Option<&str>,
+    file: &FileSettings,
+    database_url: &str,
+) -> anyhow::Result<MediaLocation> {
+    if let Some(value) = flag.or(file.media_url.as_deref()) {
+        return MediaLocation::parse(value).map_err(|problem| anyhow::anyhow!("--media-url: {problem}"));
+    }
+    Ok(MediaLocation::Directory(match sqlite_path(database_url) {
+        Some(path) => {
+            let mut name = path.into_os_string();
+            name.push(".media");
+            PathBuf::from(name)
+        }
+        None => PathBuf::from("fanfare-media"),
+    }))
 }
 
 /// The file of a `sqlite://PATH` (or `sqlite:PATH`) URL, without its `?options`.

@@ -56,6 +56,7 @@ impl Application {
             rate_limits: settings.rate_limits,
             allow_private_network_webhooks: settings.allow_private_network_webhooks,
             secret_key: settings.secret_key.clone(),
+            media: settings.media.clone(),
         };
         let service = Service::open(storage, &service_settings).await?;
         tokio::spawn(

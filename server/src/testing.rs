@@ -9,6 +9,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::Executor;
 
 use crate::secrets::{self, SecretKey};
+use crate::storage::media::MediaLocation;
 use crate::storage::Backend;
 
 /// The PostgreSQL server tests use: `FANFARE_TEST_POSTGRES_URL`, else the local one.
@@ -33,6 +34,9 @@ pub struct TestDatabase {
     /// PostgreSQL has no such place, so commands get it as `FANFARE_SECRET_KEY` (see
     /// [`Self::secret_key_env`]).
     pub secret_key: SecretKey,
+    /// Its media directory, gone with it too. Beside a SQLite file it is where `fanfare` looks
+    /// when given none (`PATH.media`); commands on PostgreSQL get it as `FANFARE_MEDIA_URL`.
+    pub media_dir: PathBuf,
     cleanup: Cleanup,
 }
 
@@ -49,6 +53,7 @@ impl TestDatabase {
 
     pub async fn create_on(backend: Backend) -> anyhow::Result<Self> {
         let name = format!("fanfare_test_{}", secrets::testimonial_id());
+        let media_dir = std::env::temp_dir().join(format!("{name}.db.media"));
         match backend {
             Backend::Sqlite => {
                 let path = std::env::temp_dir().join(format!("{name}.db"));
@@ -58,6 +63,7 @@ impl TestDatabase {
                 Ok(Self {
                     url: format!("sqlite://{}", path.display()),
                     secret_key,
+                    media_dir,
                     cleanup: Cleanup::File(path),
                 })
             }
@@ -75,6 +81,7 @@ impl TestDatabase {
                 Ok(Self {
                     url: with_database(&admin_url, &name),
                     secret_key: SecretKey::generate(),
+                    media_dir,
                     cleanup: Cleanup::Postgres { admin_url, name },
                 })
             }
@@ -86,6 +93,16 @@ impl TestDatabase {
     /// `FANFARE_SECRET_KEY` and its value, for a `fanfare` command on this database.
     pub fn secret_key_env(&self) -> (&'static str, String) {
         ("FANFARE_SECRET_KEY", self.secret_key.to_file_text().trim_end().to_owned())
+    }
+
+    /// Where this database's media are kept, for a server or service on it.
+    pub fn media(&self) -> MediaLocation {
+        MediaLocation::Directory(self.media_dir.clone())
+    }
+
+    /// `FANFARE_MEDIA_URL` and its value, for a `fanfare` command on this database.
+    pub fn media_env(&self) -> (&'static str, String) {
+        ("FANFARE_MEDIA_URL", self.media_dir.display().to_string())
     }
 }
 
@@ -101,6 +118,7 @@ fn with_database(url: &str, name: &str) -> String {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.media_dir);
         match &self.cleanup {
             Cleanup::File(path) => {
                 for suffix in ["", "-wal", "-shm", ".key"] {

@@ -132,6 +132,8 @@ async fn a_populated_sqlite_database_moves_to_postgres_completely() {
                 consent_text: Some("Yes".into()),
                 consent_version: Some(1),
                 photo_id: None,
+                video_id: None,
+                captions: None,
                 referral_code: None,
                 page_url: Some("https://acme.test/".into()),
                 ip_prefix: Some("203.0.113.0/24".into()),
@@ -197,20 +199,25 @@ async fn a_populated_sqlite_database_moves_to_postgres_completely() {
         .await
         .unwrap();
 
-    source
-        .store_photo(
-            fanfare_server::storage::Photo {
-                id: "photo1".into(),
-                site_id: site.id,
-                data: vec![0xff, 0xd8, 0x00, 0x01, 0xfe],
-                width: 1,
-                height: 1,
-                created_at: 29,
-            },
-            0,
-        )
-        .await
-        .unwrap();
+    // A video in the media store (its object in SQLite's media directory, beside the file).
+    let video = fanfare_server::storage::MediaRecord {
+        id: "video1".into(),
+        site_id: site.id,
+        kind: fanfare_server::storage::MediaKind::Video,
+        ready: true,
+        content_type: "video/webm".into(),
+        byte_size: 5,
+        width: 320,
+        height: 240,
+        duration_ms: Some(2000),
+        codecs: Some("vp8,opus".into()),
+        poster: false,
+        created_at: 29,
+    };
+    source.insert_media(&video).await.unwrap();
+    let video_file = |database: &TestDatabase| database.media_dir.join(video.key());
+    std::fs::create_dir_all(video_file(&sqlite).parent().unwrap()).unwrap();
+    std::fs::write(video_file(&sqlite), b"webm!").unwrap();
     source.claim_idempotency_key(site.id, "key-1", "hash", 30, 0, 0).await.unwrap();
     let answer = storage::IdempotentAnswer { status: 201, sealed_body: "v1.00", testimonial_id: Some("t1") };
     source.complete_idempotency_key(site.id, "key-1", answer).await.unwrap();
@@ -231,8 +238,23 @@ async fn a_populated_sqlite_database_moves_to_postgres_completely() {
     // Started once, as a database in use is: its secrets sealed under its key, which the copy
     // keeps.
     ok(&sqlite, &["site", "list"]);
-    let report = ok(&sqlite, &["copy", "--to", &postgres.url]);
+    // A photo as the first versions kept it, in the database (starting moves such photos into
+    // the media store; this one arrives after the start, as from an older copy).
+    sqlx::query("INSERT INTO photos (id, site_id, data, width, height, created_at) VALUES ('photo1', $1, $2, 1, 1, 29)")
+        .bind(site.id)
+        .bind(vec![0xffu8, 0xd8, 0x00, 0x01, 0xfe])
+        .execute(storage::open(&sqlite.url).await.unwrap().pool())
+        .await
+        .unwrap();
+    let media_dir = postgres.media_dir.display().to_string();
+    let report = ok(&sqlite, &["copy", "--to", &postgres.url, "--to-media-url", &media_dir]);
     assert!(report.contains("every table has the same number of rows"), "{report}");
+    assert!(report.contains("copied 1 media objects"), "{report}");
+    assert_eq!(
+        std::fs::read(video_file(&postgres)).unwrap(),
+        b"webm!",
+        "the video's object is in the target's store"
+    );
     let (from, to) = (storage::open(&sqlite.url).await.unwrap(), storage::open(&postgres.url).await.unwrap());
     for (table, _) in TABLES {
         let (here, there) = (dump_table(&from, table).await.unwrap(), dump_table(&to, table).await.unwrap());

@@ -66,7 +66,7 @@ impl RunningDemo {
         let storage = storage::connect(&database.url).await?;
         let settings = ServerSettings {
             widget_dir,
-            ..ServerSettings::new("127.0.0.1:0".parse()?, database.secret_key.clone())
+            ..ServerSettings::new("127.0.0.1:0".parse()?, database.secret_key.clone(), database.media())
         };
         let demo = Demo::start(storage.clone(), settings, "127.0.0.1:0".parse()?).await?;
         let (api_url, site_url, token) = (demo.api_url.clone(), demo.site_url.clone(), demo.token.clone());

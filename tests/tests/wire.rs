@@ -117,6 +117,8 @@ async fn the_widget_reads_and_writes_every_wire_type_as_the_protocol_defines_it(
         text: Some("Numbers, \"quoted\", and a new\nline.".into()),
         consent: Some(true),
         photo: Some(upload.id.clone()),
+        video: Some("v0123abcd".into()),
+        captions: Some("0:00 Numbers,\n0:02 and a new line.".into()),
         referral: Some(referral.code.clone()),
         page_url: Some(format!("{}/index.html", demo.site_url)),
         contact_me: Some(true),
@@ -138,7 +140,16 @@ async fn the_widget_reads_and_writes_every_wire_type_as_the_protocol_defines_it(
     // --- And the real server takes what the widget writes (a visitor's submission: no honeypot,
     // no proof of work on the demo site, no private follow-up).
     let submission =
-        SubmitTestimonial { rating: Some(5), website: None, pow: None, contact_me: None, ..everything };
+        // No video: the demo has no upload of one (tests/tests/video.rs sends a real one).
+        SubmitTestimonial {
+            rating: Some(5),
+            website: None,
+            pow: None,
+            contact_me: None,
+            video: None,
+            captions: None,
+            ..everything
+        };
     let written = probe.write_exactly("SubmitTestimonial", &submission).await?;
     let created = api.post("/testimonials", "application/json", written.into(), 201).await?;
     let created: TestimonialCreated = probe.read_exactly("TestimonialCreated", &created).await?;

@@ -202,6 +202,8 @@ impl ToJson for SubmitTestimonial {
             text,
             consent,
             photo,
+            video,
+            captions,
             referral,
             page_url,
             contact_me,
@@ -218,6 +220,8 @@ impl ToJson for SubmitTestimonial {
         object.string("text", text.as_deref());
         object.bool("consent", *consent);
         object.string("photo", photo.as_deref());
+        object.string("video", video.as_deref());
+        object.string("captions", captions.as_deref());
         object.string("ref", referral.as_deref());
         object.string("page_url", page_url.as_deref());
         object.bool("contact_me", *contact_me);

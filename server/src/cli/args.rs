@@ -25,6 +25,12 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub secret_key_file: Option<PathBuf>,
 
+    /// Where photos and videos are kept: a directory, or s3://BUCKET/PREFIX for several instances
+    /// (credentials, region and endpoint from the usual AWS_* variables) [default: DATABASE.media
+    /// beside a SQLite database, else ./fanfare-media]
+    #[arg(long, global = true, env = "FANFARE_MEDIA_URL", value_name = "DIR|URL")]
+    pub media_url: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -93,6 +99,10 @@ pub enum Command {
         /// The target, e.g. postgres://fanfare@db.internal/fanfare
         #[arg(long, value_name = "URL")]
         to: String,
+        /// Where the target's instances keep media (a directory or s3://bucket/prefix): every
+        /// photo and video is copied there too [default: the same store as now; nothing to copy]
+        #[arg(long, value_name = "DIR|URL")]
+        to_media_url: Option<String>,
     },
 }
 

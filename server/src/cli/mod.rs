@@ -24,16 +24,31 @@ use crate::startup;
 use crate::storage::{self, copy, DynStorage, Site};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let file = FileSettings::load(cli.config.as_deref())?;
+    let mut file = FileSettings::load(cli.config.as_deref())?;
     let default_database = match cli.command {
         Command::Demo(_) => config::DEFAULT_DEMO_DATABASE_URL,
         _ => config::DEFAULT_DATABASE_URL,
     };
     let database_url = cli.database.or(file.database.clone()).unwrap_or_else(|| default_database.to_owned());
+    // Resolved once, here, where the database is known; every command reads it from `file`.
+    file.media_url =
+        Some(config::media_location(cli.media_url.as_deref(), &file, &database_url)?.to_string());
     // Copies move the database as it is, sealed values included: they need no key.
-    if let Command::Copy { to } = &cli.command {
+    if let Command::Copy { to, to_media_url } = &cli.command {
         for report in copy::copy(&database_url, to).await? {
             println!("{:<20} {:>8} rows, {:>8} newly copied", report.table, report.rows, report.copied);
+        }
+        let from = media_of(&file)?;
+        if let Some(target) = to_media_url {
+            let target = storage::media::MediaLocation::parse(target)
+                .map_err(|problem| anyhow::anyhow!("--to-media-url: {problem}"))?;
+            if target != from {
+                let source = storage::open(&database_url).await?;
+                let (from, to) =
+                    (storage::media::MediaStore::open(&from)?, storage::media::MediaStore::open(&target)?);
+                let objects = copy::copy_media(&source, &from, &to).await?;
+                println!("copied {objects} media objects from {} to {}", from.location(), to.location());
+            }
         }
         println!(
             "copied {} to {}: every table has the same number of rows",
@@ -208,6 +223,7 @@ async fn open_service(
 ) -> anyhow::Result<Service> {
     let public_url = file.public_url.as_deref().map(config::parse_public_url).transpose()?;
     let settings = ServiceSettings {
+        media: media_of(file)?,
         public_url: public_url.unwrap_or_else(|| format!("http://{}", config::DEFAULT_ADDR)),
         mail: None,
         rate_limits: false,
@@ -215,6 +231,11 @@ async fn open_service(
         secret_key: secret_key.clone(),
     };
     Service::open(storage, &settings).await
+}
+
+/// The media location `run` resolved into `file`.
+fn media_of(file: &FileSettings) -> anyhow::Result<storage::media::MediaLocation> {
+    config::media_location(None, file, config::DEFAULT_DATABASE_URL)
 }
 
 /// A refusal in the command line's words: each refused field as the flag that carries it.
@@ -290,7 +311,7 @@ pub fn server_settings(
                 .collect::<anyhow::Result<_>>()?
         },
         allow_private_network_webhooks: args.private_networks.allowed(file.allow_private_network_webhooks),
-        ..ServerSettings::new(config::parse_addr(&addr)?, secret_key)
+        ..ServerSettings::new(config::parse_addr(&addr)?, secret_key, media_of(file)?)
     })
 }
 

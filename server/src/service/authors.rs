@@ -77,7 +77,7 @@ impl Service {
         Ok(updated)
     }
 
-    /// Unpublishes at once and for good.
+    /// Unpublishes at once and for good; its photo and video are deleted.
     pub async fn withdraw_by_author(&self, token: &str, ip: Option<IpAddr>) -> ServiceResult<Testimonial> {
         let token_hash = secrets::hash_token(token);
         self.admit_manage(&token_hash, ip)?;
@@ -87,6 +87,7 @@ impl Service {
             .await?
             .ok_or(ServiceError::NotFound("testimonial"))?;
         self.public_cache.invalidate(item.site_id);
+        self.remove_testimonial_media(item.site_id, &item.id).await;
         audit::record(&self.storage, item.site_id, Actor::Author, "author withdrew", Some(&item.id), None)
             .await?;
         tracing::info!(testimonial = %item.id, "withdrawn by its author");

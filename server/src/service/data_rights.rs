@@ -379,13 +379,17 @@ impl Service {
         Ok(report)
     }
 
-    /// Removes everything the address wrote on the site (testimonials, photos, referral rows),
+    /// Removes everything the address wrote on the site (testimonials, their photos and videos,
+    /// referral rows),
     /// and notes in the audit log that an erasure happened (without the address: that would
     /// defeat it).
     pub async fn erase(&self, site: &Site, actor: Actor<'_>, email: &str) -> ServiceResult<u64> {
         let email = Email::parse(email).map_err(|error| ServiceError::field("email", error.to_string()))?;
+        let media = self.storage.media_of_author(site.id, email.as_str()).await?;
         let removed = self.storage.erase_email(site.id, email.as_str()).await?;
         self.public_cache.invalidate(site.id);
+        // No longer used by any testimonial: if an object resists now, the sweep removes it.
+        self.remove_media(&media).await;
         let detail = format!("{removed} testimonials of one email address");
         audit::site_change(&self.storage, site, actor, "erase", Some(detail)).await?;
         Ok(removed)

@@ -14,6 +14,7 @@ pub mod data_rights;
 mod error;
 pub mod invitations;
 pub mod limits;
+pub mod media;
 pub mod metrics;
 pub mod moderation;
 pub mod notify;
@@ -42,6 +43,7 @@ use self::notify::webhooks::{DeliveryTiming, WebhookWorker};
 use self::notify::Notifier;
 pub use self::sealed::AnotherKey;
 use crate::secrets::SecretKey;
+use crate::storage::media::{MediaLocation, MediaStore};
 use crate::storage::{DynStorage, Site};
 
 /// What the service needs to know about its surroundings.
@@ -60,6 +62,8 @@ pub struct ServiceSettings {
     pub allow_private_network_webhooks: bool,
     /// The operator's key, under which the secrets the server must use again are sealed.
     pub secret_key: SecretKey,
+    /// Where photos and videos are kept: a directory, or S3-compatible object storage.
+    pub media: MediaLocation,
 }
 
 /// The service: cheap to clone (one pointer), shared by every request and command.
@@ -78,6 +82,8 @@ impl std::ops::Deref for Service {
 /// caches behind an operation's back.
 pub struct Shared {
     storage: DynStorage,
+    /// The bytes of photos and videos (their records are in `storage`).
+    media: MediaStore,
     public_url: Arc<str>,
     /// Public lists in memory, invalidated by every operation of this instance that changes them.
     public_cache: PublicCache,
@@ -108,9 +114,11 @@ impl Service {
         let mailer = settings.mail.as_ref().map(Mailer::new).transpose()?;
         let link_key = sealed::prepare(&storage, &settings.secret_key).await?;
         let public_url: Arc<str> = settings.public_url.as_str().into();
+        let media = MediaStore::open(&settings.media)?;
         let notify = Notifier::new(storage.clone(), mailer, LinkSigner::new(&link_key), public_url.clone());
-        Ok(Self(Arc::new(Shared {
+        let service = Self(Arc::new(Shared {
             storage,
+            media,
             public_url,
             public_cache: PublicCache::default(),
             sites: SiteCache::default(),
@@ -123,7 +131,9 @@ impl Service {
             allow_private_network_webhooks: settings.allow_private_network_webhooks,
             secret_key: settings.secret_key.clone(),
             invitations_wake: Arc::new(Notify::new()),
-        })))
+        }));
+        service.move_photos_out_of_database().await?;
+        Ok(service)
     }
 
     /// The background worker that sends the webhook deliveries this service queues.

@@ -13,7 +13,7 @@ use super::limits::{self, client_key_of};
 use super::{Service, ServiceError, ServiceResult};
 use crate::clock::now_ms;
 use crate::secrets;
-use crate::storage::{Photo, Site};
+use crate::storage::{MediaKind, MediaRecord, Site};
 
 /// Bigger uploads get 413 before the rest is read.
 pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
@@ -25,9 +25,6 @@ pub const MAX_PIXELS: u64 = 40_000_000;
 pub const STORED_MAX_SIDE: u32 = 800;
 const JPEG_QUALITY: u8 = 85;
 
-/// Unattached uploads are kept this long for their testimonial to arrive.
-const UNATTACHED_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
-
 impl Service {
     /// Admits an upload from this client before its body is read (the same write limits as a
     /// submission).
@@ -37,7 +34,7 @@ impl Service {
     }
 
     /// Decodes, checks and re-encodes an uploaded photo off the async runtime (two at a time),
-    /// and keeps it for a day for its testimonial to arrive; returns its id.
+    /// and keeps it in the media store for its testimonial (a day at most); returns its id.
     pub async fn upload_photo(&self, site: &Site, bytes: bytes::Bytes) -> ServiceResult<String> {
         let permit = self
             .photo_work
@@ -55,18 +52,22 @@ impl Service {
             PhotoError::UnsupportedType => ServiceError::UnsupportedMedia(error.to_string()),
             other => ServiceError::field("photo", other.to_string()),
         })?;
-        let id = secrets::testimonial_id();
-        let now = now_ms();
-        let photo = Photo {
-            id: id.clone(),
+        let record = MediaRecord {
+            id: secrets::testimonial_id(),
             site_id: site.id,
-            data: processed.jpeg,
+            kind: MediaKind::Photo,
+            ready: true,
+            content_type: "image/jpeg".into(),
+            byte_size: processed.jpeg.len() as u64,
             width: processed.width,
             height: processed.height,
-            created_at: now,
+            duration_ms: None,
+            codecs: None,
+            poster: false,
+            created_at: now_ms(),
         };
-        self.storage.store_photo(photo, now - UNATTACHED_LIFETIME_MS).await?;
-        Ok(id)
+        self.keep_media(&record, processed.jpeg.into()).await?;
+        Ok(record.id)
     }
 }
 

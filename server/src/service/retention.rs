@@ -1,5 +1,6 @@
 //! How long what only grows is kept: expired sessions, used nonces, idempotency keys, finished
-//! webhook deliveries and invitations with nothing more to send are pruned on a schedule (`serve` runs [`Service::prune`] every hour).
+//! webhook deliveries, invitations with nothing more to send and uploads no testimonial used are
+//! pruned on a schedule (`serve` runs [`Service::prune`] every hour).
 
 use std::time::Duration;
 
@@ -38,7 +39,8 @@ pub fn retention_at(now: i64) -> Retention {
 impl Service {
     /// Removes what is past its retention as of `now` and logs how much went.
     pub async fn prune(&self, now: i64) -> ServiceResult<Pruned> {
-        let pruned = self.storage.prune(retention_at(now)).await?;
+        let mut pruned = self.storage.prune(retention_at(now)).await?;
+        pruned.media = self.remove_unused_media(now).await?;
         if pruned != Pruned::default() {
             tracing::info!(
                 sessions = pruned.sessions,
@@ -46,6 +48,7 @@ impl Service {
                 idempotency_keys = pruned.idempotency_keys,
                 webhook_deliveries = pruned.deliveries,
                 invitations = pruned.invitations,
+                unused_uploads = pruned.media,
                 "pruned rows past their retention"
             );
         }

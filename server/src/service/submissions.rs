@@ -19,7 +19,7 @@ use crate::clock::now_ms;
 use crate::domain::{email_key, truncate_ip};
 use crate::secrets::{self, ClientSecret};
 use crate::storage::{
-    IdempotencyClaim, IdempotentAnswer, NewTestimonialRecord, Site, Testimonial, TestimonialEdit,
+    IdempotencyClaim, IdempotentAnswer, MediaKind, NewTestimonialRecord, Site, Testimonial, TestimonialEdit,
 };
 
 /// How long a key's answer is kept for retries.
@@ -201,7 +201,7 @@ impl Service {
             None => {
                 let photo_id = accepted.photo.map(|photo| photo.into_inner());
                 if let Some(photo) = &photo_id {
-                    if !self.storage.unattached_photo(site.id, photo).await? {
+                    if !self.storage.unattached_media(site.id, photo, MediaKind::Photo).await? {
                         return Err(ServiceError::field(
                             "photo",
                             "refers to no upload of this site (or one already used)",

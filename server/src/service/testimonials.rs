@@ -8,7 +8,7 @@ use super::{consent, Service, ServiceError, ServiceResult};
 use crate::clock::{now_ms, rfc3339};
 use crate::secrets;
 use crate::storage::{
-    Cursor, ListQuery, NewTestimonialRecord, Photo, RatingSummary, Site, Testimonial, TestimonialEdit,
+    Cursor, ListQuery, NewTestimonialRecord, RatingSummary, Site, Testimonial, TestimonialEdit,
 };
 
 /// What anyone may see of a testimonial; `base` is the server's public URL (for the photo).
@@ -21,6 +21,13 @@ pub fn public_view(testimonial: &Testimonial, base: &str) -> PublicTestimonial {
         rating: testimonial.rating,
         text: testimonial.text.clone(),
         photo_url: testimonial.photo_id.as_ref().map(|id| format!("{base}/api/v1/photos/{id}")),
+        video_url: testimonial.video_id.as_ref().map(|id| format!("{base}/api/v1/videos/{id}")),
+        poster_url: testimonial.video_id.as_ref().map(|id| format!("{base}/api/v1/videos/{id}/poster.jpg")),
+        captions_url: testimonial
+            .video_id
+            .as_ref()
+            .filter(|_| testimonial.captions.is_some())
+            .map(|id| format!("{base}/api/v1/videos/{id}/captions.vtt")),
         reply: testimonial.reply.clone(),
         featured: testimonial.featured,
         edited: testimonial.edited,
@@ -126,11 +133,6 @@ impl Service {
         Ok(self.storage.follow_ups(site.id, resolved, limit).await?)
     }
 
-    /// A photo of the site for its moderators, whatever its testimonial's status.
-    pub async fn photo_for_moderators(&self, site: &Site, id: &str) -> ServiceResult<Photo> {
-        self.storage.photo(site.id, id).await?.ok_or(ServiceError::NotFound("photo"))
-    }
-
     /// Adds a testimonial that arrives already decided (the demo's seed): stored as it is, the
     /// public lists refreshed; nobody is notified, as nobody submitted it.
     pub async fn seed_testimonial(&self, record: NewTestimonialRecord) -> ServiceResult<()> {
@@ -141,11 +143,6 @@ impl Service {
         self.storage.insert_testimonial(record).await?;
         self.public_cache.invalidate(site_id);
         Ok(())
-    }
-
-    /// A photo anyone may see: attached to a published testimonial.
-    pub async fn published_photo(&self, id: &str) -> ServiceResult<Photo> {
-        self.storage.published_photo(id).await?.ok_or(ServiceError::NotFound("photo"))
     }
 }
 
@@ -178,6 +175,8 @@ pub fn new_record(site: &Site, draft: Draft) -> (NewTestimonialRecord, String) {
         consent_text,
         consent_version,
         photo_id: None,
+        video_id: None,
+        captions: None,
         referral_code: None,
         page_url: None,
         ip_prefix: None,

@@ -5,7 +5,8 @@
 use anyhow::{bail, Context};
 use sqlx::{AnyPool, Row};
 
-use super::{Backend, SqlStorage};
+use super::media::MediaStore;
+use super::{Backend, MediaRecordStore, SiteStore, SqlStorage};
 
 /// Every table, parents before children, with the columns that order its rows.
 pub const TABLES: &[(&str, &str)] = &[
@@ -16,6 +17,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("api_tokens", "id"),
     ("sessions", "id_hash"),
     ("photos", "id"),
+    ("media", "id"),
     ("testimonials", "id"),
     ("testimonial_tags", "testimonial_id, tag"),
     ("audit_log", "id"),
@@ -118,6 +120,26 @@ pub async fn copy(source_url: &str, target_url: &str) -> anyhow::Result<Vec<Tabl
     tx.commit().await?;
     verify(&source, &target).await?;
     Ok(reports)
+}
+
+/// Copies the objects of every medium the source database records from the source's media
+/// store into the target's (a photo, a video and its poster), each read whole and written
+/// again: safe to run again, it writes the same bytes under the same keys. Returns how many
+/// objects were copied.
+pub async fn copy_media(source: &SqlStorage, from: &MediaStore, to: &MediaStore) -> anyhow::Result<u64> {
+    let mut copied = 0;
+    for site in source.list_sites().await? {
+        for record in source.site_media(site.id).await? {
+            for key in record.keys() {
+                let Some(bytes) = from.get(&key).await.with_context(|| format!("reading {key}"))? else {
+                    continue;
+                };
+                to.put(&key, bytes).await.with_context(|| format!("writing {key}"))?;
+                copied += 1;
+            }
+        }
+    }
+    Ok(copied)
 }
 
 /// The target's columns of `table`, in declaration order, with their kinds.

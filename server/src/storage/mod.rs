@@ -2,6 +2,7 @@
 //! SQL implementation for both backends (`sql/`).
 
 pub mod copy;
+pub mod media;
 mod model;
 mod sql;
 mod stores;
@@ -59,6 +60,8 @@ pub enum StorageError {
     Conflict { field: &'static str },
     #[error("{0}")]
     Unsupported(String),
+    #[error("media store: {0}")]
+    Media(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]

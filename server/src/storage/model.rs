@@ -122,6 +122,10 @@ pub struct Testimonial {
     pub consent_text: Option<String>,
     pub consent_version: Option<i64>,
     pub photo_id: Option<String>,
+    /// A video testimonial's video; its text is the transcript.
+    pub video_id: Option<String>,
+    /// The transcript timed as captions (`m:ss words`, one cue a line), once someone timed it.
+    pub captions: Option<String>,
     pub referral_code: Option<String>,
     pub page_url: Option<String>,
     pub ip_prefix: Option<String>,
@@ -157,6 +161,8 @@ pub struct NewTestimonialRecord {
     pub consent_text: Option<String>,
     pub consent_version: Option<i64>,
     pub photo_id: Option<String>,
+    pub video_id: Option<String>,
+    pub captions: Option<String>,
     pub referral_code: Option<String>,
     pub page_url: Option<String>,
     pub ip_prefix: Option<String>,
@@ -481,7 +487,84 @@ pub struct AdvocateStats {
     pub flagged: u64,
 }
 
-/// A visitor's photo, already re-encoded.
+/// What an object in the media store is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaKind {
+    /// A re-encoded JPEG.
+    Photo,
+    /// WebM or MP4 as the visitor's browser recorded it, checked but never re-encoded.
+    Video,
+}
+
+impl MediaKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Photo => "photo",
+            Self::Video => "video",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "photo" => Some(Self::Photo),
+            "video" => Some(Self::Video),
+            _ => None,
+        }
+    }
+}
+
+/// What is known of an object in the media store (its bytes are in the store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaRecord {
+    pub id: String,
+    pub site_id: i64,
+    pub kind: MediaKind,
+    /// False while a video's parts are still arriving.
+    pub ready: bool,
+    pub content_type: String,
+    /// For a video still arriving: the size it announced.
+    pub byte_size: u64,
+    pub width: u32,
+    pub height: u32,
+    pub duration_ms: Option<u64>,
+    pub codecs: Option<String>,
+    /// A poster frame is stored beside the video.
+    pub poster: bool,
+    pub created_at: i64,
+}
+
+impl MediaRecord {
+    /// Its object's key in the media store.
+    pub fn key(&self) -> String {
+        let extension = match self.content_type.as_str() {
+            "image/jpeg" => "jpg",
+            "video/mp4" => "mp4",
+            _ => "webm",
+        };
+        super::media::keys::object(self.site_id, &self.id, extension)
+    }
+
+    /// Every key this record may own: the object, a poster, parts still arriving.
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys = vec![self.key()];
+        if self.kind == MediaKind::Video {
+            keys.push(super::media::keys::poster(self.site_id, &self.id));
+        }
+        keys
+    }
+}
+
+/// A medium the public may see, with what its testimonial says about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedMedia {
+    pub record: MediaRecord,
+    /// The testimonial's timed transcript, for a video's captions.
+    pub captions: Option<String>,
+    /// The testimonial's language-neutral id, for logs.
+    pub testimonial_id: String,
+}
+
+/// A photo as the first versions kept it, in the database; moved to the media store on start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Photo {
     pub id: String,
@@ -538,6 +621,8 @@ pub struct Pruned {
     pub idempotency_keys: u64,
     pub deliveries: u64,
     pub invitations: u64,
+    /// Uploads no testimonial used (removed by the service, from the media store too).
+    pub media: u64,
 }
 
 /// What importing one testimonial did.

@@ -19,6 +19,7 @@ pub trait Storage:
     + DataStore
     + InvitationStore
     + SiteKeyStore
+    + MediaRecordStore
     + Send
     + Sync
     + 'static
@@ -36,6 +37,7 @@ impl<T> Storage for T where
         + DataStore
         + InvitationStore
         + SiteKeyStore
+        + MediaRecordStore
         + Send
         + Sync
         + 'static
@@ -194,14 +196,6 @@ pub trait TestimonialStore: Send + Sync {
 #[async_trait]
 pub trait SubmissionStore: Send + Sync {
     async fn insert_testimonial(&self, record: NewTestimonialRecord) -> Result<(), StorageError>;
-    /// Stores an upload; uploads never attached to a testimonial before `stale_before` go.
-    async fn store_photo(&self, photo: Photo, stale_before: i64) -> Result<(), StorageError>;
-    /// The site's photo, if it exists and no testimonial uses it yet.
-    async fn unattached_photo(&self, site_id: i64, id: &str) -> Result<bool, StorageError>;
-    /// A photo of the site, whatever its testimonial's status (moderators see them all).
-    async fn photo(&self, site_id: i64, id: &str) -> Result<Option<Photo>, StorageError>;
-    /// A photo the public may see: attached to an approved testimonial.
-    async fn published_photo(&self, id: &str) -> Result<Option<Photo>, StorageError>;
     /// Claims a key (by its hash) for a request, unless it was used within the last day
     /// (`fresh_since`). A claim still unanswered from before `abandoned_before` is taken over:
     /// its request was cut off (a deadline, a dropped connection) before it could finish.
@@ -453,4 +447,47 @@ pub trait SiteKeyStore: Send + Sync {
     async fn revoke_site_key(&self, site_id: i64, key_id: i64, now: i64) -> Result<bool, StorageError>;
     /// The unrevoked key with this hash, marked as used now.
     async fn use_site_key(&self, key_hash: &str, now: i64) -> Result<Option<SiteKey>, StorageError>;
+}
+
+/// What is known of the media store's objects (photos, videos, videos still arriving); the bytes
+/// are in the store (`storage::media`).
+#[async_trait]
+pub trait MediaRecordStore: Send + Sync {
+    async fn insert_media(&self, record: &MediaRecord) -> Result<(), StorageError>;
+    /// A medium of the site, whatever its state or its testimonial's status (moderators, and
+    /// uploads in progress).
+    async fn media(&self, site_id: i64, id: &str) -> Result<Option<MediaRecord>, StorageError>;
+    /// A ready medium of this kind that no testimonial uses yet.
+    async fn unattached_media(&self, site_id: i64, id: &str, kind: MediaKind) -> Result<bool, StorageError>;
+    /// A medium the public may see: attached to an approved testimonial.
+    async fn published_media(&self, id: &str) -> Result<Option<PublishedMedia>, StorageError>;
+    /// A video whose parts have all arrived, with what its container says. False when it was
+    /// not receiving (finished by another request, or gone).
+    async fn finish_media(&self, record: &MediaRecord) -> Result<bool, StorageError>;
+    async fn set_media_poster(&self, site_id: i64, id: &str) -> Result<bool, StorageError>;
+    /// Media no testimonial uses, made before `before` (abandoned uploads).
+    async fn unused_media(&self, before: i64, limit: u32) -> Result<Vec<MediaRecord>, StorageError>;
+    /// The media of the address's testimonials on the site (before erasing them).
+    async fn media_of_author(&self, site_id: i64, email: &str) -> Result<Vec<MediaRecord>, StorageError>;
+    /// Lets go of a testimonial's photo and video (withdrawn), returning them for removal.
+    async fn detach_media(
+        &self,
+        site_id: i64,
+        testimonial_id: &str,
+    ) -> Result<Vec<MediaRecord>, StorageError>;
+    async fn delete_media(&self, id: &str) -> Result<(), StorageError>;
+    /// Every medium of a site, for export and copy.
+    async fn site_media(&self, site_id: i64) -> Result<Vec<MediaRecord>, StorageError>;
+    /// Photos still in the database (from before the media store), a few at a time.
+    async fn photos_in_database(&self, limit: u32) -> Result<Vec<Photo>, StorageError>;
+    /// Records a moved photo and removes it from the database, together.
+    async fn photo_moved(&self, record: &MediaRecord) -> Result<(), StorageError>;
+    /// The timed transcript of a testimonial (`None` clears it).
+    async fn set_captions(
+        &self,
+        site_id: i64,
+        testimonial_id: &str,
+        captions: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StorageError>;
 }

@@ -46,7 +46,7 @@ pub async fn site_cors(State(state): State<AppState>, request: Request, next: Ne
             let mut response = StatusCode::NO_CONTENT.into_response();
             allow(response.headers_mut(), origin);
             let headers = response.headers_mut();
-            headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST"));
+            headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, PUT"));
             headers.insert(
                 header::ACCESS_CONTROL_ALLOW_HEADERS,
                 HeaderValue::from_static("content-type, idempotency-key"),

@@ -64,6 +64,7 @@ async fn a_missing_widget_build_is_explained() {
         ..fanfare_server::config::ServerSettings::new(
             "127.0.0.1:0".parse().unwrap(),
             app.database.secret_key.clone(),
+            app.database.media(),
         )
     };
     let server = fanfare_server::startup::Application::build(app.storage.clone(), &settings).await.unwrap();

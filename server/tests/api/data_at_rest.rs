@@ -129,7 +129,7 @@ impl TestApp {
             widget_dir: self.dir.path().join("widget"),
             webhook_retry_base: Duration::from_millis(100),
             allow_private_network_webhooks: true,
-            ..ServerSettings::new("127.0.0.1:0".parse().unwrap(), key)
+            ..ServerSettings::new("127.0.0.1:0".parse().unwrap(), key, self.database.media())
         };
         Application::build(self.storage.clone(), &settings).await
     }

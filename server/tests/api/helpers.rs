@@ -51,7 +51,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServerSettings)) -> TestApp
     }
     let mut settings = ServerSettings {
         widget_dir,
-        ..ServerSettings::new("127.0.0.1:0".parse().unwrap(), database.secret_key.clone())
+        ..ServerSettings::new("127.0.0.1:0".parse().unwrap(), database.secret_key.clone(), database.media())
     };
     adjust(&mut settings);
     let app = Application::build(storage.clone(), &settings).await.expect("the server builds");
@@ -138,6 +138,7 @@ impl TestApp {
             rate_limits: false,
             allow_private_network_webhooks: true,
             secret_key: self.database.secret_key.clone(),
+            media: self.database.media(),
         };
         let operator = Service::open(self.storage.clone(), &settings).await.expect("the service opens");
         let site = operator.find_site(SITE).await.expect("the site");

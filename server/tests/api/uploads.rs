@@ -245,8 +245,11 @@ async fn a_photo_belongs_to_one_testimonial_of_its_own_site() {
     assert_eq!(app.submit(&body).await.status(), 422, "a photo is used once");
     assert_eq!(app.everything_stored().await.len(), 1);
 
-    // Erasure takes the photo with the testimonial.
+    // Erasure takes the photo with the testimonial: its record and its file in the media store.
     let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
+    let file = app.database.media_dir.join(format!("sites/{}/{mine}.jpg", site.id));
+    assert!(file.exists(), "{} is where the photo is kept", file.display());
     app.service.erase(&site, fanfare_server::service::Actor::CommandLine, "ada@example.com").await.unwrap();
-    assert!(app.storage.photo(site.id, &mine).await.unwrap().is_none());
+    assert!(app.storage.media(site.id, &mine).await.unwrap().is_none());
+    assert!(!file.exists(), "the photo's file is gone");
 }

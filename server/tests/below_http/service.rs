@@ -259,7 +259,10 @@ async fn pruning_removes_only_what_is_past_each_tables_retention() {
     }
 
     let pruned = world.service().await.prune(now).await.unwrap();
-    assert_eq!(pruned, Pruned { sessions: 1, nonces: 1, idempotency_keys: 1, deliveries: 2, invitations: 1 });
+    assert_eq!(
+        pruned,
+        Pruned { sessions: 1, nonces: 1, idempotency_keys: 1, deliveries: 2, invitations: 1, media: 0 }
+    );
     for (id, kept) in [("inv0", false), ("inv1", true), ("inv2", true)] {
         assert_eq!(storage.invitation(site, id).await.unwrap().is_some(), kept, "{id}");
     }

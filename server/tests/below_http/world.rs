@@ -32,6 +32,16 @@ impl World {
         self.storage.create_site(new_site("globex"), 0).await.expect("a second site")
     }
 
+    /// The database's URL, for SQL a test writes by hand (rows from an older version).
+    pub fn url(&self) -> &str {
+        &self.database.url
+    }
+
+    /// Where the service keeps this database's media.
+    pub fn media_dir(&self) -> &std::path::Path {
+        &self.database.media_dir
+    }
+
     pub async fn service(&self) -> Service {
         let settings = ServiceSettings {
             public_url: "http://127.0.0.1:9".into(),
@@ -39,6 +49,7 @@ impl World {
             rate_limits: true,
             allow_private_network_webhooks: false,
             secret_key: self.database.secret_key.clone(),
+            media: self.database.media(),
         };
         Service::open(self.storage.clone(), &settings).await.expect("the service opens")
     }
@@ -77,6 +88,8 @@ pub fn record(site: &Site, status: Status, rating: u8, created_at: i64) -> NewTe
         consent_text: Some(site.consent_text.clone()),
         consent_version: Some(site.consent_version),
         photo_id: None,
+        video_id: None,
+        captions: None,
         referral_code: None,
         page_url: None,
         ip_prefix: None,

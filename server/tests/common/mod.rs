@@ -11,10 +11,16 @@ use fanfare_server::testing::TestDatabase;
 /// given it in the environment.
 pub fn command(url: &str, key_of: &TestDatabase) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_fanfare"));
-    command.env("FANFARE_LOG", "warn").env_remove("FANFARE_SECRET_KEY").env_remove("FANFARE_SECRET_KEY_FILE");
+    command
+        .env("FANFARE_LOG", "warn")
+        .env_remove("FANFARE_SECRET_KEY")
+        .env_remove("FANFARE_SECRET_KEY_FILE")
+        .env_remove("FANFARE_MEDIA_URL");
+    // SQLite finds its key and media beside the file; PostgreSQL gets them from the environment.
     if url.starts_with("postgres") {
-        let (name, value) = key_of.secret_key_env();
-        command.env(name, value);
+        for (name, value) in [key_of.secret_key_env(), key_of.media_env()] {
+            command.env(name, value);
+        }
     }
     command.arg("--database").arg(url);
     command

@@ -74,14 +74,6 @@ impl DataStore for SqlStorage {
                     .await?;
             }
         }
-        sqlx::query(
-            "DELETE FROM photos WHERE id IN (SELECT photo_id FROM testimonials \
-             WHERE site_id = $1 AND lower(email) = lower($2) AND photo_id IS NOT NULL)",
-        )
-        .bind(site_id)
-        .bind(email)
-        .execute(&mut *tx)
-        .await?;
         // Tags go with their testimonial; visits and conversions with their advocate (CASCADE).
         let deleted = sqlx::query("DELETE FROM testimonials WHERE site_id = $1 AND lower(email) = lower($2)")
             .bind(site_id)

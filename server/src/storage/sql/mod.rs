@@ -18,17 +18,18 @@ use tokio::sync::{mpsc, oneshot};
 use super::{
     AccountStore, Advocate, AdvocateStats, ApiToken, AuditEntry, Conversion, Cursor, DataStore, Delivery,
     DeliveryAttempt, DeliveryState, IdempotencyClaim, IdempotentAnswer, ImportOutcome, ImportedTestimonial,
-    Invitation, InvitationStatus, InvitationStore, Invited, ListQuery, Moderated, NewAdvocate, NewConversion,
-    NewInvitation, NewSite, NewTestimonialRecord, OperationsStore, Photo, Pruned, RatingSummary,
-    ReferralStore, Retention, SendOutcome, Session, Site, SiteChanges, SiteKey, SiteKeyStore, SiteStore,
-    StorageError, StoredSecret, SubmissionStore, Testimonial, TestimonialEdit, TestimonialStore, User,
-    Webhook, WebhookStore,
+    Invitation, InvitationStatus, InvitationStore, Invited, ListQuery, MediaKind, MediaRecord,
+    MediaRecordStore, Moderated, NewAdvocate, NewConversion, NewInvitation, NewSite, NewTestimonialRecord,
+    OperationsStore, Photo, Pruned, PublishedMedia, RatingSummary, ReferralStore, Retention, SendOutcome,
+    Session, Site, SiteChanges, SiteKey, SiteKeyStore, SiteStore, StorageError, StoredSecret,
+    SubmissionStore, Testimonial, TestimonialEdit, TestimonialStore, User, Webhook, WebhookStore,
 };
 use crate::domain::Role;
 
 mod accounts;
 mod data;
 mod invitations;
+mod media;
 mod operations;
 mod referrals;
 mod rows;
@@ -231,9 +232,10 @@ async fn insert_row(
     let on_conflict = if or_ignore { " ON CONFLICT (id) DO NOTHING" } else { "" };
     let inserted = sqlx::query(&format!(
         "INSERT INTO testimonials (id, site_id, status, name, email, role, company, rating, body, \
-         consent, consent_text, consent_version, photo_id, referral_code, page_url, ip_prefix, follow_up, \
-         contact_me, manage_token_hash, reply, featured, verified, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24){on_conflict}"
+         consent, consent_text, consent_version, photo_id, video_id, captions, referral_code, page_url, ip_prefix, \
+         follow_up, contact_me, manage_token_hash, reply, featured, verified, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
+         $23, $24, $25, $26){on_conflict}"
     ))
     .bind(&record.id)
     .bind(record.site_id)
@@ -248,6 +250,8 @@ async fn insert_row(
     .bind(&record.consent_text)
     .bind(record.consent_version)
     .bind(&record.photo_id)
+    .bind(&record.video_id)
+    .bind(&record.captions)
     .bind(&record.referral_code)
     .bind(&record.page_url)
     .bind(&record.ip_prefix)

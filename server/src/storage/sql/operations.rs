@@ -138,6 +138,7 @@ impl OperationsStore for SqlStorage {
             idempotency_keys: idempotency_keys.rows_affected(),
             deliveries: deliveries.rows_affected(),
             invitations: invitations.rows_affected(),
+            media: 0,
         })
     }
 

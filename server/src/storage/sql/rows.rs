@@ -82,6 +82,8 @@ pub(super) struct TestimonialRow {
     pub(super) consent_text: Option<String>,
     pub(super) consent_version: Option<i64>,
     pub(super) photo_id: Option<String>,
+    pub(super) video_id: Option<String>,
+    pub(super) captions: Option<String>,
     pub(super) referral_code: Option<String>,
     pub(super) page_url: Option<String>,
     pub(super) ip_prefix: Option<String>,
@@ -99,7 +101,7 @@ pub(super) struct TestimonialRow {
 }
 
 pub(super) const TESTIMONIAL_COLUMNS: &str = "id, site_id, status, name, email, role, company, rating, body, consent, \
-    consent_text, consent_version, photo_id, referral_code, page_url, ip_prefix, reply, featured, follow_up, contact_me, \
+    consent_text, consent_version, photo_id, video_id, captions, referral_code, page_url, ip_prefix, reply, featured, follow_up, contact_me, \
     follow_up_resolved_at, follow_up_note, edited, verified, created_at, updated_at";
 
 /// A new value for one column of `sites` (`None` stores NULL).
@@ -137,6 +139,8 @@ impl TryFrom<TestimonialRow> for Testimonial {
             consent_text: row.consent_text,
             consent_version: row.consent_version,
             photo_id: row.photo_id,
+            video_id: row.video_id,
+            captions: row.captions,
             referral_code: row.referral_code,
             page_url: row.page_url,
             ip_prefix: row.ip_prefix,

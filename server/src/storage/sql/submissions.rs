@@ -1,4 +1,4 @@
-//! What arrives from visitors: new testimonials (group-committed), photos, idempotency keys.
+//! What arrives from visitors: new testimonials (group-committed), idempotency keys.
 
 use super::*;
 
@@ -93,63 +93,5 @@ impl SubmissionStore for SqlStorage {
             .execute(&self.pool)
             .await?;
         Ok(())
-    }
-
-    async fn store_photo(&self, photo: Photo, stale_before: i64) -> Result<(), StorageError> {
-        let mut tx = self.write_transaction().await?;
-        sqlx::query(
-            "DELETE FROM photos WHERE site_id = $1 AND created_at < $2 \
-             AND id NOT IN (SELECT photo_id FROM testimonials WHERE site_id = $1 AND photo_id IS NOT NULL)",
-        )
-        .bind(photo.site_id)
-        .bind(stale_before)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("INSERT INTO photos (id, site_id, data, width, height, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&photo.id)
-            .bind(photo.site_id)
-            .bind(&photo.data)
-            .bind(i64::from(photo.width))
-            .bind(i64::from(photo.height))
-            .bind(photo.created_at)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn unattached_photo(&self, site_id: i64, id: &str) -> Result<bool, StorageError> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM photos WHERE site_id = $1 AND id = $2 \
-             AND NOT EXISTS (SELECT 1 FROM testimonials WHERE photo_id = $2)",
-        )
-        .bind(site_id)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(found.is_some())
-    }
-
-    async fn photo(&self, site_id: i64, id: &str) -> Result<Option<Photo>, StorageError> {
-        let row: Option<(String, i64, Vec<u8>, i64, i64, i64)> = sqlx::query_as(
-            "SELECT id, site_id, data, width, height, created_at FROM photos WHERE site_id = $1 AND id = $2",
-        )
-        .bind(site_id)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(photo_from_row))
-    }
-
-    async fn published_photo(&self, id: &str) -> Result<Option<Photo>, StorageError> {
-        let row: Option<(String, i64, Vec<u8>, i64, i64, i64)> = sqlx::query_as(
-            "SELECT p.id, p.site_id, p.data, p.width, p.height, p.created_at FROM photos p \
-             JOIN testimonials t ON t.photo_id = p.id AND t.site_id = p.site_id \
-             WHERE p.id = $1 AND t.status = 'approved'",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(photo_from_row))
     }
 }

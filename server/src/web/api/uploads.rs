@@ -13,8 +13,9 @@ use utoipa_axum::routes;
 use super::preflight;
 use super::refusals::PublicWriteRefusals;
 use crate::service::photos::MAX_UPLOAD_BYTES;
+use crate::storage::MediaKind;
 use crate::web::error::AppError;
-use crate::web::photo::published_photo_response;
+use crate::web::media::{media_response, Audience};
 use crate::web::request::{ClientIp, SiteFromPath};
 use crate::web::state::AppState;
 
@@ -84,6 +85,6 @@ async fn published(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     // Looked up on every request, revalidations too: a withdrawn or erased photo is 404 at once.
-    let photo = state.service.published_photo(&id).await?;
-    Ok(published_photo_response(photo, &headers))
+    let photo = state.service.published_media(&id, MediaKind::Photo).await?;
+    Ok(media_response(&state.service, &photo.record, &headers, Audience::Public).await?)
 }

@@ -13,10 +13,11 @@ use crate::domain::{parse_reply, parse_tags, Role};
 use crate::service::moderation::{parse_edit, Action};
 use crate::service::testimonials::next_cursor;
 use crate::service::{consent, Actor, ServiceError};
+use crate::storage::MediaKind;
 use crate::storage::{Cursor, Site, Testimonial};
 use crate::web::error::AppError;
+use crate::web::media::{media_response, Audience};
 use crate::web::page::{render, when, Frame, PageError, SiteNav};
-use crate::web::photo::photo_response;
 use crate::web::request::ListParams;
 use crate::web::session::{local_path, member_site, AdminForm, AdminSession, FormFields};
 use crate::web::state::AppState;
@@ -374,8 +375,9 @@ async fn photo(
     State(state): State<AppState>,
     session: AdminSession,
     Path((slug, id)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, PageError> {
     let (site, _role) = member_site(&state, &session.user, &slug).await?;
-    let photo = state.service.photo_for_moderators(&site, &id).await?;
-    Ok(photo_response(photo, "private, no-store"))
+    let photo = state.service.media_for_moderators(&site, &id, MediaKind::Photo).await?;
+    Ok(media_response(&state.service, &photo, &headers, Audience::Moderators).await?)
 }
