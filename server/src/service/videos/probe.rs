@@ -7,7 +7,7 @@
 //!
 //! What counts, in both containers:
 //! - the duration is the span from the earliest frame to the end of the last (its own
-//!   duration, else the track's usual frame interval), or the duration the file declares if
+//!   duration, else the track's average frame interval), or the duration the file declares if
 //!   that is longer: a file cannot hide its length by declaring less;
 //! - a video with fewer than two distinct frame times is empty: a single picture, or frames
 //!   all at one timestamp, plays for 0 seconds;
@@ -23,9 +23,9 @@ mod tests;
 
 /// Bigger uploads are refused before they are read.
 pub const MAX_VIDEO_BYTES: usize = 50 * 1024 * 1024;
-/// Two minutes. The recorder stops a little before, as containers round frame times up.
+/// Two minutes. A recorder should stop a little before: the last frame's own duration counts.
 pub const MAX_DURATION_MS: u64 = 120_000;
-/// The longer side, in pixels: 4K from a phone is fine, 8K (7680×4320) is refused.
+/// Either side, in pixels: 4K from a phone is fine either way up, 8K (7680×4320) is refused.
 pub const MAX_SIDE: u32 = 3840;
 
 /// The accepted video codecs, as [`VideoInfo::video_codec`] names them.

@@ -56,7 +56,8 @@ fn read_boxes(bytes: &[u8]) -> Option<Found> {
     }
 
     let mut found = Found::default();
-    let mut tracks = Vec::new(); // track id, its timescale, and whether it is the video that counts
+    // Track id, timescale, whether it is the video that counts, and where its next fragment starts.
+    let mut tracks = Vec::new();
     let mut timelines = Vec::new();
     let mut declared_ns = header_duration(moov.mvhd.duration, moov.mvhd.timescale);
     if let Some(mehd) = moov.mvex.as_ref().and_then(|mvex| mvex.mehd.as_ref()) {
