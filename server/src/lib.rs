@@ -26,4 +26,6 @@ pub mod storage;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod texts;
+#[cfg(any(test, feature = "testing"))]
+pub mod video_samples;
 pub mod web;

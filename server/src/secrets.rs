@@ -190,7 +190,7 @@ impl SecretKey {
         }
         // Even-length hex is read as hex: 32 bytes in base64 are 43 symbols or end in `=`, so
         // a right-sized key is never ambiguous, and a wrong-sized one is measured as meant.
-        let bytes = if text.len() % 2 == 0 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let bytes = if text.len().is_multiple_of(2) && text.bytes().all(|b| b.is_ascii_hexdigit()) {
             unhex(text)
         } else {
             unbase64(text)
@@ -271,7 +271,7 @@ fn unbase64(text: &str) -> Option<Vec<u8>> {
 
 /// Lower-case (or upper-case) hex back to bytes; `None` for anything else.
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()

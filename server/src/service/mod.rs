@@ -27,6 +27,7 @@ pub mod site_keys;
 pub mod sites;
 pub mod submissions;
 pub mod testimonials;
+pub mod videos;
 
 use std::sync::Arc;
 
