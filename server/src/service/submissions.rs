@@ -14,6 +14,7 @@ use super::metrics::Metrics;
 use super::pow::{self, PowError};
 use super::referrals::Friend;
 use super::testimonials::{new_record, Draft};
+use super::videos::captions;
 use super::{consent, Service, ServiceError, ServiceResult};
 use crate::clock::now_ms;
 use crate::domain::{email_key, truncate_ip};
@@ -211,6 +212,8 @@ impl Service {
                 photo_id
             }
         };
+        let video_id = accepted.video.map(|video| video.into_inner());
+        let captions = self.checked_captions(site, video_id.as_deref(), accepted.captions.as_deref()).await?;
         let rating = accepted.rating.stars();
         let referral = accepted.referral.map(|code| code.into_inner());
         let device = accepted.device.map(|device| device.into_inner());
@@ -230,6 +233,8 @@ impl Service {
         );
         let mut record = NewTestimonialRecord {
             photo_id,
+            video_id,
+            captions,
             referral_code: referral.clone(),
             page_url: accepted.page_url.filter(|url| is_web_address(url)),
             ip_prefix: ip.map(truncate_ip),
@@ -279,6 +284,36 @@ impl Service {
             manage_url: format!("{}/manage/{manage_token}", self.public_url),
             verified,
         })
+    }
+
+    /// A submission's video (an upload of this site no testimonial uses yet) and its timed
+    /// transcript, checked against the video's length.
+    async fn checked_captions(
+        &self,
+        site: &Site,
+        video: Option<&str>,
+        captions: Option<&str>,
+    ) -> ServiceResult<Option<String>> {
+        let Some(video) = video else {
+            return match captions {
+                Some(_) => Err(ServiceError::field("captions", "captions need a video")),
+                None => Ok(None),
+            };
+        };
+        let unused = self.storage.unattached_media(site.id, video, MediaKind::Video).await?;
+        let record = match self.storage.media(site.id, video).await? {
+            Some(record) if unused => record,
+            _ => {
+                return Err(ServiceError::field(
+                    "video",
+                    "refers to no finished video upload of this site (or one already used)",
+                ))
+            }
+        };
+        let Some(captions) = captions else { return Ok(None) };
+        captions::parse(captions, record.duration_ms.unwrap_or(0))
+            .map_err(|problem| ServiceError::field("captions", problem))?;
+        Ok(Some(captions.to_owned()))
     }
 
     /// The photo sent with a form, through the upload pipeline (its limits, decoding, re-encoding);

@@ -8,6 +8,8 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use fanfare_protocol::api::ApiError;
+
 use crate::service::Service;
 use crate::storage::MediaRecord;
 use crate::web::error::AppError;
@@ -54,7 +56,12 @@ pub async fn media_response(
         Ok(None) => (StatusCode::OK, None),
         Ok(Some(range)) => (StatusCode::PARTIAL_CONTENT, Some(range)),
         Err(Unsatisfiable) => {
-            let mut response = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            let refusal = ApiError {
+                error: "range_not_satisfiable".into(),
+                message: format!("The range starts past the end ({size} bytes)."),
+                fields: Default::default(),
+            };
+            let mut response = (StatusCode::RANGE_NOT_SATISFIABLE, axum::Json(refusal)).into_response();
             insert(response.headers_mut(), header::CONTENT_RANGE, &format!("bytes */{size}"));
             media_headers(response.headers_mut(), "", &etag, audience);
             return Ok(response);

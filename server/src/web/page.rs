@@ -11,7 +11,7 @@ use crate::web::error::AppError;
 
 /// Dashboard pages run only our own script, cannot be framed, and never leak their URL.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+     img-src 'self' data:; media-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// Where a page sits, for the navigation.
 pub struct Frame<'a> {
@@ -161,6 +161,10 @@ impl IntoResponse for PageError {
                 let body = html! {
                     h1 { (title) }
                     p role="alert" { (error.public_message()) }
+                    // What is wrong with each field, in the words of the rule that refused it.
+                    @if let AppError::Validation(fields) = &error {
+                        ul { @for (field, message) in fields { li { strong { (field) } ": " (message) } } }
+                    }
                     @if status == StatusCode::UNAUTHORIZED {
                         p { a href="/admin/login" { "Sign in" } }
                     } @else {

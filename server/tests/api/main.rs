@@ -21,4 +21,5 @@ mod openapi;
 mod referrals;
 mod testimonials;
 mod uploads;
+mod videos;
 mod webhooks;

@@ -7,6 +7,7 @@ mod referrals;
 mod refusals;
 mod testimonials;
 mod uploads;
+mod videos;
 mod widget;
 
 use axum::http::{header, HeaderValue, StatusCode};
@@ -27,6 +28,7 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
         .merge(testimonials::router())
         .merge(referrals::public_routes())
         .merge(uploads::upload_routes())
+        .merge(videos::upload_routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state, site_cors));
     OpenApiRouter::default()
@@ -35,6 +37,7 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
         .merge(invitations::router())
         .merge(referrals::moderation_routes())
         .merge(uploads::photo_routes())
+        .merge(videos::public_routes())
 }
 
 /// Preflights are answered by [`site_cors`]; this only gives OPTIONS a route to run on.

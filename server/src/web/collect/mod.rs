@@ -44,9 +44,9 @@ use crate::service::ServiceError;
 use crate::storage::Site;
 use crate::web::revalidate::revalidated;
 
-/// Like the dashboard's, and `blob:` images for the photo's preview.
+/// Like the dashboard's, and `blob:` images and media for the photo's and the video's previews.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' blob:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+     img-src 'self' blob:; media-src 'self' blob:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// Happy authors are offered their referral link on the thank-you screen (as in the widget).
 const REFERRAL_OFFER_MIN_RATING: i64 = 4;
@@ -263,6 +263,8 @@ impl Form<'_> {
             website: optional(&values.website),
             pow: optional(&values.pow),
             invite: optional(&values.invite),
+            video: optional(&values.video),
+            captions: optional(&values.captions),
             ..SubmitTestimonial::default()
         }
     }

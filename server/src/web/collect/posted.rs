@@ -26,6 +26,9 @@ pub struct Values {
     /// The honeypot.
     pub website: String,
     pub invite: String,
+    /// A video the page's script recorded and uploaded (its id), and its timed transcript.
+    pub video: String,
+    pub captions: String,
     pub lang: String,
     /// The idempotency key this copy of the form carries.
     pub key: String,
@@ -44,6 +47,8 @@ impl Values {
             "text" => &mut self.text,
             "website" => &mut self.website,
             "invite" => &mut self.invite,
+            "video" => &mut self.video,
+            "captions" => &mut self.captions,
             "lang" => &mut self.lang,
             "key" => &mut self.key,
             "pow" => &mut self.pow,

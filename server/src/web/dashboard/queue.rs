@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/sites/{site}/bulk", post(bulk))
         .route("/admin/sites/{site}/audit", get(audit))
         .route("/admin/sites/{site}/photos/{id}", get(photo))
+        .route("/admin/sites/{site}/videos/{id}", get(video))
 }
 
 async fn home(State(state): State<AppState>, session: AdminSession) -> Result<Response, PageError> {
@@ -197,6 +198,12 @@ fn item_card(site: &Site, item: &Testimonial, csrf: &str, here: &str) -> Markup 
             @if let Some(photo) = &item.photo_id {
                 img.photo src=(format!("/admin/sites/{}/photos/{photo}", site.slug)) alt=(format!("Photo sent by {}", shown(&item.name))) width="96" height="96";
             }
+            @if let Some(video) = &item.video_id {
+                // Played here before approving; the text below is its transcript.
+                video.video controls preload="metadata" src=(format!("/admin/sites/{}/videos/{video}", site.slug))
+                    aria-label=(format!("Video sent by {}", shown(&item.name))) {}
+                p.hint { "Transcript" @if item.captions.is_some() { " (timed as captions)" } }
+            }
             blockquote dir="auto" { (shown(&item.text)) }
             @if let Some(reply) = &item.reply {
                 p.reply { strong { "Reply: " } bdi { (shown(reply)) } }
@@ -246,6 +253,14 @@ fn item_card(site: &Site, item: &Testimonial, csrf: &str, here: &str) -> Markup 
                         label for=(format!("reply-{}", item.id)) { "Public reply (shown under the testimonial; empty removes it)" }
                         textarea id=(format!("reply-{}", item.id)) name="reply" rows="3" maxlength="2000" { (item.reply.as_deref().unwrap_or("")) }
                         button type="submit" { "Save reply" }
+                    }
+                    @if item.video_id.is_some() {
+                        form.stack method="post" action=(action("captions")) {
+                            (hidden)
+                            label for=(format!("captions-{}", item.id)) { "Captions: the transcript timed, one line each, like " code { "0:05 words" } " (empty: shown as text only)" }
+                            textarea id=(format!("captions-{}", item.id)) name="captions" rows="4" { (item.captions.as_deref().unwrap_or("")) }
+                            button type="submit" { "Save captions" }
+                        }
                     }
                     form.stack method="post" action=(action("tags")) {
                         (hidden)
@@ -303,8 +318,14 @@ async fn act(
     form: AdminForm,
 ) -> Result<Response, PageError> {
     let (site, _role) = member_site(&state, &form.session.user, &slug).await?;
-    let action = form_action(&name, &form.fields)?;
-    state.service.moderate(&site, Actor::Member(&form.session.user), &id, action).await?;
+    let actor = Actor::Member(&form.session.user);
+    if name == "captions" {
+        // Checked against the video's length, which only the service knows.
+        let lines = form.fields.get("captions").unwrap_or_default();
+        state.service.set_captions(&site, actor, &id, lines).await?;
+    } else {
+        state.service.moderate(&site, actor, &id, form_action(&name, &form.fields)?).await?;
+    }
     let back = local_path(form.fields.get("return_to"));
     Ok(Redirect::to(&format!("{back}#item-{id}")).into_response())
 }
@@ -368,6 +389,18 @@ async fn audit(
         site: Some(SiteNav { slug: &site.slug, name: &site.name, tab: "audit", owner: role == Role::Owner }),
     };
     Ok(render(frame, body).into_response())
+}
+
+/// A video for moderators to watch before approving: any status, members of the site only.
+async fn video(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Path((slug, id)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, PageError> {
+    let (site, _role) = member_site(&state, &session.user, &slug).await?;
+    let video = state.service.media_for_moderators(&site, &id, MediaKind::Video).await?;
+    Ok(media_response(&state.service, &video, &headers, Audience::Moderators).await?)
 }
 
 /// A photo for moderators to judge before approving: any status, members of the site only.

@@ -194,6 +194,18 @@ fn testimonial(item: &PublicTestimonial, view: &View<'_>) -> Markup {
                 ("★".repeat(lit))
                 span.fanfare-stars-off aria-hidden="true" { ("★".repeat(5 - lit)) }
             }
+            @if let Some(video) = &item.video_url {
+                // Only the poster loads with the page; the video downloads when it is played.
+                // The box has its size before anything loads (`aspect-ratio` in the stylesheet).
+                video.fanfare-video part="video" controls preload="none" playsinline crossorigin="anonymous"
+                    src=(video) poster=[item.poster_url.as_deref()]
+                    aria-label=(view.text("wall.video").replace("{name}", &item.name)) {
+                    @if let Some(captions) = &item.captions_url {
+                        track kind="captions" src=(captions) srclang=(view.lang) label=(view.text("wall.captions")) default;
+                    }
+                }
+                p.fanfare-label.fanfare-transcript-label { (view.text("wall.transcript")) }
+            }
             blockquote.fanfare-quote part="quote" dir="auto" { (shown(&item.text)) }
             footer.fanfare-byline part="byline" {
                 @if let Some(photo) = &item.photo_url {
