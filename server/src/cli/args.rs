@@ -75,11 +75,13 @@ pub enum Command {
         site: String,
         #[arg(long, default_value = "json", value_parser = ["json", "csv"])]
         format: String,
-        /// Write here instead of standard output
+        /// Write here instead of standard output; JSON written to a file carries the photos and
+        /// videos as files in a folder beside it (FILE's name with .media)
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
-    /// Read testimonials from a JSON export or a CSV with a header row; known ids are skipped
+    /// Read testimonials from a JSON export (with the photos and videos in the folder beside it)
+    /// or a CSV with a header row; known ids are skipped
     Import {
         #[arg(long)]
         site: String,

@@ -160,12 +160,29 @@ async fn command(
                 // clap admits only json and csv.
                 _ => ExportFormat::Json,
             };
-            let bytes = service.export(&site, format).await?;
-            match output {
-                Some(path) => {
+            match (output, format) {
+                // JSON to a file carries the photos and videos too, as files beside it.
+                (Some(path), ExportFormat::Json) => {
+                    let summary = service.export_to(&site, &path).await?;
+                    match &summary.media_dir {
+                        Some(dir) => println!(
+                            "wrote {} testimonials to {} and {} photo and video files to {}",
+                            summary.testimonials,
+                            path.display(),
+                            summary.media_files,
+                            dir.display()
+                        ),
+                        None => println!("wrote {} testimonials to {}", summary.testimonials, path.display()),
+                    }
+                }
+                (Some(path), ExportFormat::Csv) => {
+                    let bytes = service.export(&site, format).await?;
                     std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?
                 }
-                None => std::io::stdout().write_all(&bytes).context("writing to standard output")?,
+                (None, _) => {
+                    let bytes = service.export(&site, format).await?;
+                    std::io::stdout().write_all(&bytes).context("writing to standard output")?
+                }
             }
             Ok(())
         }
@@ -174,7 +191,11 @@ async fn command(
             let site = find_site(&service, &site).await?;
             let content =
                 std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-            let report = service.import(&site, &content).await?;
+            // Photos and videos are files beside the export, named relative to its folder.
+            let base =
+                path.parent()
+                    .map(|dir| if dir.as_os_str().is_empty() { std::path::Path::new(".") } else { dir });
+            let report = service.import(&site, &content, base).await?;
             if report.with_new_ids == 0 {
                 println!(
                     "imported {} testimonials into {} ({} already present, left unchanged)",

@@ -1,19 +1,23 @@
 //! A site's data in and out: export as JSON or CSV, import what export wrote, erase by email.
 //! The CLI and the dashboard both come through here.
 
+use std::path::Path;
+
 use anyhow::{bail, Context};
 use fanfare_protocol::api::Status;
 use fanfare_protocol::fields::Email;
 use fanfare_protocol::{FieldErrors, TestimonialContent};
 use serde::{Deserialize, Serialize};
 
+use super::media_transfer::{read_carried, CarriedMedia, ExportedMedia};
 use super::testimonials::{new_record, Draft};
+use super::videos::captions;
 use super::{audit, consent, Actor, Service, ServiceError, ServiceResult};
 use crate::clock::{now_ms, parse_rfc3339, rfc3339};
 use crate::domain::parse_tags;
 use crate::secrets;
 use crate::storage::{
-    DynStorage, ImportOutcome, ImportedTestimonial, NewTestimonialRecord, Site, Testimonial, TestimonialEdit,
+    ImportOutcome, ImportedTestimonial, NewTestimonialRecord, Site, Testimonial, TestimonialEdit,
 };
 
 pub const FORMAT_NAME: &str = "fanfare-export";
@@ -63,6 +67,14 @@ pub struct ExportedTestimonial {
     pub tags: Vec<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Its photo and video as files beside the JSON (`fanfare export --output`), and the
+    /// video's timed transcript.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<ExportedMedia>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<ExportedMedia>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captions: Option<String>,
 }
 
 /// The CSV header, in column order.
@@ -114,13 +126,19 @@ impl From<&Testimonial> for ExportedTestimonial {
             tags: t.tags.clone(),
             created_at: rfc3339(t.created_at),
             updated_at: rfc3339(t.updated_at),
+            photo: None,
+            video: None,
+            captions: t.captions.clone(),
         }
     }
 }
 
-async fn export(storage: &DynStorage, site: &Site, format: ExportFormat) -> anyhow::Result<Vec<u8>> {
-    let testimonials: Vec<ExportedTestimonial> =
-        storage.all_testimonials(site.id).await?.iter().map(ExportedTestimonial::from).collect();
+/// The export document of `testimonials` in `format`.
+pub(super) fn render(
+    site: &Site,
+    format: ExportFormat,
+    testimonials: Vec<ExportedTestimonial>,
+) -> anyhow::Result<Vec<u8>> {
     match format {
         ExportFormat::Json => {
             let export = Export {
@@ -241,9 +259,23 @@ fn from_csv(text: &str) -> anyhow::Result<Vec<ExportedTestimonial>> {
                 .map_err(|error| anyhow::anyhow!("CSV row {row}: tags: {error}"))?,
             created_at: optional("created_at").unwrap_or_else(|| now.clone()),
             updated_at: optional("updated_at").unwrap_or(now),
+            photo: None,
+            video: None,
+            captions: None,
         });
     }
     Ok(items)
+}
+
+/// A timed transcript needs the video it times, and must fit its length.
+fn check_captions(item: &ExportedTestimonial, carried: &CarriedMedia) -> Result<(), String> {
+    match (&item.captions, carried.video_duration_ms()) {
+        (None, _) => Ok(()),
+        (Some(_), None) => Err("captions need a video".into()),
+        (Some(lines), Some(duration_ms)) => {
+            captions::parse(lines, duration_ms).map(|_| ()).map_err(|problem| format!("captions: {problem}"))
+        }
+    }
 }
 
 /// Checks one exported testimonial by the rules of a new submission; errors name the field.
@@ -294,6 +326,7 @@ fn validate(site: &Site, item: &ExportedTestimonial) -> Result<ImportedTestimoni
             status,
             verified: item.verified,
             tags,
+            captions: item.captions.clone(),
             created_at,
             ..record
         },
@@ -321,7 +354,8 @@ fn id_in_site(site: &Site, exported_id: &str) -> String {
     secrets::derived_id(&format!("fanfare import\n{}\n{exported_id}", site.slug))
 }
 
-async fn import(storage: &DynStorage, site: &Site, content: &str) -> anyhow::Result<ImportReport> {
+/// The items of an export (JSON) or a CSV with a header row.
+fn read_items(content: &str) -> anyhow::Result<Vec<ExportedTestimonial>> {
     let items = if content.trim_start().starts_with('{') {
         let export: Export = serde_json::from_str(content).context("reading the JSON export")?;
         if export.format != FORMAT_NAME {
@@ -331,48 +365,72 @@ async fn import(storage: &DynStorage, site: &Site, content: &str) -> anyhow::Res
     } else {
         from_csv(content)?
     };
-    let mut valid = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        let checked = validate(site, item)
-            .map_err(|error| anyhow::anyhow!("testimonial {} ({}): {error}", index + 1, item.id))?;
-        valid.push(checked);
-    }
-    let mut report = ImportReport::default();
-    for mut item in valid {
-        let mut outcome = storage.import_testimonial(item.clone()).await?;
-        let mut renamed = false;
-        if outcome == ImportOutcome::TakenElsewhere {
-            let exported_id = std::mem::take(&mut item.record.id);
-            item.record.id = id_in_site(site, &exported_id);
-            outcome = storage.import_testimonial(item).await?;
-            renamed = true;
-            if outcome == ImportOutcome::TakenElsewhere {
-                // 16 symbols of a SHA-256: only a deliberately crafted id gets here.
-                bail!("testimonial {exported_id}: its id and the new id derived from it are both taken");
-            }
-        }
-        match outcome {
-            ImportOutcome::Stored => {
-                report.imported += 1;
-                report.with_new_ids += usize::from(renamed);
-            }
-            ImportOutcome::AlreadyHere | ImportOutcome::TakenElsewhere => report.skipped += 1,
-        }
-    }
-    Ok(report)
+    Ok(items)
 }
 
 impl Service {
     /// Every testimonial of the site in any status, with consent records, replies and tags.
+    /// (Photos and videos are named only by [`Self::export_to`], which writes their files.)
     pub async fn export(&self, site: &Site, format: ExportFormat) -> anyhow::Result<Vec<u8>> {
-        export(&self.storage, site, format).await
+        let testimonials = self.storage.all_testimonials(site.id).await?;
+        render(site, format, testimonials.iter().map(ExportedTestimonial::from).collect())
     }
 
     /// Reads an export (JSON) or a CSV with a header row into the site. Every item is checked
     /// before anything is stored, so a bad file changes nothing. Items whose id another site
     /// holds are stored under new ids; importing the same file again stores nothing twice.
-    pub async fn import(&self, site: &Site, content: &str) -> anyhow::Result<ImportReport> {
-        let report = import(&self.storage, site, content).await?;
+    ///
+    /// Photos and videos an export names are read from files relative to `media_base` (the
+    /// export's folder) and checked like uploads; without one, an item with media is refused.
+    pub async fn import(
+        &self,
+        site: &Site,
+        content: &str,
+        media_base: Option<&Path>,
+    ) -> anyhow::Result<ImportReport> {
+        let items = read_items(content)?;
+        let mut valid = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            let refused = |error: String| anyhow::anyhow!("testimonial {} ({}): {error}", index + 1, item.id);
+            let checked = validate(site, item).map_err(refused)?;
+            let carried = read_carried(media_base, item).await.map_err(refused)?;
+            check_captions(item, &carried).map_err(refused)?;
+            valid.push((checked, carried));
+        }
+        let mut report = ImportReport::default();
+        for (mut item, carried) in valid {
+            let mut kept = Vec::new();
+            if !carried.is_empty() {
+                let (photo_id, video_id, records) = self.keep_carried(site, carried).await?;
+                item.record.photo_id = photo_id;
+                item.record.video_id = video_id;
+                kept = records;
+            }
+            let mut outcome = self.storage.import_testimonial(item.clone()).await?;
+            let mut renamed = false;
+            if outcome == ImportOutcome::TakenElsewhere {
+                let exported_id = std::mem::take(&mut item.record.id);
+                item.record.id = id_in_site(site, &exported_id);
+                outcome = self.storage.import_testimonial(item).await?;
+                renamed = true;
+                if outcome == ImportOutcome::TakenElsewhere {
+                    self.remove_media(&kept).await;
+                    // 16 symbols of a SHA-256: only a deliberately crafted id gets here.
+                    bail!("testimonial {exported_id}: its id and the new id derived from it are both taken");
+                }
+            }
+            match outcome {
+                ImportOutcome::Stored => {
+                    report.imported += 1;
+                    report.with_new_ids += usize::from(renamed);
+                }
+                ImportOutcome::AlreadyHere | ImportOutcome::TakenElsewhere => {
+                    // Already here with its own media: these copies are not needed.
+                    self.remove_media(&kept).await;
+                    report.skipped += 1;
+                }
+            }
+        }
         if report.imported > 0 {
             self.public_cache.invalidate(site.id);
         }
@@ -435,6 +493,9 @@ mod tests {
             tags: vec!["beans".into(), "coffee".into()],
             created_at: "2026-11-24T10:00:00Z".into(),
             updated_at: "2026-11-24T11:00:00Z".into(),
+            photo: None,
+            video: None,
+            captions: None,
         };
         let csv = String::from_utf8(to_csv(std::slice::from_ref(&item)).unwrap()).unwrap();
         assert!(csv.contains("\"'=Ada\""), "{csv}");

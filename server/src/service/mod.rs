@@ -15,6 +15,7 @@ mod error;
 pub mod invitations;
 pub mod limits;
 pub mod media;
+pub mod media_transfer;
 pub mod metrics;
 pub mod moderation;
 pub mod notify;

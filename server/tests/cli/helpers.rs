@@ -44,6 +44,20 @@ impl Cli {
         .expect("the site was read")
     }
 
+    /// The service over this database and its media, as `fanfare` opens it.
+    pub async fn service(&self) -> fanfare_server::service::Service {
+        let storage = storage::connect(&self.database()).await.expect("the database opens");
+        let settings = fanfare_server::service::ServiceSettings {
+            public_url: "http://127.0.0.1:9".into(),
+            mail: None,
+            rate_limits: false,
+            allow_private_network_webhooks: false,
+            secret_key: self.database.secret_key.clone(),
+            media: self.database.media(),
+        };
+        fanfare_server::service::Service::open(storage, &settings).await.expect("the service opens")
+    }
+
     /// [`everything_at_rest`] in this database, from sync tests too.
     pub fn at_rest(&self) -> String {
         let url = self.database();
@@ -64,12 +78,14 @@ impl Cli {
             .env_remove("FANFARE_ALLOW_PRIVATE_NETWORK_WEBHOOKS")
             .env_remove("FANFARE_SECRET_KEY")
             .env_remove("FANFARE_SECRET_KEY_FILE")
+            .env_remove("FANFARE_MEDIA_URL")
             .env("FANFARE_LOG", "warn");
-        // SQLite finds its key beside the database (the test database wrote it there, as the
-        // first start would); PostgreSQL has no such place and is given the key.
+        // SQLite finds its key and media beside the database (the test database wrote the key
+        // there, as the first start would); PostgreSQL has no such place and is given both.
         if backend_from_env() == Backend::Postgres {
-            let (name, value) = self.database.secret_key_env();
-            command.env(name, value);
+            for (name, value) in [self.database.secret_key_env(), self.database.media_env()] {
+                command.env(name, value);
+            }
         }
         command
     }

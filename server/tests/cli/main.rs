@@ -1,8 +1,12 @@
 //! The `fanfare` binary as an operator uses it: fresh databases, a server running beside the CLI.
 
+// A panic is how a test reports; helpers unwrap like test bodies do.
+#![allow(clippy::unwrap_used)]
+
 mod data;
 mod helpers;
 mod invitations;
+mod media;
 mod secret_key;
 mod sites_and_settings;
 mod webhooks;
