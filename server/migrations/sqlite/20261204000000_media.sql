@@ -7,7 +7,8 @@ CREATE TABLE media (
     site_id INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
     -- 'photo' or 'video'.
     kind TEXT NOT NULL,
-    -- 'receiving' while a video's parts arrive, then 'ready'.
+    -- 'receiving' while a video's parts arrive, 'assembling' while one request puts them
+    -- together and checks them, then 'ready'; 'removing' once the sweep has claimed it.
     state TEXT NOT NULL,
     content_type TEXT NOT NULL,
     byte_size INTEGER NOT NULL,
@@ -28,5 +29,6 @@ CREATE INDEX media_by_site ON media (site_id, created_at);
 -- a line ("m:ss words"), when its author or a moderator timed it.
 ALTER TABLE testimonials ADD COLUMN video_id TEXT;
 ALTER TABLE testimonials ADD COLUMN captions TEXT;
-CREATE INDEX testimonials_by_video ON testimonials (video_id) WHERE video_id IS NOT NULL;
-CREATE INDEX testimonials_by_photo ON testimonials (photo_id) WHERE photo_id IS NOT NULL;
+-- A medium belongs to one testimonial: two submissions racing with the same upload get one.
+CREATE UNIQUE INDEX testimonials_video_once ON testimonials (video_id) WHERE video_id IS NOT NULL;
+CREATE UNIQUE INDEX testimonials_photo_once ON testimonials (photo_id) WHERE photo_id IS NOT NULL;

@@ -393,14 +393,18 @@ impl Service {
         for (index, item) in items.iter().enumerate() {
             let refused = |error: String| anyhow::anyhow!("testimonial {} ({}): {error}", index + 1, item.id);
             let checked = validate(site, item).map_err(refused)?;
+            // Checked now and read again when stored: a hundred videos are never all in memory.
             let carried = read_carried(media_base, item).await.map_err(refused)?;
             check_captions(item, &carried).map_err(refused)?;
-            valid.push((checked, carried));
+            valid.push((checked, !carried.is_empty(), item));
         }
         let mut report = ImportReport::default();
-        for (mut item, carried) in valid {
+        for (mut item, has_media, exported) in valid {
             let mut kept = Vec::new();
-            if !carried.is_empty() {
+            if has_media {
+                let carried = read_carried(media_base, exported).await.map_err(|error| {
+                    anyhow::anyhow!("testimonial {}: {error} (changed during the import?)", exported.id)
+                })?;
                 let (photo_id, video_id, records) = self.keep_carried(site, carried).await?;
                 item.record.photo_id = photo_id;
                 item.record.video_id = video_id;

@@ -8,8 +8,14 @@ use std::ops::Range;
 use bytes::Bytes;
 
 use super::{Service, ServiceError, ServiceResult};
+use crate::secrets;
 use crate::storage::media::{keys, ByteStream, MediaStore};
-use crate::storage::{MediaKind, MediaRecord, Photo, PublishedMedia, Site};
+use crate::storage::{DynStorage, MediaKind, MediaRecord, Photo, PublishedMedia, Site, MEDIA_OWNER};
+
+/// Held while a whole video is in memory (see [`Service::video_slot`]).
+pub struct VideoSlot {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
 
 /// Uploads wait this long for their testimonial, then go.
 pub const UNUSED_MEDIA_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
@@ -17,10 +23,45 @@ pub const UNUSED_MEDIA_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
 /// How many abandoned uploads one sweep removes (the next sweep takes the rest).
 const SWEEP_BATCH: u32 = 500;
 
+/// Checks that `media` is this database's media store: at the first start both get one id. A
+/// store that belongs to another database, or an empty one while this database records media
+/// kept elsewhere (a command run without the server's `--media-url`), is refused before anything
+/// is read or written, so that an erasure never "succeeds" on the wrong store.
+pub(super) async fn check_media_owner(storage: &DynStorage, media: &MediaStore) -> anyhow::Result<()> {
+    let fresh = secrets::bearer_token("ffmedia");
+    let ours = storage.server_key(MEDIA_OWNER, &fresh).await?;
+    match media.get(keys::OWNER).await? {
+        Some(theirs) if theirs == ours.as_bytes() => Ok(()),
+        Some(_) => anyhow::bail!(
+            "the media store {} holds another database's photos and videos; give this database's own \
+             --media-url (FANFARE_MEDIA_URL)",
+            media.location()
+        ),
+        None if ours != fresh && storage.holds_media().await? => anyhow::bail!(
+            "this database's photos and videos are not in the media store {}: give the --media-url \
+             (FANFARE_MEDIA_URL) the server uses; an empty store here would lose them",
+            media.location()
+        ),
+        None => Ok(media.put(keys::OWNER, Bytes::from(ours.into_bytes())).await?),
+    }
+}
+
 impl Service {
     /// The store media live in.
     pub fn media_store(&self) -> &MediaStore {
         &self.media
+    }
+
+    /// One of the two slots for holding a whole video in memory while it is read and checked
+    /// (a 50 MB upload, or the parts put together): more wait, so memory stays bounded.
+    pub async fn video_slot(&self) -> ServiceResult<VideoSlot> {
+        let permit = self
+            .video_work
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ServiceError::internal("video work", "the work queue is closed"))?;
+        Ok(VideoSlot { _permit: permit })
     }
 
     /// Writes an object, then its record. A record that cannot be written takes its object
@@ -92,8 +133,13 @@ impl Service {
         let mut removed = 0;
         for record in records {
             let mut keys = record.keys();
-            if let Ok(parts) = self.media.keys_under(&keys::parts(record.site_id, &record.id)).await {
-                keys.extend(parts);
+            match self.media.keys_under(&keys::parts(record.site_id, &record.id)).await {
+                Ok(parts) => keys.extend(parts),
+                Err(error) => {
+                    // The record stays, so the next sweep finds its parts again.
+                    tracing::error!(%error, medium = %record.id, "cannot list an upload's parts; the next sweep tries again");
+                    continue;
+                }
             }
             if !self.delete_objects(&keys).await {
                 continue;
@@ -134,7 +180,15 @@ impl Service {
     /// caller's clock), with the parts of videos never finished.
     pub async fn remove_unused_media(&self, now: i64) -> ServiceResult<u64> {
         let unused = self.storage.unused_media(now - UNUSED_MEDIA_LIFETIME_MS, SWEEP_BATCH).await?;
-        Ok(self.remove_media(&unused).await)
+        // Claimed first: a submission that attaches one of them now either wins (and it stays)
+        // or finds it no longer ready.
+        let mut claimed = Vec::with_capacity(unused.len());
+        for record in unused {
+            if self.storage.claim_unused_media(&record.id).await? {
+                claimed.push(record);
+            }
+        }
+        Ok(self.remove_media(&claimed).await)
     }
 
     /// Moves photos the first versions kept in the database into the media store, a few at a

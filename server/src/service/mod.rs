@@ -100,6 +100,8 @@ pub struct Shared {
     dummy_password_hash: OnceCell<String>,
     /// Caps concurrent image decoding, which is memory- and CPU-hungry.
     photo_work: Arc<Semaphore>,
+    /// Caps the videos held whole in memory (50 MB each) to two.
+    video_work: Arc<Semaphore>,
     /// See [`ServiceSettings::allow_private_network_webhooks`].
     allow_private_network_webhooks: bool,
     /// See [`ServiceSettings::secret_key`].
@@ -117,6 +119,7 @@ impl Service {
         let link_key = sealed::prepare(&storage, &settings.secret_key).await?;
         let public_url: Arc<str> = settings.public_url.as_str().into();
         let media = MediaStore::open(&settings.media)?;
+        media::check_media_owner(&storage, &media).await?;
         let notify = Notifier::new(storage.clone(), mailer, LinkSigner::new(&link_key), public_url.clone());
         let service = Self(Arc::new(Shared {
             storage,
@@ -130,6 +133,7 @@ impl Service {
             password_work: Semaphore::new(2),
             dummy_password_hash: OnceCell::new(),
             photo_work: Arc::new(Semaphore::new(2)),
+            video_work: Arc::new(Semaphore::new(2)),
             allow_private_network_webhooks: settings.allow_private_network_webhooks,
             secret_key: settings.secret_key.clone(),
             invitations_wake: Arc::new(Notify::new()),

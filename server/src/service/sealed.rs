@@ -5,7 +5,7 @@
 use anyhow::Context;
 
 use crate::secrets::{self, SecretKey};
-use crate::storage::{DynStorage, StoredSecret, SECRET_KEY_CHECK};
+use crate::storage::{DynStorage, StoredSecret, MEDIA_OWNER, SECRET_KEY_CHECK};
 
 /// The refusal when the key is not the one the database was sealed with.
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +37,7 @@ pub(super) async fn prepare(storage: &DynStorage, key: &SecretKey) -> anyhow::Re
     }
     let sealed = storage
         .seal_in_place(&|stored| match stored {
-            StoredSecret::ServerKey { name, .. } if name == SECRET_KEY_CHECK => None,
+            StoredSecret::ServerKey { name, .. } if name == SECRET_KEY_CHECK || name == MEDIA_OWNER => None,
             StoredSecret::ServerKey { value, .. } | StoredSecret::Webhook { secret: value, .. }
                 if SecretKey::is_sealed(value) =>
             {

@@ -196,6 +196,9 @@ impl Service {
         }
         let per_email = format!("{}:{}", site.slug, email_key(accepted.email.as_str()));
         self.admit(&[(limits::SUBMISSIONS_PER_EMAIL, &per_email)])?;
+        // The video before the photo: a form refused for its video leaves no photo behind.
+        let video_id = accepted.video.map(|video| video.into_inner());
+        let captions = self.checked_captions(site, video_id.as_deref(), accepted.captions.as_deref()).await?;
         let photo_id = match photo {
             // Sent with the form: through the upload pipeline, now that the form passed.
             Some(bytes) => Some(self.form_photo(site, ip, bytes).await?),
@@ -212,8 +215,6 @@ impl Service {
                 photo_id
             }
         };
-        let video_id = accepted.video.map(|video| video.into_inner());
-        let captions = self.checked_captions(site, video_id.as_deref(), accepted.captions.as_deref()).await?;
         let rating = accepted.rating.stars();
         let referral = accepted.referral.map(|code| code.into_inner());
         let device = accepted.device.map(|device| device.into_inner());

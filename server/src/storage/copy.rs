@@ -128,6 +128,10 @@ pub async fn copy(source_url: &str, target_url: &str) -> anyhow::Result<Vec<Tabl
 /// objects were copied.
 pub async fn copy_media(source: &SqlStorage, from: &MediaStore, to: &MediaStore) -> anyhow::Result<u64> {
     let mut copied = 0;
+    // Which database the objects belong to: the copy's server_keys say the same.
+    if let Some(owner) = from.get(super::media::keys::OWNER).await? {
+        to.put(super::media::keys::OWNER, owner).await?;
+    }
     for site in source.list_sites().await? {
         for record in source.site_media(site.id).await? {
             for key in record.keys() {

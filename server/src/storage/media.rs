@@ -175,6 +175,9 @@ fn media_error(error: object_store::Error) -> StorageError {
 
 /// Where each object lives: under its site, so that a site's media can be listed together.
 pub mod keys {
+    /// The id of the database whose media a store holds (see `Service::open`).
+    pub const OWNER: &str = "fanfare-media-owner";
+
     pub fn object(site_id: i64, id: &str, extension: &str) -> String {
         format!("sites/{site_id}/{id}.{extension}")
     }

@@ -544,13 +544,19 @@ impl MediaRecord {
         super::media::keys::object(self.site_id, &self.id, extension)
     }
 
-    /// Every key this record may own: the object, a poster, parts still arriving.
+    /// Every object this record may own (parts still arriving aside): the object, and for a
+    /// video its poster, under either container's name (an upload in parts learns which it is
+    /// only when it is put together).
     pub fn keys(&self) -> Vec<String> {
-        let mut keys = vec![self.key()];
-        if self.kind == MediaKind::Video {
-            keys.push(super::media::keys::poster(self.site_id, &self.id));
+        use super::media::keys;
+        match self.kind {
+            MediaKind::Photo => vec![self.key()],
+            MediaKind::Video => vec![
+                keys::object(self.site_id, &self.id, "webm"),
+                keys::object(self.site_id, &self.id, "mp4"),
+                keys::poster(self.site_id, &self.id),
+            ],
         }
-        keys
     }
 }
 
@@ -648,3 +654,7 @@ pub enum StoredSecret<'a> {
 /// The `server_keys` row that holds the check value of the operator's secret key (not a secret:
 /// it reveals nothing of the key), so another key is told apart before anything is opened.
 pub const SECRET_KEY_CHECK: &str = "secret-key-check";
+
+/// The `server_keys` row that names the media store holding this database's media (not a
+/// secret: the store holds the same value, see `service::media::check_media_owner`).
+pub const MEDIA_OWNER: &str = "media-store-owner";

@@ -454,6 +454,8 @@ pub trait SiteKeyStore: Send + Sync {
 #[async_trait]
 pub trait MediaRecordStore: Send + Sync {
     async fn insert_media(&self, record: &MediaRecord) -> Result<(), StorageError>;
+    /// Whether any medium is recorded (in a media store).
+    async fn holds_media(&self) -> Result<bool, StorageError>;
     /// A medium of the site, whatever its state or its testimonial's status (moderators, and
     /// uploads in progress).
     async fn media(&self, site_id: i64, id: &str) -> Result<Option<MediaRecord>, StorageError>;
@@ -461,9 +463,15 @@ pub trait MediaRecordStore: Send + Sync {
     async fn unattached_media(&self, site_id: i64, id: &str, kind: MediaKind) -> Result<bool, StorageError>;
     /// A medium the public may see: attached to an approved testimonial.
     async fn published_media(&self, id: &str) -> Result<Option<PublishedMedia>, StorageError>;
-    /// A video whose parts have all arrived, with what its container says. False when it was
-    /// not receiving (finished by another request, or gone).
+    /// A video whose parts were put together and checked, with what its container says. False
+    /// when it was not being assembled (gone meanwhile).
     async fn finish_media(&self, record: &MediaRecord) -> Result<bool, StorageError>;
+    /// Moves a medium from state `from` to `to` (`receiving` → `assembling`, and back); false
+    /// when it was not in `from` (another request claimed it first).
+    async fn claim_media(&self, site_id: i64, id: &str, from: &str, to: &str) -> Result<bool, StorageError>;
+    /// Claims a medium no testimonial uses for removal (state `removing`: nothing attaches it any
+    /// more); false when something uses it now.
+    async fn claim_unused_media(&self, id: &str) -> Result<bool, StorageError>;
     async fn set_media_poster(&self, site_id: i64, id: &str) -> Result<bool, StorageError>;
     /// Media no testimonial uses, made before `before` (abandoned uploads).
     async fn unused_media(&self, before: i64, limit: u32) -> Result<Vec<MediaRecord>, StorageError>;

@@ -105,6 +105,8 @@ fn media_headers(headers: &mut HeaderMap, content_type: &str, etag: &str, audien
         // crossorigin>` with a captions track needs this, and nothing here is private.
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
         headers.insert("cross-origin-resource-policy", HeaderValue::from_static("cross-origin"));
+        // The host page's own measurements (Resource Timing) may see sizes and times.
+        headers.insert("timing-allow-origin", HeaderValue::from_static("*"));
     }
 }
 

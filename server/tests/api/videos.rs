@@ -463,3 +463,24 @@ async fn moderators_watch_the_video_in_the_queue_and_time_its_captions_then_the_
     assert!(!wall.contains("<track"), "{wall}");
     assert_eq!(app.get(&format!("/api/v1/videos/{id}/captions.vtt"), None).await.status(), 404);
 }
+
+#[tokio::test]
+async fn another_sites_upload_cannot_be_reached_through_this_site() {
+    let app = spawn_app_with(|_| {}).await;
+    let theirs = app
+        .client
+        .post(app.site_path(OTHER_SITE, "/uploads/resumable"))
+        .header("Origin", OTHER_ORIGIN)
+        .json(&json!({ "size": 10 }))
+        .send()
+        .await
+        .unwrap();
+    let theirs: UploadProgress = theirs.json().await.unwrap();
+    let id = &theirs.id;
+    let part = app.put(&format!("/uploads/{id}/parts/0"), vec![1; 10], "application/octet-stream").await;
+    assert_eq!(part.status(), 404);
+    assert_eq!(app.put(&format!("/uploads/{id}/poster"), png(), "image/png").await.status(), 404);
+    assert_eq!(app.post_empty(&format!("/uploads/{id}/complete")).await.status(), 404);
+    assert_eq!(app.get(&format!("/api/v1/sites/{SITE}/uploads/{id}/parts"), None).await.status(), 404);
+    assert_eq!(app.media_kept().await, (Vec::new(), 0));
+}

@@ -4,6 +4,7 @@
 use std::io::Cursor;
 
 use fanfare_protocol::api::Status;
+use fanfare_server::storage::media::MediaLocation;
 use fanfare_server::storage::{self, MediaKind};
 
 use crate::world::{record, World};
@@ -69,4 +70,56 @@ async fn an_upload_no_testimonial_used_is_removed_after_a_day_with_its_file() {
     assert!(world.storage.media(world.site.id, &unused).await.unwrap().is_none());
     assert!(!file_of(&unused).exists(), "its file went with it");
     assert!(file_of(&used).exists(), "a used photo stays, however old");
+}
+
+#[tokio::test]
+async fn a_media_store_serves_one_database_and_a_wrong_one_is_refused_before_anything_is_touched() {
+    let world = World::new().await;
+    let service = world.service().await;
+    service.upload_photo(&world.site, png()).await.unwrap();
+
+    // The same database over an empty store (a command run without the server's --media-url):
+    // refused, so an erasure cannot "succeed" where the photos are not.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let refused = world.service_on(MediaLocation::Directory(elsewhere.path().into())).await.err().unwrap();
+    assert!(refused.to_string().contains("are not in the media store"), "{refused:#}");
+    // Another database over this one's store: refused too.
+    let other = World::new().await;
+    let refused = other.service_on(MediaLocation::Directory(world.media_dir().into())).await.err().unwrap();
+    assert!(refused.to_string().contains("holds another database's photos and videos"), "{refused:#}");
+    // Its own store, again: fine.
+    world.service().await;
+}
+
+#[tokio::test]
+async fn a_video_belongs_to_one_testimonial_even_when_two_submissions_race() {
+    let world = World::new().await;
+    let first = storage::NewTestimonialRecord {
+        video_id: Some("v1".into()),
+        ..record(&world.site, Status::Pending, 5, 6)
+    };
+    let second = storage::NewTestimonialRecord {
+        video_id: Some("v1".into()),
+        ..record(&world.site, Status::Pending, 5, 7)
+    };
+    world.storage.insert_testimonial(first).await.unwrap();
+    let refused = world.storage.insert_testimonial(second).await.unwrap_err();
+    assert!(matches!(refused, storage::StorageError::Conflict { field: "video" }), "{refused:?}");
+}
+
+#[tokio::test]
+async fn a_photo_a_withdrawn_testimonial_kept_is_swept_like_an_unused_upload() {
+    let world = World::new().await;
+    let service = world.service().await;
+    let photo = service.upload_photo(&world.site, png()).await.unwrap();
+    // Withdrawn before withdrawal deleted media: the testimonial still names its photo.
+    let testimonial = record(&world.site, Status::Withdrawn, 5, 6);
+    world
+        .storage
+        .insert_testimonial(storage::NewTestimonialRecord { photo_id: Some(photo.clone()), ..testimonial })
+        .await
+        .unwrap();
+    let a_day_later = fanfare_server::clock::now_ms() + 24 * 60 * 60 * 1000 + 1000;
+    assert_eq!(service.prune(a_day_later).await.unwrap().media, 1);
+    assert!(world.storage.media(world.site.id, &photo).await.unwrap().is_none());
 }

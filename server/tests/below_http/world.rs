@@ -4,6 +4,7 @@ use fanfare_protocol::api::Status;
 use fanfare_server::domain::{Origin, SiteSlug};
 use fanfare_server::secrets;
 use fanfare_server::service::{Service, ServiceSettings};
+use fanfare_server::storage::media::MediaLocation;
 use fanfare_server::storage::{self, DynStorage, NewSite, NewTestimonialRecord, Site};
 use fanfare_server::testing::TestDatabase;
 
@@ -43,15 +44,20 @@ impl World {
     }
 
     pub async fn service(&self) -> Service {
+        self.service_on(self.database.media()).await.expect("the service opens")
+    }
+
+    /// The service over this database with its media in `media`.
+    pub async fn service_on(&self, media: MediaLocation) -> anyhow::Result<Service> {
         let settings = ServiceSettings {
             public_url: "http://127.0.0.1:9".into(),
             mail: None,
             rate_limits: true,
             allow_private_network_webhooks: false,
             secret_key: self.database.secret_key.clone(),
-            media: self.database.media(),
+            media,
         };
-        Service::open(self.storage.clone(), &settings).await.expect("the service opens")
+        Service::open(self.storage.clone(), &settings).await
     }
 
     /// A stored testimonial of the site in `status`, written `created_at` ms after the epoch.

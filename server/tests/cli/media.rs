@@ -21,7 +21,8 @@ async fn an_export_carries_photos_and_videos_beside_it_and_import_brings_them_ba
     let service = cli.service().await;
     let site = service.find_site("acme").await.unwrap();
     let recording = video_samples::fixture("fake-camera.webm");
-    let video = service.upload_video(&site, recording.clone().into()).await.unwrap();
+    let slot = service.video_slot().await.unwrap();
+    let video = service.upload_video(&site, slot, recording.clone().into()).await.unwrap();
     service.set_video_poster(&site, &video.id, png()).await.unwrap();
     let photo = service.upload_photo(&site, png()).await.unwrap();
     let submission = SubmitTestimonial {

@@ -11,6 +11,7 @@ use fanfare_protocol::api::{UploadProgress, VideoUploaded};
 use super::probe::{self, ProbeError, VideoInfo, MAX_VIDEO_BYTES};
 use crate::clock::now_ms;
 use crate::secrets;
+use crate::service::media::VideoSlot;
 use crate::service::photos::process;
 use crate::service::{Service, ServiceError, ServiceResult};
 use crate::storage::media::keys;
@@ -21,7 +22,13 @@ pub const PART_BYTES: u64 = 1024 * 1024;
 
 impl Service {
     /// A whole video in one request: read, checked and kept for its testimonial (a day at most).
-    pub async fn upload_video(&self, site: &Site, bytes: Bytes) -> ServiceResult<VideoUploaded> {
+    /// The caller took a [`VideoSlot`] before reading the body.
+    pub async fn upload_video(
+        &self,
+        site: &Site,
+        _slot: VideoSlot,
+        bytes: Bytes,
+    ) -> ServiceResult<VideoUploaded> {
         let info = self.probe_video(bytes.clone()).await?;
         let record = ready_record(site, secrets::testimonial_id(), &info, bytes.len() as u64);
         self.keep_media(&record, bytes).await?;
@@ -105,6 +112,25 @@ impl Service {
                 format!("the upload is not complete: parts {} are missing", missing.join(", ")),
             ));
         }
+        // One request puts it together; a second (a retry, a double click) is told so instead
+        // of holding another 50 MB.
+        let slot = self.video_slot().await?;
+        if !self.storage.claim_media(site.id, id, "receiving", "assembling").await? {
+            return Err(finishing());
+        }
+        let finished = self.assemble(site, &upload, count).await;
+        drop(slot);
+        if finished.is_err()
+            && self.storage.claim_media(site.id, id, "assembling", "receiving").await.is_err()
+        {
+            tracing::warn!(video = %id, "an upload stays claimed until the sweep");
+        }
+        finished
+    }
+
+    /// The parts put together, checked and kept ([`Self::finish_video_upload`] holds the claim).
+    async fn assemble(&self, site: &Site, upload: &MediaRecord, count: u32) -> ServiceResult<VideoUploaded> {
+        let id = upload.id.as_str();
         let mut whole = BytesMut::with_capacity(usize::try_from(upload.byte_size).unwrap_or(0));
         for index in 0..count {
             let part = self.media_store().get(&keys::part(site.id, id, index)).await?.ok_or_else(|| {
@@ -116,17 +142,20 @@ impl Service {
         let info = match self.probe_video(whole.clone()).await {
             Ok(info) => info,
             Err(refused) => {
-                self.remove_media(std::slice::from_ref(&upload)).await;
+                self.remove_media(std::slice::from_ref(upload)).await;
                 return Err(refused);
             }
         };
         let record = ready_record(site, upload.id.clone(), &info, whole.len() as u64);
-        let record = MediaRecord { poster: upload.poster, created_at: upload.created_at, ..record };
+        let record = MediaRecord { created_at: upload.created_at, ..record };
         self.media_store().put(&record.key(), whole).await?;
         if !self.storage.finish_media(&record).await? {
-            // Another request finished it meanwhile, with the same bytes.
-            tracing::info!(video = %id, "a video upload was finished twice");
+            // Its record went meanwhile (swept after a day): so does the object.
+            self.remove_media(std::slice::from_ref(&record)).await;
+            return Err(ServiceError::NotFound("upload"));
         }
+        // Read again: a poster may have arrived while the parts were put together.
+        let record = self.storage.media(site.id, id).await?.unwrap_or(record);
         for index in 0..count {
             if let Err(error) = self.media_store().delete(&keys::part(site.id, id, index)).await {
                 tracing::warn!(%error, video = %id, "a finished upload's part stays until the sweep");
@@ -169,13 +198,11 @@ impl Service {
         Ok(())
     }
 
+    /// Refuses a second request for an upload being put together (or finished).
     async fn receiving(&self, site: &Site, id: &str) -> ServiceResult<MediaRecord> {
         let upload = self.storage.media(site.id, id).await?.ok_or(ServiceError::NotFound("upload"))?;
         if upload.ready || upload.kind != MediaKind::Video {
-            return Err(ServiceError::Conflict {
-                code: "upload_finished",
-                message: "This upload is finished already.".into(),
-            });
+            return Err(finishing());
         }
         Ok(upload)
     }
@@ -190,28 +217,26 @@ impl Service {
         Ok(received)
     }
 
-    /// Reads the container off the async runtime (it walks every frame), two at a time like
-    /// photos. A refusal names the `video` field, except "not a video at all" (415).
+    /// Reads the container off the async runtime (it walks every frame); callers hold a
+    /// [`VideoSlot`]. A refusal names the `video` field, except "not a video at all" (415).
     async fn probe_video(&self, bytes: Bytes) -> ServiceResult<VideoInfo> {
-        let permit = self
-            .photo_work
-            .clone()
-            .acquire_owned()
+        tokio::task::spawn_blocking(move || probe::probe(&bytes))
             .await
-            .map_err(|_| ServiceError::internal("video check", "the work queue is closed"))?;
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            probe::probe(&bytes)
-        })
-        .await
-        .map_err(|error| ServiceError::internal("video check failed", error))?
-        .map_err(|refused| {
-            if refused.is_unsupported_type() {
-                ServiceError::UnsupportedMedia(refused.to_string())
-            } else {
-                ServiceError::field("video", refused.to_string())
-            }
-        })
+            .map_err(|error| ServiceError::internal("video check failed", error))?
+            .map_err(|refused| {
+                if refused.is_unsupported_type() {
+                    ServiceError::UnsupportedMedia(refused.to_string())
+                } else {
+                    ServiceError::field("video", refused.to_string())
+                }
+            })
+    }
+}
+
+fn finishing() -> ServiceError {
+    ServiceError::Conflict {
+        code: "upload_finished",
+        message: "This upload is being finished, or is finished already.".into(),
     }
 }
 

@@ -56,14 +56,20 @@ fn wide(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
+/// No testimonial uses the medium: a withdrawn one lets go of it (and one withdrawn before media
+/// were deleted on withdrawal still held its photo).
 const UNUSED: &str = "NOT EXISTS (SELECT 1 FROM testimonials t WHERE t.site_id = m.site_id \
-    AND (t.photo_id = m.id OR t.video_id = m.id))";
+    AND (t.photo_id = m.id OR t.video_id = m.id) AND t.status <> 'withdrawn')";
 
-async fn insert(conn: &mut sqlx::AnyConnection, record: &MediaRecord) -> Result<(), sqlx::Error> {
-    sqlx::query(
+async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    record: &MediaRecord,
+    on_conflict: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
         "INSERT INTO media (id, site_id, kind, state, content_type, byte_size, width, height, duration_ms, codecs, \
-         poster, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
+         poster, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12){on_conflict}"
+    ))
     .bind(&record.id)
     .bind(record.site_id)
     .bind(record.kind.as_str())
@@ -85,10 +91,16 @@ async fn insert(conn: &mut sqlx::AnyConnection, record: &MediaRecord) -> Result<
 impl MediaRecordStore for SqlStorage {
     async fn insert_media(&self, record: &MediaRecord) -> Result<(), StorageError> {
         let mut conn = self.pool.acquire().await?;
-        match insert(&mut conn, record).await {
+        match insert(&mut conn, record, "").await {
             Err(error) if is_unique_violation(&error) => Err(StorageError::Conflict { field: "id" }),
             other => Ok(other?),
         }
+    }
+
+    async fn holds_media(&self) -> Result<bool, StorageError> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM media LIMIT 1").fetch_optional(&self.pool).await?;
+        Ok(found.is_some())
     }
 
     async fn media(&self, site_id: i64, id: &str) -> Result<Option<MediaRecord>, StorageError> {
@@ -144,7 +156,7 @@ impl MediaRecordStore for SqlStorage {
     async fn finish_media(&self, record: &MediaRecord) -> Result<bool, StorageError> {
         let finished = sqlx::query(
             "UPDATE media SET state = 'ready', content_type = $1, byte_size = $2, width = $3, height = $4, \
-             duration_ms = $5, codecs = $6 WHERE site_id = $7 AND id = $8 AND state = 'receiving'",
+             duration_ms = $5, codecs = $6 WHERE site_id = $7 AND id = $8 AND state = 'assembling'",
         )
         .bind(&record.content_type)
         .bind(wide(record.byte_size))
@@ -157,6 +169,28 @@ impl MediaRecordStore for SqlStorage {
         .execute(&self.pool)
         .await?;
         Ok(finished.rows_affected() == 1)
+    }
+
+    async fn claim_media(&self, site_id: i64, id: &str, from: &str, to: &str) -> Result<bool, StorageError> {
+        let claimed =
+            sqlx::query("UPDATE media SET state = $1 WHERE site_id = $2 AND id = $3 AND state = $4")
+                .bind(to)
+                .bind(site_id)
+                .bind(id)
+                .bind(from)
+                .execute(&self.pool)
+                .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
+    async fn claim_unused_media(&self, id: &str) -> Result<bool, StorageError> {
+        let claimed = sqlx::query(&format!(
+            "UPDATE media SET state = 'removing' WHERE id = $1 AND EXISTS (SELECT 1 FROM media m WHERE m.id = $1 AND {UNUSED})"
+        ))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(claimed.rows_affected() == 1)
     }
 
     async fn set_media_poster(&self, site_id: i64, id: &str) -> Result<bool, StorageError> {
@@ -242,9 +276,8 @@ impl MediaRecordStore for SqlStorage {
 
     async fn photo_moved(&self, record: &MediaRecord) -> Result<(), StorageError> {
         let mut tx = self.write_transaction().await?;
-        // Another instance may have moved it first: then its row is there already.
-        sqlx::query("DELETE FROM media WHERE id = $1").bind(&record.id).execute(&mut *tx).await?;
-        insert(&mut tx, record).await?;
+        // Another instance starting at the same time may have moved it first: its row stands.
+        insert(&mut tx, record, " ON CONFLICT (id) DO NOTHING").await?;
         sqlx::query("DELETE FROM photos WHERE id = $1").bind(&record.id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())

@@ -215,10 +215,24 @@ async fn insert_batch(
 ) -> Result<(), StorageError> {
     let mut tx = begin_write(pool, backend).await?;
     for row in rows {
-        insert_row(&mut tx, row, false).await?;
+        insert_row(&mut tx, row, false).await.map_err(|error| match medium_taken(&error) {
+            Some(field) => StorageError::Conflict { field },
+            None => error.into(),
+        })?;
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// The photo or video a row refers to belongs to another testimonial already (two submissions
+/// raced with one upload): the unique index that says so, by the column it names.
+fn medium_taken(error: &sqlx::Error) -> Option<&'static str> {
+    let sqlx::Error::Database(db) = error else { return None };
+    if !db.is_unique_violation() {
+        return None;
+    }
+    let said = format!("{} {}", db.message(), db.constraint().unwrap_or_default());
+    ["video", "photo"].into_iter().find(|column| said.contains(column))
 }
 
 /// The one INSERT of a testimonial row, for new submissions and imports alike; with `or_ignore`

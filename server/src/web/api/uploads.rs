@@ -69,9 +69,15 @@ async fn upload(
     if declared.is_some_and(|length| length > limit) {
         return Err(AppError::TooLarge);
     }
+    // A whole video is held in memory while it is checked: a slot first, then its bytes.
+    let slot = if declares_video { Some(state.service.video_slot().await?) } else { None };
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| AppError::TooLarge)?;
     if declares_video || probe::sniff(&bytes).is_some() {
-        let uploaded = state.service.upload_video(&site, bytes).await?;
+        let slot = match slot {
+            Some(slot) => slot,
+            None => state.service.video_slot().await?,
+        };
+        let uploaded = state.service.upload_video(&site, slot, bytes).await?;
         return Ok((StatusCode::CREATED, Json(uploaded)).into_response());
     }
     let id = state.service.upload_photo(&site, bytes).await?;

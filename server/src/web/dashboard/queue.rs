@@ -16,7 +16,7 @@ use crate::service::{consent, Actor, ServiceError};
 use crate::storage::MediaKind;
 use crate::storage::{Cursor, Site, Testimonial};
 use crate::web::error::AppError;
-use crate::web::media::{media_response, Audience};
+use crate::web::media::{image_response, media_response, Audience};
 use crate::web::page::{render, when, Frame, PageError, SiteNav};
 use crate::web::request::ListParams;
 use crate::web::session::{local_path, member_site, AdminForm, AdminSession, FormFields};
@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/sites/{site}/audit", get(audit))
         .route("/admin/sites/{site}/photos/{id}", get(photo))
         .route("/admin/sites/{site}/videos/{id}", get(video))
+        .route("/admin/sites/{site}/videos/{id}/poster.jpg", get(video_poster))
 }
 
 async fn home(State(state): State<AppState>, session: AdminSession) -> Result<Response, PageError> {
@@ -200,7 +201,9 @@ fn item_card(site: &Site, item: &Testimonial, csrf: &str, here: &str) -> Markup 
             }
             @if let Some(video) = &item.video_id {
                 // Played here before approving; the text below is its transcript.
+                // The poster too: on the wall it is all a reader sees before pressing play.
                 video.video controls preload="metadata" src=(format!("/admin/sites/{}/videos/{video}", site.slug))
+                    poster=(format!("/admin/sites/{}/videos/{video}/poster.jpg", site.slug))
                     aria-label=(format!("Video sent by {}", shown(&item.name))) {}
                 p.hint { "Transcript" @if item.captions.is_some() { " (timed as captions)" } }
             }
@@ -401,6 +404,19 @@ async fn video(
     let (site, _role) = member_site(&state, &session.user, &slug).await?;
     let video = state.service.media_for_moderators(&site, &id, MediaKind::Video).await?;
     Ok(media_response(&state.service, &video, &headers, Audience::Moderators).await?)
+}
+
+/// A video's poster frame for moderators (404 when none was sent).
+async fn video_poster(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Path((slug, id)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, PageError> {
+    let (site, _role) = member_site(&state, &session.user, &slug).await?;
+    let video = state.service.media_for_moderators(&site, &id, MediaKind::Video).await?;
+    let bytes = state.service.poster_bytes(&video).await?;
+    Ok(image_response(bytes, &format!("\"{id}.poster\""), &headers, Audience::Moderators))
 }
 
 /// A photo for moderators to judge before approving: any status, members of the site only.
