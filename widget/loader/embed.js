@@ -81,19 +81,30 @@
       tags: data.tags || undefined,
       page_url: location.href,
       ref: referral(),
-      device: device || undefined
+      device: device || undefined,
+      // The collect form's video recorder (recorder.js), downloaded only when a visitor asks
+      // for it; `onchange(false)` when it cannot be.
+      recorder: function (box, texts, onchange) {
+        file('__FANFARE_RECORDER__').then(function (recorder) {
+          recorder.open(box, { api: base, site: site, texts: texts, onchange: onchange });
+        }, function () { onchange(false); });
+      }
     };
+  }
+
+  function file(name) {
+    return import(base + '/widget/' + name);
   }
 
   // One download for every mount on the page.
   function load() {
-    return widget || (widget = import(base + '/widget/__FANFARE_GLUE__').then(function (glue) {
+    return widget || (widget = file('__FANFARE_GLUE__').then(function (glue) {
       return glue.default({ module_or_path: base + '/widget/__FANFARE_WASM__' }).then(function () { return glue; });
     }));
   }
 
   function viewsModule() {
-    return views || (views = import(base + '/widget/__FANFARE_VIEWS__'));
+    return views || (views = file('__FANFARE_VIEWS__'));
   }
 
   function stylesheet(root) {

@@ -40,6 +40,14 @@ pub struct BuildSizes {
     pub files: Vec<(String, Sizes)>,
     pub loader: Sizes,
     pub widget: Sizes,
+    /// The video recorder (`recorder-*.js`), loaded only when a visitor chooses to add a video:
+    /// outside the widget's budget, reported on its own line.
+    pub recorder: Option<Sizes>,
+}
+
+/// The name the build gives the video recorder: `recorder-1a2b3c4d.js`.
+pub fn is_recorder(name: &str) -> bool {
+    name.starts_with("recorder-") && name.ends_with(".js")
 }
 
 impl BuildSizes {
@@ -52,6 +60,7 @@ impl BuildSizes {
         Self {
             loader: loader.1,
             widget: widget.iter().fold(Sizes::default(), |sum, (_, sizes)| sum.plus(*sizes)),
+            recorder: others.iter().find(|(name, _)| is_recorder(name)).map(|(_, bytes)| Sizes::of(bytes)),
             files: std::iter::once(loader).chain(widget).chain(others.iter().map(measure)).collect(),
         }
     }
@@ -125,6 +134,12 @@ impl BuildSizes {
             human(WIDGET_BUDGET),
             verdict(self.widget.brotli, WIDGET_BUDGET),
         );
+        if let Some(recorder) = self.recorder {
+            out += &format!(
+                "video recorder (loaded on demand, outside the widget's budget) brotli {}\n",
+                human(recorder.brotli)
+            );
+        }
         out
     }
 
@@ -151,6 +166,14 @@ impl BuildSizes {
             human(WIDGET_BUDGET),
             verdict(self.widget.brotli, WIDGET_BUDGET),
         );
+        if let Some(recorder) = self.recorder {
+            out += &format!(
+                "| **video recorder (loaded on demand)** | {} | {} | {} | outside the widget's |\n",
+                human(recorder.raw),
+                human(recorder.gzip),
+                human(recorder.brotli)
+            );
+        }
         out
     }
 }
@@ -193,7 +216,7 @@ mod tests {
 
     fn build(loader: usize, widget: usize) -> BuildSizes {
         let sizes = |brotli| Sizes { raw: 0, gzip: 0, brotli };
-        BuildSizes { files: Vec::new(), loader: sizes(loader), widget: sizes(widget) }
+        BuildSizes { files: Vec::new(), loader: sizes(loader), widget: sizes(widget), recorder: None }
     }
 
     #[test]
@@ -222,17 +245,33 @@ mod tests {
     fn a_build_on_disk_is_measured_with_its_other_files_outside_the_widget() {
         let dir = std::env::temp_dir().join(format!("fanfare-sizes-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        for name in
-            ["embed.js", "fanfare-1.css", "fanfare-2_bg.wasm", "fanfare-3.js", "views-4.js", "sizes.md"]
-        {
+        for name in [
+            "embed.js",
+            "fanfare-1.css",
+            "fanfare-2_bg.wasm",
+            "fanfare-3.js",
+            "views-4.js",
+            "recorder-5.js",
+            "sizes.md",
+        ] {
             std::fs::write(dir.join(name), name.repeat(10)).unwrap();
         }
         std::fs::write(dir.join("fanfare-3.js.br"), "compressed").unwrap();
         let sizes = BuildSizes::of_build(&dir).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         let names: Vec<&str> = sizes.files.iter().map(|(name, _)| name.as_str()).collect();
-        assert_eq!(names, ["embed.js", "fanfare-3.js", "fanfare-2_bg.wasm", "fanfare-1.css", "views-4.js"]);
+        assert_eq!(
+            names,
+            ["embed.js", "fanfare-3.js", "fanfare-2_bg.wasm", "fanfare-1.css", "recorder-5.js", "views-4.js"]
+        );
         assert_eq!(sizes.widget.raw, 130 + 170 + 120);
+        assert_eq!(sizes.recorder.map(|recorder| recorder.raw), Some(130));
+        assert!(sizes.table().contains("video recorder (loaded on demand"), "{}", sizes.table());
+        assert!(
+            sizes.markdown().contains("| **video recorder (loaded on demand)** |"),
+            "{}",
+            sizes.markdown()
+        );
     }
 
     #[test]

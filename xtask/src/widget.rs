@@ -26,6 +26,7 @@ const GLUE_PLACEHOLDER: &str = "__FANFARE_GLUE__";
 const WASM_PLACEHOLDER: &str = "__FANFARE_WASM__";
 const CSS_PLACEHOLDER: &str = "__FANFARE_CSS__";
 const VIEWS_PLACEHOLDER: &str = "__FANFARE_VIEWS__";
+const RECORDER_PLACEHOLDER: &str = "__FANFARE_RECORDER__";
 
 /// Flags for the size build (all need [`tools::WIDGET_TOOLCHAIN`]): panics abort without a
 /// message, and neither panic locations nor `Debug` output are compiled in.
@@ -142,7 +143,7 @@ fn build_variant(root: &Path, variant: &Variant) -> anyhow::Result<BuildOutput> 
         .args(["--strip-producers", "-o"])
         .arg(&optimised))?;
 
-    println!("== minifying the loader, the read-only views, the glue and the stylesheet");
+    println!("== minifying the loader, the read-only views, the video recorder, the glue and the stylesheet");
     let minified = work.join("embed.min.js");
     run(Command::new(bin.join("terser"))
         .arg(&loader_source)
@@ -153,6 +154,12 @@ fn build_variant(root: &Path, variant: &Variant) -> anyhow::Result<BuildOutput> 
         .arg(root.join("widget/loader/views.js"))
         .args(["--module", "--compress", "--mangle", "--ecma", "2017", "--output"])
         .arg(&minified_views))?;
+    // Loaded only when a visitor chooses to add a video (by the widget and the collection page).
+    let minified_recorder = work.join("recorder.min.js");
+    run(Command::new(bin.join("terser"))
+        .arg(root.join("widget/loader/recorder.js"))
+        .args(["--module", "--compress", "--mangle", "--ecma", "2017", "--output"])
+        .arg(&minified_recorder))?;
     let minified_glue = work.join("fanfare.min.js");
     run(Command::new(bin.join("terser"))
         .arg(&short_glue_path)
@@ -173,6 +180,8 @@ fn build_variant(root: &Path, variant: &Variant) -> anyhow::Result<BuildOutput> 
     let css_name = hashed_name("fanfare", &css, ".css");
     let views = std::fs::read(&minified_views)?;
     let views_name = hashed_name("views", &views, ".js");
+    let recorder = std::fs::read(&minified_recorder)?;
+    let recorder_name = hashed_name("recorder", &recorder, ".js");
     let loader = point_loader(
         &std::fs::read_to_string(&minified)?,
         &[
@@ -180,19 +189,22 @@ fn build_variant(root: &Path, variant: &Variant) -> anyhow::Result<BuildOutput> 
             (WASM_PLACEHOLDER, &wasm_name),
             (CSS_PLACEHOLDER, &css_name),
             (VIEWS_PLACEHOLDER, &views_name),
+            (RECORDER_PLACEHOLDER, &recorder_name),
         ],
     )?;
 
     // Replace the previous build whole, so stale hashed files never linger.
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out)?;
-    // The loader first, then the widget (glue, wasm, stylesheet), then the read-only views.
-    let files: [(&str, &[u8]); 5] = [
+    // The loader first, then the widget (glue, wasm, stylesheet), then the read-only views and
+    // the video recorder.
+    let files: [(&str, &[u8]); 6] = [
         ("embed.js", loader.as_bytes()),
         (&glue_name, &glue),
         (&wasm_name, &wasm),
         (&css_name, &css),
         (&views_name, &views),
+        (&recorder_name, &recorder),
     ];
     for (name, bytes) in files {
         std::fs::write(out.join(name), bytes)?;
@@ -201,11 +213,12 @@ fn build_variant(root: &Path, variant: &Variant) -> anyhow::Result<BuildOutput> 
         std::fs::write(out.join(format!("{name}.gz")), compression::gzip(bytes))?;
     }
     let manifest = format!(
-        "{{\"glue\":\"{glue_name}\",\"wasm\":\"{wasm_name}\",\"css\":\"{css_name}\",\"views\":\"{views_name}\"}}\n"
+        "{{\"glue\":\"{glue_name}\",\"wasm\":\"{wasm_name}\",\"css\":\"{css_name}\",\"views\":\"{views_name}\",\"recorder\":\"{recorder_name}\"}}\n"
     );
     std::fs::write(out.join("manifest.json"), manifest)?;
 
-    // The loader, the widget (glue, wasm, stylesheet), then the read-only views, outside its budget.
+    // The loader, the widget (glue, wasm, stylesheet), then the read-only views and the recorder,
+    // outside its budget (each on its own line).
     let sizes = BuildSizes::of(files[0], &files[1..4], &files[4..]);
     println!("\n== widget build in {}\n", out.display());
     print!("{}", sizes.table());
