@@ -207,6 +207,8 @@ async fn the_widget_reads_every_setting_the_loader_gives_a_mount() -> anyhow::Re
         "page_url": page_url,
         "referral": referral.code,
         "device": device,
+        // The function that imports the video recorder.
+        "recorder": true,
     });
     assert_eq!(mounted, vec![expected], "the collect mount's configuration, as the widget read it");
     browser.close().await;

@@ -13,6 +13,7 @@ use crate::rating::Rating;
 use crate::refer::Refer;
 use crate::refusals::Refusals;
 use crate::texts::Texts;
+use crate::video;
 
 #[derive(Properties, PartialEq)]
 pub struct CollectProps {
@@ -51,6 +52,8 @@ fn refer_offer(props: &ReferOfferProps) -> Html {
 #[function_component(Collect)]
 pub fn collect(props: &CollectProps) -> Html {
     let state = use_reducer(FormState::default);
+    // Where the video recorder renders; yew leaves its children to the recorder.
+    let video_box = use_node_ref();
     let texts = &props.texts;
 
     let sent_privately = state.rating.is_some_and(|stars| stars <= props.site.low_rating_threshold);
@@ -78,6 +81,10 @@ pub fn collect(props: &CollectProps) -> Html {
             event.prevent_default();
             if state.phase == Phase::Sending || state.uploading {
                 return;
+            }
+            // A video still recording or uploading: the form waits for it (or its cancelling).
+            if state.video_pending() {
+                return state.dispatch(FormAction::Failed(texts.get("collect.video_wait")));
             }
             let private = state.rating.is_some_and(|stars| stars <= site.low_rating_threshold);
             let mut body = state.submission(config.page_url.clone(), private);
@@ -146,6 +153,23 @@ pub fn collect(props: &CollectProps) -> Html {
             });
         })
     };
+    let on_video = {
+        let (state, config, site, video_box) =
+            (state.clone(), props.config.clone(), props.site.clone(), video_box.clone());
+        Callback::from(move |_| {
+            let Some(container) = video_box.cast::<web_sys::Element>() else {
+                return;
+            };
+            state.dispatch(FormAction::VideoOpened);
+            let state = state.clone();
+            video::open(&config, &site, &container, move |said: wasm_bindgen::JsValue| {
+                state.dispatch(match said.as_bool() {
+                    Some(false) => FormAction::VideoUnavailable,
+                    _ => FormAction::Video(said.as_string()),
+                })
+            });
+        })
+    };
     let on_rate = {
         let state = state.clone();
         Callback::from(move |stars: u8| state.dispatch(FormAction::Rate(stars)))
@@ -194,6 +218,18 @@ pub fn collect(props: &CollectProps) -> Html {
                 if state.uploading { <p class="fanfare-hint" role="status">{ texts.get("collect.uploading") }</p> }
                 if state.photo.is_some() { <p class="fanfare-hint fanfare-photo-ok" role="status">{ texts.get("collect.photo_added") }</p> }
                 { error_text("photo", errors) }
+            </div>
+            <div class="fanfare-field" part="field">
+                if !state.video_open {
+                    <button type="button" class="fanfare-button fanfare-secondary" part="button" onclick={on_video}>
+                        { texts.get("collect.video_add") }
+                    </button>
+                }
+                <div ref={video_box} />
+                if state.video_unavailable {
+                    <p class="fanfare-error" role="alert">{ texts.get("collect.video_unavailable") }</p>
+                }
+                { error_text("video", errors) }
             </div>
             <Rating legend={texts.get("collect.rating")} texts={texts.clone()} value={state.rating} on_rate={on_rate} error_id={error_id("rating")} />
             { error_text("rating", errors) }

@@ -15,6 +15,9 @@ pub struct MountConfig {
     pub referral: Option<String>,
     /// The loader's random first-party id for this browser, for referral fraud checks.
     pub device: Option<String>,
+    /// The loader's function that imports the video recorder (`widget/loader/recorder.js`) and
+    /// opens it, so that it is downloaded only when a visitor chooses to add a video.
+    pub recorder: Option<js_sys::Function>,
 }
 
 impl MountConfig {

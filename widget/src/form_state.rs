@@ -38,6 +38,13 @@ pub struct FormState {
     /// The id of the uploaded photo, once the upload succeeded.
     pub photo: Option<String>,
     pub uploading: bool,
+    /// The visitor chose to add a video: the recorder is (being) shown.
+    pub video_open: bool,
+    /// The recorder could not be downloaded (the visitor may try again).
+    pub video_unavailable: bool,
+    /// What the recorder says of the video: the upload's id once stored, `""` while one is on
+    /// its way (recording, uploading), `None` when there is none.
+    pub video: Option<String>,
     /// Unticked until the visitor ticks it.
     pub consent: bool,
     /// Private feedback only: the visitor wants the business to get in touch.
@@ -61,6 +68,9 @@ impl Default for FormState {
             website: String::new(),
             photo: None,
             uploading: false,
+            video_open: false,
+            video_unavailable: false,
+            video: None,
             consent: false,
             contact_me: false,
             errors: Refusals::default(),
@@ -75,6 +85,12 @@ pub enum FormAction {
     Uploading,
     /// It finished: the id, or why it was refused.
     Uploaded(Result<String, String>),
+    /// The visitor chose to add a video.
+    VideoOpened,
+    /// The recorder could not be downloaded.
+    VideoUnavailable,
+    /// The recorder's word on the video (see [`FormState::video`]).
+    Video(Option<String>),
     Edit(Field, String),
     Rate(u8),
     Consent(bool),
@@ -89,6 +105,11 @@ pub enum FormAction {
 }
 
 impl FormState {
+    /// A video is on its way (recording or uploading): the form waits for it.
+    pub fn video_pending(&self) -> bool {
+        self.video.as_deref() == Some("")
+    }
+
     /// The request body as the visitor filled it in. `private` feedback (a low rating) is never
     /// for publication: it goes without consent, with the visitor's "contact me" instead.
     pub fn submission(&self, page_url: Option<String>, private: bool) -> SubmitTestimonial {
@@ -105,6 +126,7 @@ impl FormState {
             page_url,
             website: optional(&self.website),
             photo: self.photo.clone(),
+            video: self.video.clone().filter(|id| !id.is_empty()),
             ..SubmitTestimonial::default()
         }
     }
@@ -142,6 +164,18 @@ impl Reducible for FormState {
                         next.errors.set("photo", problem);
                     }
                 }
+            }
+            FormAction::VideoOpened => {
+                next.video_open = true;
+                next.video_unavailable = false;
+            }
+            FormAction::VideoUnavailable => {
+                next.video_open = false;
+                next.video_unavailable = true;
+            }
+            FormAction::Video(video) => {
+                next.video = video;
+                next.errors.remove("video");
             }
             FormAction::Rate(stars) => {
                 next.rating = Some(stars);
@@ -215,6 +249,30 @@ mod tests {
         assert_eq!(body.role, None);
         assert_eq!(body.rating, Some(4));
         assert_eq!(body.page_url.as_deref(), Some("https://shop.test/"));
+    }
+
+    #[test]
+    fn a_video_is_sent_only_once_stored() {
+        let state = apply(FormState::default(), FormAction::VideoOpened);
+        assert!(state.video_open);
+        assert_eq!(state.submission(None, false).video, None);
+        let state = apply(state, FormAction::Video(Some(String::new())));
+        assert!(state.video_pending());
+        assert_eq!(state.submission(None, false).video, None, "not while it is on its way");
+        let state = apply(state, FormAction::Video(Some("v1".into())));
+        assert!(!state.video_pending());
+        assert_eq!(state.submission(None, false).video.as_deref(), Some("v1"));
+        let state = apply(state, FormAction::Video(None));
+        assert_eq!(state.submission(None, false).video, None, "removed");
+    }
+
+    #[test]
+    fn a_recorder_that_cannot_load_says_why_and_offers_itself_again() {
+        let state = apply(FormState::default(), FormAction::VideoOpened);
+        let state = apply(state, FormAction::VideoUnavailable);
+        assert!(!state.video_open && state.video_unavailable);
+        let state = apply(state, FormAction::VideoOpened);
+        assert!(state.video_open && !state.video_unavailable, "tried again");
     }
 
     #[test]

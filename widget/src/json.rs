@@ -133,16 +133,19 @@ impl FromJson for MountConfig {
             page_url: object.string("page_url"),
             referral: object.string("ref"),
             device: object.string("device"),
+            recorder: object.get("recorder").dyn_into().ok(),
         })
     }
 }
 
 impl FromJson for Site {
     fn from_json(object: &Object) -> Option<Self> {
+        let texts = object.object("texts")?;
         Some(Self {
             name: object.string("name")?,
             accent: object.object("theme")?.string("accent")?,
-            texts: object.object("texts")?.strings(),
+            texts: texts.strings(),
+            texts_object: texts.0,
             consent_text: object.string("consent_text")?,
             low_rating_threshold: object.whole("low_rating_threshold")?,
             proof_of_work: object.whole("proof_of_work").unwrap_or(0),

@@ -18,6 +18,7 @@ mod site;
 #[cfg(test)]
 mod text_ids;
 mod texts;
+mod video;
 #[cfg(feature = "wire-probe")]
 mod wire_probe;
 

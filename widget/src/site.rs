@@ -10,6 +10,8 @@ pub struct Site {
     pub accent: String,
     /// Text id → wording, in the widget's language, with the site's own wording on top.
     pub texts: Vec<(String, String)>,
+    /// The same texts as the server sent them (a plain object), for the video recorder.
+    pub texts_object: wasm_bindgen::JsValue,
     pub consent_text: String,
     /// Ratings at or below it are private feedback, never published.
     pub low_rating_threshold: u8,

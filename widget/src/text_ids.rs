@@ -387,8 +387,63 @@ fn every_text_id_the_widget_asks_for_is_in_the_english_table() {
     assert!(missing.is_empty(), "text ids the widget asks for but {ENGLISH} lacks: {}", missing.join(", "));
 }
 
+/// The ids the video recorder asks for: it calls `t('record')` for `collect.video_record`, always
+/// with a literal (a call with anything else is returned as an error).
+fn recorder_ids(source: &str) -> Result<Vec<String>, String> {
+    let mut ids = Vec::new();
+    let mut rest = source;
+    while let Some(at) = rest.find("t(") {
+        let standalone =
+            !rest[..at].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.');
+        let after = &rest[at + 2..];
+        rest = after;
+        if !standalone || rest.is_empty() {
+            continue;
+        }
+        let Some(quoted) = after.strip_prefix('\'') else {
+            return Err(["t(", &after[..after.len().min(30)]].concat());
+        };
+        let end = quoted.find('\'').ok_or_else(|| "an unterminated t('…".to_owned())?;
+        ids.push(["collect.video_", &quoted[..end]].concat());
+    }
+    Ok(ids)
+}
+
+#[test]
+fn every_text_the_video_recorder_asks_for_is_in_the_english_table_and_each_is_asked_for() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let recorder = std::fs::read_to_string(manifest.join("loader/recorder.js")).unwrap();
+    let asked = recorder_ids(&recorder).unwrap_or_else(|call| {
+        panic!("widget/loader/recorder.js looks up a text by an id built at run time: {call}")
+    });
+    assert!(asked.len() > 10, "found only {} texts in recorder.js: has `t('…')` changed?", asked.len());
+    let english = std::fs::read_to_string(manifest.join("..").join(ENGLISH)).unwrap();
+    let table = table_ids(&tokens(&english));
+    let pairs: Vec<(String, String)> =
+        asked.iter().map(|id| (id.clone(), "recorder.js".to_owned())).collect();
+    let missing = missing(&pairs, &table);
+    assert!(missing.is_empty(), "texts the recorder asks for but {ENGLISH} lacks: {}", missing.join(", "));
+
+    // The other way round: every recorder text is shown, by it or by the widget's own video
+    // button (in `collect.rs`), so none is sent to every visitor for nothing.
+    let collect = std::fs::read_to_string(manifest.join("src/collect.rs")).unwrap();
+    let unused: Vec<&String> = table
+        .iter()
+        .filter(|id| id.starts_with("collect.video_"))
+        .filter(|id| !asked.contains(id) && !collect.contains(&["\"", id, "\""].concat()))
+        .collect();
+    assert!(unused.is_empty(), "{ENGLISH} has recorder texts nothing shows: {unused:?}");
+}
+
 mod tests {
     use super::*;
+
+    #[test]
+    fn recorder_lookups_are_read_and_built_ones_refused() {
+        let source = "var t = function (id) {}; say(t('a')); x.set(y); quiet ? t('b') : t('c'); wait(1)";
+        assert_eq!(recorder_ids(source).unwrap(), ["collect.video_a", "collect.video_b", "collect.video_c"]);
+        assert!(recorder_ids("t(name)").is_err());
+    }
 
     fn file(name: &str, source: &str) -> (String, Vec<Token>) {
         (name.to_owned(), tokens(source))

@@ -60,7 +60,9 @@ fn json(value: &impl Serialize) -> Option<String> {
 /// left at their defaults, and the test blanks them in what it expects too. A field added to
 /// `WidgetConfig` stops this compiling until someone decides whether the widget reads it.
 fn as_widget_config(site: Site) -> WidgetConfig {
-    let Site { name, accent, texts, consent_text, low_rating_threshold, proof_of_work } = site;
+    // `texts_object` is `texts` as the browser parsed them, handed on as they are.
+    let Site { name, accent, texts, texts_object: _, consent_text, low_rating_threshold, proof_of_work } =
+        site;
     WidgetConfig {
         site: String::new(),
         name,
@@ -85,10 +87,12 @@ fn as_api_error(refusal: Refusal) -> ApiError {
 /// loader, not `protocol`, is its other side). Taken apart field by field, so a field added to
 /// [`MountConfig`] does not compile here until the test looks at it too.
 pub fn mounted(config: &MountConfig) {
-    let MountConfig { api, site, lang, theme, page_url, referral, device } = config;
+    let MountConfig { api, site, lang, theme, page_url, referral, device, recorder } = config;
     let read = serde_json::json!({
         "api": api, "site": site, "lang": lang, "theme": theme,
         "page_url": page_url, "referral": referral, "device": device,
+        // A function: whether the widget found it.
+        "recorder": recorder.is_some(),
     });
     MOUNTED.with(|mounted| mounted.borrow_mut().push(read));
 }
