@@ -1,6 +1,7 @@
 // The collection page, made nicer where scripts run; everything works without this file.
 // A low rating shows the private-feedback path at once, a chosen photo is previewed, the form
-// cannot be sent twice, and a site's proof of work is solved before sending.
+// cannot be sent twice, a site's proof of work is solved before sending, and a video can be
+// recorded or chosen (the widget's recorder, loaded when the visitor asks for it).
 (() => {
   const form = document.getElementById('collect');
   if (form) collect(form);
@@ -30,6 +31,7 @@
       if (event.target.name === 'photo') preview(event.target);
     });
     show();
+    const videoPending = video(form);
 
     const preview = (input) => {
       const file = input.files && input.files[0];
@@ -52,6 +54,13 @@
     const label = button.textContent;
     form.addEventListener('submit', (event) => {
       if (sending) return event.preventDefault();
+      // A video still recording or uploading: the form waits (the visitor may cancel it).
+      if (videoPending()) {
+        event.preventDefault();
+        byId('video-wait').hidden = false;
+        byId('video-field').focus();
+        return;
+      }
       sending = true;
       button.disabled = true;
       button.textContent = form.dataset.sending;
@@ -71,6 +80,42 @@
       button.textContent = label;
       form.removeAttribute('aria-busy');
     });
+  }
+
+  // "Add a video": loads the recorder, which fills the hidden `video` input with the upload's
+  // id. Returns whether a video is still on its way.
+  function video(form) {
+    const field = document.getElementById('video-field');
+    if (!field || !field.dataset.recorder) return () => false;
+    const input = document.getElementById('video');
+    const add = document.getElementById('video-add');
+    const wait = document.getElementById('video-wait');
+    let pending = false;
+    const open = () => {
+      add.disabled = true;
+      import(field.dataset.recorder).then((recorder) => {
+        add.hidden = true;
+        recorder.open(document.getElementById('video-box'), {
+          api: '',
+          site: form.dataset.site,
+          texts: JSON.parse(field.dataset.texts),
+          video: input.value || undefined,
+          onchange: (id) => {
+            pending = id === '';
+            input.value = id || '';
+            if (!pending) wait.hidden = true;
+          },
+        });
+      }, () => {
+        // Offline, most likely: the button stays for another try.
+        add.disabled = false;
+      });
+    };
+    add.addEventListener('click', open);
+    field.hidden = false;
+    // A form shown again with its video keeps it.
+    if (input.value) open();
+    return () => pending;
   }
 
   // CHALLENGE:COUNTER whose SHA-256 starts with the site's number of zero bits.

@@ -17,7 +17,7 @@ pub struct Asset {
 #[derive(Default)]
 pub struct WidgetAssets {
     files: HashMap<String, Asset>,
-    /// `manifest.json`: what each hashed file is (`glue`, `wasm`, `css`, `views`).
+    /// `manifest.json`: what each hashed file is (`glue`, `wasm`, `css`, `views`, `recorder`).
     names: HashMap<String, String>,
 }
 
@@ -75,6 +75,12 @@ impl WidgetAssets {
     /// The hashed name of the widget's stylesheet, which the server-rendered views link too.
     pub fn stylesheet(&self) -> Option<&str> {
         self.names.get("css").map(String::as_str)
+    }
+
+    /// The hashed name of the video recorder, which the collection page imports when a visitor
+    /// adds a video (the widget gets it from `embed.js`).
+    pub fn recorder(&self) -> Option<&str> {
+        self.names.get("recorder").map(String::as_str)
     }
 
     pub fn get(&self, name: &str) -> Option<&Asset> {

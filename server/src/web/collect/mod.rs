@@ -113,6 +113,11 @@ fn failed(texts: &PageTexts, site: Option<&Site>, error: &ServiceError) -> Respo
     page(StatusCode::INTERNAL_SERVER_ERROR, views::message_page(texts, site, texts.get("page.failed"), None))
 }
 
+/// Where the video recorder is served, when the widget's build has one.
+fn recorder_url(state: &AppState) -> Option<String> {
+    state.assets.recorder().map(|name| format!("/widget/{name}"))
+}
+
 /// The site of the page, or the page to answer instead (404 for any slug we do not have).
 async fn find_site(state: &AppState, slug: &str, headers: &HeaderMap) -> Result<Arc<Site>, Response> {
     if SiteSlug::parse(slug).is_err() {
@@ -190,6 +195,7 @@ async fn form_page(
         problem: None,
         photo_dropped: false,
         needs_script: site.proof_of_work > 0 && invitation != Invitation::Usable,
+        recorder: recorder_url(&state),
     };
     page(StatusCode::OK, views::form_page(&texts, &site, &view))
 }
@@ -418,6 +424,7 @@ impl Form<'_> {
             problem: problem.as_deref(),
             photo_dropped: photo_sent,
             needs_script: self.site.proof_of_work > 0 && invitation != Invitation::Usable,
+            recorder: recorder_url(self.state),
         };
         page(status, views::form_page(self.texts, self.site, &view))
     }

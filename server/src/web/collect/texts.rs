@@ -26,6 +26,18 @@ impl PageTexts {
         self.texts.get(id).map_or("", String::as_str)
     }
 
+    /// Every text whose id starts with `prefix`, as a JSON object (id → wording): for the video
+    /// recorder, which the page's script loads and hands them to.
+    pub fn json_with_prefix(&self, prefix: &str) -> String {
+        let texts: BTreeMap<&str, &str> = self
+            .texts
+            .iter()
+            .filter(|(id, _)| id.starts_with(prefix))
+            .map(|(id, text)| (id.as_str(), text.as_str()))
+            .collect();
+        serde_json::to_string(&texts).unwrap_or_else(|_| "{}".to_owned())
+    }
+
     /// `id` with its `{placeholder}`s filled in.
     pub fn fill(&self, id: &str, values: &[(&str, &str)]) -> String {
         values
@@ -76,5 +88,14 @@ mod tests {
         let too_long = german.field_error(&FieldError::TooLong { max: 2000 });
         assert_eq!(too_long, "darf höchstens 2.000 Zeichen lang sein");
         assert_eq!(german.stars(4), "4 von 5 Sternen");
+    }
+
+    #[test]
+    fn the_recorder_gets_its_texts_as_json() {
+        let german = PageTexts::new(for_language("de"), "de");
+        let texts: BTreeMap<String, String> =
+            serde_json::from_str(&german.json_with_prefix("collect.video_")).unwrap();
+        assert_eq!(texts["collect.video_record"], "Aufnehmen");
+        assert!(texts.keys().all(|id| id.starts_with("collect.video_")), "{texts:?}");
     }
 }

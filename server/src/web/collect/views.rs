@@ -12,13 +12,15 @@ use crate::service::photos::MAX_UPLOAD_BYTES;
 use crate::storage::Site;
 
 /// Fields in the order the form shows them: the error summary lists refusals the same way.
-pub const FIELD_ORDER: [&str; 9] =
-    ["name", "email", "role", "company", "rating", "text", "photo", "consent", "contact_me"];
+pub const FIELD_ORDER: [&str; 10] =
+    ["name", "email", "role", "company", "rating", "text", "photo", "video", "consent", "contact_me"];
 
 /// The element a refusal of `field` links to from the summary.
 fn anchor(field: &str) -> Option<String> {
     match field {
         "rating" => Some("rating-1".to_owned()),
+        // The id is a hidden input; the section around it is what the visitor can reach.
+        "video" => Some("video-field".to_owned()),
         field if FIELD_ORDER.contains(&field) => Some(field.replace('_', "-")),
         _ => None,
     }
@@ -45,6 +47,9 @@ pub struct FormView<'a> {
     pub photo_dropped: bool,
     /// The site asks for proof of work that only the page's script can do.
     pub needs_script: bool,
+    /// The video recorder's address (`/widget/recorder-….js`), when the widget is built: the
+    /// page's script offers a video with it.
+    pub recorder: Option<String>,
 }
 
 /// The frame of every collection page: the site's name and colours, the page's language and
@@ -178,6 +183,7 @@ fn form(texts: &PageTexts, site: &Site, view: &FormView<'_>) -> Markup {
     let rating_error = error_of(view, "rating");
     let text_error = error_of(view, "text");
     let photo_error = error_of(view, "photo");
+    let video_error = error_of(view, "video");
     let consent_error = error_of(view, "consent");
     let photo_hint = view.photo_dropped.then(|| "photo-hint".to_owned());
     let megabytes = texts.count((MAX_UPLOAD_BYTES / (1024 * 1024)) as u64);
@@ -236,6 +242,19 @@ fn form(texts: &PageTexts, site: &Site, view: &FormView<'_>) -> Markup {
                 @if view.photo_dropped { p.hint id="photo-hint" { (texts.get("page.photo_again")) } }
                 @if let Some(error) = photo_error { p.error id="photo-error" { (error) } }
                 div.preview id="photo-preview" hidden {}
+            }
+            @if let Some(recorder) = &view.recorder {
+                // Recording and uploading need the script, which shows this and loads the
+                // recorder (with its texts) only when the visitor asks for it.
+                div.field.video id="video-field" tabindex="-1" hidden data-recorder=(recorder)
+                    data-texts=(texts.json_with_prefix("collect.video_")) {
+                    // A refused form shown again keeps its video (the recorder says so).
+                    input id="video" type="hidden" name="video" value=(values.video);
+                    button.secondary id="video-add" type="button" { (texts.get("collect.video_add")) }
+                    div id="video-box" {}
+                    p.error id="video-wait" role="alert" hidden { (texts.get("collect.video_wait")) }
+                    @if let Some(error) = video_error { p.error id="video-error" { (error) } }
+                }
             }
             // Shown by the script when a low rating is chosen; without it, the contact box
             // below explains the rule.
@@ -320,6 +339,7 @@ fn referral_form(
         problem: None,
         photo_dropped: false,
         needs_script: false,
+        recorder: None,
     };
     html! {
         form.refer method="post" action=(format!("/c/{}/refer", site.slug)) novalidate {
@@ -349,6 +369,7 @@ pub fn referral_refused(
         problem,
         photo_dropped: false,
         needs_script: false,
+        recorder: None,
     };
     let main = html! {
         h1 { (heading) }
@@ -444,6 +465,7 @@ mod tests {
     fn refusals_link_to_their_fields() {
         assert_eq!(anchor("rating").as_deref(), Some("rating-1"));
         assert_eq!(anchor("contact_me").as_deref(), Some("contact-me"));
+        assert_eq!(anchor("video").as_deref(), Some("video-field"));
         assert_eq!(anchor("pow"), None);
     }
 }
