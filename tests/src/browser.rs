@@ -12,6 +12,12 @@ use crate::webdriver::{Element, Session, ShadowRoot};
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
+/// Chromium's stand-in camera and microphone (a test pattern with a timer, and a beep), for the
+/// video recorder's tests; present in every browser, as a visitor's laptop has a camera.
+const FAKE_DEVICES: &str = "--use-fake-device-for-media-stream";
+/// Answers every request for the camera and microphone with "allow", as a visitor who agrees.
+const ALLOW_DEVICES: &str = "--use-fake-ui-for-media-stream";
+
 /// How long a page may take to show what a test waits for. Generous: this is a readiness
 /// limit on a loaded 2-core machine, not a performance assertion.
 pub const PATIENCE: Duration = Duration::from_secs(30);
@@ -24,17 +30,36 @@ pub struct Browser {
 
 impl Browser {
     pub async fn launch() -> anyhow::Result<Self> {
-        Self::launch_with_preferences(json!({})).await
+        Self::launch_with(json!({}), &[ALLOW_DEVICES]).await
     }
 
     /// A browser whose pages run no script of their own, as some readers (and crawlers) have
     /// them; WebDriver can still look at the page.
     pub async fn launch_without_javascript() -> anyhow::Result<Self> {
-        Self::launch_with_preferences(json!({ "profile.managed_default_content_settings.javascript": 2 }))
-            .await
+        Self::launch_with(
+            json!({ "profile.managed_default_content_settings.javascript": 2 }),
+            &[ALLOW_DEVICES],
+        )
+        .await
     }
 
-    async fn launch_with_preferences(preferences: serde_json::Value) -> anyhow::Result<Self> {
+    /// A browser whose visitor has refused every site the camera and microphone (the setting
+    /// a "Block" answer leaves): pages asking for them are refused without a prompt.
+    pub async fn launch_refusing_the_camera() -> anyhow::Result<Self> {
+        let blocked = json!({
+            "profile.default_content_setting_values.media_stream_camera": 2,
+            "profile.default_content_setting_values.media_stream_mic": 2,
+        });
+        Self::launch_with(blocked, &[]).await
+    }
+
+    /// A browser whose microphone hears `wav` (played in a loop) instead of the beep.
+    pub async fn launch_with_microphone_playing(wav: &std::path::Path) -> anyhow::Result<Self> {
+        let file = format!("--use-file-for-fake-audio-capture={}", wav.display());
+        Self::launch_with(json!({}), &[ALLOW_DEVICES, &file]).await
+    }
+
+    async fn launch_with(preferences: serde_json::Value, extra_args: &[&str]) -> anyhow::Result<Self> {
         for tool in [CHROMIUM, CHROMEDRIVER] {
             if !std::path::Path::new(tool).exists() {
                 bail!("{tool} is missing: run `apt-get install -y chromium chromium-driver` (or `cargo xtask test`, which does)");
@@ -55,19 +80,29 @@ impl Browser {
         .await?;
 
         let profile = tempfile::tempdir()?;
+        // The machine has no network but loopback: background networking only makes noise.
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--no-first-run",
+            "--window-size=1280,900",
+            "--lang=en-US",
+            FAKE_DEVICES,
+        ]
+        .into_iter()
+        .chain(extra_args.iter().copied())
+        .map(str::to_owned)
+        .collect();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
         let capabilities = json!({
             "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": CHROMIUM,
-                // The machine has no network but loopback: background networking only makes noise.
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-quic", "--no-first-run", "--window-size=1280,900", "--lang=en-US",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ],
-                "prefs": preferences,
-            },
+            "goog:chromeOptions": { "binary": CHROMIUM, "args": args, "prefs": preferences },
         });
         let session = Session::start(&driver_url, capabilities).await?;
         Ok(Self { session, driver, profile })

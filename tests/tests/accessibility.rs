@@ -117,7 +117,8 @@ async fn a_testimonial_can_be_sent_with_the_keyboard_alone() -> anyhow::Result<(
     };
     page.execute("document.querySelector('[data-fanfare=collect]').shadowRoot.querySelector('input[name=name]').focus()", vec![])
         .await?;
-    type_keys(format!("Kim Keyboard{TAB}kim@example.com{TAB}{TAB}{TAB}{TAB}")).await?; // role, company, photo
+    // role, company, photo, "Add a video"
+    type_keys(format!("Kim Keyboard{TAB}kim@example.com{TAB}{TAB}{TAB}{TAB}{TAB}")).await?;
     type_keys(format!("{ARROW_RIGHT}{ARROW_RIGHT}{ARROW_RIGHT}{ARROW_RIGHT}")).await?; // the rating, by arrows
     type_keys(format!("{TAB}No mouse needed at all.{TAB}{SPACE}")).await?; // text, consent
     type_keys(format!("{TAB}{ENTER}")).await?; // the send button

@@ -129,7 +129,7 @@ async fn in_arabic_the_page_reads_right_to_left_and_every_state_passes_axe() -> 
     let first_star = page.find("#rating-1").await?.context("the first star")?;
     page.execute("arguments[0].focus()", vec![first_star.to_json()]).await?;
     page.press(&ARROW_LEFT.repeat(4)).await?;
-    page.press(&format!("{TAB}{TAB}{TAB}{SPACE}")).await?; // text, photo, consent
+    page.press(&format!("{TAB}{TAB}{TAB}{TAB}{SPACE}")).await?; // text, photo, "Add a video", consent
     page.execute("document.querySelector('button[type=submit]').focus()", vec![]).await?;
     page.press(ENTER).await?;
     wait_until("the thank-you screen", || async { Ok(page.find("a.manage").await?.is_some()) }).await?;

@@ -9,10 +9,11 @@
 // The server's limits (PRODUCT.md, "Video testimonials").
 var LIMIT_SECONDS = 120;
 var MAX_BYTES = 50 * 1024 * 1024;
-// The server takes WebM and MP4: MP4 first where the browser records it (Safari only does),
-// as every browser plays it.
-var TYPES = ['video/mp4;codecs=avc1,mp4a.40.2', 'video/mp4', 'video/webm;codecs=vp8,opus',
-  'video/webm;codecs=vp9,opus', 'video/webm'];
+// The server takes WebM and MP4. MP4 first where the browser records H.264 with AAC, which
+// every browser plays; then WebM (Chromium and Firefox); MP4 of the browser's choosing last
+// (Safari records nothing else; Chromium's would carry Opus, which fewer players take).
+var TYPES = ['video/mp4;codecs=avc1,mp4a.40.2', 'video/webm;codecs=vp8,opus', 'video/webm;codecs=vp9,opus',
+  'video/webm', 'video/mp4'];
 var ACCEPT = 'video/webm,video/mp4';
 // A part that fails is sent again after 1, 2, 4, 8 and 16 s; then the visitor may try again.
 var RETRIES = 5;
@@ -27,9 +28,11 @@ function element(tag, className, text) {
   return node;
 }
 
-function button(className, text, onclick) {
+// `action` names what it does (`data-action`), for page styles and tests.
+function button(action, className, text, onclick) {
   var node = element('button', 'fanfare-button' + (className ? ' ' + className : ''), text);
   node.type = 'button';
+  node.setAttribute('data-action', action);
   node.setAttribute('part', 'button');
   node.addEventListener('click', onclick);
   return node;
@@ -79,8 +82,8 @@ export function open(container, options) {
   file.type = 'file';
   file.accept = ACCEPT;
   file.hidden = true;
-  var record = button('', t('record'), startCamera);
-  var choose = button('fanfare-secondary', t('file'), function () { file.click(); });
+  var record = button('record', '', t('record'), startCamera);
+  var choose = button('file', 'fanfare-secondary', t('file'), function () { file.click(); });
   var start = element('div', 'fanfare-rec-actions');
   start.append(record, choose, file);
 
@@ -119,13 +122,13 @@ export function open(container, options) {
   percent.htmlFor = progress.id;
   bar.append(progress, percent);
 
-  var stop = button('', t('stop'), stopRecording);
-  var retake = button('fanfare-secondary', t('retake'), function () { reset(); startCamera(); });
-  var retry = button('', t('retry'), function () { send(current); });
-  var another = button('fanfare-secondary', t('file'), function () { file.click(); });
+  var stop = button('stop', '', t('stop'), stopRecording);
+  var retake = button('retake', 'fanfare-secondary', t('retake'), function () { reset(); startCamera(); });
+  var retry = button('retry', '', t('retry'), function () { send(current); });
+  var another = button('file', 'fanfare-secondary', t('file'), function () { file.click(); });
   var again = function () { reset(); (canRecord ? record : choose).focus(); };
-  var cancel = button('fanfare-secondary', t('cancel'), again);
-  var remove = button('fanfare-secondary', t('remove'), again);
+  var cancel = button('cancel', 'fanfare-secondary', t('cancel'), again);
+  var remove = button('remove', 'fanfare-secondary', t('remove'), again);
   var actions = element('div', 'fanfare-rec-actions');
   actions.append(stop, retry, retake, another, cancel, remove);
 

@@ -352,8 +352,8 @@ async fn page(
     // The strict policy README.md tells site owners to use; violations are reported back here.
     let csp = format!(
         "default-src 'self'; script-src 'self' {api_url} 'wasm-unsafe-eval'; connect-src {api_url}; \
-         img-src 'self' {api_url}; style-src 'self' {api_url}; require-trusted-types-for 'script'; \
-         trusted-types fanfare; report-uri /csp-reports"
+         img-src 'self' {api_url}; media-src {api_url} blob:; style-src 'self' {api_url}; \
+         require-trusted-types-for 'script'; trusted-types fanfare; report-uri /csp-reports"
     );
     let mut response = body.into_response();
     let headers = response.headers_mut();
