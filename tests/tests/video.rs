@@ -56,9 +56,20 @@ impl Recorder<'_> {
         self.click(&format!(".fanfare-rec button[data-action={action}]:not([hidden])")).await
     }
 
-    /// Waits for the recorder to be in `state` (`choose`, `live`, `sending`, `done`, …).
+    /// Waits for the recorder to be in `state` (`choose`, `live`, `sending`, `done`, …); when
+    /// it does not get there, says where it is and what it says.
     async fn reaches(&self, state: &str) -> anyhow::Result<()> {
-        self.wait(&format!(".fanfare-rec[data-state={state}]")).await.map(drop)
+        let css = format!(".fanfare-rec[data-state={state}]");
+        if let Err(error) = self.wait(&css).await {
+            let script = format!(
+                "const rec = {}.querySelector('.fanfare-rec');
+                 return rec && [rec.dataset.state, rec.querySelector('.fanfare-error').textContent]",
+                self.root
+            );
+            let shown = self.browser.session.execute(&script, vec![]).await?;
+            bail!("{error:#}; the recorder is at (state, alert) {shown}");
+        }
+        Ok(())
     }
 
     /// Notes, from now on, every state the recorder passes through and every value its progress
@@ -69,7 +80,7 @@ impl Recorder<'_> {
              window.__seen = {{ states: [rec.dataset.state], progress: [] }};
              new MutationObserver(changes => changes.forEach(change => {{
                if (change.attributeName === 'data-state') window.__seen.states.push(rec.dataset.state);
-               if (change.attributeName === 'value') window.__seen.progress.push(change.target.value);
+               if (change.target.localName === 'progress') window.__seen.progress.push(change.target.value);
              }})).observe(rec, {{ attributes: true, subtree: true, attributeFilter: ['data-state', 'value'] }});",
             self.root
         );
