@@ -8,6 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::request::site_slug;
+use super::session::check_same_origin;
 use crate::service::ServiceError;
 use crate::web::error::AppError;
 use crate::web::state::AppState;
@@ -26,6 +27,12 @@ pub async fn site_cors(State(state): State<AppState>, request: Request, next: Ne
         // No Origin: a server-side or non-browser client, treated like any anonymous submission.
         return with_vary(next.run(request).await);
     };
+    // Our own pages are no other site: the collection page's video recorder sends its parts
+    // from the server's origin (`Sec-Fetch-Site: same-origin`, or an Origin naming the Host).
+    // Nothing to grant (the page is already same-origin); treated as a request without one.
+    if check_same_origin(request.headers()).is_ok() {
+        return with_vary(next.run(request).await);
+    }
     let site = match site_slug(request.uri().path()) {
         Some(slug) => match state.service.cached_site(slug).await {
             Ok(site) => Some(site),

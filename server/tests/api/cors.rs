@@ -107,3 +107,35 @@ async fn origins_changed_in_storage_apply_without_a_restart() {
         app.client.post(&url).header("Origin", new_origin).json(&valid_submission()).send().await.unwrap();
     assert_eq!(new.status(), 201);
 }
+
+/// The collection page (`/c/{site}`) is the server's own: its video recorder writes to the API
+/// from the server's origin, which no site lists among its origins.
+#[tokio::test]
+async fn the_servers_own_pages_may_write() {
+    let app = spawn_app().await;
+    let url = app.url(&format!("/api/v1/sites/{SITE}/testimonials"));
+    let own = app.url("");
+    let own = own.trim_end_matches('/');
+    let response = app
+        .client
+        .post(&url)
+        .header("Origin", own)
+        .header("Sec-Fetch-Site", "same-origin")
+        .json(&valid_submission())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    assert!(response.headers().get("access-control-allow-origin").is_none(), "nothing to grant");
+    // Another port of the same host is another origin ("same-site"), and still refused.
+    let neighbour = app
+        .client
+        .post(&url)
+        .header("Origin", OTHER_ORIGIN)
+        .header("Sec-Fetch-Site", "same-site")
+        .json(&valid_submission())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(neighbour.status(), 403);
+}
