@@ -76,6 +76,8 @@ export function open(container, options) {
   // Everything is built once; each state shows its part (`hidden`).
   var root = element('div', 'fanfare-rec');
   root.setAttribute('part', 'recorder');
+  root.setAttribute('role', 'group');
+  root.setAttribute('aria-label', t('add'));
   var intro = element('p', 'fanfare-hint', t('intro'));
   // Opened by the buttons below, which say what it is for.
   var file = element('input');
@@ -323,6 +325,12 @@ export function open(container, options) {
       return refuse(t('unsupported'));
     }
     recorder.ondataavailable = function (event) { if (event.data && event.data.size) chunks.push(event.data); };
+    // The camera gone mid-recording (unplugged, taken by another app).
+    recorder.onerror = function () {
+      if (mine !== attempt) return;
+      reset();
+      refuse(t('camera_failed'));
+    };
     recorder.onstop = function () {
       if (mine !== attempt) return;
       var blob = new Blob(chunks, { type: (recorder && recorder.mimeType) || type || 'video/webm' });
@@ -371,6 +379,12 @@ export function open(container, options) {
           canvas.getContext('2d').drawImage(preview, 0, 0, canvas.width, canvas.height);
           canvas.toBlob(done, 'image/jpeg', 0.85);
         } catch (error) { done(null); }
+        // Chromium's recordings carry no duration: a seek past the end makes it find one, so
+        // the preview's controls show the length and can be scrubbed.
+        if (preview.duration === Infinity) {
+          preview.addEventListener('durationchange', function () { preview.currentTime = 0; }, { once: true });
+          preview.currentTime = 1e101;
+        }
       };
       preview.addEventListener('loadeddata', draw, { once: true });
       preview.addEventListener('error', function () { done(null); }, { once: true });
@@ -419,7 +433,16 @@ export function open(container, options) {
     return (json.fields && json.fields[field]) || json.message || t('failed');
   }
 
-  function Refused(message) { this.message = message; }
+  // What the server answered, when it is not what was asked: `final` when this video will never
+  // do (its refusal), else worth another try later (busy, rate limited, timed out).
+  function Refused(message, final) {
+    this.message = message;
+    this.final = final;
+  }
+  function unwanted(answer, field) {
+    var later = answer.status >= 500 || answer.status === 408 || answer.status === 429;
+    return new Refused(refusal(answer, field), !later);
+  }
 
   // This browser's own note of a file's unfinished upload ({id, size}); null when there is none.
   function remember(key, value) {
@@ -460,7 +483,7 @@ export function open(container, options) {
       }
       if (!job.id) {
         var begun = await call('POST', '/resumable', JSON.stringify({ size: blob.size }), 'application/json');
-        if (begun.status !== 201 || !begun.json) throw new Refused(refusal(begun, 'video'));
+        if (begun.status !== 201 || !begun.json) throw unwanted(begun, 'video');
         job.id = begun.json.id;
         job.size = begun.json.part_bytes > 0 ? begun.json.part_bytes : 1048576;
         job.received = [];
@@ -476,15 +499,12 @@ export function open(container, options) {
         try {
           var put = await call('PUT', '/' + job.id + '/parts/' + index, blob.slice(from, from + job.size),
             'application/octet-stream', function (loaded) { shown(before + loaded); });
-          if (put.status >= 400 && put.status < 500 && put.status !== 408 && put.status !== 429) {
-            throw new Refused(refusal(put, 'video'));
-          }
-          if (put.status >= 300) throw new Error('status ' + put.status);
+          if (put.status >= 300) throw unwanted(put, 'video');
           job.received.push(index);
           shown(Math.min(blob.size, job.received.length * job.size));
           failures = 0;
         } catch (error) {
-          if (!alive() || error instanceof Refused || ++failures > RETRIES) throw error;
+          if (!alive() || error.final || ++failures > RETRIES) throw error;
           // Wait longer each time, then ask the server what it holds: it may have the part.
           await wait(1000 * Math.pow(2, failures - 1));
           if (!alive()) return;
@@ -495,10 +515,7 @@ export function open(container, options) {
       }
       if (!alive()) return;
       var finished = await call('POST', '/' + job.id + '/complete', null, null);
-      if (finished.status >= 500 || finished.status === 408 || finished.status === 429) {
-        throw new Error('status ' + finished.status);
-      }
-      if (finished.status !== 201 && finished.status !== 200) throw new Refused(refusal(finished, 'video'));
+      if (finished.status !== 201 && finished.status !== 200) throw unwanted(finished, 'video');
       var poster = await job.poster;
       if (poster && alive()) {
         var sentPoster = await call('PUT', '/' + job.id + '/poster', poster, 'image/jpeg').catch(function () { return null; });
@@ -516,8 +533,8 @@ export function open(container, options) {
       if (!alive()) return;
       xhr = null;
       say('');
-      var refused = error instanceof Refused;
-      refuse(refused ? error.message : t('failed'));
+      var refused = !!error.final;
+      refuse(error instanceof Refused ? error.message : t('failed'));
       // Refused: this video will never do, and the form may go without it. Else it can be
       // sent again from where it stopped, and the form waits for it.
       show(refused ? 'refused' : 'failed');
@@ -535,6 +552,9 @@ export function open(container, options) {
     show('done');
     say(t('added'));
     notify(options.video);
+  } else {
+    // The button that opened it is gone: the first thing to press takes the focus.
+    (canRecord ? record : choose).focus();
   }
   return {
     close: function () {
