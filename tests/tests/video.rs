@@ -9,7 +9,7 @@
 use anyhow::{bail, Context};
 use fanfare_protocol::api::{ModerationTestimonial, Status};
 use fanfare_server::cli::demo::DEMO_SITE;
-use fanfare_tests::browser::{wait_for, wait_until, Browser};
+use fanfare_tests::browser::{axe_source, wait_for, wait_until, Browser};
 use fanfare_tests::demo::RunningDemo;
 use fanfare_tests::webdriver::Element;
 use serde_json::{json, Value};
@@ -178,6 +178,12 @@ async fn pending_from(demo: &RunningDemo, name: &str) -> anyhow::Result<Moderati
         .with_context(|| format!("{name}'s testimonial"))
 }
 
+async fn no_violations(browser: &Browser, axe: &str, what: &str) -> anyhow::Result<()> {
+    let violations = browser.accessibility_violations(axe).await?;
+    assert!(violations.is_empty(), "axe-core on {what}: {violations:#?}");
+    Ok(())
+}
+
 fn csp_reports(demo: &RunningDemo) -> anyhow::Result<Vec<String>> {
     match demo.csp_reports.lock() {
         Ok(reports) => Ok(reports.clone()),
@@ -187,6 +193,7 @@ fn csp_reports(demo: &RunningDemo) -> anyhow::Result<Vec<String>> {
 
 #[tokio::test]
 async fn a_recorded_video_goes_from_the_form_to_the_wall_once_approved() -> anyhow::Result<()> {
+    let axe = axe_source()?;
     let demo = RunningDemo::start().await?;
     let browser = Browser::launch().await?;
     let page = &browser.session;
@@ -232,6 +239,7 @@ async fn a_recorded_video_goes_from_the_form_to_the_wall_once_approved() -> anyh
 
     form.record(2).await?;
     form.uploaded_with_progress().await?;
+    browser.screenshot_if_asked("video-added").await?;
     page.click(&browser.wait_in(&browser.mount_root("collect").await?, "button[type=submit]").await?).await?;
     browser.wait_in(&browser.mount_root("collect").await?, ".fanfare-thanks").await?;
 
@@ -268,6 +276,17 @@ async fn a_recorded_video_goes_from_the_form_to_the_wall_once_approved() -> anyh
     .await?;
     let reports = csp_reports(&demo)?;
     assert!(reports.is_empty(), "the demo's strict CSP reported: {reports:#?}");
+
+    // axe-core in the recorder's states (last: axe's own styles break the demo's CSP).
+    page.refresh().await?;
+    browser.mount_root("collect").await?;
+    form.click(".fanfare-form .fanfare-secondary").await?;
+    form.press("record").await?;
+    form.wait(".fanfare-rec-time.is-on").await?;
+    no_violations(&browser, &axe, "the recorder while it records").await?;
+    form.press("stop").await?;
+    form.reaches("done").await?;
+    no_violations(&browser, &axe, "the recorder with its video added").await?;
     browser.close().await;
     Ok(())
 }
@@ -326,6 +345,7 @@ fn silence() -> Vec<u8> {
 
 #[tokio::test]
 async fn the_collection_page_records_too_and_says_when_the_microphone_hears_nothing() -> anyhow::Result<()> {
+    let axe = axe_source()?;
     let demo = RunningDemo::start().await?;
     let quiet = tempfile::Builder::new().suffix(".wav").tempfile()?;
     std::fs::write(quiet.path(), silence())?;
@@ -370,6 +390,7 @@ async fn the_collection_page_records_too_and_says_when_the_microphone_hears_noth
         id.as_str().filter(|id| !id.is_empty()).context("the hidden video input holds the upload's id")?;
     let violations = page.execute("return window.__violations", vec![]).await?;
     assert_eq!(violations, json!([]), "the collection page's CSP");
+    no_violations(&browser, &axe, "the collection page's recorder with its video added").await?;
 
     page.execute("document.querySelector('button[type=submit]').click()", vec![]).await?;
     wait_until("the thank-you screen", || async { Ok(page.find("a.manage").await?.is_some()) }).await?;
