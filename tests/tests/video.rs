@@ -3,7 +3,7 @@
 //! timer, the preview, the upload and its progress), sent with the written text, approved
 //! through the moderation API and played on the wall; a visitor who refuses the camera is told
 //! so and still sends the text; and the collection page records too, saying when the microphone
-//! hears nothing. The recorder is the real one (`/widget/recorder-….js`), against the real
+//! hears nothing, and carrying on when the connection drops mid-upload. The recorder is the real one (`/widget/recorder-….js`), against the real
 //! server, under the demo website's strict CSP and the collection page's own.
 
 use anyhow::{bail, Context};
@@ -98,6 +98,14 @@ impl Recorder<'_> {
     /// Records from the camera: Record, the 3-2-1 countdown, then the timer until it shows
     /// `seconds`, then Stop; waits until the video is stored.
     async fn record(&self, seconds: u64) -> anyhow::Result<()> {
+        self.start_recording(seconds).await?;
+        self.watch().await?;
+        self.press("stop").await?;
+        self.stored().await
+    }
+
+    /// Record, the 3-2-1 countdown, then the timer until it shows `seconds`.
+    async fn start_recording(&self, seconds: u64) -> anyhow::Result<()> {
         self.press("record").await?;
         let digit = wait_for("the countdown", || async {
             let Some(count) = self.find(".fanfare-rec-count:not([hidden])").await? else {
@@ -117,8 +125,11 @@ impl Recorder<'_> {
         })
         .await?;
         assert!(timer.starts_with("Recording ") && timer.ends_with(" / 2:00"), "{timer}");
-        self.watch().await?;
-        self.press("stop").await?;
+        Ok(())
+    }
+
+    /// Waits until the video is stored, its preview showing.
+    async fn stored(&self) -> anyhow::Result<()> {
         self.reaches("done").await?;
         let preview = self.wait("video.fanfare-rec-video[controls]").await?;
         let source = self.browser.session.property(&preview, "currentSrc").await?;
@@ -344,7 +355,8 @@ fn silence() -> Vec<u8> {
 }
 
 #[tokio::test]
-async fn the_collection_page_records_too_and_says_when_the_microphone_hears_nothing() -> anyhow::Result<()> {
+async fn the_collection_page_records_through_a_silent_microphone_and_a_dropped_connection(
+) -> anyhow::Result<()> {
     let axe = axe_source()?;
     let demo = RunningDemo::start().await?;
     let quiet = tempfile::Builder::new().suffix(".wav").tempfile()?;
@@ -383,7 +395,21 @@ async fn the_collection_page_records_too_and_says_when_the_microphone_hears_noth
     .await?;
     assert_eq!(mic, "No sound from your microphone. Is it muted?");
     form.press("cancel").await?;
-    form.record(1).await?;
+
+    // The connection drops as the parts go: the recorder says so and tries again, after asking
+    // the server which parts it holds; back online, the video is stored whole (the server reads
+    // its container before it says so).
+    form.start_recording(1).await?;
+    page.devtools("Network.enable", json!({})).await?;
+    page.devtools("Network.setBlockedURLs", json!({ "urls": ["*/parts/*"] })).await?;
+    form.watch().await?;
+    form.press("stop").await?;
+    wait_until("the recorder to say it tries again", || async {
+        Ok(form.text(".fanfare-rec-status").await? == "The upload was interrupted. Trying again…")
+    })
+    .await?;
+    page.devtools("Network.setBlockedURLs", json!({ "urls": [] })).await?;
+    form.stored().await?;
     form.uploaded_with_progress().await?;
     let id = page.execute("return document.getElementById('video').value", vec![]).await?;
     let id =

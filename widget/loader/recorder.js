@@ -15,7 +15,7 @@ var MAX_BYTES = 50 * 1024 * 1024;
 var TYPES = ['video/mp4;codecs=avc1,mp4a.40.2', 'video/webm;codecs=vp8,opus', 'video/webm;codecs=vp9,opus',
   'video/webm', 'video/mp4'];
 var ACCEPT = 'video/webm,video/mp4';
-// A part that fails is sent again after 1, 2, 4, 8 and 16 s; then the visitor may try again.
+// A request that fails is sent again after 1, 2, 4, 8 and 16 s; then the visitor may try again.
 var RETRIES = 5;
 // Below this level for this long, the microphone is said to be silent.
 var SILENCE_LEVEL = 0.01;
@@ -468,21 +468,43 @@ export function open(container, options) {
       percent.textContent = value + ' %';
     };
     shown(0);
+    // A request sent again after 1, 2, 4, 8 and 16 s (saying so) while the network or a busy
+    // server fails it, `between` run before each new try; its answer, or why it stopped.
+    var patiently = async function (request, between) {
+      for (var tries = 0; ; tries++) {
+        var answer = await request().catch(function () { return null; });
+        var later = !answer || answer.status >= 500 || answer.status === 408 || answer.status === 429;
+        if (!later || !alive()) return answer;
+        if (tries >= RETRIES) throw answer ? unwanted(answer, 'video') : new Error('network');
+        say(t('retrying'));
+        await wait(1000 * Math.pow(2, tries));
+        if (between && alive()) await between();
+        say(t('uploading'));
+      }
+    };
+    // Which parts the server holds, when it says.
+    var holding = function () {
+      return call('GET', '/' + job.id + '/parts').then(function (held) {
+        if (held.status === 200 && held.json && held.json.received) job.received = held.json.received;
+        return held;
+      });
+    };
     try {
       var noted = !job.id && job.key && remember(job.key);
       if (noted && noted.id) {
         job.id = noted.id;
         job.size = noted.size;
       }
-      // Sent before (a retry, a file chosen again): the server says which parts it holds.
+      // Sent before (tried again, a file chosen again): only the parts the server lacks go.
       if (job.id) {
-        var held = await call('GET', '/' + job.id + '/parts');
-        if (held.status === 200 && held.json && held.json.received) job.received = held.json.received;
-        else if (held.status === 404) job.id = '';
-        else throw new Error('status ' + held.status);
+        var held = await patiently(holding);
+        if (held.status === 404) job.id = '';
+        else if (held.status !== 200) throw unwanted(held, 'video');
       }
       if (!job.id) {
-        var begun = await call('POST', '/resumable', JSON.stringify({ size: blob.size }), 'application/json');
+        var begun = await patiently(function () {
+          return call('POST', '/resumable', JSON.stringify({ size: blob.size }), 'application/json');
+        });
         if (begun.status !== 201 || !begun.json) throw unwanted(begun, 'video');
         job.id = begun.json.id;
         job.size = begun.json.part_bytes > 0 ? begun.json.part_bytes : 1048576;
@@ -490,35 +512,30 @@ export function open(container, options) {
         if (job.key) remember(job.key, { id: job.id, size: job.size });
       }
       var parts = Math.max(1, Math.ceil(blob.size / job.size));
-      var failures = 0;
       for (var index = 0; index < parts; index++) {
         if (!alive()) return;
-        if (job.received.indexOf(index) >= 0) continue;
         var from = index * job.size;
         var before = job.received.length * job.size;
-        try {
-          var put = await call('PUT', '/' + job.id + '/parts/' + index, blob.slice(from, from + job.size),
+        // After a failure the server is asked what it holds: it may have the part after all.
+        var put = await patiently(function () {
+          if (job.received.indexOf(index) >= 0) return Promise.resolve({ status: 204 });
+          return call('PUT', '/' + job.id + '/parts/' + index, blob.slice(from, from + job.size),
             'application/octet-stream', function (loaded) { shown(before + loaded); });
-          if (put.status >= 300) throw unwanted(put, 'video');
-          job.received.push(index);
-          shown(Math.min(blob.size, job.received.length * job.size));
-          failures = 0;
-        } catch (error) {
-          if (!alive() || error.final || ++failures > RETRIES) throw error;
-          // Wait longer each time, then ask the server what it holds: it may have the part.
-          await wait(1000 * Math.pow(2, failures - 1));
-          if (!alive()) return;
-          var holds = await call('GET', '/' + job.id + '/parts').catch(function () { return null; });
-          if (holds && holds.status === 200 && holds.json && holds.json.received) job.received = holds.json.received;
-          index = -1;
-        }
+        }, holding);
+        if (!alive()) return;
+        if (put.status >= 300) throw unwanted(put, 'video');
+        if (job.received.indexOf(index) < 0) job.received.push(index);
+        shown(Math.min(blob.size, job.received.length * job.size));
       }
       if (!alive()) return;
-      var finished = await call('POST', '/' + job.id + '/complete', null, null);
+      var finished = await patiently(function () { return call('POST', '/' + job.id + '/complete', null, null); });
+      if (!alive()) return;
       if (finished.status !== 201 && finished.status !== 200) throw unwanted(finished, 'video');
       var poster = await job.poster;
       if (poster && alive()) {
-        var sentPoster = await call('PUT', '/' + job.id + '/poster', poster, 'image/jpeg').catch(function () { return null; });
+        var sentPoster = await patiently(function () {
+          return call('PUT', '/' + job.id + '/poster', poster, 'image/jpeg');
+        }).catch(function () { return null; });
         // A video without its poster still plays: say why, and keep it.
         if (sentPoster && sentPoster.status >= 400) refuse(refusal(sentPoster, 'poster'));
       }

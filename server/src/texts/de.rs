@@ -42,6 +42,7 @@ pub const DE: &[(&str, &str)] = &[
     ("collect.video_mic_silent", "Kein Ton von Ihrem Mikrofon. Ist es stummgeschaltet?"),
     ("collect.video_no_mic", "Kein Mikrofon gefunden: Das Video wird keinen Ton haben."),
     ("collect.video_uploading", "Das Video wird hochgeladen…"),
+    ("collect.video_retrying", "Das Hochladen wurde unterbrochen. Neuer Versuch…"),
     ("collect.video_added", "Video hinzugefügt."),
     ("collect.video_denied", "Der Zugriff auf die Kamera wurde nicht erlaubt. Sie können ihn in den Einstellungen Ihres Browsers erlauben, stattdessen eine Videodatei wählen oder einfach Ihren Erfahrungsbericht schreiben."),
     ("collect.video_no_camera", "Es wurde keine Kamera gefunden. Sie können stattdessen eine Videodatei wählen oder einfach Ihren Erfahrungsbericht schreiben."),

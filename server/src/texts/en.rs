@@ -42,6 +42,7 @@ pub const EN: &[(&str, &str)] = &[
     ("collect.video_mic_silent", "No sound from your microphone. Is it muted?"),
     ("collect.video_no_mic", "No microphone found: the video will have no sound."),
     ("collect.video_uploading", "Uploading the video…"),
+    ("collect.video_retrying", "The upload was interrupted. Trying again…"),
     ("collect.video_added", "Video added."),
     ("collect.video_denied", "Camera access was not allowed. You can allow it in your browser's settings, choose a video file instead, or simply write your testimonial."),
     ("collect.video_no_camera", "No camera was found. You can choose a video file instead, or simply write your testimonial."),

@@ -54,6 +54,7 @@ pub const ES: &[(&str, &str)] = &[
     ("collect.video_mic_silent", "No llega sonido de tu micrófono. ¿Está silenciado?"),
     ("collect.video_no_mic", "No se encontró ningún micrófono: el vídeo no tendrá sonido."),
     ("collect.video_uploading", "Subiendo el vídeo…"),
+    ("collect.video_retrying", "La subida se interrumpió. Reintentando…"),
     ("collect.video_added", "Vídeo añadido."),
     ("collect.video_denied", "No se permitió el acceso a la cámara. Puedes permitirlo en los ajustes de tu navegador, elegir un archivo de vídeo o simplemente escribir tu testimonio."),
     ("collect.video_no_camera", "No se encontró ninguna cámara. Puedes elegir un archivo de vídeo o simplemente escribir tu testimonio."),

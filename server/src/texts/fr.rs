@@ -42,6 +42,7 @@ pub const FR: &[(&str, &str)] = &[
     ("collect.video_mic_silent", "Aucun son de votre micro. Est-il coupé ?"),
     ("collect.video_no_mic", "Aucun micro trouvé : la vidéo n'aura pas de son."),
     ("collect.video_uploading", "Envoi de la vidéo…"),
+    ("collect.video_retrying", "L'envoi a été interrompu. Nouvel essai…"),
     ("collect.video_added", "Vidéo ajoutée."),
     ("collect.video_denied", "L'accès à la caméra n'a pas été autorisé. Vous pouvez l'autoriser dans les réglages de votre navigateur, choisir plutôt un fichier vidéo, ou simplement écrire votre témoignage."),
     ("collect.video_no_camera", "Aucune caméra n'a été trouvée. Vous pouvez choisir plutôt un fichier vidéo, ou simplement écrire votre témoignage."),

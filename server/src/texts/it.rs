@@ -42,6 +42,7 @@ pub const IT: &[(&str, &str)] = &[
     ("collect.video_mic_silent", "Nessun suono dal microfono. È disattivato?"),
     ("collect.video_no_mic", "Nessun microfono trovato: il video non avrà audio."),
     ("collect.video_uploading", "Caricamento del video…"),
+    ("collect.video_retrying", "Il caricamento si è interrotto. Nuovo tentativo…"),
     ("collect.video_added", "Video aggiunto."),
     ("collect.video_denied", "L'accesso alla fotocamera non è stato consentito. Puoi consentirlo nelle impostazioni del browser, scegliere invece un file video o semplicemente scrivere la tua testimonianza."),
     ("collect.video_no_camera", "Nessuna fotocamera trovata. Puoi scegliere invece un file video o semplicemente scrivere la tua testimonianza."),

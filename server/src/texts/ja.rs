@@ -42,6 +42,7 @@ pub const JA: &[(&str, &str)] = &[
     ("collect.video_mic_silent", "マイクから音が届いていません。ミュートになっていませんか？"),
     ("collect.video_no_mic", "マイクが見つかりません。動画に音声は入りません。"),
     ("collect.video_uploading", "動画をアップロードしています…"),
+    ("collect.video_retrying", "アップロードが中断されました。再試行しています…"),
     ("collect.video_added", "動画を追加しました。"),
     ("collect.video_denied", "カメラへのアクセスが許可されませんでした。ブラウザの設定で許可するか、代わりに動画ファイルを選ぶか、文章だけでお声をお寄せください。"),
     ("collect.video_no_camera", "カメラが見つかりませんでした。代わりに動画ファイルを選ぶか、文章だけでお声をお寄せください。"),

@@ -48,6 +48,7 @@ pub const NL: &[(&str, &str)] = &[
     ("collect.video_mic_silent", "Geen geluid van uw microfoon. Staat die gedempt?"),
     ("collect.video_no_mic", "Geen microfoon gevonden: de video heeft geen geluid."),
     ("collect.video_uploading", "De video wordt geüpload…"),
+    ("collect.video_retrying", "Het uploaden is onderbroken. Opnieuw proberen…"),
     ("collect.video_added", "Video toegevoegd."),
     ("collect.video_denied", "Toegang tot de camera is niet toegestaan. U kunt die toestaan in de instellingen van uw browser, in plaats daarvan een videobestand kiezen, of gewoon uw ervaring schrijven."),
     ("collect.video_no_camera", "Er is geen camera gevonden. U kunt in plaats daarvan een videobestand kiezen, of gewoon uw ervaring schrijven."),

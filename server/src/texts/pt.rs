@@ -48,6 +48,7 @@ pub const PT: &[(&str, &str)] = &[
     ("collect.video_mic_silent", "Não chega som do seu microfone. Está silenciado?"),
     ("collect.video_no_mic", "Nenhum microfone encontrado: o vídeo não terá som."),
     ("collect.video_uploading", "A enviar o vídeo…"),
+    ("collect.video_retrying", "O envio foi interrompido. A tentar de novo…"),
     ("collect.video_added", "Vídeo adicionado."),
     ("collect.video_denied", "O acesso à câmara não foi permitido. Pode permiti-lo nas definições do seu navegador, escolher antes um ficheiro de vídeo, ou simplesmente escrever o seu testemunho."),
     ("collect.video_no_camera", "Não foi encontrada nenhuma câmara. Pode escolher antes um ficheiro de vídeo, ou simplesmente escrever o seu testemunho."),
