@@ -333,6 +333,49 @@ async fn a_visitor_who_refuses_the_camera_is_told_so_and_sends_the_text() -> any
     Ok(())
 }
 
+/// A recording of Chromium's fake camera as it writes MP4 (the server's own test fixture).
+fn fixture(name: &str) -> anyhow::Result<std::path::PathBuf> {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/tests/fixtures/video").join(name);
+    // chromedriver takes only canonical paths.
+    path.canonicalize().with_context(|| format!("{}", path.display()))
+}
+
+#[tokio::test]
+async fn a_chosen_file_is_checked_for_size_before_sending_then_sent() -> anyhow::Result<()> {
+    let demo = RunningDemo::start().await?;
+    let browser = Browser::launch().await?;
+    let page = &browser.session;
+    page.goto(&format!("{}/kind-words.html", demo.site_url)).await?;
+    fill_embedded(&browser, "Fiona File", "Filmed on my phone, sent from my laptop.").await?;
+    let form = Recorder { browser: &browser, root: EMBEDDED };
+    form.click(".fanfare-form .fanfare-secondary").await?;
+    let input = form.wait(".fanfare-rec input[type=file]").await?;
+    assert_eq!(page.property(&input, "accept").await?, json!("video/webm,video/mp4"));
+
+    // Over 50 MB: refused here, before a byte is sent (the file is sparse: nothing to read).
+    let huge = tempfile::Builder::new().suffix(".webm").tempfile()?;
+    huge.as_file().set_len(50 * 1024 * 1024 + 1)?;
+    page.send_keys(&input, &huge.path().display().to_string()).await?;
+    let said = form.text(".fanfare-rec .fanfare-error:not([hidden])").await?;
+    assert_eq!(said, "This video is larger than 50 MB. Choose a shorter one.");
+    let uploads =
+        "return performance.getEntriesByType('resource').filter(r => r.name.includes('/uploads')).length";
+    assert_eq!(page.execute(uploads, vec![]).await?, json!(0), "nothing was sent");
+
+    // An MP4 that fits: previewed, sent, attached.
+    form.watch().await?;
+    page.send_keys(&input, &fixture("fake-camera.mp4")?.display().to_string()).await?;
+    form.stored().await?;
+    form.uploaded_with_progress().await?;
+    page.click(&browser.wait_in(&browser.mount_root("collect").await?, "button[type=submit]").await?).await?;
+    browser.wait_in(&browser.mount_root("collect").await?, ".fanfare-thanks").await?;
+    let sent = pending_from(&demo, "Fiona File").await?;
+    assert!(sent.public.video_url.is_some(), "{sent:?}");
+    browser.close().await;
+    Ok(())
+}
+
 /// One second of silence: 48 kHz, 16-bit, mono WAV.
 fn silence() -> Vec<u8> {
     let samples = 48_000u32;
