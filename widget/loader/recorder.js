@@ -318,7 +318,11 @@ export function open(container, options) {
     var type = recordingType();
     var chunks = [];
     try {
-      recorder = new MediaRecorder(stream, type ? { mimeType: type } : {});
+      // 2.5 Mb/s of picture and 128 kb/s of sound: two minutes stay well under the 50 MB limit
+      // (some browsers would record more by default).
+      var settings = { videoBitsPerSecond: 2500000, audioBitsPerSecond: 128000 };
+      if (type) settings.mimeType = type;
+      recorder = new MediaRecorder(stream, settings);
     } catch (error) {
       stopCamera();
       show('choose');
@@ -362,6 +366,11 @@ export function open(container, options) {
 
   /** A recording or a chosen file: shown, its poster drawn, then sent. */
   function review(blob, mine) {
+    if (blob.size > MAX_BYTES) {
+      show('choose');
+      notify(null);
+      return refuse(t('too_large').replace('{n}', String(MAX_BYTES / 1048576)));
+    }
     forgetPreview();
     previewUrl = URL.createObjectURL(blob);
     // No poster after five seconds (a file this browser cannot decode): the video goes without.
@@ -403,7 +412,6 @@ export function open(container, options) {
     if (!chosen) return;
     reset();
     var mine = attempt;
-    if (chosen.size > MAX_BYTES) return refuse(t('too_large').replace('{n}', String(MAX_BYTES / 1048576)));
     if (chosen.type && ACCEPT.split(',').indexOf(chosen.type) < 0) return refuse(t('not_video'));
     notify('');
     review(chosen, mine);
