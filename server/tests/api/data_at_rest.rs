@@ -201,10 +201,12 @@ async fn a_database_from_before_sealing_is_sealed_at_the_next_start_and_keeps_wo
     let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
     let owner = app.storage.user_by_email(OWNER).await.unwrap().expect("the owner");
     let created = app.submit_ok(&valid_submission()).await;
-    // Rows as an earlier version wrote them: the keys and secret in plain text, no check value.
+    // Rows as an earlier version wrote them: the keys and secret in plain text, no check value
+    // (and no media store: nothing marks one as this database's).
     let (old_key, old_secret) = ("0f".repeat(32), "whsec_writtenbeforesealingxxxxxxxxxx");
     let sql = storage::open(&app.database.url).await.unwrap();
     sqlx::query("DELETE FROM server_keys").execute(sql.pool()).await.unwrap();
+    std::fs::remove_file(app.database.media_dir.join(fanfare_server::storage::media::keys::OWNER)).unwrap();
     sqlx::query("INSERT INTO server_keys (name, value) VALUES ('email-links', $1)")
         .bind(&old_key)
         .execute(sql.pool())
