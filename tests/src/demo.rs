@@ -135,6 +135,59 @@ impl RunningDemo {
         created["id"].as_str().map(str::to_owned).context("the created testimonial has an id")
     }
 
+    /// Submits a video testimonial from the demo website's origin, as the recorder and the
+    /// widget would (the recording of Chromium's stand-in camera, whole, with a poster frame);
+    /// returns the testimonial's id and the video's.
+    pub async fn submit_video(&self, name: &str, text: &str) -> anyhow::Result<(String, String)> {
+        let api = format!("{}/api/v1/sites/{DEMO_SITE}", self.api_url);
+        let recording = fanfare_server::video_samples::fixture("fake-camera.webm");
+        let response = self
+            .http
+            .post(format!("{api}/uploads"))
+            .header("Origin", &self.site_url)
+            .header("Content-Type", "video/webm")
+            .body(recording)
+            .send()
+            .await?;
+        if response.status() != 201 {
+            bail!("uploading the video failed: {} {}", response.status(), response.text().await?);
+        }
+        let uploaded: serde_json::Value = response.json().await?;
+        let video = uploaded["id"].as_str().context("the upload has an id")?.to_owned();
+        let frame =
+            image::RgbImage::from_fn(320, 240, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 120]));
+        let mut poster = Vec::new();
+        frame.write_to(&mut std::io::Cursor::new(&mut poster), image::ImageFormat::Jpeg)?;
+        let response = self
+            .http
+            .put(format!("{api}/uploads/{video}/poster"))
+            .header("Origin", &self.site_url)
+            .header("Content-Type", "image/jpeg")
+            .body(poster)
+            .send()
+            .await?;
+        if response.status() != 204 {
+            bail!("sending the poster failed: {}", response.status());
+        }
+        let body = serde_json::json!({
+            "name": name, "email": "visitor@example.com", "rating": 5, "text": text, "consent": true,
+            "video": video,
+        });
+        let response = self
+            .http
+            .post(format!("{api}/testimonials"))
+            .header("Origin", &self.site_url)
+            .json(&body)
+            .send()
+            .await?;
+        if response.status() != 201 {
+            bail!("submitting failed: {} {}", response.status(), response.text().await?);
+        }
+        let created: serde_json::Value = response.json().await?;
+        let id = created["id"].as_str().context("the created testimonial has an id")?.to_owned();
+        Ok((id, video))
+    }
+
     /// A testimonial's current status, read from the database.
     pub async fn status_of(&self, id: &str) -> anyhow::Result<Status> {
         let site = self.storage.site_by_slug(DEMO_SITE).await?.context("the demo site exists")?;

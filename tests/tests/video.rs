@@ -469,3 +469,48 @@ async fn the_collection_page_records_through_a_silent_microphone_and_a_dropped_c
     browser.close().await;
     Ok(())
 }
+
+/// The wall the loader mounts (views.js, not a fragment in the page's HTML): its video shows the
+/// poster, fetches nothing of the video before play, and plays.
+#[tokio::test]
+async fn a_wall_the_loader_mounts_plays_its_video_and_fetches_none_of_it_before_play() -> anyhow::Result<()> {
+    let demo = RunningDemo::start().await?;
+    let (id, video) =
+        demo.submit_video("Grace Hopper", "Filmed in the roastery: the beans are wonderful.").await?;
+    demo.approve(&id).await?;
+    let browser = Browser::launch().await?;
+    let page = &browser.session;
+    page.goto(&format!("{}/journal.html", demo.site_url)).await?;
+    let wall = browser.mount_root("wall").await?;
+    let element = browser.wait_in(&wall, "video").await?;
+    let video_url = format!("{}/api/v1/videos/{video}", demo.api_url);
+    assert_eq!(page.property(&element, "src").await?, json!(video_url));
+    let requests =
+        "return performance.getEntriesByType('resource').filter(e => e.name === arguments[0]).length";
+    wait_until("the poster to load", || async {
+        let posters = page.execute(requests, vec![json!(format!("{video_url}/poster.jpg"))]).await?;
+        Ok(posters == json!(1))
+    })
+    .await?;
+    assert_eq!(
+        page.execute(requests, vec![json!(video_url)]).await?,
+        json!(0),
+        "nothing of the video before play"
+    );
+    page.execute(
+        "const video = arguments[0]; video.muted = true; video.play(); return true;",
+        vec![element.to_json()],
+    )
+    .await?;
+    let played = wait_until("the wall's video to play", || async {
+        Ok(page.property(&element, "currentTime").await?.as_f64().unwrap_or(0.0) > 0.0)
+    })
+    .await;
+    let error = page
+        .execute("return arguments[0].error && arguments[0].error.message", vec![element.to_json()])
+        .await?;
+    played.with_context(|| format!("the video's error: {error}"))?;
+    assert!(csp_reports(&demo)?.is_empty(), "the demo's strict CSP reported: {:#?}", csp_reports(&demo)?);
+    browser.close().await;
+    Ok(())
+}

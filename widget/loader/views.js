@@ -15,7 +15,9 @@ function parse(text) {
   var holder = document.createElement('template');
   holder.innerHTML = policy.createHTML(text);
   var inner = holder.content.querySelector('template');
-  return inner ? inner.content : holder.content;
+  // Made again in this document: a <video> born in a template's inert document refuses to load
+  // ("URL safety check") even once it is moved into the page.
+  return document.importNode(inner ? inner.content : holder.content, true);
 }
 
 // The body, or an error carrying the server's answer (which names a refused setting).

@@ -23,6 +23,7 @@ mod pages;
 mod read_only;
 mod report;
 mod server_load;
+mod video_wall;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -90,6 +91,20 @@ async fn main() -> anyhow::Result<ExitCode> {
     let read_only = read_only_pages(&root, &demo).await?;
     println!("== Lighthouse {lighthouse_version} (one run per page, form factor and variant)");
     let audits = lighthouse_audits(&root, &lighthouse, &demo, &copies).await?;
+    // After the audits: they measure the demo as it ships, without this testimonial.
+    println!("== a wall with a video testimonial, before and after play");
+    let video_wall = video_wall::measure(&demo).await;
+    match &video_wall {
+        Ok(wall) => println!(
+            "   {}: {} video requests before play ({:.0} B), {} after play ({:.1} KB)",
+            video_wall::PAGE,
+            wall.before_play.len(),
+            wall.bytes_before_play(),
+            wall.after_play.len(),
+            wall.bytes_after_play() / 1024.0
+        ),
+        Err(error) => println!("   {error:#}"),
+    }
     drop(copies);
     drop(demo);
 
@@ -109,6 +124,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         browser: &browser,
         read_only: &read_only,
         audits: &audits,
+        video_wall: &video_wall,
         server: &server,
     };
     let report = report(&mut budgets, &measured, &lighthouse_version);

@@ -9,6 +9,7 @@ pub(crate) struct Measured<'a> {
     pub(crate) browser: &'a BrowserFigures,
     pub(crate) read_only: &'a [ReadOnlyPage],
     pub(crate) audits: &'a [PageAudit],
+    pub(crate) video_wall: &'a anyhow::Result<crate::video_wall::VideoWall>,
     pub(crate) server: &'a [(Backend, ServerFigures)],
 }
 
@@ -31,6 +32,7 @@ pub(crate) fn report(budgets: &mut Budgets, measured: &Measured, lighthouse_vers
     out += &browser_section(budgets, measured.browser);
     out += &read_only_section(budgets, measured.read_only);
     out += &lighthouse_section(budgets, measured.audits);
+    out += &video_wall_section(budgets, measured.video_wall);
     for (backend, figures) in measured.server {
         out += &server_section(budgets, *backend, figures);
     }
@@ -145,6 +147,48 @@ fn read_only_section(budgets: &mut Budgets, pages: &[ReadOnlyPage]) -> String {
         }
     }
     out + "\n" + &details + "\n"
+}
+
+fn video_wall_section(
+    budgets: &mut Budgets,
+    measured: &anyhow::Result<crate::video_wall::VideoWall>,
+) -> String {
+    let page = crate::video_wall::PAGE;
+    let mut out = format!(
+        "### A wall with a video testimonial\n\n\
+         A video testimonial (Chromium's stand-in camera, 2 s, with a poster) approved, then a fresh browser \
+         on {page}: scrolled to the wall, waited until the video showed its poster, then Resource Timing's \
+         requests for the video itself; then the video played (which must fetch it).\n\n\
+         | page | video requests before play | video bytes before play | poster | after play | budget |\n\
+         |---|---|---|---|---|---|\n"
+    );
+    let budget = "no video bytes before play";
+    match measured {
+        Ok(wall) => {
+            let verdict = budgets.check(wall.within_budget(), || {
+                format!(
+                    "{budget} ({page}): {} requests, {:.0} B before play; {} requests after play",
+                    wall.before_play.len(),
+                    wall.bytes_before_play(),
+                    wall.after_play.len()
+                )
+            });
+            let _ = writeln!(
+                out,
+                "| {page} | {} | {:.0} B | {:.1} KB | {} requests, {:.1} KB | {budget} {verdict} |",
+                wall.before_play.len(),
+                wall.bytes_before_play(),
+                wall.poster_bytes / 1024.0,
+                wall.after_play.len(),
+                wall.bytes_after_play() / 1024.0
+            );
+        }
+        Err(error) => {
+            let verdict = budgets.check(false, || format!("{budget} ({page}): {error:#}"));
+            let _ = writeln!(out, "| {page} | failed: {error:#} | | | | {budget} {verdict} |");
+        }
+    }
+    out + "\n"
 }
 
 /// A URL without its scheme and host, as the report lists it.
