@@ -3,12 +3,14 @@
 
 pub mod copy;
 pub mod media;
+mod media_records;
 mod model;
 mod sql;
 mod stores;
 
 use std::sync::Arc;
 
+pub use media_records::*;
 pub use model::*;
 pub use sql::{Backend, SqlStorage};
 pub use stores::*;
