@@ -112,6 +112,8 @@ export function open(container, options) {
   level.max = 1;
   level.setAttribute('aria-hidden', 'true');
   var micText = element('span');
+  // Said when the microphone goes quiet (it changes only then, and when sound comes back).
+  micText.setAttribute('role', 'status');
   mic.append(level, micText);
 
   var bar = element('div', 'fanfare-rec-progress');
@@ -120,8 +122,10 @@ export function open(container, options) {
   progress.value = 0;
   progress.id = 'fanfare-rec-progress-' + Math.random().toString(36).slice(2);
   progress.setAttribute('aria-label', t('uploading'));
-  var percent = element('output');
-  percent.htmlFor = progress.id;
+  // Not an <output> (a status region): it changes with every progress event, and the <progress>
+  // beside it already tells assistive technology how far the upload is.
+  var percent = element('span');
+  percent.setAttribute('aria-hidden', 'true');
   bar.append(progress, percent);
 
   var stop = button('stop', '', t('stop'), stopRecording);
@@ -211,6 +215,8 @@ export function open(container, options) {
     stopCamera();
     if (xhr) xhr.abort();
     xhr = null;
+    // A cancelled or re-taken upload is not resumed later.
+    if (current && current.key) remember(current.key, null);
     current = null;
     forgetPreview();
     say('');
@@ -342,7 +348,13 @@ export function open(container, options) {
       review(blob, mine);
     };
     var started = performance.now();
-    recorder.start(1000);
+    try {
+      recorder.start(1000);
+    } catch (error) {
+      // The camera must not stay on behind a recorder that never started.
+      reset();
+      return refuse(t('camera_failed'));
+    }
     stop.hidden = false;
     stop.focus();
     timer.classList.add('is-on');
@@ -410,9 +422,11 @@ export function open(container, options) {
     var chosen = file.files && file.files[0];
     file.value = '';
     if (!chosen) return;
+    // Checked first: a wrong file keeps the video already added.
+    if (chosen.type && ACCEPT.split(',').indexOf(chosen.type) < 0) return refuse(t('not_video'));
+    if (chosen.size > MAX_BYTES) return refuse(t('too_large').replace('{n}', String(MAX_BYTES / 1048576)));
     reset();
     var mine = attempt;
-    if (chosen.type && ACCEPT.split(',').indexOf(chosen.type) < 0) return refuse(t('not_video'));
     notify('');
     review(chosen, mine);
   });
@@ -429,6 +443,8 @@ export function open(container, options) {
         try { json = JSON.parse(request.responseText); } catch (error) { /* not JSON */ }
         resolve({ status: request.status, json: json });
       };
+      // A stalled connection fails (and is tried again) instead of hanging the form.
+      request.timeout = 60000;
       request.onerror = request.ontimeout = function () { reject(new Error('network')); };
       request.onabort = function () { reject(new Error('aborted')); };
       request.send(body);
@@ -486,7 +502,9 @@ export function open(container, options) {
         if (tries >= RETRIES) throw answer ? unwanted(answer, 'video') : new Error('network');
         say(t('retrying'));
         await wait(1000 * Math.pow(2, tries));
-        if (between && alive()) await between();
+        if (!alive()) return null;
+        // The list of parts may fail too while the network is down: the next try decides.
+        if (between) await between().catch(function () {});
         say(t('uploading'));
       }
     };

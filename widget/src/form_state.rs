@@ -176,6 +176,8 @@ impl Reducible for FormState {
             FormAction::Video(video) => {
                 next.video = video;
                 next.errors.remove("video");
+                // "Wait for the video" is answered, whichever way it went.
+                next.problem = None;
             }
             FormAction::Rate(stars) => {
                 next.rating = Some(stars);

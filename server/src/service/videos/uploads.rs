@@ -1,5 +1,5 @@
 //! A video arrives whole (`POST …/uploads`, like a photo) or in parts: a phone on a slow
-//! network sends 1 MiB at a time, retries a part that failed, and after a dropped connection
+//! network sends 256 KiB at a time, retries a part that failed, and after a dropped connection
 //! asks which parts the server holds and goes on from there. Parts wait in the media store
 //! (every instance sees them); the finished file is read and checked (`probe`) before it is
 //! kept, and a refused one leaves nothing behind. A poster frame (drawn by the browser) goes
@@ -17,8 +17,9 @@ use crate::service::{Service, ServiceError, ServiceResult};
 use crate::storage::media::keys;
 use crate::storage::{MediaKind, MediaRecord, Site};
 
-/// Every part but the last is this size.
-pub const PART_BYTES: u64 = 1024 * 1024;
+/// Every part but the last is this size: small enough to arrive within the server's 30 s
+/// request deadline at 70 kbit/s (a phone on a poor connection).
+pub const PART_BYTES: u64 = 256 * 1024;
 
 impl Service {
     /// A whole video in one request: read, checked and kept for its testimonial (a day at most).
@@ -87,8 +88,18 @@ impl Service {
         Ok(())
     }
 
-    /// Where an upload in parts stands: the parts the server holds.
+    /// Where an upload in parts stands: the parts the server holds (all of them once it is
+    /// finished: a client that lost the answer to `complete` then completes again).
     pub async fn video_upload_progress(&self, site: &Site, id: &str) -> ServiceResult<UploadProgress> {
+        if let Some(finished) = self.finished_upload(site, id).await? {
+            let received = (0..part_count(finished.byte_size)).collect();
+            return Ok(UploadProgress {
+                id: finished.id,
+                size: finished.byte_size,
+                part_bytes: PART_BYTES,
+                received,
+            });
+        }
         let upload = self.receiving(site, id).await?;
         Ok(UploadProgress {
             id: upload.id.clone(),
@@ -101,6 +112,10 @@ impl Service {
     /// Puts the parts together, reads and checks the video, and keeps it. Refused, the upload
     /// is gone (its parts too): nothing of a refused video is kept.
     pub async fn finish_video_upload(&self, site: &Site, id: &str) -> ServiceResult<VideoUploaded> {
+        // Finished already (the answer was lost on the way, and this is the retry): the same answer.
+        if let Some(finished) = self.finished_upload(site, id).await? {
+            return Ok(uploaded(&finished));
+        }
         let upload = self.receiving(site, id).await?;
         let count = part_count(upload.byte_size);
         let received = self.received_parts(&upload).await?;
@@ -118,14 +133,29 @@ impl Service {
         if !self.storage.claim_media(site.id, id, "receiving", "assembling").await? {
             return Err(finishing());
         }
-        let finished = self.assemble(site, &upload, count).await;
-        drop(slot);
-        if finished.is_err()
-            && self.storage.claim_media(site.id, id, "assembling", "receiving").await.is_err()
-        {
-            tracing::warn!(video = %id, "an upload stays claimed until the sweep");
-        }
-        finished
+        // On a task of its own: a request cut off by its deadline (or a dropped connection) must
+        // not leave the upload claimed half-way; the retry then finds it finished.
+        let (service, site, id) = (self.clone(), site.clone(), id.to_owned());
+        let assembly = tokio::spawn(async move {
+            let finished = service.assemble(&site, &upload, count).await;
+            drop(slot);
+            if finished.is_err()
+                && service.storage.claim_media(site.id, &id, "assembling", "receiving").await.is_err()
+            {
+                tracing::warn!(video = %id, "an upload stays claimed until the sweep");
+            }
+            finished
+        });
+        assembly.await.map_err(|error| ServiceError::internal("putting a video together failed", error))?
+    }
+
+    /// A video upload of the site that is finished and not yet used by a testimonial.
+    async fn finished_upload(&self, site: &Site, id: &str) -> ServiceResult<Option<MediaRecord>> {
+        let Some(record) = self.storage.media(site.id, id).await? else { return Ok(None) };
+        let usable = record.ready
+            && record.kind == MediaKind::Video
+            && self.storage.unattached_media(site.id, id, MediaKind::Video).await?;
+        Ok(usable.then_some(record))
     }
 
     /// The parts put together, checked and kept ([`Self::finish_video_upload`] holds the claim).

@@ -42,7 +42,7 @@ pub fn public_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::default().routes(routes!(video)).routes(routes!(video_poster)).routes(routes!(captions))
 }
 
-/// Starts a video upload in parts (every part 1 MiB but the last).
+/// Starts a video upload in parts (every part 256 KiB but the last).
 #[utoipa::path(
     post,
     path = "/api/v1/sites/{site}/uploads/resumable",
@@ -82,7 +82,7 @@ async fn begin(
     responses(
         (status = 204, description = "Kept"),
         (status = 409, description = "The upload is finished already", body = ApiError),
-        (status = 413, description = "Over 1 MiB", body = ApiError),
+        (status = 413, description = "Over 256 KiB", body = ApiError),
         (status = 422, description = "Not the part's length, or past the end (`fields.part`)", body = ApiError),
         (status = 404, description = "No such site or upload", body = ApiError),
     ),

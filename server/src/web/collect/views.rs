@@ -249,7 +249,8 @@ fn form(texts: &PageTexts, site: &Site, view: &FormView<'_>) -> Markup {
                 div.field.video id="video-field" tabindex="-1" hidden data-recorder=(recorder)
                     data-texts=(texts.json_with_prefix("collect.video_")) {
                     // A refused form shown again keeps its video (the recorder says so).
-                    input id="video" type="hidden" name="video" value=(values.video);
+                    // A video the server refused is not offered again with the form.
+                    input id="video" type="hidden" name="video" value=(if video_error.is_some() { "" } else { values.video.as_str() });
                     button.secondary id="video-add" type="button" { (texts.get("collect.video_add")) }
                     div id="video-box" {}
                     p.error id="video-wait" role="alert" hidden { (texts.get("collect.video_wait")) }
