@@ -267,11 +267,8 @@ async fn a_long_upload_resumes_from_the_parts_the_server_holds() {
     let begun: UploadProgress = app.begin_video(video.len()).await.json().await.unwrap();
     let part = |index: usize| format!("/uploads/{}/parts/{index}", begun.id);
     // The connection dropped after the other parts: the first must be sent again.
-    for index in 1..=last {
-        assert_eq!(
-            app.put(&part(index), parts[index].to_vec(), "application/octet-stream").await.status(),
-            204
-        );
+    for (index, bytes) in parts.iter().enumerate().skip(1) {
+        assert_eq!(app.put(&part(index), bytes.to_vec(), "application/octet-stream").await.status(), 204);
     }
     let early = app.post_empty(&format!("/uploads/{}/complete", begun.id)).await;
     assert_eq!(early.status(), 422);
