@@ -9,7 +9,7 @@ use fanfare_protocol::fields::Email;
 use fanfare_protocol::{FieldErrors, TestimonialContent};
 use serde::{Deserialize, Serialize};
 
-use super::media_transfer::{read_carried, CarriedMedia, ExportedMedia};
+use super::media_transfer::{read_carried, CarriedMedia, ExportSummary, ExportedMedia};
 use super::testimonials::{new_record, Draft};
 use super::videos::captions;
 use super::{audit, consent, Actor, Service, ServiceError, ServiceResult};
@@ -376,6 +376,30 @@ impl Service {
         render(site, format, testimonials.iter().map(ExportedTestimonial::from).collect())
     }
 
+    /// Writes the site's export as JSON to `path`, and its photos and videos as files in a folder
+    /// beside it (`NAME.media/`), which the JSON names.
+    pub async fn export_to(&self, site: &Site, path: &Path) -> anyhow::Result<ExportSummary> {
+        let testimonials = self.storage.all_testimonials(site.id).await?;
+        let stem = path.file_stem().and_then(|stem| stem.to_str()).unwrap_or("export");
+        let folder = format!("{stem}.media");
+        let dir = path.parent().unwrap_or(Path::new(".")).join(&folder);
+        let mut summary = ExportSummary { testimonials: testimonials.len(), ..ExportSummary::default() };
+        let mut items = Vec::with_capacity(testimonials.len());
+        for testimonial in &testimonials {
+            let mut item = ExportedTestimonial::from(testimonial);
+            let (photo, video) = self.write_media(testimonial, &dir, &folder, &mut summary).await?;
+            item.photo = photo;
+            item.video = video;
+            items.push(item);
+        }
+        if summary.media_files > 0 {
+            summary.media_dir = Some(dir);
+        }
+        let bytes = render(site, ExportFormat::Json, items)?;
+        std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        Ok(summary)
+    }
+
     /// Reads an export (JSON) or a CSV with a header row into the site. Every item is checked
     /// before anything is stored, so a bad file changes nothing. Items whose id another site
     /// holds are stored under new ids; importing the same file again stores nothing twice.
@@ -394,7 +418,8 @@ impl Service {
             let refused = |error: String| anyhow::anyhow!("testimonial {} ({}): {error}", index + 1, item.id);
             let checked = validate(site, item).map_err(refused)?;
             // Checked now and read again when stored: a hundred videos are never all in memory.
-            let carried = read_carried(media_base, item).await.map_err(refused)?;
+            let carried =
+                read_carried(media_base, item.photo.as_ref(), item.video.as_ref()).await.map_err(refused)?;
             check_captions(item, &carried).map_err(refused)?;
             valid.push((checked, !carried.is_empty(), item));
         }
@@ -402,9 +427,11 @@ impl Service {
         for (mut item, has_media, exported) in valid {
             let mut kept = Vec::new();
             if has_media {
-                let carried = read_carried(media_base, exported).await.map_err(|error| {
-                    anyhow::anyhow!("testimonial {}: {error} (changed during the import?)", exported.id)
-                })?;
+                let carried = read_carried(media_base, exported.photo.as_ref(), exported.video.as_ref())
+                    .await
+                    .map_err(|error| {
+                        anyhow::anyhow!("testimonial {}: {error} (changed during the import?)", exported.id)
+                    })?;
                 let (photo_id, video_id, records) = self.keep_carried(site, carried).await?;
                 item.record.photo_id = photo_id;
                 item.record.video_id = video_id;

@@ -9,7 +9,6 @@ use anyhow::Context;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::data_rights::{ExportFormat, ExportedTestimonial};
 use super::photos::{process, Processed};
 use super::videos::probe::{self, VideoInfo};
 use super::Service;
@@ -60,9 +59,10 @@ impl CarriedMedia {
 /// names the file and what is wrong with it.
 pub(super) async fn read_carried(
     base: Option<&Path>,
-    item: &ExportedTestimonial,
+    photo: Option<&ExportedMedia>,
+    video: Option<&ExportedMedia>,
 ) -> Result<CarriedMedia, String> {
-    if item.photo.is_none() && item.video.is_none() {
+    if photo.is_none() && video.is_none() {
         return Ok(CarriedMedia::default());
     }
     let Some(base) = base else {
@@ -81,12 +81,8 @@ pub(super) async fn read_carried(
         }
         std::fs::read(base.join(relative)).map_err(|error| format!("{file}: {error}"))
     };
-    let photo = item
-        .photo
-        .as_ref()
-        .map(|photo| read(&photo.file).map(|bytes| (photo.file.clone(), bytes)))
-        .transpose()?;
-    let video = match &item.video {
+    let photo = photo.map(|photo| read(&photo.file).map(|bytes| (photo.file.clone(), bytes))).transpose()?;
+    let video = match video {
         Some(video) => {
             let poster = video
                 .poster
@@ -118,31 +114,9 @@ pub(super) async fn read_carried(
 }
 
 impl Service {
-    /// Writes the site's export as JSON to `path`, and its photos and videos as files in a folder
-    /// beside it (`NAME.media/`), which the JSON names.
-    pub async fn export_to(&self, site: &Site, path: &Path) -> anyhow::Result<ExportSummary> {
-        let testimonials = self.storage.all_testimonials(site.id).await?;
-        let stem = path.file_stem().and_then(|stem| stem.to_str()).unwrap_or("export");
-        let folder = format!("{stem}.media");
-        let dir = path.parent().unwrap_or(Path::new(".")).join(&folder);
-        let mut summary = ExportSummary { testimonials: testimonials.len(), ..ExportSummary::default() };
-        let mut items = Vec::with_capacity(testimonials.len());
-        for testimonial in &testimonials {
-            let mut item = ExportedTestimonial::from(testimonial);
-            let (photo, video) = self.write_media(testimonial, &dir, &folder, &mut summary).await?;
-            item.photo = photo;
-            item.video = video;
-            items.push(item);
-        }
-        if summary.media_files > 0 {
-            summary.media_dir = Some(dir);
-        }
-        let bytes = super::data_rights::render(site, ExportFormat::Json, items)?;
-        std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
-        Ok(summary)
-    }
-
-    async fn write_media(
+    /// Writes a testimonial's photo and video (and poster) as files in `dir` (the folder named
+    /// `folder` beside the export), counting them; returns how the export names them.
+    pub(super) async fn write_media(
         &self,
         testimonial: &Testimonial,
         dir: &Path,
