@@ -121,6 +121,41 @@ pub struct RecordConversion {
     pub email: Option<String>,
     #[serde(default)]
     pub device: Option<String>,
+    /// What the sale was worth, in the currency's smallest unit (2500 = 25.00 EUR); kept for
+    /// the leaderboard and a reward's minimum.
+    #[serde(default)]
+    pub amount: Option<i64>,
+    /// ISO 4217 (`eur`, `USD`), with `amount`.
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+/// `POST /api/v1/sites/{site}/conversions/{id}/refund` (site key; the body is optional): the
+/// order was refunded, in full unless `refunded_amount` (the total refunded so far, in the
+/// currency's smallest unit) is less than the sale.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundConversion {
+    #[serde(default)]
+    pub refunded_amount: Option<i64>,
+}
+
+/// What became of a conversion: `pending` (waiting out the refund window or a review),
+/// `confirmed`, `reversed` (refunded) or `declined` (rejected by a moderator).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversionStatus {
+    pub id: String,
+    pub status: String,
+}
+
+/// An amount in a currency's smallest unit.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Amount {
+    pub amount: i64,
+    pub currency: String,
 }
 
 /// `201` answer to a conversion. Whether it was flagged is for moderators only.
@@ -141,6 +176,11 @@ pub struct ModerationReferral {
     pub conversions: u64,
     /// Conversions flagged for review.
     pub flagged: u64,
+    /// What the counted conversions brought in, net of refunds, per currency.
+    #[serde(default)]
+    pub amounts: Vec<Amount>,
+    #[serde(default)]
+    pub rewards_given: u64,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -66,6 +66,9 @@ pub struct ServerSettings {
     /// Whether this server sends due invitations in the background (on unless a test drives
     /// the sender with a clock of its own).
     pub send_invitations: bool,
+    /// Whether this server settles referral rewards in the background (tests turn it off and
+    /// settle at times of their choosing).
+    pub settle_rewards: bool,
     /// The first pause before a failed webhook delivery is retried; later pauses grow.
     pub webhook_retry_base: Duration,
     /// How long one webhook request may take (10 s).
@@ -111,6 +114,7 @@ impl ServerSettings {
             widget_dir: default_widget_dir(),
             mail: None,
             send_invitations: true,
+            settle_rewards: true,
             webhook_retry_base: DEFAULT_WEBHOOK_RETRY_BASE,
             webhook_timeout: crate::service::notify::webhooks::DEFAULT_REQUEST_TIMEOUT,
             rate_limits: true,

@@ -70,6 +70,9 @@ impl Application {
         if settings.send_invitations {
             tokio::spawn(service.clone().send_invitations_forever());
         }
+        if settings.settle_rewards {
+            tokio::spawn(service.clone().settle_rewards_forever());
+        }
         // Sessions, nonces, idempotency keys and finished deliveries would otherwise only grow.
         tokio::spawn(service.clone().prune_forever());
         let state = AppState::new(Shared {

@@ -170,7 +170,7 @@ async fn a_populated_sqlite_database_moves_to_postgres_completely() {
         .unwrap()
         .expect("under the cap");
     source.enqueue_deliveries(site.id, "testimonial.approved", "{}", 25).await.unwrap();
-    let advocate = source
+    let (advocate, _) = source
         .upsert_advocate(NewAdvocate {
             site_id: site.id,
             code: "ABCD2345".into(),
@@ -179,6 +179,7 @@ async fn a_populated_sqlite_database_moves_to_postgres_completely() {
             email_key: "ada@example.com".into(),
             ip_prefix: None,
             device: Some("dev".into()),
+            lang: "de".into(),
             created_at: 26,
         })
         .await
@@ -194,10 +195,22 @@ async fn a_populated_sqlite_database_moves_to_postgres_completely() {
             ip_prefix: None,
             device: None,
             flags: vec!["burst".into()],
+            source: storage::ConversionSource::Stripe,
+            value: Some(storage::Money { amount: 2500, currency: "eur".into() }),
+            payment_id: Some("pi_1".into()),
             created_at: 28,
         })
         .await
         .unwrap();
+    // A reward with its code, a code still in the pool, a handled Stripe event.
+    source.add_coupons(site.id, &["CODE-1".into(), "CODE-2".into()], 28).await.unwrap();
+    let conversion =
+        source.conversion_for_sale(site.id, storage::SaleRef::Payment("pi_1")).await.unwrap().unwrap();
+    let reward = source.create_reward(site.id, advocate.id, &[conversion.id], 29, 28).await.unwrap().unwrap();
+    source.release_held_rewards(29).await.unwrap();
+    assert_eq!(source.draw_coupon(site.id, reward.id, 29).await.unwrap().as_deref(), Some("CODE-1"));
+    assert!(source.give_reward(site.id, reward.id, Some("CODE-1"), 29).await.unwrap());
+    assert!(source.record_stripe_event(site.id, "evt_1", 29).await.unwrap());
 
     // A video in the media store (its object in SQLite's media directory, beside the file).
     let video = fanfare_server::storage::MediaRecord {

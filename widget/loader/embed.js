@@ -63,7 +63,9 @@
       var headers = response.headers;
       remembered = prior;
       if (!response.ok || (inForce && headers.get('fanfare-referral-attribution') !== 'last')) return;
-      remembered = { code: arrived, until: Date.now() + (parseInt(headers.get('fanfare-referral-days'), 10) || 30) * 864e5 };
+      // A double-sided programme sends the code the friend is offered, shown while it counts.
+      remembered = { code: arrived, until: Date.now() + (parseInt(headers.get('fanfare-referral-days'), 10) || 30) * 864e5,
+        offer: headers.get('fanfare-friend-coupon') || undefined };
       store(REF_KEY, remembered);
     }, function () { answered = true; }), new Promise(function (done) { setTimeout(done, 3000); })]).then(function () {
       if (!answered && !inForce) remembered = { code: arrived, until: Date.now() + 864e5 };
@@ -160,6 +162,17 @@
     });
 
     if (!hosts.length && data.floating !== 'off') floatingButton();
+    // Double-sided rewards: a referred friend sees their code wherever the page put
+    // data-fanfare-friend-coupon (hidden until there is one), and the page hears of it.
+    visiting.then(function () {
+      var offer = referral() && remembered.offer;
+      if (!offer) return;
+      [].forEach.call(document.querySelectorAll('[data-fanfare-friend-coupon]'), function (slot) {
+        slot.textContent = offer;
+        slot.hidden = false;
+      });
+      document.dispatchEvent(new CustomEvent('fanfare:friend-coupon', { detail: { code: offer } }));
+    });
     if (window.performance && performance.mark) performance.mark('fanfare:ready');
     document.dispatchEvent(new CustomEvent('fanfare:ready'));
   }
@@ -200,7 +213,8 @@
         var code = referral();
         if (!code || !conversion || conversion.id == null) return null;
         return post('/conversions', {
-          code: code, id: String(conversion.id), email: conversion.email || undefined, device: device || undefined
+          code: code, id: String(conversion.id), email: conversion.email || undefined, device: device || undefined,
+          amount: conversion.amount, currency: conversion.currency
         }).then(function (response) { return response.ok ? response.json() : null; }, function () { return null; });
       });
     }

@@ -57,6 +57,9 @@ pub enum Command {
     /// checkout recording conversions): they can invite and convert, nothing else.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// The coupon codes referral rewards are paid in
+    #[command(subcommand)]
+    Coupons(CouponCommand),
     /// Invites the customers in a CSV file (header `email,name[,tags][,order_id][,lang]`): each
     /// gets one email with a personal link, sent by the running server. Every line is checked
     /// first; one bad line and nothing is queued.
@@ -224,6 +227,38 @@ pub enum SiteCommand {
         /// Invitation and reminder emails the site may send in any 24 hours.
         #[arg(long, value_name = "N")]
         invitation_daily_cap: Option<String>,
+        /// The signing secret of the site's Stripe endpoint (/hooks/stripe/SLUG); stored sealed;
+        /// "" stops taking Stripe events
+        #[arg(long, value_name = "whsec_…", hide_env_values = true)]
+        stripe_signing_secret: Option<String>,
+        /// A reward for every N qualifying conversions of an advocate; off for none
+        #[arg(long, value_name = "N|off")]
+        reward_every: Option<String>,
+        /// Days a conversion waits (your refund window) before its reward is earned [default: 14]
+        #[arg(long, value_name = "DAYS")]
+        reward_hold_days: Option<String>,
+        /// Smallest qualifying sale, in the currency's smallest unit (2500 for 25.00); "" for any
+        #[arg(long, value_name = "AMOUNT")]
+        reward_min_amount: Option<String>,
+        /// Double-sided rewards: the code referred friends are shown; "" for none
+        #[arg(long, value_name = "CODE")]
+        friend_coupon: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CouponCommand {
+    /// Adds the codes in FILE (one per line) to the site's pool; codes already there are
+    /// skipped, and a bad line refuses the whole file.
+    Add {
+        #[arg(long)]
+        site: String,
+        file: PathBuf,
+    },
+    /// How many codes are left and used.
+    List {
+        #[arg(long)]
+        site: String,
     },
 }
 

@@ -4,14 +4,15 @@
 mod args;
 pub mod demo;
 mod invitations;
+mod rewards;
 
 use std::io::{BufRead, Write};
 
 use anyhow::{bail, Context};
 
 pub use self::args::{
-    Cli, Command, DemoArgs, KeyCommand, PrivateNetworks, ServeArgs, SiteCommand, TokenCommand, UserCommand,
-    WebhookCommand,
+    Cli, Command, CouponCommand, DemoArgs, KeyCommand, PrivateNetworks, ServeArgs, SiteCommand, TokenCommand,
+    UserCommand, WebhookCommand,
 };
 use crate::config::{self, FileSettings, ServerSettings};
 use crate::domain::{IpCidr, Role};
@@ -144,6 +145,10 @@ async fn command(
             Ok(())
         }
         Command::Webhook(command) => webhook(storage, file, &secret_key, command).await,
+        Command::Coupons(command) => {
+            let service = open_service(storage, file, &secret_key, PrivateNetworks::default()).await?;
+            rewards::coupons(&service, command).await
+        }
         Command::Key(command) => {
             let service = open_service(storage, file, &secret_key, PrivateNetworks::default()).await?;
             invitations::key(&service, command).await
@@ -366,6 +371,11 @@ async fn site(service: &Service, command: SiteCommand) -> anyhow::Result<()> {
             structured_data,
             invitation_reminder_days,
             invitation_daily_cap,
+            stripe_signing_secret,
+            reward_every,
+            reward_hold_days,
+            reward_min_amount,
+            friend_coupon,
         } => {
             let site = find_site(service, &slug).await?;
             let threshold = low_rating_threshold.map(|stars| stars.to_string());
@@ -379,6 +389,11 @@ async fn site(service: &Service, command: SiteCommand) -> anyhow::Result<()> {
                 structured_data: structured_data.as_deref(),
                 invitation_reminder_days: invitation_reminder_days.as_deref(),
                 invitation_daily_cap: invitation_daily_cap.as_deref(),
+                stripe_signing_secret: stripe_signing_secret.as_deref(),
+                reward_every: reward_every.as_deref(),
+                reward_hold_days: reward_hold_days.as_deref(),
+                reward_min_amount: reward_min_amount.as_deref(),
+                friend_coupon: friend_coupon.as_deref(),
                 ..SettingsInput::default()
             };
             let site = service

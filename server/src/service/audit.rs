@@ -37,6 +37,8 @@ pub enum Actor<'a> {
     CommandLine,
     /// The business's own system, with a site key (its label).
     SiteKey(&'a str),
+    /// Stripe, through an event signed with the site's signing secret.
+    Stripe,
 }
 
 impl Actor<'_> {
@@ -48,13 +50,14 @@ impl Actor<'_> {
             Actor::Author => "author".into(),
             Actor::CommandLine => "command line".into(),
             Actor::SiteKey(label) => format!("site key \"{label}\""),
+            Actor::Stripe => "Stripe".into(),
         }
     }
 
     fn user_id(self) -> Option<i64> {
         match self {
             Actor::Member(user) | Actor::EmailLink(user) => Some(user.id),
-            Actor::Author | Actor::CommandLine | Actor::SiteKey(_) => None,
+            Actor::Author | Actor::CommandLine | Actor::SiteKey(_) | Actor::Stripe => None,
         }
     }
 }

@@ -27,6 +27,9 @@ pub enum ServiceError {
     /// An upload of a kind we do not take, with the sentence that says which we do.
     #[error("{0}")]
     UnsupportedMedia(String),
+    /// A signed request (a Stripe event) whose signature does not hold, with why.
+    #[error("{0}")]
+    BadSignature(String),
     /// Anything that is our fault: logged with its cause, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),

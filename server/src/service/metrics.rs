@@ -14,6 +14,8 @@ pub struct Metrics {
     pub public_list_cache_misses: AtomicU64,
     pub invitation_emails_sent: AtomicU64,
     pub invitation_email_failures: AtomicU64,
+    pub rewards_given: AtomicU64,
+    pub stripe_events: AtomicU64,
 }
 
 impl Metrics {
@@ -65,6 +67,12 @@ impl Metrics {
                 "fanfare_invitation_email_failures_total",
                 "Invitation and reminder emails the SMTP server refused or could not take.",
                 &self.invitation_email_failures,
+            ),
+            ("fanfare_rewards_given_total", "Referral rewards handed out.", &self.rewards_given),
+            (
+                "fanfare_stripe_events_total",
+                "Stripe events whose signature held (each handled once).",
+                &self.stripe_events,
             ),
         ] {
             let _ = writeln!(

@@ -23,6 +23,7 @@ pub mod photos;
 pub mod pow;
 pub mod referrals;
 pub mod retention;
+pub mod rewards;
 mod sealed;
 pub mod site_keys;
 pub mod sites;

@@ -14,7 +14,10 @@ use super::{audit, Actor, Service, ServiceError, ServiceResult};
 use crate::clock::now_ms;
 use crate::domain::{email_key, is_disposable_email, truncate_ip};
 use crate::secrets;
-use crate::storage::{Advocate, AdvocateStats, Conversion, NewAdvocate, NewConversion, Site, StorageError};
+use crate::storage::{
+    Advocate, AdvocateStats, Conversion, ConversionSource, Money, NewAdvocate, NewConversion, Site,
+    StorageError,
+};
 
 const HOUR_MS: i64 = 60 * 60 * 1000;
 const DAY_MS: i64 = 24 * HOUR_MS;
@@ -22,10 +25,13 @@ const DAY_MS: i64 = 24 * HOUR_MS;
 impl Service {
     /// The advocate's code and link; the same person on the same site always gets the same code.
     /// Rate limited before anything is checked, so refused requests count too.
+    /// A new advocate gets their link and private page by email (when SMTP is set up), in
+    /// `lang`, the language their browser asked for.
     pub async fn refer(
         &self,
         site: &Site,
         ip: Option<IpAddr>,
+        lang: &str,
         request: CreateReferral,
     ) -> ServiceResult<ReferralCreated> {
         let client = client_key_of(ip);
@@ -43,16 +49,21 @@ impl Service {
                 email: email.clone(),
                 ip_prefix: ip_prefix.clone(),
                 device: referral.device.clone(),
+                lang: lang.to_owned(),
                 created_at: now_ms(),
             };
             match self.storage.upsert_advocate(candidate).await {
-                Ok(advocate) => break advocate,
+                Ok(found) => break found,
                 // 30^8 codes: a collision is rare, two in a row rarer still.
                 Err(StorageError::Conflict { .. }) if attempts < 5 => attempts += 1,
                 Err(error) => return Err(error.into()),
             }
         };
+        let (advocate, new) = advocate;
         let link = share_link(site, &advocate.code, referral.page_url.as_deref());
+        if new {
+            self.welcome_advocate(site, &advocate, &link);
+        }
         Ok(ReferralCreated { code: advocate.code, link })
     }
 
@@ -98,7 +109,10 @@ impl Service {
         let ip_prefix = ip.map(truncate_ip);
         let friend =
             Friend { email: email.as_deref(), ip_prefix: ip_prefix.as_deref(), device: device.as_deref() };
-        self.convert(site, request.code.as_deref().unwrap_or_default(), &external_id, friend).await
+        let value = parse_value(request.amount, request.currency.as_deref())?;
+        let sale =
+            Sale { external_id: &external_id, source: ConversionSource::Page, value, payment_id: None };
+        self.convert(site, request.code.as_deref().unwrap_or_default(), sale, friend).await
     }
 
     /// A conversion reported by the business's own system with a site key (a checkout, an
@@ -116,16 +130,19 @@ impl Service {
         let email = parse_optional_email(request.email.as_deref())?;
         let device = parse_device(request.device.as_deref())?;
         let friend = Friend { email: email.as_deref(), ip_prefix: None, device: device.as_deref() };
-        self.convert(site, request.code.as_deref().unwrap_or_default(), &external_id, friend).await
+        let value = parse_value(request.amount, request.currency.as_deref())?;
+        let sale =
+            Sale { external_id: &external_id, source: ConversionSource::System, value, payment_id: None };
+        self.convert(site, request.code.as_deref().unwrap_or_default(), sale, friend).await
     }
 
-    /// Records the conversion `external_id` for the advocate behind `code`; the same id twice is
-    /// one conversion. A new one is announced to the site's webhooks.
+    /// Records the conversion `sale` for the advocate behind `code`; the same id twice is one
+    /// conversion. A new one is announced to the site's webhooks and counted towards a reward.
     pub async fn convert(
         &self,
         site: &Site,
         code: &str,
-        external_id: &str,
+        sale: Sale<'_>,
         friend: Friend<'_>,
     ) -> ServiceResult<Conversion> {
         let advocate = self.advocate_for_code(site, code).await?;
@@ -139,24 +156,31 @@ impl Service {
             Some(device) => self.storage.visited_from(advocate.id, device, window_start).await?,
             None => false,
         };
+        // The business reporting its own sale is not a browser that has to show it followed
+        // the link; the checks about people (the advocate buying, a burst) still apply.
+        let visited = visited || sale.source.is_trusted();
         let flags = fraud_flags(&advocate, &friend, visited, recent, site.conversion_burst_limit);
         let (conversion, new) = self
             .storage
             .record_conversion(NewConversion {
                 site_id: site.id,
                 advocate_id: advocate.id,
-                external_id: external_id.to_owned(),
+                external_id: sale.external_id.to_owned(),
                 email: friend.email.map(str::to_owned),
                 email_key: friend.email.map(email_key),
                 ip_prefix: friend.ip_prefix.map(str::to_owned),
                 device: friend.device.map(str::to_owned),
                 flags,
+                source: sale.source,
+                value: sale.value,
+                payment_id: sale.payment_id.map(str::to_owned),
                 created_at: now,
             })
             .await?;
         if new {
             tracing::info!(site = %site.slug, code = %advocate.code, flags = ?conversion.flags, "referral converted");
             self.notify.referral_converted(site, &advocate, &conversion).await;
+            self.count_rewards(site, advocate.id, now).await?;
         }
         Ok(conversion)
     }
@@ -170,7 +194,16 @@ impl Service {
         review: ConversionReview,
     ) -> ServiceResult<()> {
         let done = match review {
-            ConversionReview::Accept => self.storage.review_conversion(site.id, conversion_id, true).await?,
+            ConversionReview::Accept => {
+                let accepted = self.storage.review_conversion(site.id, conversion_id, true).await?;
+                if accepted {
+                    // Accepted after review: it may complete a reward now.
+                    if let Some(conversion) = self.storage.conversion(site.id, conversion_id).await? {
+                        self.count_rewards(site, conversion.advocate_id, now_ms()).await?;
+                    }
+                }
+                accepted
+            }
             ConversionReview::Reject => self.storage.review_conversion(site.id, conversion_id, false).await?,
             ConversionReview::RewardGiven => {
                 self.storage.mark_reward_given(site.id, conversion_id, now_ms()).await?
@@ -261,6 +294,16 @@ pub fn share_link(site: &Site, code: &str, page_url: Option<&str>) -> String {
     format!("{path}?{}", pairs.join("&"))
 }
 
+/// The sale behind a conversion, as its reporter describes it.
+pub struct Sale<'a> {
+    /// The site's id for it (an order number, a Checkout Session id); the same id counts once.
+    pub external_id: &'a str,
+    pub source: ConversionSource,
+    pub value: Option<Money>,
+    /// The payment a later refund will name.
+    pub payment_id: Option<&'a str>,
+}
+
 /// What the friend's side of a conversion brings for the checks.
 pub struct Friend<'a> {
     pub email: Option<&'a str>,
@@ -315,6 +358,30 @@ fn parse_conversion_id(raw: Option<&str>) -> ServiceResult<String> {
     Ok(id.to_owned())
 }
 
+/// An amount and its currency, both or neither: `amount` in the currency's smallest unit.
+fn parse_value(amount: Option<i64>, currency: Option<&str>) -> ServiceResult<Option<Money>> {
+    match (amount, currency.map(str::trim).filter(|currency| !currency.is_empty())) {
+        (None, None) => Ok(None),
+        (Some(amount), Some(currency)) => {
+            if !(0..=1_000_000_000_000).contains(&amount) {
+                return Err(ServiceError::field(
+                    "amount",
+                    "must be a whole number of the currency's smallest unit, e.g. 2500 for 25.00",
+                ));
+            }
+            if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
+                return Err(ServiceError::field(
+                    "currency",
+                    "must be a three-letter ISO 4217 code such as EUR",
+                ));
+            }
+            Ok(Some(Money { amount, currency: currency.to_ascii_lowercase() }))
+        }
+        (Some(_), None) => Err(ServiceError::field("currency", "is needed with an amount, e.g. EUR")),
+        (None, Some(_)) => Err(ServiceError::field("amount", "is needed with a currency")),
+    }
+}
+
 fn parse_optional_email(raw: Option<&str>) -> ServiceResult<Option<String>> {
     match raw.map(str::trim).filter(|email| !email.is_empty()) {
         None => Ok(None),
@@ -341,6 +408,7 @@ mod tests {
             email: "ada.l+news@gmail.com".into(),
             ip_prefix: Some("203.0.113.0/24".into()),
             device: Some("dev-ada".into()),
+            lang: "en".into(),
             created_at: 0,
         }
     }

@@ -1,5 +1,5 @@
 //! How long what only grows is kept: expired sessions, used nonces, idempotency keys, finished
-//! webhook deliveries, invitations with nothing more to send and uploads no testimonial used are
+//! webhook deliveries, invitations with nothing more to send, handled Stripe events and uploads no testimonial used are
 //! pruned on a schedule (`serve` runs [`Service::prune`] every hour).
 
 use std::time::Duration;
@@ -20,6 +20,10 @@ pub const DELIVERY_LOG_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 /// address is not invited again, and past the life of their link.
 pub const INVITATION_KEPT_MS: i64 = 180 * 24 * 60 * 60 * 1000;
 
+/// Handled Stripe events are remembered this long; Stripe retries a delivery for three days,
+/// and an event older than five minutes is refused by its signature's timestamp anyway.
+pub const STRIPE_EVENTS_KEPT_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+
 /// A used nonce must outlive the longest-lived thing that carries one (an email link, 7 days; a
 /// proof-of-work challenge lives 10 minutes), or that link would work a second time. An hour
 /// more covers clocks that disagree.
@@ -33,6 +37,7 @@ pub fn retention_at(now: i64) -> Retention {
         idempotency_keys_before: now - IDEMPOTENCY_WINDOW_MS,
         finished_deliveries_before: now - DELIVERY_LOG_MS,
         invitations_before: now - INVITATION_KEPT_MS,
+        stripe_events_before: now - STRIPE_EVENTS_KEPT_MS,
     }
 }
 
@@ -48,6 +53,7 @@ impl Service {
                 idempotency_keys = pruned.idempotency_keys,
                 webhook_deliveries = pruned.deliveries,
                 invitations = pruned.invitations,
+                stripe_events = pruned.stripe_events,
                 unused_uploads = pruned.media,
                 "pruned rows past their retention"
             );

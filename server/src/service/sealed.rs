@@ -20,6 +20,8 @@ pub struct AnotherKey;
 const LINK_KEY: &str = "email-links";
 /// What a webhook secret is sealed for, so a sealed value cannot be moved to another use.
 const WEBHOOK_SECRET: &str = "webhook secret";
+/// What a site's Stripe signing secret is sealed for.
+const STRIPE_SECRET: &str = "stripe signing secret";
 
 fn server_key_purpose(name: &str) -> String {
     format!("server key {name}")
@@ -70,4 +72,14 @@ pub(super) fn seal_webhook_secret(key: &SecretKey, secret: &str) -> String {
 /// A stored webhook secret, opened; `None` if it was not sealed under `key`.
 pub(super) fn open_webhook_secret(key: &SecretKey, sealed: &str) -> Option<String> {
     key.open(WEBHOOK_SECRET, sealed)
+}
+
+/// A site's Stripe signing secret as it is stored.
+pub(super) fn seal_stripe_secret(key: &SecretKey, secret: &str) -> String {
+    key.seal(STRIPE_SECRET, secret)
+}
+
+/// A stored Stripe signing secret, opened; `None` if it was not sealed under `key`.
+pub(super) fn open_stripe_secret(key: &SecretKey, sealed: &str) -> Option<String> {
+    key.open(STRIPE_SECRET, sealed)
 }

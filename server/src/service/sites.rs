@@ -59,6 +59,16 @@ pub struct SettingsInput<'a> {
     pub invitation_reminder_days: Option<&'a str>,
     /// Invitation and reminder emails the site may send in any 24 hours.
     pub invitation_daily_cap: Option<&'a str>,
+    /// A reward for every N conversions; `off` (or 0) for none.
+    pub reward_every: Option<&'a str>,
+    /// Days a conversion waits (the refund window) before its reward is earned.
+    pub reward_hold_days: Option<&'a str>,
+    /// Smallest qualifying sale in the currency's smallest unit; empty for any.
+    pub reward_min_amount: Option<&'a str>,
+    /// Double-sided: the code referred friends are shown; empty for none.
+    pub friend_coupon: Option<&'a str>,
+    /// Stripe's `whsec_…` for this site's endpoint; empty to stop taking Stripe events.
+    pub stripe_signing_secret: Option<&'a str>,
 }
 
 /// Refused fields, each with a sentence saying why.
@@ -148,6 +158,68 @@ impl SettingsInput<'_> {
                     .ok_or_else(|| "must be a whole number from 1 to 100,000".into()),
             )
         });
+        let reward_every = self.reward_every.and_then(|raw| {
+            refused.take(
+                "reward_every",
+                match raw.trim() {
+                    "off" | "0" | "" => Ok(None),
+                    other => whole_number(other, 1, 1000).map(Some).ok_or_else(|| {
+                        "must be a whole number of conversions from 1 to 1,000, or off".into()
+                    }),
+                },
+            )
+        });
+        let reward_hold_days = self.reward_hold_days.and_then(|raw| {
+            refused.take(
+                "reward_hold_days",
+                whole_number(raw, 0, 365)
+                    .ok_or_else(|| "must be a whole number of days from 0 to 365".into()),
+            )
+        });
+        let reward_min_amount = self.reward_min_amount.and_then(|raw| {
+            refused.take(
+                "reward_min_amount",
+                match raw.trim() {
+                    "" | "off" => Ok(None),
+                    other => other.parse::<i64>().ok().filter(|n| (1..=1_000_000_000_000).contains(n)).map(Some).ok_or_else(
+                        || "must be a whole amount in the currency's smallest unit (2500 for 25.00), or empty".into(),
+                    ),
+                },
+            )
+        });
+        let friend_coupon = self.friend_coupon.and_then(|raw| {
+            refused.take(
+                "friend_coupon",
+                match raw.trim() {
+                    "" => Ok(None),
+                    code => crate::service::rewards::coupons::parse_codes(code)
+                        .ok()
+                        .filter(|codes| codes.len() == 1)
+                        .map(|_| Some(code.to_owned()))
+                        .ok_or_else(|| "must be one code without spaces, at most 64 characters".into()),
+                },
+            )
+        });
+        let stripe_signing_secret = self.stripe_signing_secret.and_then(|raw| {
+            refused.take(
+                "stripe_signing_secret",
+                match raw.trim() {
+                    "" => Ok(None),
+                    secret
+                        if secret.starts_with("whsec_")
+                            && secret.len() > 10
+                            && secret.len() <= 200
+                            && secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+                    {
+                        Ok(Some(secret.to_owned()))
+                    }
+                    _ => Err(
+                        "must be the endpoint's signing secret from Stripe's dashboard, starting with whsec_"
+                            .into(),
+                    ),
+                },
+            )
+        });
         let allowed: Vec<String> = match &origins {
             Some(new) => new.iter().map(|origin| origin.as_str().to_owned()).collect(),
             None => current.origins.clone(),
@@ -181,6 +253,11 @@ impl SettingsInput<'_> {
             structured_data,
             invitation_reminder_days,
             invitation_daily_cap,
+            reward_every,
+            reward_hold_days,
+            reward_min_amount,
+            friend_coupon,
+            stripe_signing_secret,
         })
     }
 }
@@ -227,7 +304,11 @@ impl Service {
         actor: Actor<'_>,
         input: SettingsInput<'_>,
     ) -> ServiceResult<Site> {
-        let changes = input.parse(site).map_err(ServiceError::Invalid)?;
+        let mut changes = input.parse(site).map_err(ServiceError::Invalid)?;
+        // Stored sealed, like webhook secrets: the database alone never gives it away.
+        changes.stripe_signing_secret = changes
+            .stripe_signing_secret
+            .map(|secret| secret.map(|secret| sealed::seal_stripe_secret(&self.secret_key, &secret)));
         let updated =
             self.storage.update_site(&site.slug, changes).await?.ok_or(ServiceError::NotFound("site"))?;
         self.sites.forget(&site.slug);
@@ -449,6 +530,11 @@ mod tests {
             structured_data: Some("yes"),
             invitation_reminder_days: Some("31"),
             invitation_daily_cap: Some("0"),
+            reward_every: Some("-1"),
+            reward_hold_days: Some("366"),
+            reward_min_amount: Some("0"),
+            friend_coupon: Some("TWO CODES"),
+            stripe_signing_secret: Some("sk_live_not_a_signing_secret"),
         };
         let errors = input.parse(&site(&[], None)).unwrap_err();
         let named: Vec<&str> = errors.keys().map(String::as_str).collect();
@@ -459,6 +545,7 @@ mod tests {
                 "auto_approve_min_rating",
                 "consent_text",
                 "conversion_burst_limit",
+                "friend_coupon",
                 "invitation_daily_cap",
                 "invitation_reminder_days",
                 "low_rating_threshold",
@@ -468,6 +555,10 @@ mod tests {
                 "referral_attribution",
                 "referral_landing_url",
                 "referral_window_days",
+                "reward_every",
+                "reward_hold_days",
+                "reward_min_amount",
+                "stripe_signing_secret",
                 "structured_data",
                 "texts"
             ]
@@ -481,6 +572,29 @@ mod tests {
             .unwrap();
         assert_eq!(changes.accent.as_deref(), Some("#aabbcc"));
         assert!(changes.name.is_none() && changes.consent_text.is_none() && changes.origins.is_none());
+    }
+
+    #[test]
+    fn reward_rules_read_off_and_empty_as_none() {
+        let parse = |every, min, secret| {
+            SettingsInput {
+                reward_every: Some(every),
+                reward_min_amount: Some(min),
+                stripe_signing_secret: Some(secret),
+                ..SettingsInput::default()
+            }
+            .parse(&site(&[], None))
+            .unwrap()
+        };
+        let on = parse("3", "2500", "whsec_abc123DEF456");
+        assert_eq!(on.reward_every, Some(Some(3)));
+        assert_eq!(on.reward_min_amount, Some(Some(2500)));
+        assert_eq!(on.stripe_signing_secret, Some(Some("whsec_abc123DEF456".to_owned())));
+        let off = parse("off", "", "");
+        assert_eq!(
+            (off.reward_every, off.reward_min_amount, off.stripe_signing_secret),
+            (Some(None), Some(None), Some(None))
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::invitations::InviteLink;
 use super::limits::{self, client_key_of};
 use super::metrics::Metrics;
 use super::pow::{self, PowError};
-use super::referrals::Friend;
+use super::referrals::{Friend, Sale};
 use super::testimonials::{new_record, Draft};
 use super::videos::captions;
 use super::{consent, Service, ServiceError, ServiceResult};
@@ -20,7 +20,8 @@ use crate::clock::now_ms;
 use crate::domain::{email_key, truncate_ip};
 use crate::secrets::{self, ClientSecret};
 use crate::storage::{
-    IdempotencyClaim, IdempotentAnswer, MediaKind, NewTestimonialRecord, Site, Testimonial, TestimonialEdit,
+    ConversionSource, IdempotencyClaim, IdempotentAnswer, MediaKind, NewTestimonialRecord, Site, Testimonial,
+    TestimonialEdit,
 };
 
 /// How long a key's answer is kept for retries.
@@ -358,7 +359,9 @@ impl Service {
         let friend =
             Friend { email: Some(&testimonial.email), ip_prefix: testimonial.ip_prefix.as_deref(), device };
         let external_id = format!("testimonial-{}", testimonial.id);
-        match self.convert(site, code, &external_id, friend).await {
+        let sale =
+            Sale { external_id: &external_id, source: ConversionSource::Page, value: None, payment_id: None };
+        match self.convert(site, code, sale, friend).await {
             Ok(_) | Err(ServiceError::NotFound(_)) => {}
             Err(error) => tracing::error!(%error, site = %site.slug, "cannot credit a referral"),
         }

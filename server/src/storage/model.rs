@@ -6,6 +6,7 @@ use fanfare_protocol::api::Status;
 pub use fanfare_protocol::invitations::InvitationStatus;
 use fanfare_protocol::referrals::ReferralAttribution;
 
+use super::RewardRules;
 use crate::domain::{Origin, SiteSlug};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +38,10 @@ pub struct Site {
     pub invitation_reminder_days: u32,
     /// Invitation and reminder emails the site may send in any 24 hours.
     pub invitation_daily_cap: u32,
+    pub rewards: RewardRules,
+    /// Stripe's signing secret for this site's endpoint, sealed under the operator's key (see
+    /// `service::sealed`); `None`: Stripe events are refused.
+    pub stripe_signing_secret: Option<String>,
     pub origins: Vec<String>,
     pub created_at: i64,
 }
@@ -63,6 +68,8 @@ impl Site {
             structured_data: false,
             invitation_reminder_days: 7,
             invitation_daily_cap: 200,
+            rewards: RewardRules::default(),
+            stripe_signing_secret: None,
             origins: vec!["https://acme.test".into()],
             created_at: 0,
         }
@@ -98,6 +105,12 @@ pub struct SiteChanges {
     pub structured_data: Option<bool>,
     pub invitation_reminder_days: Option<u32>,
     pub invitation_daily_cap: Option<u32>,
+    pub reward_every: Option<Option<u32>>,
+    pub reward_hold_days: Option<u32>,
+    pub reward_min_amount: Option<Option<i64>>,
+    pub friend_coupon: Option<Option<String>>,
+    /// Sealed, as stored.
+    pub stripe_signing_secret: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -422,71 +435,6 @@ pub struct ImportedTestimonial {
     pub updated_at: i64,
 }
 
-/// Someone sharing their link; one per person and site.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Advocate {
-    pub id: i64,
-    pub site_id: i64,
-    pub code: String,
-    pub name: String,
-    pub email: String,
-    pub ip_prefix: Option<String>,
-    pub device: Option<String>,
-    pub created_at: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewAdvocate {
-    pub site_id: i64,
-    pub code: String,
-    pub name: String,
-    pub email: String,
-    /// See [`crate::domain::email_key`]: one person, one advocate, whatever the spelling.
-    pub email_key: String,
-    pub ip_prefix: Option<String>,
-    pub device: Option<String>,
-    pub created_at: i64,
-}
-
-/// A referred friend's conversion, with whatever made it look suspicious.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Conversion {
-    pub id: i64,
-    pub site_id: i64,
-    pub advocate_id: i64,
-    pub external_id: String,
-    pub email: Option<String>,
-    pub flags: Vec<String>,
-    /// `Some(true)` accepted, `Some(false)` rejected by a moderator; `None` not reviewed.
-    pub review: Option<bool>,
-    pub reward_given_at: Option<i64>,
-    pub created_at: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewConversion {
-    pub site_id: i64,
-    pub advocate_id: i64,
-    pub external_id: String,
-    pub email: Option<String>,
-    pub email_key: Option<String>,
-    pub ip_prefix: Option<String>,
-    pub device: Option<String>,
-    pub flags: Vec<String>,
-    pub created_at: i64,
-}
-
-/// One leaderboard row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdvocateStats {
-    pub advocate: Advocate,
-    pub visits: u64,
-    /// Conversions not rejected by a moderator.
-    pub conversions: u64,
-    /// Conversions flagged and not yet reviewed.
-    pub flagged: u64,
-}
-
 /// What an `Idempotency-Key` already stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdempotencyClaim {
@@ -522,6 +470,8 @@ pub struct Retention {
     /// Invitations created before this with nothing more to send (answered ones keep their
     /// testimonial's `verified` mark).
     pub invitations_before: i64,
+    /// Stripe events handled before this (Stripe stops retrying after three days).
+    pub stripe_events_before: i64,
 }
 
 /// How many rows [`super::OperationsStore::prune`] removed, table by table.
@@ -532,6 +482,7 @@ pub struct Pruned {
     pub idempotency_keys: u64,
     pub deliveries: u64,
     pub invitations: u64,
+    pub stripe_events: u64,
     /// Uploads no testimonial used (removed by the service, from the media store too).
     pub media: u64,
 }

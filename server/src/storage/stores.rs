@@ -20,6 +20,7 @@ pub trait Storage:
     + InvitationStore
     + SiteKeyStore
     + MediaRecordStore
+    + RewardStore
     + Send
     + Sync
     + 'static
@@ -38,6 +39,8 @@ impl<T> Storage for T where
         + InvitationStore
         + SiteKeyStore
         + MediaRecordStore
+        + RewardStore
+        + RewardStore
         + Send
         + Sync
         + 'static
@@ -267,7 +270,8 @@ pub trait WebhookStore: Send + Sync {
 pub trait ReferralStore: Send + Sync {
     /// The site's advocate for this person, created with `advocate.code` if they have none yet.
     /// A code already taken by someone else is `Conflict { field: "code" }`: draw another.
-    async fn upsert_advocate(&self, advocate: NewAdvocate) -> Result<Advocate, StorageError>;
+    /// True with a new advocate.
+    async fn upsert_advocate(&self, advocate: NewAdvocate) -> Result<(Advocate, bool), StorageError>;
     async fn advocate_by_code(&self, site_id: i64, code: &str) -> Result<Option<Advocate>, StorageError>;
     async fn advocate(&self, site_id: i64, advocate_id: i64) -> Result<Option<Advocate>, StorageError>;
     /// Counts a visit unless the same device visited through this advocate since `since`;

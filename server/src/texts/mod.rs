@@ -21,7 +21,7 @@ use fanfare_protocol::languages::primary_subtag;
 
 /// Texts only the server shows (emails, the unsubscribe page, the collection page), by prefix:
 /// the widget's configuration leaves them out.
-pub const SERVER_ONLY: [&str; 3] = ["invite.", "unsubscribe.", "page."];
+pub const SERVER_ONLY: [&str; 5] = ["invite.", "unsubscribe.", "page.", "advocate.", "reward."];
 
 /// The languages the widget speaks, by primary subtag.
 pub const LANGUAGES: [&str; 9] = ["en", "de", "fr", "es", "pt", "it", "nl", "ja", "ar"];
@@ -51,8 +51,19 @@ fn translation(lang: &str) -> &'static [(&'static str, &'static str)] {
 mod tests {
     use super::*;
 
-    const PLACEHOLDERS: [&str; 9] =
-        ["{n}", "{total}", "{average}", "{count}", "{field}", "{message}", "{site}", "{name}", "{email}"];
+    const PLACEHOLDERS: [&str; 11] = [
+        "{n}",
+        "{total}",
+        "{average}",
+        "{count}",
+        "{field}",
+        "{message}",
+        "{site}",
+        "{name}",
+        "{email}",
+        "{date}",
+        "{code}",
+    ];
 
     #[test]
     fn every_language_translates_every_english_text_with_its_placeholders() {

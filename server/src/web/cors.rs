@@ -15,12 +15,14 @@ use crate::web::state::AppState;
 
 /// Tells the loader how many days to remember a referral code.
 pub const REFERRAL_WINDOW_HEADER: &str = "fanfare-referral-days";
+/// Double-sided rewards: the code a referred friend is offered.
+pub const FRIEND_COUPON_HEADER: &str = "fanfare-friend-coupon";
 /// Tells the loader whether a second referral link replaces the code it remembers (`first` or
 /// `last`). With the window, the only headers pages may read.
 pub const REFERRAL_ATTRIBUTION_HEADER: &str = "fanfare-referral-attribution";
 /// What a page's script may read of our answers: the two referral headers above (a unit test
 /// keeps this list and them in step).
-const EXPOSED_HEADERS: &str = "fanfare-referral-days, fanfare-referral-attribution";
+const EXPOSED_HEADERS: &str = "fanfare-referral-days, fanfare-referral-attribution, fanfare-friend-coupon";
 
 pub async fn site_cors(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some(origin) = request.headers().get(header::ORIGIN).cloned() else {
@@ -92,6 +94,9 @@ mod tests {
 
     #[test]
     fn the_exposed_headers_are_the_referral_headers() {
-        assert_eq!(EXPOSED_HEADERS, format!("{REFERRAL_WINDOW_HEADER}, {REFERRAL_ATTRIBUTION_HEADER}"));
+        assert_eq!(
+            EXPOSED_HEADERS,
+            format!("{REFERRAL_WINDOW_HEADER}, {REFERRAL_ATTRIBUTION_HEADER}, {FRIEND_COUPON_HEADER}")
+        );
     }
 }

@@ -16,6 +16,9 @@ pub enum AppError {
     /// 400: the body is not JSON at all.
     #[error("malformed request: {0}")]
     Malformed(String),
+    /// 400: a signed request whose signature does not hold (a Stripe event), with why.
+    #[error("invalid signature: {0}")]
+    BadSignature(String),
     /// 401: no or invalid credentials.
     #[error("authentication required")]
     Unauthenticated,
@@ -68,6 +71,7 @@ impl AppError {
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             AppError::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed_request"),
+            AppError::BadSignature(_) => (StatusCode::BAD_REQUEST, "invalid_signature"),
             AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             AppError::OriginNotAllowed => (StatusCode::FORBIDDEN, "origin_not_allowed"),
             AppError::CrossSite => (StatusCode::FORBIDDEN, "cross_site_request"),
@@ -89,6 +93,7 @@ impl AppError {
     pub fn public_message(&self) -> String {
         match self {
             AppError::Malformed(detail) => format!("The request body is not valid JSON: {detail}."),
+            AppError::BadSignature(why) => format!("The signature was refused: {why}. Nothing was changed."),
             AppError::Unauthenticated => "Sign in or send a valid API token.".into(),
             AppError::OriginNotAllowed => "This website is not allowed to send to this site.".into(),
             AppError::CrossSite => {
@@ -145,6 +150,7 @@ impl From<ServiceError> for AppError {
             ServiceError::Conflict { code, message } => AppError::Conflict { code, message },
             ServiceError::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs },
             ServiceError::UnsupportedMedia(message) => AppError::UnsupportedMediaTypeNamed(message),
+            ServiceError::BadSignature(message) => AppError::BadSignature(message),
             ServiceError::Internal(cause) => AppError::Internal(cause),
         }
     }

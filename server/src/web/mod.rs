@@ -13,6 +13,7 @@ mod encoding;
 pub mod error;
 pub mod extract;
 mod health;
+mod hooks;
 mod manage;
 mod media;
 pub mod openapi;
@@ -52,6 +53,7 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(assets::router())
         .merge(collect::router())
+        .merge(hooks::router())
         .fallback(|| async { AppError::NotFound("page") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), count_response))
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })

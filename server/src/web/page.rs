@@ -86,6 +86,7 @@ const SITE_TABS: &[(&str, &str, bool)] = &[
     ("follow-ups", "Follow-ups", false),
     ("invitations", "Invitations", false),
     ("referrals", "Referrals", false),
+    ("rewards", "Rewards", false),
     ("collect", "Collection page", false),
     ("audit", "Audit log", false),
     ("settings", "Settings", true),

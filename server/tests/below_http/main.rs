@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod media;
+mod rewards;
 mod service;
 mod storage;
 mod world;

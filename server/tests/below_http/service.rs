@@ -261,7 +261,15 @@ async fn pruning_removes_only_what_is_past_each_tables_retention() {
     let pruned = world.service().await.prune(now).await.unwrap();
     assert_eq!(
         pruned,
-        Pruned { sessions: 1, nonces: 1, idempotency_keys: 1, deliveries: 2, invitations: 1, media: 0 }
+        Pruned {
+            sessions: 1,
+            nonces: 1,
+            idempotency_keys: 1,
+            deliveries: 2,
+            invitations: 1,
+            stripe_events: 0,
+            media: 0
+        }
     );
     for (id, kept) in [("inv0", false), ("inv1", true), ("inv2", true)] {
         assert_eq!(storage.invitation(site, id).await.unwrap().is_some(), kept, "{id}");
@@ -330,7 +338,7 @@ async fn a_visit_from_before_the_referral_window_does_not_vouch_for_a_conversion
         email: Some("ada@example.com".into()),
         ..CreateReferral::default()
     };
-    let code = service.refer(&world.site, None, request).await.unwrap().code;
+    let code = service.refer(&world.site, None, "en", request).await.unwrap().code;
     let advocate = world.storage.advocate_by_code(world.site.id, &code).await.unwrap().unwrap();
     let day_ms = 24 * 60 * 60 * 1000;
     let now = fanfare_server::clock::now_ms();

@@ -4,8 +4,9 @@ use fanfare_protocol::api::Status;
 use fanfare_server::domain::Role;
 use fanfare_server::secrets;
 use fanfare_server::storage::{
-    Cursor, IdempotencyClaim, IdempotentAnswer, ImportOutcome, ImportedTestimonial, ListQuery, Moderated,
-    NewAdvocate, NewConversion, NewTestimonialRecord, SiteChanges, StorageError, TestimonialEdit,
+    ConversionSource, Cursor, IdempotencyClaim, IdempotentAnswer, ImportOutcome, ImportedTestimonial,
+    ListQuery, Moderated, NewAdvocate, NewConversion, NewTestimonialRecord, SiteChanges, StorageError,
+    TestimonialEdit,
 };
 
 use crate::world::{new_site, record, World};
@@ -316,6 +317,7 @@ fn advocate(site_id: i64, code: &str, email: &str) -> NewAdvocate {
         email_key: fanfare_server::domain::email_key(email),
         ip_prefix: None,
         device: None,
+        lang: "en".into(),
         created_at: 1,
     }
 }
@@ -323,13 +325,14 @@ fn advocate(site_id: i64, code: &str, email: &str) -> NewAdvocate {
 #[tokio::test]
 async fn one_person_one_code_visits_counted_once_conversions_once() {
     let world = World::new().await;
-    let ada =
+    let (ada, new) =
         world.storage.upsert_advocate(advocate(world.site.id, "AAAA2222", "ada@example.com")).await.unwrap();
-    let again = world
+    let (again, new_again) = world
         .storage
         .upsert_advocate(advocate(world.site.id, "BBBB3333", "ADA+x@example.com"))
         .await
         .unwrap();
+    assert!(new && !new_again, "new once");
     assert_eq!(again.code, "AAAA2222", "the same person keeps their code");
     let taken = world.storage.upsert_advocate(advocate(world.site.id, "AAAA2222", "grace@example.com")).await;
     assert!(matches!(taken, Err(StorageError::Conflict { field: "code" })), "{taken:?}");
@@ -344,7 +347,7 @@ async fn one_person_one_code_visits_counted_once_conversions_once() {
     assert!(world.storage.visited_from(ada.id, "dev-1", 30).await.unwrap(), "the later window's visit");
     assert!(!world.storage.visited_from(ada.id, "dev-1", 31).await.unwrap(), "none since");
     assert!(!world.storage.visited_from(ada.id, "dev-2", 0).await.unwrap(), "another browser");
-    let grace = world
+    let (grace, _) = world
         .storage
         .upsert_advocate(advocate(world.site.id, "CCCC4444", "grace@example.com"))
         .await
@@ -360,6 +363,9 @@ async fn one_person_one_code_visits_counted_once_conversions_once() {
         ip_prefix: None,
         device: None,
         flags: vec![],
+        source: ConversionSource::Page,
+        value: None,
+        payment_id: None,
         created_at: 40,
     };
     let (_, new) = world.storage.record_conversion(conversion.clone()).await.unwrap();

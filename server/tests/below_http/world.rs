@@ -60,6 +60,20 @@ impl World {
         Service::open(self.storage.clone(), &settings).await
     }
 
+    /// A second server instance over the same database: its own connections, its own caches.
+    pub async fn second_instance(&self) -> Service {
+        let storage = storage::connect(&self.database.url).await.expect("a second connection");
+        let settings = ServiceSettings {
+            public_url: "http://127.0.0.1:9".into(),
+            mail: None,
+            rate_limits: true,
+            allow_private_network_webhooks: false,
+            secret_key: self.database.secret_key.clone(),
+            media: self.database.media(),
+        };
+        Service::open(storage, &settings).await.expect("the second instance opens")
+    }
+
     /// A stored testimonial of the site in `status`, written `created_at` ms after the epoch.
     pub async fn testimonial(&self, site: &Site, status: Status, rating: u8, created_at: i64) -> String {
         let record = record(site, status, rating, created_at);

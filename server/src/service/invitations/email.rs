@@ -56,7 +56,7 @@ pub fn compose(site: &Site, invitation: &Invitation, kind: Kind, links: &Links) 
         subject,
         plain: plain(&words, links),
         html,
-        unsubscribe_url: links.unsubscribe.clone(),
+        unsubscribe_url: Some(links.unsubscribe.clone()),
     }
 }
 
@@ -178,7 +178,7 @@ mod tests {
         assert!(email.html.contains("Hallo Ada &lt;b&gt;,"), "names are text in HTML: {}", email.html);
         assert!(email.html.contains(r#"href="https://r.test/c/acme?invite=x.y""#));
         assert!(!email.html.contains("<img"), "no tracking pixel");
-        assert_eq!(email.unsubscribe_url, "https://r.test/c/acme/unsubscribe/x.z");
+        assert_eq!(email.unsubscribe_url.as_deref(), Some("https://r.test/c/acme/unsubscribe/x.z"));
     }
 
     #[test]

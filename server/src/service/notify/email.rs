@@ -58,7 +58,9 @@ pub struct CustomerEmail {
     pub subject: String,
     pub plain: String,
     pub html: String,
-    pub unsubscribe_url: String,
+    /// Marketing-like emails (invitations) carry a one-click unsubscribe; an email the customer
+    /// asked for (their reward) does not.
+    pub unsubscribe_url: Option<String>,
 }
 
 /// Why an email was not sent, and what that says about the next one.
@@ -108,12 +110,13 @@ impl Mailer {
                 value,
             )
         };
-        let message = Message::builder()
-            .from(from)
-            .to(to)
-            .subject(&email.subject)
-            .raw_header(header("List-Unsubscribe", format!("<{}>", email.unsubscribe_url)))
-            .raw_header(header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".to_owned()))
+        let mut message = Message::builder().from(from).to(to).subject(&email.subject);
+        if let Some(unsubscribe) = &email.unsubscribe_url {
+            message = message
+                .raw_header(header("List-Unsubscribe", format!("<{unsubscribe}>")))
+                .raw_header(header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".to_owned()));
+        }
+        let message = message
             // Tells autoresponders (out of office) not to answer.
             .raw_header(header("Auto-Submitted", "auto-generated".to_owned()))
             .multipart(lettre::message::MultiPart::alternative_plain_html(

@@ -16,14 +16,16 @@ use tokio::sync::Notify;
 use self::email::{CustomerEmail, FailureKind, Mailer, SendFailure};
 use self::links::{EmailDecision, LinkSigner, LINK_LIFETIME_MS};
 use crate::clock::{now_ms, rfc3339};
+use crate::domain::Role;
 use crate::secrets;
 use crate::service::consent;
 use crate::service::testimonials::moderation_view;
-use crate::storage::{Advocate, Conversion, DynStorage, Site, Testimonial};
+use crate::storage::{Advocate, Conversion, DynStorage, Reward, Site, Testimonial};
 
 pub const EVENT_SUBMITTED: &str = "testimonial.submitted";
 pub const EVENT_APPROVED: &str = "testimonial.approved";
 pub const EVENT_CONVERTED: &str = "referral.converted";
+pub const EVENT_REWARDED: &str = "referral.rewarded";
 
 #[derive(Clone)]
 pub struct Notifier {
@@ -94,9 +96,50 @@ impl Notifier {
             "advocate": { "name": advocate.name, "email": advocate.email },
             "email": conversion.email,
             "flags": conversion.flags,
+            "source": conversion.source.as_str(),
+            "amount": conversion.value.as_ref().map(|value| value.amount),
+            "currency": conversion.value.as_ref().map(|value| value.currency.as_str()),
             "created_at": rfc3339(conversion.created_at),
         });
         self.webhook(site, EVENT_CONVERTED, "conversion", data).await;
+    }
+
+    /// A reward was given: with its coupon code, or without one for a business that pays
+    /// rewards in a system of its own.
+    pub async fn referral_rewarded(&self, site: &Site, advocate: &Advocate, reward: &Reward) {
+        let data = json!({
+            "id": reward.id,
+            "code": advocate.code,
+            "advocate": { "name": advocate.name, "email": advocate.email },
+            "conversions": reward.conversions,
+            "coupon_code": reward.coupon_code,
+            "given_at": reward.given_at.map(rfc3339),
+        });
+        self.webhook(site, EVENT_REWARDED, "reward", data).await;
+    }
+
+    /// A plain-text email to the site's owners (the coupon pool runs low, a refund came after a
+    /// reward). Without SMTP, the log says what was not sent.
+    pub async fn email_owners(&self, site: &Site, subject: &str, body: &str) {
+        let owners = match self.storage.members(site.id).await {
+            Ok(members) => members,
+            Err(error) => {
+                tracing::error!(%error, site = %site.slug, "cannot list the owners to tell");
+                return;
+            }
+        };
+        for (user, role) in owners {
+            if role != Role::Owner {
+                continue;
+            }
+            let Some(mailer) = &self.mailer else {
+                tracing::info!(to = %user.email, %subject, "no SMTP configured; email to the owner not sent");
+                continue;
+            };
+            if let Err(error) = mailer.send(&user.email, subject, without_bidi_controls(body)).await {
+                tracing::error!(error = format!("{error:#}"), to = %user.email, "email to the owner not sent");
+            }
+        }
     }
 
     /// Queues `{"event", "site", "sent_for", <key>: data}` for every webhook of the site.

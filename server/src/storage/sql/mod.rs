@@ -16,13 +16,15 @@ use sqlx::{AnyPool, Executor};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    AccountStore, Advocate, AdvocateStats, ApiToken, AuditEntry, Conversion, Cursor, DataStore, Delivery,
-    DeliveryAttempt, DeliveryState, IdempotencyClaim, IdempotentAnswer, ImportOutcome, ImportedTestimonial,
-    Invitation, InvitationStatus, InvitationStore, Invited, ListQuery, MediaKind, MediaRecord,
-    MediaRecordStore, Moderated, NewAdvocate, NewConversion, NewInvitation, NewSite, NewTestimonialRecord,
-    OperationsStore, Photo, Pruned, PublishedMedia, RatingSummary, ReferralStore, Retention, SendOutcome,
-    Session, Site, SiteChanges, SiteKey, SiteKeyStore, SiteStore, StorageError, StoredSecret,
-    SubmissionStore, Testimonial, TestimonialEdit, TestimonialStore, User, Webhook, WebhookStore,
+    AccountStore, Advocate, AdvocateStats, ApiToken, AuditEntry, Conversion, ConversionSource, CouponCounts,
+    CouponsAdded, Cursor, DataStore, Delivery, DeliveryAttempt, DeliveryState, IdempotencyClaim,
+    IdempotentAnswer, ImportOutcome, ImportedTestimonial, Invitation, InvitationStatus, InvitationStore,
+    Invited, ListQuery, MediaKind, MediaRecord, MediaRecordStore, Moderated, Money, NewAdvocate,
+    NewConversion, NewInvitation, NewSite, NewTestimonialRecord, OperationsStore, Photo, PoolAlert, Pruned,
+    PublishedMedia, RatingSummary, ReferralStore, Refund, Retention, Reward, RewardListing, RewardRules,
+    RewardState, RewardStore, SaleRef, SendOutcome, Session, Site, SiteChanges, SiteKey, SiteKeyStore,
+    SiteStore, StorageError, StoredSecret, SubmissionStore, Testimonial, TestimonialEdit, TestimonialStore,
+    User, Webhook, WebhookStore,
 };
 use crate::domain::Role;
 
@@ -32,6 +34,7 @@ mod invitations;
 mod media;
 mod operations;
 mod referrals;
+mod rewards;
 mod rows;
 mod site_keys;
 mod sites;

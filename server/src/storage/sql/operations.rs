@@ -132,7 +132,12 @@ impl OperationsStore for SqlStorage {
                 .bind(retention.invitations_before)
                 .execute(&self.pool)
                 .await?;
+        let stripe_events = sqlx::query("DELETE FROM stripe_events WHERE received_at < $1")
+            .bind(retention.stripe_events_before)
+            .execute(&self.pool)
+            .await?;
         Ok(Pruned {
+            stripe_events: stripe_events.rows_affected(),
             sessions: sessions.rows_affected(),
             nonces: nonces.rows_affected(),
             idempotency_keys: idempotency_keys.rows_affected(),

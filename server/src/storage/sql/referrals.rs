@@ -4,10 +4,10 @@ use super::*;
 
 #[async_trait]
 impl ReferralStore for SqlStorage {
-    async fn upsert_advocate(&self, advocate: NewAdvocate) -> Result<Advocate, StorageError> {
+    async fn upsert_advocate(&self, advocate: NewAdvocate) -> Result<(Advocate, bool), StorageError> {
         let inserted = sqlx::query(
-            "INSERT INTO advocates (site_id, code, name, email, email_key, ip_prefix, device, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (site_id, email_key) DO NOTHING",
+            "INSERT INTO advocates (site_id, code, name, email, email_key, ip_prefix, device, lang, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (site_id, email_key) DO NOTHING",
         )
         .bind(advocate.site_id)
         .bind(&advocate.code)
@@ -16,16 +16,17 @@ impl ReferralStore for SqlStorage {
         .bind(&advocate.email_key)
         .bind(&advocate.ip_prefix)
         .bind(&advocate.device)
+        .bind(&advocate.lang)
         .bind(advocate.created_at)
         .execute(&self.pool)
         .await;
-        match inserted {
-            Ok(_) => {}
+        let new = match inserted {
+            Ok(done) => done.rows_affected() == 1,
             Err(error) if is_unique_violation(&error) => {
                 return Err(StorageError::Conflict { field: "code" })
             }
             Err(error) => return Err(error.into()),
-        }
+        };
         let row: AdvocateRow = sqlx::query_as(&format!(
             "SELECT {ADVOCATE_COLUMNS} FROM advocates WHERE site_id = $1 AND email_key = $2"
         ))
@@ -33,7 +34,7 @@ impl ReferralStore for SqlStorage {
         .bind(&advocate.email_key)
         .fetch_one(&self.pool)
         .await?;
-        Ok(row.into())
+        Ok((row.into(), new))
     }
 
     async fn advocate_by_code(&self, site_id: i64, code: &str) -> Result<Option<Advocate>, StorageError> {
@@ -111,7 +112,8 @@ impl ReferralStore for SqlStorage {
     async fn record_conversion(&self, conversion: NewConversion) -> Result<(Conversion, bool), StorageError> {
         let inserted = sqlx::query(
             "INSERT INTO conversions (site_id, advocate_id, external_id, email, email_key, ip_prefix, \
-             device, flags, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+             device, flags, source, amount, currency, payment_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING",
         )
         .bind(conversion.site_id)
         .bind(conversion.advocate_id)
@@ -121,6 +123,10 @@ impl ReferralStore for SqlStorage {
         .bind(&conversion.ip_prefix)
         .bind(&conversion.device)
         .bind(conversion.flags.join(","))
+        .bind(conversion.source.as_str())
+        .bind(conversion.value.as_ref().map(|value| value.amount))
+        .bind(conversion.value.as_ref().map(|value| value.currency.as_str()))
+        .bind(&conversion.payment_id)
         .bind(conversion.created_at)
         .execute(&self.pool)
         .await?;
@@ -147,14 +153,16 @@ impl ReferralStore for SqlStorage {
             visits: i64,
             conversions: i64,
             flagged: i64,
+            rewards_given: i64,
         }
         let rows: Vec<StatsRow> = sqlx::query_as(
-            "SELECT a.id, a.site_id, a.code, a.name, a.email, a.ip_prefix, a.device, a.created_at, \
+            "SELECT a.id, a.site_id, a.code, a.name, a.email, a.ip_prefix, a.device, a.lang, a.created_at, \
              (SELECT COUNT(*) FROM referral_visits v WHERE v.advocate_id = a.id) AS visits, \
              (SELECT COUNT(*) FROM conversions c WHERE c.advocate_id = a.id \
                 AND (c.review IS NULL OR c.review = 'accepted')) AS conversions, \
              (SELECT COUNT(*) FROM conversions c WHERE c.advocate_id = a.id AND c.flags <> '' \
-                AND c.review IS NULL) AS flagged \
+                AND c.review IS NULL) AS flagged, \
+             (SELECT COUNT(*) FROM rewards r WHERE r.advocate_id = a.id AND r.state = 'given') AS rewards_given \
              FROM advocates a WHERE a.site_id = $1 \
              ORDER BY conversions DESC, visits DESC, a.created_at, a.id LIMIT $2 OFFSET $3",
         )
@@ -163,13 +171,16 @@ impl ReferralStore for SqlStorage {
         .bind(i64::try_from(offset).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
+        let mut amounts = self.amounts_of(site_id, rows.iter().map(|row| row.advocate.id)).await?;
         Ok(rows
             .into_iter()
             .map(|row| AdvocateStats {
-                advocate: row.advocate.into(),
+                amounts: amounts.remove(&row.advocate.id).unwrap_or_default(),
                 visits: count(row.visits),
                 conversions: count(row.conversions),
                 flagged: count(row.flagged),
+                rewards_given: count(row.rewards_given),
+                advocate: row.advocate.into(),
             })
             .collect())
     }
@@ -227,5 +238,35 @@ impl ReferralStore for SqlStorage {
         .execute(&self.pool)
         .await?;
         Ok(updated.rows_affected() == 1)
+    }
+}
+
+impl SqlStorage {
+    /// What each advocate's counted conversions brought in, net of refunds, per currency.
+    async fn amounts_of(
+        &self,
+        site_id: i64,
+        advocates: impl Iterator<Item = i64>,
+    ) -> Result<std::collections::HashMap<i64, Vec<Money>>, StorageError> {
+        let ids: Vec<String> = advocates.map(|id| id.to_string()).collect();
+        let mut amounts: std::collections::HashMap<i64, Vec<Money>> = std::collections::HashMap::new();
+        if ids.is_empty() {
+            return Ok(amounts);
+        }
+        // Ids are numbers from our own rows, so listing them in the statement is safe.
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(&format!(
+            "SELECT advocate_id, currency, CAST(SUM(amount - refunded_amount) AS BIGINT) FROM conversions \
+             WHERE site_id = $1 AND advocate_id IN ({}) AND amount IS NOT NULL AND currency IS NOT NULL \
+             AND reversed_at IS NULL AND (review IS NULL OR review = 'accepted') \
+             GROUP BY advocate_id, currency ORDER BY advocate_id, currency",
+            ids.join(", ")
+        ))
+        .bind(site_id)
+        .fetch_all(&self.pool)
+        .await?;
+        for (advocate_id, currency, amount) in rows {
+            amounts.entry(advocate_id).or_default().push(Money { amount, currency });
+        }
+        Ok(amounts)
     }
 }

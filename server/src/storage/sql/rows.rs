@@ -22,6 +22,11 @@ pub(super) struct SiteRow {
     pub(super) structured_data: i64,
     pub(super) invitation_reminder_days: i64,
     pub(super) invitation_daily_cap: i64,
+    pub(super) reward_every: Option<i64>,
+    pub(super) reward_hold_days: i64,
+    pub(super) reward_min_amount: Option<i64>,
+    pub(super) friend_coupon: Option<String>,
+    pub(super) stripe_signing_secret: Option<String>,
     pub(super) created_at: i64,
 }
 
@@ -56,6 +61,13 @@ impl SiteRow {
             structured_data: self.structured_data != 0,
             invitation_reminder_days: u32::try_from(self.invitation_reminder_days).unwrap_or(0),
             invitation_daily_cap: u32::try_from(self.invitation_daily_cap).unwrap_or(0),
+            rewards: RewardRules {
+                every: self.reward_every.and_then(|n| u32::try_from(n).ok()).filter(|n| *n > 0),
+                hold_days: u32::try_from(self.reward_hold_days).unwrap_or(14),
+                min_amount: self.reward_min_amount,
+                friend_coupon: self.friend_coupon,
+            },
+            stripe_signing_secret: self.stripe_signing_secret,
             origins,
             created_at: self.created_at,
         })
@@ -65,7 +77,8 @@ impl SiteRow {
 pub(super) const SITE_COLUMNS: &str =
     "id, slug, name, accent, texts, consent_text, consent_version, low_rating_threshold, auto_approve_min_rating, \
      referral_window_days, referral_landing_url, conversion_burst_limit, proof_of_work, referral_attribution, \
-     structured_data, invitation_reminder_days, invitation_daily_cap, created_at";
+     structured_data, invitation_reminder_days, invitation_daily_cap, reward_every, reward_hold_days, \
+     reward_min_amount, friend_coupon, stripe_signing_secret, created_at";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct TestimonialRow {
@@ -205,7 +218,8 @@ impl TryFrom<DeliveryRow> for Delivery {
     }
 }
 
-pub(super) const ADVOCATE_COLUMNS: &str = "id, site_id, code, name, email, ip_prefix, device, created_at";
+pub(super) const ADVOCATE_COLUMNS: &str =
+    "id, site_id, code, name, email, ip_prefix, device, lang, created_at";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct AdvocateRow {
@@ -216,6 +230,7 @@ pub(super) struct AdvocateRow {
     pub(super) email: String,
     pub(super) ip_prefix: Option<String>,
     pub(super) device: Option<String>,
+    pub(super) lang: String,
     pub(super) created_at: i64,
 }
 
@@ -229,13 +244,15 @@ impl From<AdvocateRow> for Advocate {
             email: row.email,
             ip_prefix: row.ip_prefix,
             device: row.device,
+            lang: row.lang,
             created_at: row.created_at,
         }
     }
 }
 
 pub(super) const CONVERSION_COLUMNS: &str =
-    "id, site_id, advocate_id, external_id, email, flags, review, reward_given_at, created_at";
+    "id, site_id, advocate_id, external_id, email, flags, review, reward_given_at, source, amount, currency, \
+     refunded_amount, reversed_at, reward_id, created_at";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct ConversionRow {
@@ -247,11 +264,21 @@ pub(super) struct ConversionRow {
     pub(super) flags: String,
     pub(super) review: Option<String>,
     pub(super) reward_given_at: Option<i64>,
+    pub(super) source: String,
+    pub(super) amount: Option<i64>,
+    pub(super) currency: Option<String>,
+    pub(super) refunded_amount: i64,
+    pub(super) reversed_at: Option<i64>,
+    pub(super) reward_id: Option<i64>,
     pub(super) created_at: i64,
 }
 
 impl From<ConversionRow> for Conversion {
     fn from(row: ConversionRow) -> Self {
+        let value = match (row.amount, row.currency) {
+            (Some(amount), Some(currency)) => Some(Money { amount, currency }),
+            _ => None,
+        };
         Conversion {
             id: row.id,
             site_id: row.site_id,
@@ -261,6 +288,12 @@ impl From<ConversionRow> for Conversion {
             flags: row.flags.split(',').filter(|flag| !flag.is_empty()).map(str::to_owned).collect(),
             review: row.review.map(|review| review == "accepted"),
             reward_given_at: row.reward_given_at,
+            // The column's CHECK admits only these; a browser's is the least trusted reading.
+            source: ConversionSource::parse(&row.source).unwrap_or(ConversionSource::Page),
+            value,
+            refunded_amount: row.refunded_amount,
+            reversed_at: row.reversed_at,
+            reward_id: row.reward_id,
             created_at: row.created_at,
         }
     }

@@ -62,7 +62,12 @@ impl SiteStore for SqlStorage {
             .transpose()
             .map_err(|error| StorageError::Corrupt(format!("texts cannot be stored: {error}")))?;
         // Every other setting is one column: set those that were given.
-        let columns: [(&str, Option<Setting>); 13] = [
+        let columns: [(&str, Option<Setting>); 18] = [
+            ("reward_every", changes.reward_every.map(|v| Setting::Number(v.map(i64::from)))),
+            ("reward_hold_days", changes.reward_hold_days.map(|v| Setting::Number(Some(i64::from(v))))),
+            ("reward_min_amount", changes.reward_min_amount.map(Setting::Number)),
+            ("friend_coupon", changes.friend_coupon.clone().map(Setting::Text)),
+            ("stripe_signing_secret", changes.stripe_signing_secret.clone().map(Setting::Text)),
             ("name", changes.name.clone().map(|v| Setting::Text(Some(v)))),
             ("accent", changes.accent.clone().map(|v| Setting::Text(Some(v)))),
             ("texts", texts.map(|v| Setting::Text(Some(v)))),

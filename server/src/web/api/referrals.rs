@@ -4,14 +4,14 @@
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::options;
 use axum::Json;
 use fanfare_protocol::api::ApiError;
 use fanfare_protocol::referrals::{
-    ConversionRecorded, CreateReferral, ModerationReferral, RecordConversion, RecordVisit, ReferralCreated,
-    ReferralPage,
+    Amount, ConversionRecorded, ConversionStatus, CreateReferral, ModerationReferral, RecordConversion,
+    RecordVisit, ReferralCreated, ReferralPage, RefundConversion,
 };
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 use super::moderation::{bearer, Moderator};
 use super::preflight;
 use super::refusals::{ModeratorRefusals, PublicWriteRefusals};
-use crate::web::cors::{REFERRAL_ATTRIBUTION_HEADER, REFERRAL_WINDOW_HEADER};
+use crate::web::cors::{FRIEND_COUPON_HEADER, REFERRAL_ATTRIBUTION_HEADER, REFERRAL_WINDOW_HEADER};
 use crate::web::error::AppError;
 use crate::web::extract::{decode, AppJson};
 use crate::web::request::{query_params, ClientIp, SiteFromPath};
@@ -37,6 +37,7 @@ pub fn public_routes() -> OpenApiRouter<AppState> {
         .route("/api/v1/sites/{site}/referrals/{code}/visits", options(preflight))
         .routes(routes!(convert))
         .route("/api/v1/sites/{site}/conversions", options(preflight))
+        .routes(routes!(refund))
 }
 
 pub fn moderation_routes() -> OpenApiRouter<AppState> {
@@ -61,9 +62,16 @@ async fn create(
     State(state): State<AppState>,
     SiteFromPath(site): SiteFromPath,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     AppJson(body): AppJson<CreateReferral>,
 ) -> Result<(StatusCode, Json<ReferralCreated>), AppError> {
-    let created = state.service.refer(&site, ip, body).await?;
+    // The advocate's emails speak their browser's language.
+    let lang = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(crate::web::collect::accepted_language)
+        .unwrap_or("en");
+    let created = state.service.refer(&site, ip, lang, body).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -75,7 +83,7 @@ async fn create(
     params(("site" = String, Path, description = "The site's slug"), ("code" = String, Path, description = "The referral code from the link")),
     request_body(content = Option<RecordVisit>, description = "Optional"),
     responses(
-        (status = 204, description = "Recorded; `Fanfare-Referral-Days` says for how many days the code counts, `Fanfare-Referral-Attribution` whether a later link replaces it (`last`) or not (`first`)"),
+        (status = 204, description = "Recorded; `Fanfare-Referral-Days` says for how many days the code counts, `Fanfare-Referral-Attribution` whether a later link replaces it (`last`) or not (`first`), `Fanfare-Friend-Coupon` (double-sided rewards) the code the friend is offered"),
         (status = 422, description = "Fields are invalid; `fields` names each", body = ApiError),
         PublicWriteRefusals,
         (status = 404, description = "No such site or referral code", body = ApiError),
@@ -96,6 +104,12 @@ async fn visit(
     let headers = response.headers_mut();
     headers.insert(REFERRAL_WINDOW_HEADER, HeaderValue::from(site.referral_window_days));
     headers.insert(REFERRAL_ATTRIBUTION_HEADER, HeaderValue::from_static(site.referral_attribution.as_str()));
+    // Double-sided rewards: the friend's code, for the loader to show on the landing page.
+    if let Some(code) =
+        site.rewards.friend_coupon.as_deref().and_then(|code| HeaderValue::from_str(code).ok())
+    {
+        headers.insert(FRIEND_COUPON_HEADER, code);
+    }
     Ok(response)
 }
 
@@ -147,6 +161,36 @@ async fn convert(
     Ok((StatusCode::CREATED, Json(ConversionRecorded { id: conversion.external_id })))
 }
 
+/// The order behind a conversion was refunded (site key only): in full, or up to
+/// `refunded_amount` so far. A full refund inside the site's hold period cancels the reward it
+/// counted towards; after it, the refund is recorded and the site's owners are told.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/{site}/conversions/{id}/refund",
+    tag = "public",
+    security(("site_key" = [])),
+    params(("site" = String, Path, description = "The site's slug"), ("id" = String, Path, description = "The conversion's id, as it was recorded")),
+    request_body(content = Option<RefundConversion>, description = "Optional: without it, a full refund"),
+    responses(
+        (status = 200, description = "Recorded; what the conversion is now", body = ConversionStatus),
+        (status = 401, description = "No valid site key", body = ApiError),
+        (status = 422, description = "Fields are invalid; `fields` names each", body = ApiError),
+        (status = 404, description = "No such site or conversion", body = ApiError),
+    ),
+)]
+async fn refund(
+    State(state): State<AppState>,
+    SiteFromPath(site): SiteFromPath,
+    Path((_site, id)): Path<(String, String)>,
+    SiteKeyHeader(key): SiteKeyHeader,
+    body: Bytes,
+) -> Result<Json<ConversionStatus>, AppError> {
+    let key = key.ok_or(AppError::Unauthenticated)?;
+    let body: RefundConversion =
+        if body.iter().all(u8::is_ascii_whitespace) { RefundConversion::default() } else { decode(&body)? };
+    Ok(Json(state.service.refund_from_system(&site, &key, &id, body).await?))
+}
+
 #[derive(Debug, Default, Deserialize)]
 struct LeaderboardParams {
     cursor: Option<String>,
@@ -189,6 +233,12 @@ async fn leaderboard(
             visits: row.visits,
             conversions: row.conversions,
             flagged: row.flagged,
+            amounts: row
+                .amounts
+                .into_iter()
+                .map(|money| Amount { amount: money.amount, currency: money.currency })
+                .collect(),
+            rewards_given: row.rewards_given,
         })
         .collect();
     Ok(Json(ReferralPage { items, next_cursor }))

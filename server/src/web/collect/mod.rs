@@ -5,6 +5,7 @@
 //! An invitation link (`?invite=TOKEN`) prefills it and makes the testimonial a verified
 //! customer's; `/c/{site}/qr.svg` is the page's address as a QR code to print.
 
+mod advocate;
 mod assets;
 mod language;
 mod posted;
@@ -60,10 +61,14 @@ pub fn router() -> Router<AppState> {
         .route("/c/collect.js", get(assets::script))
         .route("/c/{site}", get(form_page).post(send.layer(DefaultBodyLimit::max(MAX_FORM_BYTES))))
         .route("/c/{site}/refer", post(refer))
+        .route("/c/{site}/advocate/{token}", get(advocate::advocate_page))
         .route("/c/{site}/qr.svg", get(qr_code))
         .route("/c/{site}/theme.css", get(theme_stylesheet))
         .layer(axum::middleware::from_fn(security_headers))
 }
+
+/// The first language of an `Accept-Language` header that we speak.
+pub(crate) use self::language::accepted as accepted_language;
 
 /// The collection page's address, as printed and shared.
 pub fn page_url(public_url: &str, slug: &str) -> String {
@@ -490,7 +495,7 @@ async fn refer(
             .map(|(field, error)| (field.to_owned(), texts.refusal(field, &texts.field_error(error))))
             .collect(),
     };
-    match state.service.refer(&site, ip, request).await {
+    match state.service.refer(&site, ip, texts.lang, request).await {
         Ok(created) => page(StatusCode::OK, views::referral_ready(&texts, &site, &created.link)),
         Err(ServiceError::Invalid(fields)) => {
             let mut errors = rules;

@@ -45,6 +45,16 @@ impl PageTexts {
             .fold(self.get(id).to_owned(), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
     }
 
+    /// A number with `fraction_digits` decimals as the language writes it (an amount).
+    pub fn number(&self, value: f64, fraction_digits: usize) -> String {
+        self.formats.number(value, fraction_digits)
+    }
+
+    /// The day of an RFC 3339 time in the language's long form.
+    pub fn date(&self, rfc3339: &str) -> String {
+        self.formats.date(rfc3339)
+    }
+
     /// A count as the language writes it.
     pub fn count(&self, value: u64) -> String {
         self.formats.count(value)

@@ -14,7 +14,7 @@ use crate::domain::Role;
 use crate::service::data_rights::spreadsheet_safe;
 use crate::service::referrals::ConversionReview;
 use crate::service::Actor;
-use crate::storage::Conversion;
+use crate::storage::{Conversion, ConversionSource};
 use crate::web::error::AppError;
 use crate::web::page::{render, when, Frame, PageError, SiteNav};
 use crate::web::session::{member_site, AdminForm, AdminSession};
@@ -30,6 +30,14 @@ pub fn router() -> Router<AppState> {
 
 const LEADERBOARD_SIZE: u32 = 200;
 
+fn source_label(source: ConversionSource) -> &'static str {
+    match source {
+        ConversionSource::Page => "from a page",
+        ConversionSource::System => "from your system (site key)",
+        ConversionSource::Stripe => "from Stripe",
+    }
+}
+
 fn flag_label(flag: &str) -> &str {
     match flag {
         "no_visit" => "No visit through the link from this browser",
@@ -42,12 +50,19 @@ fn flag_label(flag: &str) -> &str {
     }
 }
 
-fn conversion_row(slug: &str, conversion: &Conversion, csrf: &str, back: &str) -> Markup {
+/// `automatic`: the site's rewards pay out by themselves (see Rewards), so there is no mark to
+/// set by hand.
+fn conversion_row(slug: &str, conversion: &Conversion, csrf: &str, back: &str, automatic: bool) -> Markup {
     let action = |name: &str| format!("/admin/sites/{slug}/conversions/{}/{name}", conversion.id);
     html! {
         tr {
             td { (when(conversion.created_at)) }
-            td { code { (conversion.external_id) } }
+            td {
+                code { (conversion.external_id) } br;
+                span.meta { (source_label(conversion.source)) }
+                @if let Some(value) = &conversion.value { span.meta { " · " (value.display()) } }
+                @if conversion.reversed_at.is_some() { " " span.badge.warn { "Refunded" } }
+            }
             td { (conversion.email.as_deref().unwrap_or("—")) }
             td {
                 @for flag in &conversion.flags { span.badge.warn { (flag_label(flag)) } " " }
@@ -69,6 +84,7 @@ fn conversion_row(slug: &str, conversion: &Conversion, csrf: &str, back: &str) -
                 }
                 @if let Some(at) = conversion.reward_given_at {
                     "Reward given " (when(at))
+                } @else if automatic {
                 } @else if conversion.review != Some(false) {
                     form.inline method="post" action=(action("reward")) {
                         input type="hidden" name="csrf" value=(csrf);
@@ -100,7 +116,7 @@ async fn leaderboard(
         } @else {
             table {
                 thead { tr { th { "When" } th { "Id" } th { "Friend" } th { "Why" } th {} } }
-                tbody { @for conversion in &flagged { (conversion_row(&site.slug, conversion, csrf, &back)) } }
+                tbody { @for conversion in &flagged { (conversion_row(&site.slug, conversion, csrf, &back, site.rewards.every.is_some())) } }
             }
         }
         h2 { "Advocates" }
@@ -108,7 +124,7 @@ async fn leaderboard(
             p.empty { "No advocates yet. Add " code { "data-fanfare=\"refer\"" } " to a page, or let happy reviewers share their link." }
         } @else {
             table {
-                thead { tr { th { "Advocate" } th { "Code" } th { "Visits" } th { "Conversions" } th { "Flagged" } } }
+                thead { tr { th { "Advocate" } th { "Code" } th { "Visits" } th { "Conversions" } th { "Amount" } th { "Rewards given" } th { "Flagged" } } }
                 tbody {
                     @for row in &rows {
                         tr {
@@ -116,6 +132,8 @@ async fn leaderboard(
                             td { code { (row.advocate.code) } }
                             td { (row.visits) }
                             td { (row.conversions) }
+                            td { @if row.amounts.is_empty() { "—" } @else { (row.amounts.iter().map(|money| money.display()).collect::<Vec<_>>().join(" + ")) } }
+                            td { (row.rewards_given) }
                             td { (row.flagged) }
                         }
                     }
@@ -143,6 +161,7 @@ async fn advocate_page(
 ) -> Result<Response, PageError> {
     let (site, role) = member_site(&state, &session.user, &slug).await?;
     let (advocate, conversions) = state.service.advocate(&site, advocate_id).await?;
+    let private_page = state.service.advocate_page_url(&site, &advocate);
     let csrf = session.csrf_token.as_str();
     let back = format!("/admin/sites/{}/referrals/{}", site.slug, advocate.id);
     let body = html! {
@@ -151,13 +170,17 @@ async fn advocate_page(
             dt { "Email" } dd { (advocate.email) }
             dt { "Code" } dd { code { (advocate.code) } }
             dt { "Since" } dd { (when(advocate.created_at)) }
+            dt { "Private page" } dd {
+                a href=(private_page) { "Their visits, conversions and rewards" }
+                " (the address they get by email; share it only with them)"
+            }
         }
         h2 { "Conversions" }
         @if conversions.is_empty() { p.empty { "None yet." } }
         @else {
             table {
                 thead { tr { th { "When" } th { "Id" } th { "Friend" } th { "Flags and review" } th {} } }
-                tbody { @for conversion in &conversions { (conversion_row(&site.slug, conversion, csrf, &back)) } }
+                tbody { @for conversion in &conversions { (conversion_row(&site.slug, conversion, csrf, &back, site.rewards.every.is_some())) } }
             }
         }
         p { a href=(format!("/admin/sites/{}/referrals", site.slug)) { "← All advocates" } }
@@ -195,7 +218,17 @@ async fn export_csv(
     let mut writer = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(Vec::new());
     let failed = |error: csv::Error| AppError::Internal(anyhow::Error::new(error));
     writer
-        .write_record(["code", "name", "email", "visits", "conversions", "flagged", "since"])
+        .write_record([
+            "code",
+            "name",
+            "email",
+            "visits",
+            "conversions",
+            "amounts",
+            "rewards_given",
+            "flagged",
+            "since",
+        ])
         .map_err(failed)?;
     let mut offset = 0;
     loop {
@@ -207,6 +240,8 @@ async fn export_csv(
                 row.advocate.email.clone(),
                 row.visits.to_string(),
                 row.conversions.to_string(),
+                row.amounts.iter().map(|money| money.display()).collect::<Vec<_>>().join(" + "),
+                row.rewards_given.to_string(),
                 row.flagged.to_string(),
                 rfc3339(row.advocate.created_at),
             ];

@@ -11,6 +11,7 @@ mod login;
 mod members;
 mod notifications;
 mod queue;
+mod rewards;
 mod settings;
 mod static_files;
 mod tokens;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(settings::router())
         .merge(members::router())
         .merge(advocates::router())
+        .merge(rewards::router())
         .merge(collect::router())
         .merge(tokens::router())
         .merge(notifications::router())

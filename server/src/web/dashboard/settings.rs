@@ -110,6 +110,31 @@ fn settings_form(
                 input id="invitation_daily_cap" name="invitation_daily_cap" type="number" min="1" max="100000" value=(site.invitation_daily_cap);
                 (error("invitation_daily_cap"))
             }
+            fieldset {
+                legend { "Referral rewards" }
+                p.hint { "Rewards are handed out by themselves: a conversion waits out the refund window, then its advocate gets a code from your coupon pool by email (see Rewards)." }
+                label for="reward_every" { "A reward for every this many conversions (empty or 0: no automatic rewards)" }
+                input id="reward_every" name="reward_every" type="number" min="0" max="1000" value=(site.rewards.every.map(|n| n.to_string()).unwrap_or_default());
+                (error("reward_every"))
+                label for="reward_hold_days" { "Days a conversion waits before its reward is earned: your refund window" }
+                input id="reward_hold_days" name="reward_hold_days" type="number" min="0" max="365" value=(site.rewards.hold_days);
+                (error("reward_hold_days"))
+                label for="reward_min_amount" { "Smallest qualifying sale, in the currency's smallest unit (2500 for 25.00; empty: any)" }
+                input id="reward_min_amount" name="reward_min_amount" type="number" min="1" value=(site.rewards.min_amount.map(|n| n.to_string()).unwrap_or_default());
+                (error("reward_min_amount"))
+                label for="friend_coupon" { "Double-sided: the code referred friends see on your landing page (empty: none)" }
+                input id="friend_coupon" name="friend_coupon" value=(site.rewards.friend_coupon.as_deref().unwrap_or(""));
+                (error("friend_coupon"))
+                label for="stripe_signing_secret" {
+                    "Stripe signing secret of the endpoint " code { "/hooks/stripe/" (site.slug) }
+                    @if site.stripe_signing_secret.is_some() { " (set; leave empty to keep it)" }
+                }
+                input id="stripe_signing_secret" name="stripe_signing_secret" type="password" autocomplete="off" placeholder="whsec_…";
+                @if site.stripe_signing_secret.is_some() {
+                    label { input type="checkbox" name="stripe_remove" value="on"; " Stop taking Stripe events (forget the secret)" }
+                }
+                (error("stripe_signing_secret"))
+            }
             label for="proof_of_work" { "Proof of work on submissions (0: off; 12–16 slows floods, costs a visitor about a second)" }
             input id="proof_of_work" name="proof_of_work" type="number" min="0" max=(MAX_DIFFICULTY) value=(site.proof_of_work);
             (error("proof_of_work"))
@@ -165,6 +190,16 @@ fn settings_input(fields: &FormFields) -> SettingsInput<'_> {
         // Added after the others: a form from before them leaves them as they are.
         invitation_reminder_days: fields.get("invitation_reminder_days"),
         invitation_daily_cap: fields.get("invitation_daily_cap"),
+        reward_every: fields.get("reward_every"),
+        reward_hold_days: fields.get("reward_hold_days"),
+        reward_min_amount: fields.get("reward_min_amount"),
+        friend_coupon: fields.get("friend_coupon"),
+        // A secret is never shown again: an empty field keeps it, the checkbox removes it.
+        stripe_signing_secret: match (fields.get("stripe_remove"), fields.get("stripe_signing_secret")) {
+            (Some("on"), _) => Some(""),
+            (_, Some(secret)) if !secret.trim().is_empty() => Some(secret),
+            _ => None,
+        },
     }
 }
 
