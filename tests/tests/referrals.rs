@@ -43,6 +43,20 @@ async fn a_friend_through_an_advocates_link_converts_once() -> anyhow::Result<()
         anyhow::Ok((row.visits, row.conversions))
     };
     wait_until("the visit is recorded", || async { Ok(stats().await?.0 == 1) }).await?;
+    // The demo's programme is double-sided: the friend sees the shop's welcome code.
+    let offer = wait_for("the friend's code on the landing page", || async {
+        let shown = page
+            .execute(
+                "var slot = document.querySelector('[data-fanfare-friend-coupon]'); \
+                 var box = slot && slot.closest('.friend-offer'); \
+                 return slot && !slot.hidden && box.getBoundingClientRect().height > 0 ? slot.textContent : null",
+                vec![],
+            )
+            .await?;
+        Ok(shown.as_str().map(str::to_owned))
+    })
+    .await?;
+    assert_eq!(offer, "FRIEND10");
     page.refresh().await?;
     page.goto(&format!("{}/product.html", demo.site_url)).await?;
 
@@ -95,6 +109,15 @@ async fn without_a_ref_code_nothing_is_attributed() -> anyhow::Result<()> {
     assert_eq!(answer, json!(null), "no explicit, valid ?ref code: no conversion");
     let site = demo.storage.site_by_slug(DEMO_SITE).await?.expect("the demo site");
     assert!(demo.storage.advocate_stats(site.id, 10, 0).await?.is_empty());
+    page.goto(&format!("{}/about.html", demo.site_url)).await?;
+    wait_until("the loader ran", || async {
+        Ok(page.execute("return !!(window.Fanfare && window.Fanfare.loaded)", vec![]).await? == json!(true))
+    })
+    .await?;
+    let offer_height = page
+        .execute("return document.querySelector('.friend-offer').getBoundingClientRect().height", vec![])
+        .await?;
+    assert_eq!(offer_height, json!(0), "no friend's code for a visitor nobody referred");
     browser.close().await;
     Ok(())
 }
@@ -109,7 +132,7 @@ async fn a_second_link_follows_the_sites_attribution_rule() -> anyhow::Result<()
     for (name, email) in [("Ada", "ada@example.com"), ("Bob", "bob@example.com")] {
         let request =
             CreateReferral { name: Some(name.into()), email: Some(email.into()), ..Default::default() };
-        codes.push(demo.service.refer(&site, None, request).await?.code);
+        codes.push(demo.service.refer(&site, None, "en", request).await?.code);
     }
     let (ada, bob) = (codes[0].clone(), codes[1].clone());
 
@@ -159,7 +182,7 @@ async fn a_visit_that_never_answers_holds_up_neither_the_page_nor_its_conversion
         email: Some("ada@example.com".into()),
         ..Default::default()
     };
-    let code = demo.service.refer(&site, None, request).await?.code;
+    let code = demo.service.refer(&site, None, "en", request).await?.code;
 
     let browser = Browser::launch().await?;
     let page = &browser.session;

@@ -1,4 +1,4 @@
-/*! Fanfare embed loader. Reads its settings from its own script tag, gives each
+/* Fanfare embed loader. Reads its settings from its own script tag, gives each
     [data-fanfare] element a shadow root, and fills it only when it nears the viewport: the
     server-rendered view for wall, carousel and badge (views.js, no WebAssembly), the widget
     for the forms and the floating button. Defines no global but window.Fanfare. */
@@ -65,7 +65,7 @@
       if (!response.ok || (inForce && headers.get('fanfare-referral-attribution') !== 'last')) return;
       // A double-sided programme sends the code the friend is offered, shown while it counts.
       remembered = { code: arrived, until: Date.now() + (parseInt(headers.get('fanfare-referral-days'), 10) || 30) * 864e5,
-        offer: headers.get('fanfare-friend-coupon') || undefined };
+        offer: headers.get('fanfare-friend-coupon') };
       store(REF_KEY, remembered);
     }, function () { answered = true; }), new Promise(function (done) { setTimeout(done, 3000); })]).then(function () {
       if (!answered && !inForce) remembered = { code: arrived, until: Date.now() + 864e5 };
@@ -163,15 +163,13 @@
 
     if (!hosts.length && data.floating !== 'off') floatingButton();
     // Double-sided rewards: a referred friend sees their code wherever the page put
-    // data-fanfare-friend-coupon (hidden until there is one), and the page hears of it.
+    // data-fanfare-friend-coupon (hidden until there is one).
     visiting.then(function () {
       var offer = referral() && remembered.offer;
-      if (!offer) return;
-      [].forEach.call(document.querySelectorAll('[data-fanfare-friend-coupon]'), function (slot) {
+      if (offer) document.querySelectorAll('[data-fanfare-friend-coupon]').forEach(function (slot) {
         slot.textContent = offer;
         slot.hidden = false;
       });
-      document.dispatchEvent(new CustomEvent('fanfare:friend-coupon', { detail: { code: offer } }));
     });
     if (window.performance && performance.mark) performance.mark('fanfare:ready');
     document.dispatchEvent(new CustomEvent('fanfare:ready'));

@@ -256,6 +256,18 @@ async fn seed(service: &Service, site_url: &str, site_port: u16) -> anyhow::Resu
             NewTestimonialRecord { status: seed.status, verified: seed.verified, created_at, ..record };
         service.seed_testimonial(record).await?;
     }
+    // Referral rewards as a small shop would run them: a code for every referred order once
+    // the 14-day return window is over, from a pool of codes made in the shop, and a welcome
+    // code for the friend.
+    let rewards = SettingsInput {
+        reward_every: Some("1"),
+        reward_hold_days: Some("14"),
+        friend_coupon: Some("FRIEND10"),
+        ..SettingsInput::default()
+    };
+    let site = service.change_site(&site, Actor::CommandLine, rewards).await?;
+    let codes: String = (1..=10).map(|n| format!("KC-THANKS-{n:04}\n")).collect();
+    service.add_coupons(&site, Actor::CommandLine, &codes).await?;
     // Last week's buyers, asked for a testimonial: they wait in the queue until the demo is
     // given an SMTP server (`--smtp-url`).
     for (email, name, tags) in [

@@ -10,7 +10,7 @@ use fanfare_protocol::invitations::InviteCustomer;
 use fanfare_server::domain::Role;
 use fanfare_server::service::sites::SettingsInput;
 use fanfare_server::service::Actor;
-use fanfare_server::storage::{Invitation, Invited, Site};
+use fanfare_server::storage::{Invitation, Invited};
 
 use crate::helpers::{spawn_app, TestApp, OTHER_SITE, SITE};
 
@@ -89,10 +89,6 @@ impl TestApp {
         let response = self.client.get(self.url(path_and_query)).send().await.unwrap();
         assert_eq!(response.status(), 200, "GET {path_and_query}");
         response.text().await.unwrap()
-    }
-
-    async fn acme(&self) -> Site {
-        self.service.find_site(SITE).await.unwrap()
     }
 
     /// An invitation to `ada@example.com` and the token of its personal link.

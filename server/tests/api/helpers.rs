@@ -125,6 +125,20 @@ pub fn valid_submission() -> Value {
 }
 
 impl TestApp {
+    pub async fn site(&self, slug: &str) -> fanfare_server::storage::Site {
+        self.service.find_site(slug).await.unwrap()
+    }
+
+    pub async fn acme(&self) -> fanfare_server::storage::Site {
+        self.site(SITE).await
+    }
+
+    /// A new site key of the site, as `fanfare key create` makes.
+    pub async fn site_key(&self, slug: &str) -> String {
+        let site = self.site(slug).await;
+        self.service.create_site_key(&site, Actor::CommandLine, "order system").await.unwrap().secret
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -8,7 +8,7 @@ use fanfare_server::domain::Role;
 use fanfare_server::service::invitations::InviteLink;
 use fanfare_server::service::sites::SettingsInput;
 use fanfare_server::service::Actor;
-use fanfare_server::storage::{InvitationStatus, Invited, Site};
+use fanfare_server::storage::{InvitationStatus, Invited};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
@@ -29,15 +29,6 @@ async fn app_with_mail() -> (TestApp, mpsc::UnboundedReceiver<String>) {
 }
 
 impl TestApp {
-    async fn site(&self, slug: &str) -> Site {
-        self.service.find_site(slug).await.unwrap()
-    }
-
-    async fn site_key(&self, slug: &str) -> String {
-        let site = self.site(slug).await;
-        self.service.create_site_key(&site, Actor::CommandLine, "order system").await.unwrap().secret
-    }
-
     async fn invite_with(&self, credential: &str, body: &Value) -> reqwest::Response {
         self.client
             .post(self.url(&format!("/api/v1/sites/{SITE}/invitations")))

@@ -19,6 +19,7 @@ mod moderation;
 mod notifications;
 mod openapi;
 mod referrals;
+mod rewards;
 mod testimonials;
 mod uploads;
 mod videos;
