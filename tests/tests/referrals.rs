@@ -57,6 +57,8 @@ async fn a_friend_through_an_advocates_link_converts_once() -> anyhow::Result<()
     })
     .await?;
     assert_eq!(offer, "FRIEND10");
+    // What a shop's own checkout reads to send Stripe the code.
+    assert_eq!(page.execute("return window.Fanfare.referral()", vec![]).await?, json!(code));
     page.refresh().await?;
     page.goto(&format!("{}/product.html", demo.site_url)).await?;
 
@@ -107,6 +109,7 @@ async fn without_a_ref_code_nothing_is_attributed() -> anyhow::Result<()> {
     .await?;
     let answer = page.execute("return window.Fanfare.convert({ id: 'order-1' })", vec![]).await?;
     assert_eq!(answer, json!(null), "no explicit, valid ?ref code: no conversion");
+    assert_eq!(page.execute("return window.Fanfare.referral()", vec![]).await?, json!(null));
     let site = demo.storage.site_by_slug(DEMO_SITE).await?.expect("the demo site");
     assert!(demo.storage.advocate_stats(site.id, 10, 0).await?.is_empty());
     page.goto(&format!("{}/about.html", demo.site_url)).await?;

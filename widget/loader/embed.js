@@ -204,6 +204,11 @@
   // are replayed once the methods exist.
   var api = {
     loaded: true,
+    // Fanfare.referral() → a promise of the code this browser came through (or undefined),
+    // for a checkout of your own (Stripe's client_reference_id).
+    referral: function () {
+      return visiting.then(referral);
+    },
     // Fanfare.convert({ id: 'order-1', email: 'friend@example.com' }) on a thank-you page
     // credits the advocate whose link brought this browser; the same id counts once.
     convert: function (conversion) {

@@ -7,6 +7,7 @@ mod data;
 mod helpers;
 mod invitations;
 mod media;
+mod rewards;
 mod secret_key;
 mod sites_and_settings;
 mod webhooks;
