@@ -270,7 +270,7 @@ fn unbase64(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Lower-case (or upper-case) hex back to bytes; `None` for anything else.
-fn unhex(text: &str) -> Option<Vec<u8>> {
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;
     }

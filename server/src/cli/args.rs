@@ -199,51 +199,55 @@ pub enum SiteCommand {
     /// List sites
     List,
     /// Change a site's settings; only the options given change
-    Set {
-        slug: String,
-        #[arg(long)]
-        name: Option<String>,
-        /// Replaces all allowed origins (repeat for several)
-        #[arg(long = "origin", value_name = "URL")]
-        origins: Vec<String>,
-        /// Accent colour, e.g. #7a3e12
-        #[arg(long)]
-        accent: Option<String>,
-        /// New consent statement (bumps the consent version)
-        #[arg(long)]
-        consent_text: Option<String>,
-        /// Ratings at or below this are followed up privately (1–5)
-        #[arg(long)]
-        low_rating_threshold: Option<u8>,
-        /// Whether a second referral link a browser follows takes the credit: first or last
-        #[arg(long, value_name = "first|last")]
-        referral_attribution: Option<String>,
-        /// Whether the read-only fragments carry schema.org JSON-LD (off by default; see README)
-        #[arg(long, value_name = "on|off")]
-        structured_data: Option<String>,
-        /// Days after an invitation before its one reminder (0: none).
-        #[arg(long, value_name = "DAYS")]
-        invitation_reminder_days: Option<String>,
-        /// Invitation and reminder emails the site may send in any 24 hours.
-        #[arg(long, value_name = "N")]
-        invitation_daily_cap: Option<String>,
-        /// The signing secret of the site's Stripe endpoint (/hooks/stripe/SLUG); stored sealed;
-        /// "" stops taking Stripe events
-        #[arg(long, value_name = "whsec_…", hide_env_values = true)]
-        stripe_signing_secret: Option<String>,
-        /// A reward for every N qualifying conversions of an advocate; off for none
-        #[arg(long, value_name = "N|off")]
-        reward_every: Option<String>,
-        /// Days a conversion waits (your refund window) before its reward is earned [default: 14]
-        #[arg(long, value_name = "DAYS")]
-        reward_hold_days: Option<String>,
-        /// Smallest qualifying sale, in the currency's smallest unit (2500 for 25.00); "" for any
-        #[arg(long, value_name = "AMOUNT")]
-        reward_min_amount: Option<String>,
-        /// Double-sided rewards: the code referred friends are shown; "" for none
-        #[arg(long, value_name = "CODE")]
-        friend_coupon: Option<String>,
-    },
+    Set(Box<SiteSettings>),
+}
+
+/// `fanfare site set`'s options.
+#[derive(Debug, Args)]
+pub struct SiteSettings {
+    pub slug: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Replaces all allowed origins (repeat for several)
+    #[arg(long = "origin", value_name = "URL")]
+    pub origins: Vec<String>,
+    /// Accent colour, e.g. #7a3e12
+    #[arg(long)]
+    pub accent: Option<String>,
+    /// New consent statement (bumps the consent version)
+    #[arg(long)]
+    pub consent_text: Option<String>,
+    /// Ratings at or below this are followed up privately (1–5)
+    #[arg(long)]
+    pub low_rating_threshold: Option<u8>,
+    /// Whether a second referral link a browser follows takes the credit: first or last
+    #[arg(long, value_name = "first|last")]
+    pub referral_attribution: Option<String>,
+    /// Whether the read-only fragments carry schema.org JSON-LD (off by default; see README)
+    #[arg(long, value_name = "on|off")]
+    pub structured_data: Option<String>,
+    /// Days after an invitation before its one reminder (0: none).
+    #[arg(long, value_name = "DAYS")]
+    pub invitation_reminder_days: Option<String>,
+    /// Invitation and reminder emails the site may send in any 24 hours.
+    #[arg(long, value_name = "N")]
+    pub invitation_daily_cap: Option<String>,
+    /// The signing secret of the site's Stripe endpoint (/hooks/stripe/SLUG); stored sealed;
+    /// "" stops taking Stripe events
+    #[arg(long, value_name = "whsec_…", hide_env_values = true)]
+    pub stripe_signing_secret: Option<String>,
+    /// A reward for every N qualifying conversions of an advocate; off for none
+    #[arg(long, value_name = "N|off")]
+    pub reward_every: Option<String>,
+    /// Days a conversion waits (your refund window) before its reward is earned [default: 14]
+    #[arg(long, value_name = "DAYS")]
+    pub reward_hold_days: Option<String>,
+    /// Smallest qualifying sale, in the currency's smallest unit (2500 for 25.00); "" for any
+    #[arg(long, value_name = "AMOUNT")]
+    pub reward_min_amount: Option<String>,
+    /// Double-sided rewards: the code referred friends are shown; "" for none
+    #[arg(long, value_name = "CODE")]
+    pub friend_coupon: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

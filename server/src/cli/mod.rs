@@ -11,8 +11,8 @@ use std::io::{BufRead, Write};
 use anyhow::{bail, Context};
 
 pub use self::args::{
-    Cli, Command, CouponCommand, DemoArgs, KeyCommand, PrivateNetworks, ServeArgs, SiteCommand, TokenCommand,
-    UserCommand, WebhookCommand,
+    Cli, Command, CouponCommand, DemoArgs, KeyCommand, PrivateNetworks, ServeArgs, SiteCommand, SiteSettings,
+    TokenCommand, UserCommand, WebhookCommand,
 };
 use crate::config::{self, FileSettings, ServerSettings};
 use crate::domain::{IpCidr, Role};
@@ -360,23 +360,24 @@ async fn site(service: &Service, command: SiteCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        SiteCommand::Set {
-            slug,
-            name,
-            origins,
-            accent,
-            consent_text,
-            low_rating_threshold,
-            referral_attribution,
-            structured_data,
-            invitation_reminder_days,
-            invitation_daily_cap,
-            stripe_signing_secret,
-            reward_every,
-            reward_hold_days,
-            reward_min_amount,
-            friend_coupon,
-        } => {
+        SiteCommand::Set(settings) => {
+            let SiteSettings {
+                slug,
+                name,
+                origins,
+                accent,
+                consent_text,
+                low_rating_threshold,
+                referral_attribution,
+                structured_data,
+                invitation_reminder_days,
+                invitation_daily_cap,
+                stripe_signing_secret,
+                reward_every,
+                reward_hold_days,
+                reward_min_amount,
+                friend_coupon,
+            } = *settings;
             let site = find_site(service, &slug).await?;
             let threshold = low_rating_threshold.map(|stars| stars.to_string());
             let input = SettingsInput {

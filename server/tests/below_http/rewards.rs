@@ -7,9 +7,7 @@ use fanfare_server::service::referrals::{Friend, Sale};
 use fanfare_server::service::rewards::RefundOutcome;
 use fanfare_server::service::sites::SettingsInput;
 use fanfare_server::service::{Actor, Service};
-use fanfare_server::storage::{
-    ConversionSource, Money, NewAdvocate, ReferralStore, RewardState, RewardStore, SaleRef, Site,
-};
+use fanfare_server::storage::{ConversionSource, Money, NewAdvocate, RewardState, SaleRef, Site};
 
 use crate::world::World;
 
@@ -210,7 +208,7 @@ async fn two_rewards_drawing_at_once_never_share_a_code() {
     // Pairs of rewards draw from a pool of one code, each through its own connection.
     for (round, pair) in rewards.chunks(2).enumerate() {
         let code = format!("CODE-{round}");
-        world.storage.add_coupons(site.id, &[code.clone()], 1).await.unwrap();
+        world.storage.add_coupons(site.id, std::slice::from_ref(&code), 1).await.unwrap();
         let (a, b) = tokio::join!(
             world.storage.draw_coupon(site.id, pair[0], 2),
             other.draw_coupon(site.id, pair[1], 2)

@@ -6,7 +6,7 @@ use fanfare_protocol::api::Status;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::secrets::hex;
+use crate::secrets::{hex, unhex};
 
 /// How long an emailed decision stays usable.
 pub const LINK_LIFETIME_MS: i64 = 7 * 24 * 60 * 60 * 1000;
@@ -104,13 +104,6 @@ impl LinkSigner {
         }
         Ok(decision)
     }
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
 #[cfg(test)]

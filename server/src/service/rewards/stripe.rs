@@ -16,7 +16,7 @@ use sha2::Sha256;
 use super::super::referrals::{Friend, Sale};
 use super::super::sealed;
 use super::super::{Actor, Service, ServiceError, ServiceResult};
-use crate::secrets::hex;
+use crate::secrets::{hex, unhex};
 use crate::storage::{ConversionSource, Money, SaleRef, Site};
 use fanfare_protocol::referrals::normalise_code;
 
@@ -79,13 +79,6 @@ pub fn sign(secret: &str, body: &[u8], timestamp: i64) -> String {
     mac.update(format!("{timestamp}.").as_bytes());
     mac.update(body);
     format!("t={timestamp},v1={}", hex(&mac.finalize().into_bytes()))
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
-        return None;
-    }
-    (0..text.len()).step_by(2).map(|at| u8::from_str_radix(text.get(at..at + 2)?, 16).ok()).collect()
 }
 
 /// What became of a verified event.

@@ -142,5 +142,5 @@ fn render(texts: &PageTexts, site: &Site, view: &AdvocateView) -> String {
         }
         p.hint { (texts.get("advocate.private")) }
     };
-    document(texts, &format!("{heading}"), Some(site), main)
+    document(texts, &heading, Some(site), main)
 }
