@@ -482,3 +482,49 @@ async fn the_stripe_secret_is_kept_sealed_and_never_shown() {
     assert_eq!(bad.status(), 422);
     assert!(bad.text().await.unwrap().contains("whsec_"), "the refusal says what is expected");
 }
+
+#[tokio::test]
+async fn a_site_without_codes_pays_through_its_webhook_and_owners_hear_when_codes_run_low() {
+    let (app, mut inbox) = app_with_mail().await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    app.reward_rules("1", "0").await;
+    app.add_webhook_as_operator("http://127.0.0.1:9/nowhere").await;
+    let code = app.join("ada@example.com", "en").await;
+    next_message(&mut inbox).await;
+    app.stripe(&checkout("evt_1", "cs_1", &code, "pi_1")).await;
+    assert_eq!(
+        app.service.settle_rewards(now_ms() + 1000).await.unwrap().given,
+        1,
+        "paid elsewhere, at once"
+    );
+    let site = app.acme().await;
+    let rewarded: Vec<Value> = app
+        .storage
+        .deliveries(site.id, 20)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|delivery| delivery.event == "referral.rewarded")
+        .map(|delivery| serde_json::from_str(&delivery.payload).unwrap())
+        .collect();
+    assert_eq!(rewarded.len(), 1);
+    assert_eq!(rewarded[0]["reward"]["code"], json!(code));
+    assert_eq!(rewarded[0]["reward"]["advocate"]["email"], "ada@example.com");
+    assert_eq!(rewarded[0]["reward"]["coupon_code"], Value::Null, "the business pays it its own way");
+
+    // Once the site has codes, they are what rewards are paid in; six, and one goes.
+    app.add_codes("C1\nC2\nC3\nC4\nC5\nC6\n").await;
+    app.stripe(&checkout("evt_2", "cs_2", &code, "pi_2")).await;
+    assert_eq!(app.service.settle_rewards(now_ms() + 1000).await.unwrap().given, 1);
+    assert!(next_message(&mut inbox).await.contains("C1"), "the advocate's code");
+    let low = next_message(&mut inbox).await;
+    assert!(low.contains(&format!("To: {OWNER}")) && low.contains("only 5 coupon codes left"), "{low}");
+    let with_code = app.storage.deliveries(site.id, 20).await.unwrap();
+    assert!(with_code
+        .iter()
+        .any(|d| d.event == "referral.rewarded" && d.payload.contains(r#""coupon_code":"C1""#)));
+
+    let session = app.login(OWNER).await;
+    let board = app.get_page(&session.cookie, "/admin/sites/acme/referrals").await;
+    assert!(board.contains("98.00 EUR"), "the leaderboard sums the advocate's sales: {board}");
+}
