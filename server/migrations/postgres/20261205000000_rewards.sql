@@ -4,6 +4,13 @@
 -- NULL: no automatic rewards (a person marks them by hand, as before); N: a reward for every N
 -- qualifying conversions of an advocate.
 ALTER TABLE sites ADD COLUMN reward_every BIGINT;
+-- When automatic rewards were last turned on: conversions from before count for nothing, so
+-- turning them on never pays out a site's history (rewarded by hand or not).
+ALTER TABLE sites ADD COLUMN rewards_since BIGINT;
+-- 'coupons': a code from the pool, emailed; 'webhook': the business pays in its own system on
+-- `referral.rewarded`, no code.
+ALTER TABLE sites ADD COLUMN reward_payout TEXT NOT NULL DEFAULT 'coupons'
+    CHECK (reward_payout IN ('coupons', 'webhook'));
 -- Days a conversion waits (the refund window) before its reward is earned.
 ALTER TABLE sites ADD COLUMN reward_hold_days BIGINT NOT NULL DEFAULT 14;
 -- Smallest qualifying amount, in the currency's smallest unit (as Stripe counts: 2500 = 25.00).
@@ -19,9 +26,12 @@ ALTER TABLE sites ADD COLUMN coupon_alert TEXT CHECK (coupon_alert IN ('low', 'e
 -- The language the advocate's emails speak (from the browser that signed up).
 ALTER TABLE advocates ADD COLUMN lang TEXT NOT NULL DEFAULT 'en';
 
--- 'page' (a browser, checked), 'system' (a site key) or 'stripe' (a signed Stripe event).
+-- 'page' (a browser, checked), 'system' (a site key), 'stripe' (a signed Stripe event) or
+-- 'testimonial' (a referred visitor's testimonial: credited, never rewarded).
 ALTER TABLE conversions ADD COLUMN source TEXT NOT NULL DEFAULT 'page'
-    CHECK (source IN ('page', 'system', 'stripe'));
+    CHECK (source IN ('page', 'system', 'stripe', 'testimonial'));
+-- Conversions from before sources were kept that were testimonials.
+UPDATE conversions SET source = 'testimonial' WHERE external_id LIKE 'testimonial-%';
 -- In the currency's smallest unit; refunded_amount grows with partial refunds.
 ALTER TABLE conversions ADD COLUMN amount BIGINT;
 ALTER TABLE conversions ADD COLUMN currency TEXT;

@@ -248,6 +248,10 @@ pub struct SiteSettings {
     /// Double-sided rewards: the code referred friends are shown; "" for none
     #[arg(long, value_name = "CODE")]
     pub friend_coupon: Option<String>,
+    /// How rewards are paid: coupons (a code from the pool, emailed) or webhook (in your own
+    /// system, on referral.rewarded) [default: coupons]
+    #[arg(long, value_name = "coupons|webhook")]
+    pub reward_payout: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

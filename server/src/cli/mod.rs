@@ -377,6 +377,7 @@ async fn site(service: &Service, command: SiteCommand) -> anyhow::Result<()> {
                 reward_hold_days,
                 reward_min_amount,
                 friend_coupon,
+                reward_payout,
             } = *settings;
             let site = find_site(service, &slug).await?;
             let threshold = low_rating_threshold.map(|stars| stars.to_string());
@@ -395,6 +396,7 @@ async fn site(service: &Service, command: SiteCommand) -> anyhow::Result<()> {
                 reward_hold_days: reward_hold_days.as_deref(),
                 reward_min_amount: reward_min_amount.as_deref(),
                 friend_coupon: friend_coupon.as_deref(),
+                reward_payout: reward_payout.as_deref(),
                 ..SettingsInput::default()
             };
             let site = service

@@ -159,7 +159,12 @@ impl Service {
         // The business reporting its own sale is not a browser that has to show it followed
         // the link; the checks about people (the advocate buying, a burst) still apply.
         let visited = visited || sale.source.is_trusted();
-        let flags = fraud_flags(&advocate, &friend, visited, recent, site.conversion_burst_limit);
+        let mut flags = fraud_flags(&advocate, &friend, visited, recent, site.conversion_burst_limit);
+        // With rewards at stake, a browser's word on a sale (anyone can send one, amount and
+        // all) waits for a moderator who has seen the order.
+        if site.rewards.every.is_some() && sale.source == ConversionSource::Page {
+            flags.push(crate::service::rewards::UNVERIFIED_SALE.to_owned());
+        }
         let (conversion, new) = self
             .storage
             .record_conversion(NewConversion {

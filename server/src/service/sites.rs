@@ -15,7 +15,7 @@ use super::pow::MAX_DIFFICULTY;
 use super::{audit, sealed, Actor, Service, ServiceError, ServiceResult};
 use crate::clock::now_ms;
 use crate::domain::{parse_accent, parse_webhook_url, Origin, Role, SiteSlug};
-use crate::storage::{AuditEntry, Delivery, NewSite, Site, SiteChanges, StorageError, Webhook};
+use crate::storage::{AuditEntry, Delivery, NewSite, RewardPayout, Site, SiteChanges, StorageError, Webhook};
 use crate::{secrets, texts};
 
 /// A webhook as its owner sees it: with its signing secret, which is stored only sealed.
@@ -69,6 +69,9 @@ pub struct SettingsInput<'a> {
     pub friend_coupon: Option<&'a str>,
     /// Stripe's `whsec_…` for this site's endpoint; empty to stop taking Stripe events.
     pub stripe_signing_secret: Option<&'a str>,
+    /// `coupons` (a code from the pool, emailed) or `webhook` (paid in the business's own
+    /// system on `referral.rewarded`).
+    pub reward_payout: Option<&'a str>,
 }
 
 /// Refused fields, each with a sentence saying why.
@@ -220,6 +223,14 @@ impl SettingsInput<'_> {
                 },
             )
         });
+        let reward_payout = self.reward_payout.and_then(|raw| {
+            refused.take(
+                "reward_payout",
+                RewardPayout::parse(raw.trim()).ok_or_else(|| {
+                    "must be coupons (a code from your pool, emailed) or webhook (you pay on referral.rewarded)".into()
+                }),
+            )
+        });
         let allowed: Vec<String> = match &origins {
             Some(new) => new.iter().map(|origin| origin.as_str().to_owned()).collect(),
             None => current.origins.clone(),
@@ -258,6 +269,8 @@ impl SettingsInput<'_> {
             reward_min_amount,
             friend_coupon,
             stripe_signing_secret,
+            reward_payout,
+            rewards_since: None,
         })
     }
 }
@@ -305,6 +318,11 @@ impl Service {
         input: SettingsInput<'_>,
     ) -> ServiceResult<Site> {
         let mut changes = input.parse(site).map_err(ServiceError::Invalid)?;
+        // Turning automatic rewards on starts them from now: a site's history (rewarded by hand
+        // or not) is never paid out at once.
+        if site.rewards.every.is_none() && matches!(changes.reward_every, Some(Some(_))) {
+            changes.rewards_since = Some(now_ms());
+        }
         // Stored sealed, like webhook secrets: the database alone never gives it away.
         changes.stripe_signing_secret = changes
             .stripe_signing_secret

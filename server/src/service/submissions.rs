@@ -359,8 +359,12 @@ impl Service {
         let friend =
             Friend { email: Some(&testimonial.email), ip_prefix: testimonial.ip_prefix.as_deref(), device };
         let external_id = format!("testimonial-{}", testimonial.id);
-        let sale =
-            Sale { external_id: &external_id, source: ConversionSource::Page, value: None, payment_id: None };
+        let sale = Sale {
+            external_id: &external_id,
+            source: ConversionSource::Testimonial,
+            value: None,
+            payment_id: None,
+        };
         match self.convert(site, code, sale, friend).await {
             Ok(_) | Err(ServiceError::NotFound(_)) => {}
             Err(error) => tracing::error!(%error, site = %site.slug, "cannot credit a referral"),

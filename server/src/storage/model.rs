@@ -6,7 +6,7 @@ use fanfare_protocol::api::Status;
 pub use fanfare_protocol::invitations::InvitationStatus;
 use fanfare_protocol::referrals::ReferralAttribution;
 
-use super::RewardRules;
+use super::{RewardPayout, RewardRules};
 use crate::domain::{Origin, SiteSlug};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -109,6 +109,9 @@ pub struct SiteChanges {
     pub reward_hold_days: Option<u32>,
     pub reward_min_amount: Option<Option<i64>>,
     pub friend_coupon: Option<Option<String>>,
+    pub reward_payout: Option<RewardPayout>,
+    /// Set by the service when automatic rewards are turned on.
+    pub rewards_since: Option<i64>,
     /// Sealed, as stored.
     pub stripe_signing_secret: Option<Option<String>>,
 }

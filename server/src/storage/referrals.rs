@@ -100,11 +100,43 @@ pub struct RewardRules {
     pub min_amount: Option<i64>,
     /// Double-sided: the code a referred friend is shown on the landing page.
     pub friend_coupon: Option<String>,
+    /// When automatic rewards were last turned on: earlier conversions never count.
+    pub since: Option<i64>,
+    pub payout: RewardPayout,
 }
 
 impl Default for RewardRules {
     fn default() -> Self {
-        Self { every: None, hold_days: 14, min_amount: None, friend_coupon: None }
+        Self {
+            every: None,
+            hold_days: 14,
+            min_amount: None,
+            friend_coupon: None,
+            since: None,
+            payout: RewardPayout::Coupons,
+        }
+    }
+}
+
+/// How an earned reward reaches the advocate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RewardPayout {
+    /// A code from the site's pool, emailed.
+    Coupons,
+    /// The business pays in a system of its own when `referral.rewarded` arrives: no code.
+    Webhook,
+}
+
+impl RewardPayout {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Coupons => "coupons",
+            Self::Webhook => "webhook",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Coupons, Self::Webhook].into_iter().find(|payout| payout.as_str() == raw)
     }
 }
 
@@ -117,6 +149,8 @@ pub enum ConversionSource {
     System,
     /// A Stripe event signed with the site's signing secret.
     Stripe,
+    /// A referred visitor's testimonial: the advocate is credited, never rewarded for it.
+    Testimonial,
 }
 
 impl ConversionSource {
@@ -125,16 +159,19 @@ impl ConversionSource {
             Self::Page => "page",
             Self::System => "system",
             Self::Stripe => "stripe",
+            Self::Testimonial => "testimonial",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Page, Self::System, Self::Stripe].into_iter().find(|source| source.as_str() == raw)
+        [Self::Page, Self::System, Self::Stripe, Self::Testimonial]
+            .into_iter()
+            .find(|source| source.as_str() == raw)
     }
 
     /// Reported by the business itself (a key or a signature proves it), not by a browser.
     pub fn is_trusted(self) -> bool {
-        self != Self::Page
+        matches!(self, Self::System | Self::Stripe)
     }
 }
 
@@ -280,8 +317,13 @@ pub trait RewardStore: Send + Sync {
         site_id: i64,
         advocate_id: i64,
     ) -> Result<Vec<Conversion>, StorageError>;
-    /// Advocates of the site with such conversions.
-    async fn advocates_with_unassigned(&self, site_id: i64) -> Result<Vec<i64>, StorageError>;
+    /// Advocates of the site with at least `at_least` such conversions made since `since`.
+    async fn advocates_with_unassigned(
+        &self,
+        site_id: i64,
+        since: i64,
+        at_least: u32,
+    ) -> Result<Vec<i64>, StorageError>;
     /// A held reward for exactly these conversions, in one transaction; `None` (and nothing
     /// stored) when another instance took one of them first.
     async fn create_reward(
@@ -312,8 +354,8 @@ pub trait RewardStore: Send + Sync {
     async fn cancel_held_reward(&self, site_id: i64, reward_id: i64, now: i64) -> Result<bool, StorageError>;
     /// Every held reward whose hold ended by `now` becomes due; how many did.
     async fn release_held_rewards(&self, now: i64) -> Result<u64, StorageError>;
-    /// Due rewards of every site, oldest first.
-    async fn due_rewards(&self, limit: u32) -> Result<Vec<Reward>, StorageError>;
+    /// Due rewards of the site, oldest first.
+    async fn due_rewards(&self, site_id: i64, limit: u32) -> Result<Vec<Reward>, StorageError>;
     async fn reward(&self, site_id: i64, reward_id: i64) -> Result<Option<Reward>, StorageError>;
     /// The code this reward holds, drawing the oldest unused one of its site if it holds none:
     /// a code goes to one reward, a reward gets one code. `None`: the pool is empty.
@@ -330,6 +372,15 @@ pub trait RewardStore: Send + Sync {
         reward_id: i64,
         coupon_code: Option<&str>,
         now: i64,
+    ) -> Result<bool, StorageError>;
+    /// A due reward given by a person, with the code it may already hold; false when it was not
+    /// due, or an instance has been sending its email since `stale_before`.
+    async fn give_reward_by_hand(
+        &self,
+        site_id: i64,
+        reward_id: i64,
+        now: i64,
+        stale_before: i64,
     ) -> Result<bool, StorageError>;
     /// Claims the sending of a due reward's email; false when another instance has held it
     /// since `stale_before`.
@@ -360,10 +411,11 @@ pub trait RewardStore: Send + Sync {
     async fn coupon_counts(&self, site_id: i64) -> Result<CouponCounts, StorageError>;
     /// Records that the owners are being warned; false when this warning was already given.
     async fn raise_pool_alert(&self, site_id: i64, alert: PoolAlert) -> Result<bool, StorageError>;
-    /// Records a Stripe event as handled; false when it already was.
+    /// Claims a Stripe event for handling; false when it was claimed (handled) before.
     async fn record_stripe_event(&self, site_id: i64, event_id: &str, now: i64)
         -> Result<bool, StorageError>;
-    async fn stripe_event_seen(&self, site_id: i64, event_id: &str) -> Result<bool, StorageError>;
+    /// Gives a claimed event back when handling it failed, so Stripe's retry is handled.
+    async fn forget_stripe_event(&self, site_id: i64, event_id: &str) -> Result<(), StorageError>;
     /// Visits through the advocate's link.
     async fn visits_of(&self, advocate_id: i64) -> Result<u64, StorageError>;
 }

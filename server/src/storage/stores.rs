@@ -40,7 +40,6 @@ impl<T> Storage for T where
         + SiteKeyStore
         + MediaRecordStore
         + RewardStore
-        + RewardStore
         + Send
         + Sync
         + 'static

@@ -144,7 +144,7 @@ pub const EN: &[(&str, &str)] = &[
     ("advocate.private", "This page is private: keep its address to yourself."),
     ("advocate.rule_each", "You earn a reward for every purchase made through your link."),
     ("advocate.rule_every", "You earn a reward for every {n} purchases made through your link."),
-    ("advocate.rule_hold", "A purchase counts once it can no longer be refunded, {n} days after it was made."),
+    ("advocate.rule_hold", "A purchase counts {n} days after it was made, once its refund window is over."),
     ("advocate.visits", "Visits through your link: {count}"),
     ("advocate.conversions", "Purchases through your link"),
     ("advocate.no_conversions", "None yet. Share your link to get started."),

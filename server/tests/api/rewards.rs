@@ -484,11 +484,13 @@ async fn the_stripe_secret_is_kept_sealed_and_never_shown() {
 }
 
 #[tokio::test]
-async fn a_site_without_codes_pays_through_its_webhook_and_owners_hear_when_codes_run_low() {
+async fn a_site_paying_in_its_own_system_hears_by_webhook_and_owners_hear_when_codes_run_low() {
     let (app, mut inbox) = app_with_mail().await;
     app.dashboard_user(OWNER, SITE, Role::Owner).await;
     app.reward_rules("1", "0").await;
     app.add_webhook_as_operator("http://127.0.0.1:9/nowhere").await;
+    let payout = |how: &'static str| SettingsInput { reward_payout: Some(how), ..SettingsInput::default() };
+    app.service.change_site(&app.acme().await, Actor::CommandLine, payout("webhook")).await.unwrap();
     let code = app.join("ada@example.com", "en").await;
     next_message(&mut inbox).await;
     app.stripe(&checkout("evt_1", "cs_1", &code, "pi_1")).await;
@@ -512,7 +514,8 @@ async fn a_site_without_codes_pays_through_its_webhook_and_owners_hear_when_code
     assert_eq!(rewarded[0]["reward"]["advocate"]["email"], "ada@example.com");
     assert_eq!(rewarded[0]["reward"]["coupon_code"], Value::Null, "the business pays it its own way");
 
-    // Once the site has codes, they are what rewards are paid in; six, and one goes.
+    // Paid in codes now: six, and one goes.
+    app.service.change_site(&app.acme().await, Actor::CommandLine, payout("coupons")).await.unwrap();
     app.add_codes("C1\nC2\nC3\nC4\nC5\nC6\n").await;
     app.stripe(&checkout("evt_2", "cs_2", &code, "pi_2")).await;
     assert_eq!(app.service.settle_rewards(now_ms() + 1000).await.unwrap().given, 1);
@@ -527,4 +530,65 @@ async fn a_site_without_codes_pays_through_its_webhook_and_owners_hear_when_code
     let session = app.login(OWNER).await;
     let board = app.get_page(&session.cookie, "/admin/sites/acme/referrals").await;
     assert!(board.contains("98.00 EUR"), "the leaderboard sums the advocate's sales: {board}");
+}
+
+#[tokio::test]
+async fn a_browsers_report_of_a_sale_waits_for_a_moderator_and_testimonials_earn_nothing() {
+    // Behind a proxy, so the friend's browser can be on another network than the advocate's.
+    let (port, mut inbox) = smtp_sink().await;
+    let app = spawn_app_with(|settings| {
+        mail_to_sink(settings, port);
+        settings.settle_rewards = false;
+        settings.trusted_proxies = vec![fanfare_server::domain::IpCidr::parse("127.0.0.1").unwrap()];
+    })
+    .await;
+    app.reward_rules("1", "0").await;
+    app.add_codes("C1\nC2\n").await;
+    let code = app.join("ada@example.com", "en").await;
+    next_message(&mut inbox).await;
+    // Anyone can post this, amount and all, even with a visit recorded under a device id of
+    // their choosing: no reward until someone has seen the order.
+    let visit = app
+        .client
+        .post(app.url(&format!("/api/v1/sites/{SITE}/referrals/{code}/visits")))
+        .header("Origin", ORIGIN)
+        .header("X-Forwarded-For", "198.51.100.7")
+        .json(&json!({ "device": "chosen-device" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(visit.status(), 204);
+    let posted = app
+        .client
+        .post(app.url(&format!("/api/v1/sites/{SITE}/conversions")))
+        .header("Origin", ORIGIN)
+        .header("X-Forwarded-For", "198.51.100.7")
+        .json(&json!({ "code": code, "id": "WEB-1", "amount": 999_999, "currency": "EUR", "device": "chosen-device" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 201);
+    let mut referred = crate::helpers::valid_submission();
+    referred["email"] = json!("grace@example.com");
+    referred["ref"] = json!(code);
+    app.submit_ok(&referred).await;
+    let now = now_ms() + 1000;
+    assert_eq!(app.service.settle_rewards(now).await.unwrap().created, 0);
+    assert!(app.reward_states().await.is_empty(), "neither a browser's word nor a testimonial pays");
+
+    let site = app.acme().await;
+    let flagged = app.service.flagged_conversions(&site).await.unwrap();
+    let web =
+        flagged.iter().find(|conversion| conversion.external_id == "WEB-1").expect("in the review list");
+    assert_eq!(web.flags, ["unverified_sale"], "nothing else gives it away");
+    // Accepting the testimonial's credit too: still no sale.
+    for credit in flagged.iter().filter(|conversion| conversion.external_id.starts_with("testimonial-")) {
+        let review = fanfare_server::service::referrals::ConversionReview::Accept;
+        app.service.review_conversion(&site, Actor::CommandLine, credit.id, review).await.unwrap();
+    }
+    assert!(app.reward_states().await.is_empty());
+    let review = fanfare_server::service::referrals::ConversionReview::Accept;
+    app.service.review_conversion(&site, Actor::CommandLine, web.id, review).await.unwrap();
+    assert_eq!(app.reward_states().await, [RewardState::Held], "accepted: it counts");
+    assert_eq!(app.service.settle_rewards(now).await.unwrap().given, 1);
 }

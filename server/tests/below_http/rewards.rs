@@ -217,3 +217,37 @@ async fn two_rewards_drawing_at_once_never_share_a_code() {
         assert_eq!(drawn, [code], "round {round}: one code, one reward");
     }
 }
+
+#[tokio::test]
+async fn turning_rewards_on_never_pays_out_the_sites_history() {
+    let world = World::new().await;
+    let service = world.service().await;
+    let code = advocate(&service, &world.site, "ada@example.com").await;
+    sale(&service, &world.site, &code, "before-1", 1000).await;
+    sale(&service, &world.site, &code, "before-2", 1000).await;
+    let (_, conversions) = service.advocate(&world.site, 1).await.unwrap();
+    let given_by_hand = conversions.iter().find(|c| c.external_id == "before-2").unwrap().id;
+    service
+        .review_conversion(
+            &world.site,
+            Actor::CommandLine,
+            given_by_hand,
+            fanfare_server::service::referrals::ConversionReview::RewardGiven,
+        )
+        .await
+        .unwrap();
+
+    let site = with_rules(&service, &world.site, "1", "0", "").await;
+    service.add_coupons(&site, Actor::CommandLine, "A\nB\nC\n").await.unwrap();
+    let report = service.settle_rewards(now_ms() + 1000).await.unwrap();
+    assert_eq!((report.created, report.given), (0, 0), "sales from before the rules count for nothing");
+    sale(&service, &site, &code, "after-1", 1000).await;
+    let report = service.settle_rewards(now_ms() + 1000).await.unwrap();
+    assert_eq!(report.given, 1, "only the sale made since");
+    // Turned off and on again: counting starts afresh.
+    let off = with_rules(&service, &site, "off", "0", "").await;
+    sale(&service, &off, &code, "while-off", 1000).await;
+    let on = with_rules(&service, &off, "1", "0", "").await;
+    assert_eq!(service.settle_rewards(now_ms() + 1000).await.unwrap().created, 0);
+    assert!(on.rewards.since > site.rewards.since);
+}

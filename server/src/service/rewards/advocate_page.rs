@@ -8,7 +8,7 @@ use super::ConversionState;
 use crate::clock::now_ms;
 use crate::secrets;
 use crate::service::referrals::share_link;
-use crate::storage::{Advocate, Conversion, Reward, Site};
+use crate::storage::{Advocate, Conversion, ConversionSource, Reward, Site};
 
 /// What the page shows.
 #[derive(Debug, Clone)]
@@ -44,6 +44,8 @@ impl Service {
             .conversions_of(site.id, advocate.id)
             .await?
             .into_iter()
+            // Purchases: a referred testimonial is credited, but it is not one.
+            .filter(|conversion| conversion.source != ConversionSource::Testimonial)
             .map(|conversion| {
                 let state = ConversionState::of(&conversion, site, now);
                 (conversion, state)

@@ -45,11 +45,13 @@ pub(super) fn reward(
     compose(site, advocate, text("reward.subject"), &lines)
 }
 
-/// A new advocate's link to share and their private page.
+/// A new advocate's link to share and their private page. Whoever signed up typed the
+/// address and the name: the name stays out, so nobody can put words of theirs into an email
+/// from the shop to someone else.
 pub(super) fn welcome(site: &Site, advocate: &Advocate, link: &str, page: &str) -> CustomerEmail {
     let text = words(site, advocate);
     let lines = [
-        Line::Text(text("invite.greeting")),
+        Line::Text(text("invite.greeting_plain")),
         Line::Link(text("advocate.email_body"), link.to_owned()),
         Line::Link(text("advocate.email_page"), page.to_owned()),
         Line::Small(text("advocate.email_why")),

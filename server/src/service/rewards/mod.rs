@@ -20,8 +20,10 @@ use fanfare_protocol::referrals::{ConversionStatus, RefundConversion};
 use super::metrics::Metrics;
 use super::{audit, Actor, Service, ServiceError, ServiceResult};
 use crate::clock::now_ms;
+use crate::service::notify::email::{CustomerEmail, FailureKind};
 use crate::storage::{
-    Conversion, CouponCounts, PoolAlert, Refund, Reward, RewardListing, RewardState, SaleRef, Site,
+    Conversion, ConversionSource, CouponCounts, PoolAlert, Refund, Reward, RewardListing, RewardPayout,
+    RewardState, SaleRef, Site,
 };
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -85,10 +87,18 @@ fn needs_review(conversion: &Conversion) -> bool {
     !conversion.flags.is_empty() && conversion.review != Some(true)
 }
 
-/// Whether a conversion counts towards a reward under the site's rules (reversed and rejected
-/// ones never reach here).
+/// Whether a conversion counts towards a reward under the site's rules (reversed, rejected and
+/// hand-rewarded ones never reach here). Only the business's own word counts by itself: a sale
+/// its system or Stripe reported. A browser's report (anyone can send one, amount included)
+/// counts once a moderator accepts it; a referred testimonial is no sale and never counts; and
+/// nothing from before automatic rewards were turned on counts.
 pub fn qualifies(conversion: &Conversion, site: &Site) -> bool {
-    if needs_review(conversion) {
+    let vouched_for = match conversion.source {
+        ConversionSource::System | ConversionSource::Stripe => !needs_review(conversion),
+        ConversionSource::Page => conversion.review == Some(true),
+        ConversionSource::Testimonial => false,
+    };
+    if !vouched_for || site.rewards.since.is_some_and(|since| conversion.created_at < since) {
         return false;
     }
     match site.rewards.min_amount {
@@ -100,6 +110,10 @@ pub fn qualifies(conversion: &Conversion, site: &Site) -> bool {
     }
 }
 
+/// The flag that sends a browser's report of a sale to the review list while automatic rewards
+/// are on: a moderator accepts it once they have seen the order.
+pub const UNVERIFIED_SALE: &str = "unverified_sale";
+
 /// What one settling round did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct SettleReport {
@@ -110,6 +124,15 @@ pub struct SettleReport {
     pub given: u32,
     /// Due rewards still waiting (empty pool, email not sent).
     pub waiting: u32,
+}
+
+/// What handing out one due reward came to.
+enum Handed {
+    Given,
+    /// Not this round (its email did not go, another instance has it).
+    Waiting,
+    /// The pool is empty.
+    NoCode,
 }
 
 /// What a refund did to the advocate's reward.
@@ -165,22 +188,33 @@ impl Service {
     /// out what is due. Without a coupon, a reward waits as due and the owners are told once.
     pub async fn settle_rewards(&self, now: i64) -> ServiceResult<SettleReport> {
         let mut report = SettleReport::default();
-        let sites: HashMap<i64, Site> =
-            self.storage.list_sites().await?.into_iter().map(|site| (site.id, site)).collect();
-        for site in sites.values().filter(|site| site.rewards.every.is_some()) {
+        let sites = self.storage.list_sites().await?;
+        for site in &sites {
+            let Some(every) = site.rewards.every else { continue };
             // Catches up on conversions accepted after review, freed by a cancelled reward, or
             // counted under an earlier rule.
-            for advocate_id in self.storage.advocates_with_unassigned(site.id).await? {
+            let since = site.rewards.since.unwrap_or(0);
+            for advocate_id in self.storage.advocates_with_unassigned(site.id, since, every).await? {
                 report.created += self.count_rewards(site, advocate_id, now).await?;
             }
         }
         report.released = self.storage.release_held_rewards(now).await?;
-        for reward in self.storage.due_rewards(ROUND).await? {
-            let Some(site) = sites.get(&reward.site_id) else { continue };
-            if self.hand_out(site, &reward, now).await? {
-                report.given += 1;
-            } else {
-                report.waiting += 1;
+        // Site by site, so one site's rewards waiting for codes never hold up another's.
+        for site in &sites {
+            for reward in self.storage.due_rewards(site.id, ROUND).await? {
+                match self.hand_out(site, &reward, now).await {
+                    Ok(Handed::Given) => report.given += 1,
+                    Ok(Handed::Waiting) => report.waiting += 1,
+                    // The pool is empty: the site's other due rewards wait with this one.
+                    Ok(Handed::NoCode) => {
+                        report.waiting += 1;
+                        break;
+                    }
+                    Err(error) => {
+                        report.waiting += 1;
+                        tracing::error!(%error, site = %site.slug, reward = reward.id, "cannot hand out a reward; trying again next round");
+                    }
+                }
             }
         }
         Ok(report)
@@ -198,48 +232,40 @@ impl Service {
         }
     }
 
-    /// Gives one due reward: a site that never uploaded codes but has webhooks pays rewards
-    /// elsewhere (the webhook is the payment order); otherwise a code is drawn and emailed.
-    /// False: it waits (no code left, the email did not go, or another instance has it).
-    async fn hand_out(&self, site: &Site, reward: &Reward, now: i64) -> ServiceResult<bool> {
+    /// Gives one due reward: with the site's payout by webhook, at once and without a code (the
+    /// webhook is the payment order); otherwise with a code drawn from the pool and emailed.
+    async fn hand_out(&self, site: &Site, reward: &Reward, now: i64) -> ServiceResult<Handed> {
         let Some(advocate) = self.storage.advocate(site.id, reward.advocate_id).await? else {
-            return Ok(false);
+            return Ok(Handed::Waiting);
         };
-        let pool = self.storage.coupon_counts(site.id).await?;
-        let paid_elsewhere =
-            pool.unused + pool.used == 0 && !self.storage.webhooks(site.id).await?.is_empty();
-        let code = if paid_elsewhere {
-            None
-        } else {
-            match self.storage.draw_coupon(site.id, reward.id, now).await? {
+        let code = match site.rewards.payout {
+            RewardPayout::Webhook => None,
+            RewardPayout::Coupons => match self.storage.draw_coupon(site.id, reward.id, now).await? {
                 Some(code) => Some(code),
-                None => {
+                // Checked again: a draw that lost every race to other instances is not an
+                // empty pool.
+                None if self.storage.coupon_counts(site.id).await?.unused == 0 => {
                     if self.storage.raise_pool_alert(site.id, PoolAlert::Empty).await? {
                         let (subject, body) = emails::pool_empty(site, &self.public_url);
                         self.notify.email_owners(site, &subject, &body).await;
                     }
-                    return Ok(false);
+                    return Ok(Handed::NoCode);
                 }
-            }
+                None => return Ok(Handed::Waiting),
+            },
         };
         if let Some(code) = &code {
             if !self.storage.claim_reward_email(reward.id, now, now - EMAIL_LEASE_MS).await? {
-                return Ok(false);
+                return Ok(Handed::Waiting);
             }
             let email =
                 emails::reward(site, &advocate, reward, code, &self.advocate_page_url(site, &advocate));
-            if self.sends_email() {
-                if let Err(failure) = self.notify.email_customer(&email).await {
-                    tracing::warn!(site = %site.slug, reward = reward.id, error = %failure.message, "reward email not sent; trying again next round");
-                    self.storage.release_reward_email(reward.id).await?;
-                    return Ok(false);
-                }
-            } else {
-                tracing::info!(site = %site.slug, reward = reward.id, "no SMTP configured; the reward's code is on the advocate's page and the dashboard");
+            if !self.send_reward_email(site, reward, &email).await? {
+                return Ok(Handed::Waiting);
             }
         }
         if !self.storage.give_reward(site.id, reward.id, code.as_deref(), now).await? {
-            return Ok(false);
+            return Ok(Handed::Waiting);
         }
         Metrics::add(&self.metrics.rewards_given);
         let given =
@@ -253,7 +279,34 @@ impl Service {
                 self.notify.email_owners(site, &subject, &body).await;
             }
         }
-        Ok(true)
+        Ok(Handed::Given)
+    }
+
+    /// Sends a reward's email (held by this instance); false when it should be tried again
+    /// next round. An address refused for good does not hold the reward back: its code is on
+    /// the dashboard for the team to pass on.
+    async fn send_reward_email(
+        &self,
+        site: &Site,
+        reward: &Reward,
+        email: &CustomerEmail,
+    ) -> ServiceResult<bool> {
+        if !self.sends_email() {
+            tracing::info!(site = %site.slug, reward = reward.id, "no SMTP configured; the reward's code is on the advocate's page and the dashboard");
+            return Ok(true);
+        }
+        match self.notify.email_customer(email).await {
+            Ok(()) => Ok(true),
+            Err(failure) if failure.kind == FailureKind::Recipient => {
+                tracing::warn!(site = %site.slug, reward = reward.id, error = %failure.message, "the advocate's address refuses email; reward given, its code is on the dashboard");
+                Ok(true)
+            }
+            Err(failure) => {
+                tracing::warn!(site = %site.slug, reward = reward.id, error = %failure.message, "reward email not sent; trying again next round");
+                self.storage.release_reward_email(reward.id).await?;
+                Ok(false)
+            }
+        }
     }
 
     /// A refund reported by the payment system: `refunded_total` is everything refunded so far
@@ -270,7 +323,11 @@ impl Service {
         let sale_amount = before.value.as_ref().map(|value| value.amount);
         let full = match (refunded_total, sale_amount) {
             (Some(refunded), Some(amount)) => refunded >= amount,
-            _ => true,
+            (None, _) => true,
+            (Some(_), None) => return Err(ServiceError::field(
+                "refunded_amount",
+                "cannot be compared: the sale was recorded without an amount; send no body for a full refund",
+            )),
         };
         let refunded_total = refunded_total.or(sale_amount).unwrap_or(0);
         let refund = Refund { refunded_total, full, now };
@@ -346,14 +403,22 @@ impl Service {
     }
 
     /// A moderator hands a due reward out themselves (a code sent by hand, a gift card).
+    /// Refused while an instance is emailing its code (the advocate would be paid twice).
     pub async fn give_reward_by_hand(
         &self,
         site: &Site,
         actor: Actor<'_>,
         reward_id: i64,
     ) -> ServiceResult<()> {
-        if !self.storage.give_reward(site.id, reward_id, None, now_ms()).await? {
-            return Err(ServiceError::NotFound("due reward"));
+        let now = now_ms();
+        if !self.storage.give_reward_by_hand(site.id, reward_id, now, now - EMAIL_LEASE_MS).await? {
+            return Err(match self.storage.reward(site.id, reward_id).await? {
+                Some(reward) if reward.state == RewardState::Due => ServiceError::Conflict {
+                    code: "reward_being_sent",
+                    message: "Its code is being emailed right now; reload the page in a minute.".into(),
+                },
+                _ => ServiceError::NotFound("due reward"),
+            });
         }
         if let Some(reward) = self.storage.reward(site.id, reward_id).await? {
             if let Some(advocate) = self.storage.advocate(site.id, reward.advocate_id).await? {

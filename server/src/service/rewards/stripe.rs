@@ -125,21 +125,27 @@ impl Service {
             return Err(ServiceError::field("id", "a Stripe event has an id (evt_…)"));
         };
         super::super::metrics::Metrics::add(&self.metrics.stripe_events);
-        if self.storage.stripe_event_seen(site.id, event_id).await? {
+        // Claimed before it is handled, so two deliveries of one event arriving together are
+        // handled once; given back if handling fails, so Stripe's retry is handled.
+        if !self.storage.record_stripe_event(site.id, event_id, now).await? {
             return Ok(StripeOutcome::AlreadyHandled);
         }
-        let object = &event["data"]["object"];
-        let outcome = match event["type"].as_str().unwrap_or_default() {
-            "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
-                self.stripe_checkout(site, object).await?
-            }
-            "charge.refunded" => self.stripe_refund(site, object, now).await?,
-            _ => StripeOutcome::Ignored("event_type_not_used"),
-        };
-        // Recorded once handled: a failure above leaves Stripe to retry, and both steps are
-        // idempotent on their own (the session id, the refunded total) if two deliveries race.
-        self.storage.record_stripe_event(site.id, event_id, now).await?;
         let kind = event["type"].as_str().unwrap_or_default();
+        let object = &event["data"]["object"];
+        let handled = match kind {
+            "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
+                self.stripe_checkout(site, object).await
+            }
+            "charge.refunded" => self.stripe_refund(site, object, now).await,
+            _ => Ok(StripeOutcome::Ignored("event_type_not_used")),
+        };
+        let outcome = match handled {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                self.storage.forget_stripe_event(site.id, event_id).await?;
+                return Err(error);
+            }
+        };
         tracing::info!(site = %site.slug, event = event_id, kind, outcome = outcome.name(), "Stripe event handled");
         Ok(outcome)
     }
@@ -157,9 +163,14 @@ impl Service {
             .filter_map(Value::as_str)
             .find_map(normalise_code);
         let Some(code) = code else { return Ok(StripeOutcome::Ignored("no_referral_code")) };
-        if self.advocate_for_code(site, &code).await.is_err() {
-            tracing::warn!(site = %site.slug, session = session_id, %code, "Stripe checkout names an unknown referral code");
-            return Ok(StripeOutcome::Ignored("unknown_referral_code"));
+        match self.advocate_for_code(site, &code).await {
+            Ok(_) => {}
+            Err(ServiceError::NotFound(_)) => {
+                tracing::warn!(site = %site.slug, session = session_id, %code, "Stripe checkout names an unknown referral code");
+                return Ok(StripeOutcome::Ignored("unknown_referral_code"));
+            }
+            // Not knowing is not "unknown": the event fails, and Stripe retries it later.
+            Err(error) => return Err(error),
         }
         let value = match (session["amount_total"].as_i64(), session["currency"].as_str()) {
             (Some(amount), Some(currency)) => Some(Money { amount, currency: currency.to_ascii_lowercase() }),
@@ -167,7 +178,9 @@ impl Service {
         };
         let email = session["customer_details"]["email"].as_str().filter(|email| email.contains('@'));
         let friend = Friend { email, ip_prefix: None, device: None };
-        let payment = session["payment_intent"].as_str();
+        // A subscription's session has no payment intent; its first invoice is what a refund of
+        // that payment names.
+        let payment = session["payment_intent"].as_str().or_else(|| session["invoice"].as_str());
         let sale =
             Sale { external_id: session_id, source: ConversionSource::Stripe, value, payment_id: payment };
         self.convert(site, &code, sale, friend).await?;
@@ -175,21 +188,23 @@ impl Service {
     }
 
     async fn stripe_refund(&self, site: &Site, charge: &Value, now: i64) -> ServiceResult<StripeOutcome> {
-        let Some(payment) = charge["payment_intent"].as_str() else {
-            return Ok(StripeOutcome::Ignored("refund_without_payment_intent"));
-        };
         let refunded_total = if charge["refunded"].as_bool() == Some(true) {
             None
         } else {
             charge["amount_refunded"].as_i64()
         };
-        match self.refund(site, Actor::Stripe, SaleRef::Payment(payment), refunded_total, now).await? {
-            Some(_) => Ok(StripeOutcome::Refunded),
-            None => {
-                tracing::info!(site = %site.slug, payment, "Stripe refund for a payment no referral brought");
-                Ok(StripeOutcome::Ignored("unknown_payment"))
+        for payment in [&charge["payment_intent"], &charge["invoice"]].into_iter().filter_map(Value::as_str) {
+            if self
+                .refund(site, Actor::Stripe, SaleRef::Payment(payment), refunded_total, now)
+                .await?
+                .is_some()
+            {
+                return Ok(StripeOutcome::Refunded);
             }
         }
+        let charge_id = charge["id"].as_str().unwrap_or_default();
+        tracing::info!(site = %site.slug, charge = charge_id, "Stripe refund for a payment no referral brought");
+        Ok(StripeOutcome::Ignored("unknown_payment"))
     }
 }
 

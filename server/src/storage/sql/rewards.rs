@@ -49,9 +49,10 @@ fn sale_column(sale: SaleRef<'_>) -> (&'static str, &str) {
     }
 }
 
-/// Conversions that can still count towards a reward.
-const COUNTABLE: &str =
-    "reward_id IS NULL AND reversed_at IS NULL AND (review IS NULL OR review = 'accepted')";
+/// Conversions that can still count towards a reward: none yet, not reversed, rejected or
+/// rewarded by hand (before automatic rewards, or while they were off).
+const COUNTABLE: &str = "reward_id IS NULL AND reversed_at IS NULL AND reward_given_at IS NULL \
+     AND (review IS NULL OR review = 'accepted')";
 
 #[async_trait]
 impl RewardStore for SqlStorage {
@@ -71,11 +72,19 @@ impl RewardStore for SqlStorage {
         Ok(rows.into_iter().map(Conversion::from).collect())
     }
 
-    async fn advocates_with_unassigned(&self, site_id: i64) -> Result<Vec<i64>, StorageError> {
+    async fn advocates_with_unassigned(
+        &self,
+        site_id: i64,
+        since: i64,
+        at_least: u32,
+    ) -> Result<Vec<i64>, StorageError> {
         Ok(sqlx::query_scalar(&format!(
-            "SELECT DISTINCT advocate_id FROM conversions WHERE site_id = $1 AND {COUNTABLE} ORDER BY advocate_id"
+            "SELECT advocate_id FROM conversions WHERE site_id = $1 AND created_at >= $2 AND {COUNTABLE} \
+             GROUP BY advocate_id HAVING COUNT(*) >= $3 ORDER BY advocate_id"
         ))
         .bind(site_id)
+        .bind(since)
+        .bind(i64::from(at_least))
         .fetch_all(&self.pool)
         .await?)
     }
@@ -202,10 +211,11 @@ impl RewardStore for SqlStorage {
         Ok(released.rows_affected())
     }
 
-    async fn due_rewards(&self, limit: u32) -> Result<Vec<Reward>, StorageError> {
+    async fn due_rewards(&self, site_id: i64, limit: u32) -> Result<Vec<Reward>, StorageError> {
         let rows: Vec<RewardRow> = sqlx::query_as(&format!(
-            "SELECT {REWARD_COLUMNS} FROM rewards WHERE state = 'due' ORDER BY hold_until, id LIMIT $1"
+            "SELECT {REWARD_COLUMNS} FROM rewards WHERE site_id = $1 AND state = 'due' ORDER BY hold_until, id LIMIT $2"
         ))
+        .bind(site_id)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
@@ -284,6 +294,30 @@ impl RewardStore for SqlStorage {
         .bind(now)
         .bind(reward_id)
         .bind(site_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(given.rows_affected() == 1)
+    }
+
+    async fn give_reward_by_hand(
+        &self,
+        site_id: i64,
+        reward_id: i64,
+        now: i64,
+        stale_before: i64,
+    ) -> Result<bool, StorageError> {
+        // A code already drawn for it (its email failed) is recorded as what was given, so no
+        // code is left used by nobody.
+        let given = sqlx::query(
+            "UPDATE rewards SET state = 'given', given_at = $1, \
+             coupon_code = (SELECT code FROM coupons WHERE reward_id = $2) \
+             WHERE id = $3 AND site_id = $4 AND state = 'due' AND (emailed_at IS NULL OR emailed_at < $5)",
+        )
+        .bind(now)
+        .bind(reward_id)
+        .bind(reward_id)
+        .bind(site_id)
+        .bind(stale_before)
         .execute(&self.pool)
         .await?;
         Ok(given.rows_affected() == 1)
@@ -449,14 +483,13 @@ impl RewardStore for SqlStorage {
         Ok(recorded.rows_affected() == 1)
     }
 
-    async fn stripe_event_seen(&self, site_id: i64, event_id: &str) -> Result<bool, StorageError> {
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM stripe_events WHERE site_id = $1 AND event_id = $2")
-                .bind(site_id)
-                .bind(event_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(found.is_some())
+    async fn forget_stripe_event(&self, site_id: i64, event_id: &str) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM stripe_events WHERE site_id = $1 AND event_id = $2")
+            .bind(site_id)
+            .bind(event_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn visits_of(&self, advocate_id: i64) -> Result<u64, StorageError> {

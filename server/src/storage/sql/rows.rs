@@ -2,6 +2,7 @@
 //! conversion into the storage's values.
 
 use super::*;
+use crate::storage::RewardPayout;
 
 #[derive(sqlx::FromRow)]
 pub(super) struct SiteRow {
@@ -23,6 +24,8 @@ pub(super) struct SiteRow {
     pub(super) invitation_reminder_days: i64,
     pub(super) invitation_daily_cap: i64,
     pub(super) reward_every: Option<i64>,
+    pub(super) rewards_since: Option<i64>,
+    pub(super) reward_payout: String,
     pub(super) reward_hold_days: i64,
     pub(super) reward_min_amount: Option<i64>,
     pub(super) friend_coupon: Option<String>,
@@ -66,6 +69,9 @@ impl SiteRow {
                 hold_days: u32::try_from(self.reward_hold_days).unwrap_or(14),
                 min_amount: self.reward_min_amount,
                 friend_coupon: self.friend_coupon,
+                since: self.rewards_since,
+                // The column's CHECK admits only these.
+                payout: RewardPayout::parse(&self.reward_payout).unwrap_or(RewardPayout::Coupons),
             },
             stripe_signing_secret: self.stripe_signing_secret,
             origins,
@@ -77,7 +83,7 @@ impl SiteRow {
 pub(super) const SITE_COLUMNS: &str =
     "id, slug, name, accent, texts, consent_text, consent_version, low_rating_threshold, auto_approve_min_rating, \
      referral_window_days, referral_landing_url, conversion_burst_limit, proof_of_work, referral_attribution, \
-     structured_data, invitation_reminder_days, invitation_daily_cap, reward_every, reward_hold_days, \
+     structured_data, invitation_reminder_days, invitation_daily_cap, reward_every, rewards_since, reward_payout, reward_hold_days, \
      reward_min_amount, friend_coupon, stripe_signing_secret, created_at";
 
 #[derive(sqlx::FromRow)]

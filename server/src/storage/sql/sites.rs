@@ -62,7 +62,9 @@ impl SiteStore for SqlStorage {
             .transpose()
             .map_err(|error| StorageError::Corrupt(format!("texts cannot be stored: {error}")))?;
         // Every other setting is one column: set those that were given.
-        let columns: [(&str, Option<Setting>); 18] = [
+        let columns: [(&str, Option<Setting>); 20] = [
+            ("rewards_since", changes.rewards_since.map(|v| Setting::Number(Some(v)))),
+            ("reward_payout", changes.reward_payout.map(|v| Setting::Text(Some(v.as_str().to_owned())))),
             ("reward_every", changes.reward_every.map(|v| Setting::Number(v.map(i64::from)))),
             ("reward_hold_days", changes.reward_hold_days.map(|v| Setting::Number(Some(i64::from(v))))),
             ("reward_min_amount", changes.reward_min_amount.map(Setting::Number)),

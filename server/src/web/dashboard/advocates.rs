@@ -35,6 +35,7 @@ fn source_label(source: ConversionSource) -> &'static str {
         ConversionSource::Page => "from a page",
         ConversionSource::System => "from your system (site key)",
         ConversionSource::Stripe => "from Stripe",
+        ConversionSource::Testimonial => "a testimonial (credited, never rewarded)",
     }
 }
 
@@ -46,6 +47,7 @@ fn flag_label(flag: &str) -> &str {
         "same_device" => "Same browser as the advocate",
         "disposable_email" => "Throwaway email address",
         "burst" => "Part of a burst of conversions",
+        "unverified_sale" => "Reported by a browser: accept it once you have seen the order",
         other => other,
     }
 }

@@ -13,7 +13,7 @@ use maud::html;
 use crate::service::pow::MAX_DIFFICULTY;
 use crate::service::sites::SettingsInput;
 use crate::service::{Actor, ServiceError};
-use crate::storage::Site;
+use crate::storage::{RewardPayout, Site};
 use crate::web::page::{render, Frame, PageError, SiteNav};
 use crate::web::session::{owned_site, AdminForm, AdminSession, FormFields};
 use crate::web::state::AppState;
@@ -122,6 +122,12 @@ fn settings_form(
                 label for="reward_min_amount" { "Smallest qualifying sale, in the currency's smallest unit (2500 for 25.00; empty: any)" }
                 input id="reward_min_amount" name="reward_min_amount" type="number" min="1" value=(site.rewards.min_amount.map(|n| n.to_string()).unwrap_or_default());
                 (error("reward_min_amount"))
+                label for="reward_payout" { "How rewards are paid" }
+                select id="reward_payout" name="reward_payout" {
+                    option value="coupons" selected[site.rewards.payout == RewardPayout::Coupons] { "A code from the coupon pool, emailed to the advocate" }
+                    option value="webhook" selected[site.rewards.payout == RewardPayout::Webhook] { "In our own system, when the referral.rewarded webhook arrives (no code, no email)" }
+                }
+                (error("reward_payout"))
                 label for="friend_coupon" { "Double-sided: the code referred friends see on your landing page (empty: none)" }
                 input id="friend_coupon" name="friend_coupon" value=(site.rewards.friend_coupon.as_deref().unwrap_or(""));
                 (error("friend_coupon"))
@@ -194,6 +200,7 @@ fn settings_input(fields: &FormFields) -> SettingsInput<'_> {
         reward_hold_days: fields.get("reward_hold_days"),
         reward_min_amount: fields.get("reward_min_amount"),
         friend_coupon: fields.get("friend_coupon"),
+        reward_payout: fields.get("reward_payout"),
         // A secret is never shown again: an empty field keeps it, the checkbox removes it.
         stripe_signing_secret: match (fields.get("stripe_remove"), fields.get("stripe_signing_secret")) {
             (Some("on"), _) => Some(""),
