@@ -144,7 +144,7 @@ pub const DE: &[(&str, &str)] = &[
     ("advocate.private", "Diese Seite ist privat: Behalten Sie ihre Adresse für sich."),
     ("advocate.rule_each", "Für jeden Kauf über Ihren Link erhalten Sie eine Belohnung."),
     ("advocate.rule_every", "Für je {n} Käufe über Ihren Link erhalten Sie eine Belohnung."),
-    ("advocate.rule_hold", "Ein Kauf zählt, sobald er nicht mehr erstattet werden kann, also {n} Tage nach dem Kauf."),
+    ("advocate.rule_hold", "Ein Kauf zählt {n} Tage, nachdem er getätigt wurde, also nach Ablauf der Erstattungsfrist."),
     ("advocate.visits", "Besuche über Ihren Link: {count}"),
     ("advocate.conversions", "Käufe über Ihren Link"),
     ("advocate.no_conversions", "Noch keine. Teilen Sie Ihren Link, um loszulegen."),

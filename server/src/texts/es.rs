@@ -159,7 +159,7 @@ pub const ES: &[(&str, &str)] = &[
     ("advocate.private", "Esta página es privada: no compartas su dirección."),
     ("advocate.rule_each", "Ganas una recompensa por cada compra hecha con tu enlace."),
     ("advocate.rule_every", "Ganas una recompensa por cada {n} compras hechas con tu enlace."),
-    ("advocate.rule_hold", "Una compra cuenta cuando ya no se puede reembolsar, {n} días después de hacerla."),
+    ("advocate.rule_hold", "Una compra cuenta {n} días después de hacerla, una vez terminado su plazo de reembolso."),
     ("advocate.visits", "Visitas con tu enlace: {count}"),
     ("advocate.conversions", "Compras con tu enlace"),
     ("advocate.no_conversions", "Aún ninguna. Comparte tu enlace para empezar."),

@@ -144,7 +144,7 @@ pub const FR: &[(&str, &str)] = &[
     ("advocate.private", "Cette page est privée : gardez son adresse pour vous."),
     ("advocate.rule_each", "Vous gagnez une récompense pour chaque achat effectué via votre lien."),
     ("advocate.rule_every", "Vous gagnez une récompense tous les {n} achats effectués via votre lien."),
-    ("advocate.rule_hold", "Un achat compte dès qu’il ne peut plus être remboursé, soit {n} jours après l’achat."),
+    ("advocate.rule_hold", "Un achat compte {n} jours après avoir été effectué, une fois son délai de remboursement écoulé."),
     ("advocate.visits", "Visites via votre lien : {count}"),
     ("advocate.conversions", "Achats via votre lien"),
     ("advocate.no_conversions", "Aucun pour l’instant. Partagez votre lien pour commencer."),

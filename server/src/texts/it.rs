@@ -144,7 +144,7 @@ pub const IT: &[(&str, &str)] = &[
     ("advocate.private", "Questa pagina è privata: tieni per te il suo indirizzo."),
     ("advocate.rule_each", "Ricevi un premio per ogni acquisto fatto tramite il tuo link."),
     ("advocate.rule_every", "Ricevi un premio ogni {n} acquisti fatti tramite il tuo link."),
-    ("advocate.rule_hold", "Un acquisto conta quando non può più essere rimborsato, cioè {n} giorni dopo l’acquisto."),
+    ("advocate.rule_hold", "Un acquisto conta {n} giorni dopo essere stato effettuato, una volta scaduto il periodo di rimborso."),
     ("advocate.visits", "Visite tramite il tuo link: {count}"),
     ("advocate.conversions", "Acquisti tramite il tuo link"),
     ("advocate.no_conversions", "Ancora nessuno. Condividi il tuo link per iniziare."),

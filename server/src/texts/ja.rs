@@ -150,7 +150,7 @@ pub const JA: &[(&str, &str)] = &[
     ("advocate.private", "このページは非公開です。アドレスは他の人に教えないでください。"),
     ("advocate.rule_each", "あなたのリンクから購入があるたびに特典をお贈りします。"),
     ("advocate.rule_every", "あなたのリンクから{n}件の購入があるごとに特典をお贈りします。"),
-    ("advocate.rule_hold", "購入は、返金できなくなる時点（購入から{n}日後）にカウントされます。"),
+    ("advocate.rule_hold", "購入は、返金受付期間が終了した時点（購入から{n}日後）にカウントされます。"),
     ("advocate.visits", "あなたのリンクからの訪問数：{count}"),
     ("advocate.conversions", "あなたのリンクからの購入"),
     ("advocate.no_conversions", "まだありません。リンクを共有して始めましょう。"),

@@ -153,7 +153,7 @@ pub const NL: &[(&str, &str)] = &[
     ("advocate.private", "Deze pagina is privé: houd het adres voor uzelf."),
     ("advocate.rule_each", "U krijgt een beloning voor elke aankoop via uw link."),
     ("advocate.rule_every", "U krijgt een beloning voor elke {n} aankopen via uw link."),
-    ("advocate.rule_hold", "Een aankoop telt zodra die niet meer kan worden terugbetaald, {n} dagen na de aankoop."),
+    ("advocate.rule_hold", "Een aankoop telt {n} dagen nadat die is gedaan, zodra de terugbetalingstermijn is verstreken."),
     ("advocate.visits", "Bezoeken via uw link: {count}"),
     ("advocate.conversions", "Aankopen via uw link"),
     ("advocate.no_conversions", "Nog geen. Deel uw link om te beginnen."),

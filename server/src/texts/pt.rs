@@ -153,7 +153,7 @@ pub const PT: &[(&str, &str)] = &[
     ("advocate.private", "Esta página é privada: guarde o endereço só para si."),
     ("advocate.rule_each", "Recebe uma recompensa por cada compra feita através do seu link."),
     ("advocate.rule_every", "Recebe uma recompensa por cada {n} compras feitas através do seu link."),
-    ("advocate.rule_hold", "Uma compra conta quando já não pode ser reembolsada, ou seja, {n} dias depois de ser feita."),
+    ("advocate.rule_hold", "Uma compra conta {n} dias depois de ser feita, quando termina o prazo de reembolso."),
     ("advocate.visits", "Visitas através do seu link: {count}"),
     ("advocate.conversions", "Compras através do seu link"),
     ("advocate.no_conversions", "Ainda nenhuma. Partilhe o seu link para começar."),
