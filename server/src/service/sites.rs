@@ -553,6 +553,7 @@ mod tests {
             reward_min_amount: Some("0"),
             friend_coupon: Some("TWO CODES"),
             stripe_signing_secret: Some("sk_live_not_a_signing_secret"),
+            reward_payout: Some("cheque"),
         };
         let errors = input.parse(&site(&[], None)).unwrap_err();
         let named: Vec<&str> = errors.keys().map(String::as_str).collect();
@@ -576,6 +577,7 @@ mod tests {
                 "reward_every",
                 "reward_hold_days",
                 "reward_min_amount",
+                "reward_payout",
                 "stripe_signing_secret",
                 "structured_data",
                 "texts"
