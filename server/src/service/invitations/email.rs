@@ -3,10 +3,9 @@
 //! straight to the collection page: no tracking pixel, no redirect.
 
 use fanfare_protocol::fields::without_bidi_controls;
-use fanfare_protocol::languages::{is_right_to_left, primary_subtag};
 use maud::html;
 
-use crate::service::notify::email::CustomerEmail;
+use crate::service::notify::email::{customer_html, CustomerEmail};
 use crate::service::sites::site_texts;
 use crate::storage::{Invitation, Site};
 
@@ -86,37 +85,23 @@ fn plain(words: &Words, links: &Links) -> String {
 }
 
 fn page(subject: &str, words: &Words, links: &Links, lang: &str, accent: &str) -> String {
-    let dir = if is_right_to_left(&primary_subtag(lang)) { "rtl" } else { "ltr" };
-    // Inline styles only: mail programs drop style sheets. The accent is a checked #rrggbb.
+    // The accent is a checked #rrggbb.
     let button = format!(
         "display:inline-block;padding:12px 20px;border-radius:6px;background:{accent};color:#ffffff;\
          font-weight:bold;text-decoration:none"
     );
-    html! {
-        (maud::DOCTYPE)
-        html lang=(lang) dir=(dir) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                // Read aloud first when the message opens in a browser or a screen reader.
-                title { (subject) }
-            }
-            body style="margin:0;padding:24px;font-family:system-ui,sans-serif;font-size:16px;line-height:1.5;color:#1f1f1f;background:#ffffff" {
-                div style="max-width:560px;margin:0 auto" {
-                    p { (words.greeting) }
-                    p { (words.body) }
-                    p style="margin:28px 0" { a href=(links.collect) style=(button) { (words.action) } }
-                    p style="color:#4a4a4a" { (words.note) }
-                    hr style="border:0;border-top:1px solid #dddddd;margin:28px 0 16px";
-                    p style="font-size:14px;color:#4a4a4a" {
-                        (words.why) br;
-                        (words.unsubscribe) " " a href=(links.unsubscribe) style="color:#4a4a4a" { (words.unsubscribe_link) }
-                    }
-                }
-            }
+    let content = html! {
+        p { (words.greeting) }
+        p { (words.body) }
+        p style="margin:28px 0" { a href=(links.collect) style=(button) { (words.action) } }
+        p style="color:#4a4a4a" { (words.note) }
+        hr style="border:0;border-top:1px solid #dddddd;margin:28px 0 16px";
+        p style="font-size:14px;color:#4a4a4a" {
+            (words.why) br;
+            (words.unsubscribe) " " a href=(links.unsubscribe) style="color:#4a4a4a" { (words.unsubscribe_link) }
         }
-    }
-    .into_string()
+    };
+    customer_html(lang, subject, content)
 }
 
 #[cfg(test)]

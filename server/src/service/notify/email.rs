@@ -3,6 +3,7 @@
 //! one-click links.
 
 use anyhow::Context;
+use fanfare_protocol::languages::{is_right_to_left, primary_subtag};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, Message};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -46,6 +47,27 @@ impl Mailer {
         self.transport.send(message).await.context("sending the email over SMTP")?;
         Ok(())
     }
+}
+
+/// The HTML part of an email to a customer: `content` in a plain, readable column, in the
+/// email's language and direction. Inline styles only: mail programs drop style sheets.
+pub fn customer_html(lang: &str, subject: &str, content: maud::Markup) -> String {
+    let dir = if is_right_to_left(&primary_subtag(lang)) { "rtl" } else { "ltr" };
+    maud::html! {
+        (maud::DOCTYPE)
+        html lang=(lang) dir=(dir) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                // Read aloud first when the message opens in a browser or a screen reader.
+                title { (subject) }
+            }
+            body style="margin:0;padding:24px;font-family:system-ui,sans-serif;font-size:16px;line-height:1.5;color:#1f1f1f;background:#ffffff" {
+                div style="max-width:560px;margin:0 auto" { (content) }
+            }
+        }
+    }
+    .into_string()
 }
 
 /// An email to a customer: plain text and a simple HTML part of the same words, and the

@@ -3,10 +3,10 @@
 //! like every other email to the team.
 
 use fanfare_protocol::fields::without_bidi_controls;
-use fanfare_protocol::languages::{is_right_to_left, primary_subtag};
+use fanfare_protocol::languages::primary_subtag;
 use maud::html;
 
-use crate::service::notify::email::CustomerEmail;
+use crate::service::notify::email::{customer_html, CustomerEmail};
 use crate::service::sites::site_texts;
 use crate::storage::{Advocate, Conversion, Reward, Site};
 
@@ -78,31 +78,17 @@ fn compose(site: &Site, advocate: &Advocate, subject: String, lines: &[Line]) ->
         })
         .collect::<Vec<_>>()
         .join("\n\n");
-    let lang = primary_subtag(&advocate.lang);
-    let dir = if is_right_to_left(&lang) { "rtl" } else { "ltr" };
-    let html = html! {
-        (maud::DOCTYPE)
-        html lang=(lang) dir=(dir) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (subject) }
-            }
-            body style="margin:0;padding:24px;font-family:system-ui,sans-serif;font-size:16px;line-height:1.5;color:#1f1f1f;background:#ffffff" {
-                div style="max-width:560px;margin:0 auto" {
-                    @for line in lines {
-                        @match line {
-                            Line::Text(text) => p { (text) },
-                            Line::Code(code) => p style=(format!("font-family:ui-monospace,monospace;font-size:22px;letter-spacing:1px;padding:12px 16px;border:2px dashed {};display:inline-block", site.accent)) { (code) },
-                            Line::Link(words, url) => p { (words) br; a href=(url) { (url) } },
-                            Line::Small(text) => p style="font-size:14px;color:#4a4a4a" { (text) },
-                        }
-                    }
-                }
+    let content = html! {
+        @for line in lines {
+            @match line {
+                Line::Text(text) => p { (text) },
+                Line::Code(code) => p style=(format!("font-family:ui-monospace,monospace;font-size:22px;letter-spacing:1px;padding:12px 16px;border:2px dashed {};display:inline-block", site.accent)) { (code) },
+                Line::Link(words, url) => p { (words) br; a href=(url) { (url) } },
+                Line::Small(text) => p style="font-size:14px;color:#4a4a4a" { (text) },
             }
         }
-    }
-    .into_string();
+    };
+    let html = customer_html(&primary_subtag(&advocate.lang), &subject, content);
     CustomerEmail {
         to: advocate.email.clone(),
         sender_name: site.name.clone(),
