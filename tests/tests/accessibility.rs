@@ -62,13 +62,52 @@ async fn every_widget_mode_and_dashboard_page_has_no_axe_violation() -> anyhow::
         "/admin/sites/kettle-crow?status=approved",
         "/admin/sites/kettle-crow/settings",
         "/admin/sites/kettle-crow/referrals",
+        "/admin/sites/kettle-crow/rewards",
         "/admin/sites/kettle-crow/invitations",
         "/admin/sites/kettle-crow/collect",
         "/admin/notifications",
     ] {
         page.goto(&format!("{}{path}", demo.api_url)).await?;
+        if path.ends_with("/rewards") {
+            browser.screenshot_if_asked("rewards-dashboard").await?;
+        }
         found.extend(
             browser.accessibility_violations(&axe).await?.into_iter().map(|v| format!("{path}: {v}")),
+        );
+    }
+    // An advocate's private page, with a purchase waiting out the refund window and a reward
+    // held for it, in the advocate's language and in Arabic (right to left).
+    let site = demo.service.find_site(fanfare_server::cli::demo::DEMO_SITE).await?;
+    let request = fanfare_protocol::referrals::CreateReferral {
+        name: Some("Ada Advocate".into()),
+        email: Some("ada.advocate@example.com".into()),
+        ..Default::default()
+    };
+    let code = demo.service.refer(&site, None, "en", request).await?.code;
+    let key =
+        demo.service.create_site_key(&site, fanfare_server::service::Actor::CommandLine, "shop").await?;
+    let sale = fanfare_protocol::referrals::RecordConversion {
+        code: Some(code.clone()),
+        id: Some("A11Y-1".into()),
+        amount: Some(1450),
+        currency: Some("EUR".into()),
+        ..Default::default()
+    };
+    demo.service.convert_from_system(&site, &key.secret, sale).await?;
+    let advocate = demo.storage.advocate_by_code(site.id, &code).await?.expect("the advocate");
+    let private_page = demo.service.advocate_page_url(&site, &advocate);
+    for lang in ["en", "ar"] {
+        page.goto(&format!("{private_page}?lang={lang}")).await?;
+        wait_for("the advocate's page", || async { page.find("table.history").await }).await?;
+        if lang == "en" {
+            browser.screenshot_if_asked("advocate-page").await?;
+        }
+        found.extend(
+            browser
+                .accessibility_violations(&axe)
+                .await?
+                .into_iter()
+                .map(|v| format!("advocate page ({lang}): {v}")),
         );
     }
     assert!(found.is_empty(), "accessibility violations:\n{}", found.join("\n"));

@@ -59,7 +59,7 @@ async fn rewards_page(
         @match site.rewards.every {
             None => p.notice { "Automatic rewards are off. Turn them on in " a href=(format!("/admin/sites/{}/settings", site.slug)) { "Settings" } " (a reward for every N conversions, the refund window), or mark rewards by hand on " a href=(format!("/admin/sites/{}/referrals", site.slug)) { "Referrals" } "." },
             Some(every) => p {
-                "A reward for every " strong { (every) } @if every == 1 { " conversion" } @else { " conversions" }
+                @if every == 1 { "A reward for every conversion" } @else { "A reward for every " strong { (every) } " conversions" }
                 ", earned " strong { (site.rewards.hold_days) " days" } " after the sale unless it is refunded"
                 @if let Some(minimum) = site.rewards.min_amount { ", for sales of at least " (minimum) " (smallest currency unit)" }
                 "."
