@@ -488,12 +488,14 @@ async fn a_site_paying_in_its_own_system_hears_by_webhook_and_owners_hear_when_c
     let (app, mut inbox) = app_with_mail().await;
     app.dashboard_user(OWNER, SITE, Role::Owner).await;
     app.reward_rules("1", "0").await;
-    app.add_webhook_as_operator("http://127.0.0.1:9/nowhere").await;
     let payout = |how: &'static str| SettingsInput { reward_payout: Some(how), ..SettingsInput::default() };
     app.service.change_site(&app.acme().await, Actor::CommandLine, payout("webhook")).await.unwrap();
     let code = app.join("ada@example.com", "en").await;
     next_message(&mut inbox).await;
     app.stripe(&checkout("evt_1", "cs_1", &code, "pi_1")).await;
+    let nowhere = app.service.settle_rewards(now_ms() + 1000).await.unwrap();
+    assert_eq!((nowhere.given, nowhere.waiting), (0, 1), "no webhook to carry it: it waits as due");
+    app.add_webhook_as_operator("http://127.0.0.1:9/nowhere").await;
     assert_eq!(
         app.service.settle_rewards(now_ms() + 1000).await.unwrap().given,
         1,

@@ -239,6 +239,11 @@ impl Service {
             return Ok(Handed::Waiting);
         };
         let code = match site.rewards.payout {
+            // Without a webhook to carry it, a reward paid "elsewhere" would reach nobody: it
+            // waits as due until one is added (or the payout is set back to coupons).
+            RewardPayout::Webhook if self.storage.webhooks(site.id).await?.is_empty() => {
+                return Ok(Handed::NoCode)
+            }
             RewardPayout::Webhook => None,
             RewardPayout::Coupons => match self.storage.draw_coupon(site.id, reward.id, now).await? {
                 Some(code) => Some(code),
@@ -335,7 +340,11 @@ impl Service {
             return Ok(None);
         };
         let mut outcome = RefundOutcome::Recorded;
-        let undoes_reward = full || !qualifies(&conversion, site);
+        // On money only: a partial refund cancels a held reward when the sale falls under the
+        // minimum, whatever else has changed in the rules since it was counted.
+        let net = conversion.value.as_ref().map(|value| value.amount - conversion.refunded_amount);
+        let undoes_reward =
+            full || site.rewards.min_amount.is_some_and(|minimum| net.is_none_or(|net| net < minimum));
         if let (Some(reward_id), true) = (conversion.reward_id, undoes_reward) {
             if self.storage.cancel_held_reward(site.id, reward_id, now).await? {
                 outcome = RefundOutcome::RewardCancelled;

@@ -81,7 +81,7 @@ async fn rewards_page(
             }
         }
         @if overview.coupons.unused + overview.coupons.used == 0 {
-            p.hint { "No codes yet. Without codes, a site with a webhook pays rewards in its own system (" code { "referral.rewarded" } "); otherwise rewards wait as due." }
+            p.hint { "No codes yet: rewards wait as due until codes are added. To pay rewards in your own system instead, choose it under Settings → How rewards are paid (" code { "referral.rewarded" } " webhook)." }
         }
         @if role == Role::Owner {
             form.stack method="post" action=(format!("{base}/coupons")) {
