@@ -188,6 +188,20 @@ impl TestApp {
     }
 
     /// A bearer token for a new moderator of `site`.
+    /// `GET …/moderation/referrals` of the first site with a moderator's token: the leaderboard.
+    pub async fn referral_board(&self) -> Value {
+        let token = self.moderator_token(SITE).await;
+        let response = self
+            .client
+            .get(self.url(&format!("/api/v1/sites/{SITE}/moderation/referrals")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
     pub async fn moderator_token(&self, site: &str) -> String {
         let email = format!("mod-{site}@example.com");
         self.add_user(&email, site, Role::Moderator, None).await;

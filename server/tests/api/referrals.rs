@@ -218,17 +218,7 @@ async fn a_conversion_from_a_browser_without_a_visit_through_the_link_is_flagged
     }
 
     // Moderators see them as flagged; like every flag, they count until reviewed.
-    let token = app.moderator_token(SITE).await;
-    let page: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/sites/{SITE}/moderation/referrals")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = app.referral_board().await;
     let row = page["items"].as_array().unwrap().iter().find(|item| item["code"] == code.as_str()).unwrap();
     assert_eq!((row["conversions"].as_u64(), row["flagged"].as_u64()), (Some(4), Some(3)), "{row}");
     app.dashboard_user("mod@acme.test", SITE, Role::Moderator).await;
