@@ -10,6 +10,7 @@ pub mod fields;
 pub mod invitations;
 pub mod languages;
 pub mod modes;
+pub mod overview;
 pub mod referrals;
 pub mod submission;
 

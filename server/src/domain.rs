@@ -1,6 +1,7 @@
 //! Server-side values parsed once at the edge: site slugs, origins, roles.
 
 pub mod addresses;
+pub mod contrast;
 
 use std::fmt;
 use std::str::FromStr;

@@ -73,6 +73,7 @@ impl Application {
         if settings.settle_rewards {
             tokio::spawn(service.clone().settle_rewards_forever());
         }
+        tokio::spawn(service.clone().store_reach_forever());
         // Sessions, nonces, idempotency keys and finished deliveries would otherwise only grow.
         tokio::spawn(service.clone().prune_forever());
         let state = AppState::new(Shared {
@@ -151,6 +152,10 @@ impl Application {
         }
         if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
             tracing::warn!("requests still running after {DRAIN_TIMEOUT:?}; stopping anyway");
+        }
+        // The last minute's reach counts, which would otherwise go with the process.
+        if let Err(error) = self.service.store_reach().await {
+            tracing::warn!(%error, "the last widget reach counts could not be stored");
         }
         Ok(())
     }

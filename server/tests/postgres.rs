@@ -144,6 +144,7 @@ async fn a_populated_sqlite_database_moves_to_postgres_completely() {
                 verified: n == 1,
                 tags: if n == 1 { vec!["espresso".to_owned()] } else { Vec::new() },
                 created_at: 10 + n,
+                moderated_at: None,
             })
             .await
             .unwrap();

@@ -19,8 +19,10 @@ pub mod media_transfer;
 pub mod metrics;
 pub mod moderation;
 pub mod notify;
+pub mod overview;
 pub mod photos;
 pub mod pow;
+pub mod reach;
 pub mod referrals;
 pub mod retention;
 pub mod rewards;
@@ -90,6 +92,8 @@ pub struct Shared {
     public_url: Arc<str>,
     /// Public lists in memory, invalidated by every operation of this instance that changes them.
     public_cache: PublicCache,
+    /// Showings of each site's public testimonials, not stored yet.
+    reach: reach::ReachCounter,
     sites: SiteCache,
     metrics: Metrics,
     notify: Notifier,
@@ -127,6 +131,7 @@ impl Service {
             media,
             public_url,
             public_cache: PublicCache::default(),
+            reach: reach::ReachCounter::default(),
             sites: SiteCache::default(),
             metrics: Metrics::default(),
             notify,

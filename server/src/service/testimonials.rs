@@ -4,6 +4,7 @@ use fanfare_protocol::api::{ModerationTestimonial, PublicTestimonial, Status, Su
 
 use super::cache::Cached;
 use super::metrics::Metrics;
+use super::reach::Seen;
 use super::{consent, Service, ServiceError, ServiceResult};
 use crate::clock::{now_ms, rfc3339};
 use crate::secrets;
@@ -66,7 +67,7 @@ impl Service {
     /// A page of the site's published testimonials with the honest summary, as JSON, from
     /// memory when nothing changed since it was last built.
     pub async fn public_page(&self, site: &Site, query: &ListQuery) -> ServiceResult<Cached> {
-        self.public_rendering(site, query, "json", |page| {
+        self.public_rendering(site, query, Seen::List, "json", |page| {
             serde_json::to_vec(page).map_err(|error| ServiceError::internal("JSON", error))
         })
         .await
@@ -75,13 +76,18 @@ impl Service {
     /// The same page as [`Service::public_page`] in another form (`variant` names it, with
     /// whatever else the form depends on: the embed fragments' mode, language and theme),
     /// `render`ed on a miss and cached beside the JSON, invalidated by the same changes.
+    /// A first page counts as one showing of the site's testimonials (`seen`), for its reach.
     pub async fn public_rendering(
         &self,
         site: &Site,
         query: &ListQuery,
+        seen: Seen,
         variant: &str,
         render: impl FnOnce(&TestimonialPage) -> ServiceResult<Vec<u8>>,
     ) -> ServiceResult<Cached> {
+        if query.cursor.is_none() {
+            self.count_reach(site, seen);
+        }
         let key = format!(
             "{variant}|{}|{}|{}",
             query.limit,
@@ -186,6 +192,7 @@ pub fn new_record(site: &Site, draft: Draft) -> (NewTestimonialRecord, String) {
         verified: false,
         tags: Vec::new(),
         created_at: now_ms(),
+        moderated_at: None,
     };
     (record, manage_token)
 }

@@ -35,6 +35,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("site_keys", "id"),
     ("invitations", "id"),
     ("suppressions", "site_id, address_hash"),
+    ("widget_reach", "site_id, day"),
 ];
 
 /// A column's kind as PostgreSQL declares it; the copy binds each value as that kind.

@@ -5,6 +5,7 @@ pub mod copy;
 pub mod media;
 mod media_records;
 mod model;
+mod overview;
 mod referrals;
 mod sql;
 mod stores;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 
 pub use media_records::*;
 pub use model::*;
+pub use overview::*;
 pub use referrals::*;
 pub use sql::{Backend, SqlStorage};
 pub use stores::*;

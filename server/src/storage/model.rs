@@ -192,6 +192,8 @@ pub struct NewTestimonialRecord {
     /// Tags it arrives with (an invitation's product).
     pub tags: Vec<String>,
     pub created_at: i64,
+    /// When a moderator first decided: `None` for a new arrival (the demo seeds its history).
+    pub moderated_at: Option<i64>,
 }
 
 /// A site key as listed; the key itself is never stored.

@@ -21,6 +21,7 @@ pub trait Storage:
     + SiteKeyStore
     + MediaRecordStore
     + RewardStore
+    + OverviewStore
     + Send
     + Sync
     + 'static
@@ -40,6 +41,7 @@ impl<T> Storage for T where
         + SiteKeyStore
         + MediaRecordStore
         + RewardStore
+        + OverviewStore
         + Send
         + Sync
         + 'static

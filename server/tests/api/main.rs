@@ -18,6 +18,7 @@ mod manage;
 mod moderation;
 mod notifications;
 mod openapi;
+mod overview;
 mod referrals;
 mod rewards;
 mod testimonials;

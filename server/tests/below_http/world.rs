@@ -120,5 +120,6 @@ pub fn record(site: &Site, status: Status, rating: u8, created_at: i64) -> NewTe
         verified: false,
         tags: Vec::new(),
         created_at,
+        moderated_at: None,
     }
 }

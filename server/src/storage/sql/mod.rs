@@ -33,6 +33,7 @@ mod data;
 mod invitations;
 mod media;
 mod operations;
+mod overview;
 mod referrals;
 mod rewards;
 mod rows;
@@ -250,9 +251,9 @@ async fn insert_row(
     let inserted = sqlx::query(&format!(
         "INSERT INTO testimonials (id, site_id, status, name, email, role, company, rating, body, \
          consent, consent_text, consent_version, photo_id, video_id, captions, referral_code, page_url, ip_prefix, \
-         follow_up, contact_me, manage_token_hash, reply, featured, verified, created_at, updated_at) \
+         follow_up, contact_me, manage_token_hash, reply, featured, verified, created_at, updated_at, moderated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
-         $23, $24, $25, $26){on_conflict}"
+         $23, $24, $25, $26, $27){on_conflict}"
     ))
     .bind(&record.id)
     .bind(record.site_id)
@@ -280,6 +281,7 @@ async fn insert_row(
     .bind(flag(record.verified))
     .bind(record.created_at)
     .bind(item.updated_at)
+    .bind(record.moderated_at)
     .execute(&mut *conn)
     .await?;
     if inserted.rows_affected() == 1 {

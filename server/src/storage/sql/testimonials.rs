@@ -72,7 +72,8 @@ impl TestimonialStore for SqlStorage {
     ) -> Result<Moderated, StorageError> {
         // One conditional UPDATE, so a withdrawal racing an approval can never be overridden.
         let updated = sqlx::query(
-            "UPDATE testimonials SET status = $1, updated_at = $2 \
+            "UPDATE testimonials SET status = $1, updated_at = $2, \
+             moderated_at = COALESCE(moderated_at, CASE WHEN $1 = 'pending' THEN NULL ELSE $2 END) \
              WHERE site_id = $3 AND id = $4 AND status <> 'withdrawn' AND ($5 <> 'approved' OR consent = 1)",
         )
         .bind(status.as_str())

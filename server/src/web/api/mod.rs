@@ -3,6 +3,7 @@
 
 mod invitations;
 mod moderation;
+mod overview;
 mod referrals;
 mod refusals;
 mod testimonials;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
         .merge(moderation::router())
         .merge(invitations::router())
         .merge(referrals::moderation_routes())
+        .merge(overview::router())
         .merge(uploads::photo_routes())
         .merge(videos::public_routes())
 }

@@ -24,6 +24,7 @@ use super::encoding::Encoding;
 use super::revalidate;
 use crate::domain::LinkTarget;
 use crate::service::cache::Cached;
+use crate::service::reach::Seen;
 use crate::service::sites::widget_config;
 use crate::service::ServiceError;
 use crate::storage::ListQuery;
@@ -215,7 +216,7 @@ async fn fragment(
     let asked_product = query.product.as_deref().filter(|_| site.structured_data);
     let cached = state
         .service
-        .public_rendering(&site, &query.list, &variant, |page| {
+        .public_rendering(&site, &query.list, Seen::Fragment, &variant, |page| {
             // Built only when the fragment is not cached: the texts are a map of every id.
             let config = widget_config(&site, &query.lang);
             let stylesheets: Vec<String> = state

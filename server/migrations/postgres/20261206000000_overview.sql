@@ -1,0 +1,21 @@
+-- The owner's overview: how long testimonials wait for a decision, and how often the public
+-- list and the server-rendered fragments are asked for.
+
+-- When a moderator first decided (approve, reject, spam); NULL while pending and for
+-- testimonials published at once by the site's auto-approve rule, which nobody waited on.
+ALTER TABLE testimonials ADD COLUMN moderated_at BIGINT;
+-- Decisions made before this column existed, from the audit log.
+UPDATE testimonials SET moderated_at = (
+    SELECT MIN(a.created_at) FROM audit_log a
+    WHERE a.testimonial_id = testimonials.id AND a.action IN ('approve', 'reject', 'spam')
+) WHERE status IN ('approved', 'rejected', 'spam');
+
+-- Widget reach without tracking anyone: requests per site and day (UTC, days since 1970),
+-- nothing about who asked. Each instance adds what it counted, about once a minute.
+CREATE TABLE widget_reach (
+    site_id BIGINT NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+    day BIGINT NOT NULL,
+    list_requests BIGINT NOT NULL DEFAULT 0,
+    fragment_requests BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (site_id, day)
+);

@@ -1,0 +1,60 @@
+//! What the owner's overview counts: testimonials arriving and decided, the referral funnel,
+//! and how often the site's public testimonials are asked for (no one is tracked: a count per
+//! site and day is all that is kept).
+
+use async_trait::async_trait;
+
+use super::StorageError;
+
+pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+pub const WEEK_MS: i64 = 7 * DAY_MS;
+
+/// The requests one instance counted for a site on a day (UTC days since 1970), to be added to
+/// what the database holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReachCount {
+    pub site_id: i64,
+    pub day: i64,
+    /// Pages of the public JSON list (the widget, your own code).
+    pub list: u64,
+    /// Server-rendered fragments (`/embed/{site}/{mode}.html`, the script-free modes).
+    pub fragment: u64,
+}
+
+/// The referral programme's steps, as the leaderboard counts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Funnel {
+    /// Links handed out: one advocate, one link.
+    pub links: u64,
+    pub visits: u64,
+    /// Conversions that count (not refused by a moderator; flagged ones awaiting review count).
+    pub conversions: u64,
+    pub rewards_given: u64,
+}
+
+/// A site's activity since a moment, as the overview charts it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Activity {
+    /// Testimonials received (spam left out) per week: `(week, count)`, week 0 beginning at
+    /// the moment asked for; weeks with none are absent.
+    pub received_by_week: Vec<(i64, u64)>,
+    /// Every moderated rating, as the honest summary counts them (approved and rejected, at any
+    /// time): index 0 holds the 1-star ratings.
+    pub ratings: [u64; 5],
+    /// For each testimonial a moderator decided since the moment: milliseconds it waited.
+    pub waits: Vec<i64>,
+    /// Low ratings whose private follow-up is not resolved yet (at any time).
+    pub follow_ups_open: u64,
+    /// At any time.
+    pub funnel: Funnel,
+    /// Days since the moment with a request; the others had none.
+    pub reach: Vec<ReachCount>,
+}
+
+#[async_trait]
+pub trait OverviewStore: Send + Sync {
+    async fn activity(&self, site_id: i64, since: i64) -> Result<Activity, StorageError>;
+    /// Adds one instance's counts to the stored ones (several instances add theirs); counts of
+    /// a site deleted meanwhile are dropped.
+    async fn add_reach(&self, counts: &[ReachCount]) -> Result<(), StorageError>;
+}
