@@ -98,6 +98,8 @@ async fn a_testimonial_goes_from_the_form_to_the_wall_once_approved() -> anyhow:
 #[tokio::test]
 async fn the_form_names_each_mistake_before_sending_and_stores_nothing() -> anyhow::Result<()> {
     let demo = RunningDemo::start().await?;
+    // The demo's history has a few waiting already.
+    let pending = demo.queue(Status::Pending).await?.items.len();
     let browser = Browser::launch().await?;
     let page = &browser.session;
     page.goto(&format!("{}/product.html", demo.site_url)).await?;
@@ -124,7 +126,7 @@ async fn the_form_names_each_mistake_before_sending_and_stores_nothing() -> anyh
         page.execute("return arguments[0].getAttribute('aria-describedby')", vec![email.to_json()]).await?;
     assert!(described.as_str().is_some_and(|ids| ids.contains("fanfare-email-error")), "{described}");
 
-    assert!(demo.queue(Status::Pending).await?.items.is_empty(), "nothing was sent");
+    assert_eq!(demo.queue(Status::Pending).await?.items.len(), pending, "nothing was sent");
     browser.close().await;
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! `fanfare demo`: a seeded database, the Fanfare server, and a small business website on a
 //! second origin that embeds the widget exactly as a customer would.
 
+mod seed;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -10,17 +12,12 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use fanfare_protocol::api::Status;
-use fanfare_protocol::invitations::InviteCustomer;
 use tokio::net::TcpListener;
 
-use crate::clock::now_ms;
 use crate::config::ServerSettings;
 use crate::domain::Role;
-use crate::service::sites::{NewSiteInput, SettingsInput};
-use crate::service::testimonials::{new_record, Draft};
-use crate::service::{Actor, Service, ServiceError};
-use crate::storage::{DynStorage, NewTestimonialRecord, TestimonialEdit};
+use crate::service::{Actor, Service};
+use crate::storage::DynStorage;
 use crate::{secrets, startup};
 
 pub const DEMO_SITE: &str = "kettle-crow";
@@ -40,76 +37,6 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("hostile.css", "text/css; charset=utf-8", include_str!("../../../demo/hostile.css")),
     ("order.js", "text/javascript; charset=utf-8", include_str!("../../../demo/order.js")),
     ("style.css", "text/css; charset=utf-8", include_str!("../../../demo/style.css")),
-];
-
-struct Seed {
-    name: &'static str,
-    role: Option<&'static str>,
-    company: Option<&'static str>,
-    rating: u8,
-    text: &'static str,
-    status: Status,
-    /// Sent through an invitation after an order: a verified customer.
-    verified: bool,
-}
-
-/// Kind words a roaster might really get, with one honest grumble among them (rejected, yet
-/// counted in the summary, as every moderated rating is).
-const SEED: &[Seed] = &[
-    Seed {
-        name: "Maren Okafor",
-        role: Some("Owner"),
-        company: Some("Little Fern Bakery"),
-        rating: 5,
-        text: "We switched our shop to the Crow's Nest blend in spring. Customers ask about it every single morning, and the roast dates are always fresh.",
-        status: Status::Approved,
-        verified: false,
-    },
-    Seed {
-        name: "Tomás Reyes",
-        role: None,
-        company: None,
-        rating: 5,
-        text: "The subscription arrives on Friday like clockwork. Best part of my weekend is the first cup.",
-        status: Status::Approved,
-        verified: true,
-    },
-    Seed {
-        name: "Priya Natarajan",
-        role: Some("Home barista"),
-        company: None,
-        rating: 4,
-        text: "Lovely, bright Ethiopian. I'd love a slightly bigger bag size, but the flavour notes on the label are spot on.",
-        status: Status::Approved,
-        verified: true,
-    },
-    Seed {
-        name: "Jonas Weber",
-        role: Some("Head chef"),
-        company: Some("Linde & Salz"),
-        rating: 5,
-        text: "Their decaf is the first one our guests don't notice is decaf. That says everything.",
-        status: Status::Approved,
-        verified: false,
-    },
-    Seed {
-        name: "Aiko Tanaka",
-        role: None,
-        company: None,
-        rating: 4,
-        text: "Friendly people at the roastery, and they took time to dial in my grinder setting with me.",
-        status: Status::Approved,
-        verified: false,
-    },
-    Seed {
-        name: "Sam O'Neill",
-        role: None,
-        company: None,
-        rating: 2,
-        text: "Parcel was a week late in December. The coffee itself was good once it came.",
-        status: Status::Rejected,
-        verified: true,
-    },
 ];
 
 /// A started demo: both servers bound, the database seeded, credentials issued.
@@ -134,12 +61,12 @@ impl Demo {
             format!("binding the demo website to {site_addr} (use --site-addr to pick another)")
         })?;
         let site_addr = site_listener.local_addr()?;
-        let app = startup::Application::build(storage, &settings).await?;
+        let app = startup::Application::build(storage.clone(), &settings).await?;
         let api_url = app.public_url().to_owned();
         let site_url = format!("http://{site_addr}");
 
         let service = app.service();
-        let site = seed(service, &site_url, site_addr.port()).await?;
+        let site = seed::site(service, &storage, &site_url, site_addr.port()).await?;
         // A fresh password every start: the demo never has a default password.
         let moderator_password: String = secrets::bearer_token("demo").chars().skip(5).take(16).collect();
         let moderator = service
@@ -217,83 +144,6 @@ pub async fn run(storage: DynStorage, settings: ServerSettings, site_addr: Socke
     let demo = Demo::start(storage, settings, site_addr).await?;
     demo.print_welcome();
     demo.serve(startup::shutdown_signal()).await
-}
-
-/// Creates the demo site on first start and points it at this run's website origin.
-async fn seed(service: &Service, site_url: &str, site_port: u16) -> anyhow::Result<crate::storage::Site> {
-    let localhost = format!("http://localhost:{site_port}");
-    let origins = vec![site_url, localhost.as_str()];
-    if let Some(site) = found_or_none(service.find_site(DEMO_SITE).await)? {
-        let changes = SettingsInput { origins: Some(origins), ..SettingsInput::default() };
-        return Ok(service.change_site(&site, Actor::CommandLine, changes).await?);
-    }
-    let site = service
-        .create_site(NewSiteInput {
-            slug: DEMO_SITE,
-            name: "Kettle & Crow Coffee Roasters",
-            origins,
-            consent_text: None,
-        })
-        .await?;
-    let day_ms = 24 * 60 * 60 * 1000;
-    for (age_days, seed) in (1i64..).zip(SEED) {
-        let (record, _manage_token) = new_record(
-            &site,
-            Draft {
-                content: TestimonialEdit {
-                    name: seed.name.into(),
-                    role: seed.role.map(Into::into),
-                    company: seed.company.map(Into::into),
-                    rating: seed.rating,
-                    text: seed.text.into(),
-                },
-                email: format!("customer{age_days}@example.com"),
-                consent: true,
-            },
-        );
-        let created_at = now_ms() - age_days * 3 * day_ms;
-        let record =
-            NewTestimonialRecord { status: seed.status, verified: seed.verified, created_at, ..record };
-        service.seed_testimonial(record).await?;
-    }
-    // Referral rewards as a small shop would run them: a code for every referred order once
-    // the 14-day return window is over, from a pool of codes made in the shop, and a welcome
-    // code for the friend.
-    let rewards = SettingsInput {
-        reward_every: Some("1"),
-        reward_hold_days: Some("14"),
-        friend_coupon: Some("FRIEND10"),
-        ..SettingsInput::default()
-    };
-    let site = service.change_site(&site, Actor::CommandLine, rewards).await?;
-    let codes: String = (1..=10).map(|n| format!("KC-THANKS-{n:04}\n")).collect();
-    service.add_coupons(&site, Actor::CommandLine, &codes).await?;
-    // Last week's buyers, asked for a testimonial: they wait in the queue until the demo is
-    // given an SMTP server (`--smtp-url`).
-    for (email, name, tags) in [
-        ("lena@example.com", "Lena Fischer", vec!["espresso".to_owned()]),
-        ("omar@example.com", "Omar Haddad", vec!["decaf".to_owned()]),
-    ] {
-        let request = InviteCustomer {
-            email: Some(email.into()),
-            name: Some(name.into()),
-            tags,
-            ..InviteCustomer::default()
-        };
-        service.invite(&site, Actor::CommandLine, &request).await?;
-    }
-    Ok(site)
-}
-
-/// `Some(site)`, `None` when there is none, or what else went wrong.
-fn found_or_none(
-    found: Result<crate::storage::Site, ServiceError>,
-) -> Result<Option<crate::storage::Site>, ServiceError> {
-    match found {
-        Ok(site) => Ok(Some(site)),
-        Err(ServiceError::NotFound(_)) => Ok(None),
-        Err(other) => Err(other),
-    }
 }
 
 /// Serves the demo pages with the snippet pointing at this run's Fanfare server, under the

@@ -145,8 +145,20 @@ impl Service {
         sale: Sale<'_>,
         friend: Friend<'_>,
     ) -> ServiceResult<Conversion> {
+        self.convert_at(site, code, sale, friend, now_ms()).await
+    }
+
+    /// [`Service::convert`] as of `now`: the demo's seed records a history of past sales with
+    /// the same checks and reward counting as a live one.
+    pub async fn convert_at(
+        &self,
+        site: &Site,
+        code: &str,
+        sale: Sale<'_>,
+        friend: Friend<'_>,
+        now: i64,
+    ) -> ServiceResult<Conversion> {
         let advocate = self.advocate_for_code(site, code).await?;
-        let now = now_ms();
         let recent = self.storage.conversions_since(site.id, now - HOUR_MS).await?;
         // Anyone can post a code and an order id; a browser that really followed the link has
         // a recorded visit through it under the loader's id for this browser, within the window

@@ -292,7 +292,7 @@ impl Service {
     }
 
     /// The suppression list's stand-in for an address: keyed, so the list reveals no address.
-    fn address_hash(&self, site: &Site, email_key: &str) -> String {
+    pub(crate) fn address_hash(&self, site: &Site, email_key: &str) -> String {
         self.notify.links.digest(&format!("suppress.{}.{email_key}", site.id))
     }
 
