@@ -68,4 +68,42 @@
       });
     });
   }
+
+  // The Embed page. Copy puts the text beside the button on the clipboard (without this
+  // script the buttons stay hidden and the text is there to select).
+  const showCopyButtons = () => {
+    if (!navigator.clipboard) return;
+    for (const button of document.querySelectorAll("button[data-copy]")) button.hidden = false;
+  };
+  showCopyButtons();
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-copy]");
+    const source = button && document.getElementById(button.dataset.copy);
+    if (!source) return;
+    const said = button.parentElement.querySelector(".copied");
+    navigator.clipboard.writeText(source.textContent).then(
+      () => { if (said) said.textContent = "Copied."; },
+      () => { if (said) said.textContent = "Copying was refused: select the text and copy it."; },
+    );
+  });
+  // A changed choice shows at once: the page for the new choices is fetched and its live parts
+  // (preview, contrast, code) replace these, so focus stays where the person is (a reload would
+  // move it at every arrow key in a list). Without the script, the form's button does the same.
+  const live = document.querySelector("form[data-live]");
+  if (live) {
+    let asked = 0;
+    live.addEventListener("change", async () => {
+      const query = new URLSearchParams(new FormData(live)).toString();
+      const ask = ++asked;
+      const response = await fetch(`${live.action}?${query}`, { credentials: "same-origin" });
+      if (!response.ok || ask !== asked) return;
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      for (const region of document.querySelectorAll("[data-live-region]")) {
+        const replacement = fresh.getElementById(region.id);
+        if (replacement) region.replaceWith(document.adoptNode(replacement));
+      }
+      history.replaceState(null, "", `${live.action}?${query}`);
+      showCopyButtons();
+    });
+  }
 })();

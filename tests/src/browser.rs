@@ -212,6 +212,68 @@ pub fn axe_source() -> anyhow::Result<String> {
         .with_context(|| format!("reading {} (`cargo xtask test` installs it from npm)", path.display()))
 }
 
+/// How far the current page reaches past the right edge of the viewport.
+pub struct Overflow {
+    /// `document.documentElement.scrollWidth`: what the page would scroll sideways to.
+    pub scroll_width: u64,
+    /// The width pages are laid out in (`document.documentElement.clientWidth`, scroll bar
+    /// excluded: a page exactly as wide as the window behind a classic scroll bar scrolls too).
+    pub viewport_width: u64,
+    /// The elements sticking out furthest, deepest first: where to look when the page is too
+    /// wide.
+    pub widest: Vec<String>,
+}
+
+impl Overflow {
+    pub fn scrolls_sideways(&self) -> bool {
+        self.scroll_width > self.viewport_width
+    }
+}
+
+impl Browser {
+    /// Lays pages out as on a screen `width` CSS pixels wide; below 600 as a phone does (the
+    /// page's `meta viewport` honoured, scroll bars overlaid), so a layout meant for phones is
+    /// what is measured. Stays until the next call, across navigations.
+    pub async fn set_viewport(&self, width: u32, height: u32) -> anyhow::Result<()> {
+        let params =
+            json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600 });
+        self.session.devtools("Emulation.setDeviceMetricsOverride", params).await.map(drop)
+    }
+
+    /// How wide the current page is against its viewport, and what makes it so.
+    pub async fn horizontal_overflow(&self) -> anyhow::Result<Overflow> {
+        let measured = self
+            .session
+            .execute(
+                "const root = document.documentElement, edge = root.clientWidth;
+                 const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                   + Array.from(e.classList, (c) => '.' + c).join('');
+                 const path = (e) => { const parts = []; for (; e && e !== document.body; e = e.parentElement) parts.unshift(name(e)); return parts.join(' > '); };
+                 const depth = (e) => { let n = 0; for (; e; e = e.parentElement) n++; return n; };
+                 const out = [];
+                 for (const e of document.body.querySelectorAll('*')) {
+                   const right = e.getBoundingClientRect().right + window.scrollX;
+                   if (right > edge + 0.5) out.push({ e, right, depth: depth(e) });
+                 }
+                 out.sort((a, b) => b.right - a.right || b.depth - a.depth);
+                 const widest = out.slice(0, 3).map(({ e, right }) => path(e) + ' reaches ' + Math.round(right) + ' px'
+                   + (e.textContent.trim() ? ': “' + e.textContent.trim().slice(0, 60) + '”' : ''));
+                 return { scroll: root.scrollWidth, edge, widest };",
+                vec![],
+            )
+            .await?;
+        let number = |key: &str| measured[key].as_u64().with_context(|| format!("{key} in {measured}"));
+        Ok(Overflow {
+            scroll_width: number("scroll")?,
+            viewport_width: number("edge")?,
+            widest: serde_json::from_value(measured["widest"].clone())?,
+        })
+    }
+}
+
+/// The rules of WCAG 2.2 A and AA, as axe-core tags them.
+const WCAG_AA: &[&str] = &["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
+
 /// What the browser counts as layout shift, summed from the page's start, and what moved.
 pub struct LayoutShifts {
     pub total: f64,
@@ -246,13 +308,23 @@ impl Browser {
     /// Runs axe-core on the current page (shadow roots included) for WCAG 2.2 A and AA and
     /// returns the violations, one line each: rule, impact, and the first offending element.
     pub async fn accessibility_violations(&self, axe: &str) -> anyhow::Result<Vec<String>> {
+        self.axe_violations(axe, WCAG_AA).await
+    }
+
+    /// [`Browser::accessibility_violations`] and axe-core's best practices besides (an empty
+    /// table header, a heading level skipped): pages of our own that can keep to them too.
+    pub async fn accessibility_and_best_practice_violations(&self, axe: &str) -> anyhow::Result<Vec<String>> {
+        self.axe_violations(axe, &[WCAG_AA, &["best-practice"]].concat()).await
+    }
+
+    async fn axe_violations(&self, axe: &str, tags: &[&str]) -> anyhow::Result<Vec<String>> {
         self.session.execute(&format!("{axe}\nreturn true;"), vec![]).await?;
         let result = self
             .session
             .execute(
-                "return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } })
+                "return axe.run(document, { runOnly: { type: 'tag', values: arguments[0] } })
                    .then(r => r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at ' + JSON.stringify(v.nodes[0] && v.nodes[0].target)))",
-                vec![],
+                vec![json!(tags)],
             )
             .await?;
         Ok(serde_json::from_value(result)?)

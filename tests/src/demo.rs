@@ -3,12 +3,15 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use fanfare_protocol::api::{ModerationPage, Status, TestimonialPage};
-use fanfare_server::cli::demo::{Demo, DEMO_SITE};
+use fanfare_protocol::api::{ModerationPage, ModerationTestimonial, Status, TestimonialPage};
+use fanfare_protocol::referrals::{ModerationReferral, ReferralPage};
+use fanfare_server::cli::demo::{Demo, DEMO_MODERATOR, DEMO_SITE};
 use fanfare_server::config::{default_widget_dir, ServerSettings};
 use fanfare_server::service::Service;
 use fanfare_server::storage::{self, DynStorage};
 use fanfare_server::testing::TestDatabase;
+
+use crate::browser::wait_for;
 
 pub struct RunningDemo {
     pub api_url: String,
@@ -100,6 +103,71 @@ impl RunningDemo {
             bail!("listing the {status} queue failed: {}", response.status());
         }
         response.json().await.context("reading the moderation queue")
+    }
+
+    /// Every testimonial of the demo site in `status`, page after page, through the bearer API.
+    pub async fn all_in(&self, status: Status) -> anyhow::Result<Vec<ModerationTestimonial>> {
+        let mut items = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let url = format!(
+                "{}/api/v1/sites/{DEMO_SITE}/moderation/testimonials?status={status}&cursor={cursor}",
+                self.api_url
+            );
+            let page: ModerationPage = self.get_as_moderator(&url).await?;
+            items.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = next,
+                None => return Ok(items),
+            }
+        }
+    }
+
+    /// Every advocate on the demo site's referral leaderboard, through the bearer API.
+    pub async fn all_advocates(&self) -> anyhow::Result<Vec<ModerationReferral>> {
+        let mut items = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let url =
+                format!("{}/api/v1/sites/{DEMO_SITE}/moderation/referrals?cursor={cursor}", self.api_url);
+            let page: ReferralPage = self.get_as_moderator(&url).await?;
+            items.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = next,
+                None => return Ok(items),
+            }
+        }
+    }
+
+    /// A moderation API answer, read as `T`.
+    pub async fn get_as_moderator<T: serde::de::DeserializeOwned>(&self, url: &str) -> anyhow::Result<T> {
+        let response = self.http.get(url).bearer_auth(&self.token).send().await?;
+        if !response.status().is_success() {
+            bail!("GET {url} failed: {}", response.status());
+        }
+        response.json().await.with_context(|| format!("reading {url}"))
+    }
+
+    /// Signs the browser in to the dashboard as the demo's owner.
+    pub async fn sign_in(&self, page: &crate::webdriver::Session) -> anyhow::Result<()> {
+        self.sign_in_as(page, DEMO_MODERATOR, &self.password).await
+    }
+
+    /// Signs the browser in to the dashboard with the sign-in form.
+    pub async fn sign_in_as(
+        &self,
+        page: &crate::webdriver::Session,
+        email: &str,
+        password: &str,
+    ) -> anyhow::Result<()> {
+        page.goto(&format!("{}/admin/login", self.api_url)).await?;
+        let email_field =
+            wait_for("the sign-in form", || async { page.find("form.login input#email").await }).await?;
+        page.send_keys(&email_field, email).await?;
+        let password_field = page.find("input#password").await?.context("a password field")?;
+        page.send_keys(&password_field, password).await?;
+        page.click(&page.find("form.login button[type=submit]").await?.context("a sign-in button")?).await?;
+        wait_for("signed in", || async { page.find("form[action='/admin/logout']").await }).await.map(drop)
     }
 
     /// The first page of the demo site's published testimonials, as the widget fetches it.

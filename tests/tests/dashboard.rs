@@ -3,24 +3,13 @@
 //! get nowhere.
 
 use fanfare_protocol::api::Status;
-use fanfare_server::cli::demo::{DEMO_MODERATOR, DEMO_SITE};
+use fanfare_server::cli::demo::DEMO_SITE;
 use fanfare_server::domain::{Origin, Role, SiteSlug};
 use fanfare_server::service::Actor;
 use fanfare_server::storage::NewSite;
 use fanfare_tests::browser::{wait_for, wait_until, Browser};
 use fanfare_tests::demo::RunningDemo;
 use fanfare_tests::webdriver::Session;
-
-async fn sign_in(page: &Session, api_url: &str, email: &str, password: &str) -> anyhow::Result<()> {
-    page.goto(&format!("{api_url}/admin")).await?;
-    let email_field =
-        wait_for("the sign-in form", || async { page.find("form.login input#email").await }).await?;
-    page.send_keys(&email_field, email).await?;
-    let password_field = page.find("input#password").await?.expect("a password field");
-    page.send_keys(&password_field, password).await?;
-    page.click(&page.find("form.login button[type=submit]").await?.expect("a sign-in button")).await?;
-    wait_until("signed in", || async { Ok(page.find("form[action='/admin/logout']").await?.is_some()) }).await
-}
 
 async fn body_text(page: &Session) -> anyhow::Result<String> {
     Ok(page.execute("return document.body.innerText", vec![]).await?.as_str().unwrap_or_default().to_owned())
@@ -32,7 +21,7 @@ async fn a_moderator_approves_and_replies_and_the_wall_shows_the_reply() -> anyh
     let id = demo.submit("Grace Hopper", "The pour-over changed my mornings.").await?;
     let browser = Browser::launch().await?;
     let page = &browser.session;
-    sign_in(page, &demo.api_url, DEMO_MODERATOR, &demo.password).await?;
+    demo.sign_in(page).await?;
 
     page.goto(&format!("{}/admin/sites/{DEMO_SITE}", demo.api_url)).await?;
     let approve = wait_for("the item in the queue", || async {
@@ -97,7 +86,7 @@ async fn forged_posts_replayed_cookies_and_other_sites_moderators_get_nowhere() 
     let target = demo.submit("Pending Person", "Waiting for a decision.").await?;
     let browser = Browser::launch().await?;
     let page = &browser.session;
-    sign_in(page, &demo.api_url, DEMO_MODERATOR, &demo.password).await?;
+    demo.sign_in(page).await?;
     page.goto(&format!("{}/admin/sites/{DEMO_SITE}", demo.api_url)).await?;
     let csrf = page.execute("return document.querySelector('input[name=csrf]').value", vec![]).await?;
     let csrf = csrf.as_str().unwrap_or_default().to_owned();
@@ -161,7 +150,7 @@ async fn forged_posts_replayed_cookies_and_other_sites_moderators_get_nowhere() 
             Some("other password 123".into()),
         )
         .await?;
-    sign_in(page, &demo.api_url, "mod@other.test", "other password 123").await?;
+    demo.sign_in_as(page, "mod@other.test", "other password 123").await?;
     page.goto(&format!("{}/admin/sites/{DEMO_SITE}", demo.api_url)).await?;
     let text = wait_for("the not-found page", || async {
         let text = body_text(page).await?;

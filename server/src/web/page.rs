@@ -82,12 +82,14 @@ pub fn render_in(lang: &str, frame: Frame<'_>, main: Markup) -> Html<String> {
 }
 
 const SITE_TABS: &[(&str, &str, bool)] = &[
+    ("overview", "Overview", false),
     ("queue", "Queue", false),
     ("follow-ups", "Follow-ups", false),
     ("invitations", "Invitations", false),
     ("referrals", "Referrals", false),
     ("rewards", "Rewards", false),
     ("collect", "Collection page", false),
+    ("embed", "Embed", false),
     ("audit", "Audit log", false),
     ("settings", "Settings", true),
     ("members", "People", true),
@@ -116,8 +118,11 @@ pub fn when(ms: i64) -> String {
 pub async fn security_headers(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // A page that needs another policy (the Embed page's preview) sets its own.
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    headers.entry(header::X_FRAME_OPTIONS).or_insert(HeaderValue::from_static("DENY"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));

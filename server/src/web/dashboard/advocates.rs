@@ -53,20 +53,26 @@ fn flag_label(flag: &str) -> &str {
 }
 
 /// `automatic`: the site's rewards pay out by themselves (see Rewards), so there is no mark to
-/// set by hand.
-fn conversion_row(slug: &str, conversion: &Conversion, csrf: &str, back: &str, automatic: bool) -> Markup {
+/// set by hand. `review_heading`: the name of the flags' column in this table.
+fn conversion_row(
+    slug: &str,
+    conversion: &Conversion,
+    csrf: &str,
+    back: &str,
+    automatic: bool,
+    review_heading: &str,
+) -> Markup {
     let action = |name: &str| format!("/admin/sites/{slug}/conversions/{}/{name}", conversion.id);
     html! {
         tr {
-            td { (when(conversion.created_at)) }
-            td {
-                code { (conversion.external_id) } br;
-                span.meta { (source_label(conversion.source)) }
-                @if let Some(value) = &conversion.value { span.meta { " · " (value.display()) } }
+            td data-label="When" { (when(conversion.created_at)) }
+            td data-label="Id" {
+                code.long { (conversion.external_id) } br;
+                span.meta { (source_label(conversion.source)) @if let Some(value) = &conversion.value { " · " (value.display()) } }
                 @if conversion.reversed_at.is_some() { " " span.badge.warn { "Refunded" } }
             }
-            td { (conversion.email.as_deref().unwrap_or("—")) }
-            td {
+            td data-label="Friend" { (conversion.email.as_deref().unwrap_or("—")) }
+            td data-label=(review_heading) {
                 @for flag in &conversion.flags { span.badge.warn { (flag_label(flag)) } " " }
                 @match conversion.review {
                     Some(true) => { "Accepted" }
@@ -74,7 +80,7 @@ fn conversion_row(slug: &str, conversion: &Conversion, csrf: &str, back: &str, a
                     None => {}
                 }
             }
-            td {
+            td.controls data-label="Actions" {
                 @if !conversion.flags.is_empty() && conversion.review.is_none() {
                     @for (name, label) in [("accept", "Accept"), ("reject", "Reject")] {
                         form.inline method="post" action=(action(name)) {
@@ -117,8 +123,8 @@ async fn leaderboard(
             p.empty { "Nothing to review." }
         } @else {
             table {
-                thead { tr { th { "When" } th { "Id" } th { "Friend" } th { "Why" } th {} } }
-                tbody { @for conversion in &flagged { (conversion_row(&site.slug, conversion, csrf, &back, site.rewards.every.is_some())) } }
+                thead { tr { th { "When" } th { "Id" } th { "Friend" } th { "Why" } th { span.visually-hidden { "Actions" } } } }
+                tbody { @for conversion in &flagged { (conversion_row(&site.slug, conversion, csrf, &back, site.rewards.every.is_some(), "Why")) } }
             }
         }
         h2 { "Advocates" }
@@ -130,13 +136,13 @@ async fn leaderboard(
                 tbody {
                     @for row in &rows {
                         tr {
-                            td { a href=(format!("/admin/sites/{}/referrals/{}", site.slug, row.advocate.id)) { bdi { (shown(&row.advocate.name)) } } br; span.meta { (row.advocate.email) } }
-                            td { code { (row.advocate.code) } }
-                            td { (row.visits) }
-                            td { (row.conversions) }
-                            td { @if row.amounts.is_empty() { "—" } @else { (row.amounts.iter().map(|money| money.display()).collect::<Vec<_>>().join(" + ")) } }
-                            td { (row.rewards_given) }
-                            td { (row.flagged) }
+                            td data-label="Advocate" { a href=(format!("/admin/sites/{}/referrals/{}", site.slug, row.advocate.id)) { bdi { (shown(&row.advocate.name)) } } br; span.meta { (row.advocate.email) } }
+                            td data-label="Code" { code { (row.advocate.code) } }
+                            td data-label="Visits" { (row.visits) }
+                            td data-label="Conversions" { (row.conversions) }
+                            td data-label="Amount" { @if row.amounts.is_empty() { "—" } @else { (row.amounts.iter().map(|money| money.display()).collect::<Vec<_>>().join(" + ")) } }
+                            td data-label="Rewards given" { (row.rewards_given) }
+                            td data-label="Flagged" { (row.flagged) }
                         }
                     }
                 }
@@ -181,8 +187,8 @@ async fn advocate_page(
         @if conversions.is_empty() { p.empty { "None yet." } }
         @else {
             table {
-                thead { tr { th { "When" } th { "Id" } th { "Friend" } th { "Flags and review" } th {} } }
-                tbody { @for conversion in &conversions { (conversion_row(&site.slug, conversion, csrf, &back, site.rewards.every.is_some())) } }
+                thead { tr { th { "When" } th { "Id" } th { "Friend" } th { "Flags and review" } th { span.visually-hidden { "Actions" } } } }
+                tbody { @for conversion in &conversions { (conversion_row(&site.slug, conversion, csrf, &back, site.rewards.every.is_some(), "Flags and review")) } }
             }
         }
         p { a href=(format!("/admin/sites/{}/referrals", site.slug)) { "← All advocates" } }

@@ -34,13 +34,11 @@ async fn collect_page(
             "also without JavaScript."
         }
         h2 { "Link" }
-        p {
+        div.stack {
             label for="collect-link" { "Address to share" }
-            br;
-            input id="collect-link" type="text" readonly value=(url) size="48";
-            " "
-            a.no-print href=(url) target="_blank" rel="noopener" { "Open the page" }
+            input id="collect-link" type="text" readonly value=(url);
         }
+        p.no-print { a href=(url) target="_blank" rel="noopener" { "Open the page" } }
         h2 { "QR code" }
         p { img.qr src=(qr) alt=(format!("QR code of {url}")) width="240" height="240"; }
         p.no-print { a href=(qr) download=(format!("{}-qr.svg", site.slug)) { "Download the QR code (SVG)" } }

@@ -134,7 +134,7 @@ async fn page(
         }
         @if owner {
             (invite_one_form(site, csrf, extra.refused.as_ref()))
-            (upload_form(site, csrf, None))
+            (upload_form(site, csrf, None, &[]))
             (keys_section(site, csrf, &keys, extra.new_key))
         }
     };
@@ -169,23 +169,23 @@ fn row(site: &Site, invitation: &Invitation, owner: bool, csrf: &str) -> Markup 
     let time = |at: Option<i64>| at.map(when).unwrap_or_default();
     html! {
         tr {
-            td {
+            td data-label="Customer" {
                 @if let Some(name) = &invitation.name { bdi { (name) } br; }
                 (invitation.email)
                 @if !invitation.tags.is_empty() { br; span.hint { "Tags: " (invitation.tags.join(", ")) } }
             }
-            td { (invitation.order_id.as_deref().unwrap_or("")) }
-            td {
+            td data-label="Order" { (invitation.order_id.as_deref().unwrap_or("")) }
+            td data-label="State" {
                 (label(invitation.status))
                 @if let Some(error) = &invitation.last_error {
                     br; span.error { "Last attempt failed (" (invitation.attempts) "): " (error) }
                 }
             }
-            td { (time(invitation.sent_at)) }
-            td { (time(invitation.reminded_at)) }
-            td { (time(invitation.responded_at)) }
+            td data-label="Sent" { (time(invitation.sent_at)) }
+            td data-label="Reminded" { (time(invitation.reminded_at)) }
+            td data-label="Answered" { (time(invitation.responded_at)) }
             @if owner {
-                td {
+                td.controls data-label="Actions" {
                     @if invitation.status == InvitationStatus::Failed {
                         form.inline method="post" action=(format!("/admin/sites/{}/invitations/{}/resend", site.slug, invitation.id)) {
                             input type="hidden" name="csrf" value=(csrf);
@@ -208,6 +208,9 @@ fn invite_one_form(
     let error = |field: &str| {
         html! { @if let Some(message) = refused.and_then(|(_, errors)| errors.get(field)) { p.error id=(format!("invite-{field}-error")) { (message) } } }
     };
+    let refused_field = |field: &str| refused.is_some_and(|(_, errors)| errors.contains_key(field));
+    let invalid = |field: &str| refused_field(field).then_some("true");
+    let described = |field: &str| refused_field(field).then(|| format!("invite-{field}-error"));
     html! {
         h2 { "Invite one customer" }
         @if let Some((_, errors)) = refused {
@@ -216,19 +219,19 @@ fn invite_one_form(
         form.stack method="post" action=(format!("/admin/sites/{}/invitations/send", site.slug)) {
             input type="hidden" name="csrf" value=(csrf);
             label for="invite-email" { "Email" }
-            input id="invite-email" name="email" type="email" required value=(typed("email"));
+            input id="invite-email" name="email" type="email" required value=(typed("email")) aria-invalid=[invalid("email")] aria-describedby=[described("email")];
             (error("email"))
             label for="invite-name" { "Name (optional, greets them and fills in the form)" }
-            input id="invite-name" name="name" value=(typed("name"));
+            input id="invite-name" name="name" value=(typed("name")) aria-invalid=[invalid("name")] aria-describedby=[described("name")];
             (error("name"))
             label for="invite-tags" { "Tags (optional: the product they bought, joined to their testimonial)" }
-            input id="invite-tags" name="tags" value=(typed("tags")) placeholder="espresso-beans";
+            input id="invite-tags" name="tags" value=(typed("tags")) placeholder="espresso-beans" aria-invalid=[invalid("tags")] aria-describedby=[described("tags")];
             (error("tags"))
             label for="invite-order" { "Order number (optional)" }
-            input id="invite-order" name="order_id" value=(typed("order_id"));
+            input id="invite-order" name="order_id" value=(typed("order_id")) aria-invalid=[invalid("order_id")] aria-describedby=[described("order_id")];
             (error("order_id"))
             label for="invite-lang" { "Language of the email and the form" }
-            select id="invite-lang" name="lang" {
+            select id="invite-lang" name="lang" aria-invalid=[invalid("lang")] aria-describedby=[described("lang")] {
                 @for lang in LANGUAGES { option value=(lang) selected[typed("lang") == lang] { (lang) } }
             }
             (error("lang"))
@@ -237,7 +240,9 @@ fn invite_one_form(
     }
 }
 
-fn upload_form(site: &Site, csrf: &str, text: Option<&str>) -> Markup {
+/// `errors`: the lines of `text` that were refused, listed under the text box.
+fn upload_form(site: &Site, csrf: &str, text: Option<&str>, errors: &[LineError]) -> Markup {
+    let refused = !errors.is_empty();
     html! {
         h2 { "Invite from a CSV file" }
         p.hint {
@@ -250,7 +255,11 @@ fn upload_form(site: &Site, csrf: &str, text: Option<&str>) -> Markup {
             label for="csv-file" hidden { "CSV file" }
             input id="csv-file" type="file" accept=".csv,text/csv" hidden;
             label for="csv" { "The file's text" }
-            textarea id="csv" name="csv" rows="6" required placeholder="email,name,tags\nada@example.com,Ada,espresso-beans" { (text.unwrap_or("")) }
+            textarea id="csv" name="csv" rows="6" required placeholder="email,name,tags\nada@example.com,Ada,espresso-beans"
+                aria-invalid=[refused.then_some("true")] aria-describedby=[refused.then_some("csv-error")] { (text.unwrap_or("")) }
+            @if refused {
+                ul.error id="csv-error" { @for error in errors { li { (error.to_string()) } } }
+            }
             button type="submit" { "Preview" }
         }
     }
@@ -281,11 +290,11 @@ fn keys_section(
                 tbody {
                     @for key in keys {
                         tr {
-                            td { (key.label) }
-                            td { code { "…" (key.hint) } }
-                            td { (when(key.created_at)) }
-                            td { (key.last_used_at.map(when).unwrap_or_else(|| "never".into())) }
-                            td {
+                            td data-label="Label" { (key.label) }
+                            td data-label="Ends in" { code { "…" (key.hint) } }
+                            td data-label="Made" { (when(key.created_at)) }
+                            td data-label="Last used" { (key.last_used_at.map(when).unwrap_or_else(|| "never".into())) }
+                            td.controls data-label="Actions" {
                                 @if let Some(at) = key.revoked_at { "revoked " (when(at)) } @else {
                                     form.inline method="post" action=(format!("/admin/sites/{}/keys/{}/revoke", site.slug, key.id)) {
                                         input type="hidden" name="csrf" value=(csrf);
@@ -381,10 +390,9 @@ fn refused_file(site: &Site, csrf: &str, text: &str, errors: &[LineError]) -> Ma
     html! {
         h1 { "Nothing can be sent yet" }
         div.error role="alert" {
-            p { "The file has " (errors.len()) " error(s); nothing was sent. Correct them and preview again:" }
-            ul { @for error in errors { li { (error.to_string()) } } }
+            p { "The file has " (errors.len()) " error(s), listed under its text; nothing was sent. Correct them and preview again." }
         }
-        (upload_form(site, csrf, Some(text)))
+        (upload_form(site, csrf, Some(text), errors))
         p { a href=(format!("/admin/sites/{}/invitations", site.slug)) { "Back to the invitations" } }
     }
 }

@@ -39,15 +39,18 @@ async fn login_page(
 fn login_form(next: &str, error: Option<&str>, status: StatusCode) -> Response {
     let body = html! {
         h1 { "Sign in" }
-        form.login method="post" action="/admin/login" {
+        form.login.stack method="post" action="/admin/login" {
+            input type="hidden" name="next" value=(next);
+            label for="email" { "Email" }
+            // The error is about the pair: both fields are described by it, under the second.
+            input id="email" name="email" type="email" autocomplete="username" required autofocus
+                aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| "login-error")];
+            label for="password" { "Password" }
+            input id="password" name="password" type="password" autocomplete="current-password" required
+                aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| "login-error")];
             @if let Some(error) = error {
                 p.error role="alert" id="login-error" { (error) }
             }
-            input type="hidden" name="next" value=(next);
-            label for="email" { "Email" }
-            input id="email" name="email" type="email" autocomplete="username" required autofocus;
-            label for="password" { "Password" }
-            input id="password" name="password" type="password" autocomplete="current-password" required;
             button type="submit" { "Sign in" }
         }
         p.hint { "No account? An owner adds you with " code { "fanfare user add EMAIL --site SLUG --password-stdin" } "." }

@@ -30,13 +30,13 @@ async fn members_page(
     let body = html! {
         h1 { "People" }
         table {
-            thead { tr { th { "Email" } th { "Role" } th {} } }
+            thead { tr { th { "Email" } th { "Role" } th { span.visually-hidden { "Actions" } } } }
             tbody {
                 @for (member, role) in &members {
                     tr {
-                        td { (member.email) }
-                        td { (role.as_str()) }
-                        td {
+                        td data-label="Email" { (member.email) }
+                        td data-label="Role" { (role.as_str()) }
+                        td.controls data-label="Actions" {
                             form.inline method="post" action=(format!("/admin/sites/{}/members/{}/remove", site.slug, member.id)) {
                                 input type="hidden" name="csrf" value=(csrf);
                                 button type="submit" { "Remove" }

@@ -2,14 +2,18 @@
 //! and a small script of keyboard shortcuts served from our own origin.
 
 mod advocates;
+mod charts;
 mod collect;
 mod data;
 mod email_links;
+mod embed;
+mod embed_code;
 mod follow_ups;
 mod invitations;
 mod login;
 mod members;
 mod notifications;
+mod overview;
 mod queue;
 mod rewards;
 mod settings;
@@ -24,6 +28,7 @@ use crate::web::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(login::router())
+        .merge(overview::router())
         .merge(queue::router())
         .merge(follow_ups::router())
         .merge(invitations::router())
@@ -32,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(advocates::router())
         .merge(rewards::router())
         .merge(collect::router())
+        .merge(embed::router())
         .merge(tokens::router())
         .merge(notifications::router())
         .merge(webhooks::router())

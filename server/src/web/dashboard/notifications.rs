@@ -26,13 +26,13 @@ async fn page(State(state): State<AppState>, session: AdminSession) -> Result<Re
             "one-click links to decide. Nobody else can turn it on for you."
         }
         table {
-            thead { tr { th { "Site" } th { "Email" } th {} } }
+            thead { tr { th { "Site" } th { "Email" } th { span.visually-hidden { "Actions" } } } }
             tbody {
                 @for (site, on) in &choices {
                     tr {
-                        td { (site.name) }
-                        td { @if *on { "On" } @else { "Off" } }
-                        td {
+                        td data-label="Site" { (site.name) }
+                        td data-label="Email" { @if *on { "On" } @else { "Off" } }
+                        td.controls data-label="Actions" {
                             form.inline method="post" action="/admin/notifications" {
                                 input type="hidden" name="csrf" value=(csrf);
                                 input type="hidden" name="site" value=(site.slug);

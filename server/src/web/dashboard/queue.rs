@@ -56,8 +56,9 @@ async fn home(State(state): State<AppState>, session: AdminSession) -> Result<Re
         ul.sites {
             @for (site, role, pending) in &rows {
                 li {
-                    a href=(format!("/admin/sites/{}", site.slug)) { (site.name) }
-                    " — " (pending) " pending · you are " (role.as_str())
+                    a href=(format!("/admin/sites/{}/overview", site.slug)) { (site.name) }
+                    " — " a href=(format!("/admin/sites/{}", site.slug)) { (pending) " pending" }
+                    " · you are " (role.as_str())
                 }
             }
         }
@@ -97,17 +98,24 @@ async fn queue(
         }
         form.filters method="get" action=(format!("/admin/sites/{}", site.slug)) role="search" {
             input type="hidden" name="status" value=(status.as_str());
-            label for="q" { "Search" }
-            input id="q" name="q" type="search" value=[params.q.as_deref()] placeholder="Name or words (press /)";
-            label for="rating" { "Rating" }
-            select id="rating" name="rating" {
-                option value="" { "Any" }
-                @for stars in 1..=5u8 {
-                    option value=(stars) selected[query.rating == Some(stars)] { (stars) " ★" }
+            // Each label above its field, as in every other form; the fields side by side.
+            div {
+                label for="q" { "Search" }
+                input id="q" name="q" type="search" value=[params.q.as_deref()] placeholder="Name or words (press /)";
+            }
+            div {
+                label for="rating" { "Rating" }
+                select id="rating" name="rating" {
+                    option value="" { "Any" }
+                    @for stars in 1..=5u8 {
+                        option value=(stars) selected[query.rating == Some(stars)] { (stars) " ★" }
+                    }
                 }
             }
-            label for="tag" { "Tag" }
-            input id="tag" name="tag" value=[params.tag.as_deref()] size="12";
+            div {
+                label for="tag" { "Tag" }
+                input id="tag" name="tag" value=[params.tag.as_deref()] size="12";
+            }
             button type="submit" { "Filter" }
         }
         @if items.is_empty() {
@@ -376,11 +384,11 @@ async fn audit(
             tbody {
                 @for entry in &entries {
                     tr {
-                        td { (when(entry.created_at)) }
-                        td { (entry.actor) }
-                        td { (entry.action) }
-                        td { code { (entry.testimonial_id.as_deref().unwrap_or("")) } }
-                        td { (entry.detail.as_deref().unwrap_or("")) }
+                        td data-label="When" { (when(entry.created_at)) }
+                        td data-label="Who" { (entry.actor) }
+                        td data-label="What" { (entry.action) }
+                        td data-label="Testimonial" { @if let Some(id) = &entry.testimonial_id { code { (id) } } }
+                        td data-label="Detail" { (entry.detail.as_deref().unwrap_or("")) }
                     }
                 }
             }

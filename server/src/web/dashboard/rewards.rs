@@ -96,16 +96,16 @@ async fn rewards_page(
             p.empty { "None yet." }
         } @else {
             table {
-                thead { tr { th { "Advocate" } th { "Conversions" } th { "State" } th { "Code" } th { "When" } th {} } }
+                thead { tr { th { "Advocate" } th { "Conversions" } th { "State" } th { "Code" } th { "When" } th { span.visually-hidden { "Actions" } } } }
                 tbody {
                     @for listing in &overview.recent {
                         @let reward = &listing.reward;
                         tr {
-                            td { bdi { (shown(&listing.advocate_name)) } br; span.meta { (listing.advocate_email) " · " code { (listing.advocate_code) } } }
-                            td { (reward.conversions) }
-                            td { (STATES.iter().find(|(state, _)| *state == reward.state).map_or("", |(_, label)| *label)) }
-                            td { @if let Some(code) = &reward.coupon_code { code { (code) } } @else { "—" } }
-                            td {
+                            td data-label="Advocate" { bdi { (shown(&listing.advocate_name)) } br; span.meta { (listing.advocate_email) " · " code { (listing.advocate_code) } } }
+                            td data-label="Conversions" { (reward.conversions) }
+                            td data-label="State" { (STATES.iter().find(|(state, _)| *state == reward.state).map_or("", |(_, label)| *label)) }
+                            td data-label="Code" { @if let Some(code) = &reward.coupon_code { code { (code) } } @else { "—" } }
+                            td data-label="When" {
                                 @match reward.state {
                                     RewardState::Held => { "until " (when(reward.hold_until)) }
                                     RewardState::Given => { (reward.given_at.map(when).unwrap_or_default()) }
@@ -113,7 +113,7 @@ async fn rewards_page(
                                     RewardState::Due => { "since " (when(reward.hold_until)) }
                                 }
                             }
-                            td {
+                            td.controls data-label="Actions" {
                                 @if reward.state == RewardState::Due {
                                     form.inline method="post" action=(format!("{base}/{}/give", reward.id)) {
                                         input type="hidden" name="csrf" value=(csrf);

@@ -41,14 +41,14 @@ async fn page(
             button type="submit" { "Create a token" }
         }
         table {
-            thead { tr { th { "Token" } th { "Created" } th { "State" } th {} } }
+            thead { tr { th { "Token" } th { "Created" } th { "State" } th { span.visually-hidden { "Actions" } } } }
             tbody {
                 @for token in &tokens {
                     tr {
-                        td { "#" (token.id) }
-                        td { (when(token.created_at)) }
-                        td { @if let Some(revoked) = token.revoked_at { "Revoked " (when(revoked)) } @else { "Active" } }
-                        td {
+                        td data-label="Token" { "#" (token.id) }
+                        td data-label="Created" { (when(token.created_at)) }
+                        td data-label="State" { @if let Some(revoked) = token.revoked_at { "Revoked " (when(revoked)) } @else { "Active" } }
+                        td.controls data-label="Actions" {
                             @if token.revoked_at.is_none() {
                                 form.inline method="post" action=(format!("/admin/tokens/{}/revoke", token.id)) {
                                     input type="hidden" name="csrf" value=(csrf);

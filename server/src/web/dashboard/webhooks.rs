@@ -59,15 +59,18 @@ async fn webhooks_view(
                 }
             }
         }
-        @if let Some((_, message)) = refused {
+        @if refused.is_some() {
             div.error role="alert" { p { "Nothing was saved. Please check: url." } }
-            p.error id="url-error" { "The URL " (message) }
         }
         form.stack method="post" {
             input type="hidden" name="csrf" value=(csrf);
             label for="url" { "New webhook URL (at most " (MAX_WEBHOOKS_PER_SITE) " per site; it must reach the public internet)" }
             input id="url" name="url" type="url" required placeholder="https://example.com/hooks/fanfare"
-                value=(refused.map(|(url, _)| url).unwrap_or_default());
+                value=(refused.map(|(url, _)| url).unwrap_or_default())
+                aria-invalid=[refused.map(|_| "true")] aria-describedby=[refused.map(|_| "url-error")];
+            @if let Some((_, message)) = refused {
+                p.error id="url-error" { "The URL " (message) }
+            }
             button type="submit" { "Add webhook" }
         }
         h2 { "Delivery log" }
@@ -76,12 +79,12 @@ async fn webhooks_view(
             tbody {
                 @for delivery in &deliveries {
                     tr {
-                        td { (when(delivery.created_at)) }
-                        td { (delivery.event) }
-                        td { code { (delivery.url) } }
-                        td { (delivery.state.as_str()) }
-                        td { (delivery.attempts) }
-                        td {
+                        td data-label="Queued" { (when(delivery.created_at)) }
+                        td data-label="Event" { (delivery.event) }
+                        td data-label="URL" { code.long { (delivery.url) } }
+                        td data-label="State" { (delivery.state.as_str()) }
+                        td data-label="Attempts" { (delivery.attempts) }
+                        td data-label="Last answer" {
                             @if let Some(status) = delivery.last_status { (status) " " }
                             (delivery.last_error.as_deref().unwrap_or(""))
                         }
