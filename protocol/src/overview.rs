@@ -15,13 +15,16 @@ pub struct SiteOverview {
     /// How long testimonials decided in those 12 weeks waited for a moderator (testimonials
     /// published at once by the site's rule waited on nobody and are left out).
     pub time_to_moderate: WaitTimes,
-    /// Low ratings whose private follow-up is not resolved yet.
+    /// Testimonials waiting for a moderator's decision now.
+    pub pending: u64,
+    /// What the follow-up inbox lists as open: low ratings and contact requests not resolved.
     pub follow_ups_open: u64,
     pub referrals: ReferralFunnel,
     pub invitations: InvitationFunnel,
     /// Requests for the site's public testimonials on each of the last 30 days (UTC), oldest
-    /// first: one per page that shows them (a *Show more* is not counted again). Nobody is
-    /// tracked: no cookie, nothing about who asked, a count per day is all that is kept.
+    /// first: one per first page asked for, so one per mount shown (a *Show more* is not
+    /// counted again, nor are pages of this server itself, such as the Embed page's preview).
+    /// Nobody is tracked: no cookie, nothing about who asked, a count per day is all that is kept.
     pub reach: Vec<ReachDay>,
 }
 
@@ -44,9 +47,9 @@ pub struct RatingCount {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaitTimes {
     pub decided: u64,
-    /// Half waited less than this; `null` with nothing decided.
+    /// Half waited at most this long; `null` with nothing decided.
     pub median_seconds: Option<u64>,
-    /// Nine in ten waited less than this.
+    /// Nine in ten waited at most this long.
     pub p90_seconds: Option<u64>,
 }
 
@@ -76,8 +79,10 @@ pub struct InvitationFunnel {
 pub struct ReachDay {
     /// `YYYY-MM-DD`, UTC.
     pub day: String,
-    /// First pages of the JSON list (`GET /api/v1/sites/{site}/testimonials`).
+    /// First pages of the JSON list (`GET /api/v1/sites/{site}/testimonials`): your own code
+    /// (the widget itself asks for the fragments).
     pub list: u64,
-    /// First pages of the server-rendered modes (`GET /embed/{site}/{mode}.html`).
+    /// First pages of the server-rendered modes (`GET /embed/{site}/{mode}.html`): the widget's
+    /// wall, carousel and badge, and fragments included in your own HTML.
     pub fragment: u64,
 }

@@ -87,20 +87,39 @@
     );
   });
   // A changed choice shows at once: the page for the new choices is fetched and its live parts
-  // (preview, contrast, code) replace these, so focus stays where the person is (a reload would
-  // move it at every arrow key in a list). Without the script, the form's button does the same.
+  // (preview, contrast, code) and the fields' refusals replace these, so focus stays where the
+  // person is (a reload would move it at every arrow key in a list). Without the script, the
+  // form's button does the same.
   const live = document.querySelector("form[data-live]");
   if (live) {
     let asked = 0;
     live.addEventListener("change", async () => {
       const query = new URLSearchParams(new FormData(live)).toString();
       const ask = ++asked;
-      const response = await fetch(`${live.action}?${query}`, { credentials: "same-origin" });
-      if (!response.ok || ask !== asked) return;
-      const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      let fresh;
+      try {
+        const response = await fetch(`${live.action}?${query}`, { credentials: "same-origin" });
+        if (!response.ok) return;
+        fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      } catch (_) {
+        return; // the form's button still works
+      }
+      if (ask !== asked) return; // a later choice is on its way
       for (const region of document.querySelectorAll("[data-live-region]")) {
         const replacement = fresh.getElementById(region.id);
-        if (replacement) region.replaceWith(document.adoptNode(replacement));
+        // The same element keeps its place, so a status region is announced, not replaced.
+        if (replacement) region.replaceChildren(...Array.from(replacement.childNodes));
+      }
+      for (const error of live.querySelectorAll(".error[id]")) error.remove();
+      for (const field of live.querySelectorAll("[name][id]")) {
+        const twin = fresh.getElementById(field.id);
+        if (!twin) continue;
+        for (const name of ["aria-invalid", "aria-describedby"]) {
+          if (twin.hasAttribute(name)) field.setAttribute(name, twin.getAttribute(name));
+          else field.removeAttribute(name);
+        }
+        const error = twin.nextElementSibling;
+        if (error && error.matches(".error[id]")) field.after(document.adoptNode(error));
       }
       history.replaceState(null, "", `${live.action}?${query}`);
       showCopyButtons();

@@ -212,6 +212,8 @@ async fn a_populated_sqlite_database_moves_to_postgres_completely() {
     assert_eq!(source.draw_coupon(site.id, reward.id, 29).await.unwrap().as_deref(), Some("CODE-1"));
     assert!(source.give_reward(site.id, reward.id, Some("CODE-1"), 29).await.unwrap());
     assert!(source.record_stripe_event(site.id, "evt_1", 29).await.unwrap());
+    let reach = fanfare_server::storage::ReachCount { site_id: site.id, day: 0, list: 3, fragment: 2 };
+    source.add_reach(&[reach]).await.unwrap();
 
     // A video in the media store (its object in SQLite's media directory, beside the file).
     let video = fanfare_server::storage::MediaRecord {

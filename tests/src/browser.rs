@@ -234,6 +234,23 @@ impl Browser {
     /// Lays pages out as on a screen `width` CSS pixels wide; below 600 as a phone does (the
     /// page's `meta viewport` honoured, scroll bars overlaid), so a layout meant for phones is
     /// what is measured. Stays until the next call, across navigations.
+    /// [`Browser::screenshot_if_asked`] of the whole page, top to bottom, in a window as tall as
+    /// the page for the moment: stacked tables, long forms and every chart are seen whole.
+    pub async fn whole_page_screenshot_if_asked(
+        &self,
+        (width, height): (u32, u32),
+        name: &str,
+    ) -> anyhow::Result<()> {
+        if std::env::var_os("FANFARE_SCREENSHOTS").is_none() {
+            return Ok(());
+        }
+        let tall = self.session.execute("return document.documentElement.scrollHeight", vec![]).await?;
+        let tall = tall.as_u64().and_then(|tall| u32::try_from(tall).ok()).unwrap_or(height);
+        self.set_viewport(width, tall.clamp(height, 8000)).await?;
+        self.screenshot_if_asked(name).await?;
+        self.set_viewport(width, height).await
+    }
+
     pub async fn set_viewport(&self, width: u32, height: u32) -> anyhow::Result<()> {
         let params =
             json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600 });

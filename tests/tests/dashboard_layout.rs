@@ -38,6 +38,34 @@ const PAGES: &[&str] = &[
     "/admin/notifications",
 ];
 
+/// Forms the server refuses, none of which stores anything: the page (after the demo site's
+/// path), the field (CSS), what is typed into it, the error that must appear, and what it is.
+const REFUSALS: &[(&str, &str, &str, &str, &str)] = &[
+    ("/settings", "#referral_landing_url", "not a web address", "#referral_landing_url-error", "settings"),
+    ("/invitations", "#invite-email", "not an address", "#invite-email-error", "invitation"),
+    ("/invitations", "#csv", "email,name\nnot an address,Nobody", "#csv-error", "CSV"),
+    // Loopback: refused unless the operator allows private networks, which the demo does not.
+    ("/webhooks", "#url", "http://127.0.0.1:9/hooks", "#url-error", "webhook"),
+    ("/members", "#member-email", "not an address", "#member-email-error", "person"),
+    ("/data", "#erase-email", "not an address", "#erase-email-error", "erasure"),
+    ("/rewards", "#codes", "ONE\nTWO CODES", "#codes-error", "coupon codes"),
+    (
+        "/invitations",
+        "#key-label",
+        "the order system of the webshop, the warehouse and the till too",
+        "#key-label-error",
+        "site key name",
+    ),
+    // The queue's item forms: the item's form comes back open, the error under the field.
+    (
+        "?status=approved",
+        "article.item details form[action$='/edit'] input[name='name']",
+        " ",
+        "details[open] [id^='edit-name-'][id$='-error']",
+        "queue edit",
+    ),
+];
+
 /// A phone (an iPhone 14's CSS pixels) and a laptop.
 const VIEWPORTS: [(u32, u32); 2] = [(390, 844), (1280, 900)];
 
@@ -107,23 +135,6 @@ async fn submit_refused(page: &Session, field: &str, value: &str, shown: &str) -
         .await
 }
 
-/// [`Browser::screenshot_if_asked`] of the whole page, top to bottom, in a window as tall as
-/// the page for the moment: stacked tables and long forms are seen whole.
-async fn whole_page_screenshot(
-    browser: &Browser,
-    (width, height): (u32, u32),
-    name: &str,
-) -> anyhow::Result<()> {
-    if std::env::var_os("FANFARE_SCREENSHOTS").is_none() {
-        return Ok(());
-    }
-    let tall = browser.session.execute("return document.documentElement.scrollHeight", vec![]).await?;
-    let tall = tall.as_u64().and_then(|tall| u32::try_from(tall).ok()).unwrap_or(height);
-    browser.set_viewport(width, tall.clamp(height, 8000)).await?;
-    browser.screenshot_if_asked(name).await?;
-    browser.set_viewport(width, height).await
-}
-
 #[tokio::test]
 async fn every_dashboard_page_fits_a_phone_and_passes_axe() -> anyhow::Result<()> {
     let axe = axe_source()?;
@@ -173,7 +184,9 @@ async fn every_dashboard_page_fits_a_phone_and_passes_axe() -> anyhow::Result<()
             found.extend(problems(&browser, &axe, &format!("{path} at {width} px")).await?);
             if width < 600 && (path.ends_with("/referrals") || path.ends_with("/settings")) {
                 let name = path.rsplit('/').next().unwrap_or_default();
-                whole_page_screenshot(&browser, (width, height), &format!("dashboard-phone-{name}")).await?;
+                browser
+                    .whole_page_screenshot_if_asked((width, height), &format!("dashboard-phone-{name}"))
+                    .await?;
             }
             // The README's picture of the Rewards tab.
             if width > 600 && path.ends_with("/rewards") {
@@ -182,23 +195,17 @@ async fn every_dashboard_page_fits_a_phone_and_passes_axe() -> anyhow::Result<()
         }
     }
 
-    // Forms the server refused, at phone width: each error stands under its field and is
-    // what that field is described by.
-    browser.set_viewport(phone_width, phone_height).await?;
+    // Forms the server refused, on a phone and on a desktop: each error stands under its
+    // field and is what that field is described by.
     let admin = format!("{}/admin/sites/{DEMO_SITE}", demo.api_url);
-    page.goto(&format!("{admin}/settings")).await?;
-    submit_refused(page, "#referral_landing_url", "not a web address", "#referral_landing_url-error").await?;
-    found.extend(problems(&browser, &axe, "settings refused").await?);
-    page.goto(&format!("{admin}/invitations")).await?;
-    submit_refused(page, "#invite-email", "not an address", "#invite-email-error").await?;
-    found.extend(problems(&browser, &axe, "invitation refused").await?);
-    page.goto(&format!("{admin}/invitations")).await?;
-    submit_refused(page, "#csv", "email,name\nnot an address,Nobody", "#csv-error").await?;
-    found.extend(problems(&browser, &axe, "CSV refused").await?);
-    page.goto(&format!("{admin}/webhooks")).await?;
-    // Loopback: refused unless the operator allows private networks, which the demo does not.
-    submit_refused(page, "#url", "http://127.0.0.1:9/hooks", "#url-error").await?;
-    found.extend(problems(&browser, &axe, "webhook refused").await?);
+    for (width, height) in VIEWPORTS {
+        browser.set_viewport(width, height).await?;
+        for (path, field, value, shown, what) in REFUSALS {
+            page.goto(&format!("{admin}{path}")).await?;
+            submit_refused(page, field, value, shown).await?;
+            found.extend(problems(&browser, &axe, &format!("{what} refused at {width} px")).await?);
+        }
+    }
 
     assert!(found.is_empty(), "{} problems:\n{}", found.len(), found.join("\n"));
     browser.close().await;

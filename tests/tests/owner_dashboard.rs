@@ -41,7 +41,7 @@ async fn the_overview_shows_what_the_api_reports() -> anyhow::Result<()> {
     let before: SiteOverview = demo.get_as_moderator(&overview_url).await?;
     let today = |overview: &SiteOverview| overview.reach.last().map(|day| (day.list, day.fragment));
 
-    // Widget reach: three walls by the widget, two by the server; a "show more" is the same
+    // Widget reach: three first pages of the JSON list, two fragments; a "show more" is the same
     // showing, not another.
     let mut first_page: Option<TestimonialPage> = None;
     for _ in 0..3 {
@@ -66,7 +66,7 @@ async fn the_overview_shows_what_the_api_reports() -> anyhow::Result<()> {
     let site = wait_for("the site list", || async { page.find("ul.sites li a").await }).await?;
     page.click(&site).await?;
     wait_for("the overview", || async { page.find("#ratings table").await }).await?;
-    browser.screenshot_if_asked("dashboard-overview").await?;
+    browser.whole_page_screenshot_if_asked((1280, 900), "dashboard-overview").await?;
 
     // Ratings: every moderated one (approved and rejected), star by star, as the moderation API
     // lists them and the public summary counts them.
@@ -114,10 +114,29 @@ async fn the_overview_shows_what_the_api_reports() -> anyhow::Result<()> {
     assert_eq!(funnel["Rewards given"], vec![advocates.iter().map(|a| a.rewards_given).sum::<u64>()]);
     assert!(advocates.iter().any(|advocate| advocate.flagged > 0), "one advocate's conversion is flagged");
 
-    // Reach, as the API said after the requests above.
+    // Reach: today's row holds the requests above (the widget's fragments first).
     let reach = chart_table(page, "reach").await?;
     let last = after.reach.last().context("today")?;
-    assert_eq!(reach.get(&last.day), Some(&vec![last.list, last.fragment]));
+    assert_eq!(reach.get(&last.day), Some(&vec![fragment + 2, list + 3]));
+
+    // Invitations: emails that went out, and answers, as the invitations API lists them.
+    let (mut sent, mut answered) = (0, 0);
+    for status in ["queued", "sent", "reminded", "responded", "unsubscribed", "failed"] {
+        let mut next_page = String::new();
+        loop {
+            let page: serde_json::Value =
+                demo.get_as_moderator(&format!("{api}/invitations?status={status}{next_page}")).await?;
+            for item in page["items"].as_array().context("invitations")? {
+                sent += u64::from(!item["sent_at"].is_null());
+                answered += u64::from(item["status"] == "responded");
+            }
+            match page["next_cursor"].as_str() {
+                Some(next) => next_page = format!("&cursor={next}"),
+                None => break,
+            }
+        }
+    }
+    assert!(sent > 0 && answered > 0, "the demo has invitations answered");
 
     // And the figures above the charts.
     let tiles = page
@@ -128,8 +147,14 @@ async fn the_overview_shows_what_the_api_reports() -> anyhow::Result<()> {
         .to_owned();
     let pending = demo.all_in(Status::Pending).await?.len();
     assert!(tiles.contains(&format!("Waiting for a decision\n{pending} open the queue")), "{tiles}");
-    let follow_ups = format!("Follow-ups open\n{} answer them", after.follow_ups_open);
-    assert!(tiles.contains(&follow_ups), "{tiles}");
+    assert!(tiles.contains(&format!("Invitations answered\n{answered} of {sent} sent")), "{tiles}");
+    // Follow-ups: as many as the inbox the tile links to lists.
+    page.goto(&format!("{}/admin/sites/{DEMO_SITE}/follow-ups", demo.api_url)).await?;
+    let inbox =
+        page.execute("return document.querySelectorAll('ol.items article.item').length", vec![]).await?;
+    let inbox = inbox.as_u64().context("a count")?;
+    assert!(inbox > 0, "the demo has follow-ups open");
+    assert!(tiles.contains(&format!("Follow-ups open\n{inbox} answer them")), "{tiles}");
     assert!(
         after.time_to_moderate.decided > 0,
         "the demo's decisions took time: {:?}",
@@ -223,7 +248,7 @@ async fn the_embed_pages_snippet_renders_the_chosen_mode_on_a_blank_page() -> an
         Ok(page.execute(quote_in_preview, vec![]).await?.as_str().map(str::to_owned))
     })
     .await?;
-    browser.screenshot_if_asked("dashboard-embed").await?;
+    browser.whole_page_screenshot_if_asked((1280, 900), "dashboard-embed").await?;
 
     // Copy, as the owner would: the clipboard holds the snippet and the policy.
     page.devtools(
@@ -256,7 +281,8 @@ async fn the_embed_pages_snippet_renders_the_chosen_mode_on_a_blank_page() -> an
     assert!(!policy.contains("wasm-unsafe-eval"), "a carousel needs no WebAssembly: {policy}");
 
     // Pasted into a blank page of another origin (added to the site's origins, as Settings
-    // does), under exactly that policy.
+    // does), under exactly that policy, with Trusted Types required as the page advises.
+    let policy = format!("{policy}; require-trusted-types-for 'script'; trusted-types fanfare");
     let host = serve_host_page(snippet, policy).await?;
     let site = demo.service.find_site(DEMO_SITE).await?;
     let mut origins = site.origins.clone();
@@ -317,8 +343,10 @@ async fn the_accent_is_checked_against_both_themes_and_saved_by_the_owner() -> a
     })
     .await?;
     assert!(verdicts.contains("Light theme (white): 1.4:1, below AA"), "{verdicts}");
-    let dark = verdicts.lines().find(|line| line.starts_with("Dark theme")).unwrap_or_default();
+    let dark =
+        verdicts.lines().find(|line| line.starts_with("This colour on the dark theme")).unwrap_or_default();
     assert!(dark.ends_with("passes AA"), "{verdicts}");
+    assert!(verdicts.contains("Dark theme: its own amber (#f59e0b), 8.1:1, passes AA"), "{verdicts}");
     let save = page.find("form[action$='/embed/accent'] button").await?.context("the save button")?;
     page.click(&save).await?;
     wait_until("saved", || async {

@@ -4,11 +4,15 @@
 -- When a moderator first decided (approve, reject, spam); NULL while pending and for
 -- testimonials published at once by the site's auto-approve rule, which nobody waited on.
 ALTER TABLE testimonials ADD COLUMN moderated_at BIGINT;
--- Decisions made before this column existed, from the audit log.
-UPDATE testimonials SET moderated_at = (
-    SELECT MIN(a.created_at) FROM audit_log a
-    WHERE a.testimonial_id = testimonials.id AND a.action IN ('approve', 'reject', 'spam')
-) WHERE status IN ('approved', 'rejected', 'spam');
+-- Decisions made before this column existed, from the audit log: each testimonial's first,
+-- in one pass over the log (it has no index by testimonial).
+UPDATE testimonials SET moderated_at = decided.first_at
+FROM (
+    SELECT testimonial_id, MIN(created_at) AS first_at FROM audit_log
+    WHERE action IN ('approve', 'reject', 'spam') AND testimonial_id IS NOT NULL
+    GROUP BY testimonial_id
+) AS decided
+WHERE decided.testimonial_id = testimonials.id;
 
 -- Widget reach without tracking anyone: requests per site and day (UTC, days since 1970),
 -- nothing about who asked. Each instance adds what it counted, about once a minute.

@@ -61,12 +61,21 @@ impl Demo {
             format!("binding the demo website to {site_addr} (use --site-addr to pick another)")
         })?;
         let site_addr = site_listener.local_addr()?;
-        let app = startup::Application::build(storage.clone(), &settings).await?;
+        // The invitation sender and the reward round start once the history is written: they
+        // would otherwise act on its invitations and rewards half-way, at today's time.
+        let quiet = ServerSettings { send_invitations: false, settle_rewards: false, ..settings.clone() };
+        let app = startup::Application::build(storage.clone(), &quiet).await?;
         let api_url = app.public_url().to_owned();
         let site_url = format!("http://{site_addr}");
 
         let service = app.service();
         let site = seed::site(service, &storage, &site_url, site_addr.port()).await?;
+        if settings.send_invitations {
+            tokio::spawn(service.clone().send_invitations_forever());
+        }
+        if settings.settle_rewards {
+            tokio::spawn(service.clone().settle_rewards_forever());
+        }
         // A fresh password every start: the demo never has a default password.
         let moderator_password: String = secrets::bearer_token("demo").chars().skip(5).take(16).collect();
         let moderator = service

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use fanfare_protocol::invitations::InvitationStatus;
 use fanfare_protocol::overview::{
     InvitationFunnel, RatingCount, ReachDay, ReferralFunnel, SiteOverview, WaitTimes, WeekCount,
 };
@@ -26,7 +25,6 @@ impl Service {
         // Twelve weeks reach further back than thirty days: one moment bounds every query.
         let first_day = now.div_euclid(DAY_MS) - (DAYS_SHOWN - 1);
         let activity = self.storage.activity(site.id, first_week).await?;
-        let invitations = self.storage.invitation_counts(site.id).await?;
 
         let weeks = (0..WEEKS_SHOWN)
             .map(|week| WeekCount {
@@ -51,13 +49,11 @@ impl Service {
                 ReachDay { day: day_of(day * DAY_MS), list, fragment }
             })
             .collect();
-        let count_of = |wanted: &[InvitationStatus]| -> u64 {
-            invitations.iter().filter(|(status, _)| wanted.contains(status)).map(|(_, n)| n).sum()
-        };
         Ok(SiteOverview {
             weeks,
             ratings,
             time_to_moderate: wait_times(activity.waits),
+            pending: activity.pending,
             follow_ups_open: activity.follow_ups_open,
             referrals: ReferralFunnel {
                 links: activity.funnel.links,
@@ -66,13 +62,8 @@ impl Service {
                 rewards_given: activity.funnel.rewards_given,
             },
             invitations: InvitationFunnel {
-                sent: count_of(&[
-                    InvitationStatus::Sent,
-                    InvitationStatus::Reminded,
-                    InvitationStatus::Responded,
-                    InvitationStatus::Unsubscribed,
-                ]),
-                answered: count_of(&[InvitationStatus::Responded]),
+                sent: activity.invitations_sent,
+                answered: activity.invitations_answered,
             },
             reach,
         })
@@ -84,7 +75,10 @@ impl Service {
     }
 
     /// Adds this instance's reach counts to the database; kept for the next try if that fails.
+    /// One store at a time: the last one, at shutdown, waits for a store under way, whose counts
+    /// would otherwise be neither in the database nor in memory.
     pub async fn store_reach(&self) -> ServiceResult<()> {
+        let _one_at_a_time = self.reach.storing().await;
         let counted: Vec<ReachCount> = self.reach.take();
         if counted.is_empty() {
             return Ok(());

@@ -14,33 +14,47 @@ pub enum Seen {
     List,
     /// A first page of a server-rendered mode.
     Fragment,
+    /// Asked for by a page of this server itself (the Embed page's preview): not a showing.
+    OwnPage,
 }
 
 /// Counts since the last [`ReachCounter::take`].
 #[derive(Default)]
-pub struct ReachCounter(Mutex<HashMap<(i64, i64), ReachCount>>);
+pub struct ReachCounter {
+    counts: Mutex<HashMap<(i64, i64), ReachCount>>,
+    storing: tokio::sync::Mutex<()>,
+}
 
 impl ReachCounter {
     pub fn count(&self, site_id: i64, seen: Seen, now: i64) {
+        if seen == Seen::OwnPage {
+            return;
+        }
         let day = now.div_euclid(DAY_MS);
-        let mut counts = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let entry =
             counts.entry((site_id, day)).or_insert(ReachCount { site_id, day, ..ReachCount::default() });
         match seen {
             Seen::List => entry.list += 1,
             Seen::Fragment => entry.fragment += 1,
+            Seen::OwnPage => {}
         }
+    }
+
+    /// Held while counts are on their way to the database.
+    pub async fn storing(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.storing.lock().await
     }
 
     /// Everything counted so far, leaving nothing behind.
     pub fn take(&self) -> Vec<ReachCount> {
-        let mut counts = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         counts.drain().map(|(_, count)| count).collect()
     }
 
     /// Counts that could not be stored, kept for the next try.
     pub fn give_back(&self, taken: Vec<ReachCount>) {
-        let mut counts = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         for back in taken {
             let entry =
                 counts.entry((back.site_id, back.day)).or_insert(ReachCount { list: 0, fragment: 0, ..back });
@@ -51,7 +65,7 @@ impl ReachCounter {
 
     /// One site's counts not stored yet, by day.
     pub fn pending(&self, site_id: i64) -> Vec<ReachCount> {
-        let counts = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         counts.values().filter(|count| count.site_id == site_id).copied().collect()
     }
 }
@@ -68,6 +82,7 @@ mod tests {
         counter.count(1, Seen::List, monday + DAY_MS - 1);
         counter.count(1, Seen::Fragment, monday + DAY_MS);
         counter.count(2, Seen::List, monday);
+        counter.count(1, Seen::OwnPage, monday);
         let mut pending = counter.pending(1);
         pending.sort_by_key(|count| count.day);
         assert_eq!(

@@ -66,8 +66,9 @@ fn public_summary(summary: RatingSummary) -> Summary {
 impl Service {
     /// A page of the site's published testimonials with the honest summary, as JSON, from
     /// memory when nothing changed since it was last built.
-    pub async fn public_page(&self, site: &Site, query: &ListQuery) -> ServiceResult<Cached> {
-        self.public_rendering(site, query, Seen::List, "json", |page| {
+    /// `seen` says whether a first page is a showing (see [`Seen`]).
+    pub async fn public_page(&self, site: &Site, query: &ListQuery, seen: Seen) -> ServiceResult<Cached> {
+        self.public_rendering(site, query, seen, "json", |page| {
             serde_json::to_vec(page).map_err(|error| ServiceError::internal("JSON", error))
         })
         .await

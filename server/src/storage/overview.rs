@@ -43,8 +43,13 @@ pub struct Activity {
     pub ratings: [u64; 5],
     /// For each testimonial a moderator decided since the moment: milliseconds it waited.
     pub waits: Vec<i64>,
-    /// Low ratings whose private follow-up is not resolved yet (at any time).
+    /// What the follow-up inbox lists as open (at any time).
     pub follow_ups_open: u64,
+    /// Testimonials waiting for a decision now.
+    pub pending: u64,
+    /// Invitation emails that went out, and invitations answered with a testimonial.
+    pub invitations_sent: u64,
+    pub invitations_answered: u64,
     /// At any time.
     pub funnel: Funnel,
     /// Days since the moment with a request; the others had none.

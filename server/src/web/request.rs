@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::error::AppError;
 use super::state::AppState;
 use crate::domain::IpCidr;
+use crate::service::reach::Seen;
 use crate::storage::{Cursor, ListQuery, Site};
 
 /// The site named by `{site}` in the path; unknown sites are 404 before anything else runs.
@@ -149,6 +150,18 @@ impl ListParams {
             ),
         };
         Ok(query)
+    }
+}
+
+/// How a request for a site's public testimonials counts for its reach: a page of this server
+/// itself (the Embed page's preview; the browser says `Sec-Fetch-Site: same-origin`) shows them
+/// to nobody but the owner.
+pub fn shown_as(headers: &axum::http::HeaderMap, seen: Seen) -> Seen {
+    let own_page = headers.get("sec-fetch-site").is_some_and(|value| value.as_bytes() == b"same-origin");
+    if own_page {
+        Seen::OwnPage
+    } else {
+        seen
     }
 }
 

@@ -5,7 +5,7 @@ use fanfare_protocol::api::Status;
 use fanfare_server::domain::Role;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, valid_submission, OTHER_SITE, SITE};
+use crate::helpers::{refused_field, spawn_app, valid_submission, OTHER_SITE, SITE};
 
 const OWNER: &str = "owner@acme.test";
 
@@ -421,4 +421,122 @@ async fn two_owners_removing_each_other_at_once_leave_one_owner() {
         app.storage.role_on_site(second_id, site.id).await.unwrap(),
     ];
     assert_eq!(owners.iter().filter(|role| **role == Some(Role::Owner)).count(), 1, "{owners:?}");
+}
+
+#[tokio::test]
+async fn a_refused_person_is_shown_again_under_its_field_as_typed() {
+    let app = spawn_app().await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    let session = app.login(OWNER).await;
+    let site = app.storage.site_by_slug(SITE).await.unwrap().unwrap();
+    let path = format!("/admin/sites/{SITE}/members");
+    let before = app.storage.members(site.id).await.unwrap().len();
+
+    let bad = app.post_form(&session, &path, &[("email", "nobody"), ("role", "owner")]).await;
+    assert_eq!(bad.status(), 422);
+    let page = bad.text().await.unwrap();
+    assert!(page.contains("<h1>People</h1>"), "the People page itself: {page}");
+    let email = refused_field(&page, "member-email");
+    assert!(email.tag.contains(r#"value="nobody""#), "as typed: {}", email.tag);
+    assert_eq!(email.message, "must be an email address like name@example.com");
+    assert!(page.contains(r#"<option value="owner" selected>"#), "the role as chosen: {page}");
+    assert!(!page.contains(r#"id="member-role-error""#), "{page}");
+
+    let bad_role = app.post_form(&session, &path, &[("email", "new@acme.test"), ("role", "admin")]).await;
+    assert_eq!(bad_role.status(), 422);
+    let page = bad_role.text().await.unwrap();
+    let role = refused_field(&page, "member-role");
+    assert_eq!(role.message, "role &quot;admin&quot; must be owner or moderator");
+    assert!(refused_field_absent(&page, "member-email"), "{page}");
+    assert!(page.contains(r#"value="new@acme.test""#), "the address as typed: {page}");
+
+    assert_eq!(app.storage.members(site.id).await.unwrap().len(), before, "nobody added");
+    assert!(app.storage.user_by_email("new@acme.test").await.unwrap().is_none());
+}
+
+/// The field `id` is on the page and not marked refused.
+fn refused_field_absent(page: &str, id: &str) -> bool {
+    page.contains(&format!(" id=\"{id}\"")) && !page.contains(&format!("{id}-error"))
+}
+
+#[tokio::test]
+async fn a_refused_erasure_is_shown_again_under_its_field_as_typed() {
+    let app = spawn_app().await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    let session = app.login(OWNER).await;
+    app.submit_ok(&valid_submission()).await;
+
+    let path = format!("/admin/sites/{SITE}/erase");
+    let bad = app.post_form(&session, &path, &[("email", "ada at example.com")]).await;
+    assert_eq!(bad.status(), 422);
+    let page = bad.text().await.unwrap();
+    assert!(page.contains("<h1>Data</h1>") && page.contains("Download JSON"), "the Data page itself: {page}");
+    let email = refused_field(&page, "erase-email");
+    assert!(email.tag.contains(r#"value="ada at example.com""#), "as typed: {}", email.tag);
+    assert_eq!(email.message, "must be an email address like name@example.com");
+    assert!(!page.contains("Erased"), "{page}");
+    assert_eq!(app.everything_stored().await.len(), 1, "nothing erased");
+}
+
+#[tokio::test]
+async fn a_refused_reply_tags_or_edit_opens_its_item_again_with_the_error_under_the_field() {
+    let app = spawn_app().await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    let session = app.login(OWNER).await;
+    let older = app.submit_ok(&valid_submission()).await;
+    let item = app.submit_ok(&valid_submission()).await;
+    let act = |action: &str| format!("/admin/sites/{SITE}/testimonials/{}/{action}", item.id);
+    let back = ("return_to", "/admin/sites/acme?status=pending&q=Ada");
+    let stored = app.stored(SITE, &item.id).await;
+
+    let edit = [
+        ("name", " "),
+        ("role", "Analyst"),
+        ("company", ""),
+        ("rating", "9"),
+        ("text", "Lovely <b>beans</b>."),
+        back,
+    ];
+    let refused = app.post_form(&session, &act("edit"), &edit).await;
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("<h1>Queue</h1>"), "the queue itself: {page}");
+    assert!(page.contains(r#"value="/admin/sites/acme?status=pending&amp;q=Ada""#), "the same page: {page}");
+    let (card, other) = (format!(r#"id="item-{}""#, item.id), format!(r#"id="item-{}""#, older.id));
+    let card = &page[page.find(&card).unwrap()..];
+    assert!(card.split("</article>").next().unwrap().contains("<details open>"), "its form open: {card}");
+    assert!(!page[page.find(&other).unwrap()..]
+        .split("</article>")
+        .next()
+        .unwrap()
+        .contains("<details open>"));
+    let name = refused_field(&page, &format!("edit-name-{}", item.id));
+    assert_eq!(name.message, "is required");
+    assert!(name.tag.contains(" autofocus"), "the first refused field takes the focus: {}", name.tag);
+    let rating = refused_field(&page, &format!("edit-rating-{}", item.id));
+    assert!(rating.tag.contains(r#"value="9""#) && !rating.tag.contains("autofocus"), "{}", rating.tag);
+    assert!(page.contains(r#"value="Analyst""#), "accepted fields as typed too: {page}");
+    assert!(page.contains("Lovely &lt;b&gt;beans&lt;/b&gt;.</textarea>"), "{page}");
+
+    let tags = app.post_form(&session, &act("tags"), &[("tags", "beans, not/a/tag"), back]).await;
+    assert_eq!(tags.status(), 422);
+    let page = tags.text().await.unwrap();
+    let field = refused_field(&page, &format!("tags-{}", item.id));
+    assert!(
+        field.tag.contains(r#"value="beans, not/a/tag""#) && field.message.contains("not/a/tag"),
+        "{}",
+        field.tag
+    );
+
+    let long = "a".repeat(2001);
+    let reply = app.post_form(&session, &act("reply"), &[("reply", &long), back]).await;
+    assert_eq!(reply.status(), 422);
+    let page = reply.text().await.unwrap();
+    let field = refused_field(&page, &format!("reply-{}", item.id));
+    assert_eq!(
+        (field.inner.as_str(), field.message.as_str()),
+        (long.as_str(), "must be at most 2,000 characters")
+    );
+
+    assert_eq!(app.stored(SITE, &item.id).await, stored, "nothing changed");
 }

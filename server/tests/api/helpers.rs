@@ -335,3 +335,47 @@ impl TestApp {
         self.storage.testimonial(site.id, id).await.unwrap().expect("the testimonial is stored")
     }
 }
+
+/// A field a dashboard form refused, as the page shows it again.
+pub struct RefusedField {
+    /// The field's opening tag, with the value typed into an input.
+    pub tag: String,
+    /// What stands in a text box or select, as it is in the page.
+    pub inner: String,
+    /// The message right under the field.
+    pub message: String,
+}
+
+/// The field with the element id `id` in a re-shown dashboard page, after checking the
+/// dashboard's rule for a refusal: the field is `aria-invalid="true"`, described by
+/// `{id}-error`, and that message (`p.error`) comes right after it.
+pub fn refused_field(page: &str, id: &str) -> RefusedField {
+    let at = page.find(&format!(" id=\"{id}\"")).unwrap_or_else(|| panic!("no field #{id} in {page}"));
+    let start = page[..at].rfind('<').expect("the field's tag");
+    let end = at + page[at..].find('>').expect("the end of the field's tag");
+    let tag = page[start..=end].to_owned();
+    let name: String = tag[1..].chars().take_while(char::is_ascii_alphabetic).collect();
+    assert!(tag.contains(r#" aria-invalid="true""#), "#{id} is not marked invalid: {tag}");
+    let described = tag
+        .split_once(" aria-describedby=\"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(ids, _)| ids)
+        .unwrap_or_else(|| panic!("#{id} is described by nothing: {tag}"));
+    assert!(described.split(' ').any(|one| one == format!("{id}-error")), "#{id} described by {described}");
+    let (inner, after) = if name == "input" {
+        ("", &page[end + 1..])
+    } else {
+        let close = format!("</{name}>");
+        let length = page[end + 1..].find(&close).unwrap_or_else(|| panic!("no {close} after #{id}"));
+        (&page[end + 1..end + 1 + length], &page[end + 1 + length + close.len()..])
+    };
+    let opening = format!(r#"<p class="error" id="{id}-error">"#);
+    let message = after
+        .strip_prefix(&opening)
+        .and_then(|rest| rest.split_once("</p>"))
+        .map(|(message, _)| message.to_owned())
+        .unwrap_or_else(|| {
+            panic!("no {opening} right under #{id}: {}", after.chars().take(300).collect::<String>())
+        });
+    RefusedField { tag, inner: inner.to_owned(), message }
+}

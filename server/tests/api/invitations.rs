@@ -12,7 +12,9 @@ use fanfare_server::storage::{InvitationStatus, Invited};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use crate::helpers::{error_of, spawn_app_with, valid_submission, TestApp, ORIGIN, OTHER_SITE, SITE};
+use crate::helpers::{
+    error_of, refused_field, spawn_app_with, valid_submission, TestApp, ORIGIN, OTHER_SITE, SITE,
+};
 use crate::notifications::{decode_quoted_printable, mail_to_sink, next_message, smtp_refusing, smtp_sink};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -347,6 +349,9 @@ async fn the_one_click_unsubscribe_stops_the_reminder_and_every_later_email() {
     app.service.erase(&site, Actor::CommandLine, "ada@example.com").await.unwrap();
     let later = app.invite("ada@example.com", Some("Ada"), &[]).await;
     assert_eq!(later.status, InvitationStatus::Unsubscribed);
+    // Never emailed: the Overview does not count it as sent.
+    let overview = app.service.overview(&site, now_ms()).await.unwrap();
+    assert_eq!((overview.invitations.sent, overview.invitations.answered), (0, 0));
     // Kept to show the attempt, without the address the person asked to be left alone at.
     let stored = app.storage.invitation(site.id, &later.id).await.unwrap().unwrap();
     assert_eq!((stored.email.as_str(), stored.name.as_deref()), ("", None));
@@ -523,6 +528,25 @@ async fn the_dashboard_previews_a_csv_and_sends_nothing_when_a_line_is_wrong() {
     assert!(page.contains("ada@example.com") && !page.contains("Site keys"), "{page}");
     let refused = app.post_form(&moderator, &format!("{path}/send"), &[("email", "cy@example.com")]).await;
     assert_eq!(refused.status(), 404);
+}
+
+#[tokio::test]
+async fn a_refused_site_key_name_is_shown_again_under_its_field_and_no_key_is_made() {
+    let (app, _inbox) = app_with_mail().await;
+    app.dashboard_user("owner@acme.test", SITE, Role::Owner).await;
+    let session = app.login("owner@acme.test").await;
+    let label = "the order system of the webshop, the warehouse and the till too";
+    assert!(label.chars().count() > 60);
+    let bad = app.post_form(&session, &format!("/admin/sites/{SITE}/keys"), &[("label", label)]).await;
+    assert_eq!(bad.status(), 422);
+    let page = bad.text().await.unwrap();
+    assert!(page.contains("<h1>Invitations</h1>") && page.contains("Site keys"), "the page itself: {page}");
+    let field = refused_field(&page, "key-label");
+    assert!(field.tag.contains(&format!(r#"value="{label}""#)), "as typed: {}", field.tag);
+    assert!(field.message.starts_with("must be 1–60 characters on one line"), "{}", field.message);
+    assert!(!page.contains("Copy it now"), "no key shown: {page}");
+    assert!(!page.contains("invite-email-error"), "the other forms are not refused: {page}");
+    assert!(app.service.site_keys(&app.site(SITE).await).await.unwrap().is_empty(), "no key made");
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! counted once per showing and survives being stored, and who may see them.
 
 use fanfare_protocol::overview::SiteOverview;
+use fanfare_server::service::reach::Seen;
 use fanfare_server::service::{Service, ServiceSettings};
 use serde_json::json;
 
@@ -69,6 +70,7 @@ async fn the_overview_counts_arrivals_decisions_follow_ups_and_referrals() {
     assert!(seen.time_to_moderate.median_seconds.is_some());
     assert_eq!(seen.time_to_moderate, first.time_to_moderate);
     assert_eq!(seen.follow_ups_open, 1, "the 2-star rating waits for a private answer");
+    assert_eq!(seen.pending, 1);
     assert_eq!((seen.referrals.links, seen.referrals.visits, seen.referrals.conversions), (1, 1, 0));
     assert_eq!((seen.invitations.sent, seen.invitations.answered), (0, 0));
 }
@@ -123,7 +125,7 @@ async fn reach_counts_first_pages_once_and_survives_being_stored_by_two_instance
     };
     let second = Service::open(app.storage.clone(), &settings).await.unwrap();
     let site = second.find_site(SITE).await.unwrap();
-    second.public_page(&site, &Default::default()).await.unwrap();
+    second.public_page(&site, &Default::default(), Seen::List).await.unwrap();
     second.store_reach().await.unwrap();
     app.public_page("").await;
     assert_eq!(today(&overview(&app, &token).await), (4, 2));
@@ -146,4 +148,47 @@ async fn only_the_sites_people_see_its_overview() {
     let page = app.get_page(&session.cookie, &format!("/admin/sites/{SITE}/overview")).await;
     assert!(page.contains("<figure class=\"chart\" id=\"ratings\""), "{page}");
     assert!(page.contains("aria-hidden=\"true\""), "the picture is hidden; its table is read");
+}
+
+#[tokio::test]
+async fn follow_ups_count_as_the_inbox_lists_them_and_only_a_moderators_first_decision_is_a_wait() {
+    let app = spawn_app().await;
+    let token = app.moderator_token(SITE).await;
+    // A happy customer who asks to be contacted is in the follow-up inbox too.
+    let mut asks = submission("asks@example.com", 5);
+    asks["contact_me"] = json!(true);
+    app.submit_ok(&asks).await;
+    // Published at once by the site's rule: nobody waited on it, and a later rejection is no
+    // first decision either.
+    let site = app.acme().await;
+    let rule = fanfare_server::service::sites::SettingsInput {
+        auto_approve_min_rating: Some(Some("5")),
+        ..Default::default()
+    };
+    app.service.change_site(&site, fanfare_server::service::Actor::CommandLine, rule).await.unwrap();
+    let published = app.submit_ok(&submission("fan@example.com", 5)).await;
+    assert_eq!(app.stored(SITE, &published.id).await.status, fanfare_protocol::api::Status::Approved);
+    assert_eq!(app.moderate(&token, SITE, &published.id, "reject").await.status(), 200);
+
+    let seen = overview(&app, &token).await;
+    let site = app.acme().await;
+    let inbox = app.storage.follow_ups(site.id, false, 100).await.unwrap();
+    assert_eq!(seen.follow_ups_open, inbox.len() as u64);
+    assert_eq!(seen.follow_ups_open, 1, "the contact request");
+    assert_eq!(seen.time_to_moderate.decided, 0, "{:?}", seen.time_to_moderate);
+}
+
+#[tokio::test]
+async fn the_embed_pages_own_preview_is_not_a_showing() {
+    let app = spawn_app().await;
+    let token = app.moderator_token(SITE).await;
+    for path in [format!("/api/v1/sites/{SITE}/testimonials"), format!("/embed/{SITE}/wall.html")] {
+        let own =
+            app.client.get(app.url(&path)).header("Sec-Fetch-Site", "same-origin").send().await.unwrap();
+        assert_eq!(own.status(), 200);
+        let host =
+            app.client.get(app.url(&path)).header("Sec-Fetch-Site", "cross-site").send().await.unwrap();
+        assert_eq!(host.status(), 200);
+    }
+    assert_eq!(today(&overview(&app, &token).await), (1, 1));
 }

@@ -14,7 +14,7 @@ use fanfare_server::storage::{RewardState, Site};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use crate::helpers::{error_of, spawn_app_with, TestApp, ORIGIN, OTHER_SITE, SITE};
+use crate::helpers::{error_of, refused_field, spawn_app_with, TestApp, ORIGIN, OTHER_SITE, SITE};
 use crate::notifications::{mail_to_sink, next_message, smtp_sink};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -417,6 +417,27 @@ async fn owners_fill_the_pool_and_anyone_on_the_team_hands_a_due_reward_out_by_h
     assert_eq!(app.reward_states().await, [RewardState::Given]);
     let pool = app.service.coupon_counts(&app.acme().await).await.unwrap();
     assert_eq!(pool.unused, 2, "given by hand: no code drawn");
+}
+
+#[tokio::test]
+async fn refused_coupon_codes_stay_in_their_box_with_the_error_under_it() {
+    let (app, _inbox) = app_with_mail().await;
+    app.dashboard_user(OWNER, SITE, Role::Owner).await;
+    let owner = app.login(OWNER).await;
+    let typed = "ONE\nTWO CODES\n<THREE>\n";
+    let bad = app.post_form(&owner, "/admin/sites/acme/rewards/coupons", &[("codes", typed)]).await;
+    assert_eq!(bad.status(), 422);
+    let page = bad.text().await.unwrap();
+    assert!(
+        page.contains("<h1>Rewards</h1>") && page.contains("Coupon pool"),
+        "the Rewards page itself: {page}"
+    );
+    let codes = refused_field(&page, "codes");
+    assert_eq!(codes.inner, "ONE\nTWO CODES\n&lt;THREE&gt;\n", "as typed");
+    assert!(codes.message.starts_with("line 2: has a space"), "{}", codes.message);
+    assert!(codes.message.ends_with("nothing was added"), "{}", codes.message);
+    let pool = app.service.coupon_counts(&app.acme().await).await.unwrap();
+    assert_eq!((pool.unused, pool.used), (0, 0), "nothing added");
 }
 
 #[tokio::test]

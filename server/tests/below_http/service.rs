@@ -6,6 +6,7 @@ use fanfare_protocol::api::Status;
 use fanfare_protocol::SubmitTestimonial;
 use fanfare_server::domain::Role;
 use fanfare_server::service::moderation::Action;
+use fanfare_server::service::reach::Seen;
 use fanfare_server::service::sites::SettingsInput;
 use fanfare_server::service::submissions::Submitted;
 use fanfare_server::service::{Actor, Service, ServiceError};
@@ -36,7 +37,10 @@ async fn submit(service: &Service, site: &Site, extra: serde_json::Value) -> Res
 
 /// The ids on the site's first public page, as a visitor would get them now.
 async fn published(service: &Service, site: &Site) -> Vec<String> {
-    let page = service.public_page(site, &ListQuery { limit: 20, ..ListQuery::default() }).await.unwrap();
+    let page = service
+        .public_page(site, &ListQuery { limit: 20, ..ListQuery::default() }, Seen::List)
+        .await
+        .unwrap();
     let page: serde_json::Value = serde_json::from_slice(&page.body).unwrap();
     page["items"].as_array().unwrap().iter().map(|item| item["id"].as_str().unwrap().to_owned()).collect()
 }

@@ -19,6 +19,10 @@ use crate::service::sites::{NewSiteInput, SettingsInput};
 use crate::service::{Actor, Service, ServiceError};
 use crate::storage::{DynStorage, ReachCount, Site, SiteChanges};
 
+/// The server key a finished seed writes, and what it writes.
+const SEEDED: &str = "demo history";
+const SEEDED_VERSION: &str = "2";
+
 const MINUTE: i64 = 60 * 1000;
 const HOUR: i64 = 60 * MINUTE;
 const DAY: i64 = 24 * HOUR;
@@ -37,6 +41,14 @@ pub(super) async fn site(
     let localhost = format!("http://localhost:{site_port}");
     let origins = vec![site_url, localhost.as_str()];
     if let Some(site) = found_or_none(service.find_site(DEMO_SITE).await)? {
+        // Written last by a seed that finished; a first start that was stopped half-way, or a
+        // database of an older demo, has not got it (and now holds "partial").
+        if storage.server_key(SEEDED, "partial").await? != SEEDED_VERSION {
+            tracing::warn!(
+                "this demo database holds only part of the demo's history (an older version, or a first start \
+                 that was stopped): delete it (fanfare-demo.db) to start again with all of it"
+            );
+        }
         let changes = SettingsInput { origins: Some(origins), ..SettingsInput::default() };
         return Ok(service.change_site(&site, Actor::CommandLine, changes).await?);
     }
@@ -68,6 +80,7 @@ pub(super) async fn site(
         };
         service.invite(&site, Actor::CommandLine, &request).await?;
     }
+    storage.server_key(SEEDED, SEEDED_VERSION).await?;
     Ok(site)
 }
 
@@ -91,8 +104,8 @@ async fn rewards(service: &Service, storage: &DynStorage, site: &Site, now: i64)
 }
 
 /// How often the site's testimonials were shown over the last thirty days (today's count is
-/// the server's own): a few dozen times a day through the widget, fewer through the
-/// server-rendered fragments, quieter at weekends, slowly growing.
+/// the server's own): a few dozen times a day through the widget's walls and badges, a few
+/// through the JSON list, quieter at weekends, slowly growing.
 async fn reach(storage: &DynStorage, site: &Site, now: i64) -> anyhow::Result<()> {
     let today = now.div_euclid(DAY);
     let counts: Vec<ReachCount> = (1..30i64)
@@ -103,12 +116,13 @@ async fn reach(storage: &DynStorage, site: &Site, now: i64) -> anyhow::Result<()
             let growth = (30 - days_ago) * 2;
             // A fixed wobble, so the chart looks like traffic and the seed stays repeatable.
             let wobble = (day * 11).rem_euclid(17);
-            let list = 45 + growth + wobble - if weekend { 25 } else { 0 };
+            let shown = 45 + growth + wobble - if weekend { 25 } else { 0 };
             ReachCount {
                 site_id: site.id,
                 day,
-                list: list.unsigned_abs(),
-                fragment: (list / 4 + wobble % 5).unsigned_abs(),
+                // The roastery's own app asks the JSON list now and then.
+                list: (shown / 8 + wobble % 3).unsigned_abs(),
+                fragment: shown.unsigned_abs(),
             }
         })
         .collect();

@@ -1,5 +1,6 @@
 //! The overview's counts: a handful of aggregate queries, each bounded by site (and time).
 
+use super::testimonials::FOLLOW_UP_INBOX;
 use super::*;
 use crate::storage::{Activity, Funnel, OverviewStore, ReachCount, WEEK_MS};
 
@@ -30,9 +31,20 @@ impl OverviewStore for SqlStorage {
         .bind(since)
         .fetch_all(&self.pool)
         .await?;
-        let (follow_ups_open,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM testimonials WHERE site_id = $1 AND follow_up = 1 \
-             AND follow_up_resolved_at IS NULL AND status NOT IN ('spam', 'withdrawn')",
+        let (follow_ups_open, pending): (i64, i64) = sqlx::query_as(&format!(
+            "SELECT \
+             (SELECT COUNT(*) FROM testimonials WHERE site_id = $1 AND {FOLLOW_UP_INBOX} \
+                AND follow_up_resolved_at IS NULL), \
+             (SELECT COUNT(*) FROM testimonials WHERE site_id = $1 AND status = 'pending')"
+        ))
+        .bind(site_id)
+        .fetch_one(&self.pool)
+        .await?;
+        // Sent: an email went out (an address that had unsubscribed is never emailed).
+        let (invitations_sent, invitations_answered): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN status = 'responded' THEN 1 ELSE 0 END), 0) \
+             FROM invitations WHERE site_id = $1",
         )
         .bind(site_id)
         .fetch_one(&self.pool)
@@ -68,6 +80,9 @@ impl OverviewStore for SqlStorage {
             ratings: by_rating,
             waits: waits.into_iter().map(|(wait,)| wait.max(0)).collect(),
             follow_ups_open: count(follow_ups_open),
+            pending: count(pending),
+            invitations_sent: count(invitations_sent),
+            invitations_answered: count(invitations_answered),
             funnel: Funnel {
                 links: count(links),
                 visits: count(visits),
@@ -87,8 +102,11 @@ impl OverviewStore for SqlStorage {
     }
 
     async fn add_reach(&self, counts: &[ReachCount]) -> Result<(), StorageError> {
+        // In one order, so two instances adding the same days never wait on each other in turn.
+        let mut counts = counts.to_vec();
+        counts.sort_by_key(|reach| (reach.site_id, reach.day));
         let mut tx = self.write_transaction().await?;
-        for reach in counts {
+        for reach in &counts {
             sqlx::query(
                 "INSERT INTO widget_reach (site_id, day, list_requests, fragment_requests) \
                  SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM sites WHERE id = $1) \

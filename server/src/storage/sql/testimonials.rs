@@ -2,6 +2,10 @@
 
 use super::*;
 
+/// What the follow-up inbox lists: low ratings and contact requests, unless spam or withdrawn.
+pub(super) const FOLLOW_UP_INBOX: &str =
+    "(follow_up = 1 OR contact_me = 1) AND status NOT IN ('spam', 'withdrawn')";
+
 #[async_trait]
 impl TestimonialStore for SqlStorage {
     async fn list_published(
@@ -73,7 +77,8 @@ impl TestimonialStore for SqlStorage {
         // One conditional UPDATE, so a withdrawal racing an approval can never be overridden.
         let updated = sqlx::query(
             "UPDATE testimonials SET status = $1, updated_at = $2, \
-             moderated_at = COALESCE(moderated_at, CASE WHEN $1 = 'pending' THEN NULL ELSE $2 END) \
+             moderated_at = CASE WHEN moderated_at IS NULL AND status = 'pending' AND $1 <> 'pending' \
+             THEN $2 ELSE moderated_at END \
              WHERE site_id = $3 AND id = $4 AND status <> 'withdrawn' AND ($5 <> 'approved' OR consent = 1)",
         )
         .bind(status.as_str())
@@ -259,7 +264,7 @@ impl TestimonialStore for SqlStorage {
     ) -> Result<Vec<Testimonial>, StorageError> {
         let rows: Vec<TestimonialRow> = sqlx::query_as(&format!(
             "{} FROM testimonials WHERE site_id = $1 \
-             AND (follow_up = 1 OR contact_me = 1) AND status NOT IN ('spam', 'withdrawn') \
+             AND {FOLLOW_UP_INBOX} \
              AND (CASE WHEN follow_up_resolved_at IS NULL THEN 0 ELSE 1 END) = $2 \
              ORDER BY created_at DESC, id DESC LIMIT $3",
             self.select_testimonials()

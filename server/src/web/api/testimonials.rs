@@ -13,10 +13,11 @@ use utoipa_axum::routes;
 
 use super::preflight;
 use super::refusals::PublicWriteRefusals;
+use crate::service::reach::Seen;
 use crate::service::submissions::Submitted;
 use crate::web::error::AppError;
 use crate::web::extract::AppJson;
-use crate::web::request::{query_params, ClientIp, ListParams, SiteFromPath};
+use crate::web::request::{query_params, shown_as, ClientIp, ListParams, SiteFromPath};
 use crate::web::revalidate::revalidated;
 use crate::web::state::AppState;
 
@@ -51,7 +52,7 @@ async fn list_testimonials(
     query: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let query = query_params(query)?.parse()?;
-    let cached = state.service.public_page(&site, &query).await?;
+    let cached = state.service.public_page(&site, &query, shown_as(&headers, Seen::List)).await?;
     // Revalidated every time (a moderation decision must show on the next view), cheaply: a
     // CDN or browser holding the same ETag gets 304 without a body.
     Ok(revalidated(cached, &headers, "application/json", "public, no-cache"))

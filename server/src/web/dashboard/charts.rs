@@ -49,15 +49,17 @@ pub fn columns(chart: &Chart<'_>) -> Markup {
             svg viewBox=(format!("0 0 {WIDTH} {COLUMN_HEIGHT}")) aria-hidden="true" focusable="false" {
                 @for mark in [0, top / 2, top] {
                     line.grid x1=(AXIS_LEFT) x2=(WIDTH) y1=(fmt(y(mark))) y2=(fmt(y(mark))) {}
-                    text.axis x=(AXIS_LEFT - 4) y=(fmt(y(mark) + 4.0)) text-anchor="end" { (mark) }
+                    text.axis x=(AXIS_LEFT - 4) y=(fmt(y(mark) + 4.0)) text-anchor="end" { (compact(mark)) }
                 }
                 @for (index, row) in chart.rows.iter().enumerate() {
                     @let left = f64::from(AXIS_LEFT) + band * index as f64 + (band - bar) / 2.0;
                     @let stacks = stacked(&row.values);
                     @for (series, (below, value)) in stacks.into_iter().enumerate() {
                         @if value > 0 {
-                            rect class=(format!("bar s{series}")) x=(fmt(left)) y=(fmt(y(below + value)))
-                                width=(fmt(bar)) height=(fmt(y(below) - y(below + value))) {
+                            // At least a line, so a small number beside a big one still shows.
+                            @let height = (y(below) - y(below + value)).max(1.0);
+                            rect class=(format!("bar s{series}")) x=(fmt(left)) y=(fmt(y(below) - height))
+                                width=(fmt(bar)) height=(fmt(height)) {
                                 title { (row.name) ": " (value) }
                             }
                         }
@@ -148,14 +150,33 @@ fn stacked(values: &[u64]) -> Vec<(u64, u64)> {
 /// The smallest of 2, 4, 10, 20, 40, 100… at or above `max`: the top of the axis, whose half
 /// is a round number too.
 fn nice_ceiling(max: u64) -> u64 {
-    let mut step = 1;
+    let mut step: u64 = 1;
     loop {
         for factor in [2, 4, 10] {
-            if step * factor >= max {
-                return (step * factor).max(2);
+            match step.checked_mul(factor) {
+                Some(top) if top >= max => return top,
+                Some(_) => {}
+                None => return max,
             }
         }
-        step *= 10;
+        step = step.saturating_mul(10);
+    }
+}
+
+/// An axis label that fits its margin: `950`, `1.5k`, `40k`, `2M`.
+fn compact(value: u64) -> String {
+    let short = |value: u64, unit: u64, suffix: &str| {
+        let tenths = value * 10 / unit;
+        if tenths.is_multiple_of(10) || tenths >= 100 {
+            format!("{}{suffix}", tenths / 10)
+        } else {
+            format!("{}.{}{suffix}", tenths / 10, tenths % 10)
+        }
+    };
+    match value {
+        0..=999 => value.to_string(),
+        1_000..=999_999 => short(value, 1_000, "k"),
+        _ => short(value, 1_000_000, "M"),
     }
 }
 
@@ -177,6 +198,12 @@ mod tests {
         assert_eq!(nice_ceiling(37), 40);
         assert_eq!(nice_ceiling(41), 100);
         assert_eq!(nice_ceiling(1500), 2000);
+        assert_eq!(nice_ceiling(u64::MAX), u64::MAX);
+        assert_eq!(compact(40), "40");
+        assert_eq!(compact(1_500), "1.5k");
+        assert_eq!(compact(40_000), "40k");
+        assert_eq!(compact(100_000), "100k");
+        assert_eq!(compact(2_000_000), "2M");
     }
 
     #[test]

@@ -1,14 +1,17 @@
 //! The owner's data page: exports to download, and erasure by email address.
 
+use std::collections::BTreeMap;
+
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use maud::html;
 
+use super::form::FieldErrors;
 use crate::service::data_rights::ExportFormat;
-use crate::service::Actor;
+use crate::service::{Actor, ServiceError};
 use crate::web::error::AppError;
 use crate::web::page::{render, Frame, PageError, SiteNav};
 use crate::web::session::{owned_site, AdminForm, AdminSession};
@@ -28,10 +31,26 @@ async fn data_page(
     Path(slug): Path<String>,
 ) -> Result<Response, PageError> {
     let site = owned_site(&state, &session.user, &slug).await?;
-    Ok(page(&site.slug, &site.name, &session, None))
+    Ok(page(&site.slug, &site.name, &session, Erasure::Form))
 }
 
-fn page(slug: &str, name: &str, session: &AdminSession, erased: Option<u64>) -> Response {
+/// What the erasure form shows besides the form.
+#[derive(Clone, Copy)]
+enum Erasure<'a> {
+    Form,
+    /// So many testimonials were erased.
+    Done(u64),
+    /// The address as typed, and why it was refused.
+    Refused(&'a str, &'a BTreeMap<String, String>),
+}
+
+fn page(slug: &str, name: &str, session: &AdminSession, erasure: Erasure<'_>) -> Response {
+    let (typed, fields, status) = match erasure {
+        Erasure::Refused(typed, errors) => {
+            (Some(typed), FieldErrors::new(errors).prefixed("erase-"), StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        _ => (None, FieldErrors::default(), StatusCode::OK),
+    };
     let body = html! {
         h1 { "Data" }
         h2 { "Export" }
@@ -41,13 +60,18 @@ fn page(slug: &str, name: &str, session: &AdminSession, erased: Option<u64>) -> 
             li { a href=(format!("/admin/sites/{slug}/export.csv")) download { "Download CSV" } " (cells that could run as spreadsheet formulas start with ')" }
         }
         h2 { "Erase a person's data" }
-        @if let Some(count) = erased {
+        @if let Erasure::Done(count) = erasure {
             p.notice role="status" { "Erased " (count) " testimonials." }
+        }
+        @if typed.is_some() {
+            div.error role="alert" { p { "Nothing was erased. Please check: " (fields.names()) "." } }
         }
         form.stack method="post" action=(format!("/admin/sites/{slug}/erase")) {
             input type="hidden" name="csrf" value=(session.csrf_token);
             label for="erase-email" { "Email address" }
-            input id="erase-email" name="email" type="email" required;
+            input id="erase-email" name="email" type="email" required value=[typed]
+                aria-invalid=[fields.invalid("email")] aria-describedby=[fields.described("email")];
+            (fields.error("email"))
             button type="submit" { "Erase everything from this address" }
         }
     };
@@ -56,7 +80,7 @@ fn page(slug: &str, name: &str, session: &AdminSession, erased: Option<u64>) -> 
         account: Some((&session.user.email, &session.csrf_token)),
         site: Some(SiteNav { slug, name, tab: "data", owner: true }),
     };
-    render(frame, body).into_response()
+    (status, render(frame, body)).into_response()
 }
 
 async fn export_json(
@@ -99,6 +123,11 @@ async fn erase(
 ) -> Result<Response, PageError> {
     let site = owned_site(&state, &form.session.user, &slug).await?;
     let email = form.fields.get("email").unwrap_or_default();
-    let erased = state.service.erase(&site, Actor::Member(&form.session.user), email).await?;
-    Ok(page(&site.slug, &site.name, &form.session, Some(erased)))
+    match state.service.erase(&site, Actor::Member(&form.session.user), email).await {
+        Ok(erased) => Ok(page(&site.slug, &site.name, &form.session, Erasure::Done(erased))),
+        Err(ServiceError::Invalid(errors)) => {
+            Ok(page(&site.slug, &site.name, &form.session, Erasure::Refused(email, &errors)))
+        }
+        Err(other) => Err(other.into()),
+    }
 }

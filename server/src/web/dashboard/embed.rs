@@ -11,7 +11,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup, DOCTYPE};
 
-use super::embed_code::{EmbedChoice, EmbedParams, Placement, THEMES};
+use super::embed_code::{origin_of, EmbedChoice, EmbedParams, Placement, THEMES, TRUSTED_TYPES};
+use super::form::FieldErrors;
 use crate::domain::contrast::{
     contrast_ratio, AA_TEXT, DARK_BACKGROUND, DARK_THEME_ACCENT, LIGHT_BACKGROUND,
 };
@@ -67,11 +68,7 @@ fn body(
     errors: &BTreeMap<String, String>,
     owner_csrf: Option<&str>,
 ) -> Markup {
-    let error = |field: &str| {
-        html! { @if let Some(message) = errors.get(field) { p.error id=(format!("{field}-error")) { (message) } } }
-    };
-    let described = |field: &str| errors.contains_key(field).then(|| format!("{field}-error"));
-    let invalid = |field: &str| errors.contains_key(field).then_some("true");
+    let fields = FieldErrors::new(errors);
     let read_only = choice.placement.is_read_only();
     let accent = choice.accent.as_deref().unwrap_or(&site.accent);
     let base = format!("/admin/sites/{}/embed", site.slug);
@@ -86,41 +83,41 @@ fn body(
                     }
                 }
                 label for="mode" { "Mode" }
-                select id="mode" name="mode" aria-describedby=[described("mode")] aria-invalid=[invalid("mode")] {
+                select id="mode" name="mode" aria-describedby=[fields.described("mode")] aria-invalid=[fields.invalid("mode")] {
                     @for placement in Placement::ALL {
                         option value=(placement.as_str()) selected[placement == choice.placement] { (placement.label()) }
                     }
                 }
-                (error("mode"))
+                (fields.error("mode"))
                 label for="lang" { "Language" }
-                select id="lang" name="lang" aria-describedby=[described("lang")] aria-invalid=[invalid("lang")] {
+                select id="lang" name="lang" aria-describedby=[fields.described("lang")] aria-invalid=[fields.invalid("lang")] {
                     option value="" selected[choice.lang.is_none()] { "The page's language, else the reader's browser" }
                     @for lang in LANGUAGES {
                         option value=(lang) selected[choice.lang == Some(lang)] { (language_name(lang)) " (" (lang) ")" }
                     }
                 }
-                (error("lang"))
+                (fields.error("lang"))
                 label for="theme" { "Theme" }
-                select id="theme" name="theme" aria-describedby=[described("theme")] aria-invalid=[invalid("theme")] {
+                select id="theme" name="theme" aria-describedby=[fields.described("theme")] aria-invalid=[fields.invalid("theme")] {
                     @for theme in THEMES {
                         option value=(theme) selected[choice.theme == theme] {
                             @if theme == "auto" { "auto: follows the reader's system" } @else { (theme) }
                         }
                     }
                 }
-                (error("theme"))
+                (fields.error("theme"))
                 label for="tags" { "Only testimonials with this tag (wall, carousel, badge)" }
                 input id="tags" name="tags" value=(choice.tag.as_deref().unwrap_or("")) maxlength="40"
-                    aria-describedby=[described("tags")] aria-invalid=[invalid("tags")];
-                (error("tags"))
+                    aria-describedby=[fields.described("tags")] aria-invalid=[fields.invalid("tags")];
+                (fields.error("tags"))
                 label for="limit" { "Testimonials per page (wall, carousel; 1–50, empty: 20)" }
                 input id="limit" name="limit" type="number" min="1" max="50" value=(choice.limit.map(|n| n.to_string()).unwrap_or_default())
-                    aria-describedby=[described("limit")] aria-invalid=[invalid("limit")];
-                (error("limit"))
+                    aria-describedby=[fields.described("limit")] aria-invalid=[fields.invalid("limit")];
+                (fields.error("limit"))
                 label for="accent" { "Accent colour (try one here; the preview shows it)" }
                 input id="accent" name="accent" type="color" value=(accent)
-                    aria-describedby=(described("accent").unwrap_or_else(|| "contrast".into())) aria-invalid=[invalid("accent")];
-                (error("accent"))
+                    aria-describedby=(fields.described("accent").unwrap_or_else(|| "contrast".into())) aria-invalid=[fields.invalid("accent")];
+                (fields.error("accent"))
                 (contrast(accent))
                 button type="submit" { "Show" }
             }
@@ -148,9 +145,10 @@ fn body(
         p { "Paste it where the " (choice.placement.as_str()) " goes; the script tag once per page." }
         (copyable("snippet", &choice.snippet(server, &site.slug)))
         h2 id="policy-title" { "Your page's Content-Security-Policy" }
-        p { "If your page sends a Content-Security-Policy, it needs these lines (merged into yours) for this mode; "
-            "pages without a policy need nothing." }
-        (copyable("policy", &choice.host_policy(server)))
+        p { "If your page sends a Content-Security-Policy, add these sources to its directives for this mode; "
+            "pages without a policy need nothing. If your policy requires Trusted Types, add "
+            code { "fanfare" } " to its " code { "trusted-types" } " list (the widget works under " code { (TRUSTED_TYPES) } ")." }
+        (copyable("policy", &choice.host_policy(&origin_of(server))))
         @if let (true, Some(fragment)) = (read_only, choice.fragment_url(server, &site.slug)) {
             h2 id="fragment-title" { "Without any script: in your page's own HTML" }
             p {
@@ -198,11 +196,14 @@ fn copyable(id: &str, text: &str) -> Markup {
     }
 }
 
-/// The accent's contrast on each theme's ground, with a warning below WCAG AA.
+/// The accent's contrast on each theme's ground, with a warning below WCAG AA. The dark theme
+/// shows its own amber unless the page sets `--fanfare-accent`: both are said.
 fn contrast(accent: &str) -> Markup {
-    let check = |ground: &str| contrast_ratio(accent, ground).unwrap_or(1.0);
-    let (light, dark) = (check(LIGHT_BACKGROUND), check(DARK_BACKGROUND));
+    let check = |colour: &str, ground: &str| contrast_ratio(colour, ground).unwrap_or(1.0);
+    let light = check(accent, LIGHT_BACKGROUND);
+    let (amber, dark) = (check(DARK_THEME_ACCENT, DARK_BACKGROUND), check(accent, DARK_BACKGROUND));
     let verdict = |ratio: f64| if ratio >= AA_TEXT { "passes AA" } else { "below AA: hard to read" };
+    let class = |ratio: f64| if ratio >= AA_TEXT { "ok" } else { "error" };
     html! {
         div.contrast id="contrast" role="status" data-live-region {
             // Presentation attributes, not style: the dashboard's policy allows no inline style.
@@ -213,17 +214,16 @@ fn contrast(accent: &str) -> Markup {
                 }
             }
             ul {
-                li class=(if light >= AA_TEXT { "ok" } else { "error" }) {
-                    "Light theme (white): " (format!("{light:.1}:1")) ", " (verdict(light))
+                li class=(class(light)) { "Light theme (white): " (format!("{light:.1}:1")) ", " (verdict(light)) }
+                li class=(class(amber)) {
+                    "Dark theme: its own amber (" (DARK_THEME_ACCENT) "), " (format!("{amber:.1}:1")) ", " (verdict(amber))
                 }
-                li class=(if dark >= AA_TEXT { "ok" } else { "error" }) {
-                    "Dark theme: " (format!("{dark:.1}:1")) ", " (verdict(dark))
+                li class=(class(dark)) {
+                    "This colour on the dark theme (only if your page sets " code { "--fanfare-accent" } "): "
+                    (format!("{dark:.1}:1")) ", " (verdict(dark))
                 }
             }
-            p.hint {
-                "WCAG AA asks 4.5:1 for text; the accent colours links, stars and buttons' ground (under white text). "
-                "The dark theme uses its own amber (" (DARK_THEME_ACCENT) ") unless your page sets " code { "--fanfare-accent" } "."
-            }
+            p.hint { "WCAG AA asks 4.5:1 for text; the accent colours links, stars and buttons' ground (under white text)." }
         }
     }
 }
@@ -277,9 +277,10 @@ async fn preview(
             body { main { (maud::PreEscaped(snippet)) } }
         }
     };
+    // What the Embed page hands out, with Trusted Types required: the strictest host page.
     let policy = format!(
-        "default-src 'none'; {}; base-uri 'none'; form-action 'none'; frame-ancestors 'self'",
-        choice.host_policy(server)
+        "default-src 'none'; {}; {TRUSTED_TYPES}; base-uri 'none'; form-action 'none'; frame-ancestors 'self'",
+        choice.host_policy(&origin_of(server))
     );
     let mut response = maud::Markup::into_string(page).into_response();
     let headers = response.headers_mut();

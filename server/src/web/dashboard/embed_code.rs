@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use fanfare_protocol::modes::Mode;
 use serde::Deserialize;
 
-use crate::domain::parse_accent;
+use crate::domain::{parse_accent, parse_tags};
 use crate::texts::LANGUAGES;
-use crate::web::request::{list_tag, MAX_LIMIT};
+use crate::web::request::MAX_LIMIT;
 
 /// What goes on the page: a mount of one mode, or no mount at all (the floating button).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +80,10 @@ pub struct EmbedChoice {
 
 pub const THEMES: [&str; 3] = ["auto", "light", "dark"];
 
+/// The loader places the server's HTML through one Trusted Types policy of this name: a page
+/// that requires Trusted Types lists it among its own.
+pub const TRUSTED_TYPES: &str = "require-trusted-types-for 'script'; trusted-types fanfare";
+
 impl EmbedParams {
     /// The choices from a query string (the accent form carries them back).
     pub fn from_query(query: &str) -> Self {
@@ -127,10 +131,19 @@ impl EmbedParams {
                 "auto"
             }),
         };
-        let tag = list_tag(given(&self.tags)).unwrap_or_else(|message| {
-            errors.insert("tags".into(), message.into());
-            None
-        });
+        // One tag, as moderators give them (a wall filters by the first).
+        let tag = match given(&self.tags).map(parse_tags) {
+            None => None,
+            Some(Ok(tags)) if tags.len() == 1 => tags.into_iter().next(),
+            Some(Ok(_)) => {
+                errors.insert("tags".into(), "must be one tag".into());
+                None
+            }
+            Some(Err(message)) => {
+                errors.insert("tags".into(), message);
+                None
+            }
+        };
         let limit = match given(&self.limit) {
             None => None,
             Some(raw) => match raw.parse::<u32>() {
@@ -194,9 +207,10 @@ impl EmbedChoice {
         }
     }
 
-    /// The policy lines a page with this snippet needs (README, "Content-Security-Policy for
-    /// the host page"): the forms need the WebAssembly and, for the recorder's preview,
-    /// `blob:` media; the read-only modes neither.
+    /// The sources a page with this snippet must allow (README, "Content-Security-Policy for
+    /// the host page"), for `server`'s origin: the forms need the WebAssembly and, for the
+    /// recorder's preview, `blob:` media; the read-only modes neither. Trusted Types are the
+    /// page's own choice: one that requires them adds `fanfare` to its list (see [`TRUSTED_TYPES`]).
     pub fn host_policy(&self, server: &str) -> String {
         let (script, media) = match self.placement {
             Placement::Mount(Mode::Badge) => (String::new(), None),
@@ -205,8 +219,7 @@ impl EmbedChoice {
         };
         let media = media.map(|extra| format!("media-src {server}{extra}; ")).unwrap_or_default();
         format!(
-            "script-src {server}{script}; connect-src {server}; img-src {server}; {media}style-src {server}; \
-             require-trusted-types-for 'script'; trusted-types fanfare"
+            "script-src {server}{script}; connect-src {server}; img-src {server}; {media}style-src {server}"
         )
     }
 
@@ -229,6 +242,14 @@ impl EmbedChoice {
         }
         Some(format!("{server}/embed/{site}/{}.html?{}", mode.as_str(), query.finish()))
     }
+}
+
+/// The scheme, host and port of `url`, as a policy names a source (a server under a path,
+/// `https://example.com/fanfare`, is still its origin there).
+pub fn origin_of(url: &str) -> String {
+    url::Url::parse(url)
+        .map(|parsed| parsed.origin().ascii_serialization())
+        .unwrap_or_else(|_| url.to_owned())
 }
 
 /// A value typed, trimmed; `None` when nothing was.
@@ -295,11 +316,12 @@ mod tests {
             ("theme", "pink"),
             ("limit", "500"),
             ("accent", "red"),
+            ("tags", "gifts & more"),
         ])
         .parse();
         assert_eq!(
             errors.keys().map(String::as_str).collect::<Vec<_>>(),
-            ["accent", "lang", "limit", "mode", "theme"]
+            ["accent", "lang", "limit", "mode", "tags", "theme"]
         );
         assert_eq!(
             choice,
@@ -322,7 +344,13 @@ mod tests {
         assert!(!policy("badge").contains("media-src"));
         assert!(policy("collect").contains("script-src https://r.example 'wasm-unsafe-eval';"));
         assert!(policy("floating").contains("media-src https://r.example blob:;"));
-        assert!(policy("refer").ends_with("trusted-types fanfare"));
+        assert!(!policy("refer").contains("trusted-types"), "the page's own choice");
+    }
+
+    #[test]
+    fn policies_name_the_servers_origin() {
+        assert_eq!(origin_of("https://example.com/fanfare"), "https://example.com");
+        assert_eq!(origin_of("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
     }
 
     #[test]
@@ -330,7 +358,7 @@ mod tests {
         let (choice, _) = params(&[
             ("mode", "badge"),
             ("lang", "ja"),
-            ("tags", "a&b"),
+            ("tags", "Cold-Brew"),
             ("limit", "3"),
             ("accent", "#AABBCC"),
         ])
@@ -340,10 +368,10 @@ mod tests {
 
     #[test]
     fn read_only_modes_have_a_fragment_address() {
-        let (choice, _) = params(&[("mode", "badge"), ("lang", "fr"), ("tags", "gifts & more")]).parse();
+        let (choice, _) = params(&[("mode", "badge"), ("lang", "fr"), ("tags", "Gifts")]).parse();
         assert_eq!(
             choice.fragment_url("https://r.example", "acme").as_deref(),
-            Some("https://r.example/embed/acme/badge.html?lang=fr&tags=gifts+%26+more")
+            Some("https://r.example/embed/acme/badge.html?lang=fr&tags=gifts")
         );
         assert_eq!(params(&[("mode", "collect")]).parse().0.fragment_url("https://r.example", "acme"), None);
     }

@@ -2,6 +2,8 @@
 //! or a CSV of them after a preview, send a failed one again, and manage the site keys their
 //! own systems invite with.
 
+use std::collections::BTreeMap;
+
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -11,6 +13,7 @@ use fanfare_protocol::invitations::InviteCustomer;
 use maud::{html, Markup};
 use serde::Deserialize;
 
+use super::form::FieldErrors;
 use crate::domain::Role;
 use crate::service::invitations::csv::{self, LineError};
 use crate::service::invitations::{typed_tags, CheckedInvitation, InviteReport};
@@ -46,9 +49,11 @@ struct ListParams {
 struct Extra<'a> {
     notice: Option<&'a str>,
     /// The one-invitation form refused: its fields as typed and why.
-    refused: Option<(&'a FormFields, std::collections::BTreeMap<String, String>)>,
+    refused: Option<(&'a FormFields, BTreeMap<String, String>)>,
     /// A key just made, shown once.
     new_key: Option<&'a CreatedKey>,
+    /// The new key's label refused: as typed, and why.
+    key_refused: Option<(&'a str, BTreeMap<String, String>)>,
 }
 
 async fn invitations_page(
@@ -135,7 +140,7 @@ async fn page(
         @if owner {
             (invite_one_form(site, csrf, extra.refused.as_ref()))
             (upload_form(site, csrf, None, &[]))
-            (keys_section(site, csrf, &keys, extra.new_key))
+            (keys_section(site, csrf, &keys, extra.new_key, extra.key_refused.as_ref()))
         }
     };
     let frame = Frame {
@@ -201,40 +206,35 @@ fn row(site: &Site, invitation: &Invitation, owner: bool, csrf: &str) -> Markup 
 fn invite_one_form(
     site: &Site,
     csrf: &str,
-    refused: Option<&(&FormFields, std::collections::BTreeMap<String, String>)>,
+    refused: Option<&(&FormFields, BTreeMap<String, String>)>,
 ) -> Markup {
     let typed =
         |field: &str| refused.and_then(|(fields, _)| fields.get(field)).unwrap_or_default().to_owned();
-    let error = |field: &str| {
-        html! { @if let Some(message) = refused.and_then(|(_, errors)| errors.get(field)) { p.error id=(format!("invite-{field}-error")) { (message) } } }
-    };
-    let refused_field = |field: &str| refused.is_some_and(|(_, errors)| errors.contains_key(field));
-    let invalid = |field: &str| refused_field(field).then_some("true");
-    let described = |field: &str| refused_field(field).then(|| format!("invite-{field}-error"));
+    let fields = FieldErrors::of(refused.map(|(_, errors)| errors)).prefixed("invite-");
     html! {
         h2 { "Invite one customer" }
-        @if let Some((_, errors)) = refused {
-            div.error role="alert" { p { "Nobody was invited. Please check: " (errors.keys().cloned().collect::<Vec<_>>().join(", ")) "." } }
+        @if refused.is_some() {
+            div.error role="alert" { p { "Nobody was invited. Please check: " (fields.names()) "." } }
         }
         form.stack method="post" action=(format!("/admin/sites/{}/invitations/send", site.slug)) {
             input type="hidden" name="csrf" value=(csrf);
             label for="invite-email" { "Email" }
-            input id="invite-email" name="email" type="email" required value=(typed("email")) aria-invalid=[invalid("email")] aria-describedby=[described("email")];
-            (error("email"))
+            input id="invite-email" name="email" type="email" required value=(typed("email")) aria-invalid=[fields.invalid("email")] aria-describedby=[fields.described("email")];
+            (fields.error("email"))
             label for="invite-name" { "Name (optional, greets them and fills in the form)" }
-            input id="invite-name" name="name" value=(typed("name")) aria-invalid=[invalid("name")] aria-describedby=[described("name")];
-            (error("name"))
+            input id="invite-name" name="name" value=(typed("name")) aria-invalid=[fields.invalid("name")] aria-describedby=[fields.described("name")];
+            (fields.error("name"))
             label for="invite-tags" { "Tags (optional: the product they bought, joined to their testimonial)" }
-            input id="invite-tags" name="tags" value=(typed("tags")) placeholder="espresso-beans" aria-invalid=[invalid("tags")] aria-describedby=[described("tags")];
-            (error("tags"))
+            input id="invite-tags" name="tags" value=(typed("tags")) placeholder="espresso-beans" aria-invalid=[fields.invalid("tags")] aria-describedby=[fields.described("tags")];
+            (fields.error("tags"))
             label for="invite-order" { "Order number (optional)" }
-            input id="invite-order" name="order_id" value=(typed("order_id")) aria-invalid=[invalid("order_id")] aria-describedby=[described("order_id")];
-            (error("order_id"))
+            input id="invite-order" name="order_id" value=(typed("order_id")) aria-invalid=[fields.invalid("order_id")] aria-describedby=[fields.described("order_id")];
+            (fields.error("order_id"))
             label for="invite-lang" { "Language of the email and the form" }
-            select id="invite-lang" name="lang" aria-invalid=[invalid("lang")] aria-describedby=[described("lang")] {
+            select id="invite-lang" name="lang" aria-invalid=[fields.invalid("lang")] aria-describedby=[fields.described("lang")] {
                 @for lang in LANGUAGES { option value=(lang) selected[typed("lang") == lang] { (lang) } }
             }
-            (error("lang"))
+            (fields.error("lang"))
             button type="submit" { "Send invitation" }
         }
     }
@@ -270,7 +270,9 @@ fn keys_section(
     csrf: &str,
     keys: &[crate::storage::SiteKey],
     new_key: Option<&CreatedKey>,
+    refused: Option<&(&str, BTreeMap<String, String>)>,
 ) -> Markup {
+    let fields = FieldErrors::of(refused.map(|(_, errors)| errors)).prefixed("key-");
     html! {
         h2 { "Site keys" }
         p.hint {
@@ -307,10 +309,15 @@ fn keys_section(
                 }
             }
         }
+        @if refused.is_some() {
+            div.error role="alert" { p { "No key was made. Please check: " (fields.names()) "." } }
+        }
         form.stack method="post" action=(format!("/admin/sites/{}/keys", site.slug)) {
             input type="hidden" name="csrf" value=(csrf);
             label for="key-label" { "What will use the new key" }
-            input id="key-label" name="label" required maxlength="60" placeholder="order system";
+            input id="key-label" name="label" required maxlength="60" placeholder="order system"
+                value=[refused.map(|(label, _)| *label)] aria-invalid=[fields.invalid("label")] aria-describedby=[fields.described("label")];
+            (fields.error("label"))
             button type="submit" { "Make a key" }
         }
     }
@@ -467,10 +474,20 @@ async fn create_key(
 ) -> Result<Response, PageError> {
     let site = owned_site(&state, &form.session.user, &slug).await?;
     let label = form.fields.get("label").unwrap_or_default();
-    let created = state.service.create_site_key(&site, Actor::Member(&form.session.user), label).await?;
-    // Shown in this answer and never again: no redirect, and the page is not stored.
-    let extra = Extra { new_key: Some(&created), ..Extra::default() };
-    page(&state, &site, Role::Owner, &form.session, &ListParams::default(), extra, StatusCode::OK).await
+    let params = ListParams::default();
+    match state.service.create_site_key(&site, Actor::Member(&form.session.user), label).await {
+        Ok(created) => {
+            // Shown in this answer and never again: no redirect, and the page is not stored.
+            let extra = Extra { new_key: Some(&created), ..Extra::default() };
+            page(&state, &site, Role::Owner, &form.session, &params, extra, StatusCode::OK).await
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            let extra = Extra { key_refused: Some((label, errors)), ..Extra::default() };
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            page(&state, &site, Role::Owner, &form.session, &params, extra, status).await
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 async fn revoke_key(

@@ -9,6 +9,7 @@ mod email_links;
 mod embed;
 mod embed_code;
 mod follow_ups;
+mod form;
 mod invitations;
 mod login;
 mod members;

@@ -6,7 +6,6 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use fanfare_protocol::api::Status;
 use fanfare_protocol::overview::{SiteOverview, WaitTimes};
 use maud::{html, Markup};
 
@@ -30,13 +29,6 @@ async fn overview_page(
 ) -> Result<Response, PageError> {
     let (site, role) = member_site(&state, &session.user, &slug).await?;
     let overview = state.service.overview(&site, now_ms()).await?;
-    let pending = state
-        .service
-        .status_counts(&site)
-        .await?
-        .into_iter()
-        .find(|(status, _)| *status == Status::Pending)
-        .map_or(0, |(_, count)| count);
     let frame = Frame {
         title: "Overview",
         account: Some((&session.user.email, &session.csrf_token)),
@@ -47,10 +39,10 @@ async fn overview_page(
             owner: role == Role::Owner,
         }),
     };
-    Ok(render(frame, body(&site, &overview, pending)).into_response())
+    Ok(render(frame, body(&site, &overview)).into_response())
 }
 
-fn body(site: &Site, overview: &SiteOverview, pending: u64) -> Markup {
+fn body(site: &Site, overview: &SiteOverview) -> Markup {
     let base = format!("/admin/sites/{}", site.slug);
     let received: u64 = overview.weeks.iter().map(|week| week.received).sum();
     let this_week = overview.weeks.last().map_or(0, |week| week.received);
@@ -68,7 +60,7 @@ fn body(site: &Site, overview: &SiteOverview, pending: u64) -> Markup {
             }
             div {
                 dt { "Waiting for a decision" }
-                dd { span.big { (pending) } " " a href=(base) { "open the queue" } }
+                dd { span.big { (overview.pending) } " " a href=(base) { "open the queue" } }
             }
             div {
                 dt { "Average rating" }
@@ -128,11 +120,11 @@ fn body(site: &Site, overview: &SiteOverview, pending: u64) -> Markup {
             (charts::columns(&Chart {
                 id: "reach",
                 title: "Widget reach: showings of your testimonials per day",
-                columns: &["Day", "By the widget (JSON list)", "Rendered by the server (fragments)"],
+                columns: &["Day", "Widget and included HTML (fragments)", "Your own code (JSON list)"],
                 rows: overview.reach.iter().map(|day| Row {
                     axis: short_date(&day.day),
                     name: day.day.clone(),
-                    values: vec![day.list, day.fragment],
+                    values: vec![day.fragment, day.list],
                 }).collect(),
             }))
         }
@@ -145,8 +137,9 @@ fn body(site: &Site, overview: &SiteOverview, pending: u64) -> Markup {
             a href=(format!("{base}/referrals")) { "See the advocates" }
         }
         p.hint {
-            (seen) " showings in " (DAYS_SHOWN) " days. Counted on the server, one per page that shows your testimonials: "
-            "no cookie, nothing about who looked. The same numbers as JSON: "
+            (seen) " showings in " (DAYS_SHOWN) " days. Counted on the server, one per wall, carousel or badge shown "
+            "(a Show more is not counted again, nor is the Embed page's preview): no cookie, nothing about who looked. "
+            "The same numbers as JSON: "
             code { "GET /api/v1/sites/" (site.slug) "/moderation/overview" } "."
         }
     }

@@ -1,7 +1,10 @@
 //! The moderation queue: tabs per status with counts, search and filters, every action on an
 //! item, bulk decisions, and the audit log.
 
+use std::collections::BTreeMap;
+
 use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -9,10 +12,11 @@ use fanfare_protocol::api::Status;
 use fanfare_protocol::fields::without_bidi_controls as shown;
 use maud::{html, Markup};
 
+use super::form::FieldErrors;
 use crate::domain::{parse_reply, parse_tags, Role};
 use crate::service::moderation::{parse_edit, Action};
 use crate::service::testimonials::next_cursor;
-use crate::service::{consent, Actor, ServiceError};
+use crate::service::{consent, Actor, ServiceError, ServiceResult};
 use crate::storage::MediaKind;
 use crate::storage::{Cursor, Site, Testimonial};
 use crate::web::error::AppError;
@@ -78,11 +82,57 @@ async fn queue(
     Query(params): Query<ListParams>,
 ) -> Result<Response, PageError> {
     let (site, role) = member_site(&state, &session.user, &slug).await?;
+    queue_view(&state, &site, role, &session, &params, None, StatusCode::OK).await
+}
+
+/// An item's form the server refused: which item and form, the fields as typed, and why.
+struct Refused<'a> {
+    id: &'a str,
+    action: &'a str,
+    typed: &'a FormFields,
+    errors: BTreeMap<String, String>,
+}
+
+impl Refused<'_> {
+    /// Whether `item` is the refused one and its card has the refused form.
+    fn shown_on(&self, item: &Testimonial) -> bool {
+        item.id == self.id
+            && item.status != Status::Withdrawn
+            && (self.action != "captions" || item.video_id.is_some())
+    }
+}
+
+/// The fields of each item form a refusal can name, in the order they are on the form.
+fn refusable_fields(action: &str) -> &'static [&'static str] {
+    match action {
+        "reply" => &["reply"],
+        "captions" => &["captions"],
+        "tags" => &["tags"],
+        "edit" => &["name", "role", "company", "rating", "text"],
+        _ => &[],
+    }
+}
+
+/// The queue as `params` ask; with `refused`, its item's form open, as typed, each error
+/// under its field. An item no longer on that page is refused on the error page instead.
+async fn queue_view(
+    state: &AppState,
+    site: &Site,
+    role: Role,
+    session: &AdminSession,
+    params: &ListParams,
+    refused: Option<Refused<'_>>,
+    page_status: StatusCode,
+) -> Result<Response, PageError> {
     let status = params.status()?;
     let query = params.parse_moderation()?;
-    let items = state.service.queue(&site, status, &query).await?;
-    let counts = state.service.status_counts(&site).await?;
-    let here = current_url(&site, status, &params, query.cursor.as_ref());
+    let items = state.service.queue(site, status, &query).await?;
+    if let Some(refused) = refused.as_ref().filter(|refused| !items.iter().any(|item| refused.shown_on(item)))
+    {
+        return Err(AppError::Validation(refused.errors.clone()).into());
+    }
+    let counts = state.service.status_counts(site).await?;
+    let here = current_url(site, status, params, query.cursor.as_ref());
     let next = next_cursor(&items, query.limit);
     let csrf = session.csrf_token.as_str();
     let body = html! {
@@ -133,7 +183,7 @@ async fn queue(
             }
             ol.items {
                 @for item in &items {
-                    li { (item_card(&site, item, csrf, &here)) }
+                    li { (item_card(site, item, csrf, &here, refused.as_ref().filter(|refused| refused.id == item.id))) }
                 }
             }
             @if let Some(next) = next {
@@ -147,7 +197,7 @@ async fn queue(
         account: Some((&session.user.email, csrf)),
         site: Some(SiteNav { slug: &site.slug, name: &site.name, tab: "queue", owner: role == Role::Owner }),
     };
-    Ok(render(frame, body).into_response())
+    Ok((page_status, render(frame, body)).into_response())
 }
 
 fn label(status: Status) -> &'static str {
@@ -185,8 +235,28 @@ fn current_url(site: &Site, status: Status, params: &ListParams, cursor: Option<
     format!("/admin/sites/{}?{}", site.slug, query.finish())
 }
 
-fn item_card(site: &Site, item: &Testimonial, csrf: &str, here: &str) -> Markup {
+/// `refused`: this item's form the server refused, shown open as typed.
+fn item_card(site: &Site, item: &Testimonial, csrf: &str, here: &str, refused: Option<&Refused>) -> Markup {
     let action = |name: &str| format!("/admin/sites/{}/testimonials/{}/{name}", site.slug, item.id);
+    // Each form's fields are `{field}-{id}` (the edit form's `edit-{field}-{id}`); their errors
+    // `…-error`. What was typed stands in a refused form instead of what is stored.
+    let suffix = format!("-{}", item.id);
+    let refused_form = |name: &str| refused.filter(|refused| refused.action == name);
+    let errors =
+        |name: &str| FieldErrors::of(refused_form(name).map(|refused| &refused.errors)).suffixed(&suffix);
+    let (reply, captions, tags, edit) =
+        (errors("reply"), errors("captions"), errors("tags"), errors("edit").prefixed("edit-"));
+    let typed = |name: &str, field: &str| {
+        refused_form(name).map(|refused| refused.typed.get(field).unwrap_or_default())
+    };
+    // The first refused field takes the focus (and the page scrolls there): the item may be far down.
+    let first = refused.and_then(|refused| {
+        refusable_fields(refused.action)
+            .iter()
+            .find(|field| refused.errors.contains_key(**field))
+            .map(|field| (refused.action, *field))
+    });
+    let focus = |name: &str, field: &str| first == Some((name, field));
     let hidden = html! {
         input type="hidden" name="csrf" value=(csrf);
         input type="hidden" name="return_to" value=(here);
@@ -257,41 +327,66 @@ fn item_card(site: &Site, item: &Testimonial, csrf: &str, here: &str) -> Markup 
                         button type="submit" data-key="f" { @if item.featured { "Unpin" } @else { "Feature" } }
                     }
                 }
-                details {
+                details open[refused.is_some()] {
                     summary { "Reply, tags, edit" }
+                    @if let Some(refused) = refused {
+                        div.error role="alert" { p { "Nothing was saved. Please check: " (FieldErrors::new(&refused.errors).names()) "." } }
+                    }
                     form.stack method="post" action=(action("reply")) {
                         (hidden)
                         label for=(format!("reply-{}", item.id)) { "Public reply (shown under the testimonial; empty removes it)" }
-                        textarea id=(format!("reply-{}", item.id)) name="reply" rows="3" maxlength="2000" { (item.reply.as_deref().unwrap_or("")) }
+                        textarea id=(format!("reply-{}", item.id)) name="reply" rows="3" maxlength="2000" autofocus[focus("reply", "reply")]
+                            aria-invalid=[reply.invalid("reply")] aria-describedby=[reply.described("reply")] {
+                            (typed("reply", "reply").unwrap_or(item.reply.as_deref().unwrap_or("")))
+                        }
+                        (reply.error("reply"))
                         button type="submit" { "Save reply" }
                     }
                     @if item.video_id.is_some() {
                         form.stack method="post" action=(action("captions")) {
                             (hidden)
                             label for=(format!("captions-{}", item.id)) { "Captions: the transcript timed, one line each, like " code { "0:05 words" } " (empty: shown as text only)" }
-                            textarea id=(format!("captions-{}", item.id)) name="captions" rows="4" { (item.captions.as_deref().unwrap_or("")) }
+                            textarea id=(format!("captions-{}", item.id)) name="captions" rows="4" autofocus[focus("captions", "captions")]
+                                aria-invalid=[captions.invalid("captions")] aria-describedby=[captions.described("captions")] {
+                                (typed("captions", "captions").unwrap_or(item.captions.as_deref().unwrap_or("")))
+                            }
+                            (captions.error("captions"))
                             button type="submit" { "Save captions" }
                         }
                     }
                     form.stack method="post" action=(action("tags")) {
                         (hidden)
                         label for=(format!("tags-{}", item.id)) { "Tags (comma separated)" }
-                        input id=(format!("tags-{}", item.id)) name="tags" value=(item.tags.join(", "));
+                        input id=(format!("tags-{}", item.id)) name="tags" value=(typed("tags", "tags").map_or_else(|| item.tags.join(", "), str::to_owned))
+                            autofocus[focus("tags", "tags")] aria-invalid=[tags.invalid("tags")] aria-describedby=[tags.described("tags")];
+                        (tags.error("tags"))
                         button type="submit" { "Save tags" }
                     }
                     form.stack method="post" action=(action("edit")) {
                         (hidden)
                         p.hint { "Edits are marked as edited wherever the testimonial appears. Direction overrides are removed." }
                         label for=(format!("edit-name-{}", item.id)) { "Name" }
-                        input id=(format!("edit-name-{}", item.id)) name="name" value=(shown(&item.name)) required;
+                        input id=(format!("edit-name-{}", item.id)) name="name" value=(typed("edit", "name").unwrap_or(shown(&item.name).as_ref())) required
+                            autofocus[focus("edit", "name")] aria-invalid=[edit.invalid("name")] aria-describedby=[edit.described("name")];
+                        (edit.error("name"))
                         label for=(format!("edit-role-{}", item.id)) { "Role" }
-                        input id=(format!("edit-role-{}", item.id)) name="role" value=(shown(item.role.as_deref().unwrap_or("")));
+                        input id=(format!("edit-role-{}", item.id)) name="role" value=(typed("edit", "role").unwrap_or(shown(item.role.as_deref().unwrap_or("")).as_ref()))
+                            autofocus[focus("edit", "role")] aria-invalid=[edit.invalid("role")] aria-describedby=[edit.described("role")];
+                        (edit.error("role"))
                         label for=(format!("edit-company-{}", item.id)) { "Company" }
-                        input id=(format!("edit-company-{}", item.id)) name="company" value=(shown(item.company.as_deref().unwrap_or("")));
+                        input id=(format!("edit-company-{}", item.id)) name="company" value=(typed("edit", "company").unwrap_or(shown(item.company.as_deref().unwrap_or("")).as_ref()))
+                            autofocus[focus("edit", "company")] aria-invalid=[edit.invalid("company")] aria-describedby=[edit.described("company")];
+                        (edit.error("company"))
                         label for=(format!("edit-rating-{}", item.id)) { "Rating" }
-                        input id=(format!("edit-rating-{}", item.id)) name="rating" type="number" min="1" max="5" value=(item.rating);
+                        input id=(format!("edit-rating-{}", item.id)) name="rating" type="number" min="1" max="5" value=(typed("edit", "rating").map_or_else(|| item.rating.to_string(), str::to_owned))
+                            autofocus[focus("edit", "rating")] aria-invalid=[edit.invalid("rating")] aria-describedby=[edit.described("rating")];
+                        (edit.error("rating"))
                         label for=(format!("edit-text-{}", item.id)) { "Text" }
-                        textarea id=(format!("edit-text-{}", item.id)) name="text" rows="4" { (shown(&item.text)) }
+                        textarea id=(format!("edit-text-{}", item.id)) name="text" rows="4"
+                            autofocus[focus("edit", "text")] aria-invalid=[edit.invalid("text")] aria-describedby=[edit.described("text")] {
+                            (typed("edit", "text").unwrap_or(shown(&item.text).as_ref()))
+                        }
+                        (edit.error("text"))
                         button type="submit" { "Save edit" }
                     }
                 }
@@ -301,7 +396,7 @@ fn item_card(site: &Site, item: &Testimonial, csrf: &str, here: &str) -> Markup 
 }
 
 /// Turns a form's action name and fields into an [`Action`], naming any refused field.
-pub fn form_action(name: &str, fields: &FormFields) -> Result<Action, AppError> {
+pub fn form_action(name: &str, fields: &FormFields) -> ServiceResult<Action> {
     let get = |field: &str| fields.get(field).unwrap_or_default();
     Ok(match name {
         "approve" => Action::Decide(Status::Approved),
@@ -309,8 +404,10 @@ pub fn form_action(name: &str, fields: &FormFields) -> Result<Action, AppError> 
         "spam" => Action::Decide(Status::Spam),
         "feature" => Action::Feature(true),
         "unfeature" => Action::Feature(false),
-        "reply" => Action::Reply(parse_reply(get("reply")).map_err(|error| AppError::field("reply", error))?),
-        "tags" => Action::Tags(parse_tags(get("tags")).map_err(|error| AppError::field("tags", error))?),
+        "reply" => {
+            Action::Reply(parse_reply(get("reply")).map_err(|error| ServiceError::field("reply", error))?)
+        }
+        "tags" => Action::Tags(parse_tags(get("tags")).map_err(|error| ServiceError::field("tags", error))?),
         "edit" => {
             Action::Edit(parse_edit(get("name"), get("role"), get("company"), get("rating"), get("text"))?)
         }
@@ -319,7 +416,7 @@ pub fn form_action(name: &str, fields: &FormFields) -> Result<Action, AppError> 
                 .filter(|note| !note.is_empty())
                 .map(|note| note.chars().take(2000).collect()),
         ),
-        _ => return Err(AppError::NotFound("action")),
+        _ => return Err(ServiceError::NotFound("action")),
     })
 }
 
@@ -328,17 +425,50 @@ async fn act(
     Path((slug, id, name)): Path<(String, String, String)>,
     form: AdminForm,
 ) -> Result<Response, PageError> {
-    let (site, _role) = member_site(&state, &form.session.user, &slug).await?;
+    let (site, role) = member_site(&state, &form.session.user, &slug).await?;
     let actor = Actor::Member(&form.session.user);
+    let back = local_path(form.fields.get("return_to"));
+    match apply(&state, &site, actor, &id, &name, &form.fields).await {
+        Ok(()) => Ok(Redirect::to(&format!("{back}#item-{id}")).into_response()),
+        // A refusal naming only the form's own fields: the page the form was on, the form open.
+        Err(ServiceError::Invalid(errors))
+            if !errors.is_empty()
+                && errors.keys().all(|field| refusable_fields(&name).contains(&field.as_str())) =>
+        {
+            let params = queue_params(&site, &back);
+            let refused = Refused { id: &id, action: &name, typed: &form.fields, errors };
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            queue_view(&state, &site, role, &form.session, &params, Some(refused), status).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Carries out the item form `name` as sent.
+async fn apply(
+    state: &AppState,
+    site: &Site,
+    actor: Actor<'_>,
+    id: &str,
+    name: &str,
+    fields: &FormFields,
+) -> ServiceResult<()> {
     if name == "captions" {
         // Checked against the video's length, which only the service knows.
-        let lines = form.fields.get("captions").unwrap_or_default();
-        state.service.set_captions(&site, actor, &id, lines).await?;
+        state.service.set_captions(site, actor, id, fields.get("captions").unwrap_or_default()).await
     } else {
-        state.service.moderate(&site, actor, &id, form_action(&name, &form.fields)?).await?;
+        state.service.moderate(site, actor, id, form_action(name, fields)?).await?;
+        Ok(())
     }
-    let back = local_path(form.fields.get("return_to"));
-    Ok(Redirect::to(&format!("{back}#item-{id}")).into_response())
+}
+
+/// The list parameters of `back` when it is this site's queue; the first tab otherwise.
+fn queue_params(site: &Site, back: &str) -> ListParams {
+    back.parse::<Uri>()
+        .ok()
+        .filter(|uri| uri.path() == format!("/admin/sites/{}", site.slug))
+        .and_then(|uri| Query::<ListParams>::try_from_uri(&uri).ok())
+        .map_or_else(ListParams::default, |Query(params)| params)
 }
 
 async fn bulk(

@@ -1,7 +1,10 @@
 //! Rewards in the dashboard: what is due, given and cancelled, the coupon pool (owners add
 //! codes here or with `fanfare coupons add`), and due rewards handed out by hand.
 
+use std::collections::BTreeMap;
+
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -9,10 +12,11 @@ use fanfare_protocol::fields::without_bidi_controls as shown;
 use maud::html;
 use serde::Deserialize;
 
+use super::form::FieldErrors;
 use crate::domain::Role;
 use crate::service::rewards::LOW_POOL;
-use crate::service::Actor;
-use crate::storage::RewardState;
+use crate::service::{Actor, ServiceError};
+use crate::storage::{RewardState, Site};
 use crate::web::error::AppError;
 use crate::web::page::{render, when, Frame, PageError, SiteNav};
 use crate::web::session::{member_site, AdminForm, AdminSession};
@@ -46,9 +50,23 @@ async fn rewards_page(
     Query(query): Query<RewardsQuery>,
 ) -> Result<Response, PageError> {
     let (site, role) = member_site(&state, &session.user, &slug).await?;
+    rewards_view(&state, &site, role, &session, &query, None, StatusCode::OK).await
+}
+
+/// The page, with the codes as typed and why they were refused (`refused`) when they were.
+async fn rewards_view(
+    state: &AppState,
+    site: &Site,
+    role: Role,
+    session: &AdminSession,
+    query: &RewardsQuery,
+    refused: Option<(&str, &BTreeMap<String, String>)>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let filter = query.state.as_deref().and_then(RewardState::parse);
-    let overview = state.service.rewards_overview(&site, filter).await?;
+    let overview = state.service.rewards_overview(site, filter).await?;
     let csrf = session.csrf_token.as_str();
+    let fields = FieldErrors::of(refused.map(|(_, errors)| errors));
     let base = format!("/admin/sites/{}/rewards", site.slug);
     let count = |state: RewardState| overview.counts.get(state.as_str()).copied().unwrap_or(0);
     let body = html! {
@@ -84,10 +102,15 @@ async fn rewards_page(
             p.hint { "No codes yet: rewards wait as due until codes are added. To pay rewards in your own system instead, choose it under Settings → How rewards are paid (" code { "referral.rewarded" } " webhook)." }
         }
         @if role == Role::Owner {
+            @if refused.is_some() {
+                div.error role="alert" { p { "No code was added. Please check: " (fields.names()) "." } }
+            }
             form.stack method="post" action=(format!("{base}/coupons")) {
                 input type="hidden" name="csrf" value=(csrf);
                 label for="codes" { "Add codes, one per line (create them in your shop first; each is handed out once)" }
-                textarea id="codes" name="codes" rows="5" required {}
+                textarea id="codes" name="codes" rows="5" required
+                    aria-invalid=[fields.invalid("codes")] aria-describedby=[fields.described("codes")] { (refused.map_or("", |(codes, _)| codes)) }
+                (fields.error("codes"))
                 button type="submit" { "Add codes" }
             }
         }
@@ -137,7 +160,7 @@ async fn rewards_page(
             owner: role == Role::Owner,
         }),
     };
-    Ok(render(frame, body).into_response())
+    Ok((status, render(frame, body)).into_response())
 }
 
 async fn add_coupons(
@@ -149,13 +172,21 @@ async fn add_coupons(
     if role != Role::Owner {
         return Err(AppError::Forbidden("Only the site's owners can add coupon codes.").into());
     }
-    let added = state
-        .service
-        .add_coupons(&site, Actor::Member(&form.session.user), form.fields.get("codes").unwrap_or_default())
-        .await?;
-    let to =
-        format!("/admin/sites/{}/rewards?added={}&skipped={}", site.slug, added.added, added.already_there);
-    Ok(Redirect::to(&to).into_response())
+    let codes = form.fields.get("codes").unwrap_or_default();
+    match state.service.add_coupons(&site, Actor::Member(&form.session.user), codes).await {
+        Ok(added) => {
+            let to = format!(
+                "/admin/sites/{}/rewards?added={}&skipped={}",
+                site.slug, added.added, added.already_there
+            );
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            let (query, status) = (RewardsQuery::default(), StatusCode::UNPROCESSABLE_ENTITY);
+            rewards_view(&state, &site, role, &form.session, &query, Some((codes, &errors)), status).await
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 async fn give(

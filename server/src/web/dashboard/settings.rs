@@ -10,6 +10,7 @@ use axum::Router;
 use fanfare_protocol::referrals::ReferralAttribution;
 use maud::html;
 
+use super::form::FieldErrors;
 use crate::service::pow::MAX_DIFFICULTY;
 use crate::service::sites::SettingsInput;
 use crate::service::{Actor, ServiceError};
@@ -40,126 +41,122 @@ fn settings_form(
     status: StatusCode,
 ) -> Response {
     let texts: String = site.texts.iter().map(|(key, value)| format!("{key} = {value}\n")).collect();
-    let error = |field: &str| {
-        html! { @if let Some(message) = errors.get(field) { p.error id=(format!("{field}-error")) { (message) } } }
-    };
     // A refused field says so, and has its message (right under it) read with it.
-    let invalid = |field: &str| errors.contains_key(field).then_some("true");
-    let described = |field: &str| errors.contains_key(field).then(|| format!("{field}-error"));
+    let fields = FieldErrors::new(errors);
     let body = html! {
         h1 { "Settings" }
         @if let Some(saved) = saved { p.notice role="status" { (saved) } }
-        @if !errors.is_empty() {
-            div.error role="alert" { p { "Nothing was saved. Please check: " (errors.keys().cloned().collect::<Vec<_>>().join(", ")) "." } }
+        @if !fields.is_empty() {
+            div.error role="alert" { p { "Nothing was saved. Please check: " (fields.names()) "." } }
         }
         form.stack method="post" {
             input type="hidden" name="csrf" value=(csrf);
             label for="name" { "Site name" }
-            input id="name" aria-invalid=[invalid("name")] aria-describedby=[described("name")] name="name" value=(site.name) required maxlength="100";
-            (error("name"))
+            input id="name" aria-invalid=[fields.invalid("name")] aria-describedby=[fields.described("name")] name="name" value=(site.name) required maxlength="100";
+            (fields.error("name"))
             label for="origins" { "Allowed origins (one per line, e.g. https://shop.example.com)" }
-            textarea id="origins" aria-invalid=[invalid("origins")] aria-describedby=[described("origins")] name="origins" rows="3" { (site.origins.join("\n")) }
-            (error("origins"))
+            textarea id="origins" aria-invalid=[fields.invalid("origins")] aria-describedby=[fields.described("origins")] name="origins" rows="3" { (site.origins.join("\n")) }
+            (fields.error("origins"))
             label for="accent" { "Accent colour" }
             p.hint id="accent-help" { "Links, stars and buttons in the widget. "
                 a href=(format!("/admin/sites/{}/embed", site.slug)) { "Try colours on the Embed page" }
                 ", which checks their contrast on the light and the dark theme." }
-            input id="accent" type="color" aria-invalid=[invalid("accent")]
-                aria-describedby=(described("accent").map_or_else(|| "accent-help".to_owned(), |error| format!("accent-help {error}")))
+            input id="accent" type="color" aria-invalid=[fields.invalid("accent")]
+                aria-describedby=(fields.described_with("accent", "accent-help"))
                 name="accent" value=(site.accent);
-            (error("accent"))
+            (fields.error("accent"))
             label for="consent_text" { "Consent text (changing it starts consent version " (site.consent_version + 1) ")" }
-            textarea id="consent_text" aria-invalid=[invalid("consent_text")] aria-describedby=[described("consent_text")] name="consent_text" rows="3" maxlength="1000" { (site.consent_text) }
-            (error("consent_text"))
+            textarea id="consent_text" aria-invalid=[fields.invalid("consent_text")] aria-describedby=[fields.described("consent_text")] name="consent_text" rows="3" maxlength="1000" { (site.consent_text) }
+            (fields.error("consent_text"))
             label for="low_rating_threshold" { "Follow up privately on ratings of this many stars or fewer" }
-            input id="low_rating_threshold" aria-invalid=[invalid("low_rating_threshold")] aria-describedby=[described("low_rating_threshold")] name="low_rating_threshold" type="number" min="1" max="5" value=(site.low_rating_threshold);
-            (error("low_rating_threshold"))
+            input id="low_rating_threshold" aria-invalid=[fields.invalid("low_rating_threshold")] aria-describedby=[fields.described("low_rating_threshold")] name="low_rating_threshold" type="number" min="1" max="5" value=(site.low_rating_threshold);
+            (fields.error("low_rating_threshold"))
             fieldset {
                 legend { "Moderation" }
                 label { input type="radio" name="moderation" value="manual" checked[site.auto_approve_min_rating.is_none()]; " Every testimonial waits for a moderator" }
                 label {
                     input type="radio" name="moderation" value="auto" checked[site.auto_approve_min_rating.is_some()];
                     " Publish at once when the author consented and rated at least "
-                    input name="auto_approve_min_rating" type="number" aria-invalid=[invalid("auto_approve_min_rating")] aria-describedby=[described("auto_approve_min_rating")] min="1" max="5" value=(site.auto_approve_min_rating.unwrap_or(5)) aria-label="Minimum stars to publish at once";
+                    input name="auto_approve_min_rating" type="number" aria-invalid=[fields.invalid("auto_approve_min_rating")] aria-describedby=[fields.described("auto_approve_min_rating")] min="1" max="5" value=(site.auto_approve_min_rating.unwrap_or(5)) aria-label="Minimum stars to publish at once";
                     " stars"
                 }
-                (error("auto_approve_min_rating"))
+                (fields.error("auto_approve_min_rating"))
             }
             fieldset {
                 legend { "Referrals" }
                 label for="referral_landing_url" { "Shared links open (empty: the page the advocate was on)" }
-                input id="referral_landing_url" aria-invalid=[invalid("referral_landing_url")] aria-describedby=[described("referral_landing_url")] name="referral_landing_url" type="url" value=(site.referral_landing_url.as_deref().unwrap_or("")) placeholder="https://shop.example.com/welcome";
-                (error("referral_landing_url"))
+                input id="referral_landing_url" aria-invalid=[fields.invalid("referral_landing_url")] aria-describedby=[fields.described("referral_landing_url")] name="referral_landing_url" type="url" value=(site.referral_landing_url.as_deref().unwrap_or("")) placeholder="https://shop.example.com/welcome";
+                (fields.error("referral_landing_url"))
                 label for="referral_window_days" { "Days a visitor's browser remembers the code" }
-                input id="referral_window_days" aria-invalid=[invalid("referral_window_days")] aria-describedby=[described("referral_window_days")] name="referral_window_days" type="number" min="1" max="365" value=(site.referral_window_days);
-                (error("referral_window_days"))
+                input id="referral_window_days" aria-invalid=[fields.invalid("referral_window_days")] aria-describedby=[fields.described("referral_window_days")] name="referral_window_days" type="number" min="1" max="365" value=(site.referral_window_days);
+                (fields.error("referral_window_days"))
                 fieldset {
                     legend { "When a visitor's browser follows a second referral link" }
                     label {
-                        input type="radio" name="referral_attribution" value="first" aria-invalid=[invalid("referral_attribution")] aria-describedby=[described("referral_attribution")] checked[site.referral_attribution == ReferralAttribution::First];
+                        input type="radio" name="referral_attribution" value="first" aria-invalid=[fields.invalid("referral_attribution")] aria-describedby=[fields.described("referral_attribution")] checked[site.referral_attribution == ReferralAttribution::First];
                         " The first link keeps the credit until its days are over (first touch)"
                     }
                     label {
-                        input type="radio" name="referral_attribution" value="last" aria-invalid=[invalid("referral_attribution")] aria-describedby=[described("referral_attribution")] checked[site.referral_attribution == ReferralAttribution::Last];
+                        input type="radio" name="referral_attribution" value="last" aria-invalid=[fields.invalid("referral_attribution")] aria-describedby=[fields.described("referral_attribution")] checked[site.referral_attribution == ReferralAttribution::Last];
                         " The latest link takes the credit (last touch)"
                     }
-                    (error("referral_attribution"))
+                    (fields.error("referral_attribution"))
                 }
                 label for="conversion_burst_limit" { "Flag conversions beyond this many per hour" }
-                input id="conversion_burst_limit" aria-invalid=[invalid("conversion_burst_limit")] aria-describedby=[described("conversion_burst_limit")] name="conversion_burst_limit" type="number" min="1" max="100000" value=(site.conversion_burst_limit);
-                (error("conversion_burst_limit"))
+                input id="conversion_burst_limit" aria-invalid=[fields.invalid("conversion_burst_limit")] aria-describedby=[fields.described("conversion_burst_limit")] name="conversion_burst_limit" type="number" min="1" max="100000" value=(site.conversion_burst_limit);
+                (fields.error("conversion_burst_limit"))
             }
             fieldset {
                 legend { "Invitations" }
                 label for="invitation_reminder_days" { "Remind customers who have not answered after this many days (0: no reminder)" }
-                input id="invitation_reminder_days" aria-invalid=[invalid("invitation_reminder_days")] aria-describedby=[described("invitation_reminder_days")] name="invitation_reminder_days" type="number" min="0" max="30" value=(site.invitation_reminder_days);
-                (error("invitation_reminder_days"))
+                input id="invitation_reminder_days" aria-invalid=[fields.invalid("invitation_reminder_days")] aria-describedby=[fields.described("invitation_reminder_days")] name="invitation_reminder_days" type="number" min="0" max="30" value=(site.invitation_reminder_days);
+                (fields.error("invitation_reminder_days"))
                 label for="invitation_daily_cap" { "Send at most this many invitation emails a day (the rest wait for the next day)" }
-                input id="invitation_daily_cap" aria-invalid=[invalid("invitation_daily_cap")] aria-describedby=[described("invitation_daily_cap")] name="invitation_daily_cap" type="number" min="1" max="100000" value=(site.invitation_daily_cap);
-                (error("invitation_daily_cap"))
+                input id="invitation_daily_cap" aria-invalid=[fields.invalid("invitation_daily_cap")] aria-describedby=[fields.described("invitation_daily_cap")] name="invitation_daily_cap" type="number" min="1" max="100000" value=(site.invitation_daily_cap);
+                (fields.error("invitation_daily_cap"))
             }
             fieldset {
                 legend { "Referral rewards" }
                 p.hint { "Rewards are handed out by themselves: a conversion waits out the refund window, then its advocate gets a code from your coupon pool by email (see Rewards)." }
                 label for="reward_every" { "A reward for every this many conversions (empty or 0: no automatic rewards)" }
-                input id="reward_every" aria-invalid=[invalid("reward_every")] aria-describedby=[described("reward_every")] name="reward_every" type="number" min="0" max="1000" value=(site.rewards.every.map(|n| n.to_string()).unwrap_or_default());
-                (error("reward_every"))
+                input id="reward_every" aria-invalid=[fields.invalid("reward_every")] aria-describedby=[fields.described("reward_every")] name="reward_every" type="number" min="0" max="1000" value=(site.rewards.every.map(|n| n.to_string()).unwrap_or_default());
+                (fields.error("reward_every"))
                 label for="reward_hold_days" { "Days a conversion waits before its reward is earned: your refund window" }
-                input id="reward_hold_days" aria-invalid=[invalid("reward_hold_days")] aria-describedby=[described("reward_hold_days")] name="reward_hold_days" type="number" min="0" max="365" value=(site.rewards.hold_days);
-                (error("reward_hold_days"))
+                input id="reward_hold_days" aria-invalid=[fields.invalid("reward_hold_days")] aria-describedby=[fields.described("reward_hold_days")] name="reward_hold_days" type="number" min="0" max="365" value=(site.rewards.hold_days);
+                (fields.error("reward_hold_days"))
                 label for="reward_min_amount" { "Smallest qualifying sale, in the currency's smallest unit (2500 for 25.00; empty: any)" }
-                input id="reward_min_amount" aria-invalid=[invalid("reward_min_amount")] aria-describedby=[described("reward_min_amount")] name="reward_min_amount" type="number" min="1" value=(site.rewards.min_amount.map(|n| n.to_string()).unwrap_or_default());
-                (error("reward_min_amount"))
+                input id="reward_min_amount" aria-invalid=[fields.invalid("reward_min_amount")] aria-describedby=[fields.described("reward_min_amount")] name="reward_min_amount" type="number" min="1" value=(site.rewards.min_amount.map(|n| n.to_string()).unwrap_or_default());
+                (fields.error("reward_min_amount"))
                 label for="reward_payout" { "How rewards are paid" }
-                select id="reward_payout" aria-invalid=[invalid("reward_payout")] aria-describedby=[described("reward_payout")] name="reward_payout" {
+                select id="reward_payout" aria-invalid=[fields.invalid("reward_payout")] aria-describedby=[fields.described("reward_payout")] name="reward_payout" {
                     option value="coupons" selected[site.rewards.payout == RewardPayout::Coupons] { "A code from the coupon pool, emailed to the advocate" }
                     option value="webhook" selected[site.rewards.payout == RewardPayout::Webhook] { "In our own system, when the referral.rewarded webhook arrives (no code, no email)" }
                 }
-                (error("reward_payout"))
+                (fields.error("reward_payout"))
                 label for="friend_coupon" { "Double-sided: the code referred friends see on your landing page (empty: none)" }
-                input id="friend_coupon" aria-invalid=[invalid("friend_coupon")] aria-describedby=[described("friend_coupon")] name="friend_coupon" value=(site.rewards.friend_coupon.as_deref().unwrap_or(""));
-                (error("friend_coupon"))
+                input id="friend_coupon" aria-invalid=[fields.invalid("friend_coupon")] aria-describedby=[fields.described("friend_coupon")] name="friend_coupon" value=(site.rewards.friend_coupon.as_deref().unwrap_or(""));
+                (fields.error("friend_coupon"))
                 label for="stripe_signing_secret" {
                     "Stripe signing secret of the endpoint " code { "/hooks/stripe/" (site.slug) }
                     @if site.stripe_signing_secret.is_some() { " (set; leave empty to keep it)" }
                 }
-                input id="stripe_signing_secret" aria-invalid=[invalid("stripe_signing_secret")] aria-describedby=[described("stripe_signing_secret")] name="stripe_signing_secret" type="password" autocomplete="off" placeholder="whsec_…";
-                (error("stripe_signing_secret"))
+                input id="stripe_signing_secret" aria-invalid=[fields.invalid("stripe_signing_secret")] aria-describedby=[fields.described("stripe_signing_secret")] name="stripe_signing_secret" type="password" autocomplete="off" placeholder="whsec_…";
+                (fields.error("stripe_signing_secret"))
                 @if site.stripe_signing_secret.is_some() {
                     label { input type="checkbox" name="stripe_remove" value="on"; " Stop taking Stripe events (forget the secret)" }
                 }
             }
             label for="proof_of_work" { "Proof of work on submissions (0: off; 12–16 slows floods, costs a visitor about a second)" }
-            input id="proof_of_work" aria-invalid=[invalid("proof_of_work")] aria-describedby=[described("proof_of_work")] name="proof_of_work" type="number" min="0" max=(MAX_DIFFICULTY) value=(site.proof_of_work);
-            (error("proof_of_work"))
+            input id="proof_of_work" aria-invalid=[fields.invalid("proof_of_work")] aria-describedby=[fields.described("proof_of_work")] name="proof_of_work" type="number" min="0" max=(MAX_DIFFICULTY) value=(site.proof_of_work);
+            (fields.error("proof_of_work"))
             fieldset {
                 legend { "Structured data for search engines" }
                 label {
-                    input type="checkbox" name="structured_data" value="on" checked[site.structured_data] aria-invalid=[invalid("structured_data")]
-                        aria-describedby=(described("structured_data").map_or("structured_data-help".into(), |error| format!("structured_data-help {error}")));
+                    input type="checkbox" name="structured_data" value="on" checked[site.structured_data] aria-invalid=[fields.invalid("structured_data")]
+                        aria-describedby=(fields.described_with("structured_data", "structured_data-help"));
                     " Add schema.org JSON-LD (a Product with the rating summary and the reviews shown) to included walls, carousels and badges"
                 }
-                (error("structured_data"))
+                (fields.error("structured_data"))
                 p.hint id="structured_data-help" {
                     "Google shows no review stars for reviews a business publishes about itself (since 2019), so a wall about your whole company earns nothing from it. "
                     "It can help on a product page whose wall shows only that product's testimonials (tags=…, product=…). "
@@ -167,8 +164,8 @@ fn settings_form(
                 }
             }
             label for="texts" { "Widget texts (one per line: text id = your wording; prefix a language, as in de:collect.title, for that language only)" }
-            textarea id="texts" aria-invalid=[invalid("texts")] aria-describedby=[described("texts")] name="texts" rows="5" { (texts) }
-            (error("texts"))
+            textarea id="texts" aria-invalid=[fields.invalid("texts")] aria-describedby=[fields.described("texts")] name="texts" rows="5" { (texts) }
+            (fields.error("texts"))
             button type="submit" { "Save settings" }
         }
     };

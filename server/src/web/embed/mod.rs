@@ -29,7 +29,7 @@ use crate::service::sites::widget_config;
 use crate::service::ServiceError;
 use crate::storage::ListQuery;
 use crate::web::error::AppError;
-use crate::web::request::{list_tag, query_params, ListParams, SiteFromPath};
+use crate::web::request::{list_tag, query_params, shown_as, ListParams, SiteFromPath};
 use crate::web::state::AppState;
 
 /// The fragments are documented as `{mode}.html`; the router matches whole segments, so the
@@ -216,7 +216,7 @@ async fn fragment(
     let asked_product = query.product.as_deref().filter(|_| site.structured_data);
     let cached = state
         .service
-        .public_rendering(&site, &query.list, Seen::Fragment, &variant, |page| {
+        .public_rendering(&site, &query.list, shown_as(&headers, Seen::Fragment), &variant, |page| {
             // Built only when the fragment is not cached: the texts are a map of every id.
             let config = widget_config(&site, &query.lang);
             let stylesheets: Vec<String> = state
