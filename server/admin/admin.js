@@ -99,7 +99,8 @@
       let fresh;
       try {
         const response = await fetch(`${live.action}?${query}`, { credentials: "same-origin" });
-        if (!response.ok) return;
+        // A session that ended answers with the sign-in page: the form's button then says so.
+        if (!response.ok || response.redirected) return;
         fresh = new DOMParser().parseFromString(await response.text(), "text/html");
       } catch (_) {
         return; // the form's button still works
@@ -107,8 +108,11 @@
       if (ask !== asked) return; // a later choice is on its way
       for (const region of document.querySelectorAll("[data-live-region]")) {
         const replacement = fresh.getElementById(region.id);
-        // The same element keeps its place, so a status region is announced, not replaced.
-        if (replacement) region.replaceChildren(...Array.from(replacement.childNodes));
+        // The same element keeps its place, so a status region is announced, and only when
+        // what it says changed.
+        if (replacement && replacement.innerHTML !== region.innerHTML) {
+          region.replaceChildren(...Array.from(replacement.childNodes));
+        }
       }
       for (const error of live.querySelectorAll(".error[id]")) error.remove();
       for (const field of live.querySelectorAll("[name][id]")) {

@@ -13,6 +13,10 @@ FROM (
     GROUP BY testimonial_id
 ) AS decided
 WHERE decided.testimonial_id = testimonials.id;
+-- Decided without a decision in the log (published at once by the site's rule, or imported):
+-- decided when they arrived, nobody waited.
+UPDATE testimonials SET moderated_at = created_at
+WHERE moderated_at IS NULL AND status IN ('approved', 'rejected', 'spam');
 
 -- Widget reach without tracking anyone: requests per site and day (UTC, days since 1970),
 -- nothing about who asked. Each instance adds what it counted, about once a minute.

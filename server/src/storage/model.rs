@@ -192,7 +192,8 @@ pub struct NewTestimonialRecord {
     /// Tags it arrives with (an invitation's product).
     pub tags: Vec<String>,
     pub created_at: i64,
-    /// When a moderator first decided: `None` for a new arrival (the demo seeds its history).
+    /// When it was first decided: by a moderator (the demo seeds its history), or at once, by
+    /// the site's rule or an import, which is `created_at`: nobody waited. `None` while pending.
     pub moderated_at: Option<i64>,
 }
 
@@ -519,3 +520,6 @@ pub const SECRET_KEY_CHECK: &str = "secret-key-check";
 /// The `server_keys` row that names the media store holding this database's media (not a
 /// secret: the store holds the same value, see `service::media::check_media_owner`).
 pub const MEDIA_OWNER: &str = "media-store-owner";
+/// Written last by `fanfare demo`'s first start, once the demo's whole history is stored: no
+/// secret, so never sealed.
+pub const DEMO_SEEDED: &str = "demo-history";

@@ -540,3 +540,36 @@ async fn a_refused_reply_tags_or_edit_opens_its_item_again_with_the_error_under_
 
     assert_eq!(app.stored(SITE, &item.id).await, stored, "nothing changed");
 }
+
+#[tokio::test]
+async fn the_queue_pages_on_past_its_second_page() {
+    let app = spawn_app().await;
+    let site = app.acme().await;
+    for n in 0..45 {
+        let draft = fanfare_server::service::testimonials::Draft {
+            content: fanfare_server::storage::TestimonialEdit {
+                name: format!("Customer {n}"),
+                role: None,
+                company: None,
+                rating: 5,
+                text: "Fine coffee, every week.".into(),
+            },
+            email: format!("customer{n}@example.com"),
+            consent: true,
+        };
+        let (record, _manage_token) = fanfare_server::service::testimonials::new_record(&site, draft);
+        app.service.seed_testimonial(record).await.unwrap();
+    }
+    app.dashboard_user("pager@example.com", SITE, Role::Moderator).await;
+    let session = app.login("pager@example.com").await;
+    // Page one, page two, and the third through page two's "Older items" link.
+    let mut path = format!("/admin/sites/{SITE}?status=pending");
+    for _ in 0..2 {
+        let page = app.get_page(&session.cookie, &path).await;
+        let older = page.split("rel=\"next\" href=\"").nth(1).and_then(|rest| rest.split('"').next());
+        path = older.expect("an Older items link").replace("&amp;", "&");
+    }
+    assert_eq!(path.matches("cursor=").count(), 1, "{path}");
+    let third = app.get_page(&session.cookie, &path).await;
+    assert!(third.contains("Customer "), "the third page lists the oldest");
+}

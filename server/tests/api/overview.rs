@@ -169,6 +169,20 @@ async fn follow_ups_count_as_the_inbox_lists_them_and_only_a_moderators_first_de
     let published = app.submit_ok(&submission("fan@example.com", 5)).await;
     assert_eq!(app.stored(SITE, &published.id).await.status, fanfare_protocol::api::Status::Approved);
     assert_eq!(app.moderate(&token, SITE, &published.id, "reject").await.status(), 200);
+    // Another one, corrected by its author weeks later (back to pending), then approved: the
+    // moderator's hour is no wait since it arrived.
+    let corrected = app.submit_ok(&submission("later@example.com", 5)).await;
+    let manage_token = corrected.manage_url.rsplit('/').next().unwrap().to_owned();
+    let correction = fanfare_server::service::authors::Correction {
+        name: "Ada Lovelace",
+        role: "",
+        company: "",
+        rating: "5",
+        text: "The beans are wonderful and arrive fresh, every single week.",
+    };
+    app.service.correct_by_author(&manage_token, correction, None).await.unwrap();
+    assert_eq!(app.stored(SITE, &corrected.id).await.status, fanfare_protocol::api::Status::Pending);
+    assert_eq!(app.moderate(&token, SITE, &corrected.id, "approve").await.status(), 200);
 
     let seen = overview(&app, &token).await;
     let site = app.acme().await;

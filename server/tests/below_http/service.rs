@@ -371,3 +371,15 @@ async fn a_visit_from_before_the_referral_window_does_not_vouch_for_a_conversion
     let new = service.convert_from_page(&world.site, None, convert("new-browser", "order-2")).await.unwrap();
     assert!(!new.flags.iter().any(|flag| flag == "no_visit"), "{:?}", new.flags);
 }
+
+#[tokio::test]
+async fn the_demos_history_marker_is_no_secret_and_stays_readable_across_starts() {
+    let world = World::new().await;
+    // A finished demo seed writes it; the next start (the service opening again) must read it
+    // back as written, or every restart would call a whole demo database incomplete.
+    let marker = fanfare_server::storage::DEMO_SEEDED;
+    assert_eq!(world.storage.server_key(marker, "2").await.unwrap(), "2");
+    let _started = world.service().await;
+    let _restarted = world.service().await;
+    assert_eq!(world.storage.server_key(marker, "partial").await.unwrap(), "2");
+}

@@ -17,10 +17,9 @@ use super::DEMO_SITE;
 use crate::clock::now_ms;
 use crate::service::sites::{NewSiteInput, SettingsInput};
 use crate::service::{Actor, Service, ServiceError};
-use crate::storage::{DynStorage, ReachCount, Site, SiteChanges};
+use crate::storage::{DynStorage, ReachCount, Site, SiteChanges, DEMO_SEEDED};
 
-/// The server key a finished seed writes, and what it writes.
-const SEEDED: &str = "demo history";
+/// What a finished seed writes under [`DEMO_SEEDED`].
 const SEEDED_VERSION: &str = "2";
 
 const MINUTE: i64 = 60 * 1000;
@@ -43,10 +42,10 @@ pub(super) async fn site(
     if let Some(site) = found_or_none(service.find_site(DEMO_SITE).await)? {
         // Written last by a seed that finished; a first start that was stopped half-way, or a
         // database of an older demo, has not got it (and now holds "partial").
-        if storage.server_key(SEEDED, "partial").await? != SEEDED_VERSION {
+        if storage.server_key(DEMO_SEEDED, "partial").await? != SEEDED_VERSION {
             tracing::warn!(
                 "this demo database holds only part of the demo's history (an older version, or a first start \
-                 that was stopped): delete it (fanfare-demo.db) to start again with all of it"
+                 that was stopped): delete it (the --database file) to start again with all of it"
             );
         }
         let changes = SettingsInput { origins: Some(origins), ..SettingsInput::default() };
@@ -80,7 +79,7 @@ pub(super) async fn site(
         };
         service.invite(&site, Actor::CommandLine, &request).await?;
     }
-    storage.server_key(SEEDED, SEEDED_VERSION).await?;
+    storage.server_key(DEMO_SEEDED, SEEDED_VERSION).await?;
     Ok(site)
 }
 

@@ -25,7 +25,8 @@ impl OverviewStore for SqlStorage {
         .fetch_all(&self.pool)
         .await?;
         let waits: Vec<(i64,)> = sqlx::query_as(
-            "SELECT moderated_at - created_at FROM testimonials WHERE site_id = $1 AND moderated_at >= $2",
+            "SELECT moderated_at - created_at FROM testimonials \
+             WHERE site_id = $1 AND moderated_at >= $2 AND moderated_at > created_at",
         )
         .bind(site_id)
         .bind(since)

@@ -166,7 +166,7 @@ fn nice_ceiling(max: u64) -> u64 {
 /// An axis label that fits its margin: `950`, `1.5k`, `40k`, `2M`.
 fn compact(value: u64) -> String {
     let short = |value: u64, unit: u64, suffix: &str| {
-        let tenths = value * 10 / unit;
+        let tenths = value / (unit / 10);
         if tenths.is_multiple_of(10) || tenths >= 100 {
             format!("{}{suffix}", tenths / 10)
         } else {
@@ -204,6 +204,7 @@ mod tests {
         assert_eq!(compact(40_000), "40k");
         assert_eq!(compact(100_000), "100k");
         assert_eq!(compact(2_000_000), "2M");
+        assert_eq!(compact(u64::MAX), "18446744073709M");
     }
 
     #[test]

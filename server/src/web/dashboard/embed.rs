@@ -116,7 +116,7 @@ fn body(
                 (fields.error("limit"))
                 label for="accent" { "Accent colour (try one here; the preview shows it)" }
                 input id="accent" name="accent" type="color" value=(accent)
-                    aria-describedby=(fields.described("accent").unwrap_or_else(|| "contrast".into())) aria-invalid=[fields.invalid("accent")];
+                    aria-describedby=(fields.described_with("accent", "contrast")) aria-invalid=[fields.invalid("accent")];
                 (fields.error("accent"))
                 (contrast(accent))
                 button type="submit" { "Show" }

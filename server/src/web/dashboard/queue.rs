@@ -187,7 +187,7 @@ async fn queue_view(
                 }
             }
             @if let Some(next) = next {
-                p { a rel="next" href=(format!("{here}&cursor={next}")) { "Older items →" } }
+                p { a rel="next" href=(format!("{}&cursor={next}", current_url(site, status, params, None))) { "Older items →" } }
             }
         }
         p.shortcuts { "Keys: j/k move, a approve, r reject, s spam, f feature, x tick, / search, 1–5 tabs." }
@@ -220,7 +220,7 @@ fn tab_key(status: Status) -> &'static str {
     }
 }
 
-/// This page's URL without the cursor, for forms to come back to.
+/// This page's URL (with its cursor, for forms to come back to; without, for the next page).
 fn current_url(site: &Site, status: Status, params: &ListParams, cursor: Option<&Cursor>) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     query.append_pair("status", status.as_str());
