@@ -328,8 +328,6 @@ fn validate(site: &Site, item: &ExportedTestimonial) -> Result<ImportedTestimoni
             tags,
             captions: item.captions.clone(),
             created_at,
-            // Decided where it came from: no wait of ours.
-            moderated_at: (status != Status::Pending).then_some(created_at),
             ..record
         },
         reply: item.reply.clone(),

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use fanfare_protocol::overview::{
-    InvitationFunnel, RatingCount, ReachDay, ReferralFunnel, SiteOverview, WaitTimes, WeekCount,
+    InvitationFunnel, RatingCount, ReachDay, SiteOverview, WaitTimes, WeekCount,
 };
 
 use super::reach::Seen;
@@ -55,12 +55,7 @@ impl Service {
             time_to_moderate: wait_times(activity.waits),
             pending: activity.pending,
             follow_ups_open: activity.follow_ups_open,
-            referrals: ReferralFunnel {
-                links: activity.funnel.links,
-                visits: activity.funnel.visits,
-                conversions: activity.funnel.conversions,
-                rewards_given: activity.funnel.rewards_given,
-            },
+            referrals: activity.funnel,
             invitations: InvitationFunnel {
                 sent: activity.invitations_sent,
                 answered: activity.invitations_answered,

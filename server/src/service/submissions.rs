@@ -244,8 +244,6 @@ impl Service {
             status: initial_status(site, accepted.consent, rating),
             ..record
         };
-        // Published at once by the site's rule: decided, and nobody waited.
-        record.moderated_at = (record.status != Status::Pending).then_some(record.created_at);
         // A valid, unused invitation link: a verified customer, with the invitation's tags.
         let invitation = match accepted.invite.as_deref() {
             Some(token) => self.answer_invitation(site, token, &record.id).await?,

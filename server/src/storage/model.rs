@@ -192,8 +192,8 @@ pub struct NewTestimonialRecord {
     /// Tags it arrives with (an invitation's product).
     pub tags: Vec<String>,
     pub created_at: i64,
-    /// When it was first decided: by a moderator (the demo seeds its history), or at once, by
-    /// the site's rule or an import, which is `created_at`: nobody waited. `None` while pending.
+    /// When a moderator first decided (the demo seeds its history); `None` otherwise: a record
+    /// stored decided (the site's rule, an import) is stored as decided on arrival.
     pub moderated_at: Option<i64>,
 }
 

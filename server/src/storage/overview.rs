@@ -3,6 +3,7 @@
 //! site and day is all that is kept).
 
 use async_trait::async_trait;
+use fanfare_protocol::overview::ReferralFunnel;
 
 use super::StorageError;
 
@@ -19,17 +20,6 @@ pub struct ReachCount {
     pub list: u64,
     /// Server-rendered fragments (`/embed/{site}/{mode}.html`, the script-free modes).
     pub fragment: u64,
-}
-
-/// The referral programme's steps, as the leaderboard counts them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Funnel {
-    /// Links handed out: one advocate, one link.
-    pub links: u64,
-    pub visits: u64,
-    /// Conversions that count (not refused by a moderator; flagged ones awaiting review count).
-    pub conversions: u64,
-    pub rewards_given: u64,
 }
 
 /// A site's activity since a moment, as the overview charts it.
@@ -50,8 +40,8 @@ pub struct Activity {
     /// Invitation emails that went out, and invitations answered with a testimonial.
     pub invitations_sent: u64,
     pub invitations_answered: u64,
-    /// At any time.
-    pub funnel: Funnel,
+    /// At any time, as the leaderboard counts each advocate's, summed.
+    pub funnel: ReferralFunnel,
     /// Days since the moment with a request; the others had none.
     pub reach: Vec<ReachCount>,
 }

@@ -147,7 +147,9 @@ async fn only_the_sites_people_see_its_overview() {
     assert!(home.contains(&format!("href=\"/admin/sites/{SITE}/overview\"")), "{home}");
     let page = app.get_page(&session.cookie, &format!("/admin/sites/{SITE}/overview")).await;
     assert!(page.contains("<figure class=\"chart\" id=\"ratings\""), "{page}");
-    assert!(page.contains("aria-hidden=\"true\""), "the picture is hidden; its table is read");
+    // The picture is hidden from screen readers; its table, named by the chart's title, is read.
+    assert!(page.contains("<svg viewBox=\"0 0 360 124\" aria-hidden=\"true\""), "{page}");
+    assert!(page.contains("<table class=\"visually-hidden\" aria-labelledby=\"ratings-title\">"), "{page}");
 }
 
 #[tokio::test]

@@ -281,7 +281,9 @@ async fn insert_row(
     .bind(flag(record.verified))
     .bind(record.created_at)
     .bind(item.updated_at)
-    .bind(record.moderated_at)
+    // Stored decided (the site's rule published it at once, or an import): decided on arrival,
+    // nobody waited. The demo's history says when its moderators decided.
+    .bind(record.moderated_at.or((record.status != Status::Pending).then_some(record.created_at)))
     .execute(&mut *conn)
     .await?;
     if inserted.rows_affected() == 1 {

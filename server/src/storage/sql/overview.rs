@@ -2,7 +2,9 @@
 
 use super::testimonials::FOLLOW_UP_INBOX;
 use super::*;
-use crate::storage::{Activity, Funnel, OverviewStore, ReachCount, WEEK_MS};
+use fanfare_protocol::overview::ReferralFunnel;
+
+use crate::storage::{Activity, OverviewStore, ReachCount, WEEK_MS};
 
 #[async_trait]
 impl OverviewStore for SqlStorage {
@@ -84,7 +86,7 @@ impl OverviewStore for SqlStorage {
             pending: count(pending),
             invitations_sent: count(invitations_sent),
             invitations_answered: count(invitations_answered),
-            funnel: Funnel {
+            funnel: ReferralFunnel {
                 links: count(links),
                 visits: count(visits),
                 conversions: count(conversions),

@@ -10,140 +10,16 @@ use fanfare_server::domain::Role;
 use fanfare_server::service::rewards::stripe::sign;
 use fanfare_server::service::sites::SettingsInput;
 use fanfare_server::service::Actor;
-use fanfare_server::storage::{RewardState, Site};
+use fanfare_server::storage::RewardState;
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
 
-use crate::helpers::{error_of, refused_field, spawn_app_with, TestApp, ORIGIN, OTHER_SITE, SITE};
+use crate::helpers::{error_of, spawn_app_with, ORIGIN, OTHER_SITE, SITE};
 use crate::notifications::{mail_to_sink, next_message, smtp_sink};
 
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
-const SIGNING_SECRET: &str = "whsec_test0123456789abcdef";
-const OWNER: &str = "owner@acme.test";
+mod dashboard;
+mod fixtures;
 
-/// A server whose rewards are settled only when the test says, at the time it says.
-async fn app_with_mail() -> (TestApp, mpsc::UnboundedReceiver<String>) {
-    let (port, inbox) = smtp_sink().await;
-    let app = spawn_app_with(|settings| {
-        mail_to_sink(settings, port);
-        settings.send_invitations = false;
-        settings.settle_rewards = false;
-    })
-    .await;
-    (app, inbox)
-}
-
-fn checkout(event: &str, session: &str, code: &str, payment: &str) -> Value {
-    json!({
-        "id": event,
-        "object": "event",
-        "type": "checkout.session.completed",
-        "data": { "object": {
-            "id": session,
-            "object": "checkout.session",
-            "client_reference_id": code,
-            "amount_total": 4900,
-            "currency": "eur",
-            "payment_intent": payment,
-            "payment_status": "paid",
-            "customer_details": { "email": "friend@example.com" }
-        } }
-    })
-}
-
-fn refunded(event: &str, payment: &str) -> Value {
-    json!({
-        "id": event,
-        "object": "event",
-        "type": "charge.refunded",
-        "data": { "object": {
-            "id": "ch_1", "object": "charge", "payment_intent": payment,
-            "amount": 4900, "amount_refunded": 4900, "refunded": true
-        } }
-    })
-}
-
-impl TestApp {
-    /// One reward for every `every` sales, held `hold_days`, paid through Stripe.
-    async fn reward_rules(&self, every: &str, hold_days: &str) -> Site {
-        let input = SettingsInput {
-            reward_every: Some(every),
-            reward_hold_days: Some(hold_days),
-            stripe_signing_secret: Some(SIGNING_SECRET),
-            ..SettingsInput::default()
-        };
-        self.service.change_site(&self.acme().await, Actor::CommandLine, input).await.unwrap()
-    }
-
-    async fn add_codes(&self, codes: &str) {
-        self.service.add_coupons(&self.acme().await, Actor::CommandLine, codes).await.unwrap();
-    }
-
-    /// An advocate signing up in the widget from a browser speaking `lang`: their code.
-    async fn join(&self, email: &str, lang: &str) -> String {
-        let response = self
-            .client
-            .post(self.url(&format!("/api/v1/sites/{SITE}/referrals")))
-            .header("Origin", ORIGIN)
-            .header("Accept-Language", lang)
-            .json(&json!({ "name": "Ada", "email": email }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 201);
-        let body: Value = response.json().await.unwrap();
-        assert!(body.get("page_url").is_none(), "the private page never comes over HTTP: {body}");
-        body["code"].as_str().unwrap().to_owned()
-    }
-
-    /// POSTs an event to the site's Stripe endpoint as Stripe does, signed at `timestamp`.
-    async fn stripe_signed(
-        &self,
-        site: &str,
-        event: &Value,
-        secret: &str,
-        timestamp: i64,
-    ) -> reqwest::Response {
-        let body = event.to_string();
-        self.client
-            .post(self.url(&format!("/hooks/stripe/{site}")))
-            .header("Stripe-Signature", sign(secret, body.as_bytes(), timestamp))
-            .header("Content-Type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// A delivery Stripe makes now; its `outcome`.
-    async fn stripe(&self, event: &Value) -> String {
-        let response = self.stripe_signed(SITE, event, SIGNING_SECRET, now_ms() / 1000).await;
-        assert_eq!(response.status(), 200);
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["received"], true);
-        body["outcome"].as_str().unwrap().to_owned()
-    }
-
-    async fn reward_states(&self) -> Vec<RewardState> {
-        let overview = self.service.rewards_overview(&self.acme().await, None).await.unwrap();
-        overview.recent.iter().rev().map(|listing| listing.reward.state).collect()
-    }
-
-    async fn page(&self, url: &str) -> (u16, String) {
-        let path = url.strip_prefix(&self.address).unwrap_or(url);
-        let response = self.client.get(self.url(path)).send().await.unwrap();
-        (response.status().as_u16(), response.text().await.unwrap())
-    }
-}
-
-/// The address in an email that leads to the advocate's private page; the email must have one.
-fn private_page(message: &str) -> String {
-    message
-        .split_whitespace()
-        .find(|word| word.contains("/c/acme/advocate/"))
-        .map(|word| word.trim_matches(|c| c == '"' || c == '<' || c == '>').to_owned())
-        .expect("a link to the advocate's private page")
-}
+use self::fixtures::*;
 
 #[tokio::test]
 async fn a_stripe_sale_waits_out_the_hold_then_the_advocate_gets_a_code_by_email() {
@@ -382,62 +258,6 @@ async fn the_private_page_opens_only_with_its_signature_and_site() {
     assert_eq!(app.page(&format!("/c/acme/advocate/{id}.{}", "0".repeat(64))).await.0, 404);
     assert_eq!(app.page(&page.replace("/c/acme/", "/c/globex/")).await.0, 404, "signed for one site only");
     assert_eq!(app.page(&format!("/c/acme/advocate/{id}")).await.0, 404);
-}
-
-#[tokio::test]
-async fn owners_fill_the_pool_and_anyone_on_the_team_hands_a_due_reward_out_by_hand() {
-    let (app, mut inbox) = app_with_mail().await;
-    app.dashboard_user(OWNER, SITE, Role::Owner).await;
-    app.dashboard_user("mod@acme.test", SITE, Role::Moderator).await;
-    app.reward_rules("1", "0").await;
-    let code = app.join("ada@example.com", "en").await;
-    next_message(&mut inbox).await;
-    app.stripe(&checkout("evt_1", "cs_1", &code, "pi_1")).await;
-    app.service.settle_rewards(now_ms() + 1000).await.unwrap();
-
-    let moderator = app.login("mod@acme.test").await;
-    let refused = app.post_form(&moderator, "/admin/sites/acme/rewards/coupons", &[("codes", "X1")]).await;
-    assert_eq!(refused.status(), 403);
-    let page = app.get_page(&moderator.cookie, "/admin/sites/acme/rewards").await;
-    assert!(page.contains("Empty: 1 rewards are waiting"), "{page}");
-
-    let owner = app.login(OWNER).await;
-    let bad =
-        app.post_form(&owner, "/admin/sites/acme/rewards/coupons", &[("codes", "ONE\nTWO CODES\n")]).await;
-    assert_eq!(bad.status(), 422);
-    assert!(bad.text().await.unwrap().contains("line 2"), "the refused line is named");
-    let added = app.post_form(&owner, "/admin/sites/acme/rewards/coupons", &[("codes", "ONE\nTWO\n")]).await;
-    assert_eq!(added.status(), 303);
-    let page = app.get_page(&owner.cookie, "/admin/sites/acme/rewards?added=2&skipped=0").await;
-    assert!(page.contains("Added 2 codes"), "{page}");
-
-    let listing = &app.service.rewards_overview(&app.acme().await, None).await.unwrap().recent[0];
-    let path = format!("/admin/sites/acme/rewards/{}/give", listing.reward.id);
-    assert_eq!(app.post_form(&moderator, &path, &[]).await.status(), 303);
-    assert_eq!(app.reward_states().await, [RewardState::Given]);
-    let pool = app.service.coupon_counts(&app.acme().await).await.unwrap();
-    assert_eq!(pool.unused, 2, "given by hand: no code drawn");
-}
-
-#[tokio::test]
-async fn refused_coupon_codes_stay_in_their_box_with_the_error_under_it() {
-    let (app, _inbox) = app_with_mail().await;
-    app.dashboard_user(OWNER, SITE, Role::Owner).await;
-    let owner = app.login(OWNER).await;
-    let typed = "ONE\nTWO CODES\n<THREE>\n";
-    let bad = app.post_form(&owner, "/admin/sites/acme/rewards/coupons", &[("codes", typed)]).await;
-    assert_eq!(bad.status(), 422);
-    let page = bad.text().await.unwrap();
-    assert!(
-        page.contains("<h1>Rewards</h1>") && page.contains("Coupon pool"),
-        "the Rewards page itself: {page}"
-    );
-    let codes = refused_field(&page, "codes");
-    assert_eq!(codes.inner, "ONE\nTWO CODES\n&lt;THREE&gt;\n", "as typed");
-    assert!(codes.message.starts_with("line 2: has a space"), "{}", codes.message);
-    assert!(codes.message.ends_with("nothing was added"), "{}", codes.message);
-    let pool = app.service.coupon_counts(&app.acme().await).await.unwrap();
-    assert_eq!((pool.unused, pool.used), (0, 0), "nothing added");
 }
 
 #[tokio::test]
