@@ -133,6 +133,50 @@ async fn the_included_view_moves_nothing_on_a_page_that_reserved_no_room() -> an
     Ok(())
 }
 
+/// The journal page on Lighthouse's phone (412 × 823): the loader fills its badge (a flex item
+/// beside a label, given `min-height: 3rem`) and its wall in the first screen, after the first
+/// paint, with text in view under each. The badge keeps to two lines however narrow it is, and
+/// the wall's room reaches past the screen, so nothing moves (Lighthouse measured CLS 0.135
+/// here: the badge wrapped to four lines and pushed the text down).
+#[tokio::test]
+async fn the_badge_and_the_wall_the_loader_fills_in_the_first_screen_move_nothing_on_a_phone(
+) -> anyhow::Result<()> {
+    let demo = RunningDemo::start().await?;
+    let browser = Browser::launch().await?;
+    let page = &browser.session;
+    browser.set_viewport(412, 823).await?;
+    page.goto(&format!("{}/journal.html", demo.site_url)).await?;
+    browser.watch_layout_shifts().await?;
+    let under_badge = page
+        .execute(
+            "return document.querySelector('.journal-badge-row + p').getBoundingClientRect().bottom",
+            vec![],
+        )
+        .await?;
+    assert!(under_badge.as_f64().is_some_and(|bottom| bottom < 823.0), "the text under the badge is in view");
+    // Not scrolled: each fills in where the page put it.
+    let filled = "const root = document.querySelector(`[data-fanfare=${arguments[0]}]`).shadowRoot;
+                  return !!(root && root.querySelector(arguments[1]));";
+    for (mode, content) in [("badge", ".fanfare-badge"), ("wall", ".fanfare-grid .fanfare-item")] {
+        wait_until(&format!("the {mode} to fill in"), || async {
+            Ok(page.execute(filled, vec![json!(mode), json!(content)]).await? == json!(true))
+        })
+        .await?;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let shifts = browser.layout_shifts().await?;
+    assert_eq!(shifts.total, 0.0, "layout shift on the journal page on a phone: {:#}", shifts.moved);
+    let badge = page
+        .execute(
+            "return document.querySelector('[data-fanfare=badge]').getBoundingClientRect().height",
+            vec![],
+        )
+        .await?;
+    assert_eq!(badge.as_f64(), Some(48.0), "the badge stays in the 3rem the page gave it");
+    browser.close().await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn the_carousel_stands_still_for_readers_who_asked_for_reduced_motion() -> anyhow::Result<()> {
     let demo = RunningDemo::start().await?;

@@ -267,16 +267,41 @@ async fn include_fragments(page: &str, api_url: &str) -> String {
 
 /// Bootstrap and Bulma for the wholesale page, from the npm packages `cargo xtask` installs
 /// in the source tree (a binary without it serves the page unstyled, which still works).
-async fn vendor_css(Path(file): Path<String>) -> Response {
-    let path = match file.as_str() {
-        "bootstrap.min.css" => "bootstrap/dist/css/bootstrap.min.css",
-        "bulma.min.css" => "bulma/css/bulma.min.css",
+/// Gzipped for a browser that accepts it, as any web server or CDN sends them: 0.9 MB as they
+/// are, 96 KB gzipped. The page is about the widget meeting both frameworks' rules, not their
+/// bytes; sent raw, it measured a site that no real server would serve.
+async fn vendor_css(Path(file): Path<String>, headers: axum::http::HeaderMap) -> Response {
+    static GZIPPED: [std::sync::OnceLock<Option<Vec<u8>>>; 2] =
+        [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    let (index, path) = match file.as_str() {
+        "bootstrap.min.css" => (0, "bootstrap/dist/css/bootstrap.min.css"),
+        "bulma.min.css" => (1, "bulma/css/bulma.min.css"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/node_modules").join(path);
-    match tokio::fs::read(&full).await {
-        Ok(css) => ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], css).into_response(),
-        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    let Ok(css) = tokio::fs::read(&full).await else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let content_type = (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    let vary = (header::VARY, HeaderValue::from_static("accept-encoding"));
+    let accepts_gzip =
+        headers.get(header::ACCEPT_ENCODING).and_then(|value| value.to_str().ok()).is_some_and(|value| {
+            value.split(',').any(|coding| {
+                let mut parts = coding.split(';').map(str::trim);
+                parts.next() == Some("gzip") && !parts.any(|parameter| parameter == "q=0")
+            })
+        });
+    let gzipped = GZIPPED[index].get_or_init(|| {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(&css).and_then(|()| encoder.finish()).ok()
+    });
+    match gzipped {
+        Some(gzipped) if accepts_gzip => {
+            let encoding = (header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            ([content_type, vary, encoding], gzipped.clone()).into_response()
+        }
+        _ => ([content_type, vary], css).into_response(),
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 use axum::extract::State;
-use axum::http::{header, StatusCode, Uri};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
 /// The modes that need no WebAssembly (PRODUCT.md, read-only modes).
@@ -140,16 +140,23 @@ impl PageCopies {
 
 /// One file from the demo website, changed as the query asks. Failures answer 502 with the
 /// reason, which the bench then sees as a page that did not render.
-async fn copy(State(upstream): State<Upstream>, uri: Uri) -> Response {
-    match fetch_and_change(&upstream, &uri).await {
+async fn copy(State(upstream): State<Upstream>, uri: Uri, asked: HeaderMap) -> Response {
+    match fetch_and_change(&upstream, &uri, &asked).await {
         Ok(response) => response,
         Err(error) => (StatusCode::BAD_GATEWAY, format!("{error:#}")).into_response(),
     }
 }
 
-async fn fetch_and_change(upstream: &Upstream, uri: &Uri) -> anyhow::Result<Response> {
+async fn fetch_and_change(upstream: &Upstream, uri: &Uri, asked: &HeaderMap) -> anyhow::Result<Response> {
     let url = format!("{}{}", upstream.site_url, uri.path());
-    let response = upstream.http.get(&url).send().await.with_context(|| format!("fetching {url}"))?;
+    let mut request = upstream.http.get(&url);
+    // A file passed through as it is comes as the browser asked for it: compressed, when the
+    // demo website compresses it (the wholesale page's stylesheets), as on the page with Fanfare.
+    // A page to change comes as it is.
+    if let (None, Some(accepted)) = (uri.query(), asked.get(header::ACCEPT_ENCODING)) {
+        request = request.header(header::ACCEPT_ENCODING, accepted.clone());
+    }
+    let response = request.send().await.with_context(|| format!("fetching {url}"))?;
     let status = response.status();
     let headers = response.headers().clone();
     let body = response.bytes().await.with_context(|| format!("reading {url}"))?.to_vec();
@@ -164,7 +171,9 @@ async fn fetch_and_change(upstream: &Upstream, uri: &Uri) -> anyhow::Result<Resp
         _ => body,
     };
     let mut out = (status, body).into_response();
-    for name in [header::CONTENT_TYPE, header::CONTENT_SECURITY_POLICY] {
+    for name in
+        [header::CONTENT_TYPE, header::CONTENT_SECURITY_POLICY, header::CONTENT_ENCODING, header::VARY]
+    {
         if let Some(value) = headers.get(&name) {
             out.headers_mut().insert(name, value.clone());
         }
@@ -206,5 +215,43 @@ mod tests {
             "{page}"
         );
         assert!(page.contains("embed.js"), "{page}");
+    }
+
+    /// A stylesheet comes through the copy as the demo website sent it (gzipped for a browser
+    /// that accepts gzip), so both variants of a page pay the same bytes for it; a page to
+    /// change is asked for as it is, and sent changed.
+    #[tokio::test]
+    async fn files_pass_through_as_sent_and_pages_are_changed_uncompressed() -> anyhow::Result<()> {
+        let website = axum::Router::new().fallback(|asked: HeaderMap| async move {
+            match asked.get(header::ACCEPT_ENCODING) {
+                Some(_) => ([(header::CONTENT_ENCODING, "gzip")], "(gzipped bytes)").into_response(),
+                None => PAGE.into_response(),
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let site_url = format!("http://{}", listener.local_addr()?);
+        tokio::spawn(async move { axum::serve(listener, website).await });
+        let copies = PageCopies::start(&site_url, None).await?;
+        let http = reqwest::Client::new();
+
+        let css = http
+            .get(format!("{}/vendor/x.css", copies.url))
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .send()
+            .await?;
+        assert_eq!(
+            css.headers().get(header::CONTENT_ENCODING).map(|value| value.as_bytes()),
+            Some(&b"gzip"[..])
+        );
+        assert_eq!(css.text().await?, "(gzipped bytes)");
+
+        let page = http
+            .get(copies.without_fanfare("page.html"))
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .send()
+            .await?;
+        assert!(page.headers().get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(page.text().await?, without_fanfare(PAGE)?);
+        Ok(())
     }
 }
