@@ -12,13 +12,14 @@
 //! - [`storage`]: the storage traits and their SQL.
 //!
 //! Beneath them all: values parsed once at the edge ([`domain`]), time ([`clock`]), random
-//! secrets ([`secrets`]) and the widget's texts ([`texts`]). [`config`] and [`startup`] wire
-//! the layers into a running server.
+//! secrets ([`secrets`]), the widget's texts ([`texts`]) and how far long work has come
+//! ([`progress`]). [`config`] and [`startup`] wire the layers into a running server.
 
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod progress;
 pub mod secrets;
 pub mod service;
 pub mod startup;

@@ -16,7 +16,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tower::ServiceExt;
+use tower::{ServiceBuilder, ServiceExt};
 
 use crate::config::{ServerSettings, Timeouts};
 use crate::service::notify::webhooks::DeliveryTiming;
@@ -74,6 +74,11 @@ impl Application {
             tokio::spawn(service.clone().settle_rewards_forever());
         }
         tokio::spawn(service.clone().store_reach_forever());
+        // Before serving: from the first request on, changes made through other instances on
+        // this database are heard.
+        if service.follow_other_instances().await {
+            tracing::info!("hearing changes made through other instances on this database");
+        }
         // Sessions, nonces, idempotency keys and finished deliveries would otherwise only grow.
         tokio::spawn(service.clone().prune_forever());
         let state = AppState::new(Shared {
@@ -117,9 +122,15 @@ impl Application {
     /// [`Timeouts`]), so slow clients cannot hold connections open.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let deadline = self.timeouts.request;
-        let router = self
-            .router
-            .layer(axum::middleware::from_fn(move |request, next| request_deadline(deadline, request, next)));
+        let counted = self.service.clone();
+        // Around the router once, where `Router::layer` would wrap every route (and cost
+        // allocations on each request for it).
+        let router = ServiceBuilder::new()
+            .layer(axum::middleware::from_fn(move |request, next| request_deadline(deadline, request, next)))
+            .layer(axum::middleware::from_fn(move |request, next| {
+                crate::web::count_response(counted.clone(), request, next)
+            }))
+            .service(self.router);
         let graceful = GracefulShutdown::new();
         let mut http = http1::Builder::new();
         http.timer(TokioTimer::new()).header_read_timeout(self.timeouts.header_read);

@@ -25,7 +25,8 @@ commands:
   fuzz    run every cargo-fuzz target for SECONDS each (default 600): cargo xtask fuzz [SECONDS]
   bench   measure sizes, browser timings, Lighthouse and server load (wrk, nginx); writes
           BENCHMARKS.md, then fails when a budget is missed. With FANFARE_WIDGET_DIR set, measures
-          that widget build instead of building one";
+          that widget build instead of building one. `--only PART,...` measures those parts alone
+          and leaves BENCHMARKS.md as it was (parts: browser, read-only, lighthouse, video, server)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -36,7 +37,7 @@ fn main() -> ExitCode {
         Some("build") => widget::build(&workspace_root()).map(drop),
         Some("demo") => demo(&args[1..]),
         Some("test") => test(),
-        Some("bench") => bench(),
+        Some("bench") => bench(&args[1..]),
         Some("fuzz") => fuzz::fuzz(&workspace_root(), args.get(1).map(String::as_str)),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -82,7 +83,7 @@ fn cargo(root: &Path) -> Command {
 /// Builds what is measured in release, installs wrk and nginx from Debian and the npm tools
 /// (Lighthouse) when missing, then runs the measuring binary (`tests/src/bin/bench/`). That
 /// binary writes BENCHMARKS.md first and fails after, when a budget is missed.
-fn bench() -> anyhow::Result<()> {
+fn bench(extra: &[String]) -> anyhow::Result<()> {
     let root = workspace_root();
     tools::ensure_chromium()?;
     tools::ensure_debian_packages(&[("wrk", "wrk"), ("nginx", "nginx-light")])?;
@@ -106,6 +107,7 @@ fn bench() -> anyhow::Result<()> {
         "bench",
     ]))?;
     run(Command::new(target_dir(&root).join("release/bench"))
+        .args(extra)
         .current_dir(&root)
         .env("FANFARE_WIDGET_DIR", &widget_dir))
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 
-use super::{find_site, KeyCommand};
+use super::{find_site, Bar, KeyCommand};
 use crate::clock::rfc3339;
 use crate::service::invitations::{csv, InviteReport};
 use crate::service::{Actor, Service, ServiceError};
@@ -85,7 +85,8 @@ pub(super) async fn invite(service: &Service, site: &str, path: &Path, dry_run: 
             bail!("{} has {} error(s); nothing was queued", path.display(), errors.len());
         }
     };
-    let report = service.invite_checked(&site, Actor::CommandLine, checked, dry_run).await?;
+    let report =
+        service.invite_checked(&site, Actor::CommandLine, checked, dry_run, &Bar::on_stderr()).await?;
     print_report(&report, dry_run);
     Ok(())
 }

@@ -4,16 +4,20 @@
 mod args;
 pub mod demo;
 mod invitations;
+mod progress;
 mod rewards;
 
 use std::io::{BufRead, Write};
+use std::sync::Arc;
 
 use anyhow::{bail, Context};
+use futures_util::TryStreamExt;
 
 pub use self::args::{
     Cli, Command, CouponCommand, DemoArgs, KeyCommand, PrivateNetworks, ServeArgs, SiteCommand, SiteSettings,
     TokenCommand, UserCommand, WebhookCommand,
 };
+use self::progress::Bar;
 use crate::config::{self, FileSettings, ServerSettings};
 use crate::domain::{IpCidr, Role};
 use crate::secrets::SecretKey;
@@ -36,7 +40,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(config::media_location(cli.media_url.as_deref(), &file, &database_url)?.to_string());
     // Copies move the database as it is, sealed values included: they need no key.
     if let Command::Copy { to, to_media_url } = &cli.command {
-        for report in copy::copy(&database_url, to).await? {
+        let reports = copy::copy(&database_url, to, &Bar::on_stderr()).await?;
+        for report in reports {
             println!("{:<20} {:>8} rows, {:>8} newly copied", report.table, report.rows, report.copied);
         }
         let from = media_of(&file)?;
@@ -47,7 +52,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 let source = storage::open(&database_url).await?;
                 let (from, to) =
                     (storage::media::MediaStore::open(&from)?, storage::media::MediaStore::open(&target)?);
-                let objects = copy::copy_media(&source, &from, &to).await?;
+                let objects = copy::copy_media(&source, &from, &to, &Bar::on_stderr()).await?;
                 println!("copied {objects} media objects from {} to {}", from.location(), to.location());
             }
         }
@@ -165,28 +170,29 @@ async fn command(
                 // clap admits only json and csv.
                 _ => ExportFormat::Json,
             };
-            match (output, format) {
-                // JSON to a file carries the photos and videos too, as files beside it.
-                (Some(path), ExportFormat::Json) => {
-                    let summary = service.export_to(&site, &path).await?;
-                    match &summary.media_dir {
-                        Some(dir) => println!(
-                            "wrote {} testimonials to {} and {} photo and video files to {}",
-                            summary.testimonials,
-                            path.display(),
-                            summary.media_files,
-                            dir.display()
-                        ),
-                        None => println!("wrote {} testimonials to {}", summary.testimonials, path.display()),
-                    }
+            let Some(path) = output else {
+                // A page at a time, each written as it comes: constant memory for any site.
+                let mut pieces = service.export(&site, format, Arc::new(Bar::beside_stdout()));
+                let mut stdout = std::io::stdout().lock();
+                while let Some(piece) = pieces.try_next().await? {
+                    stdout.write_all(&piece).context("writing to standard output")?;
                 }
-                (Some(path), ExportFormat::Csv) => {
-                    let bytes = service.export(&site, format).await?;
-                    std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?
-                }
-                (None, _) => {
-                    let bytes = service.export(&site, format).await?;
-                    std::io::stdout().write_all(&bytes).context("writing to standard output")?
+                return stdout.flush().context("writing to standard output");
+            };
+            // The bar is gone before the summary is printed.
+            let summary = service.export_to(&site, format, &path, &Bar::on_stderr()).await?;
+            // JSON to a file carries the photos and videos too, as files beside it; a CSV file
+            // is the table alone, written without a word.
+            if format == ExportFormat::Json {
+                match &summary.media_dir {
+                    Some(dir) => println!(
+                        "wrote {} testimonials to {} and {} photo and video files to {}",
+                        summary.testimonials,
+                        path.display(),
+                        summary.media_files,
+                        dir.display()
+                    ),
+                    None => println!("wrote {} testimonials to {}", summary.testimonials, path.display()),
                 }
             }
             Ok(())
@@ -200,7 +206,7 @@ async fn command(
             let base =
                 path.parent()
                     .map(|dir| if dir.as_os_str().is_empty() { std::path::Path::new(".") } else { dir });
-            let report = service.import(&site, &content, base).await?;
+            let report = service.import(&site, &content, base, &Bar::on_stderr()).await?;
             if report.with_new_ids == 0 {
                 println!(
                     "imported {} testimonials into {} ({} already present, left unchanged)",

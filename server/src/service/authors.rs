@@ -71,7 +71,7 @@ impl Service {
             .author_edit(&token_hash, edit, now_ms())
             .await?
             .ok_or(ServiceError::NotFound("testimonial"))?;
-        self.public_cache.invalidate(updated.site_id);
+        self.published_changed(updated.site_id).await;
         audit::record(&self.storage, updated.site_id, Actor::Author, "author edit", Some(&updated.id), None)
             .await?;
         Ok(updated)
@@ -86,7 +86,7 @@ impl Service {
             .withdraw(&token_hash, now_ms())
             .await?
             .ok_or(ServiceError::NotFound("testimonial"))?;
-        self.public_cache.invalidate(item.site_id);
+        self.published_changed(item.site_id).await;
         self.remove_testimonial_media(item.site_id, &item.id).await;
         audit::record(&self.storage, item.site_id, Actor::Author, "author withdrew", Some(&item.id), None)
             .await?;

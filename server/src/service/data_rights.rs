@@ -1,5 +1,5 @@
-//! A site's data in and out: export as JSON or CSV, import what export wrote, erase by email.
-//! The CLI and the dashboard both come through here.
+//! A site's data in and out: export as JSON or CSV (written by `export.rs`), import what export
+//! wrote, erase by email. The CLI and the dashboard both come through here.
 
 use std::path::Path;
 
@@ -7,163 +7,19 @@ use anyhow::{bail, Context};
 use fanfare_protocol::api::Status;
 use fanfare_protocol::fields::Email;
 use fanfare_protocol::{FieldErrors, TestimonialContent};
-use serde::{Deserialize, Serialize};
 
-use super::media_transfer::{read_carried, CarriedMedia, ExportSummary, ExportedMedia};
+pub use super::export::{
+    spreadsheet_safe, Export, ExportFormat, ExportedTestimonial, CSV_COLUMNS, FORMAT_NAME,
+};
+use super::media_transfer::{read_carried, CarriedMedia};
 use super::testimonials::{new_record, Draft};
 use super::videos::captions;
 use super::{audit, consent, Actor, Service, ServiceError, ServiceResult};
 use crate::clock::{now_ms, parse_rfc3339, rfc3339};
 use crate::domain::parse_tags;
+use crate::progress::Progress;
 use crate::secrets;
-use crate::storage::{
-    ImportOutcome, ImportedTestimonial, NewTestimonialRecord, Site, Testimonial, TestimonialEdit,
-};
-
-pub const FORMAT_NAME: &str = "fanfare-export";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportFormat {
-    Json,
-    Csv,
-}
-
-/// The whole export document.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Export {
-    pub format: String,
-    pub version: u32,
-    pub site: String,
-    pub exported_at: String,
-    pub testimonials: Vec<ExportedTestimonial>,
-}
-
-/// One testimonial as exported: everything but the author's manage-link secret.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExportedTestimonial {
-    pub id: String,
-    pub status: String,
-    pub name: String,
-    pub email: String,
-    pub role: Option<String>,
-    pub company: Option<String>,
-    pub rating: i64,
-    pub text: String,
-    pub consent: bool,
-    pub consent_text: Option<String>,
-    pub consent_version: Option<i64>,
-    pub page_url: Option<String>,
-    #[serde(rename = "ref")]
-    pub referral_code: Option<String>,
-    pub reply: Option<String>,
-    pub featured: bool,
-    pub follow_up: bool,
-    pub contact_me: bool,
-    /// Sent through an invitation link (a verified customer); absent in exports before it existed.
-    #[serde(default)]
-    pub verified: bool,
-    pub tags: Vec<String>,
-    pub created_at: String,
-    pub updated_at: String,
-    /// Its photo and video as files beside the JSON (`fanfare export --output`), and the
-    /// video's timed transcript.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub photo: Option<ExportedMedia>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub video: Option<ExportedMedia>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub captions: Option<String>,
-}
-
-/// The CSV header, in column order.
-pub const CSV_COLUMNS: [&str; 21] = [
-    "id",
-    "status",
-    "name",
-    "email",
-    "role",
-    "company",
-    "rating",
-    "text",
-    "consent",
-    "consent_text",
-    "consent_version",
-    "page_url",
-    "ref",
-    "reply",
-    "featured",
-    "follow_up",
-    "contact_me",
-    "verified",
-    "tags",
-    "created_at",
-    "updated_at",
-];
-
-impl From<&Testimonial> for ExportedTestimonial {
-    fn from(t: &Testimonial) -> Self {
-        Self {
-            id: t.id.clone(),
-            status: t.status.as_str().to_owned(),
-            name: t.name.clone(),
-            email: t.email.clone(),
-            role: t.role.clone(),
-            company: t.company.clone(),
-            rating: i64::from(t.rating),
-            text: t.text.clone(),
-            consent: t.consent,
-            consent_text: t.consent_text.clone(),
-            consent_version: t.consent_version,
-            page_url: t.page_url.clone(),
-            referral_code: t.referral_code.clone(),
-            reply: t.reply.clone(),
-            featured: t.featured,
-            follow_up: t.follow_up,
-            contact_me: t.contact_me,
-            verified: t.verified,
-            tags: t.tags.clone(),
-            created_at: rfc3339(t.created_at),
-            updated_at: rfc3339(t.updated_at),
-            photo: None,
-            video: None,
-            captions: t.captions.clone(),
-        }
-    }
-}
-
-/// The export document of `testimonials` in `format`.
-pub(super) fn render(
-    site: &Site,
-    format: ExportFormat,
-    testimonials: Vec<ExportedTestimonial>,
-) -> anyhow::Result<Vec<u8>> {
-    match format {
-        ExportFormat::Json => {
-            let export = Export {
-                format: FORMAT_NAME.to_owned(),
-                version: 1,
-                site: site.slug.clone(),
-                exported_at: rfc3339(now_ms()),
-                testimonials,
-            };
-            let mut bytes = serde_json::to_vec_pretty(&export).context("writing JSON")?;
-            bytes.push(b'\n');
-            Ok(bytes)
-        }
-        ExportFormat::Csv => to_csv(&testimonials),
-    }
-}
-
-/// A cell a spreadsheet would run as a formula gets a leading apostrophe, so it shows as text.
-pub fn spreadsheet_safe(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r', '|', '%']) {
-        format!("'{cell}")
-    } else {
-        cell.to_owned()
-    }
-}
+use crate::storage::{ImportOutcome, ImportedTestimonial, NewTestimonialRecord, Site, TestimonialEdit};
 
 /// Undoes [`spreadsheet_safe`], so an import reads back exactly what was exported.
 fn unescape_cell(cell: &str) -> &str {
@@ -171,39 +27,6 @@ fn unescape_cell(cell: &str) -> &str {
         Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r', '|', '%']) => rest,
         _ => cell,
     }
-}
-
-fn to_csv(testimonials: &[ExportedTestimonial]) -> anyhow::Result<Vec<u8>> {
-    let mut writer = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(Vec::new());
-    writer.write_record(CSV_COLUMNS)?;
-    for t in testimonials {
-        let optional = |value: &Option<String>| value.clone().unwrap_or_default();
-        let row = [
-            t.id.clone(),
-            t.status.clone(),
-            t.name.clone(),
-            t.email.clone(),
-            optional(&t.role),
-            optional(&t.company),
-            t.rating.to_string(),
-            t.text.clone(),
-            t.consent.to_string(),
-            optional(&t.consent_text),
-            t.consent_version.map(|v| v.to_string()).unwrap_or_default(),
-            optional(&t.page_url),
-            optional(&t.referral_code),
-            optional(&t.reply),
-            t.featured.to_string(),
-            t.follow_up.to_string(),
-            t.contact_me.to_string(),
-            t.verified.to_string(),
-            t.tags.join(", "),
-            t.created_at.clone(),
-            t.updated_at.clone(),
-        ];
-        writer.write_record(row.iter().map(|cell| spreadsheet_safe(cell)))?;
-    }
-    writer.into_inner().context("finishing the CSV")
 }
 
 fn from_csv(text: &str) -> anyhow::Result<Vec<ExportedTestimonial>> {
@@ -369,51 +192,23 @@ fn read_items(content: &str) -> anyhow::Result<Vec<ExportedTestimonial>> {
 }
 
 impl Service {
-    /// Every testimonial of the site in any status, with consent records, replies and tags.
-    /// (Photos and videos are named only by [`Self::export_to`], which writes their files.)
-    pub async fn export(&self, site: &Site, format: ExportFormat) -> anyhow::Result<Vec<u8>> {
-        let testimonials = self.storage.all_testimonials(site.id).await?;
-        render(site, format, testimonials.iter().map(ExportedTestimonial::from).collect())
-    }
-
-    /// Writes the site's export as JSON to `path`, and its photos and videos as files in a folder
-    /// beside it (`NAME.media/`), which the JSON names.
-    pub async fn export_to(&self, site: &Site, path: &Path) -> anyhow::Result<ExportSummary> {
-        let testimonials = self.storage.all_testimonials(site.id).await?;
-        let stem = path.file_stem().and_then(|stem| stem.to_str()).unwrap_or("export");
-        let folder = format!("{stem}.media");
-        let dir = path.parent().unwrap_or(Path::new(".")).join(&folder);
-        let mut summary = ExportSummary { testimonials: testimonials.len(), ..ExportSummary::default() };
-        let mut items = Vec::with_capacity(testimonials.len());
-        for testimonial in &testimonials {
-            let mut item = ExportedTestimonial::from(testimonial);
-            let (photo, video) = self.write_media(testimonial, &dir, &folder, &mut summary).await?;
-            item.photo = photo;
-            item.video = video;
-            items.push(item);
-        }
-        if summary.media_files > 0 {
-            summary.media_dir = Some(dir);
-        }
-        let bytes = render(site, ExportFormat::Json, items)?;
-        std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
-        Ok(summary)
-    }
-
     /// Reads an export (JSON) or a CSV with a header row into the site. Every item is checked
     /// before anything is stored, so a bad file changes nothing. Items whose id another site
     /// holds are stored under new ids; importing the same file again stores nothing twice.
     ///
     /// Photos and videos an export names are read from files relative to `media_base` (the
     /// export's folder) and checked like uploads; without one, an item with media is refused.
+    /// `progress` hears of both passes, checking and storing.
     pub async fn import(
         &self,
         site: &Site,
         content: &str,
         media_base: Option<&Path>,
+        progress: &dyn Progress,
     ) -> anyhow::Result<ImportReport> {
         let items = read_items(content)?;
         let mut valid = Vec::with_capacity(items.len());
+        progress.start("checking", items.len() as u64);
         for (index, item) in items.iter().enumerate() {
             let refused = |error: String| anyhow::anyhow!("testimonial {} ({}): {error}", index + 1, item.id);
             let checked = validate(site, item).map_err(refused)?;
@@ -422,9 +217,12 @@ impl Service {
                 read_carried(media_base, item.photo.as_ref(), item.video.as_ref()).await.map_err(refused)?;
             check_captions(item, &carried).map_err(refused)?;
             valid.push((checked, !carried.is_empty(), item));
+            progress.advance(1);
         }
         let mut report = ImportReport::default();
+        progress.start("importing", valid.len() as u64);
         for (mut item, has_media, exported) in valid {
+            progress.advance(1);
             let mut kept = Vec::new();
             if has_media {
                 let carried = read_carried(media_base, exported.photo.as_ref(), exported.video.as_ref())
@@ -463,7 +261,7 @@ impl Service {
             }
         }
         if report.imported > 0 {
-            self.public_cache.invalidate(site.id);
+            self.published_changed(site.id).await;
         }
         Ok(report)
     }
@@ -476,7 +274,7 @@ impl Service {
         let email = Email::parse(email).map_err(|error| ServiceError::field("email", error.to_string()))?;
         let media = self.storage.media_of_author(site.id, email.as_str()).await?;
         let removed = self.storage.erase_email(site.id, email.as_str()).await?;
-        self.public_cache.invalidate(site.id);
+        self.published_changed(site.id).await;
         // No longer used by any testimonial: if an object resists now, the sweep removes it.
         self.remove_media(&media).await;
         let detail = format!("{removed} testimonials of one email address");
@@ -487,6 +285,7 @@ impl Service {
 
 #[cfg(test)]
 mod tests {
+    use super::super::export::render_whole;
     use super::*;
 
     #[test]
@@ -528,7 +327,8 @@ mod tests {
             video: None,
             captions: None,
         };
-        let csv = String::from_utf8(to_csv(std::slice::from_ref(&item)).unwrap()).unwrap();
+        let csv = render_whole("acme", ExportFormat::Csv, std::slice::from_ref(&item)).unwrap();
+        let csv = String::from_utf8(csv).unwrap();
         assert!(csv.contains("\"'=Ada\""), "{csv}");
         assert_eq!(from_csv(&csv).unwrap(), vec![item]);
     }

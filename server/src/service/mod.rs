@@ -12,6 +12,8 @@ pub mod cache;
 pub mod consent;
 pub mod data_rights;
 mod error;
+pub mod export;
+mod instances;
 pub mod invitations;
 pub mod limits;
 pub mod media;
@@ -95,6 +97,8 @@ pub struct Shared {
     /// Showings of each site's public testimonials, not stored yet.
     reach: reach::ReachCounter,
     sites: SiteCache,
+    /// Names this instance in announcements to the others on the same database.
+    instance: String,
     metrics: Metrics,
     notify: Notifier,
     limits: RateLimiter,
@@ -133,6 +137,7 @@ impl Service {
             public_cache: PublicCache::default(),
             reach: reach::ReachCounter::default(),
             sites: SiteCache::default(),
+            instance: crate::secrets::nonce(),
             metrics: Metrics::default(),
             notify,
             limits: RateLimiter::new(settings.rate_limits),

@@ -79,7 +79,7 @@ impl Service {
             }
         };
         let testimonial = done.ok_or(ServiceError::NotFound("testimonial"))?;
-        self.public_cache.invalidate(site.id);
+        self.published_changed(site.id).await;
         Metrics::add(&self.metrics.moderation_actions);
         audit::record(storage, site.id, actor, action.name(), Some(&testimonial.id), action.detail()).await?;
         tracing::info!(site = %site.slug, testimonial = %id, action = action.name(), actor = %actor.label(), "moderated");

@@ -257,29 +257,25 @@ impl Service {
             // one has neither.
             return Err(ServiceError::field("pow", PowError::Missing.to_string()));
         }
-        let id = record.id.clone();
-        let status = record.status;
-        let verified = record.verified;
+        // What is announced below, as stored (reading it back would cost a round trip).
+        let testimonial = record.as_stored();
+        let (id, status, verified) = (testimonial.id.clone(), testimonial.status, testimonial.verified);
         if let Err(error) = self.storage.insert_testimonial(record).await {
             if let Some(invitation) = &invitation {
                 self.unanswer_invitation(invitation).await;
             }
             return Err(error.into());
         }
-        self.public_cache.invalidate(site.id);
+        // A pending testimonial changes nothing the public sees (lists and summaries count only
+        // decided ones): no announcement, so a busy form costs the other instances nothing.
+        if status != Status::Pending {
+            self.published_changed(site.id).await;
+        }
         Metrics::add(&self.metrics.testimonials_submitted);
         tracing::info!(site = %site.slug, testimonial = %id, %status, verified, "testimonial submitted");
         // Stored: what follows may fail without failing the author, who would send it again.
-        match self.storage.testimonial(site.id, &id).await {
-            Ok(Some(testimonial)) => {
-                self.notify.submitted(site, &testimonial).await;
-                self.credit_referral(site, &testimonial, referral.as_deref(), device.as_deref()).await;
-            }
-            Ok(None) => {}
-            Err(error) => {
-                tracing::error!(%error, testimonial = %id, "cannot read a new testimonial back to announce it")
-            }
-        }
+        self.notify.submitted(site, &testimonial).await;
+        self.credit_referral(site, &testimonial, referral.as_deref(), device.as_deref()).await;
         Ok(TestimonialCreated {
             id,
             status,

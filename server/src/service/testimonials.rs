@@ -2,7 +2,7 @@
 
 use fanfare_protocol::api::{ModerationTestimonial, PublicTestimonial, Status, Summary, TestimonialPage};
 
-use super::cache::Cached;
+use super::cache::{Cached, Lookup};
 use super::metrics::Metrics;
 use super::reach::Seen;
 use super::{consent, Service, ServiceError, ServiceResult};
@@ -95,7 +95,7 @@ impl Service {
             query.cursor.as_ref().map(Cursor::encode).unwrap_or_default(),
             query.tag.as_deref().unwrap_or_default()
         );
-        if let Some(cached) = self.public_cache.get(site.id, &key) {
+        if let Lookup::Hit(cached) = self.public_cache.get(site.id, &key) {
             Metrics::add(&self.metrics.public_list_cache_hits);
             return Ok(cached);
         }
@@ -148,7 +148,7 @@ impl Service {
         }
         let site_id = record.site_id;
         self.storage.insert_testimonial(record).await?;
-        self.public_cache.invalidate(site_id);
+        self.published_changed(site_id).await;
         Ok(())
     }
 }

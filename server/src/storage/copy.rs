@@ -7,6 +7,7 @@ use sqlx::{AnyPool, Row};
 
 use super::media::MediaStore;
 use super::{Backend, MediaRecordStore, SiteStore, SqlStorage};
+use crate::progress::Progress;
 
 /// Every table, parents before children, with the columns that order its rows.
 pub const TABLES: &[(&str, &str)] = &[
@@ -54,7 +55,12 @@ pub struct TableReport {
     pub rows: u64,
 }
 
-pub async fn copy(source_url: &str, target_url: &str) -> anyhow::Result<Vec<TableReport>> {
+/// Copies every table, telling `progress` of each table's rows as they are written.
+pub async fn copy(
+    source_url: &str,
+    target_url: &str,
+    progress: &dyn Progress,
+) -> anyhow::Result<Vec<TableReport>> {
     let source = super::open(source_url).await.context("opening the source database")?;
     let target = super::open(target_url).await.context("opening (and migrating) the target database")?;
     if target.backend() != Backend::Postgres {
@@ -88,6 +94,7 @@ pub async fn copy(source_url: &str, target_url: &str) -> anyhow::Result<Vec<Tabl
             .await
             .with_context(|| format!("reading {table}"))?;
         let mut copied = 0;
+        progress.start(table, rows.len() as u64);
         for row in &rows {
             let mut query = sqlx::query(&insert);
             for (index, (name, kind)) in columns.iter().enumerate() {
@@ -109,6 +116,7 @@ pub async fn copy(source_url: &str, target_url: &str) -> anyhow::Result<Vec<Tabl
             }
             copied +=
                 query.execute(&mut *tx).await.with_context(|| format!("writing {table}"))?.rows_affected();
+            progress.advance(1);
         }
         if columns.iter().any(|(name, kind)| name == "id" && *kind == Kind::Integer) {
             // Identity columns took explicit ids: move their sequences past them.
@@ -129,23 +137,33 @@ pub async fn copy(source_url: &str, target_url: &str) -> anyhow::Result<Vec<Tabl
 /// Copies the objects of every medium the source database records from the source's media
 /// store into the target's (a photo, a video and its poster), each read whole and written
 /// again: safe to run again, it writes the same bytes under the same keys. Returns how many
-/// objects were copied.
-pub async fn copy_media(source: &SqlStorage, from: &MediaStore, to: &MediaStore) -> anyhow::Result<u64> {
+/// objects were copied; `progress` hears of each medium.
+pub async fn copy_media(
+    source: &SqlStorage,
+    from: &MediaStore,
+    to: &MediaStore,
+    progress: &dyn Progress,
+) -> anyhow::Result<u64> {
     let mut copied = 0;
     // Which database the objects belong to: the copy's server_keys say the same.
     if let Some(owner) = from.get(super::media::keys::OWNER).await? {
         to.put(super::media::keys::OWNER, owner).await?;
     }
+    // The records first (small), so the bar knows its length; the objects one at a time.
+    let mut records = Vec::new();
     for site in source.list_sites().await? {
-        for record in source.site_media(site.id).await? {
-            for key in record.keys() {
-                let Some(bytes) = from.get(&key).await.with_context(|| format!("reading {key}"))? else {
-                    continue;
-                };
-                to.put(&key, bytes).await.with_context(|| format!("writing {key}"))?;
-                copied += 1;
-            }
+        records.extend(source.site_media(site.id).await?);
+    }
+    progress.start("media", records.len() as u64);
+    for record in records {
+        for key in record.keys() {
+            let Some(bytes) = from.get(&key).await.with_context(|| format!("reading {key}"))? else {
+                continue;
+            };
+            to.put(&key, bytes).await.with_context(|| format!("writing {key}"))?;
+            copied += 1;
         }
+        progress.advance(1);
     }
     Ok(copied)
 }

@@ -1,6 +1,7 @@
 //! Everything Fanfare keeps, behind the [`Storage`] traits (`stores.rs`, one per area), with one
 //! SQL implementation for both backends (`sql/`).
 
+mod changes;
 pub mod copy;
 pub mod media;
 mod media_records;
@@ -12,11 +13,14 @@ mod stores;
 
 use std::sync::Arc;
 
+pub use changes::*;
 pub use media_records::*;
 pub use model::*;
 pub use overview::*;
 pub use referrals::*;
 pub use sql::{Backend, SqlStorage};
+#[cfg(any(test, feature = "testing"))]
+pub use sql::{PlanProbe, QueryPlan, SeedVisit};
 pub use stores::*;
 
 pub type DynStorage = Arc<dyn Storage>;

@@ -197,6 +197,47 @@ pub struct NewTestimonialRecord {
     pub moderated_at: Option<i64>,
 }
 
+impl NewTestimonialRecord {
+    /// The testimonial exactly as storing this record leaves it, without reading it back (the
+    /// storage contract tests hold the two equal).
+    pub fn as_stored(&self) -> Testimonial {
+        let mut tags = self.tags.clone();
+        tags.sort();
+        tags.dedup();
+        Testimonial {
+            id: self.id.clone(),
+            site_id: self.site_id,
+            status: self.status,
+            name: self.name.clone(),
+            email: self.email.clone(),
+            role: self.role.clone(),
+            company: self.company.clone(),
+            rating: self.rating,
+            text: self.text.clone(),
+            consent: self.consent,
+            consent_text: self.consent_text.clone(),
+            consent_version: self.consent_version,
+            photo_id: self.photo_id.clone(),
+            video_id: self.video_id.clone(),
+            captions: self.captions.clone(),
+            referral_code: self.referral_code.clone(),
+            page_url: self.page_url.clone(),
+            ip_prefix: self.ip_prefix.clone(),
+            reply: None,
+            featured: false,
+            follow_up: self.follow_up,
+            contact_me: self.contact_me,
+            follow_up_resolved_at: None,
+            follow_up_note: None,
+            tags,
+            edited: false,
+            verified: self.verified,
+            created_at: self.created_at,
+            updated_at: self.created_at,
+        }
+    }
+}
+
 /// A site key as listed; the key itself is never stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteKey {

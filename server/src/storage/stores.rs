@@ -6,6 +6,7 @@ use fanfare_protocol::api::Status;
 
 use super::*;
 use crate::domain::Role;
+use crate::progress::{Progress, Silent};
 
 /// Everything Fanfare keeps. Implemented for any type that implements every area.
 pub trait Storage:
@@ -22,6 +23,7 @@ pub trait Storage:
     + MediaRecordStore
     + RewardStore
     + OverviewStore
+    + ChangeStore
     + Send
     + Sync
     + 'static
@@ -42,6 +44,7 @@ impl<T> Storage for T where
         + MediaRecordStore
         + RewardStore
         + OverviewStore
+        + ChangeStore
         + Send
         + Sync
         + 'static
@@ -344,8 +347,30 @@ pub trait OperationsStore: Send + Sync {
 /// A site's data in and out: export, import, erasure.
 #[async_trait]
 pub trait DataStore: Send + Sync {
-    /// Every testimonial of the site in any status, oldest first (for export).
-    async fn all_testimonials(&self, site_id: i64) -> Result<Vec<Testimonial>, StorageError>;
+    /// Up to `limit` testimonials of the site in any status, in (created_at, id) order, after
+    /// `after` (the last of the previous page; `None` for the first): an export reads them a
+    /// page at a time, so a site of any size is exported in constant memory. Rows never move
+    /// in this order, so a page boundary neither repeats nor skips one.
+    async fn export_page(
+        &self,
+        site_id: i64,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Vec<Testimonial>, StorageError>;
+    /// Every testimonial of the site at once, in the same order: for tests and checks of a few
+    /// rows. Exports never call it; they read [`Self::export_page`] by page.
+    async fn all_testimonials(&self, site_id: i64) -> Result<Vec<Testimonial>, StorageError> {
+        let mut all: Vec<Testimonial> = Vec::new();
+        loop {
+            let after = all.last().map(Cursor::after);
+            let page = self.export_page(site_id, after.as_ref(), 1000).await?;
+            let last = page.len() < 1000;
+            all.extend(page);
+            if last {
+                return Ok(all);
+            }
+        }
+    }
     /// Adds an exported testimonial under its id, unless a testimonial (of this site or
     /// another) already has that id.
     async fn import_testimonial(&self, item: ImportedTestimonial) -> Result<ImportOutcome, StorageError>;
@@ -363,7 +388,18 @@ pub trait InvitationStore: Send + Sync {
     /// since `fresh_since` (then that invitation is returned as it is). One whose address is on
     /// the suppression list is stored as unsubscribed, without the address, and never sent; the
     /// others are due at once. With `dry_run` the transaction is rolled back: the answer is
-    /// what storing would do, and nothing is stored.
+    /// what storing would do, and nothing is stored. Tells `progress` of each address checked
+    /// (a CSV holds up to 10,000).
+    async fn create_invitations_reporting(
+        &self,
+        site_id: i64,
+        invitations: Vec<NewInvitation>,
+        now: i64,
+        fresh_since: i64,
+        dry_run: bool,
+        progress: &dyn Progress,
+    ) -> Result<Vec<Invited>, StorageError>;
+    /// [`Self::create_invitations_reporting`] with nobody watching.
     async fn create_invitations(
         &self,
         site_id: i64,
@@ -371,7 +407,9 @@ pub trait InvitationStore: Send + Sync {
         now: i64,
         fresh_since: i64,
         dry_run: bool,
-    ) -> Result<Vec<Invited>, StorageError>;
+    ) -> Result<Vec<Invited>, StorageError> {
+        self.create_invitations_reporting(site_id, invitations, now, fresh_since, dry_run, &Silent).await
+    }
     async fn invitation(&self, site_id: i64, id: &str) -> Result<Option<Invitation>, StorageError>;
     /// The site's invitations, newest first, of one status or all.
     async fn invitations(

@@ -30,14 +30,16 @@ use axum::Router;
 use self::error::AppError;
 use self::state::AppState;
 
-/// Counts every response by status class for `/metrics`.
-async fn count_response(
-    axum::extract::State(state): axum::extract::State<AppState>,
+/// Counts every response by status class for `/metrics`. Put around the whole router by the
+/// server (see `startup`), not inside it: a layer of the router wraps each route, at the cost of
+/// allocations on every request.
+pub async fn count_response(
+    service: crate::service::Service,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let response = next.run(request).await;
-    state.service.metrics().count_response(response.status().as_u16());
+    service.metrics().count_response(response.status().as_u16());
     response
 }
 
@@ -55,7 +57,6 @@ pub fn app(state: AppState) -> Router {
         .merge(collect::router())
         .merge(hooks::router())
         .fallback(|| async { AppError::NotFound("page") })
-        .layer(axum::middleware::from_fn_with_state(state.clone(), count_response))
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .with_state(state)
 }

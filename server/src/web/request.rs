@@ -1,6 +1,8 @@
 //! Pieces of a request several routes need: the site in the path, the client's address,
 //! list parameters.
 
+use std::sync::Arc;
+
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::rejection::QueryRejection;
@@ -16,7 +18,7 @@ use crate::service::reach::Seen;
 use crate::storage::{Cursor, ListQuery, Site};
 
 /// The site named by `{site}` in the path; unknown sites are 404 before anything else runs.
-pub struct SiteFromPath(pub Site);
+pub struct SiteFromPath(pub Arc<Site>);
 
 impl FromRequestParts<AppState> for SiteFromPath {
     type Rejection = AppError;
@@ -27,10 +29,10 @@ impl FromRequestParts<AppState> for SiteFromPath {
 }
 
 /// Looks up the site named in the request's path; 404 when there is none.
-pub async fn site_in_path(parts: &Parts, state: &AppState) -> Result<Site, AppError> {
+pub async fn site_in_path(parts: &Parts, state: &AppState) -> Result<Arc<Site>, AppError> {
     let slug = site_slug(parts.uri.path()).ok_or(AppError::NotFound("site"))?;
-    let site = state.service.cached_site(slug).await?;
-    Ok(Site::clone(&site))
+    // Shared, not copied: the public GET asks for it on every request.
+    Ok(state.service.cached_site(slug).await?)
 }
 
 /// `acme` from `/api/v1/sites/acme/…` or `/embed/acme/…`.

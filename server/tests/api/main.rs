@@ -12,6 +12,7 @@ mod dashboard;
 mod dashboard_sessions;
 mod data_at_rest;
 mod embed;
+mod exports;
 mod helpers;
 mod invitations;
 mod manage;

@@ -5,6 +5,7 @@
 // A panic is how a test reports; helpers unwrap like test bodies do.
 #![allow(clippy::unwrap_used)]
 
+mod export;
 mod media;
 mod rewards;
 mod service;

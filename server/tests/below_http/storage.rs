@@ -31,6 +31,28 @@ async fn a_slug_is_taken_once_and_a_new_consent_text_starts_a_new_version() {
 }
 
 #[tokio::test]
+async fn a_new_record_is_stored_as_it_says_it_will_be() {
+    let world = World::new().await;
+    // Every field that can differ set, tags given out of order and twice.
+    let record = NewTestimonialRecord {
+        role: Some("Chef".into()),
+        company: Some("Acme".into()),
+        referral_code: Some("ABCD2345".into()),
+        page_url: Some("https://acme.test/shop".into()),
+        ip_prefix: Some("203.0.113.0/24".into()),
+        follow_up: true,
+        contact_me: true,
+        verified: true,
+        tags: vec!["roast".into(), "beans".into(), "roast".into()],
+        ..record(&world.site, Status::Approved, 2, 1234)
+    };
+    let expected = record.as_stored();
+    world.storage.insert_testimonial(record).await.unwrap();
+    let stored = world.storage.testimonial(world.site.id, &expected.id).await.unwrap().expect("stored");
+    assert_eq!(stored, expected);
+}
+
+#[tokio::test]
 async fn the_public_list_is_approved_items_newest_first_page_by_page() {
     let world = World::new().await;
     let mut approved = Vec::new();

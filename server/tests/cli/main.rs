@@ -6,6 +6,7 @@
 mod data;
 mod helpers;
 mod invitations;
+mod long_commands;
 mod media;
 mod rewards;
 mod secret_key;

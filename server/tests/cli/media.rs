@@ -1,9 +1,14 @@
 //! Photos and videos travel with exports: a folder beside the JSON, read back by import.
 
+use std::sync::Arc;
+
 use fanfare_protocol::SubmitTestimonial;
+use fanfare_server::progress::Silent;
+use fanfare_server::service::data_rights::ExportFormat;
 use fanfare_server::service::submissions::Submitted;
 use fanfare_server::storage::MediaKind;
 use fanfare_server::video_samples;
+use futures_util::TryStreamExt;
 
 use crate::helpers::*;
 
@@ -57,8 +62,12 @@ async fn an_export_carries_photos_and_videos_beside_it_and_import_brings_them_ba
     assert!(said.contains("imported 1"), "{said}");
     let service = other.service().await;
     let site = service.find_site("acme").await.unwrap();
-    let stored =
-        service.export(&site, fanfare_server::service::data_rights::ExportFormat::Json).await.unwrap();
+    let stored: Vec<u8> = service
+        .export(&site, ExportFormat::Json, Arc::new(Silent))
+        .map_ok(|piece| piece.to_vec())
+        .try_concat()
+        .await
+        .unwrap();
     let stored: serde_json::Value = serde_json::from_slice(&stored).unwrap();
     assert_eq!(stored["testimonials"][0]["captions"], "0:00 The beans\n0:01 are wonderful.");
     let storage = fanfare_server::storage::connect(&other.database()).await.unwrap();

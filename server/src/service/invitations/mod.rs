@@ -17,6 +17,7 @@ use super::audit::{self, Actor};
 use super::{Service, ServiceError, ServiceResult};
 use crate::clock::now_ms;
 use crate::domain::{email_key, parse_tags};
+use crate::progress::{Progress, Silent};
 use crate::secrets;
 use crate::storage::{Cursor, Invitation, InvitationStatus, Invited, NewInvitation, Site};
 use crate::texts::LANGUAGES;
@@ -144,7 +145,7 @@ impl Service {
         request: &InviteCustomer,
     ) -> ServiceResult<Invited> {
         let checked = CheckedInvitation::check(request)?;
-        let mut report = self.invite_checked(site, actor, vec![checked], false).await?;
+        let mut report = self.invite_checked(site, actor, vec![checked], false, &Silent).await?;
         let invited = match (report.queued.pop(), report.already_invited.pop(), report.unsubscribed.pop()) {
             (Some(new), _, _) | (_, _, Some(new)) => Invited::Created(new),
             (None, Some(existing), None) => Invited::Existing(existing),
@@ -155,12 +156,14 @@ impl Service {
 
     /// Stores checked invitations in one transaction (all or none); with `dry_run`, only says
     /// what would happen (which addresses are new, already invited or unsubscribed).
+    /// `progress` hears of each address as it is checked against the site's earlier ones.
     pub async fn invite_checked(
         &self,
         site: &Site,
         actor: Actor<'_>,
         invitations: Vec<CheckedInvitation>,
         dry_run: bool,
+        progress: &dyn Progress,
     ) -> ServiceResult<InviteReport> {
         if invitations.len() > MAX_PER_BATCH {
             return Err(ServiceError::field(
@@ -186,8 +189,11 @@ impl Service {
             })
             .collect();
         // A dry run is the real run rolled back: it cannot disagree with what storing would do.
-        let outcomes =
-            self.storage.create_invitations(site.id, new, now, now - INVITE_AGAIN_AFTER_MS, dry_run).await?;
+        let fresh_since = now - INVITE_AGAIN_AFTER_MS;
+        let outcomes = self
+            .storage
+            .create_invitations_reporting(site.id, new, now, fresh_since, dry_run, progress)
+            .await?;
         let mut report = InviteReport::default();
         for outcome in outcomes {
             match outcome {

@@ -88,7 +88,7 @@ impl Service {
             .map(|secret| secret.map(|secret| sealed::seal_stripe_secret(&self.secret_key, &secret)));
         let updated =
             self.storage.update_site(&site.slug, changes).await?.ok_or(ServiceError::NotFound("site"))?;
-        self.sites.forget(&site.slug);
+        self.settings_changed(site).await;
         if updated != *site {
             audit::site_change(&self.storage, site, actor, "change settings", None).await?;
         }

@@ -51,7 +51,7 @@ impl Service {
         if !self.storage.set_captions(site.id, testimonial_id, stored, now_ms()).await? {
             return Err(ServiceError::NotFound("testimonial"));
         }
-        self.public_cache.invalidate(site.id);
+        self.published_changed(site.id).await;
         let action = if stored.is_some() { "timed captions" } else { "cleared captions" };
         audit::record(&self.storage, site.id, actor, action, Some(testimonial_id), None).await
     }

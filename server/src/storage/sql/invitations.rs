@@ -1,6 +1,7 @@
 //! Invitations emailed to customers, and the suppression list.
 
 use super::*;
+use crate::progress::Progress;
 
 /// The first key of the advisory lock that serialises a site's invitation batches (PostgreSQL).
 const INVITATIONS_LOCK: i32 = 0x1_0a17;
@@ -76,13 +77,14 @@ async fn invitation_in(
 
 #[async_trait]
 impl InvitationStore for SqlStorage {
-    async fn create_invitations(
+    async fn create_invitations_reporting(
         &self,
         site_id: i64,
         invitations: Vec<NewInvitation>,
         now: i64,
         fresh_since: i64,
         dry_run: bool,
+        progress: &dyn Progress,
     ) -> Result<Vec<Invited>, StorageError> {
         let mut tx = self.write_transaction().await?;
         if self.backend == Backend::Postgres {
@@ -95,7 +97,9 @@ impl InvitationStore for SqlStorage {
                 .await?;
         }
         let mut outcomes = Vec::with_capacity(invitations.len());
+        progress.start(if dry_run { "checking" } else { "inviting" }, invitations.len() as u64);
         for mut new in invitations {
+            progress.advance(1);
             let earlier: Option<InvitationRow> = sqlx::query_as(&format!(
                 "SELECT {INVITATION_COLUMNS} FROM invitations \
                  WHERE site_id = $1 AND email_key = $2 AND created_at >= $3 \

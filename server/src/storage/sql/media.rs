@@ -87,6 +87,11 @@ async fn insert(
     Ok(())
 }
 
+/// The photos and videos of one author's testimonials (for erasure): found through the
+/// author's rows, as `testimonials_by_author` indexes them.
+pub(super) const MEDIA_OF_AUTHOR: &str = "FROM media m JOIN testimonials t ON t.site_id = m.site_id \
+     AND (t.photo_id = m.id OR t.video_id = m.id) WHERE m.site_id = $1 AND lower(t.email) = lower($2)";
+
 #[async_trait]
 impl MediaRecordStore for SqlStorage {
     async fn insert_media(&self, record: &MediaRecord) -> Result<(), StorageError> {
@@ -215,14 +220,11 @@ impl MediaRecordStore for SqlStorage {
     }
 
     async fn media_of_author(&self, site_id: i64, email: &str) -> Result<Vec<MediaRecord>, StorageError> {
-        let rows: Vec<MediaRow> = sqlx::query_as(&format!(
-            "SELECT {MEDIA_COLUMNS} FROM media m JOIN testimonials t ON t.site_id = m.site_id \
-             AND (t.photo_id = m.id OR t.video_id = m.id) WHERE m.site_id = $1 AND lower(t.email) = lower($2)"
-        ))
-        .bind(site_id)
-        .bind(email)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<MediaRow> = sqlx::query_as(&format!("SELECT {MEDIA_COLUMNS} {MEDIA_OF_AUTHOR}"))
+            .bind(site_id)
+            .bind(email)
+            .fetch_all(&self.pool)
+            .await?;
         records(rows)
     }
 

@@ -6,6 +6,7 @@
 //! dialects differ switch on [`Backend`].
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -13,7 +14,7 @@ use fanfare_protocol::api::Status;
 use fanfare_protocol::referrals::ReferralAttribution;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use super::{
     AccountStore, Advocate, AdvocateStats, ApiToken, AuditEntry, Conversion, ConversionSource, CouponCounts,
@@ -29,11 +30,18 @@ use super::{
 use crate::domain::Role;
 
 mod accounts;
+// The bench's fast seeding of a big site and its look at the query plans: test builds only.
+#[cfg(any(test, feature = "testing"))]
+mod bench_seed;
+mod changes;
 mod data;
+mod inserts;
 mod invitations;
 mod media;
 mod operations;
 mod overview;
+#[cfg(any(test, feature = "testing"))]
+mod plans;
 mod referrals;
 mod rewards;
 mod rows;
@@ -43,6 +51,11 @@ mod submissions;
 mod testimonials;
 mod webhooks;
 
+#[cfg(any(test, feature = "testing"))]
+pub use bench_seed::SeedVisit;
+use inserts::insert_testimonials;
+#[cfg(any(test, feature = "testing"))]
+pub use plans::{PlanProbe, QueryPlan};
 use rows::*;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -59,6 +72,8 @@ pub struct SqlStorage {
     backend: Backend,
     /// New testimonials go through one writer that commits whatever has queued up together.
     submissions: mpsc::Sender<Submission>,
+    /// For connections outside the pool (PostgreSQL's `LISTEN`).
+    url: String,
 }
 
 /// A testimonial waiting for the group commit, with the way to tell its request it is stored.
@@ -66,6 +81,10 @@ type Submission = (ImportedTestimonial, oneshot::Sender<Result<(), StorageError>
 
 /// Most testimonials committed in one transaction.
 const GROUP_COMMIT_MAX: usize = 64;
+/// Turns of the scheduler a batch under load waits for submissions on their way (see [`gather`]).
+const GATHER_TURNS: usize = 8;
+/// Batches a PostgreSQL group commit has under way at once (each holds a pooled connection).
+const POSTGRES_BATCHES_IN_FLIGHT: usize = 4;
 
 impl SqlStorage {
     pub async fn connect(database_url: &str, backend: Backend) -> Result<Self, StorageError> {
@@ -109,7 +128,7 @@ impl SqlStorage {
         };
         let (submissions, queue) = mpsc::channel(1024);
         tokio::spawn(group_commit(pool.clone(), backend, queue));
-        Ok(Self { pool, backend, submissions })
+        Ok(Self { pool, backend, submissions, url: database_url.to_owned() })
     }
 
     pub async fn migrate(&self) -> Result<(), StorageError> {
@@ -158,28 +177,66 @@ impl SqlStorage {
 }
 
 /// The group commit: takes every testimonial that has queued up (at most
-/// [`GROUP_COMMIT_MAX`]), inserts them in one transaction and one fsync, and only then answers
-/// each request. Under load this turns many fsyncs into one; alone, a submission waits for
-/// nothing but its own commit. If the batch fails, each is retried alone, so one bad row
-/// never costs the others.
+/// [`GROUP_COMMIT_MAX`]), inserts them with one statement in one transaction, and only then
+/// answers each request. Under load this turns many commits (each an fsync) into one; alone, a
+/// submission waits for nothing but its own commit. If the batch fails, each is retried alone,
+/// so one bad row never costs the others.
+///
+/// SQLite has one writer at a time, so one batch commits while the next gathers. PostgreSQL
+/// takes several at once: while one batch waits for its commit to reach the disk, the next is
+/// already inserted, and the server flushes the commits waiting together in one go.
 async fn group_commit(pool: AnyPool, backend: Backend, mut queue: mpsc::Receiver<Submission>) {
+    let in_flight = Arc::new(Semaphore::new(match backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres => POSTGRES_BATCHES_IN_FLIGHT,
+    }));
+    let mut last_batch = 1;
     while let Some(first) = queue.recv().await {
+        // Waiting for a free slot first lets the queue grow meanwhile: the batch is as big as the
+        // moment allows.
+        let Ok(slot) = in_flight.clone().acquire_owned().await else { return };
         let mut batch = vec![first];
+        gather(&mut queue, &mut batch, last_batch).await;
+        last_batch = batch.len();
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            commit_batch(&pool, backend, batch).await;
+            drop(slot);
+        });
+    }
+}
+
+/// Takes what has queued up, and under load (the last batch was bigger than what is here yet)
+/// gives the submissions already on their way a few turns of the scheduler to join: far less
+/// than a commit, which each of them would otherwise wait for again after just missing this one.
+/// Clients that send again as soon as they are answered arrive together, so this keeps batches
+/// whole instead of alternating between one and the rest.
+async fn gather(queue: &mut mpsc::Receiver<Submission>, batch: &mut Vec<Submission>, expected: usize) {
+    let mut turns = 0;
+    loop {
         while batch.len() < GROUP_COMMIT_MAX {
             match queue.try_recv() {
                 Ok(next) => batch.push(next),
                 Err(_) => break,
             }
         }
-        if insert_batch(&pool, backend, batch.iter().map(|(row, _)| row)).await.is_ok() {
-            for (_, answer) in batch {
-                let _ = answer.send(Ok(()));
-            }
-            continue;
+        if batch.len() >= expected.min(GROUP_COMMIT_MAX) || turns == GATHER_TURNS {
+            return;
         }
-        for (row, answer) in batch {
-            let _ = answer.send(insert_batch(&pool, backend, std::iter::once(&row)).await);
+        turns += 1;
+        tokio::task::yield_now().await;
+    }
+}
+
+async fn commit_batch(pool: &AnyPool, backend: Backend, batch: Vec<Submission>) {
+    if insert_batch(pool, backend, batch.iter().map(|(row, _)| row)).await.is_ok() {
+        for (_, answer) in batch {
+            let _ = answer.send(Ok(()));
         }
+        return;
+    }
+    for (row, answer) in batch {
+        let _ = answer.send(insert_batch(pool, backend, std::iter::once(&row)).await);
     }
 }
 
@@ -217,13 +274,20 @@ async fn insert_batch(
     backend: Backend,
     rows: impl Iterator<Item = &ImportedTestimonial>,
 ) -> Result<(), StorageError> {
-    let mut tx = begin_write(pool, backend).await?;
-    for row in rows {
-        insert_row(&mut tx, row, false).await.map_err(|error| match medium_taken(&error) {
-            Some(field) => StorageError::Conflict { field },
-            None => error.into(),
-        })?;
+    let rows: Vec<&ImportedTestimonial> = rows.collect();
+    let taken = |error: sqlx::Error| match medium_taken(&error) {
+        Some(field) => StorageError::Conflict { field },
+        None => StorageError::from(error),
+    };
+    // Without tags the batch is one statement, which commits whole or not at all on its own: one
+    // round trip to the database instead of three (BEGIN, INSERT, COMMIT).
+    if rows.iter().all(|row| row.record.tags.is_empty()) {
+        let mut connection = pool.acquire().await?;
+        insert_testimonials(&mut connection, &rows, false).await.map_err(taken)?;
+        return Ok(());
     }
+    let mut tx = begin_write(pool, backend).await?;
+    insert_testimonials(&mut tx, &rows, false).await.map_err(taken)?;
     tx.commit().await?;
     Ok(())
 }
@@ -237,67 +301,6 @@ fn medium_taken(error: &sqlx::Error) -> Option<&'static str> {
     }
     let said = format!("{} {}", db.message(), db.constraint().unwrap_or_default());
     ["video", "photo"].into_iter().find(|column| said.contains(column))
-}
-
-/// The one INSERT of a testimonial row, for new submissions and imports alike; with `or_ignore`
-/// an id already stored is left untouched. Returns how many rows were added.
-async fn insert_row(
-    conn: &mut sqlx::AnyConnection,
-    item: &ImportedTestimonial,
-    or_ignore: bool,
-) -> Result<u64, sqlx::Error> {
-    let record = &item.record;
-    let on_conflict = if or_ignore { " ON CONFLICT (id) DO NOTHING" } else { "" };
-    let inserted = sqlx::query(&format!(
-        "INSERT INTO testimonials (id, site_id, status, name, email, role, company, rating, body, \
-         consent, consent_text, consent_version, photo_id, video_id, captions, referral_code, page_url, ip_prefix, \
-         follow_up, contact_me, manage_token_hash, reply, featured, verified, created_at, updated_at, moderated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
-         $23, $24, $25, $26, $27){on_conflict}"
-    ))
-    .bind(&record.id)
-    .bind(record.site_id)
-    .bind(record.status.as_str())
-    .bind(&record.name)
-    .bind(&record.email)
-    .bind(&record.role)
-    .bind(&record.company)
-    .bind(i64::from(record.rating))
-    .bind(&record.text)
-    .bind(flag(record.consent))
-    .bind(&record.consent_text)
-    .bind(record.consent_version)
-    .bind(&record.photo_id)
-    .bind(&record.video_id)
-    .bind(&record.captions)
-    .bind(&record.referral_code)
-    .bind(&record.page_url)
-    .bind(&record.ip_prefix)
-    .bind(flag(record.follow_up))
-    .bind(flag(record.contact_me))
-    .bind(&record.manage_token_hash)
-    .bind(&item.reply)
-    .bind(flag(item.featured))
-    .bind(flag(record.verified))
-    .bind(record.created_at)
-    .bind(item.updated_at)
-    // Stored decided (the site's rule published it at once, or an import): decided on arrival,
-    // nobody waited. The demo's history says when its moderators decided.
-    .bind(record.moderated_at.or((record.status != Status::Pending).then_some(record.created_at)))
-    .execute(&mut *conn)
-    .await?;
-    if inserted.rows_affected() == 1 {
-        for tag in &record.tags {
-            sqlx::query(
-                "INSERT INTO testimonial_tags (testimonial_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            )
-            .bind(&record.id)
-            .bind(tag)
-            .execute(&mut *conn)
-            .await?;
-        }
-    }
-    Ok(inserted.rows_affected())
 }
 
 fn count(value: i64) -> u64 {
@@ -317,12 +320,15 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
 }
 
 /// The filters of every newest-first list in one statement: a filter whose parameter is NULL
-/// lets every row through, so the SQL stays the same and is prepared once.
+/// lets every row through, so the SQL stays the same and is prepared once. The cursor's
+/// `created_at <=` stands alone, outside any NULL test (no cursor bounds it at the largest
+/// time), so both planners seek to it in the index: a page a million rows down costs what the
+/// first one does. Within the cursor's millisecond, rows go on by id.
 const LIST_FILTERS: &str = " WHERE site_id = $1 AND status = $2 \
      AND ($3 IS NULL OR id IN (SELECT testimonial_id FROM testimonial_tags WHERE tag = $3)) \
      AND ($4 IS NULL OR lower(name) LIKE $4 ESCAPE '\\' OR lower(body) LIKE $4 ESCAPE '\\') \
      AND ($5 IS NULL OR rating = $5) \
-     AND ($6 IS NULL OR created_at < $6 OR (created_at = $6 AND id < $7)) \
+     AND created_at <= COALESCE($6, 9223372036854775807) AND ($6 IS NULL OR created_at < $6 OR id < $7) \
      ORDER BY created_at DESC, id DESC LIMIT $8";
 
 /// `%words%` for LIKE, with the visitor's own `%`, `_` and `\` matched literally.

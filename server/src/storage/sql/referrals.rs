@@ -2,6 +2,18 @@
 
 use super::*;
 
+/// One page of the site's advocates, most conversions first, with their counts.
+pub(super) const LEADERBOARD: &str =
+    "SELECT a.id, a.site_id, a.code, a.name, a.email, a.ip_prefix, a.device, a.lang, a.created_at, \
+     (SELECT COUNT(*) FROM referral_visits v WHERE v.advocate_id = a.id) AS visits, \
+     (SELECT COUNT(*) FROM conversions c WHERE c.advocate_id = a.id \
+        AND (c.review IS NULL OR c.review = 'accepted')) AS conversions, \
+     (SELECT COUNT(*) FROM conversions c WHERE c.advocate_id = a.id AND c.flags <> '' \
+        AND c.review IS NULL) AS flagged, \
+     (SELECT COUNT(*) FROM rewards r WHERE r.advocate_id = a.id AND r.state = 'given') AS rewards_given \
+     FROM advocates a WHERE a.site_id = $1 \
+     ORDER BY conversions DESC, visits DESC, a.created_at, a.id LIMIT $2 OFFSET $3";
+
 #[async_trait]
 impl ReferralStore for SqlStorage {
     async fn upsert_advocate(&self, advocate: NewAdvocate) -> Result<(Advocate, bool), StorageError> {
@@ -155,22 +167,12 @@ impl ReferralStore for SqlStorage {
             flagged: i64,
             rewards_given: i64,
         }
-        let rows: Vec<StatsRow> = sqlx::query_as(
-            "SELECT a.id, a.site_id, a.code, a.name, a.email, a.ip_prefix, a.device, a.lang, a.created_at, \
-             (SELECT COUNT(*) FROM referral_visits v WHERE v.advocate_id = a.id) AS visits, \
-             (SELECT COUNT(*) FROM conversions c WHERE c.advocate_id = a.id \
-                AND (c.review IS NULL OR c.review = 'accepted')) AS conversions, \
-             (SELECT COUNT(*) FROM conversions c WHERE c.advocate_id = a.id AND c.flags <> '' \
-                AND c.review IS NULL) AS flagged, \
-             (SELECT COUNT(*) FROM rewards r WHERE r.advocate_id = a.id AND r.state = 'given') AS rewards_given \
-             FROM advocates a WHERE a.site_id = $1 \
-             ORDER BY conversions DESC, visits DESC, a.created_at, a.id LIMIT $2 OFFSET $3",
-        )
-        .bind(site_id)
-        .bind(i64::from(limit))
-        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<StatsRow> = sqlx::query_as(LEADERBOARD)
+            .bind(site_id)
+            .bind(i64::from(limit))
+            .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
         let mut amounts = self.amounts_of(site_id, rows.iter().map(|row| row.advocate.id)).await?;
         Ok(rows
             .into_iter()

@@ -60,7 +60,7 @@ impl FromRequestParts<AppState> for Inviter {
             let secret = secret.to_owned();
             let site = site_in_path(parts, state).await?;
             let key = state.service.site_key(&site, &secret).await?.ok_or(AppError::Unauthenticated)?;
-            return Ok(Inviter::Key { site, label: key.label });
+            return Ok(Inviter::Key { site: Site::clone(&site), label: key.label });
         }
         let Moderator { user, site } = Moderator::from_request_parts(parts, state).await?;
         if state.service.role_on(&user, &site).await? != Role::Owner {

@@ -59,7 +59,7 @@ impl FromRequestParts<AppState> for Moderator {
         };
         let site = site_in_path(parts, state).await?;
         state.service.role_on(&user, &site).await?;
-        Ok(Self { user, site })
+        Ok(Self { user, site: Site::clone(&site) })
     }
 }
 

@@ -1,15 +1,19 @@
 //! The owner's data page: exports to download, and erasure by email address.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use futures_util::{stream, StreamExt, TryStreamExt};
 use maud::html;
 
 use super::form::FieldErrors;
+use crate::progress::Silent;
 use crate::service::data_rights::ExportFormat;
 use crate::service::{Actor, ServiceError};
 use crate::web::error::AppError;
@@ -106,13 +110,24 @@ async fn download(
     format: ExportFormat,
 ) -> Result<Response, PageError> {
     let site = owned_site(&state, &session.user, &slug).await?;
-    let bytes = state.service.export(&site, format).await.map_err(AppError::Internal)?;
+    let mut pieces = state.service.export(&site, format, Arc::new(Silent));
+    // The first page is read before the answer starts, so a database that fails at once is a
+    // plain error page rather than a download cut off at nothing.
+    let first = pieces.try_next().await.map_err(AppError::Internal)?;
+    // Later, the headers are sent: a failure can only end the body early (the client sees an
+    // incomplete download, never a complete-looking short one) and be logged.
+    let slug = site.slug.clone();
+    let rest = pieces.map_err(move |error| {
+        tracing::error!(site = %slug, error = format!("{error:#}"), "an export download was cut off");
+        std::io::Error::other("the export failed part-way")
+    });
+    let body = Body::from_stream(stream::iter(first.map(Ok)).chain(rest));
     let (content_type, extension) = match format {
         ExportFormat::Json => ("application/json", "json"),
         ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
     };
     let disposition = format!("attachment; filename=\"{}-testimonials.{extension}\"", site.slug);
-    Ok(([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+    Ok(([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body)
         .into_response())
 }
 

@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::form::FieldErrors;
 use crate::domain::Role;
+use crate::progress::Silent;
 use crate::service::invitations::csv::{self, LineError};
 use crate::service::invitations::{typed_tags, CheckedInvitation, InviteReport};
 use crate::service::site_keys::CreatedKey;
@@ -381,7 +382,7 @@ async fn preview(
         }
         Ok(checked) => {
             let actor = Actor::Member(&form.session.user);
-            let report = state.service.invite_checked(&site, actor, checked, true).await?;
+            let report = state.service.invite_checked(&site, actor, checked, true, &Silent).await?;
             (preview_page(&site, &form.session.csrf_token, text, &report), StatusCode::OK)
         }
     };
@@ -443,7 +444,7 @@ async fn upload(
         Ok(checked) => checked,
         Err(_) => return preview(State(state), Path(slug), form).await,
     };
-    state.service.invite_checked(&site, Actor::Member(&form.session.user), checked, false).await?;
+    state.service.invite_checked(&site, Actor::Member(&form.session.user), checked, false, &Silent).await?;
     Ok(Redirect::to(&format!("/admin/sites/{}/invitations?notice=uploaded", site.slug)).into_response())
 }
 

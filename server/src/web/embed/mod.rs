@@ -182,9 +182,11 @@ async fn fragment(
     State(state): State<AppState>,
     SiteFromPath(site): SiteFromPath,
     Path((_, file)): Path<(String, String)>,
-    headers: HeaderMap,
     params: Result<Query<FragmentParams>, QueryRejection>,
+    // Last and whole, to read its headers without the copy a `HeaderMap` argument makes.
+    request: axum::extract::Request,
 ) -> Result<Response, AppError> {
+    let headers = request.headers();
     let mode = file
         .strip_suffix(".html")
         .and_then(Mode::parse)
@@ -192,7 +194,7 @@ async fn fragment(
         .ok_or(AppError::NotFound("read-only mode (wall, carousel or badge)"))?;
     let query = query_params(params)?.parse(mode)?;
     let base = state.service.public_url();
-    let encoding = Encoding::preferred(&headers, &[Encoding::Brotli, Encoding::Gzip]);
+    let encoding = Encoding::preferred(headers, &[Encoding::Brotli, Encoding::Gzip]);
     // With structured data on, the JSON-LD names the product: the asked one, or the site.
     let product = site.structured_data.then(|| query.product.as_deref().unwrap_or(&site.name));
     // Everything the fragment shows besides the list itself (whose limit, cursor and tag the
@@ -216,7 +218,7 @@ async fn fragment(
     let asked_product = query.product.as_deref().filter(|_| site.structured_data);
     let cached = state
         .service
-        .public_rendering(&site, &query.list, shown_as(&headers, Seen::Fragment), &variant, |page| {
+        .public_rendering(&site, &query.list, shown_as(headers, Seen::Fragment), &variant, |page| {
             // Built only when the fragment is not cached: the texts are a map of every id.
             let config = widget_config(&site, &query.lang);
             let stylesheets: Vec<String> = state
@@ -248,7 +250,7 @@ async fn fragment(
                 .map_err(|error| ServiceError::internal("compressing a fragment", error))
         })
         .await?;
-    let mut response = revalidated(cached, &headers, "text/html; charset=utf-8");
+    let mut response = revalidated(cached, headers, "text/html; charset=utf-8");
     if let Some(content_encoding) = encoding.header() {
         response.headers_mut().insert(header::CONTENT_ENCODING, content_encoding);
     }

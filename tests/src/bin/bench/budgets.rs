@@ -50,6 +50,21 @@ impl Budgets {
         }
         out
     }
+
+    /// The run's last line: what it comes to, red when a budget was missed (green when none
+    /// was) if `colour`, which a terminal gets and a pipe does not.
+    pub fn verdict_line(&self, colour: bool) -> String {
+        let (text, code) = if self.missed.is_empty() {
+            ("bench: OK, every budget met".to_owned(), "32")
+        } else {
+            (format!("bench: FAILED, {} budget(s) MISSED (listed above)", self.missed.len()), "1;31")
+        };
+        if colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text
+        }
+    }
 }
 
 #[cfg(test)]
@@ -64,6 +79,19 @@ mod tests {
         assert_eq!(budgets.check(false, || "CLS ≤ 0.05 on a.html: 0.20".into()), "MISSED");
         assert!(budgets.any_missed());
         assert!(budgets.summary().contains("- MISSED CLS ≤ 0.05 on a.html: 0.20"), "{}", budgets.summary());
+    }
+
+    #[test]
+    fn the_last_line_fails_in_red_when_a_budget_is_missed() {
+        let mut budgets = Budgets::default();
+        assert_eq!(budgets.verdict_line(false), "bench: OK, every budget met");
+        assert_eq!(budgets.verdict_line(true), "\x1b[32mbench: OK, every budget met\x1b[0m");
+        budgets.check(false, || "p99 ≤ 10 ms: 12 ms".into());
+        assert_eq!(budgets.verdict_line(false), "bench: FAILED, 1 budget(s) MISSED (listed above)");
+        assert_eq!(
+            budgets.verdict_line(true),
+            "\x1b[1;31mbench: FAILED, 1 budget(s) MISSED (listed above)\x1b[0m"
+        );
     }
 
     #[test]

@@ -13,11 +13,13 @@
 //!   On SQLite, and on PostgreSQL when reachable.
 //! - Reference: nginx serving the same JSON, and the same wall fragment, as static files.
 
+mod big_site;
 mod budgets;
 // The compression xtask measures the widget with, so both report brotli alike.
 #[path = "../../../../xtask/src/compression.rs"]
 #[allow(dead_code)] // gzip: the bench reports brotli only
 mod compression;
+mod instances;
 mod lighthouse;
 mod pages;
 mod read_only;
@@ -26,6 +28,7 @@ mod server_load;
 mod video_wall;
 
 use std::fmt::Write as _;
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::Duration;
@@ -69,6 +72,7 @@ type IfServed<T> = Result<T, String>;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
+    let parts = Parts::from_args(std::env::args().skip(1))?;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let binary = built_beside_me("fanfare")?;
     for tool in ["wrk", "nginx"] {
@@ -76,65 +80,147 @@ async fn main() -> anyhow::Result<ExitCode> {
             bail!("{tool} is missing: run `apt-get install -y wrk nginx-light` (cargo xtask bench does, as root)");
         }
     }
-    let lighthouse = lighthouse::lighthouse_bin(&root)?;
-    let lighthouse_version = lighthouse::version(&lighthouse);
-    let sizes = std::fs::read_to_string(widget_dir()?.join("sizes.md")).unwrap_or_default();
+    let lighthouse = lighthouse::lighthouse_bin(&root);
+    let lighthouse_version = lighthouse.as_deref().map(lighthouse::version).unwrap_or_default();
+    // A partial run may measure the server alone, without a widget build.
+    let sizes = match widget_dir() {
+        Ok(dir) => std::fs::read_to_string(dir.join("sizes.md")).unwrap_or_default(),
+        Err(error) if parts.all() => return Err(error),
+        Err(_) => String::new(),
+    };
 
-    let demo = RunningDemo::start().await?;
-    let wall_fragment = fetch_if_served(&format!("{}/embed/{DEMO_SITE}/wall.html", demo.api_url)).await?;
-    let fragment_text = wall_fragment.as_ref().ok().map(|bytes| String::from_utf8_lossy(bytes).into_owned());
-    let copies = PageCopies::start(&demo.site_url, fragment_text).await?;
-
-    println!("== browser timings ({BROWSER_RUNS} runs each)");
-    let browser = browser_timings(&demo, &copies, wall_fragment.is_ok()).await?;
-    println!("== Fanfare bytes on the pages with only read-only modes");
-    let read_only = read_only_pages(&root, &demo).await?;
-    println!("== Lighthouse {lighthouse_version} (one run per page, form factor and variant)");
-    let audits = lighthouse_audits(&root, &lighthouse, &demo, &copies).await?;
-    // After the audits: they measure the demo as it ships, without this testimonial.
-    println!("== a wall with a video testimonial, before and after play");
-    let video_wall = video_wall::measure(&demo).await;
-    match &video_wall {
-        Ok(wall) => println!(
-            "   {}: {} video requests before play ({:.0} B), {} after play ({:.1} KB)",
-            video_wall::PAGE,
-            wall.before_play.len(),
-            wall.bytes_before_play(),
-            wall.after_play.len(),
-            wall.bytes_after_play() / 1024.0
-        ),
-        Err(error) => println!("   {error:#}"),
+    let (mut browser, mut read_only, mut audits, mut video_wall) = (None, None, None, None);
+    if parts.wants_any(&["browser", "read-only", "lighthouse", "video"]) {
+        let demo = RunningDemo::start().await?;
+        let wall_fragment = fetch_if_served(&format!("{}/embed/{DEMO_SITE}/wall.html", demo.api_url)).await?;
+        let fragment_text =
+            wall_fragment.as_ref().ok().map(|bytes| String::from_utf8_lossy(bytes).into_owned());
+        let copies = PageCopies::start(&demo.site_url, fragment_text).await?;
+        if parts.wants("browser") {
+            println!("== browser timings ({BROWSER_RUNS} runs each)");
+            browser = Some(browser_timings(&demo, &copies, wall_fragment.is_ok()).await?);
+        }
+        if parts.wants("read-only") {
+            println!("== Fanfare bytes on the pages with only read-only modes");
+            read_only = Some(read_only_pages(&root, &demo).await?);
+        }
+        if parts.wants("lighthouse") {
+            println!("== Lighthouse {lighthouse_version} (one run per page, form factor and variant)");
+            audits = Some(lighthouse_audits(&root, &lighthouse?, &demo, &copies).await?);
+        }
+        // After the audits: they measure the demo as it ships, without this testimonial.
+        if parts.wants("video") {
+            println!("== a wall with a video testimonial, before and after play");
+            let measured = video_wall::measure(&demo).await;
+            match &measured {
+                Ok(wall) => println!(
+                    "   {}: {} video requests before play ({:.0} B), {} after play ({:.1} KB)",
+                    video_wall::PAGE,
+                    wall.before_play.len(),
+                    wall.bytes_before_play(),
+                    wall.after_play.len(),
+                    wall.bytes_after_play() / 1024.0
+                ),
+                Err(error) => println!("   {error:#}"),
+            }
+            video_wall = Some(measured);
+        }
     }
-    drop(copies);
-    drop(demo);
 
     let mut server = Vec::new();
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        if backend == Backend::Postgres && !postgres_reachable().await {
-            println!("== PostgreSQL not reachable: skipped");
-            continue;
+    if parts.wants("server") {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            if backend == Backend::Postgres && !postgres_reachable().await {
+                println!("== PostgreSQL not reachable: skipped");
+                continue;
+            }
+            println!("== server load on {backend:?}");
+            server.push((backend, server_load(&binary, backend).await?));
         }
-        println!("== server load on {backend:?}");
-        server.push((backend, server_load(&binary, backend).await?));
+    }
+    let mut two_instances = None;
+    if parts.wants("instances") {
+        if postgres_reachable().await {
+            println!("== two instances behind one PostgreSQL database");
+            two_instances = Some(instances::measure(&binary).await);
+        } else {
+            println!("== PostgreSQL not reachable: two instances not measured");
+        }
+    }
+    let mut big_sites = Vec::new();
+    if parts.wants("big-site") {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            if backend == Backend::Postgres && !postgres_reachable().await {
+                println!("== PostgreSQL not reachable: no big site on it");
+                continue;
+            }
+            println!("== a site with 1,000,000 testimonials on {backend:?}");
+            big_sites.push((backend, big_site::measure(&binary, backend).await));
+        }
     }
 
     let mut budgets = Budgets::default();
     let measured = Measured {
         sizes: &sizes,
-        browser: &browser,
-        read_only: &read_only,
-        audits: &audits,
-        video_wall: &video_wall,
+        browser: browser.as_ref(),
+        read_only: read_only.as_deref(),
+        audits: audits.as_deref(),
+        video_wall: video_wall.as_ref(),
         server: &server,
+        two_instances: two_instances.as_ref(),
+        big_site: &big_sites,
     };
     let report = report(&mut budgets, &measured, &lighthouse_version);
     println!("\n{report}");
-    let path = root.join("BENCHMARKS.md");
-    let previous = std::fs::read_to_string(&path).unwrap_or_default();
-    std::fs::write(&path, with_history(&report, &previous, budgets.missed_count()))
-        .with_context(|| format!("writing {}", path.display()))?;
-    println!("written to {}\n\n{}", path.display(), budgets.summary());
+    if parts.all() {
+        let path = root.join("BENCHMARKS.md");
+        let previous = std::fs::read_to_string(&path).unwrap_or_default();
+        std::fs::write(&path, with_history(&report, &previous, budgets.missed_count()))
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("written to {}", path.display());
+    } else {
+        println!("(a partial run: BENCHMARKS.md, which holds whole runs, is left as it was)");
+    }
+    println!("\n{}", budgets.summary());
+    println!("{}", budgets.verdict_line(std::io::stdout().is_terminal()));
     Ok(if budgets.any_missed() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// The parts of the bench a run measures: all of them, or those `--only a,b` names (to work on
+/// one part without waiting for the rest).
+struct Parts(Option<Vec<String>>);
+
+const PARTS: [&str; 7] = ["browser", "read-only", "lighthouse", "video", "server", "instances", "big-site"];
+
+impl Parts {
+    fn from_args(mut args: impl Iterator<Item = String>) -> anyhow::Result<Self> {
+        let Some(first) = args.next() else { return Ok(Self(None)) };
+        let list = match first.strip_prefix("--only=") {
+            Some(list) => list.to_owned(),
+            None if first == "--only" => args.next().context("--only needs a list of parts")?,
+            None => bail!(
+                "unknown argument {first}: the bench takes `--only PART,...` (parts: {})",
+                PARTS.join(", ")
+            ),
+        };
+        let named: Vec<String> = list.split(',').map(str::trim).map(str::to_owned).collect();
+        if let Some(unknown) = named.iter().find(|part| !PARTS.contains(&part.as_str())) {
+            bail!("--only: no part called {unknown} (parts: {})", PARTS.join(", "));
+        }
+        Ok(Self(Some(named)))
+    }
+
+    fn all(&self) -> bool {
+        self.0.is_none()
+    }
+
+    fn wants(&self, part: &str) -> bool {
+        self.0.as_ref().is_none_or(|named| named.iter().any(|named| named == part))
+    }
+
+    fn wants_any(&self, parts: &[&str]) -> bool {
+        parts.iter().any(|part| self.wants(part))
+    }
 }
 
 /// A binary built into the same directory as this one (`cargo xtask bench` builds both).

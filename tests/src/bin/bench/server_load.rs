@@ -7,8 +7,9 @@ pub(crate) struct ServerFigures {
     pub(crate) get: Vec<(u32, Load)>,
     pub(crate) post: Load,
     pub(crate) peak_rss_mb: f64,
-    /// Measured on SQLite only.
-    pub(crate) references: Option<References>,
+    /// From starting the process to its first answer, on a database with 50 testimonials.
+    pub(crate) cold_start: Duration,
+    pub(crate) references: References,
 }
 
 /// nginx serving the same bytes as static files, at 64 connections.
@@ -44,39 +45,70 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 async fn wait_for_port(url: &str) -> anyhow::Result<()> {
-    for _ in 0..200 {
+    // Often: the time to the first answer is a figure of its own (cold start).
+    for _ in 0..2000 {
         if reqwest::get(url).await.is_ok() {
             return Ok(());
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     bail!("{url} did not answer")
+}
+
+/// A release server running on a database until dropped.
+pub(crate) struct Server {
+    _running: Running,
+    pub(crate) pid: u32,
+    /// `http://127.0.0.1:PORT`
+    pub(crate) base: String,
+    /// From starting the process to its first answer (`/healthz`).
+    pub(crate) cold_start: Duration,
+}
+
+impl Server {
+    /// Starts `binary` serving `database` on a free loopback port, rate limits off, and waits
+    /// for its first answer.
+    pub(crate) async fn start(binary: &Path, database: &TestDatabase) -> anyhow::Result<Self> {
+        let port = free_port()?;
+        // PostgreSQL keeps no key file beside the database: the server gets the key as the tests do.
+        let (key_name, key) = database.secret_key_env();
+        // Its own media directory, as every test database has one.
+        let (media_name, media) = database.media_env();
+        let log = tempfile::NamedTempFile::new().context("creating the server's log file")?;
+        let started = std::time::Instant::now();
+        let child = Command::new(binary)
+            .args(["--database", &database.url, "serve", "--addr", &format!("127.0.0.1:{port}")])
+            .env("FANFARE_RATE_LIMITS", "off")
+            .env("FANFARE_LOG", "warn")
+            .env(key_name, key)
+            .env(media_name, media)
+            .stdout(Stdio::null())
+            .stderr(log.reopen().context("opening the server's log file")?)
+            .spawn()
+            .context("starting the release server")?;
+        let pid = child.id();
+        let running = Running(child);
+        let base = format!("http://127.0.0.1:{port}");
+        wait_for_port(&format!("{base}/healthz")).await.with_context(|| {
+            let said = std::fs::read_to_string(log.path()).unwrap_or_default();
+            format!("the release server did not start; it said: {}", said.trim())
+        })?;
+        Ok(Self { _running: running, pid, base, cold_start: started.elapsed() })
+    }
+
+    pub(crate) fn peak_rss_mb(&self) -> anyhow::Result<f64> {
+        Ok(peak_rss_kb(self.pid)? / 1024.0)
+    }
 }
 
 pub(crate) async fn server_load(binary: &Path, backend: Backend) -> anyhow::Result<ServerFigures> {
     let database = TestDatabase::create_on(backend).await?;
     seed(&database.url).await?;
-    let port = free_port()?;
-    // PostgreSQL keeps no key file beside the database: the server gets the key as the tests do.
-    let (key_name, key) = database.secret_key_env();
-    let log = tempfile::NamedTempFile::new().context("creating the server's log file")?;
-    let child = Command::new(binary)
-        .args(["--database", &database.url, "serve", "--addr", &format!("127.0.0.1:{port}")])
-        .env("FANFARE_RATE_LIMITS", "off")
-        .env("FANFARE_LOG", "warn")
-        .env(key_name, key)
-        .stdout(Stdio::null())
-        .stderr(log.reopen().context("opening the server's log file")?)
-        .spawn()
-        .context("starting the release server")?;
-    let pid = child.id();
-    let _server = Running(child);
-    let base = format!("http://127.0.0.1:{port}");
+    let server = Server::start(binary, &database).await.with_context(|| format!("on {backend:?}"))?;
+    let cold_start = server.cold_start;
+    println!("   cold start {:.0} ms", cold_start.as_secs_f64() * 1000.0);
+    let base = server.base.clone();
     let list = format!("{base}/api/v1/sites/bench/testimonials?limit=50");
-    wait_for_port(&format!("{base}/healthz")).await.with_context(|| {
-        let said = std::fs::read_to_string(log.path()).unwrap_or_default();
-        format!("the release server on {backend:?} did not start; it said: {}", said.trim())
-    })?;
 
     let mut get = Vec::new();
     for connections in [1, 16, 64] {
@@ -87,31 +119,21 @@ pub(crate) async fn server_load(binary: &Path, backend: Backend) -> anyhow::Resu
         );
         get.push((connections, load));
     }
-    let script = std::env::temp_dir().join(format!("fanfare-post-{port}.lua"));
-    std::fs::write(
-        &script,
-        r#"wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"name":"Load Test","email":"load@example.com","rating":5,"text":"Measured, not guessed.","consent":true}'
-"#,
-    )?;
-    let post = repeated(|| wrk(&format!("{base}/api/v1/sites/bench/testimonials"), 16, Some(&script)))?;
+    let script = post_script()?;
+    let post = repeated(|| wrk(&format!("{base}/api/v1/sites/bench/testimonials"), 16, Some(script.path())))?;
     println!(
         "   POST c=16  {:>9.0} req/s  p50 {:.2} ms  p99 {:.2} ms  errors {}",
         post.requests_per_second, post.p50_ms, post.p99_ms, post.errors
     );
-    let peak_rss_mb = peak_rss_kb(pid)? / 1024.0;
+    let peak_rss_mb = server.peak_rss_mb()?;
     println!("   peak RSS {peak_rss_mb:.1} MB");
 
-    let references = if backend == Backend::Sqlite {
-        let body = reqwest::get(&list).await?.bytes().await.context("reading the list")?;
-        let list_nginx = nginx_reference(&body, "list.json")?;
-        let wall_fragment = wall_fragment_versus_nginx(&base).await?;
-        Some(References { list_nginx, wall_fragment })
-    } else {
-        None
-    };
-    Ok(ServerFigures { get, post, peak_rss_mb, references })
+    // On each backend, in the same run: the share of nginx is only meaningful side by side.
+    let body = reqwest::get(&list).await?.bytes().await.context("reading the list")?;
+    let list_nginx = nginx_reference(&body, "list.json")?;
+    let wall_fragment = wall_fragment_versus_nginx(&base).await?;
+    let references = References { list_nginx, wall_fragment };
+    Ok(ServerFigures { get, post, peak_rss_mb, cold_start, references })
 }
 
 /// wrk at 64 connections on the `bench` site's wall fragment, then nginx serving its bytes.
@@ -133,8 +155,21 @@ async fn wall_fragment_versus_nginx(base: &str) -> anyhow::Result<IfServed<Versu
     Ok(Ok(Versus { fanfare, nginx }))
 }
 
+/// wrk's script for the POST: the same testimonial each time, as a form sends it.
+pub(crate) fn post_script() -> anyhow::Result<tempfile::NamedTempFile> {
+    let script = tempfile::Builder::new().suffix(".lua").tempfile().context("creating wrk's script")?;
+    std::fs::write(
+        script.path(),
+        r#"wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"name":"Load Test","email":"load@example.com","rating":5,"text":"Measured, not guessed.","consent":true}'
+"#,
+    )?;
+    Ok(script)
+}
+
 /// 50 approved testimonials on a site called `bench`.
-async fn seed(url: &str) -> anyhow::Result<()> {
+pub(crate) async fn seed(url: &str) -> anyhow::Result<()> {
     let storage = storage::connect(url).await?;
     let site = storage
         .create_site(
@@ -175,7 +210,7 @@ async fn seed(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn repeated(mut run: impl FnMut() -> anyhow::Result<Load>) -> anyhow::Result<Load> {
+pub(crate) fn repeated(mut run: impl FnMut() -> anyhow::Result<Load>) -> anyhow::Result<Load> {
     let loads: Vec<Load> = (0..RUNS).map(|_| run()).collect::<anyhow::Result<_>>()?;
     Ok(Load {
         requests_per_second: median(loads.iter().map(|l| l.requests_per_second).collect()),
@@ -185,7 +220,7 @@ fn repeated(mut run: impl FnMut() -> anyhow::Result<Load>) -> anyhow::Result<Loa
     })
 }
 
-fn wrk(url: &str, connections: u32, script: Option<&PathBuf>) -> anyhow::Result<Load> {
+pub(crate) fn wrk(url: &str, connections: u32, script: Option<&Path>) -> anyhow::Result<Load> {
     let mut command = Command::new("wrk");
     command.args([
         "-t",
