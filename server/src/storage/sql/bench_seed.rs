@@ -1,6 +1,6 @@
 //! Seeding a big site fast, for the bench (`tests/src/bin/bench/big_site/`): many rows per
-//! INSERT and many INSERTs per transaction, so a million testimonials take a minute or two on
-//! either backend instead of a million fsyncs. Test builds only: the released binary has no use
+//! INSERT and many INSERTs per transaction, so a million testimonials take minutes on either
+//! backend instead of a million fsyncs. Test builds only: the released binary has no use
 //! for it, and it skips what the real paths check (consent, limits, unique codes retried).
 
 use super::inserts::{insert_testimonials, multi_row_insert, AnyQuery, TESTIMONIAL_INSERT_COLUMNS};
@@ -198,5 +198,116 @@ impl SqlStorage {
             }
         };
         Ok(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Origin, SiteSlug};
+    use crate::storage::{ListQuery, ReferralStore, SiteStore, TestimonialStore};
+    use crate::testing::TestDatabase;
+
+    fn testimonial(site_id: i64, n: i64, status: Status, tags: &[&str]) -> ImportedTestimonial {
+        ImportedTestimonial {
+            record: NewTestimonialRecord {
+                id: format!("seeded{n}"),
+                site_id,
+                name: format!("Customer {n}"),
+                email: format!("c{n}@example.com"),
+                role: None,
+                company: None,
+                rating: 5,
+                text: "Lovely beans.".into(),
+                consent: true,
+                consent_text: Some("Yes".into()),
+                consent_version: Some(1),
+                photo_id: None,
+                video_id: None,
+                captions: None,
+                referral_code: None,
+                page_url: None,
+                ip_prefix: None,
+                follow_up: false,
+                contact_me: false,
+                status,
+                manage_token_hash: format!("hash{n}"),
+                verified: false,
+                tags: tags.iter().map(|tag| (*tag).to_owned()).collect(),
+                created_at: 1_700_000_000_000 + n,
+                moderated_at: None,
+            },
+            reply: None,
+            featured: false,
+            updated_at: 1_700_000_000_000 + n,
+        }
+    }
+
+    /// Seeded rows read back as the paths that store them one at a time would have stored them.
+    #[tokio::test]
+    async fn seeded_rows_are_read_back_like_stored_ones() {
+        let database = TestDatabase::create().await.unwrap();
+        let storage = crate::storage::open(&database.url).await.unwrap();
+        let site = storage
+            .create_site(
+                NewSite {
+                    slug: SiteSlug::parse("seeded").unwrap(),
+                    name: "Seeded".into(),
+                    origins: vec![Origin::parse("https://seeded.test").unwrap()],
+                    consent_text: "Yes".into(),
+                },
+                0,
+            )
+            .await
+            .unwrap();
+        let items: Vec<ImportedTestimonial> = (0..150)
+            .map(|n| {
+                let status = if n % 3 == 0 { Status::Pending } else { Status::Approved };
+                testimonial(site.id, n, status, if n == 149 { &["gift", "beans"] } else { &[] })
+            })
+            .collect();
+        storage.seed_testimonials(&items).await.unwrap();
+        let advocate = NewAdvocate {
+            site_id: site.id,
+            code: "ABCD2345".into(),
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            email_key: "ada@example.com".into(),
+            ip_prefix: None,
+            device: None,
+            lang: "en".into(),
+            created_at: 0,
+        };
+        let ids = storage.seed_advocates(std::slice::from_ref(&advocate)).await.unwrap();
+        let advocate_id = ids["ABCD2345"];
+        let visit = SeedVisit { advocate_id, device: Some("d1".into()), ip_prefix: None, created_at: 1 };
+        storage.seed_visits(&[visit]).await.unwrap();
+        let conversion = NewConversion {
+            site_id: site.id,
+            advocate_id,
+            external_id: "order-1".into(),
+            email: None,
+            email_key: None,
+            ip_prefix: None,
+            device: None,
+            flags: vec!["no_visit".into()],
+            source: ConversionSource::Page,
+            value: None,
+            payment_id: None,
+            created_at: 2,
+        };
+        storage.seed_conversions(&[conversion]).await.unwrap();
+        storage.settle_after_seeding().await.unwrap();
+
+        let page = ListQuery { limit: 50, cursor: None, tag: None, search: None, rating: None };
+        let published = storage.list_published(site.id, &page).await.unwrap();
+        assert_eq!(published.len(), 50);
+        assert_eq!(published[0].id, "seeded149", "newest first");
+        assert_eq!(published[0].tags, vec!["beans".to_owned(), "gift".to_owned()]);
+        let summary = storage.rating_summary(site.id, None).await.unwrap();
+        assert_eq!(summary.count, 100, "the approved ones, decided on arrival");
+        let stats = storage.advocate_stats(site.id, 10, 0).await.unwrap();
+        assert_eq!((stats[0].visits, stats[0].flagged), (1, 1));
+        assert!(storage.database_bytes().await.unwrap() > 0);
     }
 }

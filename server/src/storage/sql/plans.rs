@@ -141,3 +141,31 @@ impl SqlStorage {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestDatabase;
+
+    /// Every statement the bench plans is valid SQL on this backend, as the operations run it.
+    #[tokio::test]
+    async fn every_statement_has_a_plan() {
+        let database = TestDatabase::create().await.unwrap();
+        let storage = crate::storage::open(&database.url).await.unwrap();
+        let cursor = Cursor { created_at: 1_700_000_000_000, id: "abc".into() };
+        let probe = PlanProbe {
+            site_id: 1,
+            deep_cursor: cursor.clone(),
+            deep_pending_cursor: cursor,
+            search: "beans".into(),
+            tag: "gift".into(),
+            email: "Ada@Example.com".into(),
+            page_size: 20,
+        };
+        let plans = storage.query_plans(&probe).await.unwrap();
+        assert_eq!(plans.len(), 18);
+        for plan in plans {
+            assert!(!plan.lines.is_empty(), "{} has no plan", plan.statement);
+        }
+    }
+}

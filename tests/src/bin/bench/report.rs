@@ -305,8 +305,9 @@ fn server_section(budgets: &mut Budgets, backend: Backend, figures: &ServerFigur
         );
     }
     let p = &figures.post;
-    // PRODUCT.md: 1,500 req/s; on PostgreSQL, wave 2 asks for 3,000.
-    let floor = if backend == Backend::Postgres { 3_000.0 } else { 1_500.0 };
+    // PRODUCT.md: 1,500 req/s; wave 2 asks 3,000 of PostgreSQL, and issue 19 twice that of
+    // SQLite, whose group commit has the disk to itself.
+    let floor = if backend == Backend::Postgres { 3_000.0 } else { 6_000.0 };
     let verdict = budgets.check(p.requests_per_second >= floor && p.errors == 0, || {
         format!(
             "{backend:?}: POST at 16 connections ≥ {floor:.0} req/s, zero errors: {:.0} req/s, {} errors",

@@ -341,14 +341,15 @@ async fn print_plans(storage: &storage::SqlStorage, seeded: &Seeded) -> anyhow::
 pub(crate) fn section(budgets: &mut Budgets, measured: &[(Backend, anyhow::Result<BigSite>)]) -> String {
     let mut out = format!(
         "### A site with 1,000,000 testimonials\n\n\
-         A fresh database per backend seeded through the storage's bulk seeding: {TESTIMONIALS} testimonials (97 % \
+         A fresh database per backend seeded through the storage's bulk seeding: 1,000,000 testimonials (97 % \
          approved, 1 % pending, the rest rejected or spam; ten per cent tagged; a rare word in about one text in \
          ten thousand), a third of the decisions in the audit log, 10,000 advocates, 250,000 visits and 100,000 \
          conversions; eight repeat customers with five testimonials each, an advocacy and purchases. The release \
          server on it, over loopback, one request at a time: *first* is the first such request the server \
          answered (for the start, the first start), *median* that of the {RUNS} after it. Public pages are \
-         cache misses unless marked, checked with the server's own counter. The query plans are printed in the \
-         run's log. Budgets: see `big_site/mod.rs`.\n\n"
+         cache misses unless marked, checked with the server's own counter; each miss, a deep page's too, also \
+         counts the site's honest summary (every approved and rejected rating). The query plans are printed in \
+         the run's log. Budgets: see `big_site/mod.rs`.\n\n"
     );
     for (backend, result) in measured {
         match result {
