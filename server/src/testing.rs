@@ -18,6 +18,15 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
+/// An HTTP client for talking to a server with `timeouts`: it lets go of an idle connection
+/// before the server does. hyper closes a keep-alive connection that brings no new request
+/// within the header timeout, and a client that picks the connection up just then sends its
+/// request into a closing socket (`IncompleteMessage`): a test that idled about that long
+/// between two requests (slow inserts on a loaded machine) failed that way.
+pub fn http_client(timeouts: &crate::config::Timeouts) -> reqwest::ClientBuilder {
+    reqwest::Client::builder().pool_idle_timeout(timeouts.header_read / 2)
+}
+
 /// The backend the suite runs on this time.
 pub fn backend_from_env() -> Backend {
     match std::env::var("FANFARE_TEST_BACKEND").as_deref() {

@@ -11,10 +11,11 @@ use std::process::Stdio;
 
 use common::{free_port, ok, serve, succeeded};
 use fanfare_protocol::api::Status;
+use fanfare_server::config::Timeouts;
 use fanfare_server::domain::{Origin, Role, SiteSlug};
 use fanfare_server::storage::copy::{dump_table, TABLES};
 use fanfare_server::storage::{self, Backend, NewAdvocate, NewConversion, NewSite, NewTestimonialRecord};
-use fanfare_server::testing::TestDatabase;
+use fanfare_server::testing::{self, TestDatabase};
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -33,7 +34,10 @@ async fn two_servers_on_one_database_act_as_one_service() {
     assert!(add.wait().unwrap().success());
     let token = ok(db, &["token", "create", "--user", "mod@acme.test"]).lines().last().unwrap().to_owned();
     let (a, b) = (serve(db, free_port(), &[]).await, serve(db, free_port(), &[]).await);
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let http = testing::http_client(&Timeouts::default())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
 
     // Submitted through A, approved through B, published by both at once.
     let body = json!({"name": "Ada", "email": "ada@example.com", "rating": 5, "text": "Lovely beans, every time.", "consent": true});
@@ -98,7 +102,7 @@ async fn a_decision_through_one_server_is_served_by_the_other_on_its_next_reques
     ok(db, &["user", "add", "mod@acme.test", "--site", "acme"]);
     let token = ok(db, &["token", "create", "--user", "mod@acme.test"]).lines().last().unwrap().to_owned();
     let servers = [serve(db, free_port(), &[]).await, serve(db, free_port(), &[]).await];
-    let http = reqwest::Client::new();
+    let http = testing::http_client(&Timeouts::default()).build().unwrap();
     let newest = |server: &common::Server| {
         let url = format!("{}/api/v1/sites/acme/testimonials", server.url);
         let http = http.clone();

@@ -7,7 +7,7 @@ use fanfare_server::service::sites::OwnedWebhook;
 use fanfare_server::service::{Actor, Service, ServiceSettings};
 use fanfare_server::startup::Application;
 use fanfare_server::storage::{self, DynStorage, NewSite};
-use fanfare_server::testing::TestDatabase;
+use fanfare_server::testing::{self, TestDatabase};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -59,7 +59,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServerSettings)) -> TestApp
     let service = app.service().clone();
     tokio::spawn(app.run_until(std::future::pending()));
     // Redirects are part of what the dashboard answers, so tests see them instead of following.
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client =
+        testing::http_client(&settings.timeouts).redirect(reqwest::redirect::Policy::none()).build().unwrap();
     TestApp { address, storage, service, client, dir, database }
 }
 

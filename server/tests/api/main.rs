@@ -15,6 +15,7 @@ mod embed;
 mod exports;
 mod helpers;
 mod invitations;
+mod keep_alive;
 mod manage;
 mod moderation;
 mod notifications;
