@@ -88,7 +88,9 @@ impl RunningDemo {
             password,
             storage,
             service,
-            http: reqwest::Client::new(),
+            // Lets go of idle connections before the server closes them (see `http_client`).
+            http: fanfare_server::testing::http_client(&fanfare_server::config::Timeouts::default())
+                .build()?,
             _database: database,
             _stop: stop,
         })
