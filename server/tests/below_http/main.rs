@@ -10,4 +10,5 @@ mod media;
 mod rewards;
 mod service;
 mod storage;
+mod summary;
 mod world;

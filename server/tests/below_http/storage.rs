@@ -75,36 +75,6 @@ async fn the_public_list_is_approved_items_newest_first_page_by_page() {
 }
 
 #[tokio::test]
-async fn the_summary_counts_every_moderated_rating_but_spam_and_withdrawn() {
-    let world = World::new().await;
-    world.testimonial(&world.site, Status::Approved, 5, 1).await;
-    world.testimonial(&world.site, Status::Rejected, 2, 2).await;
-    world.testimonial(&world.site, Status::Pending, 1, 3).await;
-    world.testimonial(&world.site, Status::Spam, 1, 4).await;
-    world.testimonial(&world.site, Status::Withdrawn, 1, 5).await;
-    let summary = world.storage.rating_summary(world.site.id, None).await.unwrap();
-    assert_eq!(summary.count, 2);
-    assert_eq!(summary.average, Some(3.5));
-}
-
-#[tokio::test]
-async fn a_tags_summary_counts_only_that_tags_moderated_ratings() {
-    let world = World::new().await;
-    let tagged = world.testimonial(&world.site, Status::Approved, 5, 1).await;
-    let also_tagged = world.testimonial(&world.site, Status::Rejected, 2, 2).await;
-    world.testimonial(&world.site, Status::Approved, 1, 3).await;
-    for id in [&tagged, &also_tagged] {
-        world.storage.set_tags(world.site.id, id, &["house-blend".to_owned()], 10).await.unwrap();
-    }
-    let summary = world.storage.rating_summary(world.site.id, Some("house-blend")).await.unwrap();
-    assert_eq!((summary.count, summary.average), (2, Some(3.5)));
-    let none = world.storage.rating_summary(world.site.id, Some("decaf")).await.unwrap();
-    assert_eq!((none.count, none.average), (0, None));
-    let all = world.storage.rating_summary(world.site.id, None).await.unwrap();
-    assert_eq!(all.count, 3);
-}
-
-#[tokio::test]
 async fn publishing_needs_consent_and_a_withdrawal_is_final() {
     let world = World::new().await;
     let no_consent = record(&world.site, Status::Pending, 5, 1);

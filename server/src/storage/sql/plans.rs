@@ -13,7 +13,7 @@ use super::data::{
 };
 use super::media::MEDIA_OF_AUTHOR;
 use super::referrals::LEADERBOARD;
-use super::testimonials::{RATING_SUMMARY, RATING_SUMMARY_OF_TAG};
+use super::testimonials::RATING_TALLY;
 use super::*;
 
 /// The values the statements are planned with.
@@ -73,8 +73,8 @@ impl SqlStorage {
                 self.list_sql(),
                 list(Status::Approved, None, None, Some(&probe.deep_cursor)),
             ),
-            ("rating summary", RATING_SUMMARY.to_owned(), vec![site()]),
-            ("rating summary, one tag", RATING_SUMMARY_OF_TAG.to_owned(), vec![site(), text(&probe.tag)]),
+            ("rating summary", RATING_TALLY.to_owned(), vec![site(), text("")]),
+            ("rating summary, one tag", RATING_TALLY.to_owned(), vec![site(), text(&probe.tag)]),
             ("moderation queue, first page", self.list_sql(), list(Status::Pending, None, None, None)),
             (
                 "moderation queue, deep page",

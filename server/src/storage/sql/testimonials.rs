@@ -6,19 +6,10 @@ use super::*;
 pub(super) const FOLLOW_UP_INBOX: &str =
     "(follow_up = 1 OR contact_me = 1) AND status NOT IN ('spam', 'withdrawn')";
 
-/// The honest summary: every moderated rating that is not spam or withdrawn. Read from
-/// `testimonials_by_rating` alone.
-pub(super) const RATING_SUMMARY: &str = "SELECT COUNT(*), CAST(AVG(rating) AS DOUBLE PRECISION), \
-     COALESCE(SUM(CASE WHEN verified = 1 THEN 1 ELSE 0 END), 0) FROM testimonials \
-     WHERE site_id = $1 AND status IN ('approved', 'rejected')";
-
-/// [`RATING_SUMMARY`] of one tag's testimonials, starting from the tag's rows: a tag holds a
-/// small part of a site. `CROSS JOIN` makes SQLite, which keeps no statistics to know that, read
-/// them first; PostgreSQL plans it as any inner join.
-pub(super) const RATING_SUMMARY_OF_TAG: &str = "SELECT COUNT(*), CAST(AVG(t.rating) AS DOUBLE PRECISION), \
-     COALESCE(SUM(CASE WHEN t.verified = 1 THEN 1 ELSE 0 END), 0) \
-     FROM testimonial_tags g CROSS JOIN testimonials t \
-     WHERE g.tag = $2 AND t.id = g.testimonial_id AND t.site_id = $1 AND t.status IN ('approved', 'rejected')";
+/// The honest summary (every moderated rating that is not spam or withdrawn) of the whole site
+/// (tag `''`) or of one tag: one row of `rating_tallies`, which triggers keep with every write.
+pub(super) const RATING_TALLY: &str =
+    "SELECT ratings, rating_sum, verified FROM rating_tallies WHERE site_id = $1 AND tag = $2";
 
 impl SqlStorage {
     /// Every newest-first list of testimonials (public and moderation alike): see [`LIST_FILTERS`].
@@ -38,14 +29,20 @@ impl TestimonialStore for SqlStorage {
     }
 
     async fn rating_summary(&self, site_id: i64, tag: Option<&str>) -> Result<RatingSummary, StorageError> {
-        let query = match tag {
-            None => sqlx::query_as(RATING_SUMMARY).bind(site_id),
-            Some(tag) => sqlx::query_as(RATING_SUMMARY_OF_TAG).bind(site_id).bind(tag),
-        };
-        let (count, average, verified): (i64, Option<f64>, i64) = query.fetch_one(&self.pool).await?;
+        if tag == Some("") {
+            // No testimonial has an empty tag; the row of tag '' is the whole site's.
+            return Ok(RatingSummary { count: 0, average: None, verified: 0 });
+        }
+        let tally: Option<(i64, i64, i64)> = sqlx::query_as(RATING_TALLY)
+            .bind(site_id)
+            .bind(tag.unwrap_or_default())
+            .fetch_optional(&self.pool)
+            .await?;
+        let (count, sum, verified) = tally.unwrap_or_default();
         Ok(RatingSummary {
             count: count.try_into().unwrap_or(0),
-            average,
+            // Ratings are 1 to 5, so the sum is exact in a double far past any site's count.
+            average: (count > 0).then(|| sum as f64 / count as f64),
             verified: verified.try_into().unwrap_or(0),
         })
     }
