@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod export;
+mod leaderboard;
 mod media;
 mod rewards;
 mod service;

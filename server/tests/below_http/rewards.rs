@@ -88,6 +88,8 @@ async fn every_second_sale_earns_a_reward_after_the_hold_and_small_sales_do_not_
     assert_eq!((overview.coupons.unused, overview.coupons.used), (1, 1));
     let again = service.settle_rewards(start + 15 * DAY_MS).await.unwrap();
     assert_eq!(again.given, 0, "a reward is given once");
+    let leaderboard = world.storage.advocate_stats(site.id, 10, 0).await.unwrap();
+    assert_eq!(leaderboard[0].rewards_given, 1, "the leaderboard counts it");
 }
 
 #[tokio::test]
@@ -130,6 +132,8 @@ async fn a_full_refund_in_the_hold_cancels_the_reward_and_frees_the_other_sale()
         .unwrap();
     assert!(matches!(outcome, RefundOutcome::AfterReward(reward) if reward.state == RewardState::Given));
     assert_eq!(states(&service, &site).await, [RewardState::Cancelled, RewardState::Given]);
+    let leaderboard = world.storage.advocate_stats(site.id, 10, 0).await.unwrap();
+    assert_eq!(leaderboard[0].rewards_given, 1, "the given one, not the cancelled one");
     let unknown = service.refund(&site, Actor::CommandLine, SaleRef::Payment("pi_nobody"), None, start).await;
     assert!(unknown.unwrap().is_none(), "a refund for an unknown payment changes nothing");
 }

@@ -2,17 +2,14 @@
 
 use super::*;
 
-/// One page of the site's advocates, most conversions first, with their counts.
+/// One page of the site's advocates, most conversions first, with their counts: read from
+/// `advocate_tallies`, which triggers keep with every visit, conversion and reward, in the
+/// order of its index (`CROSS JOIN` has SQLite start from it; PostgreSQL plans it as any join).
 pub(super) const LEADERBOARD: &str =
     "SELECT a.id, a.site_id, a.code, a.name, a.email, a.ip_prefix, a.device, a.lang, a.created_at, \
-     (SELECT COUNT(*) FROM referral_visits v WHERE v.advocate_id = a.id) AS visits, \
-     (SELECT COUNT(*) FROM conversions c WHERE c.advocate_id = a.id \
-        AND (c.review IS NULL OR c.review = 'accepted')) AS conversions, \
-     (SELECT COUNT(*) FROM conversions c WHERE c.advocate_id = a.id AND c.flags <> '' \
-        AND c.review IS NULL) AS flagged, \
-     (SELECT COUNT(*) FROM rewards r WHERE r.advocate_id = a.id AND r.state = 'given') AS rewards_given \
-     FROM advocates a WHERE a.site_id = $1 \
-     ORDER BY conversions DESC, visits DESC, a.created_at, a.id LIMIT $2 OFFSET $3";
+     t.visits, t.conversions, t.flagged, t.rewards_given \
+     FROM advocate_tallies t CROSS JOIN advocates a WHERE a.id = t.advocate_id AND t.site_id = $1 \
+     ORDER BY t.conversions DESC, t.visits DESC, t.created_at, t.advocate_id LIMIT $2 OFFSET $3";
 
 #[async_trait]
 impl ReferralStore for SqlStorage {
