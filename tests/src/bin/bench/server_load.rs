@@ -7,6 +7,8 @@ pub(crate) struct ServerFigures {
     pub(crate) get: Vec<(u32, Load)>,
     pub(crate) post: Load,
     pub(crate) peak_rss_mb: f64,
+    /// This disk's time to flush a small write, which every durable commit waits for.
+    pub(crate) disk_flush_ms: f64,
     /// From starting the process to its first answer, on a database with 50 testimonials.
     pub(crate) cold_start: Duration,
     pub(crate) references: References,
@@ -119,6 +121,8 @@ pub(crate) async fn server_load(binary: &Path, backend: Backend) -> anyhow::Resu
         );
         get.push((connections, load));
     }
+    let disk_flush_ms = disk_flush_ms(&std::env::temp_dir())?;
+    println!("   disk flush (fdatasync of 4 KB, median of 100) {disk_flush_ms:.2} ms");
     let script = post_script()?;
     let post = repeated(|| wrk(&format!("{base}/api/v1/sites/bench/testimonials"), 16, Some(script.path())))?;
     println!(
@@ -133,7 +137,26 @@ pub(crate) async fn server_load(binary: &Path, backend: Backend) -> anyhow::Resu
     let list_nginx = nginx_reference(&body, "list.json")?;
     let wall_fragment = wall_fragment_versus_nginx(&base).await?;
     let references = References { list_nginx, wall_fragment };
-    Ok(ServerFigures { get, post, peak_rss_mb, cold_start, references })
+    Ok(ServerFigures { get, post, peak_rss_mb, disk_flush_ms, cold_start, references })
+}
+
+/// The median time this disk takes to make a 4 KB write durable (`fdatasync`), measured in
+/// `dir` (where the SQLite databases are; PostgreSQL's data lives on the same machine). A durable
+/// commit waits for one, so it bounds what a writer committing one batch at a time can do.
+fn disk_flush_ms(dir: &Path) -> anyhow::Result<f64> {
+    use std::io::Write as _;
+    let path = dir.join(format!("fanfare-bench-flush-{}", std::process::id()));
+    let mut file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    let mut times = Vec::with_capacity(100);
+    for n in 0..100u8 {
+        file.write_all(&[n; 4096]).context("writing the flush probe")?;
+        let started = std::time::Instant::now();
+        file.sync_data().context("flushing the flush probe")?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    drop(file);
+    std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+    Ok(crate::median(times))
 }
 
 /// wrk at 64 connections on the `bench` site's wall fragment, then nginx serving its bytes.

@@ -348,7 +348,7 @@ pub(crate) fn section(budgets: &mut Budgets, measured: &[(Backend, anyhow::Resul
          server on it, over loopback, one request at a time: *first* is the first such request the server \
          answered (for the start, the first start), *median* that of the {RUNS} after it. Public pages are \
          cache misses unless marked, checked with the server's own counter; each miss, a deep page's too, also \
-         counts the site's honest summary (every approved and rejected rating). The query plans are printed in \
+         reads the site's honest summary (kept by the database as ratings change). The query plans are printed in \
          the run's log. Budgets: see `big_site/mod.rs`.\n\n"
     );
     for (backend, result) in measured {
