@@ -14,10 +14,9 @@ pub(crate) struct ServerFigures {
     pub(crate) references: References,
 }
 
-/// nginx serving the same bytes as static files, at 64 connections.
+/// Fanfare beside nginx serving the same bytes as static files, at 64 connections.
 pub(crate) struct References {
-    /// nginx serving the JSON list (Fanfare's figure is the GET at 64 connections).
-    pub(crate) list_nginx: Load,
+    pub(crate) list: Versus,
     pub(crate) wall_fragment: IfServed<Versus>,
 }
 
@@ -134,9 +133,13 @@ pub(crate) async fn server_load(binary: &Path, backend: Backend) -> anyhow::Resu
 
     // On each backend, in the same run: the share of nginx is only meaningful side by side.
     let body = reqwest::get(&list).await?.bytes().await.context("reading the list")?;
-    let list_nginx = nginx_reference(&body, "list.json")?;
+    let list = versus_nginx(&list, &body, "list.json")?;
+    println!(
+        "   GET list c=64 beside nginx {:>9.0} req/s  p99 {:.2} ms  errors {}",
+        list.fanfare.requests_per_second, list.fanfare.p99_ms, list.fanfare.errors
+    );
     let wall_fragment = wall_fragment_versus_nginx(&base).await?;
-    let references = References { list_nginx, wall_fragment };
+    let references = References { list, wall_fragment };
     Ok(ServerFigures { get, post, peak_rss_mb, disk_flush_ms, cold_start, references })
 }
 
@@ -169,13 +172,12 @@ async fn wall_fragment_versus_nginx(base: &str) -> anyhow::Result<IfServed<Versu
             return Ok(Err(why));
         }
     };
-    let fanfare = repeated(|| wrk(&url, 64, None))?;
+    let versus = versus_nginx(&url, &body, "wall.html")?;
     println!(
         "   GET wall fragment c=64 {:>9.0} req/s  p99 {:.2} ms  errors {}",
-        fanfare.requests_per_second, fanfare.p99_ms, fanfare.errors
+        versus.fanfare.requests_per_second, versus.fanfare.p99_ms, versus.fanfare.errors
     );
-    let nginx = nginx_reference(&body, "wall.html")?;
-    Ok(Ok(Versus { fanfare, nginx }))
+    Ok(Ok(versus))
 }
 
 /// wrk's script for the POST: the same testimonial each time, as a form sends it.
@@ -235,12 +237,17 @@ pub(crate) async fn seed(url: &str) -> anyhow::Result<()> {
 
 pub(crate) fn repeated(mut run: impl FnMut() -> anyhow::Result<Load>) -> anyhow::Result<Load> {
     let loads: Vec<Load> = (0..RUNS).map(|_| run()).collect::<anyhow::Result<_>>()?;
-    Ok(Load {
+    Ok(median_load(&loads))
+}
+
+/// Each figure's median over the runs; errors summed.
+fn median_load(loads: &[Load]) -> Load {
+    Load {
         requests_per_second: median(loads.iter().map(|l| l.requests_per_second).collect()),
         p50_ms: median(loads.iter().map(|l| l.p50_ms).collect()),
         p99_ms: median(loads.iter().map(|l| l.p99_ms).collect()),
         errors: loads.iter().map(|l| l.errors).sum(),
-    })
+    }
 }
 
 pub(crate) fn wrk(url: &str, connections: u32, script: Option<&Path>) -> anyhow::Result<Load> {
@@ -292,9 +299,11 @@ fn peak_rss_kb(pid: u32) -> anyhow::Result<f64> {
     Ok(line.split_whitespace().nth(1).and_then(|kb| kb.parse().ok()).unwrap_or_default())
 }
 
-/// The same body as a static file (`file`, whose extension gives its type) from nginx, at 64
-/// connections: the ceiling to compare with.
-fn nginx_reference(body: &[u8], file: &str) -> anyhow::Result<Load> {
+/// Fanfare at `url` beside nginx serving the same body as a static file (`file`, whose
+/// extension gives its type), 64 connections each. Their runs take turns (Fanfare, nginx,
+/// Fanfare, …): the machine's speed drifts by a fifth within minutes, and runs taken side by
+/// side share the drift, where all of one and then all of the other did not.
+fn versus_nginx(url: &str, body: &[u8], file: &str) -> anyhow::Result<Versus> {
     let dir = tempfile::tempdir()?;
     std::fs::create_dir_all(dir.path().join("www"))?;
     std::fs::create_dir_all(dir.path().join("logs"))?;
@@ -319,10 +328,16 @@ fn nginx_reference(body: &[u8], file: &str) -> anyhow::Result<Load> {
         .context("starting nginx")?;
     let _nginx = Running(child);
     std::thread::sleep(Duration::from_millis(300));
-    let load = repeated(|| wrk(&format!("http://127.0.0.1:{port}/{file}"), 64, None))?;
+    let static_url = format!("http://127.0.0.1:{port}/{file}");
+    let (mut fanfare, mut nginx) = (Vec::with_capacity(RUNS), Vec::with_capacity(RUNS));
+    for _ in 0..RUNS {
+        fanfare.push(wrk(url, 64, None)?);
+        nginx.push(wrk(&static_url, 64, None)?);
+    }
+    let (fanfare, nginx) = (median_load(&fanfare), median_load(&nginx));
     println!(
         "   nginx static {file} c=64 {:>9.0} req/s  p99 {:.2} ms",
-        load.requests_per_second, load.p99_ms
+        nginx.requests_per_second, nginx.p99_ms
     );
-    Ok(load)
+    Ok(Versus { fanfare, nginx })
 }
