@@ -27,6 +27,44 @@ pub fn http_client(timeouts: &crate::config::Timeouts) -> reqwest::ClientBuilder
     reqwest::Client::builder().pool_idle_timeout(timeouts.header_read / 2)
 }
 
+/// A new testimonial of `site` as tests store it below the service (which builds records for
+/// the product): the one literal of a record the test suites write; change a field with
+/// `..new_testimonial(…)`.
+pub fn new_testimonial(
+    site: &crate::storage::Site,
+    status: fanfare_protocol::api::Status,
+    rating: u8,
+    created_at: i64,
+) -> crate::storage::NewTestimonialRecord {
+    crate::storage::NewTestimonialRecord {
+        id: secrets::testimonial_id(),
+        site_id: site.id,
+        name: "Ada Lovelace".into(),
+        email: "ada@example.com".into(),
+        role: None,
+        company: None,
+        rating,
+        text: "The beans arrive fresh.".into(),
+        consent: true,
+        consent_text: Some(site.consent_text.clone()),
+        consent_version: Some(site.consent_version),
+        photo_id: None,
+        video_id: None,
+        captions: None,
+        referral_code: None,
+        page_url: None,
+        ip_prefix: None,
+        follow_up: false,
+        contact_me: false,
+        status,
+        manage_token_hash: secrets::hash_token(&secrets::bearer_token("ffm")),
+        verified: false,
+        tags: Vec::new(),
+        created_at,
+        moderated_at: None,
+    }
+}
+
 /// The backend the suite runs on this time.
 pub fn backend_from_env() -> Backend {
     match std::env::var("FANFARE_TEST_BACKEND").as_deref() {

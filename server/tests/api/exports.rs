@@ -4,10 +4,9 @@
 
 use fanfare_protocol::api::Status;
 use fanfare_server::domain::Role;
-use fanfare_server::secrets;
 use fanfare_server::service::export::PAGE_SIZE;
 use fanfare_server::storage::{Backend, NewTestimonialRecord};
-use fanfare_server::testing::backend_from_env;
+use fanfare_server::testing::{backend_from_env, new_testimonial};
 
 use crate::helpers::*;
 
@@ -19,31 +18,12 @@ async fn many(app: &TestApp, count: usize) {
     let stored = (0..count).map(|n| {
         let at = 1_700_000_000_000 + n as i64 * 1000;
         app.storage.insert_testimonial(NewTestimonialRecord {
-            id: secrets::testimonial_id(),
-            site_id: site.id,
             name: format!("Customer {n}"),
             email: format!("c{n}@example.com"),
-            role: None,
             company: Some("Acme, Inc.".into()),
-            rating: 5,
             text: format!("Fresh beans, \"number\" {n}\nand a second line."),
-            consent: true,
-            consent_text: Some(site.consent_text.clone()),
-            consent_version: Some(site.consent_version),
-            photo_id: None,
-            video_id: None,
-            captions: None,
-            referral_code: None,
-            page_url: None,
-            ip_prefix: None,
-            follow_up: false,
-            contact_me: false,
-            status: Status::Approved,
-            manage_token_hash: secrets::hash_token(&secrets::bearer_token("ffm")),
-            verified: false,
             tags: vec!["beans".into()],
-            created_at: at,
-            moderated_at: None,
+            ..new_testimonial(&site, Status::Approved, 5, at)
         })
     });
     for result in futures_util::future::join_all(stored).await {

@@ -2,10 +2,9 @@
 
 use fanfare_protocol::api::Status;
 use fanfare_server::domain::{Origin, SiteSlug};
-use fanfare_server::secrets;
 use fanfare_server::service::{Service, ServiceSettings};
 use fanfare_server::storage::media::MediaLocation;
-use fanfare_server::storage::{self, DynStorage, NewSite, NewTestimonialRecord, Site};
+use fanfare_server::storage::{self, DynStorage, NewSite, Site};
 use fanfare_server::testing::TestDatabase;
 
 pub struct World {
@@ -92,34 +91,5 @@ pub fn new_site(slug: &str) -> NewSite {
     }
 }
 
-/// The one literal of a new record the tests write: storage sits below the service that
-/// builds records for the product.
-pub fn record(site: &Site, status: Status, rating: u8, created_at: i64) -> NewTestimonialRecord {
-    NewTestimonialRecord {
-        id: secrets::testimonial_id(),
-        site_id: site.id,
-        name: "Ada Lovelace".into(),
-        email: "ada@example.com".into(),
-        role: None,
-        company: None,
-        rating,
-        text: "The beans arrive fresh.".into(),
-        consent: true,
-        consent_text: Some(site.consent_text.clone()),
-        consent_version: Some(site.consent_version),
-        photo_id: None,
-        video_id: None,
-        captions: None,
-        referral_code: None,
-        page_url: None,
-        ip_prefix: None,
-        follow_up: false,
-        contact_me: false,
-        status,
-        manage_token_hash: secrets::hash_token(&secrets::bearer_token("ffm")),
-        verified: false,
-        tags: Vec::new(),
-        created_at,
-        moderated_at: None,
-    }
-}
+/// The one literal of a new record the tests write (see `testing::new_testimonial`).
+pub use fanfare_server::testing::new_testimonial as record;
