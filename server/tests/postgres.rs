@@ -40,20 +40,8 @@ async fn two_servers_on_one_database_act_as_one_service() {
         .unwrap();
 
     // Submitted through A, approved through B, published by both at once.
-    let body = json!({"name": "Ada", "email": "ada@example.com", "rating": 5, "text": "Lovely beans, every time.", "consent": true});
-    let created: Value = http
-        .post(format!("{}/api/v1/sites/acme/testimonials", a.url))
-        .header("Origin", "https://acme.test")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().unwrap();
-    let approve = format!("{}/api/v1/sites/acme/moderation/testimonials/{id}/approve", b.url);
-    assert_eq!(http.post(approve).bearer_auth(&token).send().await.unwrap().status(), 200);
+    let id = submit(&http, &a, "ada@example.com").await;
+    approve(&http, &b, &token, &id).await;
     for server in [&a, &b] {
         let wall: Value = http
             .get(format!("{}/api/v1/sites/acme/testimonials", server.url))
@@ -93,6 +81,28 @@ async fn two_servers_on_one_database_act_as_one_service() {
     assert_eq!(after.status(), 303, "the session ended everywhere");
 }
 
+/// A testimonial sent to `server` as the widget sends it, from `email`; its id.
+async fn submit(http: &reqwest::Client, server: &common::Server, email: &str) -> String {
+    let body = json!({"name": "Ada", "email": email, "rating": 5, "text": "Lovely beans, every time.", "consent": true});
+    let created: Value = http
+        .post(format!("{}/api/v1/sites/acme/testimonials", server.url))
+        .header("Origin", "https://acme.test")
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["id"].as_str().expect("the new testimonial's id").to_owned()
+}
+
+/// Approves testimonial `id` through `server`'s moderation API.
+async fn approve(http: &reqwest::Client, server: &common::Server, token: &str, id: &str) {
+    let url = format!("{}/api/v1/sites/acme/moderation/testimonials/{id}/approve", server.url);
+    assert_eq!(http.post(url).bearer_auth(token).send().await.unwrap().status(), 200, "approving {id}");
+}
+
 #[tokio::test]
 #[ignore = "needs PostgreSQL; cargo xtask test runs it when a server is reachable"]
 async fn a_decision_through_one_server_is_served_by_the_other_on_its_next_request() {
@@ -116,23 +126,11 @@ async fn a_decision_through_one_server_is_served_by_the_other_on_its_next_reques
     // second); a decision through the other must reach that memory before anyone asks again.
     for round in 0..10 {
         let (deciding, serving) = (&servers[round % 2], &servers[(round + 1) % 2]);
-        let body = json!({"name": "Ada", "email": format!("ada{round}@example.com"), "rating": 5,
-                          "text": "Lovely beans, every time.", "consent": true});
-        let created: Value = http
-            .post(format!("{}/api/v1/sites/acme/testimonials", deciding.url))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let id = created["id"].as_str().unwrap();
+        let id = submit(&http, deciding, &format!("ada{round}@example.com")).await;
         for server in &servers {
             assert_ne!(newest(server).await, id, "pending, so not public yet");
         }
-        let approve = format!("{}/api/v1/sites/acme/moderation/testimonials/{id}/approve", deciding.url);
-        assert_eq!(http.post(approve).bearer_auth(&token).send().await.unwrap().status(), 200);
+        approve(&http, deciding, &token, &id).await;
         assert_eq!(
             newest(serving).await,
             id,
