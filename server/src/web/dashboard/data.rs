@@ -103,6 +103,9 @@ async fn export_csv(
     download(state, session, slug, ExportFormat::Csv).await
 }
 
+/// How long a failed download waits before cutting the connection (see [`download`]).
+const FLUSH_BEFORE_CUTTING: std::time::Duration = std::time::Duration::from_millis(200);
+
 async fn download(
     State(state): State<AppState>,
     session: AdminSession,
@@ -117,9 +120,22 @@ async fn download(
     // Later, the headers are sent: a failure can only end the body early (the client sees an
     // incomplete download, never a complete-looking short one) and be logged.
     let slug = site.slug.clone();
-    let rest = pieces.map_err(move |error| {
-        tracing::error!(site = %slug, error = format!("{error:#}"), "an export download was cut off");
-        std::io::Error::other("the export failed part-way")
+    let rest = pieces.then(move |piece| {
+        let slug = slug.clone();
+        async move {
+            match piece {
+                Ok(bytes) => Ok(bytes),
+                Err(error) => {
+                    tracing::error!(site = %slug, error = format!("{error:#}"), "an export download was cut off");
+                    // hyper drops what it holds unwritten when a body fails, the response's
+                    // head included if it has not gone out yet (the client then sees no answer
+                    // at all, where it should see a download cut short): a pause first lets
+                    // what was already produced reach the socket.
+                    tokio::time::sleep(FLUSH_BEFORE_CUTTING).await;
+                    Err(std::io::Error::other("the export failed part-way"))
+                }
+            }
+        }
     });
     let body = Body::from_stream(stream::iter(first.map(Ok)).chain(rest));
     let (content_type, extension) = match format {
