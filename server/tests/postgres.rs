@@ -379,3 +379,33 @@ async fn a_copy_into_a_database_started_with_another_key_is_refused() {
     assert!(stderr.contains("different secret key") && stderr.contains("nothing was copied"), "{stderr}");
     assert!(ok(&postgres, &["site", "list"]).is_empty(), "nothing was copied");
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL; cargo xtask test runs it when a server is reachable"]
+async fn a_user_who_may_not_create_the_search_extension_is_told_what_to_ask_for() {
+    use sqlx::Executor;
+    let database = TestDatabase::create_on(Backend::Postgres).await.unwrap();
+    // A user who may make tables in the database but not extensions: it owns nothing there.
+    let role = format!("fanfare_test_user_{}", fanfare_server::secrets::testimonial_id());
+    let admin = sqlx::AnyPool::connect(&database.url).await.unwrap();
+    admin.execute(format!("CREATE ROLE {role} LOGIN").as_str()).await.unwrap();
+    admin.execute(format!("GRANT CREATE ON SCHEMA public TO {role}").as_str()).await.unwrap();
+    let mut as_user = reqwest::Url::parse(&database.url).unwrap();
+    as_user.set_username(&role).unwrap();
+
+    let refused = common::command(as_user.as_str(), &database).args(["site", "list"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "refused");
+    assert!(
+        stderr.contains("needs the pg_trgm extension") && stderr.contains("run CREATE EXTENSION pg_trgm;"),
+        "{stderr}"
+    );
+    // Doing what the message says is all it takes.
+    admin.execute("CREATE EXTENSION pg_trgm").await.unwrap();
+    succeeded(common::command(as_user.as_str(), &database).args(["site", "list"]));
+
+    admin.close().await;
+    drop(database);
+    let server = sqlx::AnyPool::connect(&testing::postgres_admin_url()).await.unwrap();
+    server.execute(format!("DROP ROLE {role}").as_str()).await.unwrap();
+}

@@ -9,6 +9,7 @@ mod export;
 mod leaderboard;
 mod media;
 mod rewards;
+mod search;
 mod service;
 mod storage;
 mod summary;

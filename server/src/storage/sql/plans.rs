@@ -54,7 +54,7 @@ impl SqlStorage {
                 site(),
                 text(status.as_str()),
                 Text(tag.map(str::to_owned)),
-                Text(search.map(contains_pattern)),
+                Text(search.map(|words| SearchFilter::new(self.backend, words).into_parameter())),
                 Int(None),
                 Int(cursor.map(|cursor| cursor.created_at)),
                 Text(cursor.map(|cursor| cursor.id.clone())),
@@ -66,24 +66,28 @@ impl SqlStorage {
         // An id that is no testimonial's: the plan is the same for every id.
         let some_id = || text("planprobe");
         let statements: Vec<(&'static str, String, Vec<Value>)> = vec![
-            ("public list, first page", self.list_sql(), list(Status::Approved, None, None, None)),
-            ("public list, one tag", self.list_sql(), list(Status::Approved, Some(&probe.tag), None, None)),
+            ("public list, first page", self.list_sql(None), list(Status::Approved, None, None, None)),
+            (
+                "public list, one tag",
+                self.list_sql(None),
+                list(Status::Approved, Some(&probe.tag), None, None),
+            ),
             (
                 "public list, deep cursor",
-                self.list_sql(),
+                self.list_sql(None),
                 list(Status::Approved, None, None, Some(&probe.deep_cursor)),
             ),
             ("rating summary", RATING_TALLY.to_owned(), vec![site(), text("")]),
             ("rating summary, one tag", RATING_TALLY.to_owned(), vec![site(), text(&probe.tag)]),
-            ("moderation queue, first page", self.list_sql(), list(Status::Pending, None, None, None)),
+            ("moderation queue, first page", self.list_sql(None), list(Status::Pending, None, None, None)),
             (
                 "moderation queue, deep page",
-                self.list_sql(),
+                self.list_sql(None),
                 list(Status::Pending, None, None, Some(&probe.deep_pending_cursor)),
             ),
             (
                 "moderation search (approved)",
-                self.list_sql(),
+                self.list_sql(Some(&SearchFilter::new(self.backend, &probe.search))),
                 list(Status::Approved, None, Some(&probe.search), None),
             ),
             ("erasure: media of the author", format!("SELECT m.id {MEDIA_OF_AUTHOR}"), vec![site(), email()]),

@@ -12,9 +12,11 @@ pub(super) const RATING_TALLY: &str =
     "SELECT ratings, rating_sum, verified FROM rating_tallies WHERE site_id = $1 AND tag = $2";
 
 impl SqlStorage {
-    /// Every newest-first list of testimonials (public and moderation alike): see [`LIST_FILTERS`].
-    pub(super) fn list_sql(&self) -> String {
-        format!("{} FROM testimonials{LIST_FILTERS}", self.select_testimonials())
+    /// Every newest-first list of testimonials (public and moderation alike), searching with
+    /// `search`'s clause: see [`list_filters`].
+    pub(super) fn list_sql(&self, search: Option<&SearchFilter>) -> String {
+        let clause = search.map_or(search::LIKE_CLAUSE, SearchFilter::clause);
+        format!("{} FROM testimonials{}", self.select_testimonials(), list_filters(clause))
     }
 }
 
@@ -53,11 +55,19 @@ impl TestimonialStore for SqlStorage {
         status: Status,
         query: &ListQuery,
     ) -> Result<Vec<Testimonial>, StorageError> {
-        let rows: Vec<TestimonialRow> = sqlx::query_as(&self.list_sql())
+        let search = query.search.as_deref().map(|words| SearchFilter::new(self.backend, words));
+        let sql = self.list_sql(search.as_ref());
+        // PostgreSQL plans a search with its words (an unnamed statement, planned at each
+        // execution): its trigram index is worth using for a rare word, not for a common one,
+        // which the list's own index finds fifty of at once. A plan made once for any words
+        // could only guess.
+        let planned_per_search = search.is_some() && self.backend == Backend::Postgres;
+        let rows: Vec<TestimonialRow> = sqlx::query_as(&sql)
+            .persistent(!planned_per_search)
             .bind(site_id)
             .bind(status.as_str())
             .bind(query.tag.clone())
-            .bind(query.search.as_deref().map(contains_pattern))
+            .bind(search.map(SearchFilter::into_parameter))
             .bind(query.rating.map(i64::from))
             .bind(query.cursor.as_ref().map(|cursor| cursor.created_at))
             .bind(query.cursor.as_ref().map(|cursor| cursor.id.clone()))
