@@ -16,7 +16,7 @@ use fanfare_server::service::cache::FRESH_FOR;
 use fanfare_server::storage::{self, Backend, PlanProbe};
 use fanfare_server::testing::TestDatabase;
 use http::{peak_rss_mb, reset_peak_rss, Server};
-use seed::{Seeded, ABSENT_WORD, RARE_WORD, SLUG, TAG, TESTIMONIALS};
+use seed::{Seeded, ABSENT_WORD, COMMON_WORD, RARE_WORD, SLUG, TAG, TESTIMONIALS};
 
 use crate::budgets::Budgets;
 
@@ -268,9 +268,11 @@ async fn reads(server: &Server, seeded: &Seeded) -> anyhow::Result<Vec<(String, 
         repeated(server, &deep_queue, token).await?,
         MODERATION_MS,
     );
-    for (word, found) in
-        [(RARE_WORD, format!("in {} texts", seeded.rows.with_rare_word)), (ABSENT_WORD, "in none".into())]
-    {
+    for (word, found) in [
+        (RARE_WORD, format!("in {} texts", seeded.rows.with_rare_word)),
+        (ABSENT_WORD, "in none".into()),
+        (COMMON_WORD, format!("in {} texts", seeded.rows.with_common_word)),
+    ] {
         note(
             format!("moderation search of the approved, a word {found} (`q={word}`)"),
             repeated(server, &[format!("{moderation}&status=approved&q={word}")], token).await?,

@@ -34,6 +34,8 @@ const REPEAT_ADVOCATES: u64 = ADVOCATES / 2;
 /// none holds (a search that must read every row).
 pub(crate) const RARE_WORD: &str = "pistachio";
 pub(crate) const ABSENT_WORD: &str = "zanzibar";
+/// A word of one of the sentences (a search whose index lookup finds a quarter of the site).
+pub(crate) const COMMON_WORD: &str = "espresso";
 pub(crate) const TAG: &str = "gift-box";
 pub(crate) const OWNER: &str = "owner@bench.test";
 pub(crate) const SLUG: &str = "bench";
@@ -62,6 +64,7 @@ pub(crate) struct Rows {
     pub(crate) pending: u64,
     pub(crate) tags: u64,
     pub(crate) with_rare_word: u64,
+    pub(crate) with_common_word: u64,
     pub(crate) audit: u64,
     pub(crate) advocates: u64,
     pub(crate) visits: u64,
@@ -390,6 +393,7 @@ pub(crate) async fn seed(storage: &SqlStorage) -> anyhow::Result<Seeded> {
             rows.pending += u64::from(record.status == Status::Pending);
             rows.tags += record.tags.len() as u64;
             rows.with_rare_word += u64::from(record.text.contains(RARE_WORD));
+            rows.with_common_word += u64::from(record.text.to_lowercase().contains(COMMON_WORD));
             // A third of the decisions were a moderator's (logged), the rest the site's
             // auto-approve rule; every repeat customer's were logged, for erasure to clear.
             let logged = one_in(n, 80, 3) || repeat_customer(n).is_some();
