@@ -44,6 +44,10 @@ pub struct Site {
     pub stripe_signing_secret: Option<String>,
     pub origins: Vec<String>,
     pub created_at: i64,
+    /// Whether any webhook listens: a site with none (most) queues no deliveries, so an event
+    /// costs it no read of the webhooks (the site itself is cached; adding or removing a
+    /// webhook is a change of settings).
+    pub has_webhooks: bool,
 }
 
 #[cfg(test)]
@@ -72,6 +76,7 @@ impl Site {
             stripe_signing_secret: None,
             origins: vec!["https://acme.test".into()],
             created_at: 0,
+            has_webhooks: false,
         }
     }
 }

@@ -102,8 +102,9 @@ pub trait AccountStore: Send + Sync {
     /// last owner is refused with [`StorageError::LastOwner`]: the check and the removal are one
     /// transaction, so two owners removing each other at once cannot both succeed.
     async fn remove_member(&self, site_id: i64, user_id: i64) -> Result<bool, StorageError>;
-    /// The addresses to tell about new submissions: the members who turned notifications on.
-    async fn member_emails(&self, site_id: i64) -> Result<Vec<String>, StorageError>;
+    /// Whom to tell about new submissions: the members who turned notifications on, as (user
+    /// id, address), in one read whatever their number.
+    async fn members_to_notify(&self, site_id: i64) -> Result<Vec<(i64, String)>, StorageError>;
     /// Every site the person works on, with whether they get notification email for it.
     async fn notification_choices(&self, user_id: i64) -> Result<Vec<(Site, bool)>, StorageError>;
     /// Turns the person's notification email for the site on or off; `false` if they have no

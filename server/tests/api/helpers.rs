@@ -157,7 +157,11 @@ impl TestApp {
         };
         let operator = Service::open(self.storage.clone(), &settings).await.expect("the service opens");
         let site = operator.find_site(SITE).await.expect("the site");
-        operator.add_webhook(&site, Actor::CommandLine, url).await.expect("the webhook is added")
+        let added = operator.add_webhook(&site, Actor::CommandLine, url).await.expect("the webhook is added");
+        // Another service (as the CLI is): this server's cached site learns of the webhook
+        // within FRESH_FOR, as README promises, and events before that queue nothing.
+        tokio::time::sleep(fanfare_server::service::cache::FRESH_FOR).await;
+        added
     }
 
     /// POSTs a testimonial from the site's own origin, as the widget does.

@@ -383,3 +383,26 @@ async fn the_demos_history_marker_is_no_secret_and_stays_readable_across_starts(
     let _restarted = world.service().await;
     assert_eq!(world.storage.server_key(marker, "partial").await.unwrap(), "2");
 }
+
+/// Whether a site has webhooks travels with the site this instance keeps in memory, so adding
+/// or removing one must reach that copy at once, or events would go unqueued (or queued for
+/// nobody) until it ages out.
+#[tokio::test]
+async fn a_webhook_added_or_removed_counts_from_the_very_next_submission() {
+    let world = World::new().await;
+    let service = world.service().await;
+    let slug = world.site.slug.clone();
+    let cached = service.cached_site(&slug).await.unwrap();
+    submit(&service, &cached, serde_json::json!({})).await.unwrap();
+    assert!(world.storage.deliveries(world.site.id, 10).await.unwrap().is_empty());
+
+    // A public literal address: classified, never contacted (nothing here delivers).
+    let added = service.add_webhook(&cached, Actor::CommandLine, "https://93.184.216.34/hook").await.unwrap();
+    let cached = service.cached_site(&slug).await.unwrap();
+    submit(&service, &cached, serde_json::json!({"email": "grace@example.com"})).await.unwrap();
+    assert_eq!(world.storage.deliveries(world.site.id, 10).await.unwrap().len(), 1, "queued at once");
+
+    service.remove_webhook(&cached, Actor::CommandLine, added.webhook.id).await.unwrap();
+    let cached = service.cached_site(&slug).await.unwrap();
+    assert!(!cached.has_webhooks, "forgotten at once");
+}

@@ -225,18 +225,18 @@ async fn notification_email_goes_only_to_members_who_turned_it_on() {
     let world = World::new().await;
     let site = world.site.id;
     let user = world.storage.upsert_user("mod@acme.test", None, site, Role::Moderator, 1).await.unwrap();
-    assert!(world.storage.member_emails(site).await.unwrap().is_empty(), "a new membership starts off");
+    assert!(world.storage.members_to_notify(site).await.unwrap().is_empty(), "a new membership starts off");
     assert_eq!(world.storage.notification_choices(user.id).await.unwrap(), [(world.site.clone(), false)]);
 
     assert!(world.storage.set_notifications(user.id, site, true).await.unwrap());
-    assert_eq!(world.storage.member_emails(site).await.unwrap(), ["mod@acme.test"]);
+    assert_eq!(world.storage.members_to_notify(site).await.unwrap(), [(user.id, "mod@acme.test".to_owned())]);
     // A role change keeps the person's choice.
     world.storage.upsert_user("mod@acme.test", None, site, Role::Owner, 2).await.unwrap();
-    assert_eq!(world.storage.member_emails(site).await.unwrap(), ["mod@acme.test"]);
+    assert_eq!(world.storage.members_to_notify(site).await.unwrap(), [(user.id, "mod@acme.test".to_owned())]);
     let other = world.other_site().await;
     assert!(!world.storage.set_notifications(user.id, other.id, true).await.unwrap(), "no role there");
     assert!(world.storage.set_notifications(user.id, site, false).await.unwrap());
-    assert!(world.storage.member_emails(site).await.unwrap().is_empty());
+    assert!(world.storage.members_to_notify(site).await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -144,6 +144,9 @@ impl Notifier {
 
     /// Queues `{"event", "site", "sent_for", <key>: data}` for every webhook of the site.
     async fn webhook(&self, site: &Site, event: &str, key: &str, data: serde_json::Value) {
+        if !site.has_webhooks {
+            return;
+        }
         let mut payload = json!({ "event": event, "site": site.slug, "sent_for": rfc3339(now_ms()) });
         payload[key] = data;
         let payload = payload.to_string();
@@ -157,15 +160,14 @@ impl Notifier {
     }
 
     async fn email_moderators(&self, site: &Site, testimonial: &Testimonial) {
-        let recipients = match self.storage.member_emails(site.id).await {
+        let recipients = match self.storage.members_to_notify(site.id).await {
             Ok(recipients) => recipients,
             Err(error) => {
                 tracing::error!(%error, site = %site.slug, "cannot list moderators to notify");
                 return;
             }
         };
-        for recipient in recipients {
-            let Ok(Some(user)) = self.storage.user_by_email(&recipient).await else { continue };
+        for (user_id, recipient) in recipients {
             let subject = format!(
                 "New testimonial for {}: {} stars from {}",
                 site.name, testimonial.rating, testimonial.name
@@ -176,7 +178,7 @@ impl Notifier {
                 tracing::info!(to = %recipient, %subject, "no SMTP configured; notification email not sent");
                 continue;
             };
-            let body = self.submission_email(site, testimonial, user.id);
+            let body = self.submission_email(site, testimonial, user_id);
             if let Err(error) = mailer.send(&recipient, &subject, body).await {
                 tracing::error!(error = format!("{error:#}"), to = %recipient, "notification email not sent");
             }

@@ -115,6 +115,8 @@ impl Service {
                 ),
             ));
         };
+        // The cached site says whether events queue deliveries: forgotten here and elsewhere.
+        self.settings_changed(site).await;
         audit::site_change(&self.storage, site, actor, ACTION_ADD_WEBHOOK, Some(url)).await?;
         Ok(OwnedWebhook { webhook, secret })
     }
@@ -123,6 +125,7 @@ impl Service {
         if !self.storage.delete_webhook(site.id, webhook_id).await? {
             return Err(ServiceError::NotFound("webhook"));
         }
+        self.settings_changed(site).await;
         audit::site_change(&self.storage, site, actor, "delete webhook", None).await
     }
 }

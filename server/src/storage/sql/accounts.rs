@@ -202,15 +202,15 @@ impl AccountStore for SqlStorage {
         Ok(deleted.rows_affected() == 1)
     }
 
-    async fn member_emails(&self, site_id: i64) -> Result<Vec<String>, StorageError> {
-        let emails = sqlx::query_scalar(
-            "SELECT users.email FROM memberships JOIN users ON users.id = memberships.user_id \
+    async fn members_to_notify(&self, site_id: i64) -> Result<Vec<(i64, String)>, StorageError> {
+        let members = sqlx::query_as(
+            "SELECT users.id, users.email FROM memberships JOIN users ON users.id = memberships.user_id \
              WHERE memberships.site_id = $1 AND memberships.notify = 1 ORDER BY users.email",
         )
         .bind(site_id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(emails)
+        Ok(members)
     }
 
     async fn notification_choices(&self, user_id: i64) -> Result<Vec<(Site, bool)>, StorageError> {

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use fanfare_protocol::api::Status;
 use fanfare_protocol::referrals::ReferralAttribution;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use super::{
@@ -285,7 +285,16 @@ async fn insert_batch(
     // round trip to the database instead of three (BEGIN, INSERT, COMMIT).
     if rows.iter().all(|row| row.record.tags.is_empty()) {
         let mut connection = pool.acquire().await?;
-        insert_testimonials(&mut connection, &rows, false).await.map_err(taken)?;
+        if let Err(error) = insert_testimonials(&mut connection, &rows, false).await {
+            if backend == Backend::Sqlite {
+                // SQLite's search index (an FTS5 table a trigger writes) can leave the connection
+                // of a statement that failed on its own holding an old read snapshot, so its next
+                // write fails with SQLITE_BUSY_SNAPSHOT: that connection is closed, not reused.
+                // Failures are rare (a taken id or upload); the common case keeps its one trip.
+                let _ = connection.detach().close().await;
+            }
+            return Err(taken(error));
+        }
         return Ok(());
     }
     let mut tx = begin_write(pool, backend).await?;

@@ -31,6 +31,7 @@ pub(super) struct SiteRow {
     pub(super) friend_coupon: Option<String>,
     pub(super) stripe_signing_secret: Option<String>,
     pub(super) created_at: i64,
+    pub(super) has_webhooks: i64,
 }
 
 impl SiteRow {
@@ -76,6 +77,7 @@ impl SiteRow {
             stripe_signing_secret: self.stripe_signing_secret,
             origins,
             created_at: self.created_at,
+            has_webhooks: self.has_webhooks == 1,
         })
     }
 }
@@ -84,7 +86,9 @@ pub(super) const SITE_COLUMNS: &str =
     "id, slug, name, accent, texts, consent_text, consent_version, low_rating_threshold, auto_approve_min_rating, \
      referral_window_days, referral_landing_url, conversion_burst_limit, proof_of_work, referral_attribution, \
      structured_data, invitation_reminder_days, invitation_daily_cap, reward_every, rewards_since, reward_payout, reward_hold_days, \
-     reward_min_amount, friend_coupon, stripe_signing_secret, created_at";
+     reward_min_amount, friend_coupon, stripe_signing_secret, created_at, \
+     CAST(CASE WHEN EXISTS (SELECT 1 FROM webhooks WHERE webhooks.site_id = sites.id) THEN 1 ELSE 0 END AS BIGINT) \
+     AS has_webhooks";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct TestimonialRow {
